@@ -1,0 +1,52 @@
+// Traffic generator for the forwarding benchmark: blasts UDP datagrams of a
+// given IP size at one address with sendmmsg() for a number of seconds, then
+// prints how many it sent. Runs inside the sender namespace.
+//   udpflood DST_ADDR IP_PACKET_SIZE SECONDS
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BURST 64
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 4) { fprintf(stderr, "usage: udpflood DST SIZE SECONDS\n"); return 2; }
+  int size = atoi(argv[2]);
+  double secs = atof(argv[3]);
+  int payload = size - 28;
+  if (payload < 0 || payload > 65000) { fprintf(stderr, "bad size\n"); return 2; }
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(9) };
+  inet_pton(AF_INET, argv[1], &dst.sin_addr);
+  if (connect(s, (struct sockaddr *)&dst, sizeof dst) < 0) { perror("connect"); return 1; }
+  int sndbuf = 4 << 20;
+  setsockopt(s, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  char *buf = calloc(1, payload + 1);
+  struct mmsghdr msgs[BURST];
+  struct iovec iov[BURST];
+  memset(msgs, 0, sizeof msgs);
+  for (int i = 0; i < BURST; i++) {
+    iov[i].iov_base = buf;
+    iov[i].iov_len = payload;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  long sent = 0;
+  double end = now() + secs;
+  while (now() < end) {
+    int n = sendmmsg(s, msgs, BURST, 0);
+    if (n > 0) sent += n;
+  }
+  printf("%ld\n", sent);
+  return 0;
+}

@@ -1,0 +1,117 @@
+// API endpoints of the router core: ports, routes, stats.
+import { formatAddress, formatPrefix, parseAddress, parsePrefix, type AddressError } from '../net/addr.js';
+import type { Router } from '../daemon/router.js';
+import type { Route } from '../routing/rib.js';
+import { ApiError, type ApiServer } from './server.js';
+
+export function routeJson(router: Router, r: Route) {
+  return {
+    id: r.id,
+    prefix: formatPrefix(r.prefix, r.len),
+    port: router.ports[r.port]?.name ?? null,
+    via: r.nextHop ? formatAddress(r.nextHop) : null,
+    metric: r.metric,
+    source: r.source,
+    bfd: r.trackBfd ?? false,
+    state: r.selected ? 'active' : r.unusable ? 'unusable' : 'standby',
+    unusable: r.unusable,
+    ageMs: Date.now() - r.addedAt,
+  };
+}
+
+function addressParam(v: unknown, what: string): number {
+  try {
+    return parseAddress(String(v));
+  } catch (e) {
+    throw new ApiError(400, `${what}: ${(e as AddressError).message}`);
+  }
+}
+
+function prefixParam(v: unknown): { addr: number; len: number } {
+  try {
+    return parsePrefix(String(v));
+  } catch (e) {
+    throw new ApiError(400, `prefix: ${(e as AddressError).message}`);
+  }
+}
+
+export function registerRouterApi(api: ApiServer, router: Router): void {
+  api.on('GET', '/v1/router', () => ({
+    name: router.name,
+    pid: process.pid,
+    uptimeMs: Date.now() - router.startedAt,
+    ports: router.ports.length,
+    routes: router.rib.routes().length,
+    protocols: router.protocols.map((p) => p.name),
+  }));
+
+  api.on('GET', '/v1/ports', () =>
+    router.ports.map((p) => ({
+      name: p.name,
+      device: p.deviceName,
+      netns: p.netns || null,
+      address: formatPrefix(p.address, p.prefixLen),
+      mtu: p.mtu,
+      state: p.state,
+      sinceMs: p.stateSince,
+      ...p.counters.snapshot(),
+    })));
+
+  api.on('POST', '/v1/ports/:name/block', ({ params }) => {
+    router.blockPort(params.name!);
+    return { port: params.name, state: 'blocked' };
+  });
+  api.on('POST', '/v1/ports/:name/unblock', ({ params }) => {
+    router.unblockPort(params.name!);
+    return { port: params.name, state: 'up' };
+  });
+
+  api.on('GET', '/v1/routes', () => router.rib.routes().map((r) => routeJson(router, r)));
+
+  api.on('GET', '/v1/routes/lookup', ({ query }) => {
+    const addr = addressParam(query.get('addr'), 'addr');
+    const from = query.get('from');
+    const result = router.explainLookup(addr, from === null ? undefined : addressParam(from, 'from'));
+    return {
+      addr: formatAddress(addr),
+      from: from ?? null,
+      decidedBy: result.decidedBy,
+      port: result.port,
+      route: result.route ? routeJson(router, result.route) : null,
+    };
+  });
+
+  api.on('POST', '/v1/routes', ({ body }) => {
+    const { addr, len } = prefixParam(body.prefix);
+    const portName = body.port;
+    if (typeof portName !== 'string') throw new ApiError(400, 'port: missing (the egress port name)');
+    const port = router.portByName(portName);
+    const via = body.via === undefined || body.via === null ? 0 : addressParam(body.via, 'via');
+    if (via !== 0 && !port.onLink(via)) throw new ApiError(400, `via: ${formatAddress(via)} is not on port "${port.name}" (${formatPrefix(port.network, port.prefixLen)})`);
+    const metric = body.metric === undefined ? 1 : Number(body.metric);
+    if (!Number.isInteger(metric) || metric < 0 || metric > 0x7fffffff) throw new ApiError(400, 'metric: must be an integer from 0 to 2147483647');
+    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, source: 'api', trackBfd: body.bfd === true });
+    return routeJson(router, r);
+  });
+
+  api.on('DELETE', '/v1/routes', ({ body }) => {
+    const { addr, len } = prefixParam(body.prefix);
+    const port = typeof body.port === 'string' ? router.portByName(body.port) : undefined;
+    const via = body.via === undefined || body.via === null ? undefined : addressParam(body.via, 'via');
+    const found = router.rib.find((r) => r.prefix === addr && r.len === len && r.source !== 'connected' &&
+      (port === undefined || r.port === port.index) && (via === undefined || r.nextHop === via) &&
+      (body.metric === undefined || r.metric === Number(body.metric)));
+    if (found.length === 0) throw new ApiError(404, `no static/api/rip route for ${formatPrefix(addr, len)} matches`);
+    if (found.length > 1) {
+      throw new ApiError(409, `${found.length} routes for ${formatPrefix(addr, len)} match: add port, via or metric to choose one`);
+    }
+    router.removeRoute(found[0]!.id);
+    return { removed: routeJson(router, found[0]!) };
+  });
+
+  api.on('GET', '/v1/stats', () => ({
+    router: router.name,
+    ports: Object.fromEntries(router.ports.map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
+    icmp: { sent: router.icmp.sent, rateLimited: router.icmp.suppressed },
+  }));
+}

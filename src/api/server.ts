@@ -1,0 +1,146 @@
+// The management API: HTTP/JSON on a unix socket that only root can open
+// (directory 0700, socket 0600), so `curl --unix-socket` works as well as the
+// CLI. Handlers are registered per feature; errors come back as
+// {"error": "..."} with a 4xx/5xx status, never as a stack trace.
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ApiRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+}
+
+export type Handler = (req: ApiRequest) => unknown | Promise<unknown>;
+
+interface Entry {
+  method: string;
+  parts: string[];
+  handler: Handler;
+}
+
+const MAX_BODY = 1 << 20;
+
+export class ApiServer {
+  private readonly entries: Entry[] = [];
+  private server: Server | undefined;
+  private path = '';
+
+  /** Register `METHOD /path/:param`. */
+  on(method: string, path: string, handler: Handler): void {
+    this.entries.push({ method, parts: path.split('/').filter(Boolean), handler });
+  }
+
+  async listen(socketPath: string): Promise<void> {
+    const dir = dirname(socketPath);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (existsSync(socketPath)) {
+      if (await socketAnswers(socketPath)) throw new ApiError(409, `another daemon is already serving ${socketPath}`);
+      unlinkSync(socketPath); // stale, left by a daemon that was killed
+    }
+    const server = createServer((req, res) => void this.dispatch(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // Create the socket with no access for anyone but root before chmod.
+      const old = process.umask(0o177);
+      server.listen(socketPath, () => {
+        process.umask(old);
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(socketPath, 0o600);
+    this.server = server;
+    this.path = socketPath;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    s.closeAllConnections?.();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://tunroute');
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      let pathMatched = false;
+      for (const e of this.entries) {
+        const params = match(e.parts, parts);
+        if (!params) continue;
+        pathMatched = true;
+        if (e.method !== req.method) continue;
+        const body = await readBody(req);
+        const result = await e.handler({ params, query: url.searchParams, body });
+        send(res, 200, result ?? { ok: true });
+        return;
+      }
+      throw new ApiError(pathMatched ? 405 : 404, pathMatched ? `method ${req.method} not allowed on ${url.pathname}` : `no such endpoint: ${url.pathname}`);
+    } catch (e) {
+      const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : 500;
+      send(res, status, { error: (e as Error).message });
+    }
+  }
+}
+
+function match(pattern: string[], parts: string[]): Record<string, string> | null {
+  if (pattern.length !== parts.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    if (p.startsWith(':')) params[p.slice(1)] = parts[i]!;
+    else if (p !== parts[i]) return null;
+  }
+  return params;
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  if (size === 0) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'request body is not valid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError(400, 'request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 1) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,115 @@
+// Core commands: run the daemon; ports, routes, stats of a running one.
+import { Command, Option } from 'commander';
+import { runDaemon } from '../../daemon/run-daemon.js';
+import { parseAddress, parsePrefix, AddressError } from '../../net/addr.js';
+import { ctx, UsageError } from '../context.js';
+import { duration, table } from '../table.js';
+
+interface PortJson { name: string; device: string; netns: string | null; address: string; mtu: number; state: string; sinceMs: number; rxPackets: number; txPackets: number; drops: Record<string, number> }
+interface RouteJson { id: number; prefix: string; port: string; via: string | null; metric: number; source: string; bfd: boolean; state: string; unusable: string | null; ageMs: number }
+
+function checked<T>(what: string, text: string, parse: (s: string) => T): T {
+  try {
+    return parse(text);
+  } catch (e) {
+    if (e instanceof AddressError) throw new UsageError(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+function metricArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 0x7fffffff) throw new UsageError(`--metric: "${v}" is not an integer from 0 to 2147483647`);
+  return n;
+}
+
+export function routeTable(routes: RouteJson[]): string {
+  return table(['PREFIX', 'VIA', 'PORT', 'METRIC', 'SOURCE', 'STATE', 'WHY', 'AGE'],
+    routes.map((r) => [r.prefix, r.via ?? 'direct', r.port, r.metric, r.source + (r.bfd ? '+bfd' : ''), r.state === 'active' ? '*active' : r.state, r.unusable, duration(r.ageMs)]));
+}
+
+export function registerCoreCommands(program: Command): void {
+  program.command('run')
+    .description('run a router daemon (in the foreground)')
+    .requiredOption('-c, --config <file>', 'router config (JSON)')
+    .option('--log-file <file>', 'append JSON log lines here instead of stdout')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .action(async (o: { config: string; logFile?: string; logLevel?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals() as { socket?: string };
+      await runDaemon({ config: o.config, logFile: o.logFile, logLevel: o.logLevel, socket: g.socket });
+    });
+
+  const port = program.command('port').description('router ports: list, block, unblock');
+  port.command('list').description('list ports and their state').action(async (_o, cmd: Command) => {
+    const c = ctx(cmd);
+    const ports = await c.call<PortJson[]>('GET', '/v1/ports');
+    c.print(table(['PORT', 'DEVICE', 'NETNS', 'ADDRESS', 'MTU', 'STATE', 'FOR', 'RX', 'TX', 'DROPS'],
+      ports.map((p) => [p.name, p.device, p.netns, p.address, p.mtu, p.state, duration(Date.now() - p.sinceMs), p.rxPackets, p.txPackets,
+        Object.values(p.drops).reduce((a, b) => a + b, 0)])), ports);
+  });
+  for (const verb of ['block', 'unblock'] as const) {
+    port.command(`${verb} <port>`)
+      .description(verb === 'block'
+        ? 'block a port: it sends and receives nothing, its routes are withdrawn, neighbours are told'
+        : 'unblock a port: it carries traffic again and its routes come back')
+      .action(async (name: string, _o, cmd: Command) => {
+        const c = ctx(cmd);
+        const r = await c.call('POST', `/v1/ports/${encodeURIComponent(name)}/${verb}`);
+        c.print(`port ${name} ${verb}ed`, r);
+      });
+  }
+
+  const route = program.command('route').description('the route table: list, lookup, add, del');
+  route.command('list').description('every route: source, metric, and why an unusable one is unusable').action(async (_o, cmd: Command) => {
+    const c = ctx(cmd);
+    const routes = await c.call<RouteJson[]>('GET', '/v1/routes');
+    c.print(routeTable(routes), routes);
+  });
+  route.command('lookup <addr>')
+    .description('which route a packet to ADDR takes (with --from, after source-based rules)')
+    .option('--from <src>', 'source address of the packet')
+    .action(async (addr: string, o: { from?: string }, cmd: Command) => {
+      checked('address', addr, parseAddress);
+      if (o.from) checked('--from', o.from, parseAddress);
+      const c = ctx(cmd);
+      const q = new URLSearchParams({ addr, ...(o.from ? { from: o.from } : {}) });
+      const r = await c.call<{ decidedBy: string; port: string | null; route: RouteJson | null }>('GET', `/v1/routes/lookup?${q}`);
+      const text = r.port === null ? `${addr}: no route`
+        : r.route ? `${addr}: ${r.route.prefix} via ${r.route.via ?? 'direct'} port ${r.port} metric ${r.route.metric} (${r.route.source})`
+          : `${addr}: port ${r.port} (${r.decidedBy})`;
+      c.print(text, r);
+    });
+  route.command('add <prefix>')
+    .description('add a route at run time')
+    .requiredOption('-p, --port <port>', 'egress port')
+    .option('--via <addr>', 'next-hop address (default: on-link)')
+    .option('--metric <n>', 'metric (lower wins)', '1')
+    .option('--bfd', 'usable only while BFD to the next hop is Up')
+    .action(async (prefix: string, o: { port: string; via?: string; metric: string; bfd?: boolean }, cmd: Command) => {
+      checked('prefix', prefix, parsePrefix);
+      if (o.via) checked('--via', o.via, parseAddress);
+      const c = ctx(cmd);
+      const r = await c.call<RouteJson>('POST', '/v1/routes', { prefix, port: o.port, via: o.via, metric: metricArg(o.metric), bfd: o.bfd === true });
+      c.print(`added ${r.prefix} via ${r.via ?? 'direct'} port ${r.port} metric ${r.metric} (${r.state})`, r);
+    });
+  route.command('del <prefix>')
+    .description('remove a route (give --port/--via/--metric when several match)')
+    .option('-p, --port <port>', 'egress port')
+    .option('--via <addr>', 'next-hop address')
+    .option('--metric <n>', 'metric')
+    .action(async (prefix: string, o: { port?: string; via?: string; metric?: string }, cmd: Command) => {
+      checked('prefix', prefix, parsePrefix);
+      if (o.via) checked('--via', o.via, parseAddress);
+      const c = ctx(cmd);
+      const r = await c.call<{ removed: RouteJson }>('DELETE', '/v1/routes', { prefix, port: o.port, via: o.via, metric: o.metric === undefined ? undefined : metricArg(o.metric) });
+      c.print(`removed ${r.removed.prefix} via ${r.removed.via ?? 'direct'} port ${r.removed.port}`, r);
+    });
+
+  program.command('stats').description('per-port packet counters and drops by reason').action(async (_o, cmd: Command) => {
+    const c = ctx(cmd);
+    const s = await c.call<{ ports: Record<string, { state: string; rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: Record<string, number> }>; icmp: { sent: number; rateLimited: number } }>('GET', '/v1/stats');
+    const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.txPackets, p.txBytes,
+      Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
+    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}`, s);
+  });
+}

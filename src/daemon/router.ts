@@ -1,0 +1,183 @@
+// One router: its ports, RIB/FIB, packet path and control protocols, and the
+// administrative operations the API exposes (block a port, add a route, …).
+import type { RouterConfig, PortConfig } from '../config/router-config.js';
+import { PacketArena } from '../dataplane/arena.js';
+import { Forwarder } from '../dataplane/forwarder.js';
+import { IcmpErrors } from '../dataplane/icmp-errors.js';
+import { LocalDelivery } from '../dataplane/local-delivery.js';
+import { Output } from '../dataplane/output.js';
+import { formatAddress, formatPrefix, maskOf } from '../net/addr.js';
+import type { PacketDevice } from '../ports/device.js';
+import { Port } from '../ports/port.js';
+import { TunDevice } from '../ports/tun-device.js';
+import { Rib, type FibChange, type Route, type RouteSpec } from '../routing/rib.js';
+import type { Logger } from './log.js';
+import type { ControlProtocol } from './protocol.js';
+
+/** An operation refused: `status` is the HTTP status the API answers with. */
+export class RouterError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export type DeviceOpener = (port: PortConfig) => PacketDevice;
+
+const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
+
+const ARENA_SCRATCH = 1 << 20;
+
+export class Router {
+  readonly name: string;
+  readonly arena: PacketArena;
+  readonly ports: Port[] = [];
+  readonly rib: Rib;
+  readonly output: Output;
+  readonly icmp: IcmpErrors;
+  readonly local: LocalDelivery;
+  readonly forwarder: Forwarder;
+  readonly protocols: ControlProtocol[] = [];
+  readonly startedAt = Date.now();
+  private started = false;
+
+  constructor(readonly config: RouterConfig, readonly log: Logger, openDevice: DeviceOpener = openTun) {
+    this.name = config.router;
+    const slots = config.ports.reduce((n, p) => n + Math.max(2048, (p.mtu + 1023) & ~1023) * 64 + 64, 0);
+    this.arena = new PacketArena(ARENA_SCRATCH + slots + 4096, ARENA_SCRATCH);
+    this.rib = new Rib((r) => this.unusableReason(r), (c) => this.logFibChange(c));
+    this.output = new Output(this.arena, this.ports, this.rib);
+    try {
+      config.ports.forEach((pc, i) => {
+        const device = openDevice(pc);
+        this.ports.push(new Port(i, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, this.arena));
+      });
+    } catch (e) {
+      for (const p of this.ports) p.device.close();
+      throw e;
+    }
+    this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
+    this.local = new LocalDelivery(this.ports, this.output, this.icmp);
+    this.forwarder = new Forwarder(this.ports, this.rib, this.output, this.local, this.icmp);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const port of this.ports) {
+      port.device.setCarrier(true);
+      port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+        if (count > 0) this.forwarder.receive(port, count);
+        if (errno) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+      });
+      this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
+    }
+    for (const port of this.ports) {
+      const network = (port.address & maskOf(port.prefixLen)) >>> 0;
+      this.rib.add({ prefix: network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected' }, 'connected');
+    }
+    for (const r of this.config.routes) {
+      this.rib.add({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, source: 'static', trackBfd: r.bfd }, 'static');
+    }
+    for (const p of this.protocols) p.start();
+    this.log.info({ event: 'router.started', ports: this.ports.length, routes: this.rib.routes().length }, `router ${this.name} started`);
+  }
+
+  stop(): void {
+    for (const p of this.protocols) p.stop();
+    this.output.flushAll();
+    for (const port of this.ports) port.device.close();
+    this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
+  }
+
+  addProtocol(p: ControlProtocol): void {
+    this.protocols.push(p);
+    if (this.started) p.start();
+  }
+
+  portByName(name: string): Port {
+    const port = this.ports.find((p) => p.name === name);
+    if (!port) throw new RouterError(404, `no port named "${name}" (ports: ${this.ports.map((p) => p.name).join(', ')})`);
+    return port;
+  }
+
+  /** The method's step 4: the port goes silent and every route through it is withdrawn. */
+  blockPort(name: string): void {
+    const port = this.portByName(name);
+    if (port.state === 'blocked') throw new RouterError(409, `port "${name}" is already blocked`);
+    // Tell the neighbours first (BFD AdminDown, RIP poison), then go silent.
+    for (const p of this.protocols) p.portBlocking?.(port);
+    this.output.flushAll();
+    this.setPortState(port, 'blocked');
+  }
+
+  unblockPort(name: string): void {
+    const port = this.portByName(name);
+    if (port.state !== 'blocked') throw new RouterError(409, `port "${name}" is not blocked`);
+    this.setPortState(port, 'up');
+    for (const p of this.protocols) p.portUnblocked?.(port);
+  }
+
+  /** Change a port's administrative state, its carrier, and the routes through it. */
+  setPortState(port: Port, state: Port['state']): void {
+    const from = port.state;
+    port.state = state;
+    port.stateSince = Date.now();
+    try {
+      port.device.setCarrier(state !== 'blocked');
+    } catch (e) {
+      this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot set carrier');
+    }
+    this.log.info({ event: `port.${state === 'up' ? 'unblocked' : state}`, port: port.name, from }, `port ${port.name} ${state}`);
+    this.rib.reevaluate((r) => r.port === port.index, `port-${state === 'up' ? 'unblocked' : state}`);
+  }
+
+  /** Re-check routes after a protocol changed its opinion (e.g. a BFD session went down). */
+  reevaluateRoutes(filter: (r: Route) => boolean, cause: string): void {
+    this.rib.reevaluate(filter, cause);
+  }
+
+  addRoute(spec: RouteSpec): Route {
+    return this.rib.add(spec, `${spec.source}-added`);
+  }
+
+  removeRoute(id: number): boolean {
+    return this.rib.remove(id, 'route-removed');
+  }
+
+  /** Where a packet src → dst would go: steering rules first, then the FIB. */
+  explainLookup(dst: number, src?: number): { decidedBy: string; port: string | null; route: Route | null } {
+    if (src !== undefined) {
+      for (const s of this.forwarder.selectors) {
+        const hit = s.explain?.(src, dst);
+        if (hit) return { decidedBy: hit.by, port: this.ports[hit.port]?.name ?? null, route: null };
+      }
+    }
+    const route = this.rib.lookup(dst) ?? null;
+    return { decidedBy: route ? 'fib' : 'none', port: route ? this.ports[route.port]!.name : null, route };
+  }
+
+  private unusableReason(r: Route): string | null {
+    const port = this.ports[r.port];
+    if (!port) return 'no-port';
+    if (port.state === 'blocked') return 'port-blocked';
+    for (const p of this.protocols) {
+      const why = p.routeUnusable?.(r);
+      if (why) return why;
+    }
+    return null;
+  }
+
+  describeRoute(r: Route | null): { port: string; via: string | null; metric: number; source: string } | null {
+    if (!r) return null;
+    return { port: this.ports[r.port]?.name ?? `#${r.port}`, via: r.nextHop ? formatAddress(r.nextHop) : null, metric: r.metric, source: r.source };
+  }
+
+  private logFibChange(c: FibChange): void {
+    const event = !c.before ? 'route.installed' : !c.after ? 'route.withdrawn' : 'route.changed';
+    const prefix = formatPrefix(c.prefix, c.len);
+    const before = this.describeRoute(c.before);
+    const after = this.describeRoute(c.after);
+    const what = after ? `via ${after.port}${after.via ? ` ${after.via}` : ''} metric ${after.metric}` : 'no route';
+    this.log.info({ event, prefix, old: before, new: after, cause: c.cause }, `${prefix}: ${what}`);
+  }
+}

@@ -1,0 +1,64 @@
+// `tunroute run`: load the config, open the ports, serve the API, and run
+// until SIGINT/SIGTERM. Failures end with one line and an exit status:
+// 2 for a bad config, 1 for anything else (no TUN, no permission, …).
+import { ApiServer } from '../api/server.js';
+import { registerRouterApi } from '../api/router-api.js';
+import { ConfigError } from '../config/fields.js';
+import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { createLogger } from './log.js';
+import { Router } from './router.js';
+import { attachProtocols } from './protocols.js';
+
+export interface RunOptions {
+  config: string;
+  logFile?: string;
+  logLevel?: string;
+  socket?: string;
+}
+
+export class ExitError extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+  }
+}
+
+export async function runDaemon(opts: RunOptions): Promise<void> {
+  let config: RouterConfig;
+  try {
+    config = loadRouterConfig(opts.config);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ExitError(2, e.message);
+    throw e;
+  }
+  if (opts.socket) config.socket = opts.socket;
+  const log = createLogger(config.router, opts.logLevel ?? config.logLevel, opts.logFile);
+  let router: Router;
+  try {
+    router = new Router(config, log);
+  } catch (e) {
+    throw new ExitError(1, `${config.router}: ${(e as Error).message}`);
+  }
+  const api = new ApiServer();
+  try {
+    attachProtocols(router, api);
+    registerRouterApi(api, router);
+    await api.listen(config.socket);
+  } catch (e) {
+    router.stop();
+    throw new ExitError(1, `${config.router}: cannot serve the API on ${config.socket}: ${(e as Error).message}`);
+  }
+  router.start();
+  log.info({ event: 'api.listening', socket: config.socket }, `API on ${config.socket}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ event: 'router.signal', signal }, `stopping on ${signal}`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  router.stop();
+  await api.close();
+  log.flush();
+}

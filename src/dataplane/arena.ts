@@ -1,0 +1,48 @@
+// One ArrayBuffer for all packet bytes of a router: every port's receive
+// slots and a scratch ring for packets the router builds itself (ICMP,
+// fragments, BFD, RIP). Because it is one buffer, a transmit queue is just a
+// list of (offset, length) pairs into it, whatever port the bytes came from,
+// and the TUN addon writes a whole queue in one native call without copying.
+export class PacketArena {
+  readonly buffer: ArrayBuffer;
+  readonly bytes: Uint8Array;
+  private reserved = 0;
+  private scratchStart = 0;
+  private scratchEnd = 0;
+  private scratchNext = 0;
+
+  constructor(size: number, scratchSize: number) {
+    // Large zeroed ArrayBuffers are mapped lazily: untouched slots cost no RAM.
+    this.buffer = new ArrayBuffer(size);
+    this.bytes = new Uint8Array(this.buffer);
+    this.scratchStart = this.reserve(scratchSize);
+    this.scratchEnd = this.scratchStart + scratchSize;
+    this.scratchNext = this.scratchStart;
+  }
+
+  /** A permanent region (e.g. a port's receive slots), 64-byte aligned. */
+  reserve(bytes: number): number {
+    const off = (this.reserved + 63) & ~63;
+    if (off + bytes > this.buffer.byteLength) {
+      throw new RangeError(`packet arena full: need ${bytes} more bytes (size ${this.buffer.byteLength})`);
+    }
+    this.reserved = off + bytes;
+    return off;
+  }
+
+  /**
+   * Room for one locally built packet, or -1 when the ring is full: the caller
+   * must flush its transmit queues (which may still point into the ring) and
+   * call resetScratch() before trying again.
+   */
+  scratch(bytes: number): number {
+    const off = this.scratchNext;
+    if (off + bytes > this.scratchEnd) return -1;
+    this.scratchNext = (off + bytes + 7) & ~7;
+    return off;
+  }
+
+  resetScratch(): void {
+    this.scratchNext = this.scratchStart;
+  }
+}

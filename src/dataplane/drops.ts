@@ -1,0 +1,47 @@
+// Why a packet was dropped. Every drop in the router is counted under one of
+// these reasons, per port, so `tunroute stats` can say where traffic went.
+export const Drop = {
+  TRUNCATED: 0,
+  NOT_IPV4: 1,
+  BAD_IHL: 2,
+  BAD_TOTAL_LENGTH: 3,
+  BAD_CHECKSUM: 4,
+  MARTIAN_SOURCE: 5,
+  MARTIAN_DESTINATION: 6,
+  MULTICAST_NOT_ROUTED: 7,
+  TTL_EXPIRED: 8,
+  NO_ROUTE: 9,
+  PORT_BLOCKED: 10,
+  FRAG_NEEDED: 11,
+  FRAG_FAILED: 12,
+  TX_ERROR: 13,
+  LOCAL_UNHANDLED: 14,
+  BFD_INVALID: 15,
+  RIP_INVALID: 16,
+  POLICY_UNREACHABLE: 17,
+  NAT_NO_FLOW: 18,
+} as const;
+
+export const DROP_NAMES: readonly string[] = [
+  'truncated',
+  'not-ipv4',
+  'bad-ihl',
+  'bad-total-length',
+  'bad-checksum',
+  'martian-source',
+  'martian-destination',
+  'multicast-not-routed',
+  'ttl-expired',
+  'no-route',
+  'port-blocked',
+  'frag-needed-df',
+  'frag-failed',
+  'tx-error',
+  'local-unhandled',
+  'bfd-invalid',
+  'rip-invalid',
+  'policy-port-unusable',
+  'nat-no-flow',
+];
+
+export const DROP_REASON_COUNT = DROP_NAMES.length;

@@ -1,0 +1,75 @@
+// The last step of the packet path: MTU check, fragmentation (RFC 791) and
+// queueing on the egress port; plus the scratch space for packets the router
+// builds itself, and the flush that hands every queue to the kernel.
+import type { PacketArena } from './arena.js';
+import { Drop } from './drops.js';
+import { fragmentIpv4 } from './fragment.js';
+import type { Port } from '../ports/port.js';
+import type { Rib } from '../routing/rib.js';
+
+const MAX_FRAGMENTS = 64;
+
+export class Output {
+  private readonly fragOffsets = new Int32Array(MAX_FRAGMENTS);
+  private readonly fragLengths = new Int32Array(MAX_FRAGMENTS);
+
+  constructor(
+    readonly arena: PacketArena,
+    readonly ports: readonly Port[],
+    private readonly rib: Rib,
+  ) {}
+
+  /** Room in the arena for a locally built packet of `len` bytes. */
+  scratch(len: number): number {
+    let off = this.arena.scratch(len);
+    if (off < 0) {
+      this.flushAll();
+      off = this.arena.scratch(len);
+      if (off < 0) throw new RangeError(`packet of ${len} bytes does not fit the scratch ring`);
+    }
+    return off;
+  }
+
+  /**
+   * Send a datagram out of `port`, fragmenting it if it exceeds the MTU.
+   * Returns a Drop reason, or -1 when sent. The caller has checked DF.
+   */
+  send(port: Port, off: number, len: number): number {
+    if (port.state === 'blocked') return Drop.PORT_BLOCKED;
+    if (len <= port.mtu) {
+      port.enqueue(off, len);
+      return -1;
+    }
+    return this.fragment(port, off, len);
+  }
+
+  /** Route a packet the router originates (ICMP reply or error) by the FIB. */
+  route(off: number, len: number, dst: number): boolean {
+    const nh = this.rib.lpm.lookup(dst);
+    if (nh === 0) return false;
+    return this.send(this.ports[this.rib.nexthops.port[nh]!]!, off, len) < 0;
+  }
+
+  /** Queue and write at once (for timers: BFD, RIP — outside a receive batch). */
+  sendNow(port: Port, off: number, len: number): boolean {
+    const ok = this.send(port, off, len) < 0;
+    this.flushAll();
+    return ok;
+  }
+
+  flushAll(): void {
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) ports[i]!.flush();
+    // Nothing queued refers to the scratch ring any more.
+    this.arena.resetScratch();
+  }
+
+  private fragment(port: Port, off: number, len: number): number {
+    const room = len + MAX_FRAGMENTS * 64;
+    const out = this.scratch(room);
+    const n = fragmentIpv4(this.arena.bytes, off, len, port.mtu, this.arena.bytes, out, room, this.fragOffsets, this.fragLengths);
+    if (n < 0) return Drop.FRAG_FAILED;
+    for (let i = 0; i < n; i++) port.enqueue(this.fragOffsets[i]!, this.fragLengths[i]!);
+    return -1;
+  }
+}

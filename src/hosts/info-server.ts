@@ -1,0 +1,165 @@
+// The information-providing server (server 1 or server 2 of the method):
+// answers each appliance's poll with its setting data and writes one access
+// log line per request. That access log is the "history information" whose
+// appearance on server 2 triggers the port block, so it is written at once.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+export interface InfoServerOptions {
+  /** Address to bind (the service address, e.g. 1.1.1.1). */
+  address: string;
+  port: number;
+  /** Name reported in `x-served-by` and the JSON body (e.g. "server1"). */
+  name: string;
+  /** Access log, one JSON line per request (appended). */
+  logFile?: string;
+  /** Setting data served to devices; see deviceSettings(). */
+  settings?: Record<string, unknown>;
+  /** Allow HTTP keep-alive (appliances don't use it; off by default). */
+  keepAlive?: boolean;
+  /** Where problems with the access log are reported (default: stderr). */
+  onLogError?: (e: Error) => void;
+}
+
+export interface InfoServer {
+  /** Requests answered so far (any status). */
+  readonly requests: number;
+  /** Reopen the access log at its path (after rotation: call on SIGHUP). */
+  reopenLog(): void;
+  close(): Promise<void>;
+}
+
+/** One line of the access log. */
+export interface AccessLogLine {
+  time: number;
+  client: string;
+  path: string;
+  status: number;
+  server: string;
+  device: string | null;
+}
+
+/** Paths that are the service; anything else is a 404 (still logged). */
+const SERVICE_PATHS = new Set(['/', '/poll']);
+
+/** 32-bit FNV-1a: a stable, dependency-free hash of a device id. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * The setting data one device receives. Deterministic: the same device id and
+ * settings object always give the same answer, on server 1 and on server 2,
+ * which is what lets a rehearsal compare the two.
+ *
+ * `settings` holds defaults for every device plus an optional `devices` map of
+ * per-device overrides, e.g.
+ *   { "pollIntervalS": 86400, "firmware": "2.4.1", "devices": { "dev-000007": { "firmware": "2.5.0-beta" } } }
+ * Derived per device: `pollOffsetS`, where in its interval the device should
+ * poll, spread by a hash of its id (as a real fleet spreads its load).
+ */
+export function deviceSettings(device: string | null, settings: Record<string, unknown> = {}): Record<string, unknown> {
+  const { devices, ...defaults } = settings;
+  const pollIntervalS = typeof defaults.pollIntervalS === 'number' && defaults.pollIntervalS >= 1 ? Math.floor(defaults.pollIntervalS) : 86_400;
+  const common = { firmware: '1.0.0', ...defaults, pollIntervalS };
+  if (device === null) return common;
+  const override = devices && typeof devices === 'object' ? (devices as Record<string, unknown>)[device] : undefined;
+  return {
+    ...common,
+    pollOffsetS: fnv1a(device) % pollIntervalS,
+    ...(override && typeof override === 'object' ? override : {}),
+  };
+}
+
+/** The remote address as a plain dotted quad (a dual-stack socket says ::ffff:a.b.c.d). */
+function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/**
+ * The access log. An fs WriteStream opened with O_APPEND: each line is handed
+ * to the kernel as soon as the previous write returns (sub-millisecond, no
+ * timed buffering), so a process tailing the file sees a request right after
+ * it is answered. O_APPEND also means a truncation by someone else is
+ * harmless (we keep writing at the new end); a rename-style rotation needs
+ * reopen(), which `tunroute serve` calls on SIGHUP.
+ */
+class AccessLog {
+  private stream: WriteStream;
+  constructor(private readonly file: string, private readonly onError: (e: Error) => void) {
+    this.stream = this.open();
+  }
+  private open(): WriteStream {
+    const s = createWriteStream(this.file, { flags: 'a' });
+    s.on('error', this.onError);
+    return s;
+  }
+  write(line: AccessLogLine): void {
+    this.stream.write(`${JSON.stringify(line)}\n`);
+  }
+  reopen(): void {
+    const old = this.stream;
+    this.stream = this.open();
+    old.end();
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.stream.end(() => resolve());
+    });
+  }
+}
+
+export function startInfoServer(opts: InfoServerOptions): Promise<InfoServer> {
+  const onLogError = opts.onLogError ?? ((e: Error) => process.stderr.write(`tunroute serve: access log: ${e.message}\n`));
+  const log = opts.logFile ? new AccessLog(opts.logFile, onLogError) : undefined;
+  let requests = 0;
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const time = Date.now();
+    const url = new URL(req.url ?? '/', 'http://service');
+    const device = url.searchParams.get('device');
+    const known = SERVICE_PATHS.has(url.pathname);
+    const status = known ? 200 : 404;
+    const body = known
+      ? { server: opts.name, device, time, settings: deviceSettings(device, opts.settings) }
+      : { server: opts.name, error: `no such path: ${url.pathname}` };
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-served-by': opts.name,
+      ...(opts.keepAlive ? {} : { connection: 'close' }),
+    });
+    res.end(JSON.stringify(body));
+    requests++;
+    log?.write({ time, client: clientAddress(req), path: req.url ?? '/', status, server: opts.name, device });
+    // A poll carries no body; drain anything sent so the socket can close.
+    req.resume();
+  };
+
+  const server = createServer(handle);
+
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      void log?.close();
+      reject(new Error(`cannot listen on ${opts.address}:${opts.port}: ${e.code ?? e.message}${e.code === 'EADDRNOTAVAIL' ? ' (the address is not assigned in this network namespace)' : ''}`));
+    });
+    // A deep accept queue: a fleet's polls arrive in parallel.
+    server.listen({ host: opts.address, port: opts.port, backlog: 4096 }, () => {
+      resolve({
+        get requests() {
+          return requests;
+        },
+        reopenLog: () => log?.reopen(),
+        close: async () => {
+          await new Promise<void>((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          });
+          await log?.close();
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,70 @@
+// IPv4 addresses and prefixes at the edges (config, CLI, API, logs).
+// Inside the router an address is a uint32 number; ip-num does the parsing and
+// printing so that what users type is checked by a well-kept library.
+import { IPv4, IPv4CidrRange } from 'ip-num';
+
+export class AddressError extends Error {}
+
+/** Netmask of a prefix length as a uint32 (len 0 → 0). */
+export function maskOf(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+}
+
+export function parseAddress(text: string): number {
+  if (typeof text !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    throw new AddressError(`"${String(text)}" is not an IPv4 address`);
+  }
+  try {
+    return Number(IPv4.fromString(text).getValue());
+  } catch {
+    throw new AddressError(`"${text}" is not an IPv4 address`);
+  }
+}
+
+export function formatAddress(addr: number): string {
+  return IPv4.fromNumber(BigInt(addr >>> 0)).toString();
+}
+
+export interface Prefix {
+  addr: number;
+  len: number;
+}
+
+function splitCidr(text: string): [string, number] {
+  if (typeof text !== 'string') throw new AddressError(`${String(text)} is not an IPv4 prefix`);
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
+  if (!m) throw new AddressError(`"${text}" is not an IPv4 prefix (expected A.B.C.D/LEN)`);
+  const len = Number(m[2]);
+  if (len > 32) throw new AddressError(`"${text}": prefix length must be 0-32`);
+  return [m[1]!, len];
+}
+
+/** A network prefix such as "10.0.0.0/8"; host bits must be zero (a typo guard). */
+export function parsePrefix(text: string): Prefix {
+  const [a, len] = splitCidr(text);
+  const addr = parseAddress(a);
+  const range = IPv4CidrRange.fromCidr(`${a}/${len}`);
+  if (Number(range.getFirst().getValue()) !== addr) {
+    throw new AddressError(`"${text}" has host bits set (did you mean ${formatPrefix(addr & maskOf(len), len)}?)`);
+  }
+  return { addr, len };
+}
+
+/** An interface address with its subnet length, such as "10.0.1.1/24". */
+export function parseInterfaceAddress(text: string): Prefix {
+  const [a, len] = splitCidr(text);
+  return { addr: parseAddress(a), len };
+}
+
+/** A prefix, or a bare address taken as /32. */
+export function parsePrefixOrAddress(text: string): Prefix {
+  return typeof text === 'string' && text.includes('/') ? parsePrefix(text) : { addr: parseAddress(text), len: 32 };
+}
+
+export function formatPrefix(addr: number, len: number): string {
+  return `${formatAddress(addr)}/${len}`;
+}
+
+export function inPrefix(addr: number, prefix: number, len: number): boolean {
+  return ((addr & maskOf(len)) >>> 0) === prefix >>> 0;
+}

@@ -1,0 +1,28 @@
+// Per-port traffic counters in one Float64Array (exact integers up to 2^53),
+// so the packet path bumps numbers in place and never allocates.
+import { DROP_NAMES, DROP_REASON_COUNT } from '../dataplane/drops.js';
+
+export const RX_PACKETS = 0;
+export const RX_BYTES = 1;
+export const TX_PACKETS = 2;
+export const TX_BYTES = 3;
+const DROPS_AT = 4;
+
+export class PortCounters {
+  readonly values = new Float64Array(DROPS_AT + DROP_REASON_COUNT);
+
+  drop(reason: number): void {
+    this.values[DROPS_AT + reason]! += 1;
+  }
+
+  dropCount(reason: number): number {
+    return this.values[DROPS_AT + reason]!;
+  }
+
+  snapshot(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: Record<string, number> } {
+    const v = this.values;
+    const drops: Record<string, number> = {};
+    for (let i = 0; i < DROP_REASON_COUNT; i++) if (v[DROPS_AT + i]! > 0) drops[DROP_NAMES[i]!] = v[DROPS_AT + i]!;
+    return { rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!, drops };
+  }
+}

@@ -1,0 +1,12 @@
+// What a port needs from the thing under it. TunDevice is the real one; the
+// same shape lets the forwarding logic run over an in-memory device in unit
+// tests.
+export interface PacketDevice {
+  readonly name: string;
+  startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
+    onBatch: (count: number, errno: number) => void): void;
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  setCarrier(on: boolean): void;
+  setRef?(ref: boolean): void;
+  close(): void;
+}

@@ -1,0 +1,95 @@
+// A router port: one packet device, the router's address on it, its
+// administrative state, receive slots in the packet arena, and a transmit
+// queue of (offset, length) pairs flushed in one native call per batch.
+import type { PacketArena } from '../dataplane/arena.js';
+import { Drop } from '../dataplane/drops.js';
+import { maskOf } from '../net/addr.js';
+import { PortCounters, TX_BYTES, TX_PACKETS } from './counters.js';
+import type { PacketDevice } from './device.js';
+
+/** up: forwarding; blocked: sends and receives nothing; draining: only existing flows use it. */
+export type PortState = 'up' | 'blocked' | 'draining';
+
+export interface PortSettings {
+  name: string;
+  address: number;
+  prefixLen: number;
+  mtu: number;
+  /** Where the device sits, for display: a netns name or "" for the daemon's own. */
+  netns: string;
+  deviceName: string;
+}
+
+export const RX_BATCH = 64;
+const TX_QUEUE = 256;
+
+export class Port {
+  readonly index: number;
+  readonly name: string;
+  readonly address: number;
+  readonly prefixLen: number;
+  readonly network: number;
+  readonly broadcast: number;
+  readonly mtu: number;
+  readonly netns: string;
+  readonly deviceName: string;
+  readonly counters = new PortCounters();
+  state: PortState = 'up';
+  stateSince = Date.now();
+
+  readonly slotSize: number;
+  readonly rxBase: number;
+  readonly rxLengths = new Int32Array(RX_BATCH);
+  readonly txOffsets = new Int32Array(TX_QUEUE);
+  readonly txLengths = new Int32Array(TX_QUEUE);
+  txCount = 0;
+
+  constructor(index: number, settings: PortSettings, readonly device: PacketDevice, private readonly arena: PacketArena) {
+    this.index = index;
+    this.name = settings.name;
+    this.address = settings.address >>> 0;
+    this.prefixLen = settings.prefixLen;
+    this.network = (this.address & maskOf(this.prefixLen)) >>> 0;
+    this.broadcast = this.prefixLen >= 31 ? 0xffffffff : (this.network | ~maskOf(this.prefixLen)) >>> 0;
+    this.mtu = settings.mtu;
+    this.netns = settings.netns;
+    this.deviceName = settings.deviceName;
+    // A slot holds the largest packet the device can hand us (its MTU).
+    this.slotSize = Math.max(2048, (settings.mtu + 1023) & ~1023);
+    this.rxBase = arena.reserve(this.slotSize * RX_BATCH);
+  }
+
+  /** Whether `addr` is on this port's subnet. */
+  onLink(addr: number): boolean {
+    return ((addr & maskOf(this.prefixLen)) >>> 0) === this.network;
+  }
+
+  get blocked(): boolean {
+    return this.state === 'blocked';
+  }
+
+  /** Queue a packet (bytes in the arena) for transmission; flushed by flush(). */
+  enqueue(off: number, len: number): void {
+    if (this.txCount === TX_QUEUE) this.flush();
+    this.txOffsets[this.txCount] = off;
+    this.txLengths[this.txCount] = len;
+    this.txCount++;
+  }
+
+  flush(): void {
+    const n = this.txCount;
+    if (n === 0) return;
+    this.txCount = 0;
+    const ok = this.device.writeBatch(this.arena.buffer, this.txOffsets, this.txLengths, n);
+    // The addon marks each packet the kernel refused with a negative length (−errno).
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const l = this.txLengths[i]!;
+      if (l > 0) bytes += l;
+      else this.counters.drop(Drop.TX_ERROR);
+    }
+    const c = this.counters.values;
+    c[TX_PACKETS]! += ok;
+    c[TX_BYTES]! += bytes;
+  }
+}

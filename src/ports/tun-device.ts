@@ -1,0 +1,103 @@
+// A TUN device opened through the project's Node-API addon (native/tun.c).
+// Raw IPv4 packets (IFF_TUN | IFF_NO_PI); non-blocking fd watched by the event
+// loop; reads arrive in batches into fixed slots of a caller-owned buffer.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+
+interface TunAddon {
+  openTun(name: string, netnsPath: string, mtu: number): number;
+  setCarrier(fd: number, on: boolean): void;
+  close(fd: number): void;
+  writeBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  startReader(
+    fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
+    lengths: Int32Array, onBatch: (count: number, errno: number) => void,
+  ): object;
+  stopReader(handle: object): void;
+  refReader(handle: object, ref: boolean): void;
+}
+
+let addon: TunAddon | undefined;
+function load(): TunAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    // dist/src/ports/ → package root
+    const path = new URL('../../../build/Release/tun.node', import.meta.url).pathname;
+    if (!existsSync(path)) throw new TunError(`TUN addon not built (${path} missing): run the set-up command (npm install)`);
+    addon = require(path) as TunAddon;
+  }
+  return addon;
+}
+
+export class TunError extends Error {}
+
+/** Path of a named network namespace's file, as `ip netns` keeps it. */
+export function netnsPath(netns: string): string {
+  return netns.includes('/') ? netns : `/run/netns/${netns}`;
+}
+
+export interface TunOpenOptions {
+  name: string;
+  netns?: string;
+  mtu?: number;
+}
+
+export class TunDevice {
+  readonly name: string;
+  readonly netns: string | undefined;
+  readonly fd: number;
+  private reader: object | undefined;
+  private closed = false;
+
+  constructor(opts: TunOpenOptions) {
+    const tun = load();
+    this.name = opts.name;
+    this.netns = opts.netns;
+    if (Buffer.byteLength(opts.name) > 15) {
+      throw new TunError(`device name "${opts.name}" is too long (at most 15 bytes)`);
+    }
+    if (!existsSync('/dev/net/tun')) throw new TunError('/dev/net/tun does not exist (is the tun module loaded?)');
+    const where = opts.netns ? ` in netns "${opts.netns}"` : '';
+    if (opts.netns && !existsSync(netnsPath(opts.netns))) {
+      throw new TunError(`network namespace "${opts.netns}" does not exist (${netnsPath(opts.netns)})`);
+    }
+    try {
+      this.fd = tun.openTun(opts.name, opts.netns ? netnsPath(opts.netns) : '', opts.mtu ?? 0);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'EPERM' || e.code === 'EACCES') {
+        throw new TunError(`not permitted to open TUN "${opts.name}"${where}: run as root (CAP_NET_ADMIN) — ${e.message}`);
+      }
+      if (e.code === 'EBUSY') throw new TunError(`TUN "${opts.name}"${where} is already in use by another process`);
+      throw new TunError(`cannot open TUN "${opts.name}"${where}: ${e.message}`);
+    }
+  }
+
+  setCarrier(on: boolean): void {
+    load().setCarrier(this.fd, on);
+  }
+
+  /** Watch the fd; `onBatch(count, errno)` runs with `count` packets in slots. */
+  startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
+    onBatch: (count: number, errno: number) => void): void {
+    if (this.reader) throw new TunError(`${this.name}: already reading`);
+    this.reader = load().startReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch);
+  }
+
+  /** Whether the read watcher keeps the process alive (a daemon: yes; a tool: maybe not). */
+  setRef(ref: boolean): void {
+    if (this.reader) load().refReader(this.reader, ref);
+  }
+
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
+    return load().writeBatch(this.fd, buf, offsets, lengths, count);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reader) load().stopReader(this.reader);
+    this.reader = undefined;
+    load().close(this.fd);
+  }
+}

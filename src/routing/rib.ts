@@ -1,0 +1,159 @@
+// The routing information base: every route from every source, usable or
+// not, and the FIB derived from it (BIRD's split: protocols feed routes in,
+// this core selects and installs). Per prefix the selected route is the
+// usable one with the lowest metric (ties: connected < static < api < rip,
+// then the older route). A prefix with no usable route leaves the FIB, so
+// lookups fall back to a shorter covering prefix.
+import { LpmTable } from './lpm.js';
+import { NextHopTable } from './nexthops.js';
+import { maskOf } from '../net/addr.js';
+
+export type RouteSource = 'connected' | 'static' | 'api' | 'rip';
+const SOURCE_RANK: Record<RouteSource, number> = { connected: 0, static: 1, api: 2, rip: 3 };
+
+export interface RouteSpec {
+  prefix: number;
+  len: number;
+  port: number;
+  /** 0 = directly attached (on-link). */
+  nextHop: number;
+  metric: number;
+  source: RouteSource;
+  /** Usable only while BFD to the next hop (or on the port) is Up. */
+  trackBfd?: boolean;
+}
+
+export interface Route extends RouteSpec {
+  readonly id: number;
+  readonly addedAt: number;
+  /** Why the route cannot be used now (e.g. "port-blocked", "bfd-down"), or null. */
+  unusable: string | null;
+  selected: boolean;
+}
+
+export interface FibChange {
+  prefix: number;
+  len: number;
+  before: Route | null;
+  after: Route | null;
+  /** What made the change (e.g. "port-blocked", "route-added"). */
+  cause: string;
+}
+
+const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
+
+export class Rib {
+  readonly lpm = new LpmTable();
+  readonly nexthops = new NextHopTable();
+  private readonly byKey = new Map<number, Route[]>();
+  private readonly byId = new Map<number, Route>();
+  private readonly installed = new Map<number, { route: Route; nh: number }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly usability: (r: Route) => string | null,
+    private readonly onChange: (c: FibChange) => void,
+  ) {}
+
+  add(spec: RouteSpec, cause = 'route-added'): Route {
+    const route: Route = { ...spec, prefix: spec.prefix >>> 0, nextHop: spec.nextHop >>> 0, id: this.nextId++, addedAt: Date.now(), unusable: null, selected: false };
+    route.unusable = this.usability(route);
+    const key = keyOf(route.prefix, route.len);
+    let list = this.byKey.get(key);
+    if (!list) this.byKey.set(key, (list = []));
+    list.push(route);
+    this.byId.set(route.id, route);
+    this.select(key, cause);
+    return route;
+  }
+
+  /** Change a route's metric or next hop in place (e.g. a RIP update). */
+  update(id: number, change: { metric?: number; nextHop?: number }, cause = 'route-updated'): void {
+    const route = this.byId.get(id);
+    if (!route) return;
+    const metric = change.metric ?? route.metric;
+    const nextHop = (change.nextHop ?? route.nextHop) >>> 0;
+    if (metric === route.metric && nextHop === route.nextHop) return;
+    route.metric = metric;
+    route.nextHop = nextHop;
+    route.unusable = this.usability(route);
+    this.select(keyOf(route.prefix, route.len), cause, route.selected);
+  }
+
+  remove(id: number, cause = 'route-removed'): boolean {
+    const route = this.byId.get(id);
+    if (!route) return false;
+    this.byId.delete(id);
+    const key = keyOf(route.prefix, route.len);
+    const list = this.byKey.get(key)!;
+    list.splice(list.indexOf(route), 1);
+    if (list.length === 0) this.byKey.delete(key);
+    this.select(key, cause);
+    return true;
+  }
+
+  /** Re-check usability of the routes `filter` picks (after a port/BFD change) and reselect. */
+  reevaluate(filter: (r: Route) => boolean, cause: string): void {
+    const touched = new Set<number>();
+    for (const r of this.byId.values()) {
+      if (!filter(r)) continue;
+      const u = this.usability(r);
+      if (u !== r.unusable) {
+        r.unusable = u;
+        touched.add(keyOf(r.prefix, r.len));
+      }
+    }
+    for (const key of touched) this.select(key, cause);
+  }
+
+  get(id: number): Route | undefined {
+    return this.byId.get(id);
+  }
+
+  routes(): Route[] {
+    return [...this.byId.values()].sort((a, b) => a.prefix - b.prefix || a.len - b.len || a.metric - b.metric || a.id - b.id);
+  }
+
+  find(pred: (r: Route) => boolean): Route[] {
+    return [...this.byId.values()].filter(pred);
+  }
+
+  /** The route the FIB uses for `addr` (slow path, for the CLI/API). */
+  lookup(addr: number): Route | undefined {
+    for (let len = 32; len >= 0; len--) {
+      const hit = this.installed.get(keyOf((addr & maskOf(len)) >>> 0, len));
+      if (hit) return hit.route;
+    }
+    return undefined;
+  }
+
+  private select(key: number, cause: string, force = false): void {
+    const list = this.byKey.get(key);
+    let best: Route | null = null;
+    if (list) {
+      for (const r of list) {
+        if (r.unusable !== null) continue;
+        if (!best || r.metric < best.metric ||
+          (r.metric === best.metric && (SOURCE_RANK[r.source] < SOURCE_RANK[best.source] ||
+            (SOURCE_RANK[r.source] === SOURCE_RANK[best.source] && r.id < best.id)))) best = r;
+      }
+    }
+    const cur = this.installed.get(key);
+    const before = cur?.route ?? null;
+    if (before === best && !force) return;
+    const prefix = Math.floor(key / 64);
+    const len = key % 64;
+    if (before) before.selected = false;
+    if (best) {
+      best.selected = true;
+      const nh = this.nexthops.acquire(best.port, best.nextHop);
+      this.lpm.set(prefix, len, nh);
+      this.installed.set(key, { route: best, nh });
+    } else {
+      this.lpm.delete(prefix, len);
+      this.installed.delete(key);
+    }
+    if (cur) this.nexthops.release(cur.nh);
+    this.onChange({ prefix, len, before, after: best, cause });
+  }
+}

@@ -1,0 +1,265 @@
+// A namespace testbed: hosts and routers as network namespaces, host ports
+// and router–router links as persistent TUN devices, tunroute daemons as
+// child processes. Everything a lab makes carries its unique id and is
+// removed by cleanup() — also after a failure, and for labs left behind by a
+// process that died (their id names the dead owner's pid).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { call } from '../api/client.js';
+import { ip, inNetns, run, sleep, waitFor } from './shell.js';
+
+const TUNROUTE_BIN = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
+/** Namespace names look like `tr-<owner pid base36>-<random>-<role>`. */
+const LAB_PREFIX = 'tr-';
+
+export interface LogEvent {
+  time: number;
+  event?: string;
+  msg?: string;
+  [k: string]: unknown;
+}
+
+export class RouterProcess {
+  proc: ChildProcess | undefined;
+  constructor(
+    readonly lab: Lab,
+    readonly name: string,
+    readonly netns: string,
+    readonly configFile: string,
+    readonly socket: string,
+    readonly logFile: string,
+  ) {}
+
+  /** Call the daemon's API. */
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    return call<T>(this.socket, method, path, body);
+  }
+
+  /** Run the tunroute CLI against this daemon; resolves with stdout, rejects on a non-zero exit. */
+  async cli(...args: string[]): Promise<string> {
+    return (await run(process.execPath, [TUNROUTE_BIN, '--socket', this.socket, ...args])).stdout;
+  }
+
+  /** Every JSON line the daemon has logged so far. */
+  events(): LogEvent[] {
+    if (!existsSync(this.logFile)) return [];
+    return readFileSync(this.logFile, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
+      try {
+        return [JSON.parse(l) as LogEvent];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async start(timeoutMs = 10_000): Promise<void> {
+    const args = ['netns', 'exec', this.netns, process.execPath, TUNROUTE_BIN, 'run', '--config', this.configFile, '--log-file', this.logFile, '--socket', this.socket];
+    const errLog = createWriteStream(`${this.logFile}.stderr`, { flags: 'a' });
+    const proc = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr!.pipe(errLog);
+    this.proc = proc;
+    this.lab.track(proc);
+    const exited = new Promise<never>((_, reject) => {
+      proc.once('exit', (code, sig) => reject(new Error(`router ${this.name} exited (${sig ?? `status ${code}`}): ${readTail(`${this.logFile}.stderr`)}`)));
+    });
+    exited.catch(() => undefined);
+    await Promise.race([exited, waitFor(`router ${this.name} API`, () => this.api('GET', '/v1/router').then(() => true), timeoutMs, 25)]);
+  }
+
+  /** Stop with SIGTERM (graceful) or SIGKILL (a crash, for fail-over tests). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const done = new Promise<void>((r) => p.once('exit', () => r()));
+    // `ip netns exec` execs the daemon, so the child pid is the daemon itself.
+    p.kill(signal);
+    await Promise.race([done, sleep(timeoutMs)]);
+    if (p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGKILL');
+      await done;
+    }
+  }
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').filter((l) => l.trim()).slice(-4).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+export class Lab {
+  readonly id: string;
+  readonly dir: string;
+  private readonly namespaces: string[] = [];
+  private readonly children = new Set<ChildProcess>();
+  private readonly routers: RouterProcess[] = [];
+  private wiringNs: string | undefined;
+  private cleaned = false;
+
+  private constructor(tag: string) {
+    this.id = `${LAB_PREFIX}${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 6)}${tag ? `-${tag}` : ''}`;
+    this.dir = mkdtempSync(join(tmpdir(), `${this.id}-`));
+  }
+
+  /** Make a lab; stale labs of dead processes are removed first. */
+  static async create(tag = ''): Promise<Lab> {
+    await removeStaleLabs();
+    const lab = new Lab(tag.replace(/[^a-z0-9]/gi, '').slice(0, 8));
+    LIVE.add(lab);
+    return lab;
+  }
+
+  /** Full netns name of a role in this lab. */
+  ns(role: string): string {
+    return `${this.id}-${role}`;
+  }
+
+  /** A short, lab-unique TUN device name (Linux allows 15 bytes). */
+  dev(label: string): string {
+    const name = `${this.id.split('-')[2]}${label}`;
+    if (name.length > 15) throw new Error(`device label "${label}" too long`);
+    return name;
+  }
+
+  async addNamespace(role: string): Promise<string> {
+    const ns = this.ns(role);
+    await ip('netns', 'add', ns);
+    this.namespaces.push(ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    // Hosts speak IPv4 only: no IPv6 router solicitations or MLD on the ports.
+    await inNetns(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    return ns;
+  }
+
+  /**
+   * A host's NIC that is a router port: a persistent TUN in the host's
+   * namespace with the host's address and a default route via the router.
+   * The daemon attaches to it by name; the host's set-up survives restarts.
+   */
+  async hostPort(hostNs: string, device: string, hostAddress: string, gateway?: string, mtu = 1500): Promise<void> {
+    await ip('-n', hostNs, 'tuntap', 'add', 'dev', device, 'mode', 'tun');
+    await ip('-n', hostNs, 'link', 'set', device, 'mtu', String(mtu), 'up');
+    await ip('-n', hostNs, 'addr', 'add', hostAddress, 'dev', device);
+    if (gateway) await ip('-n', hostNs, 'route', 'add', 'default', 'via', gateway, 'dev', device);
+  }
+
+  /** The namespace where router–router links are joined (made on first use). */
+  async wiring(): Promise<string> {
+    this.wiringNs ??= await this.addNamespace('wire');
+    return this.wiringNs;
+  }
+
+  /**
+   * A router–router link: two persistent TUNs in the wiring namespace joined
+   * by tc (u32 match-all + mirred redirect, both ways), so what one daemon
+   * writes the other reads, unchanged.
+   */
+  async link(devA: string, devB: string, mtu = 1500): Promise<string> {
+    const w = await this.wiring();
+    for (const d of [devA, devB]) {
+      await ip('-n', w, 'tuntap', 'add', 'dev', d, 'mode', 'tun');
+      await ip('-n', w, 'link', 'set', d, 'mtu', String(mtu), 'up');
+    }
+    for (const [from, to] of [[devA, devB], [devB, devA]] as const) {
+      await inNetns(w, 'tc', ['qdisc', 'add', 'dev', from, 'ingress']);
+      await inNetns(w, 'tc', ['filter', 'add', 'dev', from, 'ingress', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to]);
+    }
+    return w;
+  }
+
+  /** Write a router config and start its daemon inside its own namespace. */
+  async startRouter(name: string, config: Record<string, unknown>): Promise<RouterProcess> {
+    const ns = this.namespaces.includes(this.ns(name)) ? this.ns(name) : await this.addNamespace(name);
+    const configFile = join(this.dir, `${name}.json`);
+    writeFileSync(configFile, JSON.stringify({ router: `${this.id}-${name}`, ...config }, null, 2));
+    const r = new RouterProcess(this, name, ns, configFile, join(this.dir, `${name}.sock`), join(this.dir, `${name}.log`));
+    this.routers.push(r);
+    await r.start();
+    return r;
+  }
+
+  /** Start a long-running command inside a namespace; it is killed at cleanup. */
+  spawnIn(ns: string, cmd: string, args: string[], opts: { stdout?: string } = {}): ChildProcess {
+    const out = opts.stdout ? createWriteStream(opts.stdout, { flags: 'a' }) : undefined;
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', out ? 'pipe' : 'ignore', 'pipe'] });
+    if (out) child.stdout!.pipe(out);
+    const errOut = createWriteStream(join(this.dir, `spawn-${child.pid}.stderr`));
+    child.stderr!.pipe(errOut);
+    this.track(child);
+    return child;
+  }
+
+  /** Run tunroute's CLI (any subcommand) as a child process inside a namespace. */
+  spawnTunroute(ns: string, args: string[], opts: { stdout?: string } = {}): ChildProcess {
+    return this.spawnIn(ns, process.execPath, [TUNROUTE_BIN, ...args], opts);
+  }
+
+  track(child: ChildProcess): void {
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+  }
+
+  /** Stop every process and remove every namespace; safe to call twice. */
+  async cleanup(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    LIVE.delete(this);
+    await Promise.all(this.routers.map((r) => r.stop('SIGTERM', 2000).catch(() => undefined)));
+    for (const c of this.children) c.kill('SIGKILL');
+    for (const ns of [...this.namespaces].reverse()) await removeNamespace(ns);
+    if (!process.env.TUNROUTE_KEEP_LAB) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Labs of this process, cleaned on SIGINT/SIGTERM as well. */
+const LIVE = new Set<Lab>();
+let hooked = false;
+function hookSignals(): void {
+  if (hooked) return;
+  hooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void Promise.all([...LIVE].map((l) => l.cleanup())).finally(() => process.exit(130));
+    });
+  }
+}
+hookSignals();
+
+async function removeNamespace(ns: string): Promise<void> {
+  // Processes left inside would keep the namespace alive after `ip netns del`.
+  const pids = await ip('netns', 'pids', ns).then((r) => r.stdout.split('\n').filter(Boolean), () => []);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  if (pids.length) await sleep(50);
+  await ip('netns', 'del', ns).catch(() => undefined);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove namespaces of labs whose owning process is gone. */
+export async function removeStaleLabs(): Promise<string[]> {
+  const list = await ip('netns', 'list').then((r) => r.stdout, () => '');
+  const stale = list.split('\n').map((l) => l.split(' ')[0]!).filter((n) => {
+    if (!n?.startsWith(LAB_PREFIX)) return false;
+    const pid = parseInt(n.slice(LAB_PREFIX.length).split('-')[0]!, 36);
+    return Number.isFinite(pid) && !alive(pid);
+  });
+  for (const ns of stale) await removeNamespace(ns);
+  return stale;
+}

@@ -1,0 +1,206 @@
+// IPv4 header (RFC 791 §3.1) as a reusable, zero-copy view.
+//
+//  0                   1                   2                   3
+//  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+// |Version|  IHL  |Type of Service|          Total Length         |
+// |         Identification        |Flags|      Fragment Offset    |
+// |  Time to Live |    Protocol   |         Header Checksum       |
+// |                       Source Address                          |
+// |                    Destination Address                        |
+//
+// A view is attach()ed to (buf, off, len) and reused for every packet; no
+// method allocates.
+
+import { checksum, updateChecksum16, updateChecksum32 } from './checksum.js';
+
+export const IPV4_HEADER_LEN = 20;
+
+export const IpProto = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+
+export const Ipv4Check = {
+  OK: 0,
+  TRUNCATED: 1,
+  BAD_VERSION: 2,
+  BAD_IHL: 3,
+  BAD_TOTAL_LENGTH: 4,
+  BAD_CHECKSUM: 5,
+} as const;
+
+/** Indexed by Ipv4Check codes, for logs and counters. */
+export const IPV4_CHECK_NAMES: readonly string[] = [
+  'ok', 'truncated', 'bad-version', 'bad-ihl', 'bad-total-length', 'bad-checksum',
+];
+
+// Flags/fragment-offset word (bytes 6-7).
+const FLAG_DF = 0x4000;
+const FLAG_MF = 0x2000;
+const FRAG_OFFSET_MASK = 0x1fff;
+
+const EMPTY = new Uint8Array(0);
+
+export class Ipv4View {
+  buf: Uint8Array = EMPTY;
+  off = 0;
+  /** Bytes captured from `off` (may exceed totalLength: link padding). */
+  len = 0;
+
+  attach(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  get version(): number { return this.buf[this.off] >>> 4; }
+  get ihl(): number { return this.buf[this.off] & 0x0f; }
+  /** Header length in bytes (IHL is in 32-bit words). */
+  get headerLength(): number { return (this.buf[this.off] & 0x0f) << 2; }
+  get tos(): number { return this.buf[this.off + 1]; }
+  set tos(v: number) { this.buf[this.off + 1] = v; }
+  get totalLength(): number { return (this.buf[this.off + 2] << 8) | this.buf[this.off + 3]; }
+  set totalLength(v: number) { this.buf[this.off + 2] = v >>> 8; this.buf[this.off + 3] = v; }
+  get identification(): number { return (this.buf[this.off + 4] << 8) | this.buf[this.off + 5]; }
+  set identification(v: number) { this.buf[this.off + 4] = v >>> 8; this.buf[this.off + 5] = v; }
+  get dontFragment(): boolean { return (this.buf[this.off + 6] & (FLAG_DF >>> 8)) !== 0; }
+  get moreFragments(): boolean { return (this.buf[this.off + 6] & (FLAG_MF >>> 8)) !== 0; }
+  /** Fragment offset in 8-byte units (RFC 791). */
+  get fragmentOffset(): number {
+    return ((this.buf[this.off + 6] << 8) | this.buf[this.off + 7]) & FRAG_OFFSET_MASK;
+  }
+  /** True for any fragment: MF set or a non-zero offset. */
+  get isFragment(): boolean {
+    return (((this.buf[this.off + 6] << 8) | this.buf[this.off + 7]) & (FLAG_MF | FRAG_OFFSET_MASK)) !== 0;
+  }
+  get ttl(): number { return this.buf[this.off + 8]; }
+  /** Plain write: the caller must fillChecksum() (or use decrementTtl()). */
+  set ttl(v: number) { this.buf[this.off + 8] = v; }
+  get protocol(): number { return this.buf[this.off + 9]; }
+  get headerChecksum(): number { return (this.buf[this.off + 10] << 8) | this.buf[this.off + 11]; }
+  get src(): number { return readU32(this.buf, this.off + 12); }
+  set src(v: number) { writeU32(this.buf, this.off + 12, v); }
+  get dst(): number { return readU32(this.buf, this.off + 16); }
+  set dst(v: number) { writeU32(this.buf, this.off + 16, v); }
+  /** Absolute offset of the payload in buf. */
+  get payloadOffset(): number { return this.off + ((this.buf[this.off] & 0x0f) << 2); }
+  get payloadLength(): number { return this.totalLength - this.headerLength; }
+
+  /** Recompute the header checksum from scratch. */
+  fillChecksum(): void {
+    const b = this.buf, o = this.off;
+    b[o + 10] = 0;
+    b[o + 11] = 0;
+    const c = checksum(b, o, (b[o] & 0x0f) << 2);
+    b[o + 10] = c >>> 8;
+    b[o + 11] = c;
+  }
+
+  /**
+   * RFC 1812 §5.2.2 / RFC 791 receive checks. Returns an Ipv4Check code.
+   * Bytes beyond totalLength (link padding) are accepted; use totalLength.
+   */
+  validate(): number {
+    const b = this.buf, o = this.off, len = this.len;
+    if (len < IPV4_HEADER_LEN) return Ipv4Check.TRUNCATED;
+    if (b[o] >>> 4 !== 4) return Ipv4Check.BAD_VERSION;
+    const hl = (b[o] & 0x0f) << 2;
+    if (hl < IPV4_HEADER_LEN || hl > len) return Ipv4Check.BAD_IHL;
+    const total = (b[o + 2] << 8) | b[o + 3];
+    if (total < hl || total > len) return Ipv4Check.BAD_TOTAL_LENGTH;
+    if (checksum(b, o, hl) !== 0) return Ipv4Check.BAD_CHECKSUM;
+    return Ipv4Check.OK;
+  }
+
+  /**
+   * TTL - 1 with the RFC 1624 eqn. 3 incremental update of the TTL/protocol
+   * word (RFC 1812 §5.3.1 / §5.2.2 allow this instead of a recompute).
+   * Returns the new TTL. A TTL of 0 is left unchanged (the caller must have
+   * checked TTL > 1 before forwarding).
+   */
+  decrementTtl(): number {
+    const b = this.buf, o = this.off;
+    const ttl = b[o + 8];
+    if (ttl === 0) return 0;
+    const proto = b[o + 9];
+    const c = updateChecksum16((b[o + 10] << 8) | b[o + 11], (ttl << 8) | proto, ((ttl - 1) << 8) | proto);
+    b[o + 8] = ttl - 1;
+    b[o + 10] = c >>> 8;
+    b[o + 11] = c;
+    return ttl - 1;
+  }
+
+  /** Rewrite the source address, updating the header checksum incrementally. NAT callers fix L4 checksums. */
+  setSrcIncremental(addr: number): void {
+    this.rewriteAddr(12, addr);
+  }
+
+  /** Rewrite the destination address, updating the header checksum incrementally. */
+  setDstIncremental(addr: number): void {
+    this.rewriteAddr(16, addr);
+  }
+
+  private rewriteAddr(rel: number, addr: number): void {
+    const b = this.buf, o = this.off;
+    const old = readU32(b, o + rel);
+    const c = updateChecksum32((b[o + 10] << 8) | b[o + 11], old, addr);
+    writeU32(b, o + rel, addr);
+    b[o + 10] = c >>> 8;
+    b[o + 11] = c;
+  }
+}
+
+
+/** Big-endian uint32 read, normalised to an unsigned number. */
+export function readU32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/** Big-endian uint32 write. */
+export function writeU32(b: Uint8Array, o: number, v: number): void {
+  v >>>= 0;
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/**
+ * Write a 20-byte IPv4 header (no options) with its checksum at buf[off].
+ * Returns 20.
+ */
+export function writeIpv4Header(
+  buf: Uint8Array, off: number, totalLength: number, protocol: number,
+  src: number, dst: number, ttl: number, tos = 0, identification = 0,
+  dontFragment = false,
+): number {
+  buf[off] = 0x45;
+  buf[off + 1] = tos;
+  buf[off + 2] = totalLength >>> 8;
+  buf[off + 3] = totalLength;
+  buf[off + 4] = identification >>> 8;
+  buf[off + 5] = identification;
+  buf[off + 6] = dontFragment ? FLAG_DF >>> 8 : 0;
+  buf[off + 7] = 0;
+  buf[off + 8] = ttl;
+  buf[off + 9] = protocol;
+  buf[off + 10] = 0;
+  buf[off + 11] = 0;
+  writeU32(buf, off + 12, src);
+  writeU32(buf, off + 16, dst);
+  const c = checksum(buf, off, IPV4_HEADER_LEN);
+  buf[off + 10] = c >>> 8;
+  buf[off + 11] = c;
+  return IPV4_HEADER_LEN;
+}
+
+/**
+ * memmove of n bytes between Uint8Arrays (possibly views of the same
+ * ArrayBuffer, possibly overlapping). A plain loop: `set(subarray())` would
+ * allocate a view per call.
+ */
+export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
+  if (src.buffer === dst.buffer && dst.byteOffset + dstOff > src.byteOffset + srcOff) {
+    for (let i = n - 1; i >= 0; i--) dst[dstOff + i] = src[srcOff + i];
+  } else {
+    for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];
+  }
+}

@@ -1,0 +1,79 @@
+// Shared pieces of the namespace tests.
+import type { ChildProcess } from 'node:child_process';
+import type { Lab } from '../../src/testbed/lab.js';
+import { inNetns, waitFor, sleep } from '../../src/testbed/shell.js';
+import { TunDevice } from '../../src/ports/tun-device.js';
+import { writeIpv4Header } from '../../src/wire/ipv4.js';
+
+const HTTP_SERVER = `
+const http = require('http');
+const [addr, port] = process.argv.slice(1);
+http.createServer((req, res) => {
+  const n = Number(new URL(req.url, 'http://x').searchParams.get('bytes') ?? 2);
+  res.end('x'.repeat(n));
+}).listen(Number(port), addr);
+`;
+
+/** A plain Node HTTP server on addr:port inside `ns`; answers ?bytes=N with N × "x". */
+export async function startHttpEcho(lab: Lab, ns: string, addr: string, port: number): Promise<ChildProcess> {
+  const child = lab.spawnIn(ns, process.execPath, ['-e', HTTP_SERVER, addr, String(port)]);
+  await waitFor('http server', async () => {
+    await inNetns(ns, 'curl', ['-sf', '--max-time', '1', `http://${addr}:${port}/?bytes=1`]);
+    return true;
+  }, 10_000, 50);
+  return child;
+}
+
+/** A counter from /proc/net/snmp as seen inside `ns` (e.g. Ip ReasmOKs). */
+export async function snmpCounter(ns: string, group: string, name: string): Promise<number> {
+  const text = (await inNetns(ns, 'cat', ['/proc/net/snmp'])).stdout;
+  const lines = text.split('\n').filter((l) => l.startsWith(`${group}:`));
+  const keys = lines[0]!.split(/\s+/).slice(1);
+  const values = lines[1]!.split(/\s+/).slice(1);
+  const i = keys.indexOf(name);
+  if (i < 0) throw new Error(`no ${group} ${name} in /proc/net/snmp`);
+  return Number(values[i]);
+}
+
+/**
+ * Send hand-made bad packets toward the router from inside host namespace
+ * `ns`: a TUN of the test's own ("inject") whose received packets tc
+ * redirects out of the host's port device — the router reads them as if the
+ * host had sent them.
+ */
+export async function sendMalformed(ns: string, portDevice: string, src: string, dst: string): Promise<void> {
+  const inj = new TunDevice({ name: `${portDevice.slice(0, 11)}inj`, netns: ns });
+  try {
+    await inNetns(ns, 'tc', ['qdisc', 'add', 'dev', inj.name, 'ingress']);
+    await inNetns(ns, 'tc', ['filter', 'add', 'dev', inj.name, 'ingress', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', portDevice]);
+    const buf = new ArrayBuffer(4096);
+    const u8 = new Uint8Array(buf);
+    const offs = new Int32Array(8);
+    const lens = new Int32Array(8);
+    const s = addrNum(src);
+    const d = addrNum(dst);
+    let n = 0;
+    const put = (len: number, fill: (at: number) => void) => {
+      const at = n * 512;
+      writeIpv4Header(u8, at, len, 17, s, d, 64);
+      fill(at);
+      offs[n] = at;
+      lens[n] = len;
+      n++;
+    };
+    put(60, (at) => { u8[at + 10]! ^= 0xff; }); // bad header checksum
+    put(60, (at) => { u8[at] = 0x65; }); // version 6
+    put(60, (at) => { u8[at] = 0x44; }); // IHL 4
+    put(60, (at) => { u8[at + 2] = 0x05; u8[at + 3] = 0xdc; u8[at + 10] = 0; u8[at + 11] = 0; }); // total length 1500 > 60
+    put(60, () => undefined);
+    lens[4] = 12; // truncated
+    inj.writeBatch(buf, offs, lens, n);
+    await sleep(200);
+  } finally {
+    inj.close();
+  }
+}
+
+function addrNum(a: string): number {
+  return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
+}

@@ -1,0 +1,122 @@
+// The RIB: selection by metric among usable routes, fallback when routes
+// become unusable, FIB events — and the whole table against a brute-force
+// reference (longest prefix, then lowest metric among usable routes).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rib, type FibChange, type Route } from '../../src/routing/rib.js';
+import { maskOf, parseAddress } from '../../src/net/addr.js';
+
+function makeRib(blocked: Set<number>) {
+  const changes: FibChange[] = [];
+  const rib = new Rib((r: Route) => (blocked.has(r.port) ? 'port-blocked' : null), (c) => changes.push(c));
+  const egress = (addr: string | number) => {
+    const nh = rib.lpm.lookup(typeof addr === 'string' ? parseAddress(addr) : addr);
+    return nh === 0 ? -1 : rib.nexthops.port[nh]!;
+  };
+  return { rib, changes, egress };
+}
+
+const P = (s: string) => parseAddress(s);
+
+test('lowest metric wins; blocking its port falls back to the next; unblocking returns', () => {
+  const blocked = new Set<number>();
+  const { rib, changes, egress } = makeRib(blocked);
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: P('10.0.12.2'), metric: 1, source: 'static' });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: P('10.0.13.2'), metric: 10, source: 'static' });
+  assert.equal(egress('1.1.1.1'), 1);
+  blocked.add(1);
+  rib.reevaluate((r) => r.port === 1, 'port-blocked');
+  assert.equal(egress('1.1.1.1'), 2);
+  const last = changes.at(-1)!;
+  assert.equal(last.before?.port, 1);
+  assert.equal(last.after?.port, 2);
+  assert.equal(last.cause, 'port-blocked');
+  blocked.delete(1);
+  rib.reevaluate((r) => r.port === 1, 'port-unblocked');
+  assert.equal(egress('1.1.1.1'), 1);
+});
+
+test('a prefix with no usable route leaves the FIB: lookups fall back to a shorter prefix', () => {
+  const blocked = new Set<number>();
+  const { rib, changes, egress } = makeRib(blocked);
+  rib.add({ prefix: 0, len: 0, port: 3, nextHop: 0, metric: 100, source: 'static' });
+  rib.add({ prefix: P('1.1.1.0'), len: 24, port: 1, nextHop: 0, metric: 1, source: 'static' });
+  assert.equal(egress('1.1.1.1'), 1);
+  blocked.add(1);
+  rib.reevaluate((r) => r.port === 1, 'port-blocked');
+  assert.equal(egress('1.1.1.1'), 3);
+  assert.equal(changes.at(-1)!.after, null); // withdrawn
+});
+
+test('ties: connected beats static beats api beats rip; then the older route', () => {
+  const { rib, egress } = makeRib(new Set());
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 4, nextHop: 0, metric: 5, source: 'rip' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 3, nextHop: 0, metric: 5, source: 'api' });
+  assert.equal(egress('10.1.2.3'), 3);
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 2, nextHop: 0, metric: 5, source: 'static' });
+  assert.equal(egress('10.1.2.3'), 2);
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 5, nextHop: 0, metric: 5, source: 'static' });
+  assert.equal(egress('10.1.2.3'), 2);
+});
+
+test('update changes the metric and reselects; remove withdraws', () => {
+  const { rib, egress, changes } = makeRib(new Set());
+  const a = rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: 0, metric: 1, source: 'rip' });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: 0, metric: 5, source: 'rip' });
+  rib.update(a.id, { metric: 9 });
+  assert.equal(egress('1.1.1.1'), 2);
+  const n = changes.length;
+  rib.update(a.id, { metric: 9 }); // no change → no event
+  assert.equal(changes.length, n);
+  for (const r of rib.find(() => true)) rib.remove(r.id);
+  assert.equal(egress('1.1.1.1'), -1);
+  assert.equal(rib.lpm.size, 0);
+});
+
+test('lookup() (slow path, for the CLI) agrees with the FIB', () => {
+  const { rib } = makeRib(new Set());
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 1, nextHop: 0, metric: 1, source: 'static' });
+  rib.add({ prefix: P('10.1.0.0'), len: 16, port: 2, nextHop: 0, metric: 1, source: 'static' });
+  assert.equal(rib.lookup(P('10.1.9.9'))?.port, 2);
+  assert.equal(rib.lookup(P('10.2.9.9'))?.port, 1);
+  assert.equal(rib.lookup(P('11.0.0.1')), undefined);
+});
+
+test('random tables against a brute-force reference (prefix, metric, usability)', () => {
+  let seed = Number(process.env.SEED ?? 12345);
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const blocked = new Set<number>();
+  const { rib, egress } = makeRib(blocked);
+  const routes: Route[] = [];
+  const PORTS = 6;
+  for (let i = 0; i < 3000; i++) {
+    const len = Math.floor(rnd() * 33);
+    // Crowd prefixes into 10/8 so they nest and collide.
+    const base = (0x0a000000 | Math.floor(rnd() * 2 ** 24)) >>> 0;
+    const prefix = (base & maskOf(len)) >>> 0;
+    routes.push(rib.add({ prefix, len, port: Math.floor(rnd() * PORTS), nextHop: 0, metric: Math.floor(rnd() * 20), source: 'static' }));
+  }
+  const reference = (addr: number): number => {
+    let best: Route | undefined;
+    for (const r of routes) {
+      if (blocked.has(r.port) || ((addr & maskOf(r.len)) >>> 0) !== r.prefix) continue;
+      if (!best || r.len > best.len || (r.len === best.len && (r.metric < best.metric || (r.metric === best.metric && r.id < best.id)))) best = r;
+    }
+    return best ? best.port : -1;
+  };
+  for (let round = 0; round < 6; round++) {
+    // Block/unblock ports, and delete some routes.
+    const p = Math.floor(rnd() * PORTS);
+    if (blocked.has(p)) blocked.delete(p); else blocked.add(p);
+    rib.reevaluate((r) => r.port === p, 'test');
+    for (let k = 0; k < 100; k++) {
+      const i = Math.floor(rnd() * routes.length);
+      rib.remove(routes[i]!.id);
+      routes.splice(i, 1);
+    }
+    for (let k = 0; k < 2000; k++) {
+      const addr = rnd() < 0.9 ? (0x0a000000 | Math.floor(rnd() * 2 ** 24)) >>> 0 : Math.floor(rnd() * 2 ** 32) >>> 0;
+      assert.equal(egress(addr), reference(addr), `seed ${process.env.SEED ?? 12345}, round ${round}, addr ${addr}`);
+    }
+  }
+});
