@@ -140,8 +140,8 @@ export class Router {
     return this.rib.add(spec, `${spec.source}-added`);
   }
 
-  removeRoute(id: number): boolean {
-    return this.rib.remove(id, 'route-removed');
+  removeRoute(id: number, cause = 'route-removed'): boolean {
+    return this.rib.remove(id, cause);
   }
 
   /** Where a packet src → dst would go: steering rules first, then the FIB. */

@@ -142,7 +142,7 @@ class ProgressLine {
     const secs = Math.max(0.001, (now - this.last.at) / 1000);
     const rate = (n: number, was: number): number => Math.round((n - was) / secs);
     const servers = Object.entries(c.byServer).map(([s, n]) => `${s} ${rate(n, this.last.byServer[s] ?? 0)}/s`).join(' | ');
-    const line = `fleet ${formatDuration(now - this.startedAt)}: ${rate(c.total, this.last.total)} polls/s | ${servers || 'none answered'}`
+    const line = `fleet ${Math.round((now - this.startedAt) / 1000)}s: ${rate(c.total, this.last.total)} polls/s | ${servers || 'none answered'}`
       + ` | failed ${rate(c.failed, this.last.failed)}/s | in flight ${c.inFlight} | last error: ${c.lastError ?? '-'}`;
     process.stderr.write(this.tty ? `\r${line}\x1b[K` : `${line}\n`);
     this.printed = true;
