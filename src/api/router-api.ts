@@ -66,6 +66,13 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
     return { port: params.name, state: 'up' };
   });
 
+  api.on('POST', '/v1/ports/:name/drain', ({ params, body }) => {
+    const maxMs = body.maxMs === undefined ? undefined : Number(body.maxMs);
+    if (maxMs !== undefined && (!Number.isInteger(maxMs) || maxMs < 0 || maxMs > 3_600_000)) throw new ApiError(400, 'maxMs: must be an integer from 0 to 3600000');
+    router.drainPort(params.name!, maxMs);
+    return { port: params.name, state: 'draining' };
+  });
+
   api.on('GET', '/v1/routes', () => router.rib.routes().map((r) => routeJson(router, r)));
 
   api.on('GET', '/v1/routes/lookup', ({ query }) => {
@@ -113,5 +120,7 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
     router: router.name,
     ports: Object.fromEntries(router.ports.map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
     icmp: { sent: router.icmp.sent, rateLimited: router.icmp.suppressed },
+    policy: router.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
+    flows: { pinnedToDrainingPort: router.flows.pinned },
   }));
 }

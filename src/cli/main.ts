@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ExitError } from '../daemon/run-daemon.js';
 import { registerCoreCommands } from './commands/core.js';
+import { registerPolicyCommands } from './commands/policy.js';
 //import { registerHostCommands } from './commands/hosts.js';
 import { UsageError } from './context.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCoreCommands(program);
+  registerPolicyCommands(program);
   //registerHostCommands(program);
   return program;
 }

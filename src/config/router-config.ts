@@ -5,6 +5,9 @@ import { parseAddress, parseInterfaceAddress, parsePrefix, formatPrefix, maskOf 
 import {
   ConfigError, address, array, boolean, integer, join, object, onlyKeys, optionalString, string, unique, type Json,
 } from './fields.js';
+import { NAME, NAME_HINT } from './names.js';
+import { parseTriggers, parseVirtualServices, type TriggerConfig, type VirtualServiceConfig } from './migration-config.js';
+import { parsePolicyRule, type PolicyRuleConfig } from './policy-config.js';
 
 export interface PortConfig {
   name: string;
@@ -73,10 +76,13 @@ export interface RouterConfig {
   routes: StaticRouteConfig[];
   bfd: BfdConfig;
   rip: RipConfig | null;
+  policy: PolicyRuleConfig[];
+  virtualServices: VirtualServiceConfig[];
+  triggers: TriggerConfig[];
+  /** Flows idle this long no longer hold a draining port, s. */
+  drainIdleTimeout: number;
 }
 
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
-const NAME_HINT = 'letters, digits, "_", "-", "." — up to 32';
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
 const DEVICE_HINT = 'a Linux interface name of at most 15 characters';
 export const SOCKET_DIR = '/run/tunroute';
@@ -110,7 +116,7 @@ export function loadRouterConfig(file: string): RouterConfig {
 
 export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfig {
   const root = object(json, '');
-  onlyKeys(root, ['router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip'], '');
+  onlyKeys(root, ['router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout'], '');
   const router = string(root, 'router', '', { pattern: NAME, hint: NAME_HINT });
   const socket = optionalString(root, 'socket', '') ?? socketPathFor(router);
   const logLevel = optionalString(root, 'logLevel', '') ?? 'info';
@@ -137,7 +143,17 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
   const routes = array(root, 'routes', '').map((v, i) => parseRoute(v, join('routes', i), ports));
   const bfd = parseBfd(root.bfd, ports);
   const rip = root.rip === undefined ? null : parseRip(root.rip, ports);
-  return { file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip };
+  const portNames = ports.map((p) => p.name);
+  const ruleNames = new Map<string, string>();
+  const policy = array(root, 'policy', '').map((v, i) => {
+    const rule = parsePolicyRule(v, join('policy', i), portNames);
+    unique(ruleNames, rule.name, join(join('policy', i), 'name'), 'policy rule');
+    return rule;
+  });
+  const virtualServices = parseVirtualServices(root.virtualServices, 'virtualServices');
+  const triggers = parseTriggers(root.triggers, 'triggers', portNames);
+  const drainIdleTimeout = integer(root, 'drainIdleTimeout', '', 1, 3600, 5);
+  return { file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout };
 }
 
 function portNamed(ports: PortConfig[], o: Json, path: string): PortConfig {

@@ -2,10 +2,12 @@
 // administrative operations the API exposes (block a port, add a route, …).
 import type { RouterConfig, PortConfig } from '../config/router-config.js';
 import { PacketArena } from '../dataplane/arena.js';
+import { FlowTable } from '../dataplane/flow-table.js';
 import { Forwarder } from '../dataplane/forwarder.js';
 import { IcmpErrors } from '../dataplane/icmp-errors.js';
 import { LocalDelivery } from '../dataplane/local-delivery.js';
 import { Output } from '../dataplane/output.js';
+import { PolicyTable } from '../dataplane/policy.js';
 import { formatAddress, formatPrefix, maskOf } from '../net/addr.js';
 import type { PacketDevice } from '../ports/device.js';
 import { Port } from '../ports/port.js';
@@ -36,6 +38,8 @@ export class Router {
   readonly icmp: IcmpErrors;
   readonly local: LocalDelivery;
   readonly forwarder: Forwarder;
+  readonly flows: FlowTable;
+  readonly policy: PolicyTable;
   readonly protocols: ControlProtocol[] = [];
   readonly startedAt = Date.now();
   private started = false;
@@ -57,7 +61,11 @@ export class Router {
     }
     this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
     this.local = new LocalDelivery(this.ports, this.output, this.icmp);
-    this.forwarder = new Forwarder(this.ports, this.rib, this.output, this.local, this.icmp);
+    this.flows = new FlowTable(this.ports, config.drainIdleTimeout * 1000);
+    this.forwarder = new Forwarder(this.ports, this.rib, this.output, this.local, this.icmp, this.flows);
+    this.policy = new PolicyTable(this.ports);
+    for (const rule of config.policy) this.policy.add({ ...rule, egress: this.portByName(rule.port).index });
+    this.forwarder.selectors.push(this.policy);
   }
 
   start(): void {
@@ -83,6 +91,7 @@ export class Router {
   }
 
   stop(): void {
+    for (const port of this.ports) this.stopDrain(port);
     for (const p of this.protocols) p.stop();
     this.output.flushAll();
     for (const port of this.ports) port.device.close();
@@ -104,6 +113,7 @@ export class Router {
   blockPort(name: string): void {
     const port = this.portByName(name);
     if (port.state === 'blocked') throw new RouterError(409, `port "${name}" is already blocked`);
+    this.stopDrain(port);
     // Tell the neighbours first (BFD AdminDown, RIP poison), then go silent.
     for (const p of this.protocols) p.portBlocking?.(port);
     this.output.flushAll();
@@ -112,9 +122,40 @@ export class Router {
 
   unblockPort(name: string): void {
     const port = this.portByName(name);
-    if (port.state !== 'blocked') throw new RouterError(409, `port "${name}" is not blocked`);
+    if (port.state === 'up') throw new RouterError(409, `port "${name}" is not blocked`);
+    const wasBlocked = port.state === 'blocked';
+    this.stopDrain(port);
     this.setPortState(port, 'up');
-    for (const p of this.protocols) p.portUnblocked?.(port);
+    if (wasBlocked) for (const p of this.protocols) p.portUnblocked?.(port);
+  }
+
+  /**
+   * Zero-loss cut-over: new flows take the next-best route at once, flows
+   * already on the port keep it until they finish or go idle; then the port
+   * blocks itself (with the same last words as a block). `maxMs` bounds the wait.
+   */
+  drainPort(name: string, maxMs = 30_000): void {
+    const port = this.portByName(name);
+    if (port.state !== 'up') throw new RouterError(409, `port "${name}" is ${port.state}`);
+    this.setPortState(port, 'draining');
+    const started = Date.now();
+    const timer = setInterval(() => {
+      const live = this.flows.liveFlowsOn(port.index);
+      const waited = Date.now() - started;
+      if (live > 0 && waited < maxMs) return;
+      this.stopDrain(port);
+      this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: this.flows.pinned }, `port ${port.name} drained`);
+      this.blockPort(port.name);
+    }, 50);
+    this.drains.set(port.index, timer);
+  }
+
+  private readonly drains = new Map<number, NodeJS.Timeout>();
+
+  private stopDrain(port: Port): void {
+    const t = this.drains.get(port.index);
+    if (t) clearInterval(t);
+    this.drains.delete(port.index);
   }
 
   /** Change a port's administrative state, its carrier, and the routes through it. */
@@ -160,6 +201,7 @@ export class Router {
     const port = this.ports[r.port];
     if (!port) return 'no-port';
     if (port.state === 'blocked') return 'port-blocked';
+    if (port.state === 'draining') return 'port-draining';
     for (const p of this.protocols) {
       const why = p.routeUnusable?.(r);
       if (why) return why;

@@ -2,6 +2,7 @@
 // until SIGINT/SIGTERM. Failures end with one line and an exit status:
 // 2 for a bad config, 1 for anything else (no TUN, no permission, …).
 import { ApiServer } from '../api/server.js';
+import { registerPolicyApi } from '../api/policy-api.js';
 import { registerRouterApi } from '../api/router-api.js';
 import { ConfigError } from '../config/fields.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
@@ -42,6 +43,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   try {
     attachProtocols(router, api);
     registerRouterApi(api, router);
+    registerPolicyApi(api, router);
     await api.listen(config.socket);
   } catch (e) {
     router.stop();

@@ -4,6 +4,7 @@
 // Works in place on the arena's bytes through one reused view: no allocation
 // per packet. Every drop is counted by reason on the ingress port.
 import { Drop } from './drops.js';
+import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
@@ -23,10 +24,20 @@ export interface EgressSelector {
   explain?(src: number, dst: number): { port: number; by: string } | null;
 }
 
+/**
+ * A step that may rewrite a packet in place before anything else looks at
+ * its addresses (virtual-address NAT). Returns a Drop reason, or −1 to go on.
+ */
+export interface PacketRewriter {
+  rewrite(ingress: Port, ip: Ipv4View): number;
+}
+
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
 
 export class Forwarder {
   private readonly ip = new Ipv4View();
+  /** Applied to every valid packet first, in order. */
+  readonly rewriters: PacketRewriter[] = [];
   /** Consulted before the FIB, in order. */
   readonly selectors: EgressSelector[] = [];
 
@@ -36,12 +47,14 @@ export class Forwarder {
     private readonly output: Output,
     private readonly local: LocalDelivery,
     private readonly icmp: IcmpErrors,
+    private readonly flows: FlowTable,
   ) {}
 
   /** A batch of `count` packets sits in `port`'s receive slots. */
   receive(port: Port, count: number): void {
     const lengths = port.rxLengths;
     let off = port.rxBase;
+    this.flows.tick();
     for (let i = 0; i < count; i++, off += port.slotSize) {
       const drop = this.process(port, off, lengths[i]!);
       if (drop >= 0) port.counters.drop(drop);
@@ -59,6 +72,11 @@ export class Forwarder {
     const ip = this.ip.attach(this.output.arena.bytes, off, len);
     const check = ip.validate();
     if (check !== Ipv4Check.OK) return CHECK_TO_DROP[check]!;
+
+    for (let i = 0; i < this.rewriters.length; i++) {
+      const drop = this.rewriters[i]!.rewrite(ingress, ip);
+      if (drop >= 0) return drop;
+    }
 
     const dst = ip.dst;
     if (this.local.isLocal(dst)) return this.local.deliver(ingress, ip);
@@ -83,6 +101,8 @@ export class Forwarder {
       }
       egress = this.rib.nexthops.port[nh]!;
     }
+    // Flows already on a draining port stay on it.
+    egress = this.flows.track(ip, egress);
     const out = this.ports[egress]!;
 
     if (ip.ttl <= 1) {

@@ -15,6 +15,7 @@ export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 export class LocalDelivery {
   private addresses = new Uint32Array(0);
   private readonly udp = new Map<number, UdpHandler>();
+  private readonly extra: number[] = [];
 
   constructor(
     private readonly ports: readonly Port[],
@@ -22,6 +23,12 @@ export class LocalDelivery {
     private readonly icmp: IcmpErrors,
   ) {
     this.addresses = Uint32Array.from(ports.flatMap((p) => [p.address, p.broadcast]));
+  }
+
+  /** Own one more unicast address (e.g. a virtual service address answering ping). */
+  addAddress(addr: number): void {
+    this.addresses = Uint32Array.from([...this.addresses, addr >>> 0]);
+    this.extra.push(addr >>> 0);
   }
 
   onUdp(port: number, handler: UdpHandler): void {
@@ -38,7 +45,7 @@ export class LocalDelivery {
   /** Whether `dst` is one of the router's unicast addresses. */
   isOwnAddress(dst: number): boolean {
     for (const p of this.ports) if (p.address === dst) return true;
-    return false;
+    return this.extra.includes(dst);
   }
 
   /** Returns a Drop reason, or -1 when the packet was consumed. */

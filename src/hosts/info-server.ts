@@ -4,6 +4,7 @@
 // appearance on server 2 triggers the port block, so it is written at once.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 
 export interface InfoServerOptions {
   /** Address to bind (the service address, e.g. 1.1.1.1). */
@@ -22,6 +23,8 @@ export interface InfoServerOptions {
 }
 
 export interface InfoServer {
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
   /** Requests answered so far (any status). */
   readonly requests: number;
   /** Reopen the access log at its path (after rotation: call on SIGHUP). */
@@ -62,15 +65,12 @@ function fnv1a(text: string): number {
  */
 export function deviceSettings(device: string | null, settings: Record<string, unknown> = {}): Record<string, unknown> {
   const { devices, ...defaults } = settings;
-  const pollIntervalS = typeof defaults.pollIntervalS === 'number' && defaults.pollIntervalS >= 1 ? Math.floor(defaults.pollIntervalS) : 86_400;
-  const common = { firmware: '1.0.0', ...defaults, pollIntervalS };
-  if (device === null) return common;
-  const override = devices && typeof devices === 'object' ? (devices as Record<string, unknown>)[device] : undefined;
-  return {
-    ...common,
-    pollOffsetS: fnv1a(device) % pollIntervalS,
-    ...(override && typeof override === 'object' ? override : {}),
-  };
+  const found = device !== null && devices && typeof devices === 'object' ? (devices as Record<string, unknown>)[device] : undefined;
+  const override = found && typeof found === 'object' ? (found as Record<string, unknown>) : {};
+  const merged: Record<string, unknown> = { firmware: '1.0.0', ...defaults, ...override };
+  const pollIntervalS = typeof merged.pollIntervalS === 'number' && merged.pollIntervalS >= 1 ? Math.floor(merged.pollIntervalS) : 86_400;
+  if (device === null) return { ...merged, pollIntervalS };
+  return { pollOffsetS: fnv1a(device) % pollIntervalS, ...merged, pollIntervalS };
 }
 
 /** The remote address as a plain dotted quad (a dual-stack socket says ::ffff:a.b.c.d). */
@@ -148,6 +148,7 @@ export function startInfoServer(opts: InfoServerOptions): Promise<InfoServer> {
     // A deep accept queue: a fleet's polls arrive in parallel.
     server.listen({ host: opts.address, port: opts.port, backlog: 4096 }, () => {
       resolve({
+        port: (server.address() as AddressInfo).port,
         get requests() {
           return requests;
         },

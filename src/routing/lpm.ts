@@ -3,18 +3,22 @@
  * arrays (a smaller-footprint variant of DPDK's DIR-24-8).
  *
  * Layout
- * - Level 1: 65,536 entries indexed by addr[31:16] (prefixes /0../16 live here).
- * - Level 2 and 3: groups of 256 entries indexed by addr[15:8] and addr[7:0]
- *   (prefixes /17../24 and /25../32). Both levels share one pool of groups,
- *   allocated on demand from a growable Uint32Array.
- * - Every entry is a Uint32: a leaf value (the FIB value, 0 = no route) or, with
- *   bit 31 set, a pointer to a child group (bits 0..30 = group number). Values
- *   are therefore limited to 1..0x7fffffff.
+ * - Level 1: 65,536 entries indexed by addr[31:16] (prefixes /0../16).
+ * - Levels 2 and 3: groups of 256 entries indexed by addr[15:8] and addr[7:0]
+ *   (prefixes /17../24 and /25../32), allocated on demand.
+ * - All entries live in ONE growable Int32Array: level 1 is its first 65,536
+ *   entries (groups 0..255), level-2/3 groups follow. One array instead of
+ *   two means one bounds/map check less per lookup in V8's code, which is
+ *   what limits a memory-bound loop here (fewer instructions per lookup =
+ *   more cache misses in flight); measured with scripts/bench-lookup.ts.
+ * - An entry is 32 bits: a leaf value (the FIB value, 0 = no route) or, with
+ *   bit 31 set, a pointer to a child group (low 31 bits = group number). As an
+ *   Int32Array, "pointer" is simply "negative". Values are 1..0x7fffffff.
  * - A parallel Uint8Array holds the length of the prefix that painted each leaf
  *   so an insert never overwrites a longer prefix and a delete repaints exactly
- *   the entries it owned with the next covering prefix (found in the per-length
- *   Maps of exact prefixes, which also back get/entries). The Maps are never
- *   touched by lookup(): at most three typed-array reads, no allocation.
+ *   the entries it owned with the next covering prefix. Exact prefixes are also
+ *   kept in per-length Maps (for get/entries and to find covering prefixes);
+ *   lookup() never touches them: at most three typed-array reads, no allocation.
  *
  * Memory management
  * - A group whose 256 entries are all leaves no longer than its parent's
@@ -26,22 +30,26 @@
  *   boundary. Inserts never break it (depths only grow); a delete can only
  *   break it for the one or two groups on the deleted prefix's own path, so
  *   only those are checked (a 256-entry scan each).
- * - Each group records the location of the entry that points to it. When at
- *   most a quarter of the pool is in use after a delete, the live groups are
- *   moved to the low end (fixing parent and child pointers) and the pool is
- *   reallocated at half size or less (never below the initial size), so
- *   deleting everything returns memory to where it started.
+ * - Each group records the entry that points to it. When at most a quarter of
+ *   the groups are in use after a delete, live groups are moved down (fixing
+ *   parent and child pointers) and the arrays are reallocated smaller (never
+ *   below the initial size), so deleting everything returns memory to where
+ *   it started.
  */
 
-/** Pointer flag of an entry; the low 31 bits are then the group number. */
-const PTR = 0x80000000;
+/** Pointer flag (the sign bit); the low 31 bits are then the group number. */
+const PTR = -0x80000000;
 const IDX_MASK = 0x7fffffff;
 const L1_SIZE = 65536;
+/** Groups 0..255 are level 1. */
+const L1_GROUPS = 256;
 const MAX_VALUE = 0x7fffffff;
-/** Group numbers are kept below 2^22 so `group << 8` plus the level-1 size
- * stays a small int32 (parent locations); that is a 4 GiB pool. */
+/** Keeps entry indexes (group << 8) well inside int32. 4M groups = 5 GiB. */
 const MAX_GROUPS = 1 << 22;
 const DEFAULT_INITIAL_GROUPS = 64;
+/** parentOf marks: free group, and level-1 group (never allocated or moved). */
+const FREE = -1;
+const RESERVED = -2;
 
 /** Network mask for a prefix length 0..32, as uint32. */
 function maskOf(len: number): number {
@@ -64,24 +72,23 @@ function checkPrefix(prefix: number, len: number): number {
 }
 
 export class LpmTable {
-  private readonly l1 = new Uint32Array(L1_SIZE);
-  private readonly l1Len = new Uint8Array(L1_SIZE);
-  /** Level-2/3 groups, group g at [g*256, g*256+256). Replaced on grow/shrink. */
-  private pool: Uint32Array;
-  private poolLen: Uint8Array;
-  /** Location of the entry pointing at group g: < 65536 is a level-1 index,
-   * otherwise 65536 + pool index; -1 = group is free. */
+  /** Entries: level 1 at [0, 65536), group g at [g*256, g*256+256). Replaced on grow/shrink. */
+  private tbl: Int32Array;
+  /** Length of the prefix that painted each leaf entry. */
+  private dep: Uint8Array;
+  /** Entry index pointing at group g, FREE, or RESERVED (level 1). */
   private parentOf: Int32Array;
   /** Per group: value and length of the longest prefix no longer than the
    * group's boundary that covers it (what the parent entry held before it
-   * became a pointer). Saves the delete path most of its Map probes. */
-  private bgVal: Uint32Array;
+   * became a pointer), so deletes need fewer Map probes. */
+  private bgVal: Int32Array;
   private bgLen: Uint8Array;
   /** Stack of free group numbers (low numbers on top). */
   private freeStack: Int32Array;
   private freeTop = 0;
+  /** Groups the arrays hold, level 1 included. */
   private capacity: number;
-  private readonly initialGroups: number;
+  private readonly initialCapacity: number;
   /** Exact prefixes per length. Keys are the int32 view of the prefix
    * (`p | 0`): small integers hash faster and need no boxing in V8. */
   private readonly byLen: Map<number, number>[] = [];
@@ -91,18 +98,19 @@ export class LpmTable {
 
   constructor(opts?: { initialGroups?: number }) {
     const initial = opts?.initialGroups ?? DEFAULT_INITIAL_GROUPS;
-    if (!Number.isInteger(initial) || initial < 1 || initial > MAX_GROUPS) {
-      throw new RangeError(`initialGroups must be an integer 1..${MAX_GROUPS}`);
+    if (!Number.isInteger(initial) || initial < 1 || initial > MAX_GROUPS - L1_GROUPS) {
+      throw new RangeError(`initialGroups must be an integer 1..${MAX_GROUPS - L1_GROUPS}`);
     }
-    this.initialGroups = initial;
-    this.capacity = initial;
-    this.pool = new Uint32Array(initial << 8);
-    this.poolLen = new Uint8Array(initial << 8);
-    this.parentOf = new Int32Array(initial).fill(-1);
-    this.bgVal = new Uint32Array(initial);
-    this.bgLen = new Uint8Array(initial);
-    this.freeStack = new Int32Array(initial);
-    for (let g = initial - 1; g >= 0; g--) this.freeStack[this.freeTop++] = g;
+    const cap = L1_GROUPS + initial;
+    this.initialCapacity = cap;
+    this.capacity = cap;
+    this.tbl = new Int32Array(cap << 8);
+    this.dep = new Uint8Array(cap << 8);
+    this.parentOf = new Int32Array(cap).fill(FREE).fill(RESERVED, 0, L1_GROUPS);
+    this.bgVal = new Int32Array(cap);
+    this.bgLen = new Uint8Array(cap);
+    this.freeStack = new Int32Array(cap);
+    for (let g = cap - 1; g >= L1_GROUPS; g--) this.freeStack[this.freeTop++] = g;
     for (let l = 0; l <= 32; l++) this.byLen.push(new Map());
   }
 
@@ -111,18 +119,89 @@ export class LpmTable {
     return this.count;
   }
 
+  /** Level-2/3 groups in use (for stats and tests). */
+  get groupCount(): number {
+    return this.capacity - L1_GROUPS - this.freeTop;
+  }
+
   /**
    * Longest-prefix match. Hot path: typed-array reads only, returns 0 when no
    * prefix covers addr. Accepts uint32 or int32 addresses.
    */
   lookup(addr: number): number {
-    let e = this.l1[addr >>> 16];
-    if (e >= PTR) {
-      const pool = this.pool;
-      e = pool[((e & IDX_MASK) << 8) | ((addr >>> 8) & 0xff)];
-      if (e >= PTR) e = pool[((e & IDX_MASK) << 8) | (addr & 0xff)];
+    const t = this.tbl;
+    let e = t[addr >>> 16];
+    if (e < 0) {
+      e = t[((e & IDX_MASK) << 8) | ((addr >>> 8) & 0xff)];
+      if (e < 0) e = t[((e & IDX_MASK) << 8) | (addr & 0xff)];
     }
     return e;
+  }
+
+  /**
+   * lookup() for addrs[0..count) into out[0..count). About twice the
+   * throughput of a lookup() loop on tables larger than the CPU cache: the
+   * reads of eight lookups are issued side by side, so their cache misses
+   * overlap (the same idea as DPDK's rte_lpm_lookup_bulk).
+   */
+  lookupBatch(addrs: Uint32Array, out: Uint32Array, count: number = addrs.length): void {
+    if (!Number.isInteger(count) || count < 0 || count > addrs.length || count > out.length) {
+      throw new RangeError(`count ${count} out of range (addrs ${addrs.length}, out ${out.length})`);
+    }
+    const t = this.tbl;
+    const n8 = count & ~7;
+    let i = 0;
+    for (; i < n8; i += 8) {
+      const a0 = addrs[i];
+      const a1 = addrs[i + 1];
+      const a2 = addrs[i + 2];
+      const a3 = addrs[i + 3];
+      const a4 = addrs[i + 4];
+      const a5 = addrs[i + 5];
+      const a6 = addrs[i + 6];
+      const a7 = addrs[i + 7];
+      let e0 = t[a0 >>> 16];
+      let e1 = t[a1 >>> 16];
+      let e2 = t[a2 >>> 16];
+      let e3 = t[a3 >>> 16];
+      let e4 = t[a4 >>> 16];
+      let e5 = t[a5 >>> 16];
+      let e6 = t[a6 >>> 16];
+      let e7 = t[a7 >>> 16];
+      if (e0 < 0) e0 = t[((e0 & IDX_MASK) << 8) | ((a0 >>> 8) & 0xff)];
+      if (e1 < 0) e1 = t[((e1 & IDX_MASK) << 8) | ((a1 >>> 8) & 0xff)];
+      if (e2 < 0) e2 = t[((e2 & IDX_MASK) << 8) | ((a2 >>> 8) & 0xff)];
+      if (e3 < 0) e3 = t[((e3 & IDX_MASK) << 8) | ((a3 >>> 8) & 0xff)];
+      if (e4 < 0) e4 = t[((e4 & IDX_MASK) << 8) | ((a4 >>> 8) & 0xff)];
+      if (e5 < 0) e5 = t[((e5 & IDX_MASK) << 8) | ((a5 >>> 8) & 0xff)];
+      if (e6 < 0) e6 = t[((e6 & IDX_MASK) << 8) | ((a6 >>> 8) & 0xff)];
+      if (e7 < 0) e7 = t[((e7 & IDX_MASK) << 8) | ((a7 >>> 8) & 0xff)];
+      if (e0 < 0) e0 = t[((e0 & IDX_MASK) << 8) | (a0 & 0xff)];
+      if (e1 < 0) e1 = t[((e1 & IDX_MASK) << 8) | (a1 & 0xff)];
+      if (e2 < 0) e2 = t[((e2 & IDX_MASK) << 8) | (a2 & 0xff)];
+      if (e3 < 0) e3 = t[((e3 & IDX_MASK) << 8) | (a3 & 0xff)];
+      if (e4 < 0) e4 = t[((e4 & IDX_MASK) << 8) | (a4 & 0xff)];
+      if (e5 < 0) e5 = t[((e5 & IDX_MASK) << 8) | (a5 & 0xff)];
+      if (e6 < 0) e6 = t[((e6 & IDX_MASK) << 8) | (a6 & 0xff)];
+      if (e7 < 0) e7 = t[((e7 & IDX_MASK) << 8) | (a7 & 0xff)];
+      out[i] = e0;
+      out[i + 1] = e1;
+      out[i + 2] = e2;
+      out[i + 3] = e3;
+      out[i + 4] = e4;
+      out[i + 5] = e5;
+      out[i + 6] = e6;
+      out[i + 7] = e7;
+    }
+    for (; i < count; i++) {
+      const a = addrs[i];
+      let e = t[a >>> 16];
+      if (e < 0) {
+        e = t[((e & IDX_MASK) << 8) | ((a >>> 8) & 0xff)];
+        if (e < 0) e = t[((e & IDX_MASK) << 8) | (a & 0xff)];
+      }
+      out[i] = e;
+    }
   }
 
   /** Exact-match value of prefix/len, or undefined. */
@@ -144,50 +223,44 @@ export class LpmTable {
     if (old === undefined) this.count++;
 
     if (len <= 16) {
-      this.paintInsert(this.l1, this.l1Len, p >>> 16, 1 << (16 - len), value, len);
+      this.paintInsert(p >>> 16, 1 << (16 - len), value, len);
       return;
     }
-    // Expand the path first: allocation may replace this.pool, so read it after.
     const g2 = this.ensureChild(p >>> 16);
+    const i2 = (g2 << 8) | ((p >>> 8) & 0xff);
     if (len <= 24) {
-      this.paintInsert(this.pool, this.poolLen, (g2 << 8) | ((p >>> 8) & 0xff), 1 << (24 - len), value, len);
+      this.paintInsert(i2, 1 << (24 - len), value, len);
       return;
     }
-    const g3 = this.ensureChild(L1_SIZE + ((g2 << 8) | ((p >>> 8) & 0xff)));
-    this.paintInsert(this.pool, this.poolLen, (g3 << 8) | (p & 0xff), 1 << (32 - len), value, len);
+    const g3 = this.ensureChild(i2);
+    this.paintInsert((g3 << 8) | (p & 0xff), 1 << (32 - len), value, len);
   }
 
   /** Remove prefix/len; the range falls back to the longest covering prefix. */
   delete(prefix: number, len: number): boolean {
     const p = checkPrefix(prefix, len);
-    const m = this.byLen[len];
-    if (!m.delete(p | 0)) return false;
+    if (!this.byLen[len].delete(p | 0)) return false;
     this.count--;
 
-    // Longest remaining prefix covering p/len. Within a group only lengths
-    // above its boundary need a Map probe; shorter ones are in the group's bg.
     const i1 = p >>> 16;
     let g2 = -1;
-    let g3 = -1;
     let i2 = -1;
-    let lo = 0;
+    let g3 = -1;
     if (len > 16) {
       // A stored prefix longer than /16 (/24) guarantees the pointers exist.
-      g2 = this.l1[i1] & IDX_MASK;
+      g2 = this.tbl[i1] & IDX_MASK;
       i2 = (g2 << 8) | ((p >>> 8) & 0xff);
-      lo = 17;
-      if (len > 24) {
-        g3 = this.pool[i2] & IDX_MASK;
-        lo = 25;
-      }
+      if (len > 24) g3 = this.tbl[i2] & IDX_MASK;
     }
+
+    // Longest remaining prefix covering p/len: (rv, rd).
     let rd = -1;
     let rv = 0;
     if (len > 0) {
       // The buddy (p/len with its last bit flipped) shares every prefix shorter
       // than len with p, so a buddy address painted by one of those gives the
-      // answer without touching the Maps (which, being large, cost a cache miss
-      // per probe). Try the buddy's first and last address.
+      // answer without touching the Maps (which, being large, cost a cache
+      // miss per probe). Try the buddy's first and last address.
       const buddy = (p ^ (1 << (32 - len))) >>> 0;
       let v = this.leafAt(buddy);
       if (this.leafLen < len) {
@@ -201,38 +274,44 @@ export class LpmTable {
         }
       }
     }
-    for (let l = len - 1; rd < 0 && l >= lo; l--) {
-      const ml = this.byLen[l];
-      if (ml.size === 0) continue;
-      const v = ml.get(p & maskOf(l));
-      if (v !== undefined) {
-        rv = v;
-        rd = l;
-        break;
-      }
-    }
     if (rd < 0) {
-      const g = g3 >= 0 ? g3 : g2;
-      if (g >= 0) {
-        rv = this.bgVal[g];
-        rd = this.bgLen[g];
-      } else {
-        rd = 0; // nothing covers it
+      // Probe the Maps, but only for lengths above the group's boundary:
+      // shorter covering prefixes are in the group's bg.
+      const lo = len > 24 ? 25 : len > 16 ? 17 : 0;
+      for (let l = len - 1; l >= lo; l--) {
+        const ml = this.byLen[l];
+        if (ml.size === 0) continue;
+        const v = ml.get(p & maskOf(l));
+        if (v !== undefined) {
+          rv = v;
+          rd = l;
+          break;
+        }
+      }
+      if (rd < 0) {
+        const g = g3 >= 0 ? g3 : g2;
+        if (g >= 0) {
+          rv = this.bgVal[g];
+          rd = this.bgLen[g];
+        } else {
+          rv = 0; // nothing covers it
+          rd = 0;
+        }
       }
     }
 
     if (len <= 16) {
-      this.paintDelete(this.l1, this.l1Len, i1, 1 << (16 - len), len, rv, rd);
+      this.paintDelete(i1, 1 << (16 - len), len, rv, rd);
     } else {
+      // Only the groups on the deleted prefix's own path can become uniform.
       let g3Gone = true;
       if (len <= 24) {
-        this.paintDelete(this.pool, this.poolLen, i2, 1 << (24 - len), len, rv, rd);
+        this.paintDelete(i2, 1 << (24 - len), len, rv, rd);
       } else {
-        this.paintDelete(this.pool, this.poolLen, (g3 << 8) | (p & 0xff), 1 << (32 - len), len, rv, rd);
-        // Only the groups on the deleted prefix's own path can become uniform.
-        g3Gone = this.tryCollapse(this.pool, this.poolLen, i2, g3, 24);
+        this.paintDelete((g3 << 8) | (p & 0xff), 1 << (32 - len), len, rv, rd);
+        g3Gone = this.tryCollapse(i2, g3, 24);
       }
-      if (g3Gone) this.tryCollapse(this.l1, this.l1Len, i1, g2, 16);
+      if (g3Gone) this.tryCollapse(i1, g2, 16);
     }
     this.maybeShrink();
     return true;
@@ -245,18 +324,11 @@ export class LpmTable {
     }
   }
 
-  /** Level-2/3 groups in use (for stats and tests). */
-  get groupCount(): number {
-    return this.capacity - this.freeTop;
-  }
-
   /** Bytes held by the typed arrays (the Maps of exact prefixes are not counted). */
   memoryBytes(): number {
     return (
-      this.l1.byteLength +
-      this.l1Len.byteLength +
-      this.pool.byteLength +
-      this.poolLen.byteLength +
+      this.tbl.byteLength +
+      this.dep.byteLength +
       this.parentOf.byteLength +
       this.bgVal.byteLength +
       this.bgLen.byteLength +
@@ -266,21 +338,23 @@ export class LpmTable {
 
   // ---- painting -----------------------------------------------------------
 
-  /** Write (v, d) into [start, start+count) where the existing leaf is no longer than d; descend into child groups. */
-  private paintInsert(vals: Uint32Array, lens: Uint8Array, start: number, count: number, v: number, d: number): void {
+  /** Write (v, d) into entries [start, start+count) whose leaf is no longer than d; descend into child groups. */
+  private paintInsert(start: number, count: number, v: number, d: number): void {
+    const t = this.tbl;
+    const dep = this.dep;
     const end = start + count;
     for (let i = start; i < end; i++) {
-      const e = vals[i];
-      if (e >= PTR) {
+      const e = t[i];
+      if (e < 0) {
         const g = e & IDX_MASK;
         if (this.bgLen[g] <= d) {
           this.bgVal[g] = v;
           this.bgLen[g] = d;
         }
-        this.paintInsert(this.pool, this.poolLen, g << 8, 256, v, d);
-      } else if (lens[i] <= d) {
-        vals[i] = v;
-        lens[i] = d;
+        this.paintInsert(g << 8, 256, v, d);
+      } else if (dep[i] <= d) {
+        t[i] = v;
+        dep[i] = d;
       }
     }
   }
@@ -291,136 +365,133 @@ export class LpmTable {
    * group reached this way has d <= its boundary, and its entries deeper than
    * the boundary (which it must have, or it would have been collapsed) stay.
    */
-  private paintDelete(vals: Uint32Array, lens: Uint8Array, start: number, count: number, d: number, rv: number, rd: number): void {
+  private paintDelete(start: number, count: number, d: number, rv: number, rd: number): void {
+    const t = this.tbl;
+    const dep = this.dep;
     const end = start + count;
     for (let i = start; i < end; i++) {
-      const e = vals[i];
-      if (e >= PTR) {
+      const e = t[i];
+      if (e < 0) {
         const g = e & IDX_MASK;
         if (this.bgLen[g] === d) {
           this.bgVal[g] = rv;
           this.bgLen[g] = rd;
         }
-        this.paintDelete(this.pool, this.poolLen, g << 8, 256, d, rv, rd);
-      } else if (lens[i] === d) {
-        vals[i] = rv;
-        lens[i] = rd;
+        this.paintDelete(g << 8, 256, d, rv, rd);
+      } else if (dep[i] === d) {
+        t[i] = rv;
+        dep[i] = rd;
       }
     }
   }
 
-  /** If group g (pointed to by vals[i]) only holds leaves of depth <= boundary, fold it into vals[i] and free it. */
-  private tryCollapse(vals: Uint32Array, lens: Uint8Array, i: number, g: number, boundary: number): boolean {
-    const pool = this.pool;
-    const plen = this.poolLen;
+  /** If group g (pointed to by entry i) only holds leaves of depth <= boundary, fold it into entry i and free it. */
+  private tryCollapse(i: number, g: number, boundary: number): boolean {
+    const t = this.tbl;
+    const dep = this.dep;
     const base = g << 8;
     const end = base + 256;
     for (let j = base; j < end; j++) {
-      if (pool[j] >= PTR || plen[j] > boundary) return false;
+      if (t[j] < 0 || dep[j] > boundary) return false;
     }
     // All shallow leaves of one group come from the same covering prefix.
-    vals[i] = pool[base];
-    lens[i] = plen[base];
-    this.parentOf[g] = -1;
+    t[i] = t[base];
+    dep[i] = dep[base];
+    this.parentOf[g] = FREE;
     this.freeStack[this.freeTop++] = g;
     return true;
   }
 
-  // ---- group allocation ---------------------------------------------------
-
   /** Leaf value for addr (like lookup); the length that painted it is left in leafLen. */
   private leafAt(addr: number): number {
+    const t = this.tbl;
     let i = addr >>> 16;
-    let e = this.l1[i];
-    if (e < PTR) {
-      this.leafLen = this.l1Len[i];
-      return e;
+    let e = t[i];
+    if (e < 0) {
+      i = ((e & IDX_MASK) << 8) | ((addr >>> 8) & 0xff);
+      e = t[i];
+      if (e < 0) {
+        i = ((e & IDX_MASK) << 8) | (addr & 0xff);
+        e = t[i];
+      }
     }
-    i = ((e & IDX_MASK) << 8) | ((addr >>> 8) & 0xff);
-    e = this.pool[i];
-    if (e >= PTR) {
-      i = ((e & IDX_MASK) << 8) | (addr & 0xff);
-      e = this.pool[i];
-    }
-    this.leafLen = this.poolLen[i];
+    this.leafLen = this.dep[i];
     return e;
   }
 
-  /** Make the entry at `loc` (see parentOf) a pointer, expanding its leaf into a new group; returns the group number. */
-  private ensureChild(loc: number): number {
-    const inL1 = loc < L1_SIZE;
-    const idx = inL1 ? loc : loc - L1_SIZE;
-    const e = inL1 ? this.l1[idx] : this.pool[idx];
-    if (e >= PTR) return e & IDX_MASK;
-    const d = inL1 ? this.l1Len[idx] : this.poolLen[idx];
-    const g = this.allocGroup(); // may replace this.pool
+  // ---- group allocation ---------------------------------------------------
+
+  /** Make entry i a pointer, expanding its leaf into a new group; returns the group number. */
+  private ensureChild(i: number): number {
+    const e = this.tbl[i];
+    if (e < 0) return e & IDX_MASK;
+    const d = this.dep[i];
+    const g = this.allocGroup(); // may replace the arrays
+    const t = this.tbl;
     const base = g << 8;
-    this.pool.fill(e, base, base + 256);
-    this.poolLen.fill(d, base, base + 256);
-    this.parentOf[g] = loc;
+    t.fill(e, base, base + 256);
+    this.dep.fill(d, base, base + 256);
+    this.parentOf[g] = i;
     this.bgVal[g] = e;
     this.bgLen[g] = d;
-    if (inL1) {
-      this.l1[idx] = (PTR | g) >>> 0;
-      this.l1Len[idx] = 0;
-    } else {
-      this.pool[idx] = (PTR | g) >>> 0;
-      this.poolLen[idx] = 0;
-    }
+    t[i] = PTR | g;
+    this.dep[i] = 0;
     return g;
   }
 
   private allocGroup(): number {
-    // Grow by 1.5x: amortised O(1) copies with less slack than doubling.
-    if (this.freeTop === 0) this.resize(Math.min(this.capacity + (this.capacity >>> 1) + 1, MAX_GROUPS));
-    if (this.freeTop === 0) throw new RangeError(`LpmTable: more than ${MAX_GROUPS} groups`);
+    if (this.freeTop === 0) {
+      // Grow by 1.5x: amortised O(1) copies with less slack than doubling.
+      const cap = this.capacity;
+      const grown = Math.min(cap + ((cap - L1_GROUPS) >>> 1) + 1, MAX_GROUPS);
+      if (grown === cap) throw new RangeError(`LpmTable: more than ${MAX_GROUPS - L1_GROUPS} groups`);
+      this.resize(grown);
+    }
     return this.freeStack[--this.freeTop];
   }
 
-  /** Grow or shrink the pool to newCap groups; all live groups must already be below newCap. */
+  /** Grow or shrink to newCap groups; all live groups must already be below newCap. */
   private resize(newCap: number): void {
-    const old = this.capacity;
-    if (newCap === old) return;
-    const pool = new Uint32Array(newCap << 8);
-    const plen = new Uint8Array(newCap << 8);
-    const parents = new Int32Array(newCap).fill(-1);
-    const bgVal = new Uint32Array(newCap);
-    const bgLen = new Uint8Array(newCap);
-    const keep = Math.min(old, newCap);
+    const keep = Math.min(this.capacity, newCap);
+    const tbl = new Int32Array(newCap << 8);
+    tbl.set(this.tbl.subarray(0, keep << 8));
+    const dep = new Uint8Array(newCap << 8);
+    dep.set(this.dep.subarray(0, keep << 8));
+    const parents = new Int32Array(newCap).fill(FREE);
+    parents.set(this.parentOf.subarray(0, keep));
+    const bgVal = new Int32Array(newCap);
     bgVal.set(this.bgVal.subarray(0, keep));
+    const bgLen = new Uint8Array(newCap);
     bgLen.set(this.bgLen.subarray(0, keep));
+    this.tbl = tbl;
+    this.dep = dep;
+    this.parentOf = parents;
     this.bgVal = bgVal;
     this.bgLen = bgLen;
-    pool.set(this.pool.subarray(0, keep << 8));
-    plen.set(this.poolLen.subarray(0, keep << 8));
-    parents.set(this.parentOf.subarray(0, keep));
-    this.pool = pool;
-    this.poolLen = plen;
-    this.parentOf = parents;
     this.capacity = newCap;
     // Rebuild the free stack so the lowest free numbers are handed out first.
     const stack = new Int32Array(newCap);
     let top = 0;
-    for (let g = newCap - 1; g >= 0; g--) if (parents[g] === -1) stack[top++] = g;
+    for (let g = newCap - 1; g >= L1_GROUPS; g--) if (parents[g] === FREE) stack[top++] = g;
     this.freeStack = stack;
     this.freeTop = top;
   }
 
-  /** After deletes: when <= 1/4 of the pool is live, compact live groups to the low end and shrink. */
+  /** After deletes: when <= 1/4 of the groups are live, compact them to the low end and shrink. */
   private maybeShrink(): void {
     const cap = this.capacity;
-    if (cap <= this.initialGroups) return;
-    const used = cap - this.freeTop;
-    if (used > cap >>> 2) return;
-    let newCap = this.initialGroups;
-    while (newCap < used * 2) newCap *= 2;
+    if (cap <= this.initialCapacity) return;
+    const used = cap - L1_GROUPS - this.freeTop;
+    if (used > (cap - L1_GROUPS) >>> 2) return;
+    let newCap = this.initialCapacity;
+    while (newCap - L1_GROUPS < used * 2) newCap = L1_GROUPS + (newCap - L1_GROUPS) * 2;
     if (newCap >= cap) return;
 
     const parents = this.parentOf;
-    let hole = 0;
+    let hole = L1_GROUPS;
     for (let g = cap - 1; g >= newCap; g--) {
-      if (parents[g] === -1) continue;
-      while (parents[hole] !== -1) hole++; // hole < newCap: used <= newCap/2
+      if (parents[g] === FREE) continue;
+      while (parents[hole] !== FREE) hole++; // stays below newCap: used <= half of it
       this.moveGroup(g, hole);
     }
     this.resize(newCap);
@@ -428,22 +499,20 @@ export class LpmTable {
 
   /** Move live group `from` into free slot `to`, fixing the parent's pointer and the children's back references. */
   private moveGroup(from: number, to: number): void {
-    const pool = this.pool;
+    const t = this.tbl;
     const src = from << 8;
     const dst = to << 8;
-    pool.copyWithin(dst, src, src + 256);
-    this.poolLen.copyWithin(dst, src, src + 256);
-    const loc = this.parentOf[from];
-    this.parentOf[to] = loc;
-    this.parentOf[from] = -1;
+    t.copyWithin(dst, src, src + 256);
+    this.dep.copyWithin(dst, src, src + 256);
+    const parent = this.parentOf[from];
+    this.parentOf[to] = parent;
+    this.parentOf[from] = FREE;
     this.bgVal[to] = this.bgVal[from];
     this.bgLen[to] = this.bgLen[from];
-    const ptr = (PTR | to) >>> 0;
-    if (loc < L1_SIZE) this.l1[loc] = ptr;
-    else pool[loc - L1_SIZE] = ptr;
+    t[parent] = PTR | to;
     for (let j = dst; j < dst + 256; j++) {
-      const e = pool[j];
-      if (e >= PTR) this.parentOf[e & IDX_MASK] = L1_SIZE + j;
+      const e = t[j];
+      if (e < 0) this.parentOf[e & IDX_MASK] = j;
     }
   }
 }

@@ -4,7 +4,7 @@ import { LpmTable } from '../../src/routing/lpm.js';
 
 // Reproduce a failure with LPM_SEED=<seed printed below>.
 const SEED = process.env.LPM_SEED !== undefined ? Number(process.env.LPM_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-console.log(`# lpm.test seed=${SEED} (set LPM_SEED to reproduce)`);
+console.log(`lpm.test seed=${SEED} (set LPM_SEED to reproduce)`);
 
 /** mulberry32: small seeded PRNG, returns uint32. */
 function prng(seed: number): () => number {
@@ -88,10 +88,15 @@ function probeAddresses(rnd: () => number, ref: Reference, nRandom: number): num
 }
 
 function checkAgainst(t: LpmTable, ref: Reference, addrs: number[], ctx: string): void {
-  for (const a of addrs) {
+  const batchIn = Uint32Array.from(addrs);
+  const batchOut = new Uint32Array(addrs.length);
+  t.lookupBatch(batchIn, batchOut);
+  for (let i = 0; i < addrs.length; i++) {
+    const a = addrs[i];
     const want = ref.lookup(a);
     const got = t.lookup(a);
     if (got !== want) assert.fail(`${ctx}: lookup(${fmt(a)}) = ${got}, want ${want} (seed=${SEED})`);
+    if (batchOut[i] !== want) assert.fail(`${ctx}: lookupBatch [${i}] ${fmt(a)} = ${batchOut[i]}, want ${want} (seed=${SEED})`);
   }
   assert.equal(t.size, ref.routes.size, `${ctx}: size (seed=${SEED})`);
   for (const { p, len, v } of ref.routes.values()) {
@@ -145,6 +150,28 @@ test('empty table, default route, /32s', () => {
   assert.equal(t.lookup(0x0affffff), 4);
   assert.equal(t.get(0x0a000000, 8), 4);
   assert.equal(t.size, 3);
+});
+
+test('lookupBatch matches lookup, any count', () => {
+  const rnd = prng(SEED ^ 0x5bd1e995);
+  const t = new LpmTable();
+  t.set(0, 0, 1);
+  for (let i = 0; i < 3000; i++) {
+    const len = 8 + (rnd() % 25);
+    t.set((rnd() & maskOf(len)) >>> 0, len, 2 + (rnd() % 1000));
+  }
+  t.set(0x0a000000, 8, 0x7fffffff);
+  const addrs = new Uint32Array(1000);
+  for (let i = 0; i < addrs.length; i++) addrs[i] = i % 3 === 0 ? (0x0a000000 | (rnd() & 0xffffff)) >>> 0 : rnd();
+  for (const count of [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000]) {
+    const out = new Uint32Array(1000).fill(0xdeadbeef);
+    t.lookupBatch(addrs, out, count);
+    for (let i = 0; i < count; i++) assert.equal(out[i], t.lookup(addrs[i]), `count ${count} [${i}] (seed=${SEED})`);
+    for (let i = count; i < out.length; i++) assert.equal(out[i], 0xdeadbeef, 'nothing written past count');
+  }
+  assert.throws(() => t.lookupBatch(addrs, new Uint32Array(10)), RangeError);
+  assert.throws(() => t.lookupBatch(addrs, new Uint32Array(2000), 1001), RangeError);
+  assert.throws(() => t.lookupBatch(addrs, new Uint32Array(2000), -1), RangeError);
 });
 
 test('deleting a prefix that does not exist', () => {
@@ -318,6 +345,70 @@ test('groups are allocated on demand and collapsed at the stride boundary', () =
   t.delete(0x0a020380, 25);
   assert.equal(t.groupCount, 0);
   assert.equal(t.lookup(0x0a020381), 2);
+});
+
+test('compaction keeps groups, pointers and covering prefixes intact', () => {
+  // Pairs of buddy /24s (and /32s) make deletes fall back to the covering
+  // prefix a group remembers, which compaction must carry along when it
+  // moves the group.
+  const t = new LpmTable({ initialGroups: 1 });
+  const start = t.memoryBytes();
+  t.set(0x0a000000, 8, 1000);
+  t.set(0x0a400000, 10, 1001);
+  const pairs: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const p24 = (0x0a000000 + (i << 16) + ((i % 7) << 9)) >>> 0; // in 10.i.0.0/16
+    pairs.push(p24);
+    t.set(p24, 24, 2 * i + 1);
+    t.set(p24 + 256, 24, 2 * i + 2);
+    if (i % 3 === 0) {
+      t.set(p24 + 512, 32, 5000 + i); // a level-3 group with a buddy pair
+      t.set(p24 + 513, 32, 6000 + i);
+    }
+  }
+  const peak = t.memoryBytes();
+  assert.ok(peak > start, 'grew');
+  const cover = (p: number): number => ((p & 0xffc00000) >>> 0 === 0x0a400000 ? 1001 : 1000);
+  // Delete the low-numbered groups first so the survivors are moved down.
+  for (let i = 0; i < 280; i++) {
+    const p = pairs[i];
+    assert.equal(t.delete(p, 24), true);
+    assert.equal(t.lookup(p + 1), cover(p));
+    assert.equal(t.lookup(p + 257), 2 * i + 2);
+    assert.equal(t.delete(p + 256, 24), true);
+    if (i % 3 === 0) {
+      assert.equal(t.delete(p + 512, 32), true);
+      assert.equal(t.lookup(p + 512), cover(p));
+      assert.equal(t.lookup(p + 513), 6000 + i);
+      assert.equal(t.delete(p + 513, 32), true);
+    }
+    assert.equal(t.lookup(p + 257), cover(p));
+    assert.equal(t.lookup(p + 513), cover(p));
+  }
+  assert.ok(t.memoryBytes() < peak, `shrank (${peak} -> ${t.memoryBytes()})`);
+  for (let i = 280; i < 300; i++) {
+    const p = pairs[i];
+    assert.equal(t.lookup(p + 1), 2 * i + 1);
+    if (i % 3 === 0) assert.equal(t.lookup(p + 513), 6000 + i);
+    assert.equal(t.delete(p, 24), true);
+    assert.equal(t.lookup(p + 1), cover(p), `after compaction, ${fmt(p)}/24 falls back to its cover`);
+    if (i % 3 === 0) {
+      assert.equal(t.delete(p + 512, 32), true);
+      assert.equal(t.lookup(p + 512), 2 * i + 2, 'falls back to the /24 around it');
+    }
+  }
+  assert.equal(t.delete(0x0a400000, 10), true);
+  for (let i = 280; i < 300; i++) assert.equal(t.lookup(pairs[i] + 1), 1000);
+  assert.equal(t.delete(0x0a000000, 8), true);
+  for (let i = 280; i < 300; i++) {
+    assert.equal(t.lookup(pairs[i] + 1), 0);
+    assert.equal(t.lookup(pairs[i] + 257), 2 * i + 2);
+    t.delete(pairs[i] + 256, 24);
+    if (i % 3 === 0) t.delete(pairs[i] + 513, 32);
+  }
+  assert.equal(t.size, 0);
+  assert.equal(t.groupCount, 0);
+  assert.equal(t.memoryBytes(), start);
 });
 
 test('memory returns to its start after a large table is deleted', () => {

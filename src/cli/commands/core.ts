@@ -59,6 +59,16 @@ export function registerCoreCommands(program: Command): void {
       });
   }
 
+  port.command('drain <port>')
+    .description('zero-loss cut-over: new flows leave now, running flows finish on the port, then it blocks itself')
+    .option('--max-wait <ms>', 'block anyway after this many ms', '30000')
+    .action(async (name: string, o: { maxWait: string }, cmd: Command) => {
+      if (!/^\d+$/.test(o.maxWait)) throw new UsageError(`--max-wait: "${o.maxWait}" is not a number of milliseconds`);
+      const c = ctx(cmd);
+      const r = await c.call('POST', `/v1/ports/${encodeURIComponent(name)}/drain`, { maxMs: Number(o.maxWait) });
+      c.print(`port ${name} draining (blocks itself when its flows are done)`, r);
+    });
+
   const route = program.command('route').description('the route table: list, lookup, add, del');
   route.command('list').description('every route: source, metric, and why an unusable one is unusable').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);

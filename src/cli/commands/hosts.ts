@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitError } from '../../daemon/run-daemon.js';
-import { startInfoServer } from '../../hosts/info-server.js';
+import { startInfoServer, type InfoServer } from '../../hosts/info-server.js';
 import { checkSourceAddress, ensureAnyIpRoute, fleetDevices } from '../../hosts/fleet.js';
 import { isAnswered, Poller, type Device, type PollCounters, type PollRecord } from '../../hosts/poller.js';
 import { PollRecordWriter } from '../../hosts/records.js';
@@ -60,7 +60,7 @@ function targetArg(text: string): URL {
 
 function integerArg(flag: string, text: string, min: number, max: number): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${flag}: "${text}" is not an integer from ${min} to ${max}`);
+  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`${flag}: "${text}" is not an integer from ${min} to ${max}`);
   return n;
 }
 
@@ -175,9 +175,9 @@ export function registerHostCommands(program: Command): void {
     .option('--keep-alive', 'allow HTTP keep-alive (appliances do not use it)')
     .action(async (o: { address: string; port: string; name: string; log?: string; settings?: string; keepAlive?: boolean }) => {
       const address = addressArg('--address', o.address);
-      const port = integerArg('port', o.port, 1, 65535);
+      const port = integerArg('--port', o.port, 1, 65535);
       const settings = o.settings ? settingsArg(o.settings) : undefined;
-      let server;
+      let server: InfoServer;
       try {
         server = await startInfoServer({ address, port, name: o.name, logFile: o.log, settings, keepAlive: o.keepAlive });
       } catch (e) {
@@ -207,7 +207,7 @@ export function registerHostCommands(program: Command): void {
     .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; duration?: string; anyip?: boolean; quiet?: boolean }, cmd: Command) => {
       const target = targetArg(o.target);
       const prefix = prefixArg('--prefix', o.prefix);
-      const count = integerArg('count', o.count, 1, 2 ** 24);
+      const count = integerArg('--count', o.count, 1, 2 ** 24);
       let devices: Device[];
       try {
         devices = fleetDevices(prefix, count);
