@@ -6,7 +6,7 @@ import { ClientError } from '../api/client.js';
 import { ExitError } from '../daemon/run-daemon.js';
 import { registerCoreCommands } from './commands/core.js';
 import { registerPolicyCommands } from './commands/policy.js';
-//import { registerHostCommands } from './commands/hosts.js';
+import { registerHostCommands } from './commands/hosts.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -20,7 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCoreCommands(program);
   registerPolicyCommands(program);
-  //registerHostCommands(program);
+  registerHostCommands(program);
   return program;
 }
 

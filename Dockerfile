@@ -1,0 +1,21 @@
+# tunroute as a node in container network labs (containerlab, Kubernetes
+# network emulation): one router per container, ports are TUN devices.
+#   docker build -t tunroute .
+#   docker run --cap-add NET_ADMIN --device /dev/net/tun \
+#     -v "$PWD/config:/config" tunroute run --config /config/router.json
+# (Not built in this project's CI: no Docker engine runs there.)
+FROM node:20-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends iproute2 iputils-ping traceroute curl python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/tunroute
+COPY package.json package-lock.json binding.gyp tsconfig.json ./
+COPY native ./native
+COPY src ./src
+COPY bin ./bin
+COPY scripts ./scripts
+COPY test ./test
+COPY config ./config
+RUN npm ci --no-audit --no-fund
+ENTRYPOINT ["node", "/opt/tunroute/bin/tunroute.js"]
+CMD ["--help"]
