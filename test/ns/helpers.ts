@@ -77,3 +77,14 @@ export async function sendMalformed(ns: string, portDevice: string, src: string,
 function addrNum(a: string): number {
   return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
 }
+
+/** `tunroute serve` as an information-providing server on 1.1.1.1:80 inside `ns`; its access log path. */
+export async function startServer(lab: Lab, ns: string, name: string, address = '1.1.1.1'): Promise<string> {
+  const log = `${lab.dir}/${name}.access.log`;
+  lab.spawnTunroute(ns, ['serve', '--address', address, '--name', name, '--log', log]);
+  await waitFor(`${name} listening`, async () => {
+    await inNetns(ns, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${address}/`]);
+    return true;
+  }, 10_000, 50);
+  return log;
+}
