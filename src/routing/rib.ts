@@ -1,15 +1,18 @@
 // The routing information base: every route from every source, usable or
 // not, and the FIB derived from it (BIRD's split: protocols feed routes in,
-// this core selects and installs). Per prefix the selected route is the
-// usable one with the lowest metric (ties: connected < static < api < rip,
-// then the older route). A prefix with no usable route leaves the FIB, so
-// lookups fall back to a shorter covering prefix.
+// this core selects and installs). Per prefix the selected route is, among
+// the usable ones, the one from the most trusted source (administrative
+// distance: connected 0, static and API 1, RIP 120 — metrics of different
+// protocols do not compare), then with the lowest metric, then the older.
+// A prefix with no usable route leaves the FIB, so lookups fall back to a
+// shorter covering prefix.
 import { LpmTable } from './lpm.js';
 import { NextHopTable } from './nexthops.js';
 import { maskOf } from '../net/addr.js';
 
 export type RouteSource = 'connected' | 'static' | 'api' | 'rip';
-const SOURCE_RANK: Record<RouteSource, number> = { connected: 0, static: 1, api: 2, rip: 3 };
+/** Administrative distance per source, as Cisco/FRR number them. */
+export const DISTANCE: Record<RouteSource, number> = { connected: 0, static: 1, api: 1, rip: 120 };
 
 export interface RouteSpec {
   prefix: number;
@@ -41,6 +44,14 @@ export interface FibChange {
 }
 
 const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
+
+function better(a: Route, b: Route): boolean {
+  const da = DISTANCE[a.source];
+  const db = DISTANCE[b.source];
+  if (da !== db) return da < db;
+  if (a.metric !== b.metric) return a.metric < b.metric;
+  return a.id < b.id;
+}
 
 export class Rib {
   readonly lpm = new LpmTable();
@@ -133,9 +144,7 @@ export class Rib {
     if (list) {
       for (const r of list) {
         if (r.unusable !== null) continue;
-        if (!best || r.metric < best.metric ||
-          (r.metric === best.metric && (SOURCE_RANK[r.source] < SOURCE_RANK[best.source] ||
-            (SOURCE_RANK[r.source] === SOURCE_RANK[best.source] && r.id < best.id)))) best = r;
+        if (!best || better(r, best)) best = r;
       }
     }
     const cur = this.installed.get(key);

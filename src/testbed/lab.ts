@@ -4,7 +4,7 @@
 // removed by cleanup() — also after a failure, and for labs left behind by a
 // process that died (their id names the dead owner's pid).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, createWriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from '../api/client.js';
@@ -13,6 +13,8 @@ import { ip, inNetns, run, sleep, waitFor } from './shell.js';
 const TUNROUTE_BIN = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
 /** Namespace names look like `tr-<owner pid base36>-<random>-<role>`. */
 const LAB_PREFIX = 'tr-';
+/** Where persistent labs (`testbed up`) keep their state and files. */
+export const PERSISTENT_DIR = '/run/tunroute/testbeds';
 
 export interface LogEvent {
   time: number;
@@ -55,12 +57,8 @@ export class RouterProcess {
   }
 
   async start(timeoutMs = 10_000): Promise<void> {
-    const args = ['netns', 'exec', this.netns, process.execPath, TUNROUTE_BIN, 'run', '--config', this.configFile, '--log-file', this.logFile, '--socket', this.socket];
-    const errLog = createWriteStream(`${this.logFile}.stderr`, { flags: 'a' });
-    const proc = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr!.pipe(errLog);
+    const proc = this.lab.spawnIn(this.netns, process.execPath, [TUNROUTE_BIN, 'run', '--config', this.configFile, '--log-file', this.logFile, '--socket', this.socket], { stderr: `${this.logFile}.stderr` });
     this.proc = proc;
-    this.lab.track(proc);
     const exited = new Promise<never>((_, reject) => {
       proc.once('exit', (code, sig) => reject(new Error(`router ${this.name} exited (${sig ?? `status ${code}`}): ${readTail(`${this.logFile}.stderr`)}`)));
     });
@@ -94,23 +92,66 @@ function readTail(file: string): string {
 export class Lab {
   readonly id: string;
   readonly dir: string;
+  /** Short label that makes device names unique to this lab. */
+  private readonly short: string;
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
   private readonly routers: RouterProcess[] = [];
   private wiringNs: string | undefined;
   private cleaned = false;
 
-  private constructor(tag: string) {
-    this.id = `${LAB_PREFIX}${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 6)}${tag ? `-${tag}` : ''}`;
-    this.dir = mkdtempSync(join(tmpdir(), `${this.id}-`));
+  private constructor(id: string, short: string, dir: string, readonly persistent: boolean) {
+    this.id = id;
+    this.short = short;
+    this.dir = dir;
   }
 
-  /** Make a lab; stale labs of dead processes are removed first. */
+  /** Make a lab that lives as long as this process; stale labs of dead processes are removed first. */
   static async create(tag = ''): Promise<Lab> {
     await removeStaleLabs();
-    const lab = new Lab(tag.replace(/[^a-z0-9]/gi, '').slice(0, 8));
+    const short = Math.random().toString(36).slice(2, 6);
+    const id = `${LAB_PREFIX}${process.pid.toString(36)}-${short}${tag ? `-${tag.replace(/[^a-z0-9]/gi, '').slice(0, 8)}` : ''}`;
+    const lab = new Lab(id, short, mkdtempSync(join(tmpdir(), `${id}-`)), false);
     LIVE.add(lab);
     return lab;
+  }
+
+  /**
+   * A lab that outlives this process (`testbed up`): its processes are
+   * detached and its state is written to PERSISTENT_DIR/NAME/state.json so
+   * `Lab.destroyPersistent(NAME)` can remove it later.
+   */
+  static async createPersistent(name: string): Promise<Lab> {
+    await Lab.destroyPersistent(name);
+    const dir = join(PERSISTENT_DIR, name);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const lab = new Lab(`trtb-${name}`, name.slice(0, 4), dir, true);
+    lab.saveState();
+    return lab;
+  }
+
+  /** Remove a persistent lab: its processes, namespaces and files. True if there was one. */
+  static async destroyPersistent(name: string): Promise<boolean> {
+    const file = join(PERSISTENT_DIR, name, 'state.json');
+    if (!existsSync(file)) return false;
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { namespaces: string[]; pids: number[] };
+    for (const pid of state.pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+    await sleep(300);
+    for (const ns of [...state.namespaces].reverse()) await removeNamespace(ns);
+    rmSync(join(PERSISTENT_DIR, name), { recursive: true, force: true });
+    return true;
+  }
+
+  private saveState(): void {
+    if (!this.persistent) return;
+    const pids = [...this.children].map((c) => c.pid).filter((p): p is number => p !== undefined);
+    writeFileSync(join(this.dir, 'state.json'), JSON.stringify({ id: this.id, namespaces: this.namespaces, pids }, null, 2));
   }
 
   /** Full netns name of a role in this lab. */
@@ -120,7 +161,7 @@ export class Lab {
 
   /** A short, lab-unique TUN device name (Linux allows 15 bytes). */
   dev(label: string): string {
-    const name = `${this.id.split('-')[2]}${label}`;
+    const name = `${this.short}${label}`;
     if (name.length > 15) throw new Error(`device label "${label}" too long`);
     return name;
   }
@@ -129,6 +170,7 @@ export class Lab {
     const ns = this.ns(role);
     await ip('netns', 'add', ns);
     this.namespaces.push(ns);
+    this.saveState();
     await ip('-n', ns, 'link', 'set', 'lo', 'up');
     // Hosts speak IPv4 only: no IPv6 router solicitations or MLD on the ports.
     await inNetns(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
@@ -182,19 +224,25 @@ export class Lab {
     return r;
   }
 
-  /** Start a long-running command inside a namespace; it is killed at cleanup. */
-  spawnIn(ns: string, cmd: string, args: string[], opts: { stdout?: string } = {}): ChildProcess {
-    const out = opts.stdout ? createWriteStream(opts.stdout, { flags: 'a' }) : undefined;
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', out ? 'pipe' : 'ignore', 'pipe'] });
-    if (out) child.stdout!.pipe(out);
-    const errOut = createWriteStream(join(this.dir, `spawn-${child.pid}.stderr`));
-    child.stderr!.pipe(errOut);
+  /**
+   * Start a long-running command inside a namespace; it is killed at cleanup
+   * (or, in a persistent lab, by destroyPersistent). Output goes to files.
+   */
+  spawnIn(ns: string, cmd: string, args: string[], opts: { stdout?: string; stderr?: string } = {}): ChildProcess {
+    const out = opts.stdout ? openSync(opts.stdout, 'a') : 'ignore';
+    const err = openSync(opts.stderr ?? join(this.dir, `${ns.slice(this.id.length + 1)}-${cmd.split('/').pop()}-${Date.now()}.stderr`), 'a');
+    // `ip netns exec` execs the command: the child's pid is the command itself.
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', out, err], detached: this.persistent });
+    if (typeof out === 'number') closeSync(out);
+    closeSync(err);
     this.track(child);
+    if (this.persistent) child.unref();
+    this.saveState();
     return child;
   }
 
   /** Run tunroute's CLI (any subcommand) as a child process inside a namespace. */
-  spawnTunroute(ns: string, args: string[], opts: { stdout?: string } = {}): ChildProcess {
+  spawnTunroute(ns: string, args: string[], opts: { stdout?: string; stderr?: string } = {}): ChildProcess {
     return this.spawnIn(ns, process.execPath, [TUNROUTE_BIN, ...args], opts);
   }
 

@@ -48,15 +48,18 @@ test('a prefix with no usable route leaves the FIB: lookups fall back to a short
   assert.equal(changes.at(-1)!.after, null); // withdrawn
 });
 
-test('ties: connected beats static beats api beats rip; then the older route', () => {
+test('distance first (connected < static = api < rip), then metric, then the older route', () => {
   const { rib, egress } = makeRib(new Set());
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 4, nextHop: 0, metric: 5, source: 'rip' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 4, nextHop: 0, metric: 1, source: 'rip' });
   rib.add({ prefix: P('10.0.0.0'), len: 8, port: 3, nextHop: 0, metric: 5, source: 'api' });
+  // A static/API route beats a RIP route whatever the metrics.
   assert.equal(egress('10.1.2.3'), 3);
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 2, nextHop: 0, metric: 5, source: 'static' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 2, nextHop: 0, metric: 4, source: 'static' });
   assert.equal(egress('10.1.2.3'), 2);
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 5, nextHop: 0, metric: 5, source: 'static' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 5, nextHop: 0, metric: 4, source: 'static' });
   assert.equal(egress('10.1.2.3'), 2);
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 6, nextHop: 0, metric: 9, source: 'connected' });
+  assert.equal(egress('10.1.2.3'), 6);
 });
 
 test('update changes the metric and reselects; remove withdraws', () => {
