@@ -21,6 +21,9 @@ export interface StructureResult {
   lookupsPerSecRandom: number;
   /** Best lookups/s on addresses drawn from inside the table's prefixes. */
   lookupsPerSecHit: number;
+  /** Same two with LpmTable.lookupBatch (null for the baseline, which has none). */
+  batchLookupsPerSecRandom: number | null;
+  batchLookupsPerSecHit: number | null;
   /** Single delete or insert operations per second (delete+re-insert = 2 updates). */
   updatesPerSec: number;
 }
@@ -244,6 +247,11 @@ function loopMaps(t: MapPerLength, addrs: Uint32Array): number {
   return acc;
 }
 
+function loopTrieBatch(s: { t: LpmTable; out: Uint32Array }, addrs: Uint32Array): number {
+  s.t.lookupBatch(addrs, s.out, addrs.length);
+  return s.out[addrs.length >>> 1];
+}
+
 function bestRate<T>(runs: number, n: number, fn: (s: T, a: Uint32Array) => number, s: T, addrs: Uint32Array): number {
   let best = 0;
   let sink = 0;
@@ -295,6 +303,18 @@ function verify(a: Lookup, b: Lookup, addrs: Uint32Array, what: string): number 
     const y = b.lookup(addrs[i]);
     if (x !== y) {
       throw new Error(`bench-lookup: ${what}: LpmTable says ${x}, Map baseline says ${y} for ${fmtIp(addrs[i])}`);
+    }
+  }
+  return addrs.length;
+}
+
+function verifyBatch(t: LpmTable, b: Lookup, addrs: Uint32Array, what: string): number {
+  const out = new Uint32Array(addrs.length);
+  t.lookupBatch(addrs, out);
+  for (let i = 0; i < addrs.length; i++) {
+    const y = b.lookup(addrs[i]);
+    if (out[i] !== y) {
+      throw new Error(`bench-lookup: ${what}: LpmTable.lookupBatch says ${out[i]}, Map baseline says ${y} for ${fmtIp(addrs[i])}`);
     }
   }
   return addrs.length;
@@ -359,7 +379,9 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
   const check = (when: string): number =>
     verify(trie, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
     verify(trie, maps, hitAddrs.subarray(0, VERIFY_ADDRESSES), `hit addresses ${when}`) +
-    verify(trie, maps, edgeAddrs, `prefix edges ${when}`);
+    verify(trie, maps, edgeAddrs, `prefix edges ${when}`) +
+    verifyBatch(trie, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
+    verifyBatch(trie, maps, edgeAddrs, `prefix edges ${when}`);
   let verified = check('after build');
 
   let hits = 0;
@@ -368,6 +390,9 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
   log('timing lookups');
   const trieRandom = bestRate(RUNS, randomAddrs.length, loopTrie, trie, randomAddrs);
   const trieHit = bestRate(RUNS, hitAddrs.length, loopTrie, trie, hitAddrs);
+  const batch = { t: trie, out: new Uint32Array(LOOKUP_ADDRESSES) };
+  const trieBatchRandom = bestRate(RUNS, randomAddrs.length, loopTrieBatch, batch, randomAddrs);
+  const trieBatchHit = bestRate(RUNS, hitAddrs.length, loopTrieBatch, batch, hitAddrs);
   const mapRandom = bestRate(MAP_RUNS, MAP_ADDRESSES, loopMaps, maps, randomAddrs.subarray(0, MAP_ADDRESSES));
   const mapHit = bestRate(MAP_RUNS, MAP_ADDRESSES, loopMaps, maps, hitAddrs.subarray(0, MAP_ADDRESSES));
 
@@ -398,6 +423,8 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
       typedArrayMB: trie.memoryBytes() / 2 ** 20,
       lookupsPerSecRandom: trieRandom,
       lookupsPerSecHit: trieHit,
+      batchLookupsPerSecRandom: trieBatchRandom,
+      batchLookupsPerSecHit: trieBatchHit,
       updatesPerSec: trieUpdates,
     },
     mapBaseline: {
@@ -406,6 +433,8 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
       typedArrayMB: null,
       lookupsPerSecRandom: mapRandom,
       lookupsPerSecHit: mapHit,
+      batchLookupsPerSecRandom: null,
+      batchLookupsPerSecHit: null,
       updatesPerSec: mapUpdates,
     },
   };
@@ -413,12 +442,15 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
 
 export function formatLookupBench(r: LookupBenchResult): string {
   const mops = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
+  const mopsOrDash = (x: number | null): string => (x === null ? '-' : mops(x));
   const rows: [string, string, string][] = [
     ['build (ms)', r.trie.buildMs.toFixed(0), r.mapBaseline.buildMs.toFixed(0)],
     ['memory, heap+arrayBuffers (MB)', r.trie.memoryMB.toFixed(1), r.mapBaseline.memoryMB.toFixed(1)],
     ['memory, typed arrays (MB)', r.trie.typedArrayMB?.toFixed(1) ?? '-', r.mapBaseline.typedArrayMB?.toFixed(1) ?? '-'],
     ['lookups/s, random addresses', mops(r.trie.lookupsPerSecRandom), mops(r.mapBaseline.lookupsPerSecRandom)],
     ['lookups/s, hit-biased', mops(r.trie.lookupsPerSecHit), mops(r.mapBaseline.lookupsPerSecHit)],
+    ['lookups/s, random, lookupBatch', mopsOrDash(r.trie.batchLookupsPerSecRandom), mopsOrDash(r.mapBaseline.batchLookupsPerSecRandom)],
+    ['lookups/s, hit-biased, lookupBatch', mopsOrDash(r.trie.batchLookupsPerSecHit), mopsOrDash(r.mapBaseline.batchLookupsPerSecHit)],
     ['updates/s (delete or insert)', mops(r.trie.updatesPerSec), mops(r.mapBaseline.updatesPerSec)],
   ];
   const head: [string, string, string] = ['', 'LpmTable 16-8-8', 'Map per length'];
@@ -436,6 +468,7 @@ export function formatLookupBench(r: LookupBenchResult): string {
       `updates: ${r.updatesTimed.toLocaleString('en-US')} (delete + re-insert of random prefixes)`,
     line(head),
     ...rows.map(line),
+    '  (the trie\'s heap figure includes its per-length Maps of exact prefixes; typed arrays = the lookup structure)',
     r.gcExposed
       ? '  (memory measured after global.gc)'
       : '  (gc not exposed: memory deltas include garbage; run with node --expose-gc)',
