@@ -5,7 +5,11 @@ import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ExitError } from '../daemon/run-daemon.js';
 import { registerCoreCommands } from './commands/core.js';
+import { registerNatCommands } from './commands/nat.js';
+import { registerBfdCommands } from './commands/bfd.js';
+import { registerRipCommands } from './commands/rip.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerTriggerCommands } from './commands/trigger.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { UsageError } from './context.js';
 
@@ -19,7 +23,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCoreCommands(program);
+  registerNatCommands(program);
+  registerBfdCommands(program);
+  registerRipCommands(program);
   registerPolicyCommands(program);
+  registerTriggerCommands(program);
   registerHostCommands(program);
   return program;
 }
