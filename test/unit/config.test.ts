@@ -71,3 +71,11 @@ test('file errors name the file', () => {
     rmSync(dir, { recursive: true });
   }
 });
+
+test('every example in config/ is a valid router config', async () => {
+  const { readdirSync } = await import('node:fs');
+  const dir = new URL('../../../config/', import.meta.url).pathname;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 3);
+  for (const f of files) loadRouterConfig(join(dir, f));
+});

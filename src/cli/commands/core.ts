@@ -39,7 +39,7 @@ export function registerCoreCommands(program: Command): void {
       await runDaemon({ config: o.config, logFile: o.logFile, logLevel: o.logLevel, socket: g.socket });
     });
 
-  const port = program.command('port').description('router ports: list, block, unblock');
+  const port = program.command('port').description('router ports: list, block, unblock, drain');
   port.command('list').description('list ports and their state').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);
     const ports = await c.call<PortJson[]>('GET', '/v1/ports');
