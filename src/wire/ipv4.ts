@@ -140,7 +140,8 @@ export class Ipv4View {
 
   private rewriteAddr(rel: number, addr: number): void {
     const b = this.buf, o = this.off;
-    const old = readU32(b, o + rel);
+    // int32, not readU32's uint32: a uint32 ≥ 2^31 passed on is boxed (an allocation per packet).
+    const old = (b[o + rel] << 24) | (b[o + rel + 1] << 16) | (b[o + rel + 2] << 8) | b[o + rel + 3];
     const c = updateChecksum32((b[o + 10] << 8) | b[o + 11], old, addr);
     writeU32(b, o + rel, addr);
     b[o + 10] = c >>> 8;
