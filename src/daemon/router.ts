@@ -41,6 +41,7 @@ export class Router {
   readonly flows: FlowTable;
   readonly policy: PolicyTable;
   readonly protocols: ControlProtocol[] = [];
+  private readonly fibListeners: ((c: FibChange) => void)[] = [];
   readonly startedAt = Date.now();
   private started = false;
 
@@ -96,6 +97,11 @@ export class Router {
     this.output.flushAll();
     for (const port of this.ports) port.device.close();
     this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
+  }
+
+  /** Called after every FIB change (e.g. RIP re-checks what it redistributes). */
+  onFibChange(listener: (c: FibChange) => void): void {
+    this.fibListeners.push(listener);
   }
 
   addProtocol(p: ControlProtocol): void {
@@ -221,5 +227,6 @@ export class Router {
     const after = this.describeRoute(c.after);
     const what = after ? `via ${after.port}${after.via ? ` ${after.via}` : ''} metric ${after.metric}` : 'no route';
     this.log.info({ event, prefix, old: before, new: after, cause: c.cause }, `${prefix}: ${what}`);
+    for (const l of this.fibListeners) l(c);
   }
 }

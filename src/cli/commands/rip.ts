@@ -1,0 +1,31 @@
+// `tunroute rip list`: RIP neighbours and routes of a running daemon.
+import type { Command } from 'commander';
+import { ctx } from '../context.js';
+import { duration, table } from '../table.js';
+
+interface RipJson {
+  updateTime: number;
+  timeoutTime: number;
+  garbageTime: number;
+  ports: { port: string; address: string; cost: number; passive: boolean; bfd: boolean; state: string }[];
+  neighbours: { port: string; address: string; state: string | null; lastHeardMs: number; routes: number; bfd: string | null; badPackets: number; badRoutes: number }[];
+  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; ageMs: number; state: string; expiresInMs: number }[];
+  counters: Record<string, unknown>;
+}
+
+export function registerRipCommands(program: Command): void {
+  const rip = program.command('rip').description('RIPv2: neighbours and learned routes');
+  rip.command('list').description('RIP neighbours (state, BFD, last heard) and the routes RIP learned (metric, age)').action(async (_o, cmd: Command) => {
+    const c = ctx(cmd);
+    const s = await c.call<RipJson>('GET', '/v1/rip');
+    const ports = s.ports.map((p) => `${p.port}${p.passive ? ' (passive)' : ''}${p.state !== 'active' ? ` [${p.state}]` : ''} cost ${p.cost}${p.bfd ? ' +bfd' : ''}`).join(', ');
+    const neighbours = table(['PORT', 'NEIGHBOUR', 'STATE', 'BFD', 'HEARD', 'ROUTES', 'BAD PKTS', 'BAD ROUTES'],
+      s.neighbours.map((n) => [n.port, n.address, n.state, n.bfd, `${duration(n.lastHeardMs)} ago`, n.routes, n.badPackets, n.badRoutes]));
+    const routes = table(['PREFIX', 'METRIC', 'NEXT HOP', 'PORT', 'FROM', 'STATE', 'AGE', 'EXPIRES'],
+      s.routes.map((r) => [r.prefix, r.metric, r.nextHop, r.port, r.neighbour, r.state, duration(r.ageMs), duration(Math.max(0, r.expiresInMs))]));
+    c.print([
+      `RIP on ${ports || 'no ports'}; timers update ${s.updateTime}s timeout ${s.timeoutTime}s garbage ${s.garbageTime}s`,
+      '', 'Neighbours', neighbours, '', 'Routes', routes,
+    ].join('\n'), s);
+  });
+}

@@ -1,0 +1,60 @@
+// The RIP routers heard on each port: when last heard, whether their
+// Responses are taken (BFD), and what was wrong with what they sent.
+import type { Port } from '../../ports/port.js';
+
+/**
+ * up: its Responses are taken; bfd-down: the port runs BFD and the session
+ * to it is not Up, so its Responses are ignored (DESIGN §6); down: silent
+ * for the timeout, or its port was blocked.
+ */
+export type NeighbourState = 'up' | 'bfd-down' | 'down';
+
+export class RipNeighbour {
+  state: NeighbourState | null = null;
+  lastHeard: number;
+  responses = 0;
+  requests = 0;
+  /** Packets rejected whole (bad version, length, source port, …). */
+  badPackets = 0;
+  /** Route entries rejected (bad AFI, metric, mask, …). */
+  badRoutes = 0;
+  /** Responses ignored while BFD was not Up. */
+  ignored = 0;
+  /** A BFD session was required for it (released when it is forgotten). */
+  bfdRequired = false;
+
+  constructor(readonly port: Port, readonly address: number, readonly firstHeard: number) {
+    this.lastHeard = firstHeard;
+  }
+}
+
+const keyOf = (port: number, address: number): number => port * 0x1_0000_0000 + (address >>> 0);
+
+export class NeighbourTable {
+  private readonly map = new Map<number, RipNeighbour>();
+
+  get(port: Port, address: number): RipNeighbour | undefined {
+    return this.map.get(keyOf(port.index, address));
+  }
+
+  /** The neighbour, made on first sight (its state is then still null). */
+  heard(port: Port, address: number, now: number): RipNeighbour {
+    const key = keyOf(port.index, address);
+    let n = this.map.get(key);
+    if (!n) this.map.set(key, (n = new RipNeighbour(port, address, now)));
+    n.lastHeard = now;
+    return n;
+  }
+
+  delete(n: RipNeighbour): void {
+    this.map.delete(keyOf(n.port.index, n.address));
+  }
+
+  all(): IterableIterator<RipNeighbour> {
+    return this.map.values();
+  }
+
+  onPort(port: Port): RipNeighbour[] {
+    return [...this.map.values()].filter((n) => n.port === port);
+  }
+}

@@ -1,0 +1,612 @@
+// RIPv2 (RFC 2453) on the router's ports: receives UDP 520 from local
+// delivery, checks it (§3.9), feeds what neighbours advertise into RipTable
+// (which feeds the RIB), and sends the table: a whole-table Request at
+// start, Responses to 224.0.0.9 every update time (±15 % jitter, §3.8),
+// triggered updates when routes change (§3.10.1, damped), split horizon
+// with poisoned reverse (§3.4.3). A blocked port gets one last poisoned
+// Response; a neighbour whose BFD session is not Up is not listened to
+// (DESIGN §6: a BFD-down neighbour's next Response would re-install its
+// routes otherwise).
+//
+// What we advertise: the routes RIP learned, plus — per
+// `rip.redistribute` — the connected and static routes the RIB currently
+// selects: connected with metric 1, static with min(max(metric, 1), 15) so
+// a static route is never "unreachable" nor worse than RIP can say.
+// Where a redistributed route and a learned one share a prefix, the
+// redistributed one is what the RIB chose, so it is what we advertise.
+import type { RipConfig } from '../../config/router-config.js';
+import type { ControlProtocol } from '../../daemon/protocol.js';
+import type { Router } from '../../daemon/router.js';
+import { Drop } from '../../dataplane/drops.js';
+import { formatAddress, formatPrefix } from '../../net/addr.js';
+import type { Port } from '../../ports/port.js';
+import { IPV4_HEADER_LEN, copyBytes, type Ipv4View } from '../../wire/ipv4.js';
+import {
+  AFI_INET, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY, RIP_MAX_ENTRIES, RIP_MAX_LEN,
+  RIP_MULTICAST, RIP_PORT, RipCheck, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader,
+  writeWholeTableRequest,
+} from '../../wire/rip.js';
+import { UDP_HEADER_LEN, UdpView, buildUdpDatagram } from '../../wire/udp.js';
+import type { NeighbourLiveness, SessionChange } from '../liveness.js';
+import { systemClock, type RipClock, type TimerHandle } from './clock.js';
+import { NeighbourTable, type NeighbourState, type RipNeighbour } from './neighbours.js';
+import { RipTable, type LearnedRoute, type RouteChange } from './table.js';
+
+/** Why a RIP packet was refused: the wire checks (RipCheck), then ours. */
+export const RipDrop = {
+  ...RipCheck,
+  NOT_RIP_PORT: 12,
+  PORT_INACTIVE: 13,
+  BAD_UDP: 14,
+  OWN_SOURCE: 15,
+  SOURCE_NOT_ON_LINK: 16,
+  BAD_SOURCE_PORT: 17,
+  INTERNAL_ERROR: 18,
+} as const;
+
+export const RIP_DROP_NAMES: readonly string[] = [
+  ...RIP_CHECK_NAMES,
+  'not-rip-port', 'port-inactive', 'bad-udp', 'own-source', 'source-not-on-link', 'bad-source-port', 'internal-error',
+];
+
+/** Sent as BIRD and FRR do: TTL 1 (link-local), precedence 6 (internetwork control). */
+const RIP_TTL = 1;
+const RIP_TOS = 0xc0;
+/** RFC 2453 §3.8: the update timer is offset by a random ±15 % each time. */
+const UPDATE_JITTER = 0.15;
+/** RFC 2453 §3.10.1: 1–5 s between triggered updates for 30 s updates; scaled to ours. */
+const DAMPING_MIN = 1 / 30;
+const DAMPING_SPREAD = 4 / 30;
+const DATAGRAM_ROOM = IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_MAX_LEN;
+
+export interface RipPort {
+  readonly port: Port;
+  readonly cost: number;
+  readonly passive: boolean;
+  readonly bfd: boolean;
+  /** False while the port is blocked: nothing sent, nothing taken. */
+  active: boolean;
+}
+
+/** A connected or static route we redistribute, and its withdrawal (16 for a garbage time). */
+export interface LocalRoute {
+  readonly prefix: number;
+  readonly len: number;
+  port: number;
+  metric: number;
+  source: string;
+  state: 'active' | 'garbage';
+  deadline: number;
+  changed: boolean;
+}
+
+export interface RipCounters {
+  responsesReceived: number;
+  requestsReceived: number;
+  responsesIgnoredBfd: number;
+  requestsIgnoredPassive: number;
+  entriesAccepted: number;
+  responsesSent: number;
+  requestsSent: number;
+  entriesSent: number;
+  periodicUpdates: number;
+  triggeredUpdates: number;
+}
+
+const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
+
+export class RipProtocol implements ControlProtocol {
+  readonly name = 'rip';
+  readonly config: RipConfig;
+  readonly ports: RipPort[];
+  readonly table: RipTable;
+  readonly neighbours = new NeighbourTable();
+  readonly locals = new Map<number, LocalRoute>();
+  readonly counters: RipCounters = {
+    responsesReceived: 0, requestsReceived: 0, responsesIgnoredBfd: 0, requestsIgnoredPassive: 0, entriesAccepted: 0,
+    responsesSent: 0, requestsSent: 0, entriesSent: 0, periodicUpdates: 0, triggeredUpdates: 0,
+  };
+  /** Packets refused, by RipDrop reason. */
+  readonly packetDrops = new Float64Array(RIP_DROP_NAMES.length);
+  /** Route entries refused, by RipCheck reason. */
+  readonly entryDrops = new Float64Array(RIP_CHECK_NAMES.length);
+
+  private readonly byPort: (RipPort | undefined)[] = [];
+  private readonly updateMs: number;
+  private readonly timeoutMs: number;
+  private readonly garbageMs: number;
+  private running = false;
+  private periodicTimer: TimerHandle | undefined;
+  private triggerTimer: TimerHandle | undefined;
+  private dampingTimer: TimerHandle | undefined;
+  private triggerPending = false;
+
+  private readonly udp = new UdpView();
+  private readonly rip = new RipView();
+  private readonly reply = new RipView();
+  // The Response being written (see beginResponse).
+  private wPort: Port | undefined;
+  private wDst = 0;
+  private wDstPort = 0;
+  private wPoison = false;
+  private wOff = -1;
+  private wCount = 0;
+  private wPackets = 0;
+
+  constructor(
+    private readonly router: Router,
+    private readonly liveness: NeighbourLiveness,
+    private readonly clock: RipClock = systemClock,
+  ) {
+    const config = router.config.rip;
+    if (!config) throw new Error('RIP is not configured');
+    this.config = config;
+    this.updateMs = config.updateTime * 1000;
+    this.timeoutMs = config.timeoutTime * 1000;
+    this.garbageMs = config.garbageTime * 1000;
+    this.ports = config.ports.map((pc) => {
+      const port = router.portByName(pc.port);
+      const rp: RipPort = { port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, active: port.state !== 'blocked' };
+      this.byPort[port.index] = rp;
+      return rp;
+    });
+    this.table = new RipTable(clock, {
+      install: (r) => router.addRoute({ prefix: r.prefix, len: r.len, port: r.port, nextHop: r.nextHop, metric: r.metric, source: 'rip' }).id,
+      update: (id, metric, nextHop) => router.rib.update(id, { metric, nextHop }, 'rip-update'),
+      remove: (id, cause) => void router.removeRoute(id, cause),
+    }, { timeoutMs: this.timeoutMs, garbageMs: this.garbageMs }, {
+      changed: () => this.trigger(),
+      route: (r, change, cause) => this.logRoute(r, change, cause),
+    });
+    router.local.onUdp(RIP_PORT, (port, ip) => this.receive(port, ip));
+    liveness.onChange((c) => this.bfdChanged(c));
+  }
+
+  ripPort(port: Port): RipPort | undefined {
+    return this.byPort[port.index];
+  }
+
+  // ---- ControlProtocol ----
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.refreshLocalRoutes();
+    this.clearChangeFlags();
+    for (const rp of this.ports) {
+      if (!this.speaks(rp)) continue;
+      this.sendRequest(rp.port, RIP_MULTICAST);
+      this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+    }
+    this.schedulePeriodic();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    // Graceful shutdown: tell the neighbours at once instead of letting them time out.
+    for (const rp of this.ports) if (this.speaks(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true);
+    this.running = false;
+    for (const t of [this.periodicTimer, this.triggerTimer, this.dampingTimer]) if (t !== undefined) this.clock.clearTimer(t);
+    this.periodicTimer = this.triggerTimer = this.dampingTimer = undefined;
+    this.triggerPending = false;
+    this.table.stop();
+    for (const n of this.neighbours.all()) {
+      if (n.bfdRequired) this.liveness.release(n.port, n.address, 'rip');
+      n.bfdRequired = false;
+    }
+  }
+
+  portBlocking(port: Port): void {
+    const rp = this.ripPort(port);
+    if (rp?.active) {
+      // Last words: everything we advertised here, as unreachable.
+      if (this.running && !rp.passive) this.sendFullTable(port, RIP_MULTICAST, RIP_PORT, true);
+      rp.active = false;
+      for (const n of this.neighbours.onPort(port)) this.setNeighbourState(n, 'down');
+      this.table.dropPort(port.index, 'rip-port-blocked');
+    }
+    // Routes through the port (connected, static) go too: tell the other ports
+    // (after the block, when the RIB has changed).
+    this.trigger();
+  }
+
+  portUnblocked(port: Port): void {
+    const rp = this.ripPort(port);
+    if (rp && !rp.active) {
+      rp.active = true;
+      if (this.running && !rp.passive) {
+        this.refreshLocalRoutes();
+        this.sendRequest(port, RIP_MULTICAST);
+        this.sendFullTable(port, RIP_MULTICAST, RIP_PORT);
+      }
+    }
+    this.trigger();
+  }
+
+  /**
+   * The RIB changed outside RIP's view (a static/API route, a drain): the
+   * redistributed routes are compared again in a triggered update.
+   */
+  localRoutesChanged(): void {
+    this.trigger();
+  }
+
+  // ---- receiving (RFC 2453 §3.9) ----
+
+  /** The UDP 520 handler: a Drop reason, or −1 when taken. `ip` is valid only during the call. */
+  receive(port: Port, ip: Ipv4View): number {
+    try {
+      const why = this.check(port, ip);
+      if (why >= 0) {
+        this.packetDrops[why]! += 1;
+        return Drop.RIP_INVALID;
+      }
+      return -1;
+    } catch (e) {
+      // A bug must not take the router down with it; the packet is dropped and the bug logged.
+      this.packetDrops[RipDrop.INTERNAL_ERROR]! += 1;
+      this.router.log.error({ event: 'rip.error', port: port.name, err: (e as Error).stack }, 'RIP: internal error on receive');
+      return Drop.RIP_INVALID;
+    }
+  }
+
+  /** Returns a RipDrop reason, or −1 when the packet was processed. */
+  private check(port: Port, ip: Ipv4View): number {
+    const rp = this.ripPort(port);
+    if (!rp) return RipDrop.NOT_RIP_PORT;
+    if (!rp.active || !this.running) return RipDrop.PORT_INACTIVE;
+    const udp = this.udp.attach(ip.buf, ip.payloadOffset, ip.payloadLength);
+    const src = ip.src;
+    if (!udp.checksumOk(src, ip.dst)) return RipDrop.BAD_UDP;
+    if (this.router.local.isOwnAddress(src)) return RipDrop.OWN_SOURCE;
+    // §3.9.2: a Response must come from a neighbour on the link.
+    if (!port.onLink(src) || src === port.network || src === port.broadcast) return RipDrop.SOURCE_NOT_ON_LINK;
+    const rip = this.rip.attach(ip.buf, udp.off + UDP_HEADER_LEN, udp.length - UDP_HEADER_LEN);
+    const valid = rip.validate();
+    const srcPort = udp.srcPort;
+    if (valid !== RipCheck.OK) {
+      if (srcPort === RIP_PORT) this.noteBad(port, src);
+      return valid;
+    }
+    if (rip.command === RipCommand.REQUEST) return this.onRequest(rp, src, srcPort, rip);
+    // §3.9.2: Responses come from the RIP port (BIRD refuses the same).
+    if (srcPort !== RIP_PORT) {
+      this.noteBad(port, src);
+      return RipDrop.BAD_SOURCE_PORT;
+    }
+    return this.onResponse(rp, src, rip);
+  }
+
+  private onResponse(rp: RipPort, src: number, rip: RipView): number {
+    this.counters.responsesReceived++;
+    const n = this.noteNeighbour(rp, src);
+    n.responses++;
+    if (n.state === 'bfd-down') {
+      n.ignored++;
+      this.counters.responsesIgnoredBfd++;
+      return -1;
+    }
+    const port = rp.port;
+    const count = rip.entryCount;
+    for (let i = 0; i < count; i++) {
+      const bad = rip.checkEntry(i);
+      if (bad !== RipCheck.OK) {
+        // §3.9.2: a bad entry is ignored; the rest of the packet still counts.
+        n.badRoutes++;
+        this.entryDrops[bad]! += 1;
+        continue;
+      }
+      const hop = rip.nextHop(i);
+      // §4.4: a next hop is used only if it is on the link (and not us); 0 means "via the sender".
+      const nextHop = hop !== 0 && hop !== port.address && port.onLink(hop) ? hop : src;
+      const metric = Math.min(RIP_INFINITY, rip.metric(i) + rp.cost);
+      this.table.offer(port.index, src, rip.address(i), maskLength(rip.mask(i)), nextHop, metric, rip.routeTag(i));
+      this.counters.entriesAccepted++;
+    }
+    return -1;
+  }
+
+  /** §3.9.1: whole-table Requests get split-horizon output; specific ones the entries, as they are. */
+  private onRequest(rp: RipPort, src: number, srcPort: number, rip: RipView): number {
+    this.counters.requestsReceived++;
+    if (srcPort === RIP_PORT) this.noteNeighbour(rp, src).requests++;
+    // A silent (passive) router answers only diagnostic queries, not routers.
+    if (rp.passive && srcPort === RIP_PORT) {
+      this.counters.requestsIgnoredPassive++;
+      return -1;
+    }
+    if (rip.entryCount === 0) return -1;
+    if (rip.isWholeTableRequest) {
+      this.sendFullTable(rp.port, src, srcPort);
+      return -1;
+    }
+    this.answerSpecific(rp.port, src, srcPort, rip);
+    return -1;
+  }
+
+  /** Turn the Request into the Response in place: same entries, our metrics (§3.9.1). */
+  private answerSpecific(port: Port, dst: number, dstPort: number, request: RipView): void {
+    const bytes = this.router.output.arena.bytes;
+    const len = request.len;
+    const off = this.router.output.scratch(IPV4_HEADER_LEN + UDP_HEADER_LEN + len);
+    const at = off + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    copyBytes(request.buf, request.off, bytes, at, len);
+    const reply = this.reply.attach(bytes, at, len);
+    bytes[at] = RipCommand.RESPONSE;
+    for (let i = 0; i < reply.entryCount; i++) {
+      const plen = reply.afi(i) === AFI_INET ? maskLength(reply.mask(i)) : -1;
+      reply.setMetric(i, plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen));
+    }
+    const total = buildUdpDatagram(bytes, off, port.address, dst, RIP_PORT, dstPort, len, RIP_TTL, RIP_TOS);
+    this.router.output.sendNow(port, off, total);
+    this.counters.responsesSent++;
+    this.counters.entriesSent += reply.entryCount;
+  }
+
+  private noteBad(port: Port, src: number): void {
+    const n = this.neighbours.get(port, src);
+    if (n) n.badPackets++;
+  }
+
+  /** A router spoke on the port: remember it, run BFD with it if asked, decide whether we listen. */
+  private noteNeighbour(rp: RipPort, src: number): RipNeighbour {
+    const n = this.neighbours.heard(rp.port, src, this.clock.now());
+    if (rp.bfd && !n.bfdRequired) {
+      n.bfdRequired = true;
+      this.liveness.require(rp.port, src, 'rip');
+    }
+    this.setNeighbourState(n, rp.bfd && this.liveness.state(rp.port, src) !== 'Up' ? 'bfd-down' : 'up');
+    return n;
+  }
+
+  private bfdChanged(c: SessionChange): void {
+    // Any session may carry a BFD-tracked static route we redistribute: re-check ours.
+    this.trigger();
+    const rp = this.ripPort(c.port);
+    if (!rp?.bfd) return;
+    const n = this.neighbours.get(c.port, c.peer);
+    if (!n) return;
+    if (c.to === 'Up') {
+      if (n.state !== 'bfd-down') return;
+      this.setNeighbourState(n, 'up');
+      // Listen again, and ask for its table rather than wait for its next update.
+      if (this.running && rp.active) {
+        this.sendRequest(rp.port, n.address);
+        if (!rp.passive) this.sendFullTable(rp.port, n.address, RIP_PORT);
+      }
+    } else {
+      this.setNeighbourState(n, 'bfd-down');
+      this.table.dropNeighbour(rp.port.index, n.address, 'rip-bfd-down');
+    }
+  }
+
+  private setNeighbourState(n: RipNeighbour, state: NeighbourState): void {
+    if (n.state === state) return;
+    const from = n.state;
+    n.state = state;
+    const neighbour = formatAddress(n.address);
+    this.router.log.info({ event: 'rip.neighbour', port: n.port.name, neighbour, state, from },
+      `RIP neighbour ${neighbour} on ${n.port.name}: ${state}`);
+  }
+
+  /** Neighbours silent for the timeout are down; after the garbage time too, forgotten. */
+  private checkNeighbours(): void {
+    const now = this.clock.now();
+    for (const n of [...this.neighbours.all()]) {
+      const silent = now - n.lastHeard;
+      if (silent >= this.timeoutMs) this.setNeighbourState(n, 'down');
+      if (silent >= this.timeoutMs + this.garbageMs) {
+        if (n.bfdRequired) this.liveness.release(n.port, n.address, 'rip');
+        this.neighbours.delete(n);
+      }
+    }
+  }
+
+  // ---- sending ----
+
+  private speaks(rp: RipPort): boolean {
+    return rp.active && !rp.passive && rp.port.state !== 'blocked';
+  }
+
+  private schedulePeriodic(): void {
+    const ms = this.updateMs * (1 + UPDATE_JITTER * (2 * this.clock.random() - 1));
+    this.periodicTimer = this.clock.setTimer(ms, () => this.periodicUpdate());
+  }
+
+  /** §3.8: the whole table on every port, every update time. */
+  private periodicUpdate(): void {
+    this.schedulePeriodic();
+    this.refreshLocalRoutes();
+    this.checkNeighbours();
+    for (const rp of this.ports) if (this.speaks(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+    this.counters.periodicUpdates++;
+    // A regular update carries every change: a pending triggered one is moot (§3.10.1).
+    this.clearChangeFlags();
+    this.triggerPending = false;
+    if (this.triggerTimer !== undefined) this.clock.clearTimer(this.triggerTimer);
+    this.triggerTimer = undefined;
+  }
+
+  /**
+   * §3.10.1: something changed. Sent on the next turn of the event loop (so
+   * one packet's changes go out together), then at most once per damping
+   * interval; never more than one pending.
+   */
+  private trigger(): void {
+    if (!this.running || this.triggerPending) return;
+    this.triggerPending = true;
+    if (this.dampingTimer !== undefined || this.triggerTimer !== undefined) return;
+    this.triggerTimer = this.clock.setTimer(0, () => {
+      this.triggerTimer = undefined;
+      this.triggeredUpdate();
+    });
+  }
+
+  private triggeredUpdate(): void {
+    this.triggerPending = false;
+    if (!this.running) return;
+    this.refreshLocalRoutes();
+    if (!this.hasChanges()) return;
+    for (const rp of this.ports) {
+      if (!this.speaks(rp)) continue;
+      this.beginResponse(rp.port, RIP_MULTICAST, RIP_PORT, false);
+      this.advertise(rp.port, true);
+      this.endResponse();
+    }
+    this.counters.triggeredUpdates++;
+    this.clearChangeFlags();
+    const scale = this.updateMs;
+    this.dampingTimer = this.clock.setTimer(scale * (DAMPING_MIN + DAMPING_SPREAD * this.clock.random()), () => {
+      this.dampingTimer = undefined;
+      if (this.triggerPending) this.triggeredUpdate();
+    });
+  }
+
+  /** The whole table out of `port` to dst:dstPort, split horizon with poisoned reverse; all 16 with `poison`. */
+  private sendFullTable(port: Port, dst: number, dstPort: number, poison = false): void {
+    this.beginResponse(port, dst, dstPort, poison);
+    this.advertise(port, false);
+    this.endResponse();
+  }
+
+  private sendRequest(port: Port, dst: number): void {
+    const out = this.router.output;
+    const off = out.scratch(IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_HEADER_LEN + RIP_ENTRY_LEN);
+    const len = writeWholeTableRequest(out.arena.bytes, off + IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    const total = buildUdpDatagram(out.arena.bytes, off, port.address, dst, RIP_PORT, RIP_PORT, len, RIP_TTL, RIP_TOS);
+    out.sendNow(port, off, total);
+    this.counters.requestsSent++;
+  }
+
+  /**
+   * Emit what we advertise out of `port` (only changed routes with
+   * `onlyChanged`). A route reached through `port` goes back as 16
+   * (poisoned reverse, §3.4.3).
+   */
+  private advertise(port: Port, onlyChanged: boolean): void {
+    const here = port.index;
+    for (const l of this.locals.values()) {
+      if (l.state !== 'active' || (onlyChanged && !l.changed)) continue;
+      this.addEntry(l.prefix, l.len, l.port === here ? RIP_INFINITY : l.metric, 0);
+    }
+    for (const r of this.table.all()) {
+      const l = this.locals.get(keyOf(r.prefix, r.len));
+      if (l?.state === 'active') continue;
+      if (onlyChanged && !r.changed && !l?.changed) continue;
+      this.addEntry(r.prefix, r.len, r.state === 'garbage' || r.port === here ? RIP_INFINITY : r.metric, r.tag);
+    }
+    for (const l of this.locals.values()) {
+      if (l.state !== 'garbage' || (onlyChanged && !l.changed) || this.table.get(l.prefix, l.len)) continue;
+      this.addEntry(l.prefix, l.len, RIP_INFINITY, 0);
+    }
+  }
+
+  /** What we would tell anyone about exactly prefix/len (no split horizon). */
+  metricFor(prefix: number, len: number): number {
+    const l = this.locals.get(keyOf(prefix, len));
+    if (l?.state === 'active') return l.metric;
+    const r = this.table.get(prefix, len);
+    return r?.state === 'active' ? r.metric : RIP_INFINITY;
+  }
+
+  // A Response is written straight into the arena's scratch ring, ≤ 25
+  // entries per datagram, each datagram sent as soon as it is full.
+  private beginResponse(port: Port, dst: number, dstPort: number, poison: boolean): void {
+    this.wPort = port;
+    this.wDst = dst;
+    this.wDstPort = dstPort;
+    this.wPoison = poison;
+    this.wOff = -1;
+    this.wCount = 0;
+    this.wPackets = 0;
+  }
+
+  private addEntry(prefix: number, len: number, metric: number, tag: number): void {
+    const out = this.router.output;
+    if (this.wOff < 0) this.wOff = out.scratch(DATAGRAM_ROOM);
+    const at = this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
+    writeRipEntry(out.arena.bytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : metric, tag);
+    if (++this.wCount === RIP_MAX_ENTRIES) this.flushResponse();
+  }
+
+  private flushResponse(): void {
+    if (this.wCount === 0 || !this.wPort) return;
+    const out = this.router.output;
+    const bytes = out.arena.bytes;
+    const payload = RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
+    writeRipHeader(bytes, this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN, RipCommand.RESPONSE);
+    const total = buildUdpDatagram(bytes, this.wOff, this.wPort.address, this.wDst, RIP_PORT, this.wDstPort, payload, RIP_TTL, RIP_TOS);
+    out.sendNow(this.wPort, this.wOff, total);
+    this.counters.responsesSent++;
+    this.counters.entriesSent += this.wCount;
+    this.wPackets++;
+    this.wOff = -1;
+    this.wCount = 0;
+  }
+
+  private endResponse(): number {
+    this.flushResponse();
+    this.wPort = undefined;
+    return this.wPackets;
+  }
+
+  // ---- redistributed routes ----
+
+  /**
+   * Bring `locals` in line with the connected/static routes the RIB selects
+   * now; one that is no longer selected is advertised as 16 for the garbage
+   * time. Returns whether anything changed.
+   */
+  refreshLocalRoutes(): boolean {
+    const want = this.config.redistribute as readonly string[];
+    const now = this.clock.now();
+    let changed = false;
+    const seen = new Set<number>();
+    if (want.length > 0) {
+      for (const r of this.router.rib.find((x) => x.selected && want.includes(x.source))) {
+        const key = keyOf(r.prefix, r.len);
+        seen.add(key);
+        const metric = r.source === 'connected' ? 1 : Math.min(Math.max(r.metric, 1), RIP_INFINITY - 1);
+        const l = this.locals.get(key);
+        if (!l) {
+          this.locals.set(key, { prefix: r.prefix, len: r.len, port: r.port, metric, source: r.source, state: 'active', deadline: 0, changed: true });
+          changed = true;
+        } else if (l.state !== 'active' || l.metric !== metric || l.port !== r.port) {
+          Object.assign(l, { port: r.port, metric, source: r.source, state: 'active', deadline: 0, changed: true });
+          changed = true;
+        }
+      }
+    }
+    for (const [key, l] of this.locals) {
+      if (seen.has(key)) continue;
+      if (l.state === 'active') {
+        Object.assign(l, { state: 'garbage', metric: RIP_INFINITY, deadline: now + this.garbageMs, changed: true });
+        changed = true;
+      } else if (l.deadline <= now) {
+        this.locals.delete(key);
+      }
+    }
+    return changed;
+  }
+
+  private hasChanges(): boolean {
+    if (this.table.hasChanges) return true;
+    for (const l of this.locals.values()) if (l.changed) return true;
+    return false;
+  }
+
+  private clearChangeFlags(): void {
+    this.table.clearChangeFlags();
+    for (const l of this.locals.values()) l.changed = false;
+  }
+
+  private logRoute(r: LearnedRoute, change: RouteChange, cause: string): void {
+    // FIB effects are logged by the RIB (route.installed/withdrawn/changed); this is RIP's own view.
+    const log = this.router.log;
+    if (!log.isLevelEnabled('debug')) return;
+    log.debug({
+      event: 'rip.route', change, cause, prefix: formatPrefix(r.prefix, r.len), metric: r.metric,
+      port: this.router.ports[r.port]?.name, neighbour: formatAddress(r.neighbour), nextHop: formatAddress(r.nextHop),
+    }, `RIP ${formatPrefix(r.prefix, r.len)}: ${change}`);
+  }
+}

@@ -1,0 +1,529 @@
+// RIP inside a real Router whose ports are in-memory devices, with a fake
+// clock: what is learned and when (RFC 2453 §3.9.2, §3.8), what is sent
+// (split horizon with poisoned reverse, triggered updates and their
+// damping), BFD gating, port blocking, and hostile packets.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { parseRouterConfig } from '../../src/config/router-config.js';
+import { Drop } from '../../src/dataplane/drops.js';
+import { Router } from '../../src/daemon/router.js';
+import { formatAddress, formatPrefix, parseAddress } from '../../src/net/addr.js';
+import type { PacketDevice } from '../../src/ports/device.js';
+import type { Port } from '../../src/ports/port.js';
+import type { BfdState, NeighbourLiveness, SessionChange } from '../../src/protocols/liveness.js';
+import type { RipClock } from '../../src/protocols/rip/clock.js';
+import { RipProtocol, RipDrop } from '../../src/protocols/rip/rip.js';
+import { Offer, RipTable, type LearnedRoute } from '../../src/protocols/rip/table.js';
+import { Ipv4View } from '../../src/wire/ipv4.js';
+import {
+  RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_MULTICAST, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader, writeWholeTableRequest,
+} from '../../src/wire/rip.js';
+import { UdpView, buildUdpDatagram } from '../../src/wire/udp.js';
+
+const A = parseAddress;
+
+// ---------- test doubles ----------
+
+class FakeClock implements RipClock {
+  t = 1_000_000;
+  private seq = 0;
+  readonly timers = new Map<number, { at: number; fn: () => void }>();
+  rnd = 0.5;
+  now(): number { return this.t; }
+  setTimer(ms: number, fn: () => void): number {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimer(h: unknown): void { this.timers.delete(h as number); }
+  random(): number { return this.rnd; }
+  /** Run every timer due up to now + ms, in time order, moving the clock to each. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+class FakeDevice implements PacketDevice {
+  readonly sent: Uint8Array[] = [];
+  constructor(readonly name: string) {}
+  startReading(): void {}
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
+    for (let i = 0; i < count; i++) this.sent.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
+    return count;
+  }
+  setCarrier(): void {}
+  close(): void {}
+}
+
+class FakeLiveness implements NeighbourLiveness {
+  readonly states = new Map<string, BfdState>();
+  readonly required: string[] = [];
+  readonly released: string[] = [];
+  private readonly listeners: ((c: SessionChange) => void)[] = [];
+  require(port: Port, peer: number): void { this.required.push(`${port.name}/${formatAddress(peer)}`); }
+  release(port: Port, peer: number): void { this.released.push(`${port.name}/${formatAddress(peer)}`); }
+  state(port: Port, peer: number): BfdState | undefined { return this.states.get(`${port.name}/${formatAddress(peer)}`); }
+  onChange(l: (c: SessionChange) => void): void { this.listeners.push(l); }
+  set(port: Port, peer: string, to: BfdState): void {
+    const key = `${port.name}/${peer}`;
+    const from = this.states.get(key) ?? 'Down';
+    this.states.set(key, to);
+    for (const l of this.listeners) l({ port, peer: A(peer), from, to, diagnostic: 'test' });
+  }
+}
+
+interface Sent {
+  port: string; src: string; dst: string; ttl: number; tos: number; sport: number; dport: number;
+  command: number; entries: { prefix: string; metric: number; nextHop: string }[];
+}
+
+function decode(port: string, b: Uint8Array): Sent {
+  const ip = new Ipv4View().attach(b, 0, b.length);
+  assert.equal(ip.validate(), 0, 'sent IPv4 header is valid');
+  const udp = new UdpView().attach(b, ip.payloadOffset, ip.payloadLength);
+  assert.ok(udp.checksumOk(ip.src, ip.dst), 'sent UDP checksum is valid');
+  const rip = new RipView().attach(b, udp.off + 8, udp.length - 8);
+  assert.equal(rip.validate(), 0, 'sent RIP packet is valid');
+  const entries = [];
+  for (let i = 0; i < rip.entryCount; i++) {
+    entries.push({ prefix: rip.afi(i) === 0 ? 'whole-table' : formatPrefix(rip.address(i), maskLength(rip.mask(i))), metric: rip.metric(i), nextHop: formatAddress(rip.nextHop(i)) });
+  }
+  return { port, src: formatAddress(ip.src), dst: formatAddress(ip.dst), ttl: ip.ttl, tos: ip.tos, sport: udp.srcPort, dport: udp.dstPort, command: rip.command, entries };
+}
+
+const CONFIG = {
+  router: 'r1',
+  ports: [
+    { name: 'lan', device: 'lan0', address: '10.0.1.1/24' },
+    { name: 'w', device: 'w0', address: '10.0.12.1/24' },
+    { name: 'e', device: 'e0', address: '10.0.13.1/24' },
+    { name: 'q', device: 'q0', address: '10.0.14.1/24' },
+    { name: 'b', device: 'b0', address: '10.0.15.1/24' },
+  ],
+  routes: [{ prefix: '172.16.0.0/16', port: 'lan', via: '10.0.1.9', metric: 3 }],
+  rip: {
+    ports: ['w', { port: 'e', cost: 2 }, { port: 'q', passive: true }, { port: 'b', bfd: true }],
+    updateTime: 30, timeoutTime: 180, garbageTime: 120,
+  },
+};
+
+function setup(overrides: Record<string, unknown> = {}) {
+  const config = parseRouterConfig({ ...CONFIG, ...overrides });
+  const devices = new Map<string, FakeDevice>();
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: 'debug', timestamp: false }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } }));
+  const router = new Router(config, log, (p) => {
+    const d = new FakeDevice(p.device);
+    devices.set(p.name, d);
+    return d;
+  });
+  const clock = new FakeClock();
+  const liveness = new FakeLiveness();
+  const rip = new RipProtocol(router, liveness, clock);
+  router.addProtocol(rip);
+  router.start();
+  const port = (name: string) => router.portByName(name);
+
+  /** What each port sent since the last call, decoded. */
+  const take = (name?: string): Sent[] => {
+    const out: Sent[] = [];
+    for (const [pn, d] of devices) {
+      if (name && pn !== name) continue;
+      for (const b of d.sent.splice(0)) out.push(decode(pn, b));
+    }
+    return out;
+  };
+  /** Hand a datagram to the router as if it arrived on `name`. Returns the drop counts of the port after. */
+  const inject = (name: string, datagram: Uint8Array) => {
+    const p = port(name);
+    router.arena.bytes.set(datagram, p.rxBase);
+    p.rxLengths[0] = datagram.length;
+    router.forwarder.receive(p, 1);
+  };
+  const ribRoute = (prefix: string) => router.rib.routes().filter((r) => formatPrefix(r.prefix, r.len) === prefix);
+  const ripRoute = (prefix: string) => ribRoute(prefix).find((r) => r.source === 'rip');
+  const events = (event: string) => logs.filter((l) => l.event === event);
+  return { router, rip, clock, liveness, devices, logs, port, take, inject, ribRoute, ripRoute, events };
+}
+
+/** A RIP datagram: IPv4 + UDP around a payload. */
+function datagram(src: string, dst: string, payload: Uint8Array, srcPort = 520): Uint8Array {
+  const b = new Uint8Array(28 + payload.length);
+  b.set(payload, 28);
+  buildUdpDatagram(b, 0, A(src), A(dst), srcPort, 520, payload.length, 1, 0xc0);
+  return b;
+}
+
+/** A Response payload: [prefix, metric, nextHop?]. */
+function response(entries: [string, number, string?][]): Uint8Array {
+  const b = new Uint8Array(RIP_HEADER_LEN + entries.length * RIP_ENTRY_LEN);
+  writeRipHeader(b, 0, RipCommand.RESPONSE);
+  entries.forEach(([p, metric, nh], i) => {
+    const [addr, len] = p.split('/');
+    writeRipEntry(b, RIP_HEADER_LEN + i * RIP_ENTRY_LEN, A(addr!), Number(len), nh ? A(nh) : 0, metric);
+  });
+  return b;
+}
+
+const MCAST = formatAddress(RIP_MULTICAST);
+/** The metric last sent for `prefix` in `s`. */
+const metricOf = (s: Sent[], prefix: string) => s.flatMap((x) => x.entries).filter((e) => e.prefix === prefix).at(-1)?.metric;
+const responses = (s: Sent[]) => s.filter((x) => x.command === RipCommand.RESPONSE);
+
+// ---------- tests ----------
+
+test('at start: a whole-table Request and our table on every speaking port, as BIRD/FRR send them', () => {
+  const { take } = setup();
+  const sent = take();
+  for (const port of ['w', 'e', 'b']) {
+    const here = sent.filter((s) => s.port === port);
+    assert.equal(here.length, 2, `${port}: one Request, one Response`);
+    const [req, resp] = here as [Sent, Sent];
+    assert.deepEqual([req.command, req.entries], [RipCommand.REQUEST, [{ prefix: 'whole-table', metric: 16, nextHop: '0.0.0.0' }]]);
+    for (const s of here) assert.deepEqual([s.dst, s.ttl, s.tos, s.sport, s.dport], [MCAST, 1, 0xc0, 520, 520]);
+    assert.equal(resp.command, RipCommand.RESPONSE);
+    assert.equal(metricOf([resp], '10.0.1.0/24'), 1, 'connected: metric 1');
+    assert.equal(metricOf([resp], '172.16.0.0/16'), 3, 'static: its metric');
+  }
+  assert.equal(sent.filter((s) => s.port === 'w')[0]!.src, '10.0.12.1');
+  // Poisoned reverse: the port's own subnet goes back as 16 on it, 1 elsewhere.
+  assert.equal(metricOf(sent.filter((s) => s.port === 'w'), '10.0.12.0/24'), 16);
+  assert.equal(metricOf(sent.filter((s) => s.port === 'e'), '10.0.12.0/24'), 1);
+  assert.equal(sent.filter((s) => s.port === 'q' || s.port === 'lan').length, 0, 'passive and non-RIP ports stay silent');
+});
+
+test('learning: metric + port cost, next hop field on-link or else the sender, into the RIB as source rip', () => {
+  const { inject, ripRoute } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1], ['10.0.3.0/24', 4, '10.0.12.7'], ['10.0.4.0/24', 1, '192.0.2.1']])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.5.0/24', 3]])));
+  const r2 = ripRoute('10.0.2.0/24')!;
+  assert.deepEqual([r2.port, formatAddress(r2.nextHop), r2.metric, r2.selected], [1, '10.0.12.2', 2, true]);
+  assert.equal(formatAddress(ripRoute('10.0.3.0/24')!.nextHop), '10.0.12.7', 'on-link next hop is used');
+  assert.equal(ripRoute('10.0.3.0/24')!.metric, 5);
+  assert.equal(formatAddress(ripRoute('10.0.4.0/24')!.nextHop), '10.0.12.2', 'off-link next hop: the sender');
+  assert.equal(ripRoute('10.0.5.0/24')!.metric, 5, 'cost 2 on port e');
+  // 15 + cost saturates at 16: not learned at all.
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.6.0/24', 15]])));
+  assert.equal(ripRoute('10.0.6.0/24'), undefined);
+});
+
+test('§3.9.2: the current neighbour always sets the metric; another only if better (or equal once ours is half timed out)', () => {
+  const { inject, ripRoute, clock, rip } = setup();
+  const from = (src: string, port: string, metric: number) => inject(port, datagram(src, MCAST, response([['10.9.0.0/16', metric]])));
+  from('10.0.12.2', 'w', 3);
+  assert.equal(ripRoute('10.9.0.0/16')!.metric, 4);
+  const id = ripRoute('10.9.0.0/16')!.id;
+  from('10.0.12.2', 'w', 6);
+  assert.equal(ripRoute('10.9.0.0/16')!.metric, 7, 'same neighbour, worse: taken');
+  assert.equal(ripRoute('10.9.0.0/16')!.id, id, 'updated in place');
+  from('10.0.12.3', 'w', 8);
+  assert.equal(formatAddress(ripRoute('10.9.0.0/16')!.nextHop), '10.0.12.2', 'other neighbour, worse: ignored');
+  from('10.0.12.3', 'w', 6);
+  assert.equal(formatAddress(ripRoute('10.9.0.0/16')!.nextHop), '10.0.12.2', 'other neighbour, equal: ignored while ours is fresh');
+  from('10.0.12.3', 'w', 2);
+  assert.deepEqual([formatAddress(ripRoute('10.9.0.0/16')!.nextHop), ripRoute('10.9.0.0/16')!.metric], ['10.0.12.3', 3], 'other neighbour, better: taken');
+  // Better via another port: the RIB route moves to port e (new one in, old one out).
+  from('10.0.13.2', 'e', 0 + 1); // 1 + cost 2 = 3: equal, fresh → ignored
+  assert.equal(ripRoute('10.9.0.0/16')!.port, 1);
+  clock.advance(90_000); // ours is now exactly halfway to its timeout
+  from('10.0.13.2', 'e', 1);
+  const moved = ripRoute('10.9.0.0/16')!;
+  assert.deepEqual([moved.port, formatAddress(moved.nextHop), moved.metric], [2, '10.0.13.2', 3], 'equal and ours half timed out: switched');
+  assert.equal(rip.table.size, 1);
+  assert.equal(rip.table.get(A('10.9.0.0'), 16)!.neighbour, A('10.0.13.2'));
+});
+
+test('timeout → garbage collection → deletion, at exact times; a refresh restarts the timeout', () => {
+  const { inject, ripRoute, clock, rip, take, events } = setup();
+  const t0 = clock.t;
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1], ['10.0.3.0/24', 1]])));
+  clock.advance(100_000);
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.3.0/24', 1]]))); // only 10.0.3.0 refreshed
+  take();
+  clock.advance(t0 + 180_000 - 1 - clock.t);
+  assert.ok(ripRoute('10.0.2.0/24'), 'still there 1 ms before the timeout');
+  clock.advance(1);
+  assert.equal(ripRoute('10.0.2.0/24'), undefined, 'gone from the RIB at the timeout');
+  const g = rip.table.get(A('10.0.2.0'), 24)!;
+  assert.deepEqual([g.state, g.metric], ['garbage', 16]);
+  assert.equal(events('route.withdrawn').at(-1)!.cause, 'rip-timeout');
+  // The triggered update that follows advertises it as unreachable (on e at once).
+  clock.advance(0);
+  assert.equal(metricOf(responses(take('e')), '10.0.2.0/24'), 16);
+  assert.ok(ripRoute('10.0.3.0/24'), 'the refreshed route lives on');
+  // The refreshed one times out at t0 + 100 s + 180 s.
+  clock.advance(t0 + 280_000 - 1 - clock.t);
+  assert.equal(rip.table.get(A('10.0.3.0'), 24)!.state, 'active');
+  clock.advance(1);
+  assert.equal(rip.table.get(A('10.0.3.0'), 24)!.state, 'garbage');
+  clock.advance(t0 + 180_000 + 120_000 - 1 - clock.t);
+  assert.ok(rip.table.get(A('10.0.2.0'), 24), 'in garbage collection until the end of garbageTime');
+  clock.advance(1);
+  assert.equal(rip.table.get(A('10.0.2.0'), 24), undefined, 'deleted after garbageTime');
+  take(); // (a periodic update falls on the same millisecond)
+  clock.advance(30_000);
+  const later = take('e');
+  assert.equal(metricOf(later, '10.0.2.0/24'), undefined, 'no longer advertised');
+  assert.equal(metricOf(later, '10.0.3.0/24'), 16, 'the other one still is, as unreachable');
+});
+
+test('metric 16 from the current neighbour withdraws at once; from another neighbour it is ignored', () => {
+  const { inject, ripRoute, events } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  inject('w', datagram('10.0.12.3', MCAST, response([['10.0.2.0/24', 16]])));
+  assert.ok(ripRoute('10.0.2.0/24'));
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 16]])));
+  assert.equal(ripRoute('10.0.2.0/24'), undefined);
+  assert.equal(events('route.withdrawn').at(-1)!.cause, 'rip-withdrawn');
+  // And it comes back with the next finite metric from anyone.
+  inject('w', datagram('10.0.12.3', MCAST, response([['10.0.2.0/24', 2]])));
+  assert.equal(ripRoute('10.0.2.0/24')!.metric, 3);
+});
+
+test('split horizon with poisoned reverse in periodic Responses; ≤ 25 entries per datagram', () => {
+  const { inject, clock, take } = setup();
+  const many: [string, number][] = Array.from({ length: 25 }, (_, i) => [`10.100.${i}.0/24`, 2]);
+  inject('w', datagram('10.0.12.2', MCAST, response(many)));
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.5.0/24', 1]])));
+  clock.advance(0); // the triggered update
+  take();
+  clock.advance(30_000);
+  const w = responses(take('w'));
+  const e = responses(take('e'));
+  for (const s of [...w, ...e]) assert.ok(s.entries.length <= 25);
+  assert.ok(w.length >= 2, 'more than 25 entries: several datagrams');
+  assert.equal(metricOf(w, '10.100.7.0/24'), 16, 'learned on w: poisoned on w');
+  assert.equal(metricOf(e, '10.100.7.0/24'), 3, 'learned on w: metric 3 on e');
+  assert.equal(metricOf(w, '10.0.5.0/24'), 3, 'learned on e (cost 2): 3 on w');
+  assert.equal(metricOf(e, '10.0.5.0/24'), 16);
+  assert.equal(metricOf(e, '10.0.13.0/24'), 16, 'own subnet poisoned on its port');
+  assert.equal(w.flatMap((s) => s.entries).length, 25 + 1 + 5 + 1, '25 learned, 10.0.5/24, 5 connected, 1 static');
+});
+
+test('triggered updates: changed routes only, at once, then at most one per damping interval (1–5 s scaled)', () => {
+  const { inject, clock, take, rip } = setup();
+  take();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  assert.equal(take('e').length, 0, 'not inside the receive path');
+  clock.advance(0);
+  const first = responses(take('e'));
+  assert.equal(first.length, 1);
+  assert.deepEqual(first[0]!.entries.map((x) => x.prefix), ['10.0.2.0/24'], 'only the changed route');
+  assert.equal(rip.counters.triggeredUpdates, 1);
+  // Damping: 30 s update → 1–5 s; random 0.5 → 3 s.
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.3.0/24', 1]])));
+  clock.advance(1000);
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.4.0/24', 1]])));
+  clock.advance(1999);
+  assert.equal(take('e').length, 0, 'held back during the damping interval');
+  clock.advance(1);
+  const second = responses(take('e'));
+  assert.equal(second.length, 1, 'one triggered update for everything that changed meanwhile');
+  assert.deepEqual(second[0]!.entries.map((x) => x.prefix).sort(), ['10.0.3.0/24', '10.0.4.0/24']);
+  assert.equal(rip.counters.triggeredUpdates, 2);
+  // Damping bounds: random 0 → 1 s, random ~1 → 5 s (update time 30 s).
+  clock.rnd = 0;
+  clock.advance(3000);
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.6.0/24', 1]])));
+  clock.advance(0);
+  take();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.7.0/24', 1]])));
+  clock.advance(999);
+  assert.equal(take('e').length, 0);
+  clock.advance(1);
+  assert.equal(responses(take('e')).length, 1);
+});
+
+test('BFD on the port: Responses ignored until the session is Up; down → routes withdrawn and ignored; up → re-learned', () => {
+  const { inject, ripRoute, liveness, port, take, events, rip } = setup();
+  const b = port('b');
+  const update = () => inject('b', datagram('10.0.15.2', MCAST, response([['10.0.9.0/24', 1]])));
+  update();
+  assert.deepEqual(liveness.required, ['b/10.0.15.2'], 'a BFD session is required for the neighbour');
+  assert.equal(ripRoute('10.0.9.0/24'), undefined, 'not learned while BFD is not Up');
+  assert.equal(rip.neighbours.get(b, A('10.0.15.2'))!.state, 'bfd-down');
+  take();
+  liveness.set(b, '10.0.15.2', 'Up');
+  const asked = take('b');
+  assert.ok(asked.some((s) => s.command === RipCommand.REQUEST && s.dst === '10.0.15.2'), 'BFD Up: ask the neighbour for its table (unicast)');
+  update();
+  assert.equal(ripRoute('10.0.9.0/24')!.metric, 2);
+  liveness.set(b, '10.0.15.2', 'Down');
+  assert.equal(ripRoute('10.0.9.0/24'), undefined, 'BFD down: withdrawn at once');
+  assert.equal(events('route.withdrawn').at(-1)!.cause, 'rip-bfd-down');
+  update();
+  update();
+  assert.equal(ripRoute('10.0.9.0/24'), undefined, 'its Responses are ignored while BFD is down');
+  assert.equal(rip.neighbours.get(b, A('10.0.15.2'))!.ignored, 3);
+  liveness.set(b, '10.0.15.2', 'Init');
+  update();
+  assert.equal(ripRoute('10.0.9.0/24'), undefined, 'Init is not Up');
+  liveness.set(b, '10.0.15.2', 'Up');
+  update();
+  assert.ok(ripRoute('10.0.9.0/24'), 'back once Up');
+  assert.deepEqual(events('rip.neighbour').map((e) => e.state), ['bfd-down', 'up', 'bfd-down', 'up']);
+  assert.deepEqual(liveness.required, ['b/10.0.15.2'], 'required once');
+});
+
+test('Requests: whole-table → unicast split-horizon table; specific → entries as they are; passive answers only queries', () => {
+  const { inject, take } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  take();
+  const whole = new Uint8Array(24);
+  writeWholeTableRequest(whole, 0);
+  inject('w', datagram('10.0.12.2', MCAST, whole));
+  const answer = take('w');
+  assert.equal(answer.length, 1);
+  assert.deepEqual([answer[0]!.dst, answer[0]!.dport, answer[0]!.command], ['10.0.12.2', 520, RipCommand.RESPONSE]);
+  assert.equal(metricOf(answer, '10.0.2.0/24'), 16, 'split horizon applies to whole-table requests');
+  // A diagnostic query from port 5000 for two entries: no split horizon, unknown → 16.
+  const q = new Uint8Array(4 + 40);
+  writeRipHeader(q, 0, RipCommand.REQUEST);
+  writeRipEntry(q, 4, A('10.0.2.0'), 24, 0, 0);
+  writeRipEntry(q, 24, A('10.77.0.0'), 16, 0, 0);
+  inject('w', datagram('10.0.12.9', '10.0.12.1', q, 5000));
+  const spec = take('w');
+  assert.equal(spec.length, 1);
+  assert.deepEqual([spec[0]!.dst, spec[0]!.dport], ['10.0.12.9', 5000]);
+  assert.deepEqual(spec[0]!.entries.map((e) => [e.prefix, e.metric]), [['10.0.2.0/24', 2], ['10.77.0.0/16', 16]]);
+  // Passive port q: a router's Request (port 520) gets nothing, a query does.
+  inject('q', datagram('10.0.14.2', MCAST, whole));
+  assert.equal(take('q').length, 0);
+  inject('q', datagram('10.0.14.2', '10.0.14.1', whole, 5001));
+  assert.equal(take('q').length, 1);
+});
+
+test('blocking a RIP port: a poisoned Response first, then its routes withdrawn and the other ports told; unblock asks again', () => {
+  const { router, inject, ripRoute, take, clock, events, rip } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.5.0/24', 1]])));
+  clock.advance(0);
+  take();
+  router.blockPort('w');
+  const last = responses(take('w'));
+  assert.ok(last.length >= 1);
+  const entries = last.flatMap((s) => s.entries);
+  assert.ok(entries.length >= 8, 'everything we advertised there');
+  assert.ok(entries.every((e) => e.metric === 16), 'all poisoned');
+  assert.equal(ripRoute('10.0.2.0/24'), undefined);
+  assert.equal(events('route.withdrawn').find((e) => e.prefix === '10.0.2.0/24')!.cause, 'rip-port-blocked');
+  assert.deepEqual(events('rip.neighbour').filter((e) => e.neighbour === '10.0.12.2').map((e) => e.state), ['up', 'down']);
+  clock.advance(3000); // the damping interval of the triggered update sent after learning
+  const told = responses(take('e'));
+  assert.equal(metricOf(told, '10.0.2.0/24'), 16, 'routes via the blocked port: unreachable');
+  assert.equal(metricOf(told, '10.0.12.0/24'), 16, 'its subnet too (connected route no longer selected)');
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  assert.equal(ripRoute('10.0.2.0/24'), undefined, 'nothing is taken on a blocked port');
+  clock.advance(30_000);
+  assert.equal(take('w').length, 0, 'and nothing is sent');
+  router.unblockPort('w');
+  const again = take('w');
+  assert.ok(again.some((s) => s.command === RipCommand.REQUEST && s.dst === MCAST));
+  assert.equal(metricOf(responses(again), '10.0.1.0/24'), 1);
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  assert.ok(ripRoute('10.0.2.0/24'));
+  assert.equal(rip.ports.find((p) => p.port.name === 'w')!.active, true);
+});
+
+test('neighbours silent for the timeout go down; stop() clears every timer and says goodbye', () => {
+  const { router, inject, clock, rip, port, take, events, liveness } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  inject('b', datagram('10.0.15.2', MCAST, response([['10.0.9.0/24', 1]])));
+  clock.advance(180_000 + 30_000);
+  assert.equal(rip.neighbours.get(port('w'), A('10.0.12.2'))!.state, 'down');
+  assert.equal(events('rip.neighbour').filter((e) => e.neighbour === '10.0.12.2').at(-1)!.state, 'down');
+  clock.advance(120_000);
+  assert.equal(rip.neighbours.get(port('w'), A('10.0.12.2')), undefined, 'forgotten after timeout + garbage');
+  assert.deepEqual(liveness.released, ['b/10.0.15.2'], 'its BFD session released');
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
+  take();
+  router.stop();
+  assert.equal(clock.timers.size, 0, 'no timer left');
+  const bye = responses(take('w'));
+  assert.ok(bye.length >= 1 && bye.flatMap((s) => s.entries).every((e) => e.metric === 16), 'goodbye: everything unreachable');
+});
+
+test('hostile packets never throw: random bytes, 26 entries, bad masks, bad checksums, wrong ports and sources', () => {
+  const { inject, ripRoute, rip, port, router } = setup();
+  let seed = 42;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let n = 0; n < 3000; n++) {
+    const len = (rnd() * 700) | 0;
+    const p = new Uint8Array(len);
+    for (let i = 0; i < len; i++) p[i] = (rnd() * 256) | 0;
+    if (n % 2 === 0 && len >= 4) { p[0] = 1 + (n % 4 === 0 ? 1 : 0); p[1] = 2; }
+    inject(['w', 'e', 'q', 'b', 'lan'][n % 5]!, datagram('10.0.12.2', MCAST, p));
+  }
+  const drops = () => port('w').counters.dropCount(Drop.RIP_INVALID);
+  const before = drops();
+  const d26 = response(Array.from({ length: 26 }, (_, i) => [`10.200.${i}.0/24`, 1] as [string, number]));
+  inject('w', datagram('10.0.12.2', MCAST, d26));
+  assert.equal(drops(), before + 1, '26 entries: dropped whole');
+  assert.equal(ripRoute('10.200.0.0/24'), undefined);
+  // Bad entries are dropped one by one; the good ones in the same packet are learned.
+  const mixed = response([['10.201.0.0/16', 1], ['10.202.0.0/16', 1], ['10.203.0.0/16', 1], ['10.204.0.0/16', 0]]); // fourth: metric 0
+  mixed.set([0xff, 0x00, 0xff, 0x00], 4 + 20 + 8); // second: mask 255.0.255.0
+  mixed[4 + 40 + 7] = 0x01; // third: host bits set
+  inject('w', datagram('10.0.12.3', MCAST, mixed));
+  assert.ok(ripRoute('10.201.0.0/16'));
+  assert.equal(ripRoute('10.202.0.0/16'), undefined);
+  assert.equal(ripRoute('10.203.0.0/16'), undefined);
+  assert.equal(ripRoute('10.204.0.0/16'), undefined);
+  assert.equal(rip.neighbours.get(port('w'), A('10.0.12.3'))!.badRoutes, 3);
+  // Bad UDP checksum, wrong source port, off-link source, our own source: refused with a reason.
+  const good = response([['10.210.0.0/16', 1]]);
+  const badSum = datagram('10.0.12.2', MCAST, good);
+  badSum[27] ^= 0x55;
+  inject('w', badSum);
+  inject('w', datagram('10.0.12.2', MCAST, good, 1234));
+  inject('w', datagram('10.0.99.2', MCAST, good));
+  inject('w', datagram('10.0.12.1', MCAST, good));
+  inject('lan', datagram('10.0.1.2', MCAST, good));
+  assert.equal(ripRoute('10.210.0.0/16'), undefined);
+  for (const r of [RipDrop.BAD_UDP, RipDrop.BAD_SOURCE_PORT, RipDrop.SOURCE_NOT_ON_LINK, RipDrop.OWN_SOURCE, RipDrop.NOT_RIP_PORT, RipDrop.TOO_MANY_ENTRIES]) {
+    assert.ok(rip.packetDrops[r]! > 0, `counted: reason ${r}`);
+  }
+  assert.equal(rip.packetDrops[RipDrop.INTERNAL_ERROR], 0, 'no internal error');
+  // The router still works.
+  inject('w', datagram('10.0.12.2', MCAST, good));
+  assert.ok(ripRoute('10.210.0.0/16'));
+  assert.ok(router.rib.routes().length > 0);
+});
+
+test('RipTable alone: offer results and a route moving between ports', () => {
+  const clock = new FakeClock();
+  const ops: string[] = [];
+  let id = 0;
+  const table = new RipTable(clock, {
+    install: (r: LearnedRoute) => { ops.push(`install ${r.port} ${r.metric}`); return ++id; },
+    update: (i, metric) => { ops.push(`update ${i} ${metric}`); },
+    remove: (i, cause) => { ops.push(`remove ${i} ${cause}`); },
+  }, { timeoutMs: 1000, garbageMs: 500 }, { changed: () => ops.push('changed') });
+  const P = A('10.1.0.0');
+  assert.equal(table.offer(0, 1, P, 16, 1, 16, 0), Offer.IGNORED, 'unknown and unreachable: nothing');
+  assert.equal(table.offer(0, 1, P, 16, 1, 5, 0), Offer.LEARNED);
+  assert.equal(table.offer(0, 1, P, 16, 1, 5, 0), Offer.REFRESHED);
+  assert.equal(table.offer(1, 2, P, 16, 2, 4, 0), Offer.UPDATED);
+  assert.equal(table.offer(1, 2, P, 16, 2, 16, 0), Offer.WITHDRAWN);
+  assert.equal(table.offer(1, 2, P, 16, 2, 16, 0), Offer.REFRESHED, 'a repeated 16 changes nothing');
+  clock.advance(499);
+  assert.equal(table.offer(0, 1, P, 16, 1, 7, 0), Offer.LEARNED, 'revived from garbage by anyone');
+  assert.deepEqual(ops, ['install 0 5', 'changed', 'install 1 4', 'remove 1 rip-update', 'changed', 'remove 2 rip-withdrawn', 'changed', 'install 0 7', 'changed']);
+  clock.advance(1000);
+  assert.equal(table.get(P, 16)!.state, 'garbage');
+  clock.advance(500);
+  assert.equal(table.size, 0);
+  table.stop();
+  assert.equal(clock.timers.size, 0);
+});
