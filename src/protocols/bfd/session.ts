@@ -198,9 +198,8 @@ export class BfdSession {
     this.remoteMinRxUs = v.requiredMinRx;
     this.remoteDesiredMinTxUs = v.desiredMinTx;
     this.remoteDetectMult = v.detectMult;
-    if (v.final && this.pollActive) this.pollCompleted();
-
     this.lastRxAt = this.env.now();
+    if (v.final && this.pollActive) this.pollCompleted();
     if (this.running) this.armDetect();
 
     const from = this.state;

@@ -1,0 +1,402 @@
+// BFD in the router (RFC 5880 asynchronous mode over RFC 5881 single-hop
+// IPv4): the sessions, keyed by (port, peer address), their packets on UDP
+// 3784 and their timers; what a session's state means for BFD-tracked routes;
+// and NeighbourLiveness for RIP.
+//
+// Sessions come from `bfd.sessions` in the config, from static routes with
+// `bfd: true` (peer: `via`, or the other end of a /30 or /31 port), from
+// require() (RIP), and — lazily — for a BFD-tracked route added at run time.
+import { performance } from 'node:perf_hooks';
+import type { ControlProtocol } from '../../daemon/protocol.js';
+import type { Router } from '../../daemon/router.js';
+import { Drop } from '../../dataplane/drops.js';
+import { formatAddress } from '../../net/addr.js';
+import type { Port } from '../../ports/port.js';
+import type { Route } from '../../routing/rib.js';
+import {
+  BFD_CHECK_NAMES, BFD_CONTROL_LEN, BFD_CONTROL_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN,
+  BfdControlView, BfdStateCode as S, Diag, STATE_NAMES, diagName,
+} from '../../wire/bfd.js';
+import { IPV4_HEADER_LEN, type Ipv4View } from '../../wire/ipv4.js';
+import { UDP_HEADER_LEN, UdpView, buildUdpDatagram } from '../../wire/udp.js';
+import type { BfdState, NeighbourLiveness, SessionChange } from '../liveness.js';
+import { BfdSession, type SessionEnv, type SessionTimer } from './session.js';
+
+/** RFC 5881 §5: single-hop packets are sent, and must arrive, with TTL 255 (GTSM). */
+const BFD_TTL = 255;
+/** Internetwork control precedence, as BIRD and FRR send. */
+const BFD_TOS = 0xc0;
+const DATAGRAM_LEN = IPV4_HEADER_LEN + UDP_HEADER_LEN + BFD_CONTROL_LEN;
+
+/**
+ * Why a received packet was not used: the wire checks (BfdCheck codes 1–9)
+ * followed by the checks that need the port or the sessions.
+ */
+export const BfdDrop = {
+  BAD_TTL: BFD_CHECK_NAMES.length,
+  OFF_LINK_SOURCE: BFD_CHECK_NAMES.length + 1,
+  WRONG_DESTINATION: BFD_CHECK_NAMES.length + 2,
+  BAD_UDP: BFD_CHECK_NAMES.length + 3,
+  UNKNOWN_DISCRIMINATOR: BFD_CHECK_NAMES.length + 4,
+  NO_SESSION: BFD_CHECK_NAMES.length + 5,
+  WRONG_PEER: BFD_CHECK_NAMES.length + 6,
+  ADMIN_DOWN: BFD_CHECK_NAMES.length + 7,
+  INTERNAL_ERROR: BFD_CHECK_NAMES.length + 8,
+} as const;
+
+export const BFD_DROP_NAMES: readonly string[] = [
+  ...BFD_CHECK_NAMES,
+  'bad-ttl',
+  'off-link-source',
+  'wrong-destination',
+  'bad-udp',
+  'unknown-discriminator',
+  'no-session',
+  'wrong-port-or-peer',
+  'session-admin-down',
+  'internal-error',
+];
+
+export function dropCounts(values: Float64Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < values.length; i++) if (values[i]! > 0) out[BFD_DROP_NAMES[i]!] = values[i]!;
+  return out;
+}
+
+const peerKey = (portIndex: number, peer: number): number => portIndex * 0x1_0000_0000 + (peer >>> 0);
+
+/** The other end of a point-to-point (/30, /31) port, or 0. */
+export function pointToPointPeer(port: Port): number {
+  if (port.prefixLen === 31) return (port.address ^ 1) >>> 0;
+  if (port.prefixLen === 30) {
+    const host = port.address - port.network;
+    if (host === 1) return port.network + 2;
+    if (host === 2) return port.network + 1;
+  }
+  return 0;
+}
+
+/** One session and what the router needs around it: where it runs, who wants it, counters. */
+export class BfdNeighbour {
+  readonly peerText: string;
+  readonly owners = new Set<string>();
+  rx = 0;
+  tx = 0;
+  /** Sends refused because the port was blocked. */
+  txBlocked = 0;
+  upTransitions = 0;
+  downTransitions = 0;
+  /** The diagnostic of the last transition to Down or AdminDown. */
+  lastDownDiag: number = Diag.NONE;
+  readonly drops = new Float64Array(BFD_DROP_NAMES.length);
+  session!: BfdSession;
+
+  constructor(readonly port: Port, readonly peer: number, readonly sourcePort: number) {
+    this.peerText = formatAddress(peer);
+  }
+
+  get stateName(): BfdState {
+    return STATE_NAMES[this.session.state]!;
+  }
+}
+
+/** A setTimeout-backed SessionTimer (one pending timeout at most). */
+function nodeTimer(now: () => number, fire: () => void, onError: (e: unknown) => void): SessionTimer {
+  let handle: NodeJS.Timeout | undefined;
+  const run = () => {
+    handle = undefined;
+    try {
+      fire();
+    } catch (e) {
+      onError(e);
+    }
+  };
+  return {
+    arm(at) {
+      if (handle) clearTimeout(handle);
+      handle = setTimeout(run, Math.max(0, Math.ceil(at - now())));
+    },
+    disarm() {
+      if (handle) clearTimeout(handle);
+      handle = undefined;
+    },
+  };
+}
+
+const now = (): number => performance.now();
+
+export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
+  readonly name = 'bfd';
+  /** Packets accepted by a session. */
+  rx = 0;
+  readonly drops = new Float64Array(BFD_DROP_NAMES.length);
+  private readonly byPeer = new Map<number, BfdNeighbour>();
+  private readonly byDiscriminator = new Map<number, BfdNeighbour>();
+  private readonly listeners: ((c: SessionChange) => void)[] = [];
+  private readonly udp = new UdpView();
+  private readonly view = new BfdControlView();
+  private running = false;
+
+  constructor(private readonly router: Router) {
+    const cfg = router.config.bfd;
+    for (const s of cfg.sessions) this.ensure(router.portByName(s.port), s.peer, 'config', s.interval, s.multiplier);
+    for (const r of router.config.routes) {
+      if (!r.bfd) continue;
+      const port = router.portByName(r.port);
+      const peer = r.via || pointToPointPeer(port);
+      if (peer) this.ensure(port, peer, 'static', cfg.interval, cfg.multiplier);
+    }
+    router.local.onUdp(BFD_CONTROL_PORT, (port, ip) => this.receive(port, ip));
+  }
+
+  // ---- ControlProtocol ----
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    for (const n of this.byPeer.values()) n.session.start();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    // A planned stop is an administrative one: tell the peers (§6.8.16) rather than let them time out.
+    for (const n of [...this.byPeer.values()]) {
+      if (!n.port.blocked) n.session.adminDown();
+    }
+    this.running = false;
+    for (const n of this.byPeer.values()) n.session.stop();
+  }
+
+  /** The port is about to go silent: AdminDown to every peer on it, now (RFC 5880 §6.8.16). */
+  portBlocking(port: Port): void {
+    for (const n of this.onPort(port)) n.session.adminDown();
+  }
+
+  portUnblocked(port: Port): void {
+    for (const n of this.onPort(port)) n.session.adminUp();
+  }
+
+  routeUnusable(route: Route): string | null {
+    if (route.trackBfd !== true) return null;
+    const n = this.sessionForRoute(route);
+    if (!n) return 'bfd-no-session';
+    switch (n.session.state) {
+      case S.UP: return null;
+      case S.INIT: return 'bfd-init';
+      case S.ADMIN_DOWN: return 'bfd-admin-down';
+      default: return 'bfd-down';
+    }
+  }
+
+  // ---- NeighbourLiveness ----
+
+  require(port: Port, peer: number, owner: string): void {
+    const cfg = this.router.config.bfd;
+    this.ensure(port, peer, owner, cfg.interval, cfg.multiplier);
+  }
+
+  release(port: Port, peer: number, owner: string): void {
+    const n = this.byPeer.get(peerKey(port.index, peer));
+    if (!n || !n.owners.delete(owner) || n.owners.size > 0) return;
+    this.remove(n);
+  }
+
+  state(port: Port, peer: number): BfdState | undefined {
+    return this.byPeer.get(peerKey(port.index, peer))?.stateName;
+  }
+
+  onChange(listener: (c: SessionChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  // ---- for the API ----
+
+  sessions(): BfdNeighbour[] {
+    return [...this.byPeer.values()].sort((a, b) => a.port.index - b.port.index || a.peer - b.peer);
+  }
+
+  session(port: Port, peer: number): BfdNeighbour | undefined {
+    return this.byPeer.get(peerKey(port.index, peer));
+  }
+
+  /** The clock sessions run on (ms, monotonic). */
+  now(): number {
+    return now();
+  }
+
+  // ---- sessions ----
+
+  private onPort(port: Port): BfdNeighbour[] {
+    return [...this.byPeer.values()].filter((n) => n.port === port);
+  }
+
+  private sessionForRoute(route: Route): BfdNeighbour | undefined {
+    const port = this.router.ports[route.port];
+    if (!port) return undefined;
+    const peer = route.nextHop || pointToPointPeer(port);
+    if (!peer) return this.onPort(port)[0];
+    const n = this.byPeer.get(peerKey(port.index, peer));
+    if (n || !port.onLink(peer) || peer === port.address) return n;
+    // A tracked route added at run time: it needs a session to its next hop.
+    const cfg = this.router.config.bfd;
+    return this.ensure(port, peer, 'route', cfg.interval, cfg.multiplier);
+  }
+
+  private ensure(port: Port, peer: number, owner: string, intervalMs: number, multiplier: number): BfdNeighbour | undefined {
+    peer >>>= 0;
+    const key = peerKey(port.index, peer);
+    const existing = this.byPeer.get(key);
+    if (existing) {
+      existing.owners.add(owner);
+      return existing;
+    }
+    if (!port.onLink(peer) || peer === port.address) {
+      this.router.log.warn({ event: 'bfd.bad-peer', port: port.name, peer: formatAddress(peer), owner }, `BFD: ${formatAddress(peer)} is not a neighbour on ${port.name}`);
+      return undefined;
+    }
+    const n = new BfdNeighbour(port, peer, this.freeSourcePort());
+    n.owners.add(owner);
+    n.session = new BfdSession({
+      localDiscriminator: this.freeDiscriminator(),
+      desiredMinTxUs: intervalMs * 1000,
+      requiredMinRxUs: intervalMs * 1000,
+      detectMult: multiplier,
+      adminDown: port.blocked,
+    }, this.envFor(n));
+    if (port.blocked) n.lastDownDiag = Diag.ADMINISTRATIVELY_DOWN;
+    this.byPeer.set(key, n);
+    this.byDiscriminator.set(n.session.localDiscriminator, n);
+    this.router.log.info({ event: 'bfd.session-added', port: port.name, peer: n.peerText, owner, localDiscr: n.session.localDiscriminator, intervalMs, multiplier },
+      `BFD session to ${n.peerText} on ${port.name} added (${owner})`);
+    if (this.running) n.session.start();
+    return n;
+  }
+
+  private remove(n: BfdNeighbour): void {
+    // Tell the peer this is administrative, not a failure (§6.8.16).
+    if (this.running && !n.port.blocked) n.session.adminDown();
+    n.session.stop();
+    this.byPeer.delete(peerKey(n.port.index, n.peer));
+    this.byDiscriminator.delete(n.session.localDiscriminator);
+    this.router.log.info({ event: 'bfd.session-removed', port: n.port.name, peer: n.peerText }, `BFD session to ${n.peerText} on ${n.port.name} removed`);
+    this.router.reevaluateRoutes((r) => r.trackBfd === true && r.port === n.port.index, 'bfd-session-removed');
+  }
+
+  private envFor(n: BfdNeighbour): SessionEnv {
+    const onError = (e: unknown) => this.router.log.error({ event: 'bfd.error', port: n.port.name, peer: n.peerText, err: (e as Error).message }, 'BFD timer failed');
+    return {
+      now,
+      random: Math.random,
+      timer: (fire) => nodeTimer(now, fire, onError),
+      send: (final) => this.transmit(n, final),
+      changed: (from, to, diag) => this.changed(n, from, to, diag),
+    };
+  }
+
+  /** RFC 5881 §4: to UDP 3784 from the session's own source port, TTL 255, from the port's address. */
+  private transmit(n: BfdNeighbour, final: boolean): void {
+    const out = this.router.output;
+    const off = out.scratch(DATAGRAM_LEN);
+    const bytes = out.arena.bytes;
+    const len = n.session.writeControl(bytes, off + IPV4_HEADER_LEN + UDP_HEADER_LEN, final);
+    const total = buildUdpDatagram(bytes, off, n.port.address, n.peer, n.sourcePort, BFD_CONTROL_PORT, len, BFD_TTL, BFD_TOS);
+    if (out.sendNow(n.port, off, total)) n.tx++;
+    else n.txBlocked++;
+  }
+
+  private changed(n: BfdNeighbour, from: number, to: number, diag: number): void {
+    const fromName = STATE_NAMES[from]!;
+    const toName = STATE_NAMES[to]!;
+    const diagnostic = diagName(diag);
+    if (to === S.UP) n.upTransitions++;
+    if (to === S.DOWN || to === S.ADMIN_DOWN) {
+      n.lastDownDiag = diag;
+      if (from === S.UP) n.downTransitions++;
+    }
+    this.router.log.info({
+      event: 'bfd.session', port: n.port.name, peer: n.peerText, from: fromName, to: toName, diagnostic,
+      localDiscr: n.session.localDiscriminator, remoteDiscr: n.session.remoteDiscriminator,
+    }, `BFD ${n.peerText} on ${n.port.name}: ${fromName} → ${toName}${diag ? ` (${diagnostic})` : ''}`);
+    this.router.reevaluateRoutes((r) => r.trackBfd === true && r.port === n.port.index,
+      `bfd-${to === S.ADMIN_DOWN ? 'admin-down' : toName.toLowerCase()}`);
+    const change: SessionChange = { port: n.port, peer: n.peer, from: fromName, to: toName, diagnostic };
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (e) {
+        this.router.log.error({ event: 'bfd.listener-error', err: (e as Error).message }, 'a BFD change listener failed');
+      }
+    }
+  }
+
+  // ---- receive ----
+
+  /** UDP 3784 (RFC 5881 §4). Returns a Drop reason, or −1 when a session took the packet. Never throws. */
+  private receive(port: Port, ip: Ipv4View): number {
+    try {
+      return this.receivePacket(port, ip);
+    } catch (e) {
+      this.drops[BfdDrop.INTERNAL_ERROR]! += 1;
+      this.router.log.error({ event: 'bfd.error', port: port.name, err: (e as Error).message }, 'BFD receive failed');
+      return Drop.BFD_INVALID;
+    }
+  }
+
+  private receivePacket(port: Port, ip: Ipv4View): number {
+    if (!this.running) return Drop.LOCAL_UNHANDLED;
+    const src = ip.src;
+    const dst = ip.dst;
+    // RFC 5881 §5: TTL 255 proves the sender is on the link (no authentication here).
+    if (ip.ttl !== BFD_TTL) return this.reject(port, src, BfdDrop.BAD_TTL);
+    if (!port.onLink(src) || src === port.address || (port.prefixLen < 31 && (src === port.network || src === port.broadcast))) {
+      return this.reject(port, src, BfdDrop.OFF_LINK_SOURCE);
+    }
+    if (dst !== port.address) return this.reject(port, src, BfdDrop.WRONG_DESTINATION);
+    const udp = this.udp.attach(ip.buf, ip.payloadOffset, ip.payloadLength);
+    if (!udp.checksumOk(src, dst)) return this.reject(port, src, BfdDrop.BAD_UDP);
+    const v = this.view.attach(ip.buf, udp.off + UDP_HEADER_LEN, udp.length - UDP_HEADER_LEN);
+    const check = v.validate();
+    if (check !== 0) return this.reject(port, src, check);
+
+    // RFC 5880 §6.8.6: Your Discriminator selects the session; zero (only in Down/AdminDown) means by address.
+    const yours = v.yourDiscriminator;
+    let n: BfdNeighbour | undefined;
+    if (yours !== 0) {
+      n = this.byDiscriminator.get(yours);
+      if (!n) return this.reject(port, src, BfdDrop.UNKNOWN_DISCRIMINATOR);
+      if (n.port !== port || n.peer !== src) return this.reject(port, src, BfdDrop.WRONG_PEER);
+    } else {
+      n = this.byPeer.get(peerKey(port.index, src));
+      if (!n) return this.reject(port, src, BfdDrop.NO_SESSION);
+    }
+    n.rx++;
+    this.rx++;
+    if (!n.session.receive(v)) {
+      n.drops[BfdDrop.ADMIN_DOWN]! += 1;
+      this.drops[BfdDrop.ADMIN_DOWN]! += 1;
+    }
+    return -1;
+  }
+
+  private reject(port: Port, src: number, reason: number): number {
+    this.drops[reason]! += 1;
+    const n = this.byPeer.get(peerKey(port.index, src));
+    if (n) n.drops[reason]! += 1;
+    return Drop.BFD_INVALID;
+  }
+
+  private freeDiscriminator(): number {
+    for (;;) {
+      const d = (Math.random() * 0x1_0000_0000) >>> 0;
+      if (d !== 0 && !this.byDiscriminator.has(d)) return d;
+    }
+  }
+
+  private freeSourcePort(): number {
+    const used = new Set([...this.byPeer.values()].map((n) => n.sourcePort));
+    const span = BFD_SOURCE_PORT_MAX - BFD_SOURCE_PORT_MIN + 1;
+    let p = BFD_SOURCE_PORT_MIN + Math.floor(Math.random() * span);
+    for (let i = 0; i < span && used.has(p); i++) p = p === BFD_SOURCE_PORT_MAX ? BFD_SOURCE_PORT_MIN : p + 1;
+    return p;
+  }
+}
