@@ -120,10 +120,13 @@ export class Router {
     const port = this.portByName(name);
     if (port.state === 'blocked') throw new RouterError(409, `port "${name}" is already blocked`);
     this.stopDrain(port);
+    // The event marks the moment of the block: neighbours may react to the
+    // last words below before this router has finished going silent.
+    this.logPortState(port, 'blocked', port.state);
     // Tell the neighbours first (BFD AdminDown, RIP poison), then go silent.
     for (const p of this.protocols) p.portBlocking?.(port);
     this.output.flushAll();
-    this.setPortState(port, 'blocked');
+    this.setPortState(port, 'blocked', false);
   }
 
   unblockPort(name: string): void {
@@ -165,8 +168,9 @@ export class Router {
   }
 
   /** Change a port's administrative state, its carrier, and the routes through it. */
-  setPortState(port: Port, state: Port['state']): void {
+  setPortState(port: Port, state: Port['state'], log = true): void {
     const from = port.state;
+    if (log) this.logPortState(port, state, from);
     port.state = state;
     port.stateSince = Date.now();
     try {
@@ -174,8 +178,11 @@ export class Router {
     } catch (e) {
       this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot set carrier');
     }
-    this.log.info({ event: `port.${state === 'up' ? 'unblocked' : state}`, port: port.name, from }, `port ${port.name} ${state}`);
     this.rib.reevaluate((r) => r.port === port.index, `port-${state === 'up' ? 'unblocked' : state}`);
+  }
+
+  private logPortState(port: Port, state: Port['state'], from: Port['state']): void {
+    this.log.info({ event: `port.${state === 'up' ? 'unblocked' : state}`, port: port.name, from }, `port ${port.name} ${state}`);
   }
 
   /** Re-check routes after a protocol changed its opinion (e.g. a BFD session went down). */

@@ -165,10 +165,12 @@ function analyse(
   // R1 moves 1.1.1.1 to R3 (for a drain: when new flows start taking R3).
   const moved = ev('r1', (e) => (e.event === 'route.changed' || e.event === 'route.installed') && e.prefix === `${SERVICE}/32` && (e.new as { port?: string } | null)?.port === 'r3');
   const switchAt = draining?.time ?? blocked?.time ?? null;
-  const onServer2 = fleetPolls.filter((r) => isAnswered(r) && r.server === 'server2').sort((a, b) => a.t - b.t);
-  const onServer1 = fleetPolls.filter((r) => isAnswered(r) && r.server === 'server1').sort((a, b) => a.t - b.t);
-  const firstFleetOnServer2 = onServer2[0] ? onServer2[0].t + onServer2[0].latencyMs : null;
-  const lastFleetOnServer1 = onServer1.at(-1) ? onServer1.at(-1)!.t + onServer1.at(-1)!.latencyMs : null;
+  // When each answer arrived (a poll sent before the switch may be answered long after it).
+  const answersBy = (server: string) => fleetPolls.filter((r) => isAnswered(r) && r.server === server).map((r) => Math.round(r.t + r.latencyMs));
+  const onServer2 = answersBy('server2');
+  const onServer1 = answersBy('server1');
+  const firstFleetOnServer2 = onServer2.length ? Math.min(...onServer2) : null;
+  const lastFleetOnServer1 = onServer1.length ? Math.max(...onServer1) : null;
   const summary = summarisePolls(fleetPolls);
 
   const add = (t: number | null | undefined, what: string, source: string) => {
@@ -188,7 +190,7 @@ function analyse(
   const late = fleetPolls.filter((r) => r.t >= windowStart);
   const checks: Check[] = [
     check('test appliance reached server 2 through the real network before any device moved',
-      history !== undefined && (switchAt === null || history.time <= switchAt) && onServer2.every((r) => r.t + r.latencyMs >= (switchAt ?? 0)),
+      history !== undefined && (switchAt === null || history.time <= switchAt) && onServer2.every((t) => t >= (switchAt ?? 0)),
       history ? `history line at +${history.time - startedAt} ms` : 'no history line from the test appliance'),
     check('the cut-over followed the history line, not before', history !== undefined && fired !== undefined && fired.time >= history.time,
       fired && history ? `trigger ${fired.time - history.time} ms after the history line` : 'trigger did not fire'),

@@ -12,7 +12,7 @@ export function timelineText(r: RehearsalResult): string {
     `Rehearsal: embodiment ${o.embodiment}, ${o.routing} routing, ${o.cutover} cut-over, ${o.fleetSize} appliances every ${o.pollIntervalMs} ms`,
     '',
     '  ms since start  event',
-    ...r.timeline.map((e) => `  ${String(e.t - r.startedAt).padStart(14)}  ${e.what}  [${e.source}]`),
+    ...r.timeline.map((e) => `  ${String(Math.round(e.t - r.startedAt)).padStart(14)}  ${e.what}  [${e.source}]`),
     '',
     `  fleet polls ${r.metrics.fleetPolls} (${r.metrics.pollsPerSecond.toFixed(0)}/s), failed ${r.metrics.failedPolls}, longest gap without an answer ${ms(r.metrics.longestGapMs)}`,
     `  history line → ${o.cutover === 'drain' ? 'drain start' : 'port blocked'} ${ms(r.metrics.historyToBlockMs)}, ` +
@@ -79,10 +79,10 @@ function runSection(r: RehearsalResult): string {
 switch → R1 route change ${ms(r.metrics.blockToRouteChangeMs)}, → first fleet poll on server 2 ${ms(r.metrics.blockToFirstServer2Ms)}.</p>
 <p class="legend"><span class="sw s1"></span>server 1 <span class="sw s2"></span>server 2 <span class="sw fail"></span>failed</p>
 ${chart(r)}
-<ol>${events.map((e) => `<li>+${e.t - r.startedAt} ms — ${esc(e.what)} <small>[${esc(e.source)}]</small></li>`).join('')}</ol>
+<ol>${events.map((e) => `<li>+${Math.round(e.t - r.startedAt)} ms — ${esc(e.what)} <small>[${esc(e.source)}]</small></li>`).join('')}</ol>
 <table><tr><th>check</th><th></th><th>detail</th></tr>${r.checks.map((c) => `<tr><td>${esc(c.name)}</td><td class="${c.ok ? 'pass' : 'fail'}">${c.ok ? 'PASS' : 'FAIL'}</td><td>${esc(c.detail)}</td></tr>`).join('')}</table>
 <h3>Full timeline</h3>
-<table>${r.timeline.map((e) => `<tr><td>+${e.t - r.startedAt} ms</td><td>${esc(e.what)}</td><td>${esc(e.source)}</td></tr>`).join('')}</table>
+<table>${r.timeline.map((e) => `<tr><td>+${Math.round(e.t - r.startedAt)} ms</td><td>${esc(e.what)}</td><td>${esc(e.source)}</td></tr>`).join('')}</table>
 </section>`;
 }
 
