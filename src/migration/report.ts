@@ -2,7 +2,8 @@
 // self-contained HTML page (inline SVG, no scripts or external files) with
 // the polls per 100 ms answered by server 1 / server 2 / failed and the
 // events of the cut-over marked on it.
-import type { RehearsalResult } from './rehearsal.js';
+import { summarisePolls, type PollSummary } from '../hosts/records.js';
+import type { RehearsalResult, TimelineEntry } from './rehearsal.js';
 
 const ms = (n: number | null) => (n === null ? '—' : `${Math.round(n)} ms`);
 
@@ -32,19 +33,19 @@ export function comparisonText(runs: RehearsalResult[]): string {
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-/** One rehearsal's chart: stacked bars per 100 ms bucket, event lines on top. */
-function chart(r: RehearsalResult): string {
-  const buckets = r.summary.buckets;
+/** Stacked bars of polls per bucket (server 1 / server 2 / failed), event lines on top. */
+function chart(summary: PollSummary, timeline: TimelineEntry[], startedAt: number): string {
+  const buckets = summary.buckets;
   if (buckets.length === 0) return '<p>No polls were recorded.</p>';
   const W = 1100;
   const H = 260;
   const pad = { l: 48, r: 10, t: 20, b: 40 };
   const t0 = buckets[0]!.t;
-  const t1 = buckets.at(-1)!.t + r.summary.bucketMs;
+  const t1 = buckets.at(-1)!.t + summary.bucketMs;
   const maxY = Math.max(1, ...buckets.map((b) => (b.byServer.server1 ?? 0) + (b.byServer.server2 ?? 0) + b.failed));
   const x = (t: number) => pad.l + ((t - t0) / (t1 - t0)) * (W - pad.l - pad.r);
   const y = (n: number) => H - pad.b - (n / maxY) * (H - pad.t - pad.b);
-  const bw = Math.max(1, x(t0 + r.summary.bucketMs) - x(t0) - 0.5);
+  const bw = Math.max(1, x(t0 + summary.bucketMs) - x(t0) - 0.5);
   const bars: string[] = [];
   for (const b of buckets) {
     let base = 0;
@@ -54,20 +55,29 @@ function chart(r: RehearsalResult): string {
       base += n;
     }
   }
-  const marks = r.timeline.filter((e) => e.t >= t0 && e.t <= t1 && !/started|testbed up|fleet of/.test(e.what)).map((e, i) => {
+  const marks = timeline.filter((e) => e.t >= t0 && e.t <= t1 && !/started|testbed up|fleet of/.test(e.what)).map((e, i) => {
     const xx = x(e.t).toFixed(1);
     return `<line class="ev" x1="${xx}" x2="${xx}" y1="${pad.t}" y2="${H - pad.b}"/><text class="evl" x="${xx}" y="${pad.t - 6 + (i % 2) * -8 + 8}">${i + 1}</text>`;
   });
   const ticks: string[] = [];
   const span = t1 - t0;
-  const step = span > 60_000 ? 10_000 : span > 20_000 ? 5_000 : 1_000;
-  for (let t = Math.ceil((t0 - r.startedAt) / step) * step + r.startedAt; t <= t1; t += step) {
-    ticks.push(`<text class="tick" x="${x(t).toFixed(1)}" y="${H - pad.b + 16}">${((t - r.startedAt) / 1000).toFixed(0)} s</text>`);
+  const step = span > 60_000 ? 10_000 : span > 20_000 ? 5_000 : span > 5_000 ? 1_000 : 250;
+  for (let t = Math.ceil((t0 - startedAt) / step) * step + startedAt; t <= t1; t += step) {
+    const label = step >= 1000 ? `${((t - startedAt) / 1000).toFixed(0)} s` : `${((t - startedAt) / 1000).toFixed(2)} s`;
+    ticks.push(`<text class="tick" x="${x(t).toFixed(1)}" y="${H - pad.b + 16}">${label}</text>`);
   }
-  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="polls per ${r.summary.bucketMs} ms">
-<text class="tick" x="4" y="${pad.t + 4}">${maxY}</text><text class="tick" x="4" y="${H - pad.b}">0</text>
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="polls per ${summary.bucketMs} ms">
+<text class="axis" x="${pad.l - 6}" y="${pad.t + 4}">${maxY}</text><text class="axis" x="${pad.l - 6}" y="${H - pad.b}">0</text>
 ${bars.join('')}${marks.join('')}${ticks.join('')}
-<text class="tick" x="${W / 2}" y="${H - 6}">time since the rehearsal started (polls per ${r.summary.bucketMs} ms by send time)</text></svg>`;
+<text class="tick" x="${W / 2}" y="${H - 6}">time since the rehearsal started (polls per ${summary.bucketMs} ms by send time)</text></svg>`;
+}
+
+/** The cut-over up close: 1 s before to 2 s after R1's route change, 20 ms buckets. */
+function zoom(r: RehearsalResult): string {
+  const at = r.moments.r1RouteChanged;
+  if (at === null) return '';
+  const near = r.fleetPolls.filter((p) => p.t >= at - 1000 && p.t <= at + 2000);
+  return `<h3>The cut-over up close</h3>${chart(summarisePolls(near, { bucketMs: 20 }), r.timeline, r.startedAt)}`;
 }
 
 function runSection(r: RehearsalResult): string {
@@ -78,7 +88,8 @@ function runSection(r: RehearsalResult): string {
 <b>${r.metrics.failedPolls} failed</b>, longest gap without an answer ${ms(r.metrics.longestGapMs)};
 switch → R1 route change ${ms(r.metrics.blockToRouteChangeMs)}, → first fleet poll on server 2 ${ms(r.metrics.blockToFirstServer2Ms)}.</p>
 <p class="legend"><span class="sw s1"></span>server 1 <span class="sw s2"></span>server 2 <span class="sw fail"></span>failed</p>
-${chart(r)}
+${chart(r.summary, r.timeline, r.startedAt)}
+${zoom(r)}
 <ol>${events.map((e) => `<li>+${Math.round(e.t - r.startedAt)} ms — ${esc(e.what)} <small>[${esc(e.source)}]</small></li>`).join('')}</ol>
 <table><tr><th>check</th><th></th><th>detail</th></tr>${r.checks.map((c) => `<tr><td>${esc(c.name)}</td><td class="${c.ok ? 'pass' : 'fail'}">${c.ok ? 'PASS' : 'FAIL'}</td><td>${esc(c.detail)}</td></tr>`).join('')}</table>
 <h3>Full timeline</h3>
@@ -96,7 +107,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}
 .pass{color:#17803d;font-weight:bold}.fail{color:#c0262d;font-weight:bold}
 rect.s1{fill:#3b73b9}rect.s2{fill:#2f9e5b}rect.fail{fill:#d63c3c}
 .sw{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}.sw.s1{background:#3b73b9}.sw.s2{background:#2f9e5b}.sw.fail{background:#d63c3c}
-line.ev{stroke:#333;stroke-dasharray:3 3}text.evl{font-size:11px;text-anchor:middle}text.tick{font-size:11px;fill:#555;text-anchor:middle}
+line.ev{stroke:#333;stroke-dasharray:3 3}text.evl{font-size:11px;text-anchor:middle}text.tick{font-size:11px;fill:#555;text-anchor:middle}text.axis{font-size:11px;fill:#555;text-anchor:end}
 table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 </style></head><body>
 <h1>Service migration rehearsal — <span class="${ok ? 'pass' : 'fail'}">${ok ? 'PASS' : 'FAIL'}</span></h1>
