@@ -10,6 +10,10 @@
 //      (cause rip-bfd-down), long before the RIP timeout.
 //   5. BIRD with `bfd yes` in its RIP interface (DESIGN §6) and us with
 //      `bfd: true`: sessions Up, routes both ways.
+//   6. The migration's fall-back (DESIGN §1): m1 hears 1.1.1.1/32 from m2
+//      (metric 1 + 1) and from m3 (5 + 1), keeps both; `tunroute port block`
+//      on m2's port toward m1 → m1's FIB moves to m3 at once (< 50 ms after
+//      m2's port.blocked), not an update period later.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Bird } from '../../src/testbed/bird.js';
@@ -20,7 +24,7 @@ import { inNetns, ip, waitFor } from '../../src/testbed/shell.js';
 interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
 interface RipJson {
   neighbours: { port: string; address: string; state: string; routes: number; badPackets: number; badRoutes: number }[];
-  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; state: string }[];
+  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; state: string; best: boolean }[];
   counters: { droppedPackets: Record<string, number>; droppedEntries: Record<string, number> } & Record<string, unknown>;
 }
 
@@ -288,5 +292,71 @@ describe('tunroute ↔ BIRD 2 with BFD on RIP', () => {
     assert.deepEqual([ours.via, ours.metric], ['10.0.7.2', 2]);
     const nb = (await ripList(r)).neighbours.find((n) => n.address === '10.0.7.2') as { state: string; bfd: string | null } | undefined;
     assert.deepEqual([nb?.state, nb?.bfd], ['up', 'Up']);
+  });
+});
+
+describe('tunroute: one route per neighbour, immediate fall-back (the migration method)', () => {
+  test('m1 keeps m2\'s and m3\'s routes to 1.1.1.1/32; blocking m2\'s port toward m1 moves m1 to m3 within 50 ms', { timeout: 60_000 }, async () => {
+    const s2 = await lab.addNamespace('s2');
+    const s3 = await lab.addNamespace('s3');
+    await lab.hostPort(s2, lab.dev('s2'), '10.0.22.2/24', '10.0.22.1');
+    await lab.hostPort(s3, lab.dev('s3'), '10.0.33.2/24', '10.0.33.1');
+    const wire = await lab.link(lab.dev('m12'), lab.dev('m21'));
+    await lab.link(lab.dev('m13'), lab.dev('m31'));
+    const m1 = await lab.startRouter('m1', {
+      ports: [
+        { name: 'm2', device: lab.dev('m12'), netns: wire, address: '10.0.12.1/30' },
+        { name: 'm3', device: lab.dev('m13'), netns: wire, address: '10.0.13.1/30' },
+      ],
+      rip: { ports: ['m2', 'm3'], ...RIP_TIMERS },
+    });
+    const m2 = await lab.startRouter('m2', {
+      ports: [
+        { name: 'm1', device: lab.dev('m21'), netns: wire, address: '10.0.12.2/30' },
+        { name: 'srv', device: lab.dev('s2'), netns: s2, address: '10.0.22.1/24' },
+      ],
+      routes: [{ prefix: '1.1.1.1/32', port: 'srv', via: '10.0.22.2', metric: 1 }],
+      rip: { ports: ['m1'], redistribute: ['static'], ...RIP_TIMERS },
+    });
+    const m3 = await lab.startRouter('m3', {
+      ports: [
+        { name: 'm1', device: lab.dev('m31'), netns: wire, address: '10.0.13.2/30' },
+        { name: 'srv', device: lab.dev('s3'), netns: s3, address: '10.0.33.1/24' },
+      ],
+      routes: [{ prefix: '1.1.1.1/32', port: 'srv', via: '10.0.33.2', metric: 5 }],
+      rip: { ports: ['m1'], redistribute: ['static'], ...RIP_TIMERS },
+    });
+
+    // Both neighbours' routes are held (and in the RIB); the one via m2 is selected and is RIP's best.
+    const rows = await waitFor('m1 holds 1.1.1.1/32 from m2 and from m3', async () => {
+      const r = (await ripList(m1)).routes.filter((x) => x.prefix === '1.1.1.1/32' && x.state === 'active');
+      return r.length === 2 ? r : undefined;
+    }, 15_000, 50);
+    assert.deepEqual(rows.map((r) => [r.neighbour, r.metric, r.best]).sort(), [['10.0.12.2', 2, true], ['10.0.13.2', 6, false]]);
+    const routes = await m1.api<RouteJson[]>('GET', '/v1/routes');
+    assert.deepEqual(routes.filter((x) => x.prefix === '1.1.1.1/32' && x.source === 'rip').map((x) => [x.via, x.metric, x.state]).sort(),
+      [['10.0.12.2', 2, 'active'], ['10.0.13.2', 6, 'standby']], 'both in m1\'s RIB');
+    const sel = await ripRoute(m1, '1.1.1.1/32');
+    assert.deepEqual([sel?.port, sel?.via, sel?.metric], ['m2', '10.0.12.2', 2]);
+    assert.match(await m1.cli('rip', 'list'), /1\.1\.1\.1\/32\s+6\s+10\.0\.13\.2/, 'the CLI lists the non-best route too');
+    // m3 hears 1.1.1.1/32 from m1 with 3 (split horizon is relative to m1's best route, via m2).
+    await waitFor('m3 hears m1\'s 1.1.1.1/32', async () => (await ripList(m3)).routes.some((x) => x.prefix === '1.1.1.1/32' && x.metric === 3), 15_000, 50);
+
+    const t0 = Date.now();
+    await m2.cli('port', 'block', 'm1');
+    const moved = await waitFor('m1 route.changed 1.1.1.1/32 → via m3', () => m1.events().find((e) => e.event === 'route.changed' &&
+      e.prefix === '1.1.1.1/32' && e.time >= t0 && (e.new as { via?: string } | null)?.via === '10.0.13.2'), 5000, 5);
+    const blocked = await waitFor('m2 port.blocked', () => m2.events().find((e) => e.event === 'port.blocked' && e.port === 'm1'), 2000, 5);
+    const dt = moved.time - blocked.time;
+    console.log(`# m2 port.blocked → m1 route.changed 1.1.1.1/32 via m3: ${dt} ms (cause ${String(moved.cause)}, ` +
+      `old ${JSON.stringify(moved.old)}, new ${JSON.stringify(moved.new)})`);
+    assert.deepEqual([(moved.old as { via: string }).via, (moved.new as { port: string; metric: number }).port, (moved.new as { metric: number }).metric],
+      ['10.0.12.2', 'm3', 6]);
+    assert.equal(moved.cause, 'rip-withdrawn', 'm2\'s poisoned Response withdrew its route');
+    assert.ok(dt < 50, `m1 fell back ${dt} ms after m2's port.blocked`);
+    // Never without a route in between: no route.withdrawn for the prefix on m1.
+    assert.equal(m1.events().filter((e) => e.event === 'route.withdrawn' && e.prefix === '1.1.1.1/32').length, 0);
+    const after = (await ripList(m1)).routes.filter((x) => x.prefix === '1.1.1.1/32');
+    assert.deepEqual(after.map((r) => [r.neighbour, r.state, r.best]).sort(), [['10.0.12.2', 'garbage', false], ['10.0.13.2', 'active', true]]);
   });
 });

@@ -1,7 +1,9 @@
 // RIP inside a real Router whose ports are in-memory devices, with a fake
-// clock: what is learned and when (RFC 2453 §3.9.2, §3.8), what is sent
-// (split horizon with poisoned reverse, triggered updates and their
-// damping), BFD gating, port blocking, and hostile packets.
+// clock: what is learned and when (RFC 2453 §3.9.2, §3.8) — one route per
+// (prefix, neighbour), all in the RIB, the best advertised, an immediate
+// fall-back when the best goes — what is sent (split horizon with poisoned
+// reverse relative to the best route, triggered updates and their damping),
+// BFD gating, port blocking, and hostile packets.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Writable } from 'node:stream';
@@ -153,8 +155,17 @@ function setup(overrides: Record<string, unknown> = {}) {
   };
   const ribRoute = (prefix: string) => router.rib.routes().filter((r) => formatPrefix(r.prefix, r.len) === prefix);
   const ripRoute = (prefix: string) => ribRoute(prefix).find((r) => r.source === 'rip');
+  /** Every RIP route in the RIB for `prefix` (one per neighbour that has an active route). */
+  const ripRoutes = (prefix: string) => ribRoute(prefix).filter((r) => r.source === 'rip');
+  /** The route the RIB selects for `prefix`. */
+  const selected = (prefix: string) => ribRoute(prefix).find((r) => r.selected);
+  /** RIP's route for `prefix` from `neighbour` (learned on the port whose subnet holds it). */
+  const row = (prefix: string, neighbour: string) => {
+    const [addr, len] = prefix.split('/');
+    return [...rip.table.all()].find((r) => formatPrefix(r.prefix, r.len) === formatPrefix(A(addr!), Number(len)) && r.neighbour === A(neighbour));
+  };
   const events = (event: string) => logs.filter((l) => l.event === event);
-  return { router, rip, clock, liveness, devices, logs, port, take, inject, ribRoute, ripRoute, events };
+  return { router, rip, clock, liveness, devices, logs, port, take, inject, ribRoute, ripRoute, ripRoutes, selected, row, events };
 }
 
 /** A RIP datagram: IPv4 + UDP around a payload. */
@@ -218,34 +229,195 @@ test('learning: metric + port cost, next hop field on-link or else the sender, i
   assert.equal(ripRoute('10.0.6.0/24'), undefined);
 });
 
-test('§3.9.2: the current neighbour always sets the metric; another only if better (or equal once ours is half timed out)', () => {
-  const { inject, ripRoute, clock, rip } = setup();
+test('one route per neighbour: the same neighbour updates its own in place; another neighbour\'s is added whatever its metric', () => {
+  const { inject, ripRoutes, selected, rip, row } = setup();
   const from = (src: string, port: string, metric: number) => inject(port, datagram(src, MCAST, response([['10.9.0.0/16', metric]])));
   from('10.0.12.2', 'w', 3);
-  assert.equal(ripRoute('10.9.0.0/16')!.metric, 4);
-  const id = ripRoute('10.9.0.0/16')!.id;
+  assert.equal(row('10.9.0.0/16', '10.0.12.2')!.metric, 4);
+  const id = ripRoutes('10.9.0.0/16')[0]!.id;
   from('10.0.12.2', 'w', 6);
-  assert.equal(ripRoute('10.9.0.0/16')!.metric, 7, 'same neighbour, worse: taken');
-  assert.equal(ripRoute('10.9.0.0/16')!.id, id, 'updated in place');
+  assert.deepEqual(ripRoutes('10.9.0.0/16').map((r) => [r.id, r.metric]), [[id, 7]], 'same neighbour, worse: taken, in place');
   from('10.0.12.3', 'w', 8);
-  assert.equal(formatAddress(ripRoute('10.9.0.0/16')!.nextHop), '10.0.12.2', 'other neighbour, worse: ignored');
-  from('10.0.12.3', 'w', 6);
-  assert.equal(formatAddress(ripRoute('10.9.0.0/16')!.nextHop), '10.0.12.2', 'other neighbour, equal: ignored while ours is fresh');
+  assert.deepEqual(ripRoutes('10.9.0.0/16').map((r) => [formatAddress(r.nextHop), r.metric]), [['10.0.12.2', 7], ['10.0.12.3', 9]],
+    'other neighbour, worse: added too');
+  assert.equal(formatAddress(selected('10.9.0.0/16')!.nextHop), '10.0.12.2', 'the RIB selects the better');
   from('10.0.12.3', 'w', 2);
-  assert.deepEqual([formatAddress(ripRoute('10.9.0.0/16')!.nextHop), ripRoute('10.9.0.0/16')!.metric], ['10.0.12.3', 3], 'other neighbour, better: taken');
-  // Better via another port: the RIB route moves to port e (new one in, old one out).
-  from('10.0.13.2', 'e', 0 + 1); // 1 + cost 2 = 3: equal, fresh → ignored
-  assert.equal(ripRoute('10.9.0.0/16')!.port, 1);
-  clock.advance(90_000); // ours is now exactly halfway to its timeout
-  from('10.0.13.2', 'e', 1);
-  const moved = ripRoute('10.9.0.0/16')!;
-  assert.deepEqual([moved.port, formatAddress(moved.nextHop), moved.metric], [2, '10.0.13.2', 3], 'equal and ours half timed out: switched');
+  assert.equal(formatAddress(selected('10.9.0.0/16')!.nextHop), '10.0.12.3', 'other neighbour improves: the RIB moves to it');
+  assert.equal(row('10.9.0.0/16', '10.0.12.3')!.metric, 3);
+  from('10.0.13.2', 'e', 5); // 5 + cost 2
+  assert.equal(ripRoutes('10.9.0.0/16').length, 3, 'a third neighbour on another port: a third RIB route');
+  assert.deepEqual([row('10.9.0.0/16', '10.0.13.2')!.port, row('10.9.0.0/16', '10.0.13.2')!.metric], [2, 7]);
+  assert.equal(rip.table.size, 3);
+  assert.equal(rip.table.prefixCount, 1);
+  assert.equal(rip.table.best(A('10.9.0.0'), 16)!.neighbour, A('10.0.12.3'));
+  // Equal metrics: the older is RIP's best, and the RIB's choice too.
+  from('10.0.12.2', 'w', 2); // 10.0.12.2 (learned first) now 3 as well
+  assert.equal(rip.table.best(A('10.9.0.0'), 16)!.neighbour, A('10.0.12.2'), 'tie: the older route');
+  assert.equal(formatAddress(selected('10.9.0.0/16')!.nextHop), '10.0.12.2', 'the RIB agrees');
+});
+
+test('two neighbours, same prefix: both in the RIB, the best advertised; split horizon relative to the best route\'s port', () => {
+  const { inject, ripRoutes, selected, clock, take, rip } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]]))); // 2 via w
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]]))); // 5 via e
+  const both = ripRoutes('1.1.1.1/32');
+  assert.deepEqual(both.map((r) => [r.port, formatAddress(r.nextHop), r.metric]), [[1, '10.0.12.2', 2], [2, '10.0.13.2', 5]]);
+  assert.equal(selected('1.1.1.1/32')!.port, 1);
+  clock.advance(0);
+  const first = responses(take());
+  assert.equal(metricOf(first.filter((s) => s.port === 'e'), '1.1.1.1/32'), 2, 'the best metric, on the other route\'s port too');
+  assert.equal(metricOf(first.filter((s) => s.port === 'w'), '1.1.1.1/32'), 16, 'poisoned on the best route\'s port');
+  assert.equal(metricOf(first.filter((s) => s.port === 'b'), '1.1.1.1/32'), 2);
+  clock.advance(30_000);
+  const periodic = responses(take());
+  assert.equal(metricOf(periodic.filter((s) => s.port === 'e'), '1.1.1.1/32'), 2, 'periodic: 2 on e (not poisoned: the best is not via e)');
+  assert.equal(metricOf(periodic.filter((s) => s.port === 'w'), '1.1.1.1/32'), 16);
+  assert.equal(periodic.flatMap((s) => s.entries).filter((x) => x.prefix === '1.1.1.1/32').length, 3, 'one entry per port, not per neighbour');
+  // A specific Request gets the best metric.
+  const q = new Uint8Array(4 + 20);
+  writeRipHeader(q, 0, RipCommand.REQUEST);
+  writeRipEntry(q, 4, A('1.1.1.1'), 32, 0, 0);
+  inject('w', datagram('10.0.12.9', '10.0.12.1', q, 5000));
+  assert.equal(metricOf(take('w'), '1.1.1.1/32'), 2);
+  assert.equal(rip.metricFor(A('1.1.1.1'), 32), 2);
+});
+
+test('the better neighbour sends 16: its route leaves the RIB, the other is selected at once, a triggered update tells the new metric', () => {
+  const { inject, ripRoutes, selected, clock, take, rip, events } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]])));
+  clock.advance(3000); // the first triggered update and its damping interval
+  take();
+  const triggered = rip.counters.triggeredUpdates;
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 16]])));
+  // No timer ran: the fall-back happened inside the receive path.
+  const now = ripRoutes('1.1.1.1/32');
+  assert.deepEqual(now.map((r) => [r.port, formatAddress(r.nextHop), r.metric, r.selected]), [[2, '10.0.13.2', 5, true]]);
+  assert.equal(selected('1.1.1.1/32')!.id, now[0]!.id);
+  const changed = events('route.changed').filter((e) => e.prefix === '1.1.1.1/32');
+  assert.equal(changed.length, 1, 'one FIB change, from via w to via e (never no route)');
+  assert.deepEqual([(changed[0]!.old as { port: string }).port, (changed[0]!.new as { port: string; via: string }).via, changed[0]!.cause],
+    ['w', '10.0.13.2', 'rip-withdrawn']);
+  assert.equal(events('route.withdrawn').filter((e) => e.prefix === '1.1.1.1/32').length, 0);
+  const g = rip.table.route(1, A('10.0.12.2'), A('1.1.1.1'), 32)!;
+  assert.deepEqual([g.state, g.metric, g.ribId], ['garbage', 16, 0], 'the withdrawn route waits out its garbage time');
+  assert.equal(rip.table.best(A('1.1.1.1'), 32)!.neighbour, A('10.0.13.2'));
+  clock.advance(0);
+  assert.equal(rip.counters.triggeredUpdates, triggered + 1);
+  const upd = responses(take());
+  assert.equal(metricOf(upd.filter((s) => s.port === 'w'), '1.1.1.1/32'), 5, 'the new best metric, now also toward w');
+  assert.equal(metricOf(upd.filter((s) => s.port === 'e'), '1.1.1.1/32'), 16, 'poisoned toward e, the new best\'s port');
+  assert.deepEqual(upd.flatMap((s) => s.entries).map((x) => x.prefix), ['1.1.1.1/32', '1.1.1.1/32', '1.1.1.1/32'], 'only that prefix');
+  // Back from the withdrawn neighbour: a new route, selected again by metric.
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]])));
+  assert.deepEqual([selected('1.1.1.1/32')!.port, ripRoutes('1.1.1.1/32').length], [1, 2]);
+});
+
+test('the better neighbour times out: the other is selected at the exact timeout and advertised', () => {
+  const { inject, ripRoutes, selected, clock, take, rip, events } = setup();
+  clock.advance(1000); // (off the periodic updates' milliseconds: a periodic update would carry the change instead)
+  const t0 = clock.t;
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]])));
+  // Only the worse neighbour keeps talking.
+  for (let t = 30_000; t < 180_000; t += 30_000) {
+    clock.advance(t0 + t - clock.t);
+    inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]])));
+  }
+  clock.advance(t0 + 180_000 - 1 - clock.t);
+  take();
+  assert.equal(selected('1.1.1.1/32')!.port, 1, '1 ms before the timeout: still via w');
+  const triggered = rip.counters.triggeredUpdates;
+  clock.advance(1);
+  assert.deepEqual(ripRoutes('1.1.1.1/32').map((r) => [r.port, r.metric, r.selected]), [[2, 5, true]], 'at the timeout: via e');
+  const changed = events('route.changed').filter((e) => e.prefix === '1.1.1.1/32').at(-1)!;
+  assert.equal(changed.cause, 'rip-timeout');
+  assert.equal(rip.table.route(1, A('10.0.12.2'), A('1.1.1.1'), 32)!.state, 'garbage');
+  clock.advance(0);
+  assert.equal(rip.counters.triggeredUpdates, triggered + 1);
+  const upd = responses(take());
+  assert.equal(metricOf(upd.filter((s) => s.port === 'w'), '1.1.1.1/32'), 5);
+  assert.equal(metricOf(upd.filter((s) => s.port === 'e'), '1.1.1.1/32'), 16);
+  // The timed-out route is deleted after the garbage time; the live one stays.
+  clock.advance(120_000);
+  assert.equal(rip.table.route(1, A('10.0.12.2'), A('1.1.1.1'), 32), undefined);
   assert.equal(rip.table.size, 1);
-  assert.equal(rip.table.get(A('10.9.0.0'), 16)!.neighbour, A('10.0.13.2'));
+});
+
+test('every route of a prefix in garbage collection: advertised as 16 until the last is deleted', () => {
+  const { inject, ripRoutes, clock, take, rip } = setup();
+  const t0 = clock.t;
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]])));
+  clock.advance(3000);
+  take();
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 16]]))); // at t0 + 3 s
+  clock.advance(50_000);
+  take();
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 16]]))); // at t0 + 53 s
+  assert.equal(ripRoutes('1.1.1.1/32').length, 0, 'nothing left in the RIB');
+  const p = rip.table.get(A('1.1.1.1'), 32)!;
+  assert.deepEqual([p.routes.map((r) => r.state), p.best, p.metric], [['garbage', 'garbage'], null, 16]);
+  clock.advance(0);
+  const upd = responses(take());
+  for (const port of ['w', 'e', 'b']) assert.equal(metricOf(upd.filter((s) => s.port === port), '1.1.1.1/32'), 16, `16 on ${port}`);
+  // The first garbage timer ends at t0 + 123 s; the prefix is still advertised as 16 (the other one is in garbage).
+  clock.advance(t0 + 123_000 - clock.t);
+  assert.equal(rip.table.get(A('1.1.1.1'), 32)!.routes.length, 1);
+  take();
+  clock.advance(t0 + 173_000 - 1 - clock.t);
+  const still = responses(take('e'));
+  assert.ok(still.length >= 1, 'periodic updates went out');
+  assert.equal(metricOf(still, '1.1.1.1/32'), 16, 'still 16 until the last is deleted');
+  clock.advance(1);
+  assert.equal(rip.table.get(A('1.1.1.1'), 32), undefined, 'the last one deleted at t0 + 53 s + 120 s');
+  take();
+  clock.advance(30_000);
+  const later = responses(take('e'));
+  assert.ok(later.length >= 1);
+  assert.equal(metricOf(later, '1.1.1.1/32'), undefined, 'no longer advertised');
+});
+
+test('a change of a route that is not the best triggers no update; one that changes the best does', () => {
+  const { inject, ripRoutes, selected, clock, take, rip } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]]))); // 2 via w
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 3]]))); // 5 via e
+  clock.advance(3000);
+  take();
+  const triggered = rip.counters.triggeredUpdates;
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 5]]))); // 7 via e
+  assert.equal(ripRoutes('1.1.1.1/32').find((r) => r.port === 2)!.metric, 7, 'the RIB route follows');
+  inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 1]]))); // 3 via e, still worse than 2
+  inject('e', datagram('10.0.13.3', MCAST, response([['1.1.1.1/32', 9]]))); // a third, worse
+  clock.advance(0);
+  assert.equal(take().length, 0, 'nothing sent');
+  assert.equal(rip.counters.triggeredUpdates, triggered);
+  assert.equal(rip.table.hasChanges, false);
+  // The best itself gets worse than the other: best and advertised metric change.
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 4]]))); // 5 via w > 3 via e
+  assert.equal(selected('1.1.1.1/32')!.port, 2);
+  clock.advance(0);
+  assert.equal(rip.counters.triggeredUpdates, triggered + 1);
+  const upd = responses(take());
+  assert.equal(metricOf(upd.filter((s) => s.port === 'w'), '1.1.1.1/32'), 3);
+  assert.equal(metricOf(upd.filter((s) => s.port === 'e'), '1.1.1.1/32'), 16);
+  // Same metric from the best, another neighbour with an equal one: the older stays best, nothing sent.
+  clock.advance(3000);
+  take();
+  inject('w', datagram('10.0.12.2', MCAST, response([['1.1.1.1/32', 1]]))); // 2 via w: best again, metric 2
+  clock.advance(0);
+  assert.equal(metricOf(responses(take('e')), '1.1.1.1/32'), 2);
+  clock.advance(3000);
+  take();
+  const n = rip.counters.triggeredUpdates;
+  inject('w', datagram('10.0.12.3', MCAST, response([['1.1.1.1/32', 1]]))); // 2 via w from another: equal, younger
+  clock.advance(0);
+  assert.equal(rip.counters.triggeredUpdates, n, 'an equal, younger route changes nothing advertised');
+  assert.equal(rip.table.best(A('1.1.1.1'), 32)!.neighbour, A('10.0.12.2'));
 });
 
 test('timeout → garbage collection → deletion, at exact times; a refresh restarts the timeout', () => {
-  const { inject, ripRoute, clock, rip, take, events } = setup();
+  const { inject, ripRoute, clock, rip, take, events, row } = setup();
   const t0 = clock.t;
   inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1], ['10.0.3.0/24', 1]])));
   clock.advance(100_000);
@@ -255,7 +427,7 @@ test('timeout → garbage collection → deletion, at exact times; a refresh res
   assert.ok(ripRoute('10.0.2.0/24'), 'still there 1 ms before the timeout');
   clock.advance(1);
   assert.equal(ripRoute('10.0.2.0/24'), undefined, 'gone from the RIB at the timeout');
-  const g = rip.table.get(A('10.0.2.0'), 24)!;
+  const g = row('10.0.2.0/24', '10.0.12.2')!;
   assert.deepEqual([g.state, g.metric], ['garbage', 16]);
   assert.equal(events('route.withdrawn').at(-1)!.cause, 'rip-timeout');
   // The triggered update that follows advertises it as unreachable (on e at once).
@@ -264,9 +436,9 @@ test('timeout → garbage collection → deletion, at exact times; a refresh res
   assert.ok(ripRoute('10.0.3.0/24'), 'the refreshed route lives on');
   // The refreshed one times out at t0 + 100 s + 180 s.
   clock.advance(t0 + 280_000 - 1 - clock.t);
-  assert.equal(rip.table.get(A('10.0.3.0'), 24)!.state, 'active');
+  assert.equal(row('10.0.3.0/24', '10.0.12.2')!.state, 'active');
   clock.advance(1);
-  assert.equal(rip.table.get(A('10.0.3.0'), 24)!.state, 'garbage');
+  assert.equal(row('10.0.3.0/24', '10.0.12.2')!.state, 'garbage');
   clock.advance(t0 + 180_000 + 120_000 - 1 - clock.t);
   assert.ok(rip.table.get(A('10.0.2.0'), 24), 'in garbage collection until the end of garbageTime');
   clock.advance(1);
@@ -278,17 +450,20 @@ test('timeout → garbage collection → deletion, at exact times; a refresh res
   assert.equal(metricOf(later, '10.0.3.0/24'), 16, 'the other one still is, as unreachable');
 });
 
-test('metric 16 from the current neighbour withdraws at once; from another neighbour it is ignored', () => {
-  const { inject, ripRoute, events } = setup();
+test('metric 16 withdraws that neighbour\'s route at once; 16 from a neighbour with no route for it is nothing', () => {
+  const { inject, ripRoute, events, rip, row } = setup();
   inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1]])));
   inject('w', datagram('10.0.12.3', MCAST, response([['10.0.2.0/24', 16]])));
   assert.ok(ripRoute('10.0.2.0/24'));
+  assert.equal(row('10.0.2.0/24', '10.0.12.3'), undefined, 'not stored');
+  assert.equal(rip.table.size, 1);
   inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 16]])));
   assert.equal(ripRoute('10.0.2.0/24'), undefined);
   assert.equal(events('route.withdrawn').at(-1)!.cause, 'rip-withdrawn');
   // And it comes back with the next finite metric from anyone.
   inject('w', datagram('10.0.12.3', MCAST, response([['10.0.2.0/24', 2]])));
   assert.equal(ripRoute('10.0.2.0/24')!.metric, 3);
+  assert.deepEqual([...rip.table.all()].map((r) => [formatAddress(r.neighbour), r.state]), [['10.0.12.2', 'garbage'], ['10.0.12.3', 'active']]);
 });
 
 test('split horizon with poisoned reverse in periodic Responses; ≤ 25 entries per datagram', () => {
@@ -501,29 +676,98 @@ test('hostile packets never throw: random bytes, 26 entries, bad masks, bad chec
   assert.ok(router.rib.routes().length > 0);
 });
 
-test('RipTable alone: offer results and a route moving between ports', () => {
-  const clock = new FakeClock();
+
+/** A RibSink that keeps what it was given, as the RIB would. */
+function fakeSink() {
   const ops: string[] = [];
+  const rib = new Map<number, { port: number; neighbour: number; metric: number; nextHop: number }>();
   let id = 0;
-  const table = new RipTable(clock, {
-    install: (r: LearnedRoute) => { ops.push(`install ${r.port} ${r.metric}`); return ++id; },
-    update: (i, metric) => { ops.push(`update ${i} ${metric}`); },
-    remove: (i, cause) => { ops.push(`remove ${i} ${cause}`); },
-  }, { timeoutMs: 1000, garbageMs: 500 }, { changed: () => ops.push('changed') });
+  return {
+    ops, rib,
+    sink: {
+      install: (r: LearnedRoute) => {
+        rib.set(++id, { port: r.port, neighbour: r.neighbour, metric: r.metric, nextHop: r.nextHop });
+        ops.push(`install ${id} ${r.port} ${r.metric}`);
+        return id;
+      },
+      update: (i: number, metric: number, nextHop: number) => {
+        Object.assign(rib.get(i)!, { metric, nextHop });
+        ops.push(`update ${i} ${metric}`);
+      },
+      remove: (i: number, cause: string) => {
+        assert.ok(rib.delete(i), `remove of an installed route (${i})`);
+        ops.push(`remove ${i} ${cause}`);
+      },
+    },
+  };
+}
+
+test('RipTable alone: offer results per neighbour; every active route in the sink; changed() only when the advertised route changes', () => {
+  const clock = new FakeClock();
+  const { ops, rib, sink } = fakeSink();
+  const table = new RipTable(clock, sink, { timeoutMs: 1000, garbageMs: 500 }, { changed: () => ops.push('changed') });
   const P = A('10.1.0.0');
   assert.equal(table.offer(0, 1, P, 16, 1, 16, 0), Offer.IGNORED, 'unknown and unreachable: nothing');
+  assert.equal(table.size, 0);
   assert.equal(table.offer(0, 1, P, 16, 1, 5, 0), Offer.LEARNED);
   assert.equal(table.offer(0, 1, P, 16, 1, 5, 0), Offer.REFRESHED);
-  assert.equal(table.offer(1, 2, P, 16, 2, 4, 0), Offer.UPDATED);
-  assert.equal(table.offer(1, 2, P, 16, 2, 16, 0), Offer.WITHDRAWN);
-  assert.equal(table.offer(1, 2, P, 16, 2, 16, 0), Offer.REFRESHED, 'a repeated 16 changes nothing');
+  assert.equal(table.offer(1, 2, P, 16, 2, 7, 0), Offer.LEARNED, 'a second neighbour, worse: added');
+  assert.deepEqual([...rib.values()].map((r) => [r.neighbour, r.metric]), [[1, 5], [2, 7]], 'two routes installed');
+  assert.equal(table.best(P, 16)!.neighbour, 1);
+  assert.equal(table.offer(1, 2, P, 16, 2, 6, 0), Offer.UPDATED, 'the worse one changes: updated, nothing advertised changes');
+  assert.equal(table.offer(1, 2, P, 16, 3, 6, 0), Offer.UPDATED, 'next hop change');
+  assert.deepEqual(rib.get(2), { port: 1, neighbour: 2, metric: 6, nextHop: 3 });
+  assert.equal(table.offer(0, 1, P, 16, 1, 16, 0), Offer.WITHDRAWN, 'the best withdraws');
+  assert.deepEqual([...rib.keys()], [2], 'the other one is still in the sink');
+  assert.equal(table.best(P, 16)!.neighbour, 2);
+  assert.equal(table.offer(0, 1, P, 16, 1, 16, 0), Offer.IGNORED, 'a repeated 16 changes nothing');
+  assert.deepEqual(ops, [
+    'install 1 0 5', 'changed',
+    'install 2 1 7', 'update 2 6', 'update 2 6',
+    'remove 1 rip-withdrawn', 'changed',
+  ]);
+  ops.length = 0;
   clock.advance(499);
-  assert.equal(table.offer(0, 1, P, 16, 1, 7, 0), Offer.LEARNED, 'revived from garbage by anyone');
-  assert.deepEqual(ops, ['install 0 5', 'changed', 'install 1 4', 'remove 1 rip-update', 'changed', 'remove 2 rip-withdrawn', 'changed', 'install 0 7', 'changed']);
-  clock.advance(1000);
-  assert.equal(table.get(P, 16)!.state, 'garbage');
-  clock.advance(500);
+  assert.equal(table.offer(0, 1, P, 16, 1, 7, 0), Offer.LEARNED, 'revived from garbage: a new sink route');
+  assert.equal(table.best(P, 16)!.neighbour, 2, '6 < 7: the other stays best');
+  assert.deepEqual(ops, ['install 3 0 7']);
+  assert.equal(table.get(P, 16)!.changed, true, '(flag still set from the withdrawal)');
+  table.clearChangeFlags();
+  // Neighbour 2 times out (last refreshed at 0 ms, now 499 ms): 1 takes over.
+  clock.advance(501);
+  assert.equal(table.route(1, 2, P, 16)!.state, 'garbage');
+  assert.deepEqual([table.best(P, 16)!.neighbour, table.get(P, 16)!.metric, table.get(P, 16)!.port, table.hasChanges], [1, 7, 0, true]);
+  assert.deepEqual(ops.slice(1), ['remove 2 rip-timeout', 'changed']);
+  // Neighbour 1 (revived at 499 ms) times out at 1499 ms; neighbour 2's route is deleted at 1500 ms.
+  clock.advance(499);
+  assert.deepEqual([table.size, table.get(P, 16)!.metric, table.get(P, 16)!.best, rib.size], [2, 16, null, 0], 'all in garbage: 16');
+  clock.advance(1);
+  assert.equal(table.size, 1, 'neighbour 2\'s route deleted after its garbage time');
+  clock.advance(498);
+  assert.equal(table.size, 1);
+  clock.advance(1);
   assert.equal(table.size, 0);
+  assert.equal(table.prefixCount, 0);
   table.stop();
   assert.equal(clock.timers.size, 0);
+});
+
+test('RipTable alone: thousands of routes from a neighbour that goes silent are all deleted; dropNeighbour leaves the others', () => {
+  const clock = new FakeClock();
+  const { rib, sink } = fakeSink();
+  let changed = 0;
+  const table = new RipTable(clock, sink, { timeoutMs: 1000, garbageMs: 500 }, { changed: () => changed++ });
+  for (let i = 0; i < 5000; i++) table.offer(0, 1, A('10.0.0.0') + i * 256, 24, 1, 3, 0);
+  for (let i = 0; i < 10; i++) table.offer(1, 2, A('10.0.0.0') + i * 256, 24, 2, 4, 0);
+  assert.deepEqual([table.size, table.prefixCount, rib.size, changed], [5010, 5000, 5010, 5000]);
+  assert.equal(table.countFrom(0, 1), 5000);
+  assert.equal(table.dropNeighbour(1, 2, 'test'), 10);
+  assert.equal(changed, 5000, 'the non-best routes going: nothing advertised changes');
+  clock.advance(1000);
+  assert.equal(rib.size, 0);
+  assert.equal(table.countFrom(0, 1), 0);
+  clock.advance(500);
+  assert.deepEqual([table.size, table.prefixCount], [0, 0]);
+  assert.ok(clock.timers.size <= 1);
+  table.stop();
 });

@@ -9,7 +9,7 @@ interface RipJson {
   garbageTime: number;
   ports: { port: string; address: string; cost: number; passive: boolean; bfd: boolean; state: string }[];
   neighbours: { port: string; address: string; state: string | null; lastHeardMs: number; routes: number; bfd: string | null; badPackets: number; badRoutes: number }[];
-  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; ageMs: number; state: string; expiresInMs: number }[];
+  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; ageMs: number; state: string; expiresInMs: number; best: boolean }[];
   counters: Record<string, unknown>;
 }
 
@@ -22,7 +22,7 @@ export function registerRipCommands(program: Command): void {
     const neighbours = table(['PORT', 'NEIGHBOUR', 'STATE', 'BFD', 'HEARD', 'ROUTES', 'BAD PKTS', 'BAD ROUTES'],
       s.neighbours.map((n) => [n.port, n.address, n.state, n.bfd, `${duration(n.lastHeardMs)} ago`, n.routes, n.badPackets, n.badRoutes]));
     const routes = table(['PREFIX', 'METRIC', 'NEXT HOP', 'PORT', 'FROM', 'STATE', 'AGE', 'EXPIRES'],
-      s.routes.map((r) => [r.prefix, r.metric, r.nextHop, r.port, r.neighbour, r.state, duration(r.ageMs), duration(Math.max(0, r.expiresInMs))]));
+      s.routes.map((r) => [r.prefix, r.metric, r.nextHop, r.port, r.neighbour, r.best ? `*${r.state}` : r.state, duration(r.ageMs), duration(Math.max(0, r.expiresInMs))]));
     c.print([
       `RIP on ${ports || 'no ports'}; timers update ${s.updateTime}s timeout ${s.timeoutTime}s garbage ${s.garbageTime}s`,
       '', 'Neighbours', neighbours, '', 'Routes', routes,

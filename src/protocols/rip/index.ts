@@ -56,7 +56,8 @@ export function ripStatus(router: Router, rip: RipProtocol, liveness: NeighbourL
       responses: n.responses,
       ignoredResponses: n.ignored,
     })),
-    routes: [...rip.table.all()].map((r) => ({
+    // One row per (prefix, neighbour); `best`: the one RIP advertises (the RIB selects among them all).
+    routes: [...rip.table.prefixes()].flatMap((p) => p.routes.map((r) => ({
       prefix: formatPrefix(r.prefix, r.len),
       metric: r.metric,
       nextHop: formatAddress(r.nextHop),
@@ -67,7 +68,8 @@ export function ripStatus(router: Router, rip: RipProtocol, liveness: NeighbourL
       state: r.state,
       /** Until timeout (active) or deletion (garbage). */
       expiresInMs: r.deadline - now,
-    })),
+      best: p.best === r,
+    }))),
     advertised: [...rip.locals.values()].map((l) => ({
       prefix: formatPrefix(l.prefix, l.len),
       source: l.source,

@@ -8,12 +8,15 @@
 // (DESIGN §6: a BFD-down neighbour's next Response would re-install its
 // routes otherwise).
 //
-// What we advertise: the routes RIP learned, plus — per
-// `rip.redistribute` — the connected and static routes the RIB currently
-// selects: connected with metric 1, static with min(max(metric, 1), 15) so
-// a static route is never "unreachable" nor worse than RIP can say.
-// Where a redistributed route and a learned one share a prefix, the
-// redistributed one is what the RIB chose, so it is what we advertise.
+// What we advertise: per prefix, RIP's best learned route (RipTable keeps
+// every neighbour's route; the RIB holds them all and falls back at once
+// when the best one goes), plus — per `rip.redistribute` — the connected
+// and static routes the RIB currently selects: connected with metric 1,
+// static with min(max(metric, 1), 15) so a static route is never
+// "unreachable" nor worse than RIP can say. Where a redistributed route and
+// a learned one share a prefix, the redistributed one is what the RIB
+// chose, so it is what we advertise. Split horizon is relative to the port
+// of the route we advertise.
 import type { RipConfig } from '../../config/router-config.js';
 import type { ControlProtocol } from '../../daemon/protocol.js';
 import type { Router } from '../../daemon/router.js';
@@ -156,7 +159,7 @@ export class RipProtocol implements ControlProtocol {
       remove: (id, cause) => void router.removeRoute(id, cause),
     }, { timeoutMs: this.timeoutMs, garbageMs: this.garbageMs }, {
       changed: () => this.trigger(),
-      route: (r, change, cause) => this.logRoute(r, change, cause),
+      route: (r, change, cause, best) => this.logRoute(r, change, cause, best),
     });
     router.local.onUdp(RIP_PORT, (port, ip) => this.receive(port, ip));
     liveness.onChange((c) => this.bfdChanged(c));
@@ -489,11 +492,12 @@ export class RipProtocol implements ControlProtocol {
       if (l.state !== 'active' || (onlyChanged && !l.changed)) continue;
       this.addEntry(l.prefix, l.len, l.port === here ? RIP_INFINITY : l.metric, 0);
     }
-    for (const r of this.table.all()) {
-      const l = this.locals.get(keyOf(r.prefix, r.len));
+    // Learned: the best route's metric (16 while all are in garbage collection), poisoned on its own port.
+    for (const p of this.table.prefixes()) {
+      const l = this.locals.get(keyOf(p.prefix, p.len));
       if (l?.state === 'active') continue;
-      if (onlyChanged && !r.changed && !l?.changed) continue;
-      this.addEntry(r.prefix, r.len, r.state === 'garbage' || r.port === here ? RIP_INFINITY : r.metric, r.tag);
+      if (onlyChanged && !p.changed && !l?.changed) continue;
+      this.addEntry(p.prefix, p.len, p.port === here ? RIP_INFINITY : p.metric, p.tag);
     }
     for (const l of this.locals.values()) {
       if (l.state !== 'garbage' || (onlyChanged && !l.changed) || this.table.get(l.prefix, l.len)) continue;
@@ -505,8 +509,7 @@ export class RipProtocol implements ControlProtocol {
   metricFor(prefix: number, len: number): number {
     const l = this.locals.get(keyOf(prefix, len));
     if (l?.state === 'active') return l.metric;
-    const r = this.table.get(prefix, len);
-    return r?.state === 'active' ? r.metric : RIP_INFINITY;
+    return this.table.best(prefix, len)?.metric ?? RIP_INFINITY;
   }
 
   // A Response is written straight into the arena's scratch ring, ≤ 25
@@ -600,13 +603,13 @@ export class RipProtocol implements ControlProtocol {
     for (const l of this.locals.values()) l.changed = false;
   }
 
-  private logRoute(r: LearnedRoute, change: RouteChange, cause: string): void {
+  private logRoute(r: LearnedRoute, change: RouteChange, cause: string, best: boolean): void {
     // FIB effects are logged by the RIB (route.installed/withdrawn/changed); this is RIP's own view.
     const log = this.router.log;
     if (!log.isLevelEnabled('debug')) return;
     log.debug({
       event: 'rip.route', change, cause, prefix: formatPrefix(r.prefix, r.len), metric: r.metric,
-      port: this.router.ports[r.port]?.name, neighbour: formatAddress(r.neighbour), nextHop: formatAddress(r.nextHop),
+      port: this.router.ports[r.port]?.name, neighbour: formatAddress(r.neighbour), nextHop: formatAddress(r.nextHop), best,
     }, `RIP ${formatPrefix(r.prefix, r.len)}: ${change}`);
   }
 }

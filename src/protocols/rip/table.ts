@@ -1,9 +1,24 @@
-// RIP's own route table (RFC 2453 §3.9.2, §3.8): one route per destination,
-// the rules for taking a neighbour's update, and the timeout and
-// garbage-collection timers. The table feeds the RIB (BIRD's split: the
-// protocol offers routes, the RIB core selects and installs); a route in
-// garbage collection is no longer in the RIB — it stays here only so that
-// it is advertised with metric 16 until it is deleted.
+// RIP's own route table: one learned route per (prefix, neighbour), each
+// with its own timeout and garbage-collection timers (RFC 2453 §3.8) and
+// its own RIB route — as BIRD's RIP keeps every neighbour's route for a
+// network. The RIB selects among them (administrative distance, metric,
+// age), so when the best neighbour withdraws or times out the next one is
+// already installed: the FIB falls back at once, not an update period later
+// (DESIGN §1, step 5). A route in garbage collection is no longer in the
+// RIB; while every route of a prefix is in garbage collection the prefix is
+// advertised with metric 16, until the last of them is deleted.
+//
+// Per neighbour the rules of §3.9.2 reduce to: an entry refreshes that
+// neighbour's route and takes any metric or next-hop change; metric 16
+// (after cost) withdraws it at once; a route not refreshed for the timeout
+// times out. There is no "only if better" rule: that rule existed only
+// because the classic table holds one route per destination.
+//
+// For advertising, RIP's best route per prefix is the active one with the
+// lowest metric, then the oldest (the same order the RIB uses among RIP
+// routes); a triggered update is due when what we advertise for a prefix —
+// its metric, port (for split horizon) or tag — changes, not when a
+// neighbour's route that is not the best changes.
 //
 // No sockets, no wall clock: time and timers come from an injected RipClock,
 // so every rule and timing can be tested exactly.
@@ -16,23 +31,41 @@ export interface LearnedRoute {
   readonly prefix: number;
   readonly len: number;
   /** Port index it was learned on. */
-  port: number;
-  /** The neighbour (source address of the Response) that advertised it. */
-  neighbour: number;
+  readonly port: number;
+  /** The neighbour (source address of the Responses) that advertises it. */
+  readonly neighbour: number;
   /** Where to forward: the entry's next hop if usable, else the neighbour. */
   nextHop: number;
   /** Entry metric + port cost, 1–15; 16 while in garbage collection. */
   metric: number;
   tag: number;
   state: RipRouteState;
-  /** When this route was adopted from its current neighbour (ms). */
+  /** When this route was (re)learned (ms): ties between equal metrics go to the older. */
   learnedAt: number;
+  /** Learning order, to break ties between routes learned in the same millisecond. */
+  seq: number;
   /** When its timeout was last re-initialised (ms). */
   refreshedAt: number;
   /** Timeout (active) or deletion (garbage) time (ms). */
   deadline: number;
   /** Its RIB route id; 0 while not in the RIB. */
   ribId: number;
+}
+
+/** Every route RIP holds for one destination, and what we advertise for it. */
+export interface RipPrefix {
+  readonly prefix: number;
+  readonly len: number;
+  /** One per (port, neighbour), active or in garbage collection. */
+  readonly routes: LearnedRoute[];
+  /** The best active route (lowest metric, then the oldest), or null when all are in garbage collection. */
+  best: LearnedRoute | null;
+  /** What we advertise: the best route's metric, or 16. */
+  metric: number;
+  /** The best route's port (split horizon), or −1. */
+  port: number;
+  /** The best route's tag, or 0. */
+  tag: number;
   /** The route change flag of §3.10.1: to be sent in the next triggered update. */
   changed: boolean;
 }
@@ -47,10 +80,10 @@ export interface RibSink {
 export type RouteChange = 'learned' | 'updated' | 'withdrawn' | 'timeout' | 'deleted' | 'dropped';
 
 export interface TableEvents {
-  /** Some route changed: a triggered update is due (§3.10.1). */
+  /** What we advertise for some prefix changed: a triggered update is due (§3.10.1). */
   changed(): void;
-  /** One route changed (for the debug log). */
-  route?(r: LearnedRoute, change: RouteChange, cause: string): void;
+  /** One route changed (for the debug log); `best`: it is now the prefix's best route. */
+  route?(r: LearnedRoute, change: RouteChange, cause: string, best: boolean): void;
 }
 
 export interface RipTimers {
@@ -69,8 +102,16 @@ export const Offer = {
 
 const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
 
+/** Lowest metric, then the older (learned first). */
+function better(a: LearnedRoute, b: LearnedRoute): boolean {
+  if (a.metric !== b.metric) return a.metric < b.metric;
+  return a.seq < b.seq;
+}
+
 export class RipTable {
-  private readonly routes = new Map<number, LearnedRoute>();
+  private readonly prefixMap = new Map<number, RipPrefix>();
+  private count = 0;
+  private seq = 0;
   private timer: TimerHandle | undefined;
   private armedAt = Infinity;
   private sweeping = false;
@@ -82,93 +123,106 @@ export class RipTable {
     private readonly events: TableEvents,
   ) {}
 
+  /** Number of routes held (active and in garbage collection), over all prefixes and neighbours. */
   get size(): number {
-    return this.routes.size;
+    return this.count;
   }
 
-  get(prefix: number, len: number): LearnedRoute | undefined {
-    return this.routes.get(keyOf(prefix >>> 0, len));
+  /** Number of prefixes held. */
+  get prefixCount(): number {
+    return this.prefixMap.size;
   }
 
-  all(): IterableIterator<LearnedRoute> {
-    return this.routes.values();
+  /** Everything held for prefix/len. */
+  get(prefix: number, len: number): RipPrefix | undefined {
+    return this.prefixMap.get(keyOf(prefix >>> 0, len));
+  }
+
+  /** The route for prefix/len from `neighbour` on `port`. */
+  route(port: number, neighbour: number, prefix: number, len: number): LearnedRoute | undefined {
+    return this.get(prefix, len)?.routes.find((r) => r.port === port && r.neighbour === neighbour >>> 0);
+  }
+
+  /** RIP's best active route for prefix/len. */
+  best(prefix: number, len: number): LearnedRoute | undefined {
+    return this.get(prefix, len)?.best ?? undefined;
+  }
+
+  prefixes(): IterableIterator<RipPrefix> {
+    return this.prefixMap.values();
+  }
+
+  /** Every route, grouped by prefix. */
+  *all(): IterableIterator<LearnedRoute> {
+    for (const p of this.prefixMap.values()) yield* p.routes;
   }
 
   /**
    * One valid route entry from neighbour `neighbour` on `port`; `metric` has
-   * the port cost added already (min 16). RFC 2453 §3.9.2:
-   * - unknown destination: add it unless the metric is infinite;
-   * - from the neighbour we use: re-initialise the timeout, and take any
-   *   metric change (16 → withdraw at once: garbage collection);
-   * - from another neighbour: take it only if strictly better, or equal while
-   *   ours is at least halfway to its timeout (the heuristic of §3.9.2).
+   * the port cost added already (min 16). Only that neighbour's route for
+   * the prefix is touched:
+   * - none yet: added unless the metric is infinite;
+   * - active: the timeout is re-initialised and any metric, next-hop or tag
+   *   change taken; 16 withdraws it at once (garbage collection);
+   * - in garbage collection: a finite metric brings it back (a new RIB route).
    */
   offer(port: number, neighbour: number, prefix: number, len: number, nextHop: number, metric: number, tag: number): number {
-    const key = keyOf(prefix >>> 0, len);
+    prefix >>>= 0;
+    neighbour >>>= 0;
+    nextHop >>>= 0;
+    const key = keyOf(prefix, len);
     const now = this.clock.now();
-    const r = this.routes.get(key);
-    if (!r) {
+    let p = this.prefixMap.get(key);
+    const r = p?.routes.find((x) => x.port === port && x.neighbour === neighbour);
+
+    if (!r || r.state === 'garbage') {
       if (metric >= RIP_INFINITY) return Offer.IGNORED;
-      const route: LearnedRoute = {
-        prefix: prefix >>> 0, len, port, neighbour, nextHop, metric, tag, state: 'active',
-        learnedAt: now, refreshedAt: now, deadline: now + this.timers.timeoutMs, ribId: 0, changed: true,
-      };
-      this.routes.set(key, route);
+      let route: LearnedRoute;
+      if (r) {
+        route = r;
+        Object.assign(route, { nextHop, metric, tag, state: 'active', learnedAt: now, seq: ++this.seq });
+      } else {
+        route = {
+          prefix, len, port, neighbour, nextHop, metric, tag, state: 'active',
+          learnedAt: now, seq: ++this.seq, refreshedAt: now, deadline: 0, ribId: 0,
+        };
+        if (!p) {
+          p = { prefix, len, routes: [], best: null, metric: RIP_INFINITY, port: -1, tag: 0, changed: false };
+          this.prefixMap.set(key, p);
+        }
+        p.routes.push(route);
+        this.count++;
+      }
+      route.refreshedAt = now;
+      route.deadline = now + this.timers.timeoutMs;
       route.ribId = this.sink.install(route);
       this.arm(route.deadline);
-      this.events.route?.(route, 'learned', 'rip-added');
-      this.events.changed();
+      this.reselect(p!);
+      this.events.route?.(route, 'learned', 'rip-added', p!.best === route);
       return Offer.LEARNED;
     }
 
-    const same = r.port === port && r.neighbour === neighbour;
-    if (same && r.state === 'active') {
-      r.refreshedAt = now;
-      r.deadline = now + this.timers.timeoutMs;
-    }
-    let adopt: boolean;
-    if (same) adopt = metric !== r.metric || (r.state === 'active' && (nextHop !== r.nextHop || tag !== r.tag));
-    else if (metric < r.metric) adopt = true;
-    else adopt = metric === r.metric && metric < RIP_INFINITY && r.state === 'active' &&
-      now - r.refreshedAt >= this.timers.timeoutMs / 2;
-    if (!adopt) return same ? Offer.REFRESHED : Offer.IGNORED;
-
-    if (metric >= RIP_INFINITY) {
-      // Only the neighbour we use can make it infinite (others are never "better").
-      this.startGarbage(r, 'withdrawn', 'rip-withdrawn');
-      return Offer.WITHDRAWN;
-    }
-    const revived = r.state === 'garbage';
-    const portChanged = r.port !== port;
-    r.port = port;
-    if (!same) r.learnedAt = now;
-    r.neighbour = neighbour;
-    r.nextHop = nextHop;
-    r.metric = metric;
-    r.tag = tag;
-    r.state = 'active';
     r.refreshedAt = now;
     r.deadline = now + this.timers.timeoutMs;
-    r.changed = true;
-    if (r.ribId === 0) {
-      r.ribId = this.sink.install(r);
-    } else if (portChanged) {
-      // Install the new one before removing the old, so the FIB moves over in one step.
-      const old = r.ribId;
-      r.ribId = this.sink.install(r);
-      this.sink.remove(old, 'rip-update');
-    } else {
-      this.sink.update(r.ribId, metric, nextHop);
+    if (metric >= RIP_INFINITY) {
+      this.startGarbage(r, 'withdrawn', 'rip-withdrawn');
+      this.reselect(p!);
+      return Offer.WITHDRAWN;
     }
-    this.arm(r.deadline);
-    this.events.route?.(r, revived ? 'learned' : 'updated', 'rip-update');
-    this.events.changed();
-    return revived ? Offer.LEARNED : Offer.UPDATED;
+    if (metric === r.metric && nextHop === r.nextHop && tag === r.tag) return Offer.REFRESHED;
+    const ribChange = metric !== r.metric || nextHop !== r.nextHop;
+    r.metric = metric;
+    r.nextHop = nextHop;
+    r.tag = tag;
+    if (ribChange) this.sink.update(r.ribId, metric, nextHop);
+    this.reselect(p!);
+    this.events.route?.(r, 'updated', 'rip-update', p!.best === r);
+    return Offer.UPDATED;
   }
 
   /** Withdraw every active route learned from `neighbour` on `port` (BFD down). Returns how many. */
   dropNeighbour(port: number, neighbour: number, cause: string): number {
-    return this.dropWhere((r) => r.port === port && r.neighbour === neighbour, cause);
+    return this.dropWhere((r) => r.port === port && r.neighbour === neighbour >>> 0, cause);
   }
 
   /** Withdraw every active route learned on `port` (port blocked). Returns how many. */
@@ -179,17 +233,17 @@ export class RipTable {
   /** Number of active routes from a neighbour. */
   countFrom(port: number, neighbour: number): number {
     let n = 0;
-    for (const r of this.routes.values()) if (r.state === 'active' && r.port === port && r.neighbour === neighbour) n++;
+    for (const r of this.all()) if (r.state === 'active' && r.port === port && r.neighbour === neighbour >>> 0) n++;
     return n;
   }
 
   get hasChanges(): boolean {
-    for (const r of this.routes.values()) if (r.changed) return true;
+    for (const p of this.prefixMap.values()) if (p.changed) return true;
     return false;
   }
 
   clearChangeFlags(): void {
-    for (const r of this.routes.values()) r.changed = false;
+    for (const p of this.prefixMap.values()) p.changed = false;
   }
 
   /** Stop the timers (the table keeps its contents). */
@@ -201,31 +255,53 @@ export class RipTable {
 
   private dropWhere(pred: (r: LearnedRoute) => boolean, cause: string): number {
     let n = 0;
-    for (const r of this.routes.values()) {
-      if (r.state !== 'active' || !pred(r)) continue;
-      this.startGarbage(r, 'dropped', cause);
-      n++;
+    for (const p of this.prefixMap.values()) {
+      let hit = false;
+      for (const r of p.routes) {
+        if (r.state !== 'active' || !pred(r)) continue;
+        this.startGarbage(r, 'dropped', cause);
+        hit = true;
+        n++;
+      }
+      if (hit) this.reselect(p);
     }
     return n;
   }
 
   /**
-   * §3.8 deletion process: metric 16, change flag, garbage-collection timer.
-   * The route leaves the RIB now; it is advertised as unreachable until deleted.
+   * §3.8 deletion process for one neighbour's route: metric 16 and the
+   * garbage-collection timer. It leaves the RIB now (where the next-best
+   * route, already installed, takes over). The caller reselects the prefix.
    */
   private startGarbage(r: LearnedRoute, change: RouteChange, cause: string): void {
-    const now = this.clock.now();
     r.state = 'garbage';
     r.metric = RIP_INFINITY;
-    r.changed = true;
-    r.deadline = now + this.timers.garbageMs;
+    r.deadline = this.clock.now() + this.timers.garbageMs;
     if (r.ribId !== 0) {
       const id = r.ribId;
       r.ribId = 0;
       this.sink.remove(id, cause);
     }
     this.arm(r.deadline);
-    this.events.route?.(r, change, cause);
+    this.events.route?.(r, change, cause, false);
+  }
+
+  /**
+   * Recompute the prefix's best route and what we advertise for it; a
+   * change there sets the route change flag and asks for a triggered update.
+   */
+  private reselect(p: RipPrefix): void {
+    let best: LearnedRoute | null = null;
+    for (const r of p.routes) if (r.state === 'active' && (!best || better(r, best))) best = r;
+    p.best = best;
+    const metric = best ? best.metric : RIP_INFINITY;
+    const port = best ? best.port : -1;
+    const tag = best ? best.tag : 0;
+    if (metric === p.metric && port === p.port && tag === p.tag) return;
+    p.metric = metric;
+    p.port = port;
+    p.tag = tag;
+    p.changed = true;
     this.events.changed();
   }
 
@@ -244,17 +320,29 @@ export class RipTable {
     let next = Infinity;
     this.sweeping = true;
     try {
-      for (const [key, r] of this.routes) {
-        if (r.deadline <= now) {
-          if (r.state === 'active') {
-            this.startGarbage(r, 'timeout', 'rip-timeout');
-          } else {
-            this.routes.delete(key);
-            this.events.route?.(r, 'deleted', 'rip-garbage-collected');
-            continue;
+      for (const [key, p] of this.prefixMap) {
+        let timedOut = false;
+        for (let i = 0; i < p.routes.length; i++) {
+          const r = p.routes[i]!;
+          if (r.deadline <= now) {
+            if (r.state === 'active') {
+              this.startGarbage(r, 'timeout', 'rip-timeout');
+              timedOut = true;
+            } else {
+              p.routes.splice(i--, 1);
+              this.count--;
+              this.events.route?.(r, 'deleted', 'rip-garbage-collected', false);
+              continue;
+            }
           }
+          if (r.deadline < next) next = r.deadline;
         }
-        if (r.deadline < next) next = r.deadline;
+        if (p.routes.length === 0) {
+          // The last one deleted: nothing more to advertise (it went out as 16 for the garbage time).
+          this.prefixMap.delete(key);
+          continue;
+        }
+        if (timedOut) this.reselect(p);
       }
     } finally {
       this.sweeping = false;
