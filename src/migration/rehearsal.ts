@@ -83,8 +83,10 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   log(`bringing up embodiment ${opts.embodiment} (${opts.routing} routing, ${opts.cutover} cut-over)`);
   const tb = await MigrationTestbed.up({ embodiment: opts.embodiment, routing: opts.routing, cutover: opts.cutover, trigger: true }, (s) => log(`  testbed: ${s}`));
   timeline.push({ t: Date.now(), what: 'testbed up: R1 reaches 1.1.1.1 via R2', source: 'testbed' });
-  const fleetFile = join(opts.dir, `fleet-${opts.cutover}.jsonl`);
-  const probeFile = join(opts.dir, `test-appliance-${opts.cutover}.jsonl`);
+  // One set of files per run: the poll writers append.
+  const run = `e${opts.embodiment}-${opts.cutover}-${startedAt}`;
+  const fleetFile = join(opts.dir, `fleet-${run}.jsonl`);
+  const probeFile = join(opts.dir, `test-appliance-${run}.jsonl`);
   try {
     log(`fleet: ${opts.fleetSize} appliances polling http://${SERVICE}/ every ${opts.pollIntervalMs} ms (${Math.round((opts.fleetSize * 1000) / opts.pollIntervalMs)} polls/s)`);
     const fleet = tb.lab.spawnTunroute(tb.ns.fleet, ['fleet', '--target', `http://${SERVICE}/poll`, '--prefix', FLEET_PREFIX, '--count', String(opts.fleetSize),
