@@ -105,6 +105,51 @@ static void *open_in_thread(void *arg) {
   return NULL;
 }
 
+// linkRunning(name, netnsPath) -> whether the kernel has the link operational
+// (IFF_RUNNING). After carrier on, the kernel re-activates the device's queue
+// a little later (linkwatch); until then what it sends on it is dropped.
+static void *flags_in_thread(void *arg) {
+  open_job *job = arg;
+  if (job->netns[0]) {
+    int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) { job->err = errno; job->step = "open netns"; return NULL; }
+    if (setns(nsfd, CLONE_NEWNET) < 0) { job->err = errno; job->step = "setns"; close(nsfd); return NULL; }
+    close(nsfd);
+  }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) { job->err = errno; job->step = "socket"; return NULL; }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, job->name, strlen(job->name));
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { job->err = errno; job->step = "get flags"; }
+  else job->fd = (ifr.ifr_flags & IFF_RUNNING) ? 1 : 0;
+  close(s);
+  return NULL;
+}
+
+static napi_value LinkRunning(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  open_job job;
+  memset(&job, 0, sizeof job);
+  size_t n = 0;
+  char name[64];
+  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n));
+  if (n == 0 || n >= IFNAMSIZ) return throw_errno(env, ENAMETOOLONG, "device name must be 1-15 bytes");
+  memcpy(job.name, name, n);
+  CHECK(napi_get_value_string_utf8(env, argv[1], job.netns, sizeof job.netns, &n));
+  job.fd = -1;
+  pthread_t th;
+  int rc = pthread_create(&th, NULL, flags_in_thread, &job);
+  if (rc != 0) return throw_errno(env, rc, "pthread_create");
+  pthread_join(th, NULL);
+  if (job.fd < 0) return throw_errno(env, job.err ? job.err : EINVAL, job.step ? job.step : "link flags");
+  napi_value out;
+  CHECK(napi_get_boolean(env, job.fd == 1, &out));
+  return out;
+}
+
 // openTun(name: string, netnsPath: string, mtu: number) -> fd
 static napi_value OpenTun(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -362,6 +407,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openTun", NULL, OpenTun, NULL, NULL, NULL, napi_default, NULL},
     {"setCarrier", NULL, SetCarrier, NULL, NULL, NULL, napi_default, NULL},
+    {"linkRunning", NULL, LinkRunning, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
     {"writeBatch", NULL, WriteBatch, NULL, NULL, NULL, napi_default, NULL},
     {"startReader", NULL, StartReader, NULL, NULL, NULL, napi_default, NULL},

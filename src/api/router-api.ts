@@ -61,8 +61,8 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
     router.blockPort(params.name!);
     return { port: params.name, state: 'blocked' };
   });
-  api.on('POST', '/v1/ports/:name/unblock', ({ params }) => {
-    router.unblockPort(params.name!);
+  api.on('POST', '/v1/ports/:name/unblock', async ({ params }) => {
+    await router.unblockPort(params.name!);
     return { port: params.name, state: 'up' };
   });
 

@@ -129,13 +129,42 @@ export class Router {
     this.setPortState(port, 'blocked', false);
   }
 
-  unblockPort(name: string): void {
+  /**
+   * The port carries traffic again. Its routes return once the kernel side
+   * is operational: that lags the carrier change (Linux's linkwatch), and
+   * what the neighbour sends meanwhile is lost — a first TCP SYN/ACK, say,
+   * which costs the client a 1 s retransmission.
+   */
+  async unblockPort(name: string): Promise<void> {
     const port = this.portByName(name);
     if (port.state === 'up') throw new RouterError(409, `port "${name}" is not blocked`);
-    const wasBlocked = port.state === 'blocked';
-    this.stopDrain(port);
-    this.setPortState(port, 'up');
-    if (wasBlocked) for (const p of this.protocols) p.portUnblocked?.(port);
+    if (this.unblocking.has(port.index)) throw new RouterError(409, `port "${name}" is being unblocked`);
+    this.unblocking.add(port.index);
+    try {
+      const wasBlocked = port.state === 'blocked';
+      this.stopDrain(port);
+      const linkWaitMs = wasBlocked ? await this.carrierOn(port) : 0;
+      this.setPortState(port, 'up', true, { linkWaitMs });
+      if (wasBlocked) for (const p of this.protocols) p.portUnblocked?.(port);
+    } finally {
+      this.unblocking.delete(port.index);
+    }
+  }
+
+  private readonly unblocking = new Set<number>();
+
+  /** Carrier on, then wait (≤ 1 s) until the kernel has the link running; returns the ms waited. */
+  private async carrierOn(port: Port): Promise<number> {
+    const device = port.device;
+    const t0 = Date.now();
+    if (!device.linkRunning) return 0;
+    try {
+      device.setCarrier(true);
+      while (!device.linkRunning() && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 2));
+    } catch (e) {
+      this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot check the link');
+    }
+    return Date.now() - t0;
   }
 
   /**
@@ -168,9 +197,9 @@ export class Router {
   }
 
   /** Change a port's administrative state, its carrier, and the routes through it. */
-  setPortState(port: Port, state: Port['state'], log = true): void {
+  setPortState(port: Port, state: Port['state'], log = true, details: Record<string, unknown> = {}): void {
     const from = port.state;
-    if (log) this.logPortState(port, state, from);
+    if (log) this.logPortState(port, state, from, details);
     port.state = state;
     port.stateSince = Date.now();
     try {
@@ -181,8 +210,8 @@ export class Router {
     this.rib.reevaluate((r) => r.port === port.index, `port-${state === 'up' ? 'unblocked' : state}`);
   }
 
-  private logPortState(port: Port, state: Port['state'], from: Port['state']): void {
-    this.log.info({ event: `port.${state === 'up' ? 'unblocked' : state}`, port: port.name, from }, `port ${port.name} ${state}`);
+  private logPortState(port: Port, state: Port['state'], from: Port['state'], details: Record<string, unknown> = {}): void {
+    this.log.info({ event: `port.${state === 'up' ? 'unblocked' : state}`, port: port.name, from, ...details }, `port ${port.name} ${state}`);
   }
 
   /** Re-check routes after a protocol changed its opinion (e.g. a BFD session went down). */

@@ -7,6 +7,8 @@ export interface PacketDevice {
     onBatch: (count: number, errno: number) => void): void;
   writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
   setCarrier(on: boolean): void;
+  /** Whether the kernel side is operational again after carrier on (absent: assume yes). */
+  linkRunning?(): boolean;
   setRef?(ref: boolean): void;
   close(): void;
 }

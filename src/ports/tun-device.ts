@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 interface TunAddon {
   openTun(name: string, netnsPath: string, mtu: number): number;
   setCarrier(fd: number, on: boolean): void;
+  linkRunning(name: string, netnsPath: string): boolean;
   close(fd: number): void;
   writeBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
   startReader(
@@ -75,6 +76,11 @@ export class TunDevice {
 
   setCarrier(on: boolean): void {
     load().setCarrier(this.fd, on);
+  }
+
+  /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
+  linkRunning(): boolean {
+    return load().linkRunning(this.name, this.netns ? netnsPath(this.netns) : '');
   }
 
   /** Watch the fd; `onBatch(count, errno)` runs with `count` packets in slots. */

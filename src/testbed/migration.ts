@@ -249,6 +249,9 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   // Server 2 answers on 1.1.1.1 (after the cut-over) and, in the variant, on its private address too.
   lab.spawnTunroute(server2, ['serve', '--address', vip ? '0.0.0.0' : SERVICE, '--name', 'server2', '--log', join(lab.dir, 'server2.access.log')]);
 
+  for (const [ns, addr] of [[server1, vip ? s1Addr : SERVICE], [server2, SERVICE]] as const) {
+    await waitFor(`server in ${ns} listening`, () => inNetns(ns, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${addr}/`]).then(() => true), 15_000, 50);
+  }
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {
