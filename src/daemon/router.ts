@@ -143,7 +143,8 @@ export class Router {
     try {
       const wasBlocked = port.state === 'blocked';
       this.stopDrain(port);
-      const linkWaitMs = wasBlocked ? await this.carrierOn(port) : 0;
+      // (No await without a link to wait for: callers then see the port up at once.)
+      const linkWaitMs = wasBlocked && port.device.linkRunning ? await this.carrierOn(port) : 0;
       this.setPortState(port, 'up', true, { linkWaitMs });
       if (wasBlocked) for (const p of this.protocols) p.portUnblocked?.(port);
     } finally {
@@ -157,10 +158,9 @@ export class Router {
   private async carrierOn(port: Port): Promise<number> {
     const device = port.device;
     const t0 = Date.now();
-    if (!device.linkRunning) return 0;
     try {
       device.setCarrier(true);
-      while (!device.linkRunning() && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 2));
+      while (!device.linkRunning!() && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 2));
     } catch (e) {
       this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot check the link');
     }

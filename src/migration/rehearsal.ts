@@ -11,7 +11,7 @@ import { isAnswered, type PollRecord } from '../hosts/poller.js';
 import { readPollRecords, summarisePolls, type PollSummary } from '../hosts/records.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from '../testbed/migration.js';
 import type { LogEvent, RouterProcess } from '../testbed/lab.js';
-import { sleep, waitFor } from '../testbed/shell.js';
+import { FatalError, sleep, waitFor } from '../testbed/shell.js';
 
 export interface RehearsalOptions {
   embodiment: Embodiment;
@@ -95,16 +95,25 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     await waitFor('fleet polls answered by server1', () => existsSync(fleetFile) && readPollRecords(fleetFile).some((r) => isAnswered(r) && r.server === 'server1'), 20_000, 100);
     await sleep(opts.warmupMs);
 
+    // The evidence is server 2's history line, not the test appliance seeing
+    // the answer: the cut-over may win the race against that answer's way
+    // back (it returns over the dedicated line and R2), so the appliance's
+    // own success is reported but not waited for.
     log(`test appliance ${TEST_APPLIANCE} polls until server 2 answers`);
     const probe = tb.lab.spawnTunroute(tb.ns.test, ['probe', '--target', `http://${SERVICE}/poll`, '--source', TEST_APPLIANCE, '--interval', '1s',
       '--until-server', 'server2', '--timeout-total', '30s', '--out', probeFile, '--quiet']);
-    const probeExit = await exitOf(probe, 40_000);
-    if (probeExit !== 0) throw new Error(`test appliance did not reach server 2 (probe exit ${probeExit})`);
-
     const cutoverRouter = opts.cutover === 'block' ? tb.routers.r2 : tb.routers.r1;
     const cutoverPort = opts.cutover === 'block' ? 'r1' : 'r2';
     log(`waiting for ${cutoverRouter.name}'s trigger to ${opts.cutover} port ${cutoverPort}`);
-    await waitFor(`port ${cutoverPort} of ${cutoverRouter.name} blocked`, () => findEvent(cutoverRouter, 'port.blocked', cutoverPort) !== undefined, 45_000, 50);
+    await waitFor(`port ${cutoverPort} of ${cutoverRouter.name} blocked`, async () => {
+      if (findEvent(cutoverRouter, 'port.blocked', cutoverPort)) return true;
+      if (probe.exitCode !== null && probe.exitCode !== 0) {
+        const last = existsSync(probeFile) ? readPollRecords(probeFile).slice(-2) : [];
+        throw new FatalError(`test appliance did not reach server 2 (probe exit ${probe.exitCode}); last polls: ${JSON.stringify(last)}; ${await dropsReport(tb)}`);
+      }
+      return false;
+    }, 75_000, 50);
+    if (probe.exitCode === null) probe.kill('SIGTERM');
     log(`cut-over done; fleet keeps polling for ${opts.afterMs} ms`);
     await sleep(opts.afterMs);
     await stopGracefully(fleet);
@@ -117,6 +126,17 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     log('tearing the testbed down');
     await tb.down();
   }
+}
+
+/** Every router's drops by port and reason: what to look at when traffic went missing. */
+async function dropsReport(tb: MigrationTestbed): Promise<string> {
+  const parts: string[] = [];
+  for (const r of tb.allRouters) {
+    const s = await r.api<{ ports: Record<string, { drops: Record<string, number>; txPackets: number; rxPackets: number }> }>('GET', '/v1/stats').catch(() => null);
+    if (!s) continue;
+    parts.push(`${r.name}: ${Object.entries(s.ports).map(([p, c]) => `${p} rx ${c.rxPackets} tx ${c.txPackets}${Object.keys(c.drops).length ? ` drops ${JSON.stringify(c.drops)}` : ''}`).join(', ')}`);
+  }
+  return parts.join('; ');
 }
 
 function findEvent(r: RouterProcess, event: string, port?: string): LogEvent | undefined {
@@ -180,6 +200,8 @@ function analyse(
   };
   add(testPollSent, `test appliance ${TEST_APPLIANCE} sends its first poll`, 'test appliance');
   add(history?.time, 'server 2 writes the history line for the test appliance (status 200)', 'server2 access log');
+  const testAnswered = testPolls.find((p) => isAnswered(p) && p.server === 'server2');
+  add(testAnswered && Math.round(testAnswered.t + testAnswered.latencyMs), 'the test appliance receives server 2\'s answer', 'test appliance');
   add(fired?.time, `${cutoverRouter.name}'s trigger fires`, cutoverRouter.name);
   add(draining?.time, `${cutoverRouter.name} starts draining port ${cutoverPort}`, cutoverRouter.name);
   add(blocked?.time, `${cutoverRouter.name} blocks port ${cutoverPort}`, cutoverRouter.name);

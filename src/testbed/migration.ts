@@ -24,6 +24,7 @@
 // and blocks (or drains) its port toward R1 when the test appliance's poll
 // shows up there with status 200.
 import { join } from 'node:path';
+import { startInfoServer } from './info-server.js';
 import { Lab, type RouterProcess } from './lab.js';
 import { inNetns, ip, waitFor } from './shell.js';
 
@@ -244,14 +245,13 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   }
 
   log('starting servers');
-  // Server 1 answers on the service address (or its private one in the variant).
-  lab.spawnTunroute(server1, ['serve', '--address', vip ? s1Addr : SERVICE, '--name', 'server1', '--log', join(lab.dir, 'server1.access.log')]);
-  // Server 2 answers on 1.1.1.1 (after the cut-over) and, in the variant, on its private address too.
-  lab.spawnTunroute(server2, ['serve', '--address', vip ? '0.0.0.0' : SERVICE, '--name', 'server2', '--log', join(lab.dir, 'server2.access.log')]);
-
-  for (const [ns, addr] of [[server1, vip ? s1Addr : SERVICE], [server2, SERVICE]] as const) {
-    await waitFor(`server in ${ns} listening`, () => inNetns(ns, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${addr}/`]).then(() => true), 15_000, 50);
-  }
+  // Server 1 answers on the service address (or its private one in the variant);
+  // server 2 on 1.1.1.1 (after the cut-over) and, in the variant, on its private address too.
+  const servers = [
+    { ns: server1, name: 'server1', address: vip ? s1Addr : SERVICE },
+    { ns: server2, name: 'server2', address: vip ? '0.0.0.0' : SERVICE },
+  ];
+  for (const s of servers) await startInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`));
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {

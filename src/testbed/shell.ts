@@ -44,6 +44,9 @@ export function inNetns(ns: string, cmd: string, args: string[], opts: RunOption
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Thrown by a waitFor probe to stop waiting at once (the awaited thing can no longer happen). */
+export class FatalError extends Error {}
+
 /** Poll `probe` until it returns a value (not undefined/false) or `timeoutMs` passes. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 20): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -53,6 +56,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const v = await probe();
       if (v !== undefined && v !== false) return v;
     } catch (e) {
+      if (e instanceof FatalError) throw e;
       lastErr = e;
     }
     if (Date.now() > end) {
