@@ -13,7 +13,7 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const quick = process.argv.includes('--quick');
 
 log('forwarding benchmark (namespaces)…');
-const forwarding = await runForwardingBench({ seconds: quick ? 1 : 3, log });
+const forwarding = await runForwardingBench({ seconds: quick ? 1 : 2, rounds: quick ? 1 : 5, log });
 log('route lookup benchmark…');
 const lookup = await runLookupBench({ log });
 
