@@ -24,13 +24,14 @@ const program = new Command('npm run demo --')
   .addOption(new Option('--routing <r>', 'how R1 knows its two paths').choices(['rip', 'static']).default('rip'))
   .option('--fleet <n>', 'number of appliances', '2000')
   .option('--interval <dur>', 'each appliance polls once per interval (a real fleet: once a day)', '10s')
+  .option('--server-delay <dur>', 'the servers answer each poll after this long (polls in flight at the cut-over)', '50ms')
   .option('--warmup <dur>', 'fleet polling before the test appliance starts', '5s')
   .option('--after <dur>', 'fleet polling after the cut-over', '12s')
   .option('--out <dir>', 'report directory (default: reports/demo-<time>)')
   .showHelpAfterError();
 
 program.parse(process.argv);
-const o = program.opts<{ embodiment: Embodiment; cutover: CutoverMode | 'both'; routing: RoutingMode; fleet: string; interval: string; warmup: string; after: string; out?: string }>();
+const o = program.opts<{ embodiment: Embodiment; cutover: CutoverMode | 'both'; routing: RoutingMode; fleet: string; interval: string; serverDelay: string; warmup: string; after: string; out?: string }>();
 
 function fail(msg: string): never {
   process.stderr.write(`demo: ${msg}\n`);
@@ -39,9 +40,10 @@ function fail(msg: string): never {
 if (process.getuid?.() !== 0) fail('run as root: the testbed creates network namespaces and TUN devices');
 const fleetSize = Number(o.fleet);
 if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 65_000) fail(`--fleet: "${o.fleet}" is not a number from 1 to 65000`);
-let pollIntervalMs: number, warmupMs: number, afterMs: number;
+let pollIntervalMs: number, serverDelayMs: number, warmupMs: number, afterMs: number;
 try {
   pollIntervalMs = parseDuration(o.interval);
+  serverDelayMs = parseDuration(o.serverDelay);
   warmupMs = parseDuration(o.warmup);
   afterMs = parseDuration(o.after);
 } catch (e) {
@@ -54,7 +56,7 @@ const modes: CutoverMode[] = o.cutover === 'both' ? ['block', 'drain'] : [o.cuto
 const runs: RehearsalResult[] = [];
 for (const cutover of modes) {
   const r = await rehearse({
-    embodiment: o.embodiment, routing: o.routing, cutover, fleetSize, pollIntervalMs, warmupMs, afterMs, dir,
+    embodiment: o.embodiment, routing: o.routing, cutover, fleetSize, pollIntervalMs, serverDelayMs, warmupMs, afterMs, dir,
     log: (s) => process.stderr.write(`[${cutover}] ${s}\n`),
   });
   runs.push(r);

@@ -18,6 +18,8 @@ export interface InfoServerOptions {
   settings?: Record<string, unknown>;
   /** Allow HTTP keep-alive (appliances don't use it; off by default). */
   keepAlive?: boolean;
+  /** Answer each request after this long, as a server that looks data up would (ms, default 0). */
+  delayMs?: number;
   /** Where problems with the access log are reported (default: stderr). */
   onLogError?: (e: Error) => void;
 }
@@ -126,16 +128,20 @@ export function startInfoServer(opts: InfoServerOptions): Promise<InfoServer> {
     const body = known
       ? { server: opts.name, device, time, settings: deviceSettings(device, opts.settings) }
       : { server: opts.name, error: `no such path: ${url.pathname}` };
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'x-served-by': opts.name,
-      ...(opts.keepAlive ? {} : { connection: 'close' }),
-    });
-    res.end(JSON.stringify(body));
-    requests++;
-    log?.write({ time, client: clientAddress(req), path: req.url ?? '/', status, server: opts.name, device });
     // A poll carries no body; drain anything sent so the socket can close.
     req.resume();
+    const respond = (): void => {
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-served-by': opts.name,
+        ...(opts.keepAlive ? {} : { connection: 'close' }),
+      });
+      res.end(JSON.stringify(body));
+      requests++;
+      log?.write({ time, client: clientAddress(req), path: req.url ?? '/', status, server: opts.name, device });
+    };
+    if (opts.delayMs) setTimeout(respond, opts.delayMs);
+    else respond();
   };
 
   const server = createServer(handle);

@@ -20,6 +20,8 @@ export interface RehearsalOptions {
   fleetSize: number;
   /** Each appliance polls once per this interval (the real fleet: once a day). */
   pollIntervalMs: number;
+  /** The servers answer each poll after this long (ms): polls in flight at the cut-over. */
+  serverDelayMs: number;
   /** Fleet polling before the test appliance starts. */
   warmupMs: number;
   /** Fleet polling after the cut-over, before the verdict. */
@@ -81,7 +83,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const startedAt = Date.now();
   const timeline: TimelineEntry[] = [{ t: startedAt, what: 'rehearsal started', source: 'demo' }];
   log(`bringing up embodiment ${opts.embodiment} (${opts.routing} routing, ${opts.cutover} cut-over)`);
-  const tb = await MigrationTestbed.up({ embodiment: opts.embodiment, routing: opts.routing, cutover: opts.cutover, trigger: true }, (s) => log(`  testbed: ${s}`));
+  const tb = await MigrationTestbed.up({ embodiment: opts.embodiment, routing: opts.routing, cutover: opts.cutover, trigger: true, serverDelayMs: opts.serverDelayMs }, (s) => log(`  testbed: ${s}`));
   timeline.push({ t: Date.now(), what: 'testbed up: R1 reaches 1.1.1.1 via R2', source: 'testbed' });
   // One set of files per run: the poll writers append.
   const run = `e${opts.embodiment}-${opts.cutover}-${startedAt}`;

@@ -43,6 +43,8 @@ export interface MigrationOptions {
   /** Keep running after this process exits (`testbed up`). */
   persistentName?: string;
   bfdIntervalMs?: number;
+  /** The servers answer each poll after this long (ms), so some polls are in flight at any moment. */
+  serverDelayMs?: number;
 }
 
 export const SERVICE = '1.1.1.1';
@@ -82,6 +84,7 @@ export class MigrationTestbed {
       cutover: opts.cutover ?? 'block',
       trigger: opts.trigger ?? true,
       bfdIntervalMs: opts.bfdIntervalMs ?? 100,
+      serverDelayMs: opts.serverDelayMs ?? 0,
     };
     const lab = opts.persistentName ? await Lab.createPersistent(opts.persistentName) : await Lab.create(`mig${options.embodiment.replace('-', '')}`);
     try {
@@ -251,7 +254,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     { ns: server1, name: 'server1', address: vip ? s1Addr : SERVICE },
     { ns: server2, name: 'server2', address: vip ? '0.0.0.0' : SERVICE },
   ];
-  for (const s of servers) await startInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`));
+  for (const s of servers) await startInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs);
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {

@@ -38,7 +38,7 @@ test('the test appliance reaches server 2 while the fleet stays on server 1 (acc
 });
 
 const small = (o: Partial<RehearsalOptions>): RehearsalOptions => ({
-  embodiment: '1', routing: 'rip', cutover: 'block', fleetSize: 100, pollIntervalMs: 1000, warmupMs: 1000, afterMs: 3000, dir, ...o,
+  embodiment: '1', routing: 'rip', cutover: 'block', fleetSize: 100, pollIntervalMs: 1000, serverDelayMs: 0, warmupMs: 1000, afterMs: 3000, dir, ...o,
 });
 
 test('embodiment 1, hard block: the trigger fires on the history line, not before; the fleet ends on server 2', { timeout: 120_000 }, async () => {
@@ -59,7 +59,8 @@ test('embodiment 2 and its virtual-address variant, full rehearsals', { timeout:
 });
 
 test('drain loses no poll at ≥ 200 fresh-connection polls/s; the hard block is measured beside it', { timeout: 240_000 }, async () => {
-  const load = { fleetSize: 500, pollIntervalMs: 2000, warmupMs: 2000, afterMs: 4000 };
+  // 50 ms of server think time: about a dozen polls are in flight at the cut-over.
+  const load = { fleetSize: 500, pollIntervalMs: 2000, serverDelayMs: 50, warmupMs: 2000, afterMs: 4000 };
   const hard = await rehearse(small({ cutover: 'block', ...load }));
   const drain = await rehearse(small({ cutover: 'drain', ...load }));
   console.log(`# at ${drain.metrics.pollsPerSecond.toFixed(0)} polls/s: hard block lost ${hard.metrics.failedPolls} of ${hard.metrics.fleetPolls} polls (longest gap ${hard.metrics.longestGapMs} ms); ` +

@@ -173,13 +173,14 @@ export function registerHostCommands(program: Command): void {
     .option('--log <file>', 'access log: one JSON line per request, appended; reopened on SIGHUP')
     .option('--settings <json-file>', 'setting data for devices: defaults plus a "devices" map of overrides')
     .option('--keep-alive', 'allow HTTP keep-alive (appliances do not use it)')
-    .action(async (o: { address: string; port: string; name: string; log?: string; settings?: string; keepAlive?: boolean }) => {
+    .option('--delay <dur>', 'answer each request after this long, like a server that looks data up (e.g. 50ms)')
+    .action(async (o: { address: string; port: string; name: string; log?: string; settings?: string; keepAlive?: boolean; delay?: string }) => {
       const address = addressArg('--address', o.address);
       const port = integerArg('--port', o.port, 1, 65535);
       const settings = o.settings ? settingsArg(o.settings) : undefined;
       let server: InfoServer;
       try {
-        server = await startInfoServer({ address, port, name: o.name, logFile: o.log, settings, keepAlive: o.keepAlive });
+        server = await startInfoServer({ address, port, name: o.name, logFile: o.log, settings, keepAlive: o.keepAlive, delayMs: o.delay === undefined ? 0 : durationArg('--delay', o.delay) });
       } catch (e) {
         throw new ExitError(1, (e as Error).message);
       }
