@@ -61,10 +61,50 @@ typedef struct {
   char name[IFNAMSIZ];
   char netns[512];  // path of a netns file, or "" for the current namespace
   int mtu;          // 0 = leave as is
-  int fd;           // result
+  int fd;           // result: the fd (open), 1/0 running (link check), -1 failed
   int err;          // errno on failure
   const char *step; // which step failed
 } open_job;
+
+// Move this thread (only this one: it exits right after) into the job's netns.
+static int enter_netns(open_job *job) {
+  if (!job->netns[0]) return 1;
+  int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) { job->err = errno; job->step = "open netns"; return 0; }
+  if (setns(nsfd, CLONE_NEWNET) < 0) { job->err = errno; job->step = "setns"; close(nsfd); return 0; }
+  close(nsfd);
+  return 1;
+}
+
+// Read (name, netnsPath) arguments into a job; 0 (with a JS exception) if bad.
+static int job_args(napi_env env, napi_value name_v, napi_value netns_v, open_job *job) {
+  memset(job, 0, sizeof *job);
+  size_t n = 0;
+  char name[64];
+  if (napi_get_value_string_utf8(env, name_v, name, sizeof name, &n) != napi_ok ||
+      napi_get_value_string_utf8(env, netns_v, job->netns, sizeof job->netns, NULL) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "expected (name: string, netnsPath: string)");
+    return 0;
+  }
+  if (n == 0 || n >= IFNAMSIZ) {
+    throw_errno(env, ENAMETOOLONG, "device name must be 1-15 bytes");
+    return 0;
+  }
+  memcpy(job->name, name, n);
+  return 1;
+}
+
+// Run fn(job) on a short-lived thread (so setns never touches the JS thread).
+static int run_job(napi_env env, void *(*fn)(void *), open_job *job) {
+  pthread_t th;
+  int rc = pthread_create(&th, NULL, fn, job);
+  if (rc != 0) {
+    throw_errno(env, rc, "pthread_create");
+    return 0;
+  }
+  pthread_join(th, NULL);
+  return 1;
+}
 
 static void configure_link(open_job *job) {
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -85,13 +125,7 @@ static void configure_link(open_job *job) {
 static void *open_in_thread(void *arg) {
   open_job *job = arg;
   job->fd = -1;
-  if (job->netns[0]) {
-    int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) { job->err = errno; job->step = "open netns"; return NULL; }
-    // Only this thread moves; it exits right after.
-    if (setns(nsfd, CLONE_NEWNET) < 0) { job->err = errno; job->step = "setns"; close(nsfd); return NULL; }
-    close(nsfd);
-  }
+  if (!enter_netns(job)) return NULL;
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) { job->err = errno; job->step = "open /dev/net/tun"; return NULL; }
   struct ifreq ifr;
@@ -110,12 +144,7 @@ static void *open_in_thread(void *arg) {
 // a little later (linkwatch); until then what it sends on it is dropped.
 static void *flags_in_thread(void *arg) {
   open_job *job = arg;
-  if (job->netns[0]) {
-    int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0) { job->err = errno; job->step = "open netns"; return NULL; }
-    if (setns(nsfd, CLONE_NEWNET) < 0) { job->err = errno; job->step = "setns"; close(nsfd); return NULL; }
-    close(nsfd);
-  }
+  if (!enter_netns(job)) return NULL;
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) { job->err = errno; job->step = "socket"; return NULL; }
   struct ifreq ifr;
@@ -132,18 +161,9 @@ static napi_value LinkRunning(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   open_job job;
-  memset(&job, 0, sizeof job);
-  size_t n = 0;
-  char name[64];
-  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n));
-  if (n == 0 || n >= IFNAMSIZ) return throw_errno(env, ENAMETOOLONG, "device name must be 1-15 bytes");
-  memcpy(job.name, name, n);
-  CHECK(napi_get_value_string_utf8(env, argv[1], job.netns, sizeof job.netns, &n));
+  if (!job_args(env, argv[0], argv[1], &job)) return NULL;
   job.fd = -1;
-  pthread_t th;
-  int rc = pthread_create(&th, NULL, flags_in_thread, &job);
-  if (rc != 0) return throw_errno(env, rc, "pthread_create");
-  pthread_join(th, NULL);
+  if (!run_job(env, flags_in_thread, &job)) return NULL;
   if (job.fd < 0) return throw_errno(env, job.err ? job.err : EINVAL, job.step ? job.step : "link flags");
   napi_value out;
   CHECK(napi_get_boolean(env, job.fd == 1, &out));
@@ -156,18 +176,9 @@ static napi_value OpenTun(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   open_job job;
-  memset(&job, 0, sizeof job);
-  size_t n = 0;
-  char name[64];
-  CHECK(napi_get_value_string_utf8(env, argv[0], name, sizeof name, &n));
-  if (n == 0 || n >= IFNAMSIZ) return throw_errno(env, ENAMETOOLONG, "device name must be 1-15 bytes");
-  memcpy(job.name, name, n);
-  CHECK(napi_get_value_string_utf8(env, argv[1], job.netns, sizeof job.netns, &n));
+  if (!job_args(env, argv[0], argv[1], &job)) return NULL;
   CHECK(napi_get_value_int32(env, argv[2], &job.mtu));
-  pthread_t th;
-  int rc = pthread_create(&th, NULL, open_in_thread, &job);
-  if (rc != 0) return throw_errno(env, rc, "pthread_create");
-  pthread_join(th, NULL);
+  if (!run_job(env, open_in_thread, &job)) return NULL;
   if (job.fd < 0) {
     char what[128];
     snprintf(what, sizeof what, "%s (%s)", job.step ? job.step : "open", job.name);

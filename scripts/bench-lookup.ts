@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { LpmTable } from '../src/routing/lpm.js';
+import { mulberry32 as prng } from '../src/testbed/random.js';
 
 export interface StructureResult {
   /** Best build time over the runs, ms. */
@@ -62,18 +63,6 @@ const MAP_RUNS = 3;
 const VERIFY_ADDRESSES = 250_000;
 const BUILD_RUNS = 3;
 const SEED = 0x5eed1234;
-
-/** mulberry32: seeded so every run measures the same addresses. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 const fmtIp = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;

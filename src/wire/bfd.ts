@@ -14,6 +14,7 @@
 // (buf, off, len) and reused for every packet; no method allocates.
 
 import { readU32, writeU32 } from './ipv4.js';
+import { PacketView } from './view.js';
 
 export const BFD_VERSION = 1;
 /** Length of a Control packet without an authentication section. */
@@ -97,21 +98,8 @@ export const BFD_CHECK_NAMES: readonly string[] = [
   'zero-your-discriminator-not-down',
 ];
 
-const EMPTY = new Uint8Array(0);
-
-export class BfdControlView {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes of the UDP payload from `off`. */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** A BFD control packet; `len` is the UDP payload length. */
+export class BfdControlView extends PacketView {
   get version(): number { return this.buf[this.off]! >>> 5; }
   get diag(): number { return this.buf[this.off]! & 0x1f; }
   get state(): number { return this.buf[this.off + 1]! >>> 6; }

@@ -7,6 +7,7 @@
 
 import { checksum, updateChecksum16 } from './checksum.js';
 import { IPV4_HEADER_LEN, IpProto, copyBytes, readU32, writeIpv4Header, writeU32 } from './ipv4.js';
+import { PacketView } from './view.js';
 
 export const IcmpType = {
   ECHO_REPLY: 0,
@@ -34,21 +35,8 @@ export const ICMP_ERROR_MAX_LEN = 576;
 /** RFC 1812 §4.3.2.5: ICMP errors are sent with precedence 6 (internetwork control). */
 export const ICMP_ERROR_TOS = 0xc0;
 
-const EMPTY = new Uint8Array(0);
-
-export class IcmpView {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Length of the ICMP message (the IP payload length). */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** An ICMP message; `len` is its length (the IP payload length). */
+export class IcmpView extends PacketView {
   get type(): number { return this.buf[this.off]; }
   get code(): number { return this.buf[this.off + 1]; }
   get checksum(): number { return (this.buf[this.off + 2] << 8) | this.buf[this.off + 3]; }

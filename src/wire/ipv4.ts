@@ -12,6 +12,7 @@
 // method allocates.
 
 import { checksum, updateChecksum16, updateChecksum32 } from './checksum.js';
+import { PacketView } from './view.js';
 
 export const IPV4_HEADER_LEN = 20;
 
@@ -36,21 +37,8 @@ const FLAG_DF = 0x4000;
 const FLAG_MF = 0x2000;
 const FRAG_OFFSET_MASK = 0x1fff;
 
-const EMPTY = new Uint8Array(0);
-
-export class Ipv4View {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes captured from `off` (may exceed totalLength: link padding). */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** An IPv4 datagram; `len` is the bytes captured (may exceed totalLength: link padding). */
+export class Ipv4View extends PacketView {
   get version(): number { return this.buf[this.off] >>> 4; }
   get ihl(): number { return this.buf[this.off] & 0x0f; }
   /** Header length in bytes (IHL is in 32-bit words). */

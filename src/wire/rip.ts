@@ -17,6 +17,7 @@
 // the packet (a failure drops it), checkEntry() one route entry (a failure
 // drops only that entry). Nothing here allocates.
 import { readU32, writeU32 } from './ipv4.js';
+import { PacketView } from './view.js';
 
 export const RIP_PORT = 520;
 /** 224.0.0.9, RIP-2 routers (RFC 2453 §4.5). */
@@ -58,8 +59,6 @@ export const RIP_CHECK_NAMES: readonly string[] = [
   'bad-afi', 'bad-metric', 'bad-mask', 'host-bits-set', 'bad-address',
 ];
 
-const EMPTY = new Uint8Array(0);
-
 /**
  * Prefix length of a netmask, or −1 if the mask is not contiguous
  * (ones then zeros).
@@ -73,19 +72,8 @@ export function maskLength(mask: number): number {
   return len;
 }
 
-export class RipView {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** RIP bytes from off (the UDP payload length). */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** A RIPv2 message; `len` is the UDP payload length. */
+export class RipView extends PacketView {
   get command(): number { return this.buf[this.off]; }
   get version(): number { return this.buf[this.off + 1]; }
   /** Route entries carried (valid after validate() said OK). */

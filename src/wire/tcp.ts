@@ -3,26 +3,14 @@
 
 import { checksum, pseudoHeaderSum, updateChecksum16, updateChecksum32 } from './checksum.js';
 import { IpProto, readU32 } from './ipv4.js';
+import { PacketView } from './view.js';
 
 export const TCP_HEADER_LEN = 20;
 
 export const TcpFlag = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 } as const;
 
-const EMPTY = new Uint8Array(0);
-
-export class TcpView {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes available from off (the IP payload length). */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** A TCP segment; `len` is the IP payload length. */
+export class TcpView extends PacketView {
   get srcPort(): number { return (this.buf[this.off] << 8) | this.buf[this.off + 1]; }
   get dstPort(): number { return (this.buf[this.off + 2] << 8) | this.buf[this.off + 3]; }
   get seq(): number { return readU32(this.buf, this.off + 4); }

@@ -7,24 +7,12 @@
 
 import { checksum, pseudoHeaderSum, updateChecksum16, updateChecksum32 } from './checksum.js';
 import { IPV4_HEADER_LEN, IpProto, writeIpv4Header } from './ipv4.js';
+import { PacketView } from './view.js';
 
 export const UDP_HEADER_LEN = 8;
 
-const EMPTY = new Uint8Array(0);
-
-export class UdpView {
-  buf: Uint8Array = EMPTY;
-  off = 0;
-  /** Bytes available from off (the IP payload length). */
-  len = 0;
-
-  attach(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+/** A UDP datagram; `len` is the IP payload length. */
+export class UdpView extends PacketView {
   get srcPort(): number { return (this.buf[this.off] << 8) | this.buf[this.off + 1]; }
   get dstPort(): number { return (this.buf[this.off + 2] << 8) | this.buf[this.off + 3]; }
   /** UDP length field: header + data. */

@@ -14,6 +14,7 @@ import { BfdDrop, dropCounts, pointToPointPeer } from '../../src/protocols/bfd/b
 import { bfdJson, setupBfd } from '../../src/protocols/bfd/index.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
 import { UdpView, buildUdpDatagram } from '../../src/wire/udp.js';
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 class FakeClock {
   t = 0;
@@ -51,17 +52,6 @@ class FakeClock {
 
 interface Sent { t: number; bytes: Uint8Array; state: number; diag: number; poll: boolean; final: boolean; yours: number; desiredTx: number; requiredRx: number }
 interface Change { t: number; from: string; to: string; diag: number }
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A session on a fake clock recording what it sends and how it changes. */
 function harness(opts: { discr?: number; txMs?: number; rxMs?: number; mult?: number; random?: () => number; clock?: FakeClock; adminDown?: boolean; checkSent?: boolean } = {}) {

@@ -3,18 +3,7 @@ import assert from 'node:assert/strict';
 import {
   sum16, fold16, checksum, pseudoHeaderSum, updateChecksum16, updateChecksum32,
 } from '../../src/wire/checksum.js';
-
-// Deterministic PRNG (mulberry32) so failures reproduce.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 // Independent, deliberately naive reference (RFC 1071 §4.1 style).
 function refChecksum(b: Uint8Array, off = 0, len = b.length - off): number {

@@ -3,17 +3,7 @@ import assert from 'node:assert/strict';
 import { checksum } from '../../src/wire/checksum.js';
 import { Ipv4Check, Ipv4View, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { fragmentIpv4, IPV4_MIN_MTU } from '../../src/dataplane/fragment.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 const SRC = 0x0a000102, DST = 0xc6336407, ID = 0x4d2e;
 

@@ -7,17 +7,7 @@ import {
   echoRequestToReply, buildEchoRequest, icmpErrorAllowed,
 } from '../../src/wire/icmp.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 const ROUTER = 0x0a000001; // 10.0.0.1
 const HOST = 0xc0a80164; // 192.168.1.100

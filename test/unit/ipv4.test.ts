@@ -4,17 +4,8 @@ import { checksum, fold16, sum16 } from '../../src/wire/checksum.js';
 import {
   IPV4_HEADER_LEN, IpProto, Ipv4Check, IPV4_CHECK_NAMES, Ipv4View, writeIpv4Header, readU32, writeU32,
 } from '../../src/wire/ipv4.js';
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
 // A real header: UDP, 115 bytes, DF, TTL 64, 192.168.0.1 -> 192.168.0.199.

@@ -1,22 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { LpmTable } from '../../src/routing/lpm.js';
+import { mulberry32 as prng } from '../../src/testbed/random.js';
 
 // Reproduce a failure with LPM_SEED=<seed printed below>.
 const SEED = process.env.LPM_SEED !== undefined ? Number(process.env.LPM_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 console.log(`lpm.test seed=${SEED} (set LPM_SEED to reproduce)`);
-
-/** mulberry32: small seeded PRNG, returns uint32. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 const key = (p: number, len: number): string => `${p}/${len}`;

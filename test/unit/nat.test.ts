@@ -14,6 +14,7 @@ import { checksum, pseudoHeaderSum } from '../../src/wire/checksum.js';
 import { IpProto, Ipv4Check, Ipv4View, writeIpv4Header, writeU32 } from '../../src/wire/ipv4.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 const PORT = {} as Port;
 const VIP = a('1.1.1.1');
@@ -45,17 +46,6 @@ const SERVICES: VirtualServiceConfig[] = [
 function expectedBackend(vip: number, src: number): number {
   if (vip === VIP) return src === TEST_APPLIANCE || (src >>> 20) === (a('172.16.0.0') >>> 20) ? S2 : S1;
   return (src >>> 8) === (a('10.0.0.0') >>> 8) ? S2 : S3;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Clock {

@@ -4,17 +4,7 @@ import { checksum } from '../../src/wire/checksum.js';
 import { Ipv4Check, Ipv4View, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { UDP_HEADER_LEN, UdpView, writeUdpHeader, buildUdpDatagram } from '../../src/wire/udp.js';
 import { TcpFlag, TcpView, l4ChecksumOffset } from '../../src/wire/tcp.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../src/testbed/random.js';
 
 // Independent reference: concatenate a literal pseudo-header and the
 // segment, then a naive RFC 1071 sum.
