@@ -261,7 +261,7 @@ describe('tunroute ↔ tunroute with BFD on the RIP ports', () => {
 });
 
 describe('tunroute ↔ BIRD 2 with BFD on RIP', () => {
-  test('BIRD `bfd yes` and our `bfd: true`: sessions Up, routes both ways', { timeout: 60_000 }, async () => {
+  test('BIRD `bfd yes` and our `bfd: true`: sessions Up, routes both ways; block → BIRD drops routes and BFD within 1 s; unblock restores', { timeout: 60_000 }, async () => {
     const ns = await lab.addNamespace('birdbfd');
     const h = await lab.addNamespace('hbb');
     const dev = lab.dev('bb');
@@ -292,6 +292,19 @@ describe('tunroute ↔ BIRD 2 with BFD on RIP', () => {
     assert.deepEqual([ours.via, ours.metric], ['10.0.7.2', 2]);
     const nb = (await ripList(r)).neighbours.find((n) => n.address === '10.0.7.2') as { state: string; bfd: string | null } | undefined;
     assert.deepEqual([nb?.state, nb?.bfd], ['up', 'Up']);
+
+    // Block: BIRD must drop our routes and take its BFD session down, within 1 s.
+    const birdHasOurs = async () => /10\.0\.70\.0\/24\s+unicast \[rip1/.test(await bird.cmd('show route protocol rip1'));
+    const birdBfdUp = async () => /^10\.0\.7\.1\s+\S+\s+Up/m.test(await bird.cmd('show bfd sessions'));
+    const t0 = Date.now();
+    await r.api('POST', '/v1/ports/bird/block');
+    await waitFor('BIRD drops our route', async () => !(await birdHasOurs()), 1000, 10);
+    await waitFor('BIRD BFD session not Up', async () => !(await birdBfdUp()), 1000, 10);
+    console.log(`# BIRD (RIP + BFD): route dropped and BFD down ≤ ${Date.now() - t0} ms after the block`);
+    await r.api('POST', '/v1/ports/bird/unblock');
+    await waitFor('BIRD BFD Up again', birdBfdUp, 15_000, 50);
+    await waitFor('BIRD re-learns our route', birdHasOurs, 15_000, 50);
+    await waitFor('we re-learn 192.168.70.0/24', () => ripRoute(r, '192.168.70.0/24'), 15_000, 50);
   });
 });
 
