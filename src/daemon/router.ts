@@ -8,7 +8,7 @@ import { IcmpErrors } from '../dataplane/icmp-errors.js';
 import { LocalDelivery } from '../dataplane/local-delivery.js';
 import { Output } from '../dataplane/output.js';
 import { PolicyTable } from '../dataplane/policy.js';
-import { formatAddress, formatPrefix, maskOf } from '../net/addr.js';
+import { formatAddress, formatPrefix } from '../net/addr.js';
 import type { PacketDevice } from '../ports/device.js';
 import { Port } from '../ports/port.js';
 import { TunDevice } from '../ports/tun-device.js';
@@ -42,13 +42,18 @@ export class Router {
   readonly policy: PolicyTable;
   readonly protocols: ControlProtocol[] = [];
   private readonly fibListeners: ((c: FibChange) => void)[] = [];
+  /** Ports waiting for their link to come up (unblock in progress). */
+  private readonly unblocking = new Set<number>();
+  /** Drain watchers by port index. */
+  private readonly drains = new Map<number, NodeJS.Timeout>();
   readonly startedAt = Date.now();
   private started = false;
 
   constructor(readonly config: RouterConfig, readonly log: Logger, openDevice: DeviceOpener = openTun) {
     this.name = config.router;
-    const slots = config.ports.reduce((n, p) => n + Math.max(2048, (p.mtu + 1023) & ~1023) * 64 + 64, 0);
-    this.arena = new PacketArena(ARENA_SCRATCH + slots + 4096, ARENA_SCRATCH);
+    // Room for every port's receive slots (each 64-byte aligned) after the scratch ring.
+    const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
+    this.arena = new PacketArena(ARENA_SCRATCH + slots, ARENA_SCRATCH);
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.logFibChange(c));
     this.output = new Output(this.arena, this.ports, this.rib);
     try {
@@ -81,8 +86,7 @@ export class Router {
       this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
     }
     for (const port of this.ports) {
-      const network = (port.address & maskOf(port.prefixLen)) >>> 0;
-      this.rib.add({ prefix: network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected' }, 'connected');
+      this.rib.add({ prefix: port.network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected' }, 'connected');
     }
     for (const r of this.config.routes) {
       this.rib.add({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, source: 'static', trackBfd: r.bfd }, 'static');
@@ -152,8 +156,6 @@ export class Router {
     }
   }
 
-  private readonly unblocking = new Set<number>();
-
   /** Carrier on, then wait (≤ 1 s) until the kernel has the link running; returns the ms waited. */
   private async carrierOn(port: Port): Promise<number> {
     const device = port.device;
@@ -187,8 +189,6 @@ export class Router {
     }, 50);
     this.drains.set(port.index, timer);
   }
-
-  private readonly drains = new Map<number, NodeJS.Timeout>();
 
   private stopDrain(port: Port): void {
     const t = this.drains.get(port.index);

@@ -54,9 +54,18 @@ export class Port {
     this.mtu = settings.mtu;
     this.netns = settings.netns;
     this.deviceName = settings.deviceName;
-    // A slot holds the largest packet the device can hand us (its MTU).
-    this.slotSize = Math.max(2048, (settings.mtu + 1023) & ~1023);
-    this.rxBase = arena.reserve(this.slotSize * RX_BATCH);
+    this.slotSize = Port.slotSizeFor(settings.mtu);
+    this.rxBase = arena.reserve(Port.rxBytesFor(settings.mtu));
+  }
+
+  /** A slot holds the largest packet the device can hand us (its MTU). */
+  static slotSizeFor(mtu: number): number {
+    return Math.max(2048, (mtu + 1023) & ~1023);
+  }
+
+  /** Arena bytes a port's receive slots take. */
+  static rxBytesFor(mtu: number): number {
+    return Port.slotSizeFor(mtu) * RX_BATCH;
   }
 
   /** Whether `addr` is on this port's subnet. */
