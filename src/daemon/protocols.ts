@@ -5,7 +5,7 @@ import type { ApiServer } from '../api/server.js';
 import { setupBfd } from '../protocols/bfd/index.js';
 import { setupTriggers } from '../migration/index.js';
 import { setupRip } from '../protocols/rip/index.js';
-import { setupVirtualServices } from '../dataplane/virtual-service-setup.js';
+import { setupVirtualServices } from './virtual-services.js';
 import type { Router } from './router.js';
 
 export function attachProtocols(router: Router, api: ApiServer): void {

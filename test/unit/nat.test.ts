@@ -7,7 +7,7 @@ import type { VirtualServiceConfig } from '../../src/config/migration-config.js'
 import { Drop } from '../../src/dataplane/drops.js';
 import { NatFlowTable } from '../../src/dataplane/nat-flows.js';
 import { VirtualServiceNat } from '../../src/dataplane/virtual-service.js';
-import { NAT_FLOWS_LISTED, natJson } from '../../src/dataplane/virtual-service-setup.js';
+import { NAT_FLOWS_LISTED, natJson } from '../../src/daemon/virtual-services.js';
 import { parseAddress as a } from '../../src/net/addr.js';
 import type { Port } from '../../src/ports/port.js';
 import { checksum, pseudoHeaderSum } from '../../src/wire/checksum.js';

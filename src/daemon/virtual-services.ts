@@ -5,10 +5,10 @@
 // counters once a minute when they moved — never per flow: at ~1,000 new
 // flows/s that would be the whole log.
 import type { ApiServer } from '../api/server.js';
-import type { Router } from '../daemon/router.js';
+import type { Router } from './router.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import { IpProto } from '../wire/ipv4.js';
-import { VirtualServiceNat } from './virtual-service.js';
+import { VirtualServiceNat } from '../dataplane/virtual-service.js';
 
 /** How many flows GET /v1/nat lists at most (most recently used first). */
 export const NAT_FLOWS_LISTED = 1000;
