@@ -201,7 +201,7 @@ function analyse(
     if (t) timeline.push({ t, what, source });
   };
   add(testPollSent, `test appliance ${TEST_APPLIANCE} sends its first poll`, 'test appliance');
-  add(history?.time, 'server 2 writes the history line for the test appliance (status 200)', 'server2 access log');
+  add(history?.time, 'server 2 takes the test appliance\'s poll: its history line (status 200)', 'server2 access log');
   const testAnswered = testPolls.find((p) => isAnswered(p) && p.server === 'server2');
   add(testAnswered && Math.round(testAnswered.t + testAnswered.latencyMs), 'the test appliance receives server 2\'s answer', 'test appliance');
   add(fired?.time, `${cutoverRouter.name}'s trigger fires`, cutoverRouter.name);

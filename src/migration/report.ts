@@ -16,7 +16,7 @@ export function timelineText(r: RehearsalResult): string {
     ...r.timeline.map((e) => `  ${String(Math.round(e.t - r.startedAt)).padStart(14)}  ${e.what}  [${e.source}]`),
     '',
     `  fleet polls ${r.metrics.fleetPolls} (${r.metrics.pollsPerSecond.toFixed(0)}/s), failed ${r.metrics.failedPolls}, longest gap without an answer ${ms(r.metrics.longestGapMs)}`,
-    `  history line → ${o.cutover === 'drain' ? 'drain start' : 'port blocked'} ${ms(r.metrics.historyToBlockMs)}, ` +
+    `  test poll at server 2 → ${o.cutover === 'drain' ? 'drain start' : 'port blocked'} ${ms(r.metrics.historyToBlockMs)} (includes the server's ${o.serverDelayMs} ms think time), ` +
       `→ R1 route change ${ms(r.metrics.blockToRouteChangeMs)}, → first fleet poll answered by server 2 ${ms(r.metrics.blockToFirstServer2Ms)}`,
     '',
     ...r.checks.map((c) => `  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name} — ${c.detail}`),
