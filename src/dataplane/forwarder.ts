@@ -8,7 +8,7 @@ import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
-import { RX_BYTES, RX_PACKETS } from '../ports/counters.js';
+import { RX_BATCHES, RX_BYTES, RX_PACKETS } from '../ports/counters.js';
 import type { Port } from '../ports/port.js';
 import type { Rib } from '../routing/rib.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
@@ -54,6 +54,7 @@ export class Forwarder {
   receive(port: Port, count: number): void {
     const lengths = port.rxLengths;
     let off = port.rxBase;
+    port.counters.values[RX_BATCHES]! += 1;
     this.flows.tick();
     for (let i = 0; i < count; i++, off += port.slotSize) {
       const drop = this.process(port, off, lengths[i]!);

@@ -6,7 +6,9 @@ export const RX_PACKETS = 0;
 export const RX_BYTES = 1;
 export const TX_PACKETS = 2;
 export const TX_BYTES = 3;
-const DROPS_AT = 4;
+/** Wake-ups that brought packets: rxPackets / rxBatches is the batch size. */
+export const RX_BATCHES = 4;
+const DROPS_AT = 5;
 
 export class PortCounters {
   readonly values = new Float64Array(DROPS_AT + DROP_REASON_COUNT);
@@ -19,10 +21,10 @@ export class PortCounters {
     return this.values[DROPS_AT + reason]!;
   }
 
-  snapshot(): { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: Record<string, number> } {
+  snapshot(): { rxPackets: number; rxBytes: number; rxBatches: number; txPackets: number; txBytes: number; drops: Record<string, number> } {
     const v = this.values;
     const drops: Record<string, number> = {};
     for (let i = 0; i < DROP_REASON_COUNT; i++) if (v[DROPS_AT + i]! > 0) drops[DROP_NAMES[i]!] = v[DROPS_AT + i]!;
-    return { rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!, drops };
+    return { rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, rxBatches: v[RX_BATCHES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!, drops };
   }
 }

@@ -117,9 +117,10 @@ export function registerCoreCommands(program: Command): void {
 
   program.command('stats').description('per-port packet counters and drops by reason').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);
-    const s = await c.call<{ ports: Record<string, { state: string; rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; drops: Record<string, number> }>; icmp: { sent: number; rateLimited: number } }>('GET', '/v1/stats');
-    const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.txPackets, p.txBytes,
+    const s = await c.call<{ ports: Record<string, { state: string; rxPackets: number; rxBytes: number; rxBatches: number; txPackets: number; txBytes: number; drops: Record<string, number> }>; icmp: { sent: number; rateLimited: number }; policy: { rule: string; hits: number }[] }>('GET', '/v1/stats');
+    const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.rxBatches ? (p.rxPackets / p.rxBatches).toFixed(1) : '-', p.txPackets, p.txBytes,
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
-    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}`, s);
+    const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
+    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}${policy}`, s);
   });
 }
