@@ -19,8 +19,11 @@ let polls: string;
 before(async () => {
   tb = await MigrationTestbed.up({ embodiment: '1', routing: 'rip', trigger: false });
   polls = join(tb.lab.dir, 'appliance.jsonl');
-  tb.lab.spawnTunroute(tb.ns.fleet, ['fleet', '--target', `http://${SERVICE}/`, '--prefix', FLEET_PREFIX, '--count', '1',
-    '--interval', '50ms', '--jitter', '0', '--timeout', '1s', '--quiet', '--out', polls]);
+  // A poll every 50 ms, from 20 appliances taking turns: an appliance whose
+  // SYN fell into the dead path waits out TCP's 1 s retransmission, the
+  // others keep showing what the routing does.
+  tb.lab.spawnTunroute(tb.ns.fleet, ['fleet', '--target', `http://${SERVICE}/`, '--prefix', FLEET_PREFIX, '--count', '20',
+    '--interval', '1s', '--jitter', '0', '--timeout', '2s', '--quiet', '--out', polls]);
   await waitForServer('server1', 0);
 });
 
