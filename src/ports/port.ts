@@ -73,6 +73,16 @@ export class Port {
     return ((addr & maskOf(this.prefixLen)) >>> 0) === this.network;
   }
 
+  /**
+   * Whether `addr` can be a neighbour on this port's link: on the subnet,
+   * not our own address, not the subnet's network or broadcast address (a
+   * /31 or /32 has neither: both of a /31's addresses are hosts).
+   */
+  isNeighbourAddress(addr: number): boolean {
+    if (!this.onLink(addr) || addr === this.address) return false;
+    return this.prefixLen >= 31 || (addr !== this.network && addr !== this.broadcast);
+  }
+
   get blocked(): boolean {
     return this.state === 'blocked';
   }

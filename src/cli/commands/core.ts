@@ -1,27 +1,14 @@
 // Core commands: run the daemon; ports, routes, stats of a running one.
 import { Command, Option } from 'commander';
 import { runDaemon } from '../../daemon/run-daemon.js';
-import { parseAddress, parsePrefix, AddressError } from '../../net/addr.js';
-import { ctx, UsageError } from '../context.js';
+import { parseAddress, parsePrefix } from '../../net/addr.js';
+import { ctx, integerArg, parseArg, UsageError } from '../context.js';
 import { duration, table } from '../table.js';
 
 interface PortJson { name: string; device: string; netns: string | null; address: string; mtu: number; state: string; sinceMs: number; rxPackets: number; txPackets: number; drops: Record<string, number> }
 interface RouteJson { id: number; prefix: string; port: string; via: string | null; metric: number; source: string; bfd: boolean; state: string; unusable: string | null; ageMs: number }
 
-function checked<T>(what: string, text: string, parse: (s: string) => T): T {
-  try {
-    return parse(text);
-  } catch (e) {
-    if (e instanceof AddressError) throw new UsageError(`${what}: ${e.message}`);
-    throw e;
-  }
-}
-
-function metricArg(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 0x7fffffff) throw new UsageError(`--metric: "${v}" is not an integer from 0 to 2147483647`);
-  return n;
-}
+const metricArg = (v: string) => integerArg('--metric', v, 0, 0x7fffffff);
 
 export function routeTable(routes: RouteJson[]): string {
   return table(['PREFIX', 'VIA', 'PORT', 'METRIC', 'SOURCE', 'STATE', 'WHY', 'AGE'],
@@ -79,8 +66,8 @@ export function registerCoreCommands(program: Command): void {
     .description('which route a packet to ADDR takes (with --from, after source-based rules)')
     .option('--from <src>', 'source address of the packet')
     .action(async (addr: string, o: { from?: string }, cmd: Command) => {
-      checked('address', addr, parseAddress);
-      if (o.from) checked('--from', o.from, parseAddress);
+      parseArg('address', addr, parseAddress);
+      if (o.from) parseArg('--from', o.from, parseAddress);
       const c = ctx(cmd);
       const q = new URLSearchParams({ addr, ...(o.from ? { from: o.from } : {}) });
       const r = await c.call<{ decidedBy: string; port: string | null; route: RouteJson | null }>('GET', `/v1/routes/lookup?${q}`);
@@ -96,8 +83,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--metric <n>', 'metric (lower wins)', '1')
     .option('--bfd', 'usable only while BFD to the next hop is Up')
     .action(async (prefix: string, o: { port: string; via?: string; metric: string; bfd?: boolean }, cmd: Command) => {
-      checked('prefix', prefix, parsePrefix);
-      if (o.via) checked('--via', o.via, parseAddress);
+      parseArg('prefix', prefix, parsePrefix);
+      if (o.via) parseArg('--via', o.via, parseAddress);
       const c = ctx(cmd);
       const r = await c.call<RouteJson>('POST', '/v1/routes', { prefix, port: o.port, via: o.via, metric: metricArg(o.metric), bfd: o.bfd === true });
       c.print(`added ${r.prefix} via ${r.via ?? 'direct'} port ${r.port} metric ${r.metric} (${r.state})`, r);
@@ -108,8 +95,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--via <addr>', 'next-hop address')
     .option('--metric <n>', 'metric')
     .action(async (prefix: string, o: { port?: string; via?: string; metric?: string }, cmd: Command) => {
-      checked('prefix', prefix, parsePrefix);
-      if (o.via) checked('--via', o.via, parseAddress);
+      parseArg('prefix', prefix, parsePrefix);
+      if (o.via) parseArg('--via', o.via, parseAddress);
       const c = ctx(cmd);
       const r = await c.call<{ removed: RouteJson }>('DELETE', '/v1/routes', { prefix, port: o.port, via: o.via, metric: o.metric === undefined ? undefined : metricArg(o.metric) });
       c.print(`removed ${r.removed.prefix} via ${r.removed.via ?? 'direct'} port ${r.removed.port}`, r);

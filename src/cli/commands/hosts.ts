@@ -7,42 +7,24 @@ import type { Command } from 'commander';
 import { ExitError } from '../../daemon/run-daemon.js';
 import { startInfoServer, type InfoServer } from '../../hosts/info-server.js';
 import { checkSourceAddress, ensureAnyIpRoute, fleetDevices } from '../../hosts/fleet.js';
-import { isAnswered, Poller, type Device, type PollCounters, type PollRecord } from '../../hosts/poller.js';
+import { isAnswered, Poller, type PollCounters, type PollRecord } from '../../hosts/poller.js';
 import { PollRecordWriter } from '../../hosts/records.js';
-import { DurationError, formatDuration, parseDuration } from '../../hosts/duration.js';
-import { AddressError, formatPrefix, parseAddress, parsePrefix, type Prefix } from '../../net/addr.js';
-import { ctx, UsageError } from '../context.js';
+import { formatDuration, parseDuration } from '../../hosts/duration.js';
+import { formatPrefix, parseAddress, parsePrefix } from '../../net/addr.js';
+import { ctx, integerArg, parseArg, UsageError } from '../context.js';
 
 // ---- arguments: every mistake is one UsageError line (exit status 2) ----
 
 function durationArg(flag: string, text: string): number {
-  try {
-    const ms = parseDuration(text);
-    if (ms <= 0) throw new DurationError(`"${text}" must be longer than 0`);
-    return ms;
-  } catch (e) {
-    if (e instanceof DurationError) throw new UsageError(`${flag}: ${e.message}`);
-    throw e;
-  }
+  const ms = parseArg(flag, text, parseDuration);
+  if (ms <= 0) throw new UsageError(`${flag}: "${text}" must be longer than 0`);
+  return ms;
 }
 
+/** An address argument, kept as text (it goes to Node's net APIs). */
 function addressArg(flag: string, text: string): string {
-  try {
-    parseAddress(text);
-    return text;
-  } catch (e) {
-    if (e instanceof AddressError) throw new UsageError(`${flag}: ${e.message}`);
-    throw e;
-  }
-}
-
-function prefixArg(flag: string, text: string): Prefix {
-  try {
-    return parsePrefix(text);
-  } catch (e) {
-    if (e instanceof AddressError) throw new UsageError(`${flag}: ${e.message}`);
-    throw e;
-  }
+  parseArg(flag, text, parseAddress);
+  return text;
 }
 
 /** The service URL. Appliances poll a fixed address, so the host must be an IPv4 address, not a name. */
@@ -56,12 +38,6 @@ function targetArg(text: string): URL {
   if (url.protocol !== 'http:') throw new UsageError(`--target: "${text}": only http:// is supported`);
   addressArg('--target', url.hostname);
   return url;
-}
-
-function integerArg(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`${flag}: "${text}" is not an integer from ${min} to ${max}`);
-  return n;
 }
 
 function jitterArg(text: string): number {
@@ -207,15 +183,9 @@ export function registerHostCommands(program: Command): void {
     .option('--quiet', 'no progress line')
     .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; duration?: string; anyip?: boolean; quiet?: boolean }, cmd: Command) => {
       const target = targetArg(o.target);
-      const prefix = prefixArg('--prefix', o.prefix);
+      const prefix = parseArg('--prefix', o.prefix, parsePrefix);
       const count = integerArg('--count', o.count, 1, 2 ** 24);
-      let devices: Device[];
-      try {
-        devices = fleetDevices(prefix, count);
-      } catch (e) {
-        if (e instanceof AddressError) throw new UsageError(`--count: ${e.message}`);
-        throw e;
-      }
+      const devices = parseArg('--count', o.count, () => fleetDevices(prefix, count));
       const intervalMs = durationArg('--interval', o.interval);
       const jitter = jitterArg(o.jitter);
       const timeoutMs = durationArg('--timeout', o.timeout);

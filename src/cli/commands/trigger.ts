@@ -2,8 +2,8 @@
 // daemon, and push history lines to it by hand.
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { AddressError, parseAddress } from '../../net/addr.js';
-import { ctx, UsageError } from '../context.js';
+import { parseAddress } from '../../net/addr.js';
+import { ctx, parseArg, UsageError } from '../context.js';
 import { table } from '../table.js';
 
 interface HistoryJson { time: number; client: string; path: string; status: number; server: string; device: string | null; via: string }
@@ -87,12 +87,7 @@ export function registerTriggerCommands(program: Command): void {
     .addOption(new Option('--action <action>', 'what to do to the port').choices(['block', 'drain']).default('block'))
     .requiredOption('-p, --port <port>', 'the port to block')
     .action(async (name: string, o: { client: string; server?: string; status: string; path?: string; file?: string; api?: boolean; action: string; port: string }, cmd: Command) => {
-      try {
-        parseAddress(o.client);
-      } catch (e) {
-        if (e instanceof AddressError) throw new UsageError(`--client: ${e.message}`);
-        throw e;
-      }
+      parseArg('--client', o.client, parseAddress);
       if (!o.file && !o.api) throw new UsageError('give --file <access-log>, --api, or both: where the history comes from');
       const body = {
         name,

@@ -236,7 +236,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     const peer = route.nextHop || pointToPointPeer(port);
     if (!peer) return this.onPort(port)[0];
     const n = this.byPeer.get(peerKey(port.index, peer));
-    if (n || !port.onLink(peer) || peer === port.address) return n;
+    if (n || !port.isNeighbourAddress(peer)) return n;
     // A tracked route added at run time: it needs a session to its next hop.
     const cfg = this.router.config.bfd;
     return this.ensure(port, peer, 'route', cfg.interval, cfg.multiplier);
@@ -250,7 +250,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
       existing.owners.add(owner);
       return existing;
     }
-    if (!port.onLink(peer) || peer === port.address) {
+    if (!port.isNeighbourAddress(peer)) {
       this.router.log.warn({ event: 'bfd.bad-peer', port: port.name, peer: formatAddress(peer), owner }, `BFD: ${formatAddress(peer)} is not a neighbour on ${port.name}`);
       return undefined;
     }
@@ -348,7 +348,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     const dst = ip.dst;
     // RFC 5881 §5: TTL 255 proves the sender is on the link (no authentication here).
     if (ip.ttl !== BFD_TTL) return this.reject(port, src, BfdDrop.BAD_TTL);
-    if (!port.onLink(src) || src === port.address || (port.prefixLen < 31 && (src === port.network || src === port.broadcast))) {
+    if (!port.isNeighbourAddress(src)) {
       return this.reject(port, src, BfdDrop.OFF_LINK_SOURCE);
     }
     if (dst !== port.address) return this.reject(port, src, BfdDrop.WRONG_DESTINATION);

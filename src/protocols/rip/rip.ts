@@ -263,7 +263,7 @@ export class RipProtocol implements ControlProtocol {
     if (!udp.checksumOk(src, ip.dst)) return RipDrop.BAD_UDP;
     if (this.router.local.isOwnAddress(src)) return RipDrop.OWN_SOURCE;
     // §3.9.2: a Response must come from a neighbour on the link.
-    if (!port.onLink(src) || src === port.network || src === port.broadcast) return RipDrop.SOURCE_NOT_ON_LINK;
+    if (!port.isNeighbourAddress(src)) return RipDrop.SOURCE_NOT_ON_LINK;
     const rip = this.rip.attach(ip.buf, udp.off + UDP_HEADER_LEN, udp.length - UDP_HEADER_LEN);
     const valid = rip.validate();
     const srcPort = udp.srcPort;
@@ -340,8 +340,7 @@ export class RipProtocol implements ControlProtocol {
       const plen = reply.afi(i) === AFI_INET ? maskLength(reply.mask(i)) : -1;
       reply.setMetric(i, plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen));
     }
-    const total = buildUdpDatagram(bytes, off, port.address, dst, RIP_PORT, dstPort, len, RIP_TTL, RIP_TOS);
-    this.router.output.sendNow(port, off, total);
+    this.send(port, off, dst, dstPort, len);
     this.counters.responsesSent++;
     this.counters.entriesSent += reply.entryCount;
   }
@@ -476,9 +475,15 @@ export class RipProtocol implements ControlProtocol {
     const out = this.router.output;
     const off = out.scratch(IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_HEADER_LEN + RIP_ENTRY_LEN);
     const len = writeWholeTableRequest(out.arena.bytes, off + IPV4_HEADER_LEN + UDP_HEADER_LEN);
-    const total = buildUdpDatagram(out.arena.bytes, off, port.address, dst, RIP_PORT, RIP_PORT, len, RIP_TTL, RIP_TOS);
-    out.sendNow(port, off, total);
+    this.send(port, off, dst, RIP_PORT, len);
     this.counters.requestsSent++;
+  }
+
+  /** Wrap the RIP message at off+28 in UDP/IPv4 from our port address (TTL 1, TOS 0xc0) and send it now. */
+  private send(port: Port, off: number, dst: number, dstPort: number, ripLen: number): void {
+    const out = this.router.output;
+    const total = buildUdpDatagram(out.arena.bytes, off, port.address, dst, RIP_PORT, dstPort, ripLen, RIP_TTL, RIP_TOS);
+    out.sendNow(port, off, total);
   }
 
   /**
@@ -534,12 +539,9 @@ export class RipProtocol implements ControlProtocol {
 
   private flushResponse(): void {
     if (this.wCount === 0 || !this.wPort) return;
-    const out = this.router.output;
-    const bytes = out.arena.bytes;
     const payload = RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
-    writeRipHeader(bytes, this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN, RipCommand.RESPONSE);
-    const total = buildUdpDatagram(bytes, this.wOff, this.wPort.address, this.wDst, RIP_PORT, this.wDstPort, payload, RIP_TTL, RIP_TOS);
-    out.sendNow(this.wPort, this.wOff, total);
+    writeRipHeader(this.router.output.arena.bytes, this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN, RipCommand.RESPONSE);
+    this.send(this.wPort, this.wOff, this.wDst, this.wDstPort, payload);
     this.counters.responsesSent++;
     this.counters.entriesSent += this.wCount;
     this.wPackets++;
