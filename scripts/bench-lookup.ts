@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { formatAddress } from '../src/net/addr.js';
 import { LpmTable } from '../src/routing/lpm.js';
 import { mulberry32 as prng } from '../src/testbed/random.js';
 
@@ -65,7 +66,6 @@ const BUILD_RUNS = 3;
 const SEED = 0x5eed1234;
 
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
-const fmtIp = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 
 /** Split one CSV line; quoted fields may contain commas and "" escapes. */
 export function splitCsvLine(line: string): string[] {
@@ -291,7 +291,7 @@ function verify(a: Lookup, b: Lookup, addrs: Uint32Array, what: string): number 
     const x = a.lookup(addrs[i]);
     const y = b.lookup(addrs[i]);
     if (x !== y) {
-      throw new Error(`bench-lookup: ${what}: LpmTable says ${x}, Map baseline says ${y} for ${fmtIp(addrs[i])}`);
+      throw new Error(`bench-lookup: ${what}: LpmTable says ${x}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
     }
   }
   return addrs.length;
@@ -303,7 +303,7 @@ function verifyBatch(t: LpmTable, b: Lookup, addrs: Uint32Array, what: string): 
   for (let i = 0; i < addrs.length; i++) {
     const y = b.lookup(addrs[i]);
     if (out[i] !== y) {
-      throw new Error(`bench-lookup: ${what}: LpmTable.lookupBatch says ${out[i]}, Map baseline says ${y} for ${fmtIp(addrs[i])}`);
+      throw new Error(`bench-lookup: ${what}: LpmTable.lookupBatch says ${out[i]}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
     }
   }
   return addrs.length;

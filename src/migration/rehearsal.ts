@@ -5,12 +5,13 @@
 // server 2 → verify → tear down. Returns the timeline, every poll and a
 // verdict; the demo prints and reports it, the tests assert on it.
 import { join } from 'node:path';
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { isAnswered, type PollRecord } from '../hosts/poller.js';
 import { readPollRecords, summarisePolls, type PollSummary } from '../hosts/records.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from '../testbed/migration.js';
 import type { LogEvent, RouterProcess } from '../testbed/lab.js';
+import { readJsonLines } from '../testbed/json-lines.js';
 import { FatalError, sleep, waitFor } from '../testbed/shell.js';
 
 export interface RehearsalOptions {
@@ -164,17 +165,6 @@ async function stopGracefully(child: ChildProcess): Promise<void> {
   if ((await exitOf(child, 5000)) === null) child.kill('SIGKILL');
 }
 
-function accessLogLines(file: string): { time: number; client: string; server: string; status: number }[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-    try {
-      return [JSON.parse(l)];
-    } catch {
-      return [];
-    }
-  });
-}
-
 function analyse(
   opts: RehearsalOptions, startedAt: number, timeline: TimelineEntry[], tb: MigrationTestbed,
   fleetPolls: PollRecord[], testPolls: PollRecord[], routerEvents: Record<string, LogEvent[]>,
@@ -182,7 +172,7 @@ function analyse(
 ): RehearsalResult {
   const ev = (router: string, pred: (e: LogEvent) => boolean) => routerEvents[router]?.find(pred);
   const testPollSent = testPolls[0]?.t ?? null;
-  const history = accessLogLines(tb.accessLog.server2).find((l) => l.client === TEST_APPLIANCE && l.status === 200);
+  const history = readJsonLines<{ time: number; client: string; server: string; status: number }>(tb.accessLog.server2).find((l) => l.client === TEST_APPLIANCE && l.status === 200);
   const fired = ev(cutoverRouter.name, (e) => e.event === 'trigger.fired');
   const draining = ev(cutoverRouter.name, (e) => e.event === 'port.draining' && e.port === cutoverPort);
   const blocked = ev(cutoverRouter.name, (e) => e.event === 'port.blocked' && e.port === cutoverPort);

@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from '../api/client.js';
+import { readJsonLines } from './json-lines.js';
 import { ip, inNetns, run, sleep, waitFor } from './shell.js';
 
 const TUNROUTE_BIN = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
@@ -46,14 +47,7 @@ export class RouterProcess {
 
   /** Every JSON line the daemon has logged so far. */
   events(): LogEvent[] {
-    if (!existsSync(this.logFile)) return [];
-    return readFileSync(this.logFile, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-      try {
-        return [JSON.parse(l) as LogEvent];
-      } catch {
-        return [];
-      }
-    });
+    return readJsonLines<LogEvent>(this.logFile);
   }
 
   async start(timeoutMs = 10_000): Promise<void> {

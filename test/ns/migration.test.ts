@@ -3,19 +3,19 @@
 // full rehearsals of embodiments 1, 2 and 2-vip with a small fleet, and the
 // drain cut-over losing no poll at ≥ 200 fresh-connection polls/s.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { rehearse, type RehearsalOptions } from '../../src/migration/rehearsal.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE } from '../../src/testbed/migration.js';
+import { readJsonLines } from '../../src/testbed/json-lines.js';
 import { inNetns, sleep } from '../../src/testbed/shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunroute-migration-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const clients = (file: string) => new Set(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { client: string }).client));
+const clients = (file: string) => new Set(readJsonLines<{ client: string }>(file).map((l) => l.client));
 
 test('the test appliance reaches server 2 while the fleet stays on server 1 (access logs)', { timeout: 90_000 }, async () => {
   for (const embodiment of ['1', '2', '2-vip'] as const) {

@@ -1,5 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { formatAddress } from '../../src/net/addr.js';
 import { LpmTable } from '../../src/routing/lpm.js';
 import { mulberry32 as prng } from '../../src/testbed/random.js';
 
@@ -9,7 +10,6 @@ console.log(`lpm.test seed=${SEED} (set LPM_SEED to reproduce)`);
 
 const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
 const key = (p: number, len: number): string => `${p}/${len}`;
-const fmt = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 
 /** Brute-force reference: a flat list of prefixes, longest match wins. */
 class Reference {
@@ -84,18 +84,18 @@ function checkAgainst(t: LpmTable, ref: Reference, addrs: number[], ctx: string)
     const a = addrs[i];
     const want = ref.lookup(a);
     const got = t.lookup(a);
-    if (got !== want) assert.fail(`${ctx}: lookup(${fmt(a)}) = ${got}, want ${want} (seed=${SEED})`);
-    if (batchOut[i] !== want) assert.fail(`${ctx}: lookupBatch [${i}] ${fmt(a)} = ${batchOut[i]}, want ${want} (seed=${SEED})`);
+    if (got !== want) assert.fail(`${ctx}: lookup(${formatAddress(a)}) = ${got}, want ${want} (seed=${SEED})`);
+    if (batchOut[i] !== want) assert.fail(`${ctx}: lookupBatch [${i}] ${formatAddress(a)} = ${batchOut[i]}, want ${want} (seed=${SEED})`);
   }
   assert.equal(t.size, ref.routes.size, `${ctx}: size (seed=${SEED})`);
   for (const { p, len, v } of ref.routes.values()) {
-    if (t.get(p, len) !== v) assert.fail(`${ctx}: get(${fmt(p)}/${len}) = ${t.get(p, len)}, want ${v} (seed=${SEED})`);
+    if (t.get(p, len) !== v) assert.fail(`${ctx}: get(${formatAddress(p)}/${len}) = ${t.get(p, len)}, want ${v} (seed=${SEED})`);
   }
   let n = 0;
   for (const [p, len, v] of t.entries()) {
     n++;
     const r = ref.routes.get(key(p, len));
-    if (r === undefined || r.v !== v) assert.fail(`${ctx}: entries() has ${fmt(p)}/${len}=${v} (seed=${SEED})`);
+    if (r === undefined || r.v !== v) assert.fail(`${ctx}: entries() has ${formatAddress(p)}/${len}=${v} (seed=${SEED})`);
   }
   assert.equal(n, ref.routes.size, `${ctx}: entries() count (seed=${SEED})`);
 }
@@ -225,7 +225,7 @@ test('random inserts, replacements and deletes against brute force', () => {
           ref.set(r.p, r.len, v);
         } else if (x < insertShare + 15) {
           const [p, len] = randomPrefix(rnd, list); // mostly absent
-          assert.equal(t.delete(p, len), ref.delete(p, len), `delete ${fmt(p)}/${len} (seed=${SEED})`);
+          assert.equal(t.delete(p, len), ref.delete(p, len), `delete ${formatAddress(p)}/${len} (seed=${SEED})`);
         } else {
           const r = list[rnd() % list.length];
           assert.equal(t.delete(r.p, r.len), true);
@@ -382,7 +382,7 @@ test('compaction keeps groups, pointers and covering prefixes intact', () => {
     assert.equal(t.lookup(p + 1), 2 * i + 1);
     if (i % 3 === 0) assert.equal(t.lookup(p + 513), 6000 + i);
     assert.equal(t.delete(p, 24), true);
-    assert.equal(t.lookup(p + 1), cover(p), `after compaction, ${fmt(p)}/24 falls back to its cover`);
+    assert.equal(t.lookup(p + 1), cover(p), `after compaction, ${formatAddress(p)}/24 falls back to its cover`);
     if (i % 3 === 0) {
       assert.equal(t.delete(p + 512, 32), true);
       assert.equal(t.lookup(p + 512), cover(p), 'level-3 group falls back to its cover');
