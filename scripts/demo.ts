@@ -10,8 +10,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { rehearse, type RehearsalResult } from '../src/migration/rehearsal.js';
-import { comparisonText, reportHtml, timelineText } from '../src/migration/report.js';
+import { rehearse, type RehearsalResult } from '../src/testbed/rehearsal.js';
+import { comparisonText, reportHtml, timelineText } from '../src/testbed/report.js';
 import type { CutoverMode, Embodiment, RoutingMode } from '../src/testbed/migration.js';
 import { parseDuration } from '../src/hosts/duration.js';
 

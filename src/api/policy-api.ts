@@ -1,14 +1,15 @@
 // API endpoints of the source-based forwarding rules.
 import { ConfigError } from '../config/fields.js';
 import { parsePolicyRule } from '../config/policy-config.js';
-import type { Router } from '../daemon/router.js';
+import type { Router } from '../router/router.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import type { PolicyRule } from '../dataplane/policy.js';
 import { ApiError, type ApiServer } from './server.js';
+import type { PolicyRuleJson } from './types.js';
 
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp' };
 
-export function ruleJson(rule: PolicyRule, hits: number, active: boolean) {
+export function ruleJson(rule: PolicyRule, hits: number, active: boolean): PolicyRuleJson {
   return {
     name: rule.name,
     from: formatPrefix(rule.from.addr, rule.from.len),
@@ -23,7 +24,7 @@ export function ruleJson(rule: PolicyRule, hits: number, active: boolean) {
 }
 
 export function registerPolicyApi(api: ApiServer, router: Router): void {
-  const list = () => router.policy.list().map((r) => ruleJson(r.rule, r.hits, r.active));
+  const list = () => router.path.policy.list().map((r) => ruleJson(r.rule, r.hits, r.active));
   api.on('GET', '/v1/policy', list);
 
   api.on('POST', '/v1/policy', ({ body }) => {
@@ -35,8 +36,8 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
       if (e instanceof ConfigError) throw new ApiError(400, e.message.replace(/^rule\./, ''));
       throw e;
     }
-    if (router.policy.has(rule.name)) throw new ApiError(409, `a policy rule named "${rule.name}" exists`);
-    const names = router.policy.list().map((r) => r.rule.name);
+    if (router.path.policy.has(rule.name)) throw new ApiError(409, `a policy rule named "${rule.name}" exists`);
+    const names = router.path.policy.list().map((r) => r.rule.name);
     let at = names.length;
     if (before !== undefined) {
       at = names.indexOf(String(before));
@@ -45,13 +46,13 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
       at = Number(index);
       if (!Number.isInteger(at) || at < 0 || at > names.length) throw new ApiError(400, `index: must be 0-${names.length}`);
     }
-    router.policy.add({ ...rule, egress: router.portByName(rule.port).index }, at);
+    router.path.policy.add({ ...rule, egress: router.portByName(rule.port).index }, at);
     router.log.info({ event: 'policy.added', rule: rule.name, index: at }, `policy rule ${rule.name} added`);
     return list();
   });
 
   api.on('DELETE', '/v1/policy/:name', ({ params }) => {
-    const gone = router.policy.remove(params.name!);
+    const gone = router.path.policy.remove(params.name!);
     if (!gone) throw new ApiError(404, `no policy rule named "${params.name}"`);
     router.log.info({ event: 'policy.removed', rule: gone.name }, `policy rule ${gone.name} removed`);
     return list();

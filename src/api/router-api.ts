@@ -1,10 +1,11 @@
 // API endpoints of the router core: ports, routes, stats.
 import { formatAddress, formatPrefix, parseAddress, parsePrefix, type AddressError } from '../net/addr.js';
-import type { Router } from '../daemon/router.js';
+import type { Router } from '../router/router.js';
 import type { Route } from '../routing/rib.js';
 import { ApiError, type ApiServer } from './server.js';
+import type { LookupJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
 
-export function routeJson(router: Router, r: Route) {
+export function routeJson(router: Router, r: Route): RouteJson {
   return {
     id: r.id,
     prefix: formatPrefix(r.prefix, r.len),
@@ -36,16 +37,16 @@ function prefixParam(v: unknown): { addr: number; len: number } {
 }
 
 export function registerRouterApi(api: ApiServer, router: Router): void {
-  api.on('GET', '/v1/router', () => ({
+  api.on('GET', '/v1/router', (): RouterInfoJson => ({
     name: router.name,
     pid: process.pid,
     uptimeMs: Date.now() - router.startedAt,
     ports: router.ports.length,
-    routes: router.rib.routes().length,
-    protocols: router.protocols.map((p) => p.name),
+    routes: router.rib.size,
+    protocols: router.plugins.map((p) => p.name),
   }));
 
-  api.on('GET', '/v1/ports', () =>
+  api.on('GET', '/v1/ports', (): PortJson[] =>
     router.ports.map((p) => ({
       name: p.name,
       device: p.deviceName,
@@ -75,7 +76,7 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
 
   api.on('GET', '/v1/routes', () => router.rib.routes().map((r) => routeJson(router, r)));
 
-  api.on('GET', '/v1/routes/lookup', ({ query }) => {
+  api.on('GET', '/v1/routes/lookup', ({ query }): LookupJson => {
     const addr = addressParam(query.get('addr'), 'addr');
     const from = query.get('from');
     const result = router.explainLookup(addr, from === null ? undefined : addressParam(from, 'from'));
@@ -97,7 +98,7 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
     if (via !== 0 && !port.onLink(via)) throw new ApiError(400, `via: ${formatAddress(via)} is not on port "${port.name}" (${formatPrefix(port.network, port.prefixLen)})`);
     const metric = body.metric === undefined ? 1 : Number(body.metric);
     if (!Number.isInteger(metric) || metric < 0 || metric > 0x7fffffff) throw new ApiError(400, 'metric: must be an integer from 0 to 2147483647');
-    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, source: 'api', trackBfd: body.bfd === true });
+    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, trackBfd: body.bfd === true }, 'api');
     return routeJson(router, r);
   });
 
@@ -116,11 +117,11 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
     return { removed: routeJson(router, found[0]!) };
   });
 
-  api.on('GET', '/v1/stats', () => ({
+  api.on('GET', '/v1/stats', (): StatsJson => ({
     router: router.name,
     ports: Object.fromEntries(router.ports.map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
-    icmp: { sent: router.icmp.sent, rateLimited: router.icmp.suppressed },
-    policy: router.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
-    flows: { pinnedToDrainingPort: router.flows.pinned },
+    icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
+    policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
+    flows: { pinnedToDrainingPort: router.path.flows.pinned },
   }));
 }

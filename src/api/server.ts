@@ -1,16 +1,27 @@
 // The management API: HTTP/JSON on a unix socket that only root can open
 // (directory 0700, socket 0600), so `curl --unix-socket` works as well as the
 // CLI. Handlers are registered per feature; errors come back as
-// {"error": "..."} with a 4xx/5xx status, never as a stack trace.
+// {"error": "..."} with a 4xx/5xx status, never as a stack trace: an
+// operation the router refuses (OperationError) maps to its HTTP status here.
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import { OperationError, type Refusal } from '../control/errors.js';
 
+/** A request the API itself refuses (bad body, bad parameter), with its HTTP status. */
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+const REFUSAL_STATUS: Record<Refusal, number> = { invalid: 400, 'not-found': 404, conflict: 409, 'too-large': 413 };
+
+function statusOf(e: unknown): number {
+  if (e instanceof ApiError) return e.status;
+  if (e instanceof OperationError) return REFUSAL_STATUS[e.refusal];
+  return 500;
 }
 
 export interface ApiRequest {
@@ -92,8 +103,7 @@ export class ApiServer {
       }
       throw new ApiError(pathMatched ? 405 : 404, pathMatched ? `method ${req.method} not allowed on ${url.pathname}` : `no such endpoint: ${url.pathname}`);
     } catch (e) {
-      const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : 500;
-      send(res, status, { error: (e as Error).message });
+      send(res, statusOf(e), { error: (e as Error).message });
     }
   }
 }

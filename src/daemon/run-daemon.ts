@@ -2,13 +2,11 @@
 // until SIGINT/SIGTERM. Failures end with one line and an exit status:
 // 2 for a bad config, 1 for anything else (no TUN, no permission, …).
 import { ApiServer } from '../api/server.js';
-import { registerPolicyApi } from '../api/policy-api.js';
-import { registerRouterApi } from '../api/router-api.js';
 import { ConfigError } from '../config/fields.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import type { Router } from '../router/router.js';
+import { assembleDaemon } from './assemble.js';
 import { createLogger } from './log.js';
-import { Router } from './router.js';
-import { attachProtocols } from './protocols.js';
 
 export interface RunOptions {
   config: string;
@@ -33,17 +31,14 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   }
   if (opts.socket) config.socket = opts.socket;
   const log = createLogger(config.router, opts.logLevel ?? config.logLevel, opts.logFile);
+  const api = new ApiServer();
   let router: Router;
   try {
-    router = new Router(config, log);
+    router = assembleDaemon(config, log, api).router;
   } catch (e) {
     throw new ExitError(1, `${config.router}: ${(e as Error).message}`);
   }
-  const api = new ApiServer();
   try {
-    attachProtocols(router, api);
-    registerRouterApi(api, router);
-    registerPolicyApi(api, router);
     await api.listen(config.socket);
   } catch (e) {
     router.stop();

@@ -54,11 +54,9 @@ export class FlowTable {
     const dst = ip.dst;
     let l4 = 0;
     let tcpFlags = 0;
-    if ((proto === IpProto.TCP || proto === IpProto.UDP) && ip.fragmentOffset === 0 && ip.payloadLength >= 4) {
-      const b = ip.buf;
-      const o = ip.payloadOffset;
-      l4 = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-      if (proto === IpProto.TCP && ip.payloadLength >= 14) tcpFlags = b[o + 13]!;
+    if (ip.hasPorts) {
+      l4 = ((ip.srcPort << 16) | ip.dstPort) >>> 0;
+      if (proto === IpProto.TCP && ip.payloadLength >= 14) tcpFlags = ip.buf[ip.payloadOffset + 13]!;
     }
     const h = (Math.imul(src, 0x9e3779b1) ^ Math.imul(dst, 0x85ebca6b) ^ Math.imul(l4, 0xc2b2ae35) ^ proto) >>> (32 - this.bucketBits);
     const base = h * WAYS;

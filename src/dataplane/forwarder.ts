@@ -1,16 +1,18 @@
 // The packet path, per received batch and per packet (RFC 1812):
-//   validate IPv4 header → local delivery? → martian checks → egress choice
-//   (steering rules, else FIB: longest prefix, best metric) → TTL → output.
+//   validate IPv4 header → rewriters (NAT) → local delivery? → martian checks
+//   → egress choice (selectors: source policy; else the FIB: longest prefix,
+//   best metric) → drain pinning → TTL → MTU/DF → output.
+// Which rewriters and selectors run is decided in one place (packet-path.ts).
 // Works in place on the arena's bytes through one reused view: no allocation
 // per packet. Every drop is counted by reason on the ingress port.
-import { Drop } from './drops.js';
+import { Drop } from '../packet/drops.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
 import { RX_BATCHES, RX_BYTES, RX_PACKETS } from '../ports/counters.js';
 import type { Port } from '../ports/port.js';
-import type { Rib } from '../routing/rib.js';
+import { NO_ROUTE, type Fib } from '../routing/fib.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4Check, Ipv4View } from '../wire/ipv4.js';
 
@@ -36,14 +38,14 @@ const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD
 
 export class Forwarder {
   private readonly ip = new Ipv4View();
-  /** Applied to every valid packet first, in order. */
-  readonly rewriters: PacketRewriter[] = [];
-  /** Consulted before the FIB, in order. */
-  readonly selectors: EgressSelector[] = [];
 
   constructor(
     private readonly ports: readonly Port[],
-    private readonly rib: Rib,
+    private readonly fib: Fib,
+    /** Applied to every valid packet first, in order. */
+    readonly rewriters: readonly PacketRewriter[],
+    /** Consulted before the FIB, in order. */
+    readonly selectors: readonly EgressSelector[],
     private readonly output: Output,
     private readonly local: LocalDelivery,
     private readonly icmp: IcmpErrors,
@@ -95,12 +97,12 @@ export class Forwarder {
       if (egress >= 0) break;
     }
     if (egress < 0) {
-      const nh = this.rib.lpm.lookup(dst);
-      if (nh === 0) {
+      const nh = this.fib.lookup(dst);
+      if (nh === NO_ROUTE) {
         this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip);
         return Drop.NO_ROUTE;
       }
-      egress = this.rib.nexthops.port[nh]!;
+      egress = this.fib.portOf(nh);
     }
     // Flows already on a draining port stay on it.
     egress = this.flows.track(ip, egress);

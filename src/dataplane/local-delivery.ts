@@ -2,7 +2,7 @@
 // broadcasts, 255.255.255.255 and link-local multicast (224.0.0.0/24, where
 // RIP lives). Answers ping; hands UDP to the control protocols by port
 // (BFD 3784, RIP 520); refuses the rest with ICMP unreachable.
-import { Drop } from './drops.js';
+import { Drop } from '../packet/drops.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { Output } from './output.js';
 import type { Port } from '../ports/port.js';
@@ -60,10 +60,8 @@ export class LocalDelivery {
         }
         return Drop.LOCAL_UNHANDLED;
       case IpProto.UDP: {
-        const at = ip.payloadOffset;
         if (ip.payloadLength < 8) return Drop.TRUNCATED;
-        const dstPort = (ip.buf[at + 2]! << 8) | ip.buf[at + 3]!;
-        const handler = this.udp.get(dstPort);
+        const handler = this.udp.get(ip.dstPort);
         if (handler) return handler(port, ip);
         if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;

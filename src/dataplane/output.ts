@@ -1,11 +1,11 @@
 // The last step of the packet path: MTU check, fragmentation (RFC 791) and
 // queueing on the egress port; plus the scratch space for packets the router
 // builds itself, and the flush that hands every queue to the kernel.
-import type { PacketArena } from './arena.js';
-import { Drop } from './drops.js';
+import type { PacketArena } from '../packet/arena.js';
+import { Drop } from '../packet/drops.js';
 import { fragmentIpv4 } from './fragment.js';
 import type { Port } from '../ports/port.js';
-import type { Rib } from '../routing/rib.js';
+import { NO_ROUTE, type Fib } from '../routing/fib.js';
 
 const MAX_FRAGMENTS = 64;
 
@@ -16,7 +16,7 @@ export class Output {
   constructor(
     readonly arena: PacketArena,
     readonly ports: readonly Port[],
-    private readonly rib: Rib,
+    private readonly fib: Fib,
   ) {}
 
   /** Room in the arena for a locally built packet of `len` bytes. */
@@ -35,7 +35,7 @@ export class Output {
    * Returns a Drop reason, or -1 when sent. The caller has checked DF.
    */
   send(port: Port, off: number, len: number): number {
-    if (port.state === 'blocked') return Drop.PORT_BLOCKED;
+    if (port.muted) return Drop.PORT_BLOCKED;
     if (len <= port.mtu) {
       port.enqueue(off, len);
       return -1;
@@ -45,9 +45,9 @@ export class Output {
 
   /** Route a packet the router originates (ICMP reply or error) by the FIB. */
   route(off: number, len: number, dst: number): boolean {
-    const nh = this.rib.lpm.lookup(dst);
-    if (nh === 0) return false;
-    return this.send(this.ports[this.rib.nexthops.port[nh]!]!, off, len) < 0;
+    const nh = this.fib.lookup(dst);
+    if (nh === NO_ROUTE) return false;
+    return this.send(this.ports[this.fib.portOf(nh)]!, off, len) < 0;
   }
 
   /** Queue and write at once (for timers: BFD, RIP — outside a receive batch). */

@@ -6,7 +6,7 @@
 import type { PolicyRuleConfig } from '../config/policy-config.js';
 import { maskOf } from '../net/addr.js';
 import type { Port } from '../ports/port.js';
-import { IpProto, type Ipv4View } from '../wire/ipv4.js';
+import type { Ipv4View } from '../wire/ipv4.js';
 import type { EgressSelector } from './forwarder.js';
 
 export interface PolicyRule extends PolicyRuleConfig {
@@ -61,11 +61,7 @@ export class PolicyTable implements EgressSelector {
     const src = ip.src;
     const dst = ip.dst;
     const proto = ip.protocol;
-    let dport = -1;
-    if ((proto === IpProto.TCP || proto === IpProto.UDP) && ip.fragmentOffset === 0 && ip.payloadLength >= 4) {
-      const o = ip.payloadOffset;
-      dport = (ip.buf[o + 2]! << 8) | ip.buf[o + 3]!;
-    }
+    const dport = ip.hasPorts ? ip.dstPort : -1;
     for (let i = 0; i < n; i++) {
       if (((src & this.srcMask[i]!) >>> 0) !== this.srcNet[i]) continue;
       if (((dst & this.dstMask[i]!) >>> 0) !== this.dstNet[i]) continue;

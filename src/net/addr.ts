@@ -68,3 +68,18 @@ export function formatPrefix(addr: number, len: number): string {
 export function inPrefix(addr: number, prefix: number, len: number): boolean {
   return ((addr & maskOf(len)) >>> 0) === prefix >>> 0;
 }
+
+/** One number per prefix (exact up to 2^53), for Map keys: prefix × 64 + length. */
+export function prefixKey(prefix: number, len: number): number {
+  return (prefix >>> 0) * 64 + len;
+}
+
+/** The prefix and length back from prefixKey(). */
+export function prefixOfKey(key: number): { prefix: number; len: number } {
+  return { prefix: Math.floor(key / 64), len: key % 64 };
+}
+
+/** One number per (port index, address), for Map keys. */
+export function portAddressKey(port: number, addr: number): number {
+  return port * 0x1_0000_0000 + (addr >>> 0);
+}

@@ -1,6 +1,6 @@
 // Per-port traffic counters in one Float64Array (exact integers up to 2^53),
 // so the packet path bumps numbers in place and never allocates.
-import { DROP_NAMES, DROP_REASON_COUNT } from '../dataplane/drops.js';
+import { DROP_NAMES, DROP_REASON_COUNT, namedCounts } from '../packet/drops.js';
 
 export const RX_PACKETS = 0;
 export const RX_BYTES = 1;
@@ -23,8 +23,6 @@ export class PortCounters {
 
   snapshot(): { rxPackets: number; rxBytes: number; rxBatches: number; txPackets: number; txBytes: number; drops: Record<string, number> } {
     const v = this.values;
-    const drops: Record<string, number> = {};
-    for (let i = 0; i < DROP_REASON_COUNT; i++) if (v[DROPS_AT + i]! > 0) drops[DROP_NAMES[i]!] = v[DROPS_AT + i]!;
-    return { rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, rxBatches: v[RX_BATCHES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!, drops };
+    return { rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, rxBatches: v[RX_BATCHES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!, drops: namedCounts(v, DROP_NAMES, DROPS_AT) };
   }
 }

@@ -1,14 +1,16 @@
 // A router port: one packet device, the router's address on it, its
 // administrative state, receive slots in the packet arena, and a transmit
 // queue of (offset, length) pairs flushed in one native call per batch.
-import type { PacketArena } from '../dataplane/arena.js';
-import { Drop } from '../dataplane/drops.js';
+// A blocked port is mute: the device takes nothing more from it.
+import type { PacketArena } from '../packet/arena.js';
+import { Drop } from '../packet/drops.js';
+import type { PortState, PortView } from '../control/protocol.js';
 import { maskOf } from '../net/addr.js';
 import { PortCounters, TX_BYTES, TX_PACKETS } from './counters.js';
 import type { PacketDevice } from './device.js';
 
 /** up: forwarding; blocked: sends and receives nothing; draining: only existing flows use it. */
-export type PortState = 'up' | 'blocked' | 'draining';
+export type { PortState };
 
 export interface PortSettings {
   name: string;
@@ -23,7 +25,7 @@ export interface PortSettings {
 export const RX_BATCH = 64;
 const TX_QUEUE = 256;
 
-export class Port {
+export class Port implements PortView {
   readonly index: number;
   readonly name: string;
   readonly address: number;
@@ -36,6 +38,8 @@ export class Port {
   readonly counters = new PortCounters();
   state: PortState = 'up';
   stateSince = Date.now();
+  /** Nothing is written to the device (set once a block's last words are out). */
+  muted = false;
 
   readonly slotSize: number;
   readonly rxBase: number;
@@ -81,6 +85,17 @@ export class Port {
   isNeighbourAddress(addr: number): boolean {
     if (!this.onLink(addr) || addr === this.address) return false;
     return this.prefixLen >= 31 || (addr !== this.network && addr !== this.broadcast);
+  }
+
+  /** The other end of a point-to-point (/30, /31) port, or 0. */
+  pointToPointPeer(): number {
+    if (this.prefixLen === 31) return (this.address ^ 1) >>> 0;
+    if (this.prefixLen === 30) {
+      const host = this.address - this.network;
+      if (host === 1) return this.network + 2;
+      if (host === 2) return this.network + 1;
+    }
+    return 0;
   }
 
   get blocked(): boolean {

@@ -1,18 +1,16 @@
 // The routing information base: every route from every source, usable or
-// not, and the FIB derived from it (BIRD's split: protocols feed routes in,
-// this core selects and installs). Per prefix the selected route is, among
-// the usable ones, the one from the most trusted source (administrative
-// distance: connected 0, static and API 1, RIP 120 — metrics of different
-// protocols do not compare), then with the lowest metric, then the older.
-// A prefix with no usable route leaves the FIB, so lookups fall back to a
-// shorter covering prefix.
-import { LpmTable } from './lpm.js';
-import { NextHopTable } from './nexthops.js';
-import { maskOf } from '../net/addr.js';
+// not, and the FIB derived from it (BIRD's split: protocols feed routes in
+// through their channels, this core selects and installs). Per prefix the
+// selected route is, among the usable ones, the one from the most trusted
+// source (administrative distance — metrics of different protocols do not
+// compare), then with the lowest metric, then the older. A prefix with no
+// usable route leaves the FIB, so lookups fall back to a shorter covering
+// prefix.
+import { maskOf, prefixKey, prefixOfKey } from '../net/addr.js';
+import { Fib } from './fib.js';
 
-export type RouteSource = 'connected' | 'static' | 'api' | 'rip';
-/** Administrative distance per source, as Cisco/FRR number them. */
-export const DISTANCE: Record<RouteSource, number> = { connected: 0, static: 1, api: 1, rip: 120 };
+/** Administrative distance of the router's own sources, as Cisco/FRR number them (protocols bring theirs). */
+export const DISTANCE = { connected: 0, static: 1, api: 1 } as const;
 
 export interface RouteSpec {
   prefix: number;
@@ -21,8 +19,11 @@ export interface RouteSpec {
   /** 0 = directly attached (on-link). */
   nextHop: number;
   metric: number;
-  source: RouteSource;
-  /** Usable only while BFD to the next hop (or on the port) is Up. */
+  /** Who put it here: connected, static, api, or a protocol's name. */
+  source: string;
+  /** Lower wins, before the metric is looked at. */
+  distance: number;
+  /** Usable only while BFD to the next hop (or the other end of a point-to-point port) is Up. */
   trackBfd?: boolean;
 }
 
@@ -43,19 +44,14 @@ export interface FibChange {
   cause: string;
 }
 
-const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
-
 function better(a: Route, b: Route): boolean {
-  const da = DISTANCE[a.source];
-  const db = DISTANCE[b.source];
-  if (da !== db) return da < db;
+  if (a.distance !== b.distance) return a.distance < b.distance;
   if (a.metric !== b.metric) return a.metric < b.metric;
   return a.id < b.id;
 }
 
 export class Rib {
-  readonly lpm = new LpmTable();
-  readonly nexthops = new NextHopTable();
+  readonly fib = new Fib();
   private readonly byKey = new Map<number, Route[]>();
   private readonly byId = new Map<number, Route>();
   private readonly installed = new Map<number, { route: Route; nh: number }>();
@@ -69,7 +65,7 @@ export class Rib {
   add(spec: RouteSpec, cause = 'route-added'): Route {
     const route: Route = { ...spec, prefix: spec.prefix >>> 0, nextHop: spec.nextHop >>> 0, id: this.nextId++, addedAt: Date.now(), unusable: null, selected: false };
     route.unusable = this.usability(route);
-    const key = keyOf(route.prefix, route.len);
+    const key = prefixKey(route.prefix, route.len);
     let list = this.byKey.get(key);
     if (!list) this.byKey.set(key, (list = []));
     list.push(route);
@@ -88,14 +84,14 @@ export class Rib {
     route.metric = metric;
     route.nextHop = nextHop;
     route.unusable = this.usability(route);
-    this.select(keyOf(route.prefix, route.len), cause, route.selected);
+    this.select(prefixKey(route.prefix, route.len), cause, route.selected);
   }
 
   remove(id: number, cause = 'route-removed'): boolean {
     const route = this.byId.get(id);
     if (!route) return false;
     this.byId.delete(id);
-    const key = keyOf(route.prefix, route.len);
+    const key = prefixKey(route.prefix, route.len);
     const list = this.byKey.get(key)!;
     list.splice(list.indexOf(route), 1);
     if (list.length === 0) this.byKey.delete(key);
@@ -111,7 +107,7 @@ export class Rib {
       const u = this.usability(r);
       if (u !== r.unusable) {
         r.unusable = u;
-        touched.add(keyOf(r.prefix, r.len));
+        touched.add(prefixKey(r.prefix, r.len));
       }
     }
     for (const key of touched) this.select(key, cause);
@@ -119,6 +115,10 @@ export class Rib {
 
   get(id: number): Route | undefined {
     return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
   }
 
   routes(): Route[] {
@@ -129,10 +129,15 @@ export class Rib {
     return [...this.byId.values()].filter(pred);
   }
 
+  /** The selected route of every prefix (what the FIB holds). */
+  selected(): IterableIterator<Route> {
+    return [...this.installed.values()].map((i) => i.route).values();
+  }
+
   /** The route the FIB uses for `addr` (slow path, for the CLI/API). */
   lookup(addr: number): Route | undefined {
     for (let len = 32; len >= 0; len--) {
-      const hit = this.installed.get(keyOf((addr & maskOf(len)) >>> 0, len));
+      const hit = this.installed.get(prefixKey((addr & maskOf(len)) >>> 0, len));
       if (hit) return hit.route;
     }
     return undefined;
@@ -150,19 +155,16 @@ export class Rib {
     const cur = this.installed.get(key);
     const before = cur?.route ?? null;
     if (before === best && !force) return;
-    const prefix = Math.floor(key / 64);
-    const len = key % 64;
+    const { prefix, len } = prefixOfKey(key);
     if (before) before.selected = false;
     if (best) {
       best.selected = true;
-      const nh = this.nexthops.acquire(best.port, best.nextHop);
-      this.lpm.set(prefix, len, nh);
-      this.installed.set(key, { route: best, nh });
+      this.installed.set(key, { route: best, nh: this.fib.install(prefix, len, best.port, best.nextHop) });
     } else {
-      this.lpm.delete(prefix, len);
+      this.fib.remove(prefix, len);
       this.installed.delete(key);
     }
-    if (cur) this.nexthops.release(cur.nh);
+    if (cur) this.fib.release(cur.nh);
     this.onChange({ prefix, len, before, after: best, cause });
   }
 }

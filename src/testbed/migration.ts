@@ -24,7 +24,7 @@
 // and blocks (or drains) its port toward R1 when the test appliance's poll
 // shows up there with status 200.
 import { join } from 'node:path';
-import { startInfoServer } from './info-server.js';
+import { spawnInfoServer } from './servers.js';
 import { Lab, type RouterProcess } from './lab.js';
 import { inNetns, ip, waitFor } from './shell.js';
 
@@ -254,7 +254,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     { ns: server1, name: 'server1', address: vip ? s1Addr : SERVICE },
     { ns: server2, name: 'server2', address: vip ? '0.0.0.0' : SERVICE },
   ];
-  for (const s of servers) await startInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs);
+  for (const s of servers) await spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs);
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {

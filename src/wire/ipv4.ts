@@ -71,6 +71,18 @@ export class Ipv4View extends PacketView {
   /** Absolute offset of the payload in buf. */
   get payloadOffset(): number { return this.off + ((this.buf[this.off] & 0x0f) << 2); }
   get payloadLength(): number { return this.totalLength - this.headerLength; }
+  /**
+   * Whether the packet shows TCP/UDP ports: TCP or UDP, the first (or only)
+   * fragment, and at least the 4 port bytes of payload.
+   */
+  get hasPorts(): boolean {
+    const p = this.buf[this.off + 9];
+    return (p === IpProto.TCP || p === IpProto.UDP) && this.fragmentOffset === 0 && this.payloadLength >= 4;
+  }
+  /** TCP/UDP source port (check hasPorts first). */
+  get srcPort(): number { const o = this.payloadOffset; return (this.buf[o] << 8) | this.buf[o + 1]; }
+  /** TCP/UDP destination port (check hasPorts first). */
+  get dstPort(): number { const o = this.payloadOffset; return (this.buf[o + 2] << 8) | this.buf[o + 3]; }
 
   /** Recompute the header checksum from scratch. */
   fillChecksum(): void {

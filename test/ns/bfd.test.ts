@@ -7,7 +7,7 @@
 //      polls 1 s → 100 ms; we must re-arm our transmit timer).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BfdJson, BfdSessionJson } from '../../src/protocols/bfd/index.js';
+import type { BfdJson, BfdSessionJson } from '../../src/api/types.js';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { Lab, type LogEvent, type RouterProcess } from '../../src/testbed/lab.js';

@@ -1,7 +1,7 @@
 // Shared pieces of the namespace tests.
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../../src/testbed/lab.js';
-import { startInfoServer } from '../../src/testbed/info-server.js';
+import { spawnInfoServer } from '../../src/testbed/servers.js';
 import { inNetns, waitFor, sleep } from '../../src/testbed/shell.js';
 import { TunDevice } from '../../src/ports/tun-device.js';
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
@@ -82,6 +82,6 @@ function addrNum(a: string): number {
 /** `tunroute serve` as an information-providing server on 1.1.1.1:80 inside `ns`; its access log path. */
 export async function startServer(lab: Lab, ns: string, name: string, address = '1.1.1.1'): Promise<string> {
   const log = `${lab.dir}/${name}.access.log`;
-  await startInfoServer(lab, ns, name, address, log);
+  await spawnInfoServer(lab, ns, name, address, log);
   return log;
 }

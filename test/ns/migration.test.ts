@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { rehearse, type RehearsalOptions } from '../../src/migration/rehearsal.js';
+import { rehearse, type RehearsalOptions } from '../../src/testbed/rehearsal.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE } from '../../src/testbed/migration.js';
 import { readJsonLines } from '../../src/testbed/json-lines.js';
-import { inNetns, sleep } from '../../src/testbed/shell.js';
+import { inNetns, waitFor } from '../../src/testbed/shell.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunroute-migration-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,7 +24,8 @@ test('the test appliance reaches server 2 while the fleet stays on server 1 (acc
       const fleet = tb.lab.spawnTunroute(tb.ns.fleet, ['fleet', '--target', `http://${SERVICE}/`, '--prefix', FLEET_PREFIX, '--count', '20', '--interval', '500ms', '--quiet']);
       const probe = await inNetns(tb.ns.test, 'curl', ['-sS', '--max-time', '3', `http://${SERVICE}/poll?device=test-appliance`]);
       assert.equal((JSON.parse(probe.stdout) as { server: string }).server, 'server2', `embodiment ${embodiment}`);
-      await sleep(1500);
+      // Every appliance polls within a second or two; bounded, so a loaded machine does not fail it.
+      await waitFor('20 fleet addresses in server 1\'s log', () => clients(tb.accessLog.server1).size >= 20, 15_000, 100).catch(() => undefined);
       fleet.kill('SIGTERM');
       const s1 = clients(tb.accessLog.server1);
       const s2 = clients(tb.accessLog.server2);

@@ -7,11 +7,11 @@ import { BfdControlView, BfdFlag, BfdStateCode as S, Diag, STATE_NAMES, writeBfd
 import { ApiServer } from '../../src/api/server.js';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
-import { Router } from '../../src/daemon/router.js';
+import { assembleDaemon } from '../../src/daemon/assemble.js';
 import { parseAddress } from '../../src/net/addr.js';
 import type { PacketDevice } from '../../src/ports/device.js';
-import { BfdDrop, dropCounts, pointToPointPeer } from '../../src/protocols/bfd/bfd.js';
-import { bfdJson, setupBfd } from '../../src/protocols/bfd/index.js';
+import { BfdDrop, dropCounts } from '../../src/protocols/bfd/bfd.js';
+import { bfdJson } from '../../src/api/bfd-api.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
 import { UdpView, buildUdpDatagram } from '../../src/wire/udp.js';
 import { seededRandom as rng } from '../../src/testbed/random.js';
@@ -568,12 +568,11 @@ function router(extra: Record<string, unknown> = {}) {
     routes: [{ prefix: '10.0.2.0/24', port: 'r2', via: '10.0.12.2', metric: 1, bfd: true }],
     ...extra,
   });
-  const r = new Router(config, silentLogger(), (pc) => {
+  const { router: r, bfd } = assembleDaemon(config, silentLogger(), new ApiServer(), (pc) => {
     const d = new MemoryDevice(pc.device);
     devices.push(d);
     return d;
   });
-  const bfd = setupBfd(r, new ApiServer());
   r.start();
   const port = r.ports[0]!;
   const ip = new Ipv4View();
@@ -583,7 +582,7 @@ function router(extra: Record<string, unknown> = {}) {
   const inject = (build: (b: Uint8Array, off: number) => number, on = port) => {
     const len = build(r.arena.bytes, on.rxBase);
     on.rxLengths[0] = len;
-    r.forwarder.receive(on, 1);
+    r.path.forwarder.receive(on, 1);
   };
   const bfdPacket = (state: number, o: { yours?: number; my?: number; flags?: number; ttl?: number; src?: number; dst?: number; tx?: number } = {}) =>
     (b: Uint8Array, off: number) => {
@@ -722,13 +721,17 @@ describe('BfdProtocol in a router', () => {
       t.bfd.require(lan, parseAddress('10.0.12.2'), 'rip');
       assert.equal(t.bfd.state(lan, parseAddress('10.0.12.2')), undefined);
 
-      const route = t.r.addRoute({ prefix: parseAddress('10.7.0.0'), len: 16, port: 0, nextHop: THEIRS, metric: 1, source: 'api', trackBfd: true });
+      const route = t.r.addRoute({ prefix: parseAddress('10.7.0.0'), len: 16, port: 0, nextHop: THEIRS, metric: 1, trackBfd: true }, 'api');
       assert.equal(route.unusable, 'bfd-down');
-      assert.deepEqual([...t.bfd.session(t.port, THEIRS)!.owners], ['route']);
+      assert.deepEqual([...t.bfd.session(t.port, THEIRS)!.owners], ['api']);
+      // Removing the last route that tracks it gives the session back.
+      t.r.removeRoute(route.id);
+      assert.equal(t.bfd.session(t.port, THEIRS), undefined);
       // On a /30 without via: the other end of the link.
-      const p2p = t.r.addRoute({ prefix: parseAddress('10.8.0.0'), len: 16, port: 0, nextHop: 0, metric: 1, source: 'api', trackBfd: true });
+      const p2p = t.r.addRoute({ prefix: parseAddress('10.8.0.0'), len: 16, port: 0, nextHop: 0, metric: 1, trackBfd: true }, 'api');
       assert.equal(p2p.unusable, 'bfd-down');
-      assert.equal(pointToPointPeer(t.port), THEIRS);
+      assert.equal(t.port.pointToPointPeer(), THEIRS);
+      assert.deepEqual([...t.bfd.session(t.port, THEIRS)!.owners], ['api']);
     } finally {
       t.r.stop();
     }

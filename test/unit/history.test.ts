@@ -7,8 +7,8 @@ import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSyn
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HistoryTail, type HistoryTailOptions, type TailNotice } from '../../src/migration/history-tail.js';
-import { parseHistoryRecord } from '../../src/migration/history.js';
+import { HistoryTail, type HistoryTailOptions, type TailNotice } from '../../src/triggers/history-tail.js';
+import { parseHistoryRecord } from '../../src/triggers/history.js';
 import { sleep, waitFor } from '../../src/testbed/shell.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tunroute-history-'));

@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { VirtualServiceConfig } from '../../src/config/migration-config.js';
-import { Drop } from '../../src/dataplane/drops.js';
+import { Drop } from '../../src/packet/drops.js';
 import { NatFlowTable } from '../../src/dataplane/nat-flows.js';
-import { VirtualServiceNat } from '../../src/dataplane/virtual-service.js';
-import { NAT_FLOWS_LISTED, natJson } from '../../src/daemon/virtual-services.js';
+import { VirtualServiceNat } from '../../src/dataplane/nat.js';
+import { NAT_FLOWS_LISTED, natJson } from '../../src/api/nat-api.js';
 import { parseAddress as a } from '../../src/net/addr.js';
 import type { Port } from '../../src/ports/port.js';
 import { checksum, pseudoHeaderSum } from '../../src/wire/checksum.js';
@@ -491,7 +491,7 @@ test('GET /v1/nat body: services with live flows per backend, the most recent fl
     clock.now += 1;
   }
   run(nat, tcp(APPLIANCE, VIP2, 999, 80, TcpFlag.SYN));
-  const j = JSON.parse(JSON.stringify(natJson(nat))) as ReturnType<typeof natJson>;
+  const j = JSON.parse(JSON.stringify(natJson(nat))) as ReturnType<typeof natJson> & { counters: NonNullable<ReturnType<typeof natJson>['counters']> };
   assert.deepEqual(j.services.map((s) => [s.name, s.address, s.idleTimeoutS, s.backends.map((b) => [b.name, b.address, b.sources, b.flows])]), [
     ['info', '1.1.1.1', 30, [['server1', '192.168.1.2', [], 600], ['server2', '192.168.2.2', ['10.0.0.200/32', '172.16.0.0/12'], 600]]],
     ['other', '2.2.2.2', 5, [['shared', '192.168.2.2', ['10.0.0.0/24'], 1], ['server3', '192.168.3.2', [], 0]]],

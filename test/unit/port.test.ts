@@ -1,7 +1,7 @@
 // Who can be a neighbour on a port's link (BFD and RIP both ask).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PacketArena } from '../../src/dataplane/arena.js';
+import { PacketArena } from '../../src/packet/arena.js';
 import { parseAddress as A } from '../../src/net/addr.js';
 import type { PacketDevice } from '../../src/ports/device.js';
 import { Port } from '../../src/ports/port.js';

@@ -3,26 +3,28 @@
 // reference (longest prefix, then lowest metric among usable routes).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rib, type FibChange, type Route } from '../../src/routing/rib.js';
+import { DISTANCE, Rib, type FibChange, type Route } from '../../src/routing/rib.js';
 import { maskOf, parseAddress } from '../../src/net/addr.js';
 
 function makeRib(blocked: Set<number>) {
   const changes: FibChange[] = [];
   const rib = new Rib((r: Route) => (blocked.has(r.port) ? 'port-blocked' : null), (c) => changes.push(c));
   const egress = (addr: string | number) => {
-    const nh = rib.lpm.lookup(typeof addr === 'string' ? parseAddress(addr) : addr);
-    return nh === 0 ? -1 : rib.nexthops.port[nh]!;
+    const nh = rib.fib.lookup(typeof addr === 'string' ? parseAddress(addr) : addr);
+    return nh === 0 ? -1 : rib.fib.portOf(nh);
   };
   return { rib, changes, egress };
 }
 
 const P = (s: string) => parseAddress(s);
+/** Administrative distance by source, as the router and its protocols give it (RIP: 120). */
+const D = { ...DISTANCE, rip: 120 } as const;
 
 test('lowest metric wins; blocking its port falls back to the next; unblocking returns', () => {
   const blocked = new Set<number>();
   const { rib, changes, egress } = makeRib(blocked);
-  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: P('10.0.12.2'), metric: 1, source: 'static' });
-  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: P('10.0.13.2'), metric: 10, source: 'static' });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: P('10.0.12.2'), metric: 1, source: 'static', distance: D.static });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: P('10.0.13.2'), metric: 10, source: 'static', distance: D.static });
   assert.equal(egress('1.1.1.1'), 1);
   blocked.add(1);
   rib.reevaluate((r) => r.port === 1, 'port-blocked');
@@ -39,8 +41,8 @@ test('lowest metric wins; blocking its port falls back to the next; unblocking r
 test('a prefix with no usable route leaves the FIB: lookups fall back to a shorter prefix', () => {
   const blocked = new Set<number>();
   const { rib, changes, egress } = makeRib(blocked);
-  rib.add({ prefix: 0, len: 0, port: 3, nextHop: 0, metric: 100, source: 'static' });
-  rib.add({ prefix: P('1.1.1.0'), len: 24, port: 1, nextHop: 0, metric: 1, source: 'static' });
+  rib.add({ prefix: 0, len: 0, port: 3, nextHop: 0, metric: 100, source: 'static', distance: D.static });
+  rib.add({ prefix: P('1.1.1.0'), len: 24, port: 1, nextHop: 0, metric: 1, source: 'static', distance: D.static });
   assert.equal(egress('1.1.1.1'), 1);
   blocked.add(1);
   rib.reevaluate((r) => r.port === 1, 'port-blocked');
@@ -50,22 +52,22 @@ test('a prefix with no usable route leaves the FIB: lookups fall back to a short
 
 test('distance first (connected < static = api < rip), then metric, then the older route', () => {
   const { rib, egress } = makeRib(new Set());
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 4, nextHop: 0, metric: 1, source: 'rip' });
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 3, nextHop: 0, metric: 5, source: 'api' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 4, nextHop: 0, metric: 1, source: 'rip', distance: D.rip });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 3, nextHop: 0, metric: 5, source: 'api', distance: D.api });
   // A static/API route beats a RIP route whatever the metrics.
   assert.equal(egress('10.1.2.3'), 3);
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 2, nextHop: 0, metric: 4, source: 'static' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 2, nextHop: 0, metric: 4, source: 'static', distance: D.static });
   assert.equal(egress('10.1.2.3'), 2);
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 5, nextHop: 0, metric: 4, source: 'static' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 5, nextHop: 0, metric: 4, source: 'static', distance: D.static });
   assert.equal(egress('10.1.2.3'), 2);
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 6, nextHop: 0, metric: 9, source: 'connected' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 6, nextHop: 0, metric: 9, source: 'connected', distance: D.connected });
   assert.equal(egress('10.1.2.3'), 6);
 });
 
 test('update changes the metric and reselects; remove withdraws', () => {
   const { rib, egress, changes } = makeRib(new Set());
-  const a = rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: 0, metric: 1, source: 'rip' });
-  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: 0, metric: 5, source: 'rip' });
+  const a = rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: 0, metric: 1, source: 'rip', distance: D.rip });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: 0, metric: 5, source: 'rip', distance: D.rip });
   rib.update(a.id, { metric: 9 });
   assert.equal(egress('1.1.1.1'), 2);
   const n = changes.length;
@@ -73,13 +75,13 @@ test('update changes the metric and reselects; remove withdraws', () => {
   assert.equal(changes.length, n);
   for (const r of rib.find(() => true)) rib.remove(r.id);
   assert.equal(egress('1.1.1.1'), -1);
-  assert.equal(rib.lpm.size, 0);
+  assert.equal(rib.fib.size, 0);
 });
 
 test('lookup() (slow path, for the CLI) agrees with the FIB', () => {
   const { rib } = makeRib(new Set());
-  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 1, nextHop: 0, metric: 1, source: 'static' });
-  rib.add({ prefix: P('10.1.0.0'), len: 16, port: 2, nextHop: 0, metric: 1, source: 'static' });
+  rib.add({ prefix: P('10.0.0.0'), len: 8, port: 1, nextHop: 0, metric: 1, source: 'static', distance: D.static });
+  rib.add({ prefix: P('10.1.0.0'), len: 16, port: 2, nextHop: 0, metric: 1, source: 'static', distance: D.static });
   assert.equal(rib.lookup(P('10.1.9.9'))?.port, 2);
   assert.equal(rib.lookup(P('10.2.9.9'))?.port, 1);
   assert.equal(rib.lookup(P('11.0.0.1')), undefined);
@@ -97,7 +99,7 @@ test('random tables against a brute-force reference (prefix, metric, usability)'
     // Crowd prefixes into 10/8 so they nest and collide.
     const base = (0x0a000000 | Math.floor(rnd() * 2 ** 24)) >>> 0;
     const prefix = (base & maskOf(len)) >>> 0;
-    routes.push(rib.add({ prefix, len, port: Math.floor(rnd() * PORTS), nextHop: 0, metric: Math.floor(rnd() * 20), source: 'static' }));
+    routes.push(rib.add({ prefix, len, port: Math.floor(rnd() * PORTS), nextHop: 0, metric: Math.floor(rnd() * 20), source: 'static', distance: D.static }));
   }
   const reference = (addr: number): number => {
     let best: Route | undefined;

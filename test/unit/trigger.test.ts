@@ -7,9 +7,11 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrigger } from '../../src/config/migration-config.js';
-import { parseHistoryRecord, type HistoryRecord } from '../../src/migration/history.js';
-import { Trigger, TriggerError } from '../../src/migration/trigger.js';
-import { TriggerSet } from '../../src/migration/triggers.js';
+import { parseHistoryRecord, type HistoryRecord } from '../../src/triggers/history.js';
+import { OperationError } from '../../src/control/errors.js';
+import { Trigger } from '../../src/triggers/trigger.js';
+import { triggerJson } from '../../src/api/trigger-api.js';
+import { TriggerSet } from '../../src/triggers/trigger-set.js';
 import { sleep, waitFor } from '../../src/testbed/shell.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tunroute-trigger-'));
@@ -91,8 +93,8 @@ test('fires once: one block, one log event with the latency, then nothing', () =
     level: 'info', event: 'trigger.fired', trigger: 't1', port: 'r1', action: 'block', historyTime: history.time, client: '192.0.2.7',
     server: 'server2', path: BASE.path, status: 200, via: 'api', latencyMs: 0,
   });
-  assert.throws(() => t.cancel(), (e: unknown) => e instanceof TriggerError && e.status === 409);
-  const j = t.toJSON();
+  assert.throws(() => t.cancel(), (e: unknown) => e instanceof OperationError && e.refusal === 'conflict');
+  const j = triggerJson(t, new TriggerSet(r));
   assert.equal(j.state, 'fired');
   assert.equal(j.match.client, '192.0.2.7');
   assert.equal(j.matched?.server, 'server2');
@@ -149,7 +151,7 @@ test('TriggerSet: one shared tail per file, records routed to the file\'s trigge
   set.add(config({ name: 'on-a', file: 'a.jsonl', api: false, match: { client: '192.0.2.7', server: 'server2', status: 200 }, port: 'r1' }));
   set.add(config({ name: 'on-a-too', file: a, api: false, match: { client: '192.0.2.9' }, port: 'r3' }));
   set.add(config({ name: 'on-b', file: b, api: false, match: { client: '192.0.2.7' }, port: 'r2' }));
-  assert.throws(() => set.add(config({ name: 'on-b' })), (e: unknown) => e instanceof TriggerError && e.status === 409);
+  assert.throws(() => set.add(config({ name: 'on-b' })), (e: unknown) => e instanceof OperationError && e.refusal === 'conflict');
   await set.start();
   try {
     assert.equal(set.list()[0]!.config.file, a, 'relative file resolved against baseDir');
@@ -183,8 +185,8 @@ test('TriggerSet: one shared tail per file, records routed to the file\'s trigge
     appendFileSync(b, `${JSON.stringify(BASE)}\n`);
     await sleep(250);
     assert.deepEqual(r.actions, ['block r1', 'block r3']);
-    assert.throws(() => set.cancel('nope'), (e: unknown) => e instanceof TriggerError && e.status === 404);
-    assert.throws(() => set.cancel('on-b'), (e: unknown) => e instanceof TriggerError && e.status === 409);
+    assert.throws(() => set.cancel('nope'), (e: unknown) => e instanceof OperationError && e.refusal === 'not-found');
+    assert.throws(() => set.cancel('on-b'), (e: unknown) => e instanceof OperationError && e.refusal === 'conflict');
   } finally {
     await set.stop();
   }

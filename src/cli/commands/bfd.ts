@@ -1,6 +1,6 @@
 // `tunroute bfd …`: the BFD sessions of a running daemon.
 import type { Command } from 'commander';
-import type { BfdJson } from '../../protocols/bfd/index.js';
+import type { BfdJson } from '../../api/types.js';
 import { ctx } from '../context.js';
 import { duration, table } from '../table.js';
 

@@ -1,12 +1,11 @@
 // Core commands: run the daemon; ports, routes, stats of a running one.
 import { Command, Option } from 'commander';
+import type { LookupJson, PortJson, RouteJson, StatsJson } from '../../api/types.js';
 import { runDaemon } from '../../daemon/run-daemon.js';
 import { parseAddress, parsePrefix } from '../../net/addr.js';
 import { ctx, integerArg, parseArg, UsageError } from '../context.js';
 import { duration, table } from '../table.js';
 
-interface PortJson { name: string; device: string; netns: string | null; address: string; mtu: number; state: string; sinceMs: number; rxPackets: number; txPackets: number; drops: Record<string, number> }
-interface RouteJson { id: number; prefix: string; port: string; via: string | null; metric: number; source: string; bfd: boolean; state: string; unusable: string | null; ageMs: number }
 
 const metricArg = (v: string) => integerArg('--metric', v, 0, 0x7fffffff);
 
@@ -70,7 +69,7 @@ export function registerCoreCommands(program: Command): void {
       if (o.from) parseArg('--from', o.from, parseAddress);
       const c = ctx(cmd);
       const q = new URLSearchParams({ addr, ...(o.from ? { from: o.from } : {}) });
-      const r = await c.call<{ decidedBy: string; port: string | null; route: RouteJson | null }>('GET', `/v1/routes/lookup?${q}`);
+      const r = await c.call<LookupJson>('GET', `/v1/routes/lookup?${q}`);
       const text = r.port === null ? `${addr}: no route`
         : r.route ? `${addr}: ${r.route.prefix} via ${r.route.via ?? 'direct'} port ${r.port} metric ${r.route.metric} (${r.route.source})`
           : `${addr}: port ${r.port} (${r.decidedBy})`;
@@ -104,7 +103,7 @@ export function registerCoreCommands(program: Command): void {
 
   program.command('stats').description('per-port packet counters and drops by reason').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);
-    const s = await c.call<{ ports: Record<string, { state: string; rxPackets: number; rxBytes: number; rxBatches: number; txPackets: number; txBytes: number; drops: Record<string, number> }>; icmp: { sent: number; rateLimited: number }; policy: { rule: string; hits: number }[] }>('GET', '/v1/stats');
+    const s = await c.call<StatsJson>('GET', '/v1/stats');
     const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.rxBatches ? (p.rxPackets / p.rxBatches).toFixed(1) : '-', p.txPackets, p.txBytes,
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';

@@ -1,18 +1,8 @@
 // Virtual-service NAT commands: which backend serves whom, and the flows.
 import type { Command } from 'commander';
+import type { NatJson } from '../../api/types.js';
 import { ctx } from '../context.js';
 import { duration, table } from '../table.js';
-
-interface NatBackendJson { name: string; address: string; sources: string[]; default: boolean; flows: number; flowsCreated: number; packets: number }
-interface NatFlowJson { protocol: string; client: string; clientPort: number; vip: string; port: number; backend: string; backendAddress: string; state: string; packets: number; idleMs: number }
-interface NatJson {
-  services: { name: string; address: string; backends: NatBackendJson[]; idleTimeoutS: number }[];
-  flows: NatFlowJson[];
-  counters: {
-    capacity: number; live: number; created: number; expired: number; refusedFull: number; refusedConflict: number;
-    fragmentsDropped: number; packetsIn: number; packetsOut: number; returnUntranslated: number;
-  } | null;
-}
 
 export function natText(n: NatJson, withFlows: boolean): string {
   if (!n.counters) return 'no virtual services configured';

@@ -1,11 +1,10 @@
 // `tunroute policy …`: source-based forwarding rules, checked before the routes.
 import type { Command } from 'commander';
+import type { PolicyRuleJson } from '../../api/types.js';
 import { ctx } from '../context.js';
 import { table } from '../table.js';
 
-interface RuleJson { name: string; from: string; to: string | null; protocol: string | null; dstPorts: string | null; port: string; via: string | null; hits: number; active: boolean }
-
-export function policyTable(rules: RuleJson[]): string {
+export function policyTable(rules: PolicyRuleJson[]): string {
   return table(['#', 'NAME', 'FROM', 'TO', 'PROTO', 'DPORT', 'PORT', 'VIA', 'HITS', 'STATE'],
     rules.map((r, i) => [i, r.name, r.from, r.to ?? 'any', r.protocol ?? 'any', r.dstPorts ?? 'any', r.port, r.via, r.hits, r.active ? 'active' : 'inactive (port not up)']));
 }
@@ -14,7 +13,7 @@ export function registerPolicyCommands(program: Command): void {
   const policy = program.command('policy').description('source-based forwarding rules (checked in order before the route table)');
   policy.command('list').description('rules in order, with hit counters').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);
-    const rules = await c.call<RuleJson[]>('GET', '/v1/policy');
+    const rules = await c.call<PolicyRuleJson[]>('GET', '/v1/policy');
     c.print(policyTable(rules), rules);
   });
   policy.command('add <name>')
@@ -28,12 +27,12 @@ export function registerPolicyCommands(program: Command): void {
     .option('--before <rule>', 'insert before this rule (default: at the end)')
     .action(async (name: string, o: { from: string; to?: string; proto?: string; dport?: string; port: string; via?: string; before?: string }, cmd: Command) => {
       const c = ctx(cmd);
-      const rules = await c.call<RuleJson[]>('POST', '/v1/policy', { name, from: o.from, to: o.to, protocol: o.proto, dstPorts: o.dport, port: o.port, via: o.via, before: o.before });
+      const rules = await c.call<PolicyRuleJson[]>('POST', '/v1/policy', { name, from: o.from, to: o.to, protocol: o.proto, dstPorts: o.dport, port: o.port, via: o.via, before: o.before });
       c.print(policyTable(rules), rules);
     });
   policy.command('del <name>').description('remove a rule').action(async (name: string, _o, cmd: Command) => {
     const c = ctx(cmd);
-    const rules = await c.call<RuleJson[]>('DELETE', `/v1/policy/${encodeURIComponent(name)}`);
+    const rules = await c.call<PolicyRuleJson[]>('DELETE', `/v1/policy/${encodeURIComponent(name)}`);
     c.print(policyTable(rules), rules);
   });
 }

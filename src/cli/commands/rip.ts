@@ -1,17 +1,8 @@
 // `tunroute rip list`: RIP neighbours and routes of a running daemon.
 import type { Command } from 'commander';
+import type { RipJson } from '../../api/types.js';
 import { ctx } from '../context.js';
 import { duration, table } from '../table.js';
-
-interface RipJson {
-  updateTime: number;
-  timeoutTime: number;
-  garbageTime: number;
-  ports: { port: string; address: string; cost: number; passive: boolean; bfd: boolean; state: string }[];
-  neighbours: { port: string; address: string; state: string | null; lastHeardMs: number; routes: number; bfd: string | null; badPackets: number; badRoutes: number }[];
-  routes: { prefix: string; metric: number; nextHop: string; port: string; neighbour: string; ageMs: number; state: string; expiresInMs: number; best: boolean }[];
-  counters: Record<string, unknown>;
-}
 
 export function registerRipCommands(program: Command): void {
   const rip = program.command('rip').description('RIPv2: neighbours and learned routes');

@@ -3,24 +3,10 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseAddress } from '../../net/addr.js';
+import type { HistoryOfferJson, TriggerJson } from '../../api/types.js';
 import { ctx, parseArg, UsageError } from '../context.js';
 import { table } from '../table.js';
 
-interface HistoryJson { time: number; client: string; path: string; status: number; server: string; device: string | null; via: string }
-interface TriggerJson {
-  name: string;
-  state: string;
-  watch: { file: string | null; api: boolean };
-  match: { client: string; server: string | null; status: number | null; path: string | null };
-  action: string;
-  port: string;
-  firedAt: number | null;
-  latencyMs: number | null;
-  matched: HistoryJson | null;
-  error: string | null;
-  tail: { following: boolean; malformed: number; invalid: number; lastError: string | null } | null;
-}
-interface OfferJson { accepted: number; rejected: { index: number; reason: string }[]; fired: string[] }
 
 function clock(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().slice(11, 23);
@@ -124,7 +110,7 @@ export function registerTriggerCommands(program: Command): void {
         else throw new UsageError('record: must be a JSON object (or a list of them)');
       }
       const c = ctx(cmd);
-      const r = await c.call<OfferJson>('POST', '/v1/history', body);
+      const r = await c.call<HistoryOfferJson>('POST', '/v1/history', body);
       const lines = [`accepted ${r.accepted}`, ...r.rejected.map((x) => `rejected record ${x.index}: ${x.reason}`),
         r.fired.length ? `fired: ${r.fired.join(', ')}` : 'no trigger fired'];
       c.print(lines.join('\n'), r);

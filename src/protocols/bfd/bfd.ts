@@ -1,32 +1,29 @@
-// BFD in the router (RFC 5880 asynchronous mode over RFC 5881 single-hop
-// IPv4): the sessions, keyed by (port, peer address), their packets on UDP
-// 3784 and their timers; what a session's state means for BFD-tracked routes;
-// and NeighbourLiveness for RIP.
+// BFD on the router's ports (RFC 5880 asynchronous mode over RFC 5881
+// single-hop IPv4): the sessions, keyed by (port, peer address), their
+// packets on UDP 3784 and their timers; and NeighbourLiveness, the service
+// the router (for BFD-tracked routes) and RIP (per neighbour) use.
 //
-// Sessions come from `bfd.sessions` in the config, from static routes with
-// `bfd: true` (peer: `via`, or the other end of a /30 or /31 port), from
-// require() (RIP), and — lazily — for a BFD-tracked route added at run time.
-import { performance } from 'node:perf_hooks';
-import type { ControlProtocol } from '../../daemon/protocol.js';
-import type { Router } from '../../daemon/router.js';
-import { Drop } from '../../dataplane/drops.js';
-import { formatAddress } from '../../net/addr.js';
-import type { Port } from '../../ports/port.js';
-import type { Route } from '../../routing/rib.js';
+// Sessions come from `bfd.sessions` in the config and from require(): the
+// router requires one per next hop of its BFD-tracked routes, RIP one per
+// neighbour on a port with `bfd`.
+import type { BfdConfig } from '../../config/router-config.js';
+import type { Clock } from '../../control/clock.js';
+import type { BfdState, NeighbourLiveness, SessionChange } from '../../control/liveness.js';
+import type { PortView, ProtocolContext, RouterPlugin } from '../../control/protocol.js';
+import { Drop, namedCounts } from '../../packet/drops.js';
+import { formatAddress, portAddressKey } from '../../net/addr.js';
 import {
   BFD_CHECK_NAMES, BFD_CONTROL_LEN, BFD_CONTROL_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN,
   BfdControlView, BfdStateCode as S, Diag, STATE_NAMES, diagName,
 } from '../../wire/bfd.js';
-import { IPV4_HEADER_LEN, type Ipv4View } from '../../wire/ipv4.js';
-import { UDP_HEADER_LEN, UdpView, buildUdpDatagram } from '../../wire/udp.js';
-import type { BfdState, NeighbourLiveness, SessionChange } from '../liveness.js';
+import type { Ipv4View } from '../../wire/ipv4.js';
+import { UDP_HEADER_LEN, UdpView } from '../../wire/udp.js';
 import { BfdSession, type SessionEnv, type SessionTimer } from './session.js';
 
 /** RFC 5881 §5: single-hop packets are sent, and must arrive, with TTL 255 (GTSM). */
 const BFD_TTL = 255;
 /** Internetwork control precedence, as BIRD and FRR send. */
 const BFD_TOS = 0xc0;
-const DATAGRAM_LEN = IPV4_HEADER_LEN + UDP_HEADER_LEN + BFD_CONTROL_LEN;
 
 /**
  * Why a received packet was not used: the wire checks (BfdCheck codes 1–9)
@@ -58,23 +55,10 @@ export const BFD_DROP_NAMES: readonly string[] = [
 ];
 
 export function dropCounts(values: Float64Array): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < values.length; i++) if (values[i]! > 0) out[BFD_DROP_NAMES[i]!] = values[i]!;
-  return out;
+  return namedCounts(values, BFD_DROP_NAMES);
 }
 
-const peerKey = (portIndex: number, peer: number): number => portIndex * 0x1_0000_0000 + (peer >>> 0);
-
-/** The other end of a point-to-point (/30, /31) port, or 0. */
-export function pointToPointPeer(port: Port): number {
-  if (port.prefixLen === 31) return (port.address ^ 1) >>> 0;
-  if (port.prefixLen === 30) {
-    const host = port.address - port.network;
-    if (host === 1) return port.network + 2;
-    if (host === 2) return port.network + 1;
-  }
-  return 0;
-}
+const peerKey = portAddressKey;
 
 /** One session and what the router needs around it: where it runs, who wants it, counters. */
 export class BfdNeighbour {
@@ -91,7 +75,7 @@ export class BfdNeighbour {
   readonly drops = new Float64Array(BFD_DROP_NAMES.length);
   session!: BfdSession;
 
-  constructor(readonly port: Port, readonly peer: number, readonly sourcePort: number) {
+  constructor(readonly port: PortView, readonly peer: number, readonly sourcePort: number) {
     this.peerText = formatAddress(peer);
   }
 
@@ -100,9 +84,9 @@ export class BfdNeighbour {
   }
 }
 
-/** A setTimeout-backed SessionTimer (one pending timeout at most). */
-function nodeTimer(now: () => number, fire: () => void, onError: (e: unknown) => void): SessionTimer {
-  let handle: NodeJS.Timeout | undefined;
+/** A SessionTimer on the clock's timers (one pending timeout at most). */
+function clockTimer(clock: Clock, fire: () => void, onError: (e: unknown) => void): SessionTimer {
+  let handle: unknown;
   const run = () => {
     handle = undefined;
     try {
@@ -113,19 +97,17 @@ function nodeTimer(now: () => number, fire: () => void, onError: (e: unknown) =>
   };
   return {
     arm(at) {
-      if (handle) clearTimeout(handle);
-      handle = setTimeout(run, Math.max(0, Math.ceil(at - now())));
+      if (handle !== undefined) clock.clearTimer(handle);
+      handle = clock.setTimer(Math.max(0, Math.ceil(at - clock.now())), run);
     },
     disarm() {
-      if (handle) clearTimeout(handle);
+      if (handle !== undefined) clock.clearTimer(handle);
       handle = undefined;
     },
   };
 }
 
-const now = (): number => performance.now();
-
-export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
+export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
   readonly name = 'bfd';
   /** Packets accepted by a session. */
   rx = 0;
@@ -137,19 +119,12 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
   private readonly view = new BfdControlView();
   private running = false;
 
-  constructor(private readonly router: Router) {
-    const cfg = router.config.bfd;
-    for (const s of cfg.sessions) this.ensure(router.portByName(s.port), s.peer, 'config', s.interval, s.multiplier);
-    for (const r of router.config.routes) {
-      if (!r.bfd) continue;
-      const port = router.portByName(r.port);
-      const peer = r.via || pointToPointPeer(port);
-      if (peer) this.ensure(port, peer, 'static', cfg.interval, cfg.multiplier);
-    }
-    router.local.onUdp(BFD_CONTROL_PORT, (port, ip) => this.receive(port, ip));
+  constructor(private readonly ctx: ProtocolContext, private readonly config: BfdConfig) {
+    for (const s of config.sessions) this.ensure(ctx.port(s.port), s.peer, 'config', s.interval, s.multiplier);
+    ctx.packets.listenUdp(BFD_CONTROL_PORT, (port, ip) => this.receive(port, ip));
   }
 
-  // ---- ControlProtocol ----
+  // ---- RouterPlugin ----
 
   start(): void {
     if (this.running) return;
@@ -167,41 +142,28 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     for (const n of this.byPeer.values()) n.session.stop();
   }
 
-  /** The port is about to go silent: AdminDown to every peer on it, now (RFC 5880 §6.8.16). */
-  portBlocking(port: Port): void {
+  /** The port goes silent: AdminDown to every peer on it, now (RFC 5880 §6.8.16). */
+  portBlocked(port: PortView): void {
     for (const n of this.onPort(port)) n.session.adminDown();
   }
 
-  portUnblocked(port: Port): void {
+  portUnblocked(port: PortView): void {
     for (const n of this.onPort(port)) n.session.adminUp();
-  }
-
-  routeUnusable(route: Route): string | null {
-    if (route.trackBfd !== true) return null;
-    const n = this.sessionForRoute(route);
-    if (!n) return 'bfd-no-session';
-    switch (n.session.state) {
-      case S.UP: return null;
-      case S.INIT: return 'bfd-init';
-      case S.ADMIN_DOWN: return 'bfd-admin-down';
-      default: return 'bfd-down';
-    }
   }
 
   // ---- NeighbourLiveness ----
 
-  require(port: Port, peer: number, owner: string): void {
-    const cfg = this.router.config.bfd;
-    this.ensure(port, peer, owner, cfg.interval, cfg.multiplier);
+  require(port: PortView, peer: number, owner: string): void {
+    this.ensure(port, peer, owner, this.config.interval, this.config.multiplier);
   }
 
-  release(port: Port, peer: number, owner: string): void {
+  release(port: PortView, peer: number, owner: string): void {
     const n = this.byPeer.get(peerKey(port.index, peer));
     if (!n || !n.owners.delete(owner) || n.owners.size > 0) return;
     this.remove(n);
   }
 
-  state(port: Port, peer: number): BfdState | undefined {
+  state(port: PortView, peer: number): BfdState | undefined {
     return this.byPeer.get(peerKey(port.index, peer))?.stateName;
   }
 
@@ -215,34 +177,22 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     return [...this.byPeer.values()].sort((a, b) => a.port.index - b.port.index || a.peer - b.peer);
   }
 
-  session(port: Port, peer: number): BfdNeighbour | undefined {
+  session(port: PortView, peer: number): BfdNeighbour | undefined {
     return this.byPeer.get(peerKey(port.index, peer));
   }
 
   /** The clock sessions run on (ms, monotonic). */
   now(): number {
-    return now();
+    return this.ctx.clock.now();
   }
 
   // ---- sessions ----
 
-  private onPort(port: Port): BfdNeighbour[] {
+  private onPort(port: PortView): BfdNeighbour[] {
     return [...this.byPeer.values()].filter((n) => n.port === port);
   }
 
-  private sessionForRoute(route: Route): BfdNeighbour | undefined {
-    const port = this.router.ports[route.port];
-    if (!port) return undefined;
-    const peer = route.nextHop || pointToPointPeer(port);
-    if (!peer) return this.onPort(port)[0];
-    const n = this.byPeer.get(peerKey(port.index, peer));
-    if (n || !port.isNeighbourAddress(peer)) return n;
-    // A tracked route added at run time: it needs a session to its next hop.
-    const cfg = this.router.config.bfd;
-    return this.ensure(port, peer, 'route', cfg.interval, cfg.multiplier);
-  }
-
-  private ensure(port: Port, peer: number, owner: string, intervalMs: number, multiplier: number): BfdNeighbour | undefined {
+  private ensure(port: PortView, peer: number, owner: string, intervalMs: number, multiplier: number): BfdNeighbour | undefined {
     peer >>>= 0;
     const key = peerKey(port.index, peer);
     const existing = this.byPeer.get(key);
@@ -251,7 +201,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
       return existing;
     }
     if (!port.isNeighbourAddress(peer)) {
-      this.router.log.warn({ event: 'bfd.bad-peer', port: port.name, peer: formatAddress(peer), owner }, `BFD: ${formatAddress(peer)} is not a neighbour on ${port.name}`);
+      this.ctx.log.warn({ event: 'bfd.bad-peer', port: port.name, peer: formatAddress(peer), owner }, `BFD: ${formatAddress(peer)} is not a neighbour on ${port.name}`);
       return undefined;
     }
     const n = new BfdNeighbour(port, peer, this.freeSourcePort());
@@ -266,7 +216,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     if (port.blocked) n.lastDownDiag = Diag.ADMINISTRATIVELY_DOWN;
     this.byPeer.set(key, n);
     this.byDiscriminator.set(n.session.localDiscriminator, n);
-    this.router.log.info({ event: 'bfd.session-added', port: port.name, peer: n.peerText, owner, localDiscr: n.session.localDiscriminator, intervalMs, multiplier },
+    this.ctx.log.info({ event: 'bfd.session-added', port: port.name, peer: n.peerText, owner, localDiscr: n.session.localDiscriminator, intervalMs, multiplier },
       `BFD session to ${n.peerText} on ${port.name} added (${owner})`);
     if (this.running) n.session.start();
     return n;
@@ -278,16 +228,16 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     n.session.stop();
     this.byPeer.delete(peerKey(n.port.index, n.peer));
     this.byDiscriminator.delete(n.session.localDiscriminator);
-    this.router.log.info({ event: 'bfd.session-removed', port: n.port.name, peer: n.peerText }, `BFD session to ${n.peerText} on ${n.port.name} removed`);
-    this.router.reevaluateRoutes((r) => r.trackBfd === true && r.port === n.port.index, 'bfd-session-removed');
+    this.ctx.log.info({ event: 'bfd.session-removed', port: n.port.name, peer: n.peerText }, `BFD session to ${n.peerText} on ${n.port.name} removed`);
   }
 
   private envFor(n: BfdNeighbour): SessionEnv {
-    const onError = (e: unknown) => this.router.log.error({ event: 'bfd.error', port: n.port.name, peer: n.peerText, err: (e as Error).message }, 'BFD timer failed');
+    const clock = this.ctx.clock;
+    const onError = (e: unknown) => this.ctx.log.error({ event: 'bfd.error', port: n.port.name, peer: n.peerText, err: (e as Error).message }, 'BFD timer failed');
     return {
-      now,
-      random: Math.random,
-      timer: (fire) => nodeTimer(now, fire, onError),
+      now: () => clock.now(),
+      random: () => clock.random(),
+      timer: (fire) => clockTimer(clock, fire, onError),
       send: (final) => this.transmit(n, final),
       changed: (from, to, diag) => this.changed(n, from, to, diag),
     };
@@ -295,12 +245,10 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
 
   /** RFC 5881 §4: to UDP 3784 from the session's own source port, TTL 255, from the port's address. */
   private transmit(n: BfdNeighbour, final: boolean): void {
-    const out = this.router.output;
-    const off = out.scratch(DATAGRAM_LEN);
-    const bytes = out.arena.bytes;
-    const len = n.session.writeControl(bytes, off + IPV4_HEADER_LEN + UDP_HEADER_LEN, final);
-    const total = buildUdpDatagram(bytes, off, n.port.address, n.peer, n.sourcePort, BFD_CONTROL_PORT, len, BFD_TTL, BFD_TOS);
-    if (out.sendNow(n.port, off, total)) n.tx++;
+    const packets = this.ctx.packets;
+    const { bytes, off } = packets.udpPayload(BFD_CONTROL_LEN);
+    const len = n.session.writeControl(bytes, off, final);
+    if (packets.sendUdp(n.port, off, len, { dst: n.peer, srcPort: n.sourcePort, dstPort: BFD_CONTROL_PORT, ttl: BFD_TTL, tos: BFD_TOS })) n.tx++;
     else n.txBlocked++;
   }
 
@@ -313,18 +261,16 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
       n.lastDownDiag = diag;
       if (from === S.UP) n.downTransitions++;
     }
-    this.router.log.info({
+    this.ctx.log.info({
       event: 'bfd.session', port: n.port.name, peer: n.peerText, from: fromName, to: toName, diagnostic,
       localDiscr: n.session.localDiscriminator, remoteDiscr: n.session.remoteDiscriminator,
     }, `BFD ${n.peerText} on ${n.port.name}: ${fromName} → ${toName}${diag ? ` (${diagnostic})` : ''}`);
-    this.router.reevaluateRoutes((r) => r.trackBfd === true && r.port === n.port.index,
-      `bfd-${to === S.ADMIN_DOWN ? 'admin-down' : toName.toLowerCase()}`);
     const change: SessionChange = { port: n.port, peer: n.peer, from: fromName, to: toName, diagnostic };
     for (const l of this.listeners) {
       try {
         l(change);
       } catch (e) {
-        this.router.log.error({ event: 'bfd.listener-error', err: (e as Error).message }, 'a BFD change listener failed');
+        this.ctx.log.error({ event: 'bfd.listener-error', err: (e as Error).message }, 'a BFD change listener failed');
       }
     }
   }
@@ -332,17 +278,17 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
   // ---- receive ----
 
   /** UDP 3784 (RFC 5881 §4). Returns a Drop reason, or −1 when a session took the packet. Never throws. */
-  private receive(port: Port, ip: Ipv4View): number {
+  private receive(port: PortView, ip: Ipv4View): number {
     try {
       return this.receivePacket(port, ip);
     } catch (e) {
       this.drops[BfdDrop.INTERNAL_ERROR]! += 1;
-      this.router.log.error({ event: 'bfd.error', port: port.name, err: (e as Error).message }, 'BFD receive failed');
+      this.ctx.log.error({ event: 'bfd.error', port: port.name, err: (e as Error).message }, 'BFD receive failed');
       return Drop.BFD_INVALID;
     }
   }
 
-  private receivePacket(port: Port, ip: Ipv4View): number {
+  private receivePacket(port: PortView, ip: Ipv4View): number {
     if (!this.running) return Drop.LOCAL_UNHANDLED;
     const src = ip.src;
     const dst = ip.dst;
@@ -378,7 +324,7 @@ export class BfdProtocol implements ControlProtocol, NeighbourLiveness {
     return -1;
   }
 
-  private reject(port: Port, src: number, reason: number): number {
+  private reject(port: PortView, src: number, reason: number): number {
     this.drops[reason]! += 1;
     const n = this.byPeer.get(peerKey(port.index, src));
     if (n) n.drops[reason]! += 1;

@@ -1,6 +1,7 @@
 // The RIP routers heard on each port: when last heard, whether their
 // Responses are taken (BFD), and what was wrong with what they sent.
-import type { Port } from '../../ports/port.js';
+import { portAddressKey } from '../../net/addr.js';
+import type { PortView } from '../../control/protocol.js';
 
 /**
  * up: its Responses are taken; bfd-down: the port runs BFD and the session
@@ -23,22 +24,22 @@ export class RipNeighbour {
   /** A BFD session was required for it (released when it is forgotten). */
   bfdRequired = false;
 
-  constructor(readonly port: Port, readonly address: number, readonly firstHeard: number) {
+  constructor(readonly port: PortView, readonly address: number, readonly firstHeard: number) {
     this.lastHeard = firstHeard;
   }
 }
 
-const keyOf = (port: number, address: number): number => port * 0x1_0000_0000 + (address >>> 0);
+const keyOf = portAddressKey;
 
 export class NeighbourTable {
   private readonly map = new Map<number, RipNeighbour>();
 
-  get(port: Port, address: number): RipNeighbour | undefined {
+  get(port: PortView, address: number): RipNeighbour | undefined {
     return this.map.get(keyOf(port.index, address));
   }
 
   /** The neighbour, made on first sight (its state is then still null). */
-  heard(port: Port, address: number, now: number): RipNeighbour {
+  heard(port: PortView, address: number, now: number): RipNeighbour {
     const key = keyOf(port.index, address);
     let n = this.map.get(key);
     if (!n) this.map.set(key, (n = new RipNeighbour(port, address, now)));
@@ -54,7 +55,7 @@ export class NeighbourTable {
     return this.map.values();
   }
 
-  onPort(port: Port): RipNeighbour[] {
+  onPort(port: PortView): RipNeighbour[] {
     return [...this.map.values()].filter((n) => n.port === port);
   }
 }

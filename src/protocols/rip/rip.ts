@@ -18,20 +18,19 @@
 // chose, so it is what we advertise. Split horizon is relative to the port
 // of the route we advertise.
 import type { RipConfig } from '../../config/router-config.js';
-import type { ControlProtocol } from '../../daemon/protocol.js';
-import type { Router } from '../../daemon/router.js';
-import { Drop } from '../../dataplane/drops.js';
-import { formatAddress, formatPrefix } from '../../net/addr.js';
-import type { Port } from '../../ports/port.js';
-import { IPV4_HEADER_LEN, copyBytes, type Ipv4View } from '../../wire/ipv4.js';
+import type { Clock, TimerHandle } from '../../control/clock.js';
+import type { NeighbourLiveness, SessionChange } from '../../control/liveness.js';
+import type { ProtocolContext, RouterPlugin, SelectedRoute } from '../../control/protocol.js';
+import { Drop } from '../../packet/drops.js';
+import { formatAddress, formatPrefix, prefixKey } from '../../net/addr.js';
+import type { PortView } from '../../control/protocol.js';
+import { copyBytes, type Ipv4View } from '../../wire/ipv4.js';
 import {
   AFI_INET, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY, RIP_MAX_ENTRIES, RIP_MAX_LEN,
   RIP_MULTICAST, RIP_PORT, RipCheck, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader,
   writeWholeTableRequest,
 } from '../../wire/rip.js';
-import { UDP_HEADER_LEN, UdpView, buildUdpDatagram } from '../../wire/udp.js';
-import type { NeighbourLiveness, SessionChange } from '../liveness.js';
-import { systemClock, type RipClock, type TimerHandle } from './clock.js';
+import { UDP_HEADER_LEN, UdpView } from '../../wire/udp.js';
 import { NeighbourTable, type NeighbourState, type RipNeighbour } from './neighbours.js';
 import { RipTable, type LearnedRoute, type RouteChange } from './table.js';
 
@@ -60,10 +59,11 @@ const UPDATE_JITTER = 0.15;
 /** RFC 2453 §3.10.1: 1–5 s between triggered updates for 30 s updates; scaled to ours. */
 const DAMPING_MIN = 1 / 30;
 const DAMPING_SPREAD = 4 / 30;
-const DATAGRAM_ROOM = IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_MAX_LEN;
+/** Administrative distance of RIP routes (as Cisco and FRR number it). */
+export const RIP_DISTANCE = 120;
 
 export interface RipPort {
-  readonly port: Port;
+  readonly port: PortView;
   readonly cost: number;
   readonly passive: boolean;
   readonly bfd: boolean;
@@ -96,9 +96,9 @@ export interface RipCounters {
   triggeredUpdates: number;
 }
 
-const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
+const keyOf = prefixKey;
 
-export class RipProtocol implements ControlProtocol {
+export class RipProtocol implements RouterPlugin {
   readonly name = 'rip';
   readonly config: RipConfig;
   readonly ports: RipPort[];
@@ -128,48 +128,55 @@ export class RipProtocol implements ControlProtocol {
   private readonly rip = new RipView();
   private readonly reply = new RipView();
   // The Response being written (see beginResponse).
-  private wPort: Port | undefined;
+  private wPort: PortView | undefined;
   private wDst = 0;
   private wDstPort = 0;
   private wPoison = false;
+  private wBytes: Uint8Array = new Uint8Array(0);
+  /** Where the Response's RIP payload starts (−1: none begun). */
   private wOff = -1;
   private wCount = 0;
   private wPackets = 0;
 
-  constructor(
-    private readonly router: Router,
-    private readonly liveness: NeighbourLiveness,
-    private readonly clock: RipClock = systemClock,
-  ) {
-    const config = router.config.rip;
-    if (!config) throw new Error('RIP is not configured');
+  private readonly clock: Clock;
+  private readonly liveness: NeighbourLiveness;
+
+  constructor(private readonly ctx: ProtocolContext, config: RipConfig) {
     this.config = config;
+    this.clock = ctx.clock;
+    this.liveness = ctx.liveness;
     this.updateMs = config.updateTime * 1000;
     this.timeoutMs = config.timeoutTime * 1000;
     this.garbageMs = config.garbageTime * 1000;
     this.ports = config.ports.map((pc) => {
-      const port = router.portByName(pc.port);
+      const port = ctx.port(pc.port);
       const rp: RipPort = { port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, active: port.state !== 'blocked' };
       this.byPort[port.index] = rp;
       return rp;
     });
-    this.table = new RipTable(clock, {
-      install: (r) => router.addRoute({ prefix: r.prefix, len: r.len, port: r.port, nextHop: r.nextHop, metric: r.metric, source: 'rip' }).id,
-      update: (id, metric, nextHop) => router.rib.update(id, { metric, nextHop }, 'rip-update'),
-      remove: (id, cause) => void router.removeRoute(id, cause),
+    const routes = ctx.routes;
+    this.table = new RipTable(this.clock, {
+      install: (r) => routes.import({ prefix: r.prefix, len: r.len, port: r.port, nextHop: r.nextHop, metric: r.metric }),
+      update: (id, metric, nextHop) => routes.update(id, { metric, nextHop }),
+      remove: (id, cause) => routes.withdraw(id, cause),
     }, { timeoutMs: this.timeoutMs, garbageMs: this.garbageMs }, {
       changed: () => this.trigger(),
       route: (r, change, cause, best) => this.logRoute(r, change, cause, best),
     });
-    router.local.onUdp(RIP_PORT, (port, ip) => this.receive(port, ip));
-    liveness.onChange((c) => this.bfdChanged(c));
+    ctx.packets.listenUdp(RIP_PORT, (port, ip) => this.receive(port, ip));
+    this.liveness.onChange((c) => this.bfdChanged(c));
+    // Connected/static changes alter what RIP redistributes: tell neighbours now.
+    const notRip = (r: SelectedRoute | null) => r !== null && r.source !== routes.source;
+    ctx.table.onChange((before, after) => {
+      if (notRip(before) || notRip(after)) this.trigger();
+    });
   }
 
-  ripPort(port: Port): RipPort | undefined {
+  ripPort(port: PortView): RipPort | undefined {
     return this.byPort[port.index];
   }
 
-  // ---- ControlProtocol ----
+  // ---- RouterPlugin ----
 
   start(): void {
     if (this.running) return;
@@ -199,7 +206,7 @@ export class RipProtocol implements ControlProtocol {
     }
   }
 
-  portBlocking(port: Port): void {
+  portBlocked(port: PortView): void {
     const rp = this.ripPort(port);
     if (rp?.active) {
       // Last words: everything we advertised here, as unreachable.
@@ -213,7 +220,7 @@ export class RipProtocol implements ControlProtocol {
     this.trigger();
   }
 
-  portUnblocked(port: Port): void {
+  portUnblocked(port: PortView): void {
     const rp = this.ripPort(port);
     if (rp && !rp.active) {
       rp.active = true;
@@ -226,18 +233,10 @@ export class RipProtocol implements ControlProtocol {
     this.trigger();
   }
 
-  /**
-   * The RIB changed outside RIP's view (a static/API route, a drain): the
-   * redistributed routes are compared again in a triggered update.
-   */
-  localRoutesChanged(): void {
-    this.trigger();
-  }
-
   // ---- receiving (RFC 2453 §3.9) ----
 
   /** The UDP 520 handler: a Drop reason, or −1 when taken. `ip` is valid only during the call. */
-  receive(port: Port, ip: Ipv4View): number {
+  receive(port: PortView, ip: Ipv4View): number {
     try {
       const why = this.check(port, ip);
       if (why >= 0) {
@@ -248,20 +247,20 @@ export class RipProtocol implements ControlProtocol {
     } catch (e) {
       // A bug must not take the router down with it; the packet is dropped and the bug logged.
       this.packetDrops[RipDrop.INTERNAL_ERROR]! += 1;
-      this.router.log.error({ event: 'rip.error', port: port.name, err: (e as Error).stack }, 'RIP: internal error on receive');
+      this.ctx.log.error({ event: 'rip.error', port: port.name, err: (e as Error).stack }, 'RIP: internal error on receive');
       return Drop.RIP_INVALID;
     }
   }
 
   /** Returns a RipDrop reason, or −1 when the packet was processed. */
-  private check(port: Port, ip: Ipv4View): number {
+  private check(port: PortView, ip: Ipv4View): number {
     const rp = this.ripPort(port);
     if (!rp) return RipDrop.NOT_RIP_PORT;
     if (!rp.active || !this.running) return RipDrop.PORT_INACTIVE;
     const udp = this.udp.attach(ip.buf, ip.payloadOffset, ip.payloadLength);
     const src = ip.src;
     if (!udp.checksumOk(src, ip.dst)) return RipDrop.BAD_UDP;
-    if (this.router.local.isOwnAddress(src)) return RipDrop.OWN_SOURCE;
+    if (this.ctx.packets.isOwnAddress(src)) return RipDrop.OWN_SOURCE;
     // §3.9.2: a Response must come from a neighbour on the link.
     if (!port.isNeighbourAddress(src)) return RipDrop.SOURCE_NOT_ON_LINK;
     const rip = this.rip.attach(ip.buf, udp.off + UDP_HEADER_LEN, udp.length - UDP_HEADER_LEN);
@@ -328,11 +327,9 @@ export class RipProtocol implements ControlProtocol {
   }
 
   /** Turn the Request into the Response in place: same entries, our metrics (§3.9.1). */
-  private answerSpecific(port: Port, dst: number, dstPort: number, request: RipView): void {
-    const bytes = this.router.output.arena.bytes;
+  private answerSpecific(port: PortView, dst: number, dstPort: number, request: RipView): void {
     const len = request.len;
-    const off = this.router.output.scratch(IPV4_HEADER_LEN + UDP_HEADER_LEN + len);
-    const at = off + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    const { bytes, off: at } = this.ctx.packets.udpPayload(len);
     copyBytes(request.buf, request.off, bytes, at, len);
     const reply = this.reply.attach(bytes, at, len);
     bytes[at] = RipCommand.RESPONSE;
@@ -340,12 +337,12 @@ export class RipProtocol implements ControlProtocol {
       const plen = reply.afi(i) === AFI_INET ? maskLength(reply.mask(i)) : -1;
       reply.setMetric(i, plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen));
     }
-    this.send(port, off, dst, dstPort, len);
+    this.send(port, at, dst, dstPort, len);
     this.counters.responsesSent++;
     this.counters.entriesSent += reply.entryCount;
   }
 
-  private noteBad(port: Port, src: number): void {
+  private noteBad(port: PortView, src: number): void {
     const n = this.neighbours.get(port, src);
     if (n) n.badPackets++;
   }
@@ -387,7 +384,7 @@ export class RipProtocol implements ControlProtocol {
     const from = n.state;
     n.state = state;
     const neighbour = formatAddress(n.address);
-    this.router.log.info({ event: 'rip.neighbour', port: n.port.name, neighbour, state, from },
+    this.ctx.log.info({ event: 'rip.neighbour', port: n.port.name, neighbour, state, from },
       `RIP neighbour ${neighbour} on ${n.port.name}: ${state}`);
   }
 
@@ -465,25 +462,22 @@ export class RipProtocol implements ControlProtocol {
   }
 
   /** The whole table out of `port` to dst:dstPort, split horizon with poisoned reverse; all 16 with `poison`. */
-  private sendFullTable(port: Port, dst: number, dstPort: number, poison = false): void {
+  private sendFullTable(port: PortView, dst: number, dstPort: number, poison = false): void {
     this.beginResponse(port, dst, dstPort, poison);
     this.advertise(port, false);
     this.endResponse();
   }
 
-  private sendRequest(port: Port, dst: number): void {
-    const out = this.router.output;
-    const off = out.scratch(IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_HEADER_LEN + RIP_ENTRY_LEN);
-    const len = writeWholeTableRequest(out.arena.bytes, off + IPV4_HEADER_LEN + UDP_HEADER_LEN);
+  private sendRequest(port: PortView, dst: number): void {
+    const { bytes, off } = this.ctx.packets.udpPayload(RIP_HEADER_LEN + RIP_ENTRY_LEN);
+    const len = writeWholeTableRequest(bytes, off);
     this.send(port, off, dst, RIP_PORT, len);
     this.counters.requestsSent++;
   }
 
-  /** Wrap the RIP message at off+28 in UDP/IPv4 from our port address (TTL 1, TOS 0xc0) and send it now. */
-  private send(port: Port, off: number, dst: number, dstPort: number, ripLen: number): void {
-    const out = this.router.output;
-    const total = buildUdpDatagram(out.arena.bytes, off, port.address, dst, RIP_PORT, dstPort, ripLen, RIP_TTL, RIP_TOS);
-    out.sendNow(port, off, total);
+  /** Send the RIP message written at `off` (from udpPayload) now, from our port address, TTL 1, TOS 0xc0. */
+  private send(port: PortView, off: number, dst: number, dstPort: number, ripLen: number): void {
+    this.ctx.packets.sendUdp(port, off, ripLen, { dst, srcPort: RIP_PORT, dstPort, ttl: RIP_TTL, tos: RIP_TOS });
   }
 
   /**
@@ -491,7 +485,7 @@ export class RipProtocol implements ControlProtocol {
    * `onlyChanged`). A route reached through `port` goes back as 16
    * (poisoned reverse, §3.4.3).
    */
-  private advertise(port: Port, onlyChanged: boolean): void {
+  private advertise(port: PortView, onlyChanged: boolean): void {
     const here = port.index;
     for (const l of this.locals.values()) {
       if (l.state !== 'active' || (onlyChanged && !l.changed)) continue;
@@ -519,7 +513,7 @@ export class RipProtocol implements ControlProtocol {
 
   // A Response is written straight into the arena's scratch ring, ≤ 25
   // entries per datagram, each datagram sent as soon as it is full.
-  private beginResponse(port: Port, dst: number, dstPort: number, poison: boolean): void {
+  private beginResponse(port: PortView, dst: number, dstPort: number, poison: boolean): void {
     this.wPort = port;
     this.wDst = dst;
     this.wDstPort = dstPort;
@@ -530,17 +524,20 @@ export class RipProtocol implements ControlProtocol {
   }
 
   private addEntry(prefix: number, len: number, metric: number, tag: number): void {
-    const out = this.router.output;
-    if (this.wOff < 0) this.wOff = out.scratch(DATAGRAM_ROOM);
-    const at = this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN + RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
-    writeRipEntry(out.arena.bytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : metric, tag);
+    if (this.wOff < 0) {
+      const room = this.ctx.packets.udpPayload(RIP_MAX_LEN);
+      this.wBytes = room.bytes;
+      this.wOff = room.off;
+    }
+    const at = this.wOff + RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
+    writeRipEntry(this.wBytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : metric, tag);
     if (++this.wCount === RIP_MAX_ENTRIES) this.flushResponse();
   }
 
   private flushResponse(): void {
     if (this.wCount === 0 || !this.wPort) return;
     const payload = RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
-    writeRipHeader(this.router.output.arena.bytes, this.wOff + IPV4_HEADER_LEN + UDP_HEADER_LEN, RipCommand.RESPONSE);
+    writeRipHeader(this.wBytes, this.wOff, RipCommand.RESPONSE);
     this.send(this.wPort, this.wOff, this.wDst, this.wDstPort, payload);
     this.counters.responsesSent++;
     this.counters.entriesSent += this.wCount;
@@ -568,7 +565,7 @@ export class RipProtocol implements ControlProtocol {
     let changed = false;
     const seen = new Set<number>();
     if (want.length > 0) {
-      for (const r of this.router.rib.find((x) => x.selected && want.includes(x.source))) {
+      for (const r of this.ctx.table.selected(want)) {
         const key = keyOf(r.prefix, r.len);
         seen.add(key);
         const metric = r.source === 'connected' ? 1 : Math.min(Math.max(r.metric, 1), RIP_INFINITY - 1);
@@ -607,11 +604,11 @@ export class RipProtocol implements ControlProtocol {
 
   private logRoute(r: LearnedRoute, change: RouteChange, cause: string, best: boolean): void {
     // FIB effects are logged by the RIB (route.installed/withdrawn/changed); this is RIP's own view.
-    const log = this.router.log;
+    const log = this.ctx.log;
     if (!log.isLevelEnabled('debug')) return;
     log.debug({
       event: 'rip.route', change, cause, prefix: formatPrefix(r.prefix, r.len), metric: r.metric,
-      port: this.router.ports[r.port]?.name, neighbour: formatAddress(r.neighbour), nextHop: formatAddress(r.nextHop), best,
+      port: this.ctx.ports[r.port]?.name, neighbour: formatAddress(r.neighbour), nextHop: formatAddress(r.nextHop), best,
     }, `RIP ${formatPrefix(r.prefix, r.len)}: ${change}`);
   }
 }

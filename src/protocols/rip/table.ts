@@ -20,9 +20,10 @@
 // its metric, port (for split horizon) or tag — changes, not when a
 // neighbour's route that is not the best changes.
 //
-// No sockets, no wall clock: time and timers come from an injected RipClock,
+// No sockets, no wall clock: time and timers come from an injected Clock,
 // so every rule and timing can be tested exactly.
-import type { RipClock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../control/clock.js';
+import { prefixKey } from '../../net/addr.js';
 import { RIP_INFINITY } from '../../wire/rip.js';
 
 export type RipRouteState = 'active' | 'garbage';
@@ -100,7 +101,7 @@ export const Offer = {
   WITHDRAWN: 4,
 } as const;
 
-const keyOf = (prefix: number, len: number): number => prefix * 64 + len;
+const keyOf = prefixKey;
 
 /** Lowest metric, then the older (learned first). */
 function better(a: LearnedRoute, b: LearnedRoute): boolean {
@@ -117,7 +118,7 @@ export class RipTable {
   private sweeping = false;
 
   constructor(
-    private readonly clock: RipClock,
+    private readonly clock: Clock,
     private readonly sink: RibSink,
     readonly timers: RipTimers,
     private readonly events: TableEvents,

@@ -2,8 +2,8 @@
 // appears (the test appliance's poll answered by the target server), it
 // blocks or drains its port — once. Step 4 of the method, made automatic.
 import type { TriggerConfig } from '../config/migration-config.js';
-import { formatAddress } from '../net/addr.js';
-import { historyJson, type HistoryRecord } from './history.js';
+import { OperationError } from '../control/errors.js';
+import type { HistoryRecord } from './history.js';
 
 export type TriggerState = 'armed' | 'fired' | 'cancelled' | 'failed';
 
@@ -18,13 +18,6 @@ export interface TriggerTarget {
     info(obj: object, msg?: string): void;
     warn(obj: object, msg?: string): void;
   };
-}
-
-/** A refused trigger operation; `status` is the HTTP status the API answers with. */
-export class TriggerError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
 }
 
 export class Trigger {
@@ -93,29 +86,11 @@ export class Trigger {
       `trigger ${name}: ${r.server} answered ${r.client} → ${action} port ${port} (${this.latencyMs} ms after the history line)`);
   }
 
-  /** Disarm. Only an armed trigger can be cancelled (409 otherwise). */
+  /** Disarm. Only an armed trigger can be cancelled. */
   cancel(): void {
-    if (this.state !== 'armed') throw new TriggerError(409, `trigger "${this.name}" is ${this.state}, not armed`);
+    if (this.state !== 'armed') throw new OperationError('conflict', `trigger "${this.name}" is ${this.state}, not armed`);
     this.state = 'cancelled';
     this.cancelledAt = Date.now();
     this.target.log.info({ event: 'trigger.cancelled', trigger: this.name, port: this.config.port, action: this.config.action }, `trigger ${this.name} cancelled`);
-  }
-
-  toJSON() {
-    const c = this.config;
-    return {
-      name: c.name,
-      state: this.state,
-      watch: { file: c.file, api: c.api },
-      match: { client: formatAddress(c.match.client), server: c.match.server, status: c.match.status, path: c.match.path },
-      action: c.action,
-      port: c.port,
-      armedAt: this.armedAt,
-      firedAt: this.firedAt,
-      cancelledAt: this.cancelledAt,
-      latencyMs: this.latencyMs,
-      matched: this.matched ? { ...historyJson(this.matched), via: this.matchedVia } : null,
-      error: this.error,
-    };
   }
 }

@@ -6,7 +6,9 @@ import { isAbsolute, resolve } from 'node:path';
 import type { TriggerConfig } from '../config/migration-config.js';
 import { HistoryTail, type TailNotice, type TailStats } from './history-tail.js';
 import { parseHistoryRecord, type HistoryRecord } from './history.js';
-import { Trigger, TriggerError, type HistorySource, type TriggerTarget } from './trigger.js';
+import { OperationError } from '../control/errors.js';
+import type { RouterPlugin } from '../control/protocol.js';
+import { Trigger, type HistorySource, type TriggerTarget } from './trigger.js';
 
 export interface TriggerSetOptions {
   /** Relative `file` paths are taken from here (the config file's directory). */
@@ -33,7 +35,8 @@ export interface OfferResult {
   fired: string[];
 }
 
-export class TriggerSet {
+export class TriggerSet implements RouterPlugin {
+  readonly name = 'triggers';
   private readonly triggers = new Map<string, Trigger>();
   private readonly watches = new Map<string, Watch>();
   private started = false;
@@ -56,9 +59,9 @@ export class TriggerSet {
     await Promise.all(tails.map((t) => t.close()));
   }
 
-  /** Add and arm a trigger (names are unique: 409 for a second one). */
+  /** Add and arm a trigger (names are unique). */
   add(config: TriggerConfig): Trigger {
-    if (this.triggers.has(config.name)) throw new TriggerError(409, `a trigger named "${config.name}" already exists`);
+    if (this.triggers.has(config.name)) throw new OperationError('conflict', `a trigger named "${config.name}" already exists`);
     const file = config.file === null ? null : resolve(this.opts.baseDir ?? process.cwd(), config.file);
     const t = new Trigger({ ...config, file }, this.target);
     this.triggers.set(t.name, t);
@@ -66,10 +69,10 @@ export class TriggerSet {
     return t;
   }
 
-  /** Disarm a trigger (404 unknown, 409 not armed) and close its tail if no one else needs it. */
+  /** Disarm a trigger (refused if unknown or not armed) and close its tail if no one else needs it. */
   cancel(name: string): Trigger {
     const t = this.get(name);
-    if (!t) throw new TriggerError(404, `no trigger named "${name}"`);
+    if (!t) throw new OperationError('not-found', `no trigger named "${name}"`);
     t.cancel();
     this.releaseTails();
     return t;
@@ -159,5 +162,5 @@ export class TriggerSet {
 
 /** Reject a relative file path from the API: the daemon's working directory is not the caller's. */
 export function checkApiFile(file: string | null): void {
-  if (file !== null && !isAbsolute(file)) throw new TriggerError(400, `file: "${file}" must be an absolute path (the daemon's working directory is not yours)`);
+  if (file !== null && !isAbsolute(file)) throw new OperationError('invalid', `file: "${file}" must be an absolute path (the daemon's working directory is not yours)`);
 }

@@ -1,12 +1,12 @@
-// What other protocols need from BFD: "is my neighbour alive?", and a call
-// when the answer changes. RIP uses it per neighbour; BFD-tracked static
-// routes per next hop.
-import type { Port } from '../ports/port.js';
+// Neighbour liveness, as BFD provides it: "is my neighbour alive?", and a
+// call when the answer changes. RIP asks per neighbour; the router asks for
+// the next hop of every BFD-tracked route.
+import type { PortView } from './protocol.js';
 
 export type BfdState = 'AdminDown' | 'Down' | 'Init' | 'Up';
 
 export interface SessionChange {
-  port: Port;
+  port: PortView;
   peer: number;
   from: BfdState;
   to: BfdState;
@@ -16,9 +16,9 @@ export interface SessionChange {
 
 export interface NeighbourLiveness {
   /** Make sure a session to `peer` on `port` exists; `owner` names who needs it (refcount). */
-  require(port: Port, peer: number, owner: string): void;
+  require(port: PortView, peer: number, owner: string): void;
   /** `owner` no longer needs the session; it ends when nobody does (unless configured). */
-  release(port: Port, peer: number, owner: string): void;
-  state(port: Port, peer: number): BfdState | undefined;
+  release(port: PortView, peer: number, owner: string): void;
+  state(port: PortView, peer: number): BfdState | undefined;
   onChange(listener: (c: SessionChange) => void): void;
 }

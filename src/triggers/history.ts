@@ -75,8 +75,3 @@ export function parseHistoryRecord(obj: unknown): HistoryParse {
 
   return { record: { time, client: formatAddress(clientAddr), clientAddr, path, status, server, device }, reason: null };
 }
-
-/** The record as it is shown by the API (without the internal uint32). */
-export function historyJson(r: HistoryRecord): Omit<HistoryRecord, 'clientAddr'> {
-  return { time: r.time, client: r.client, path: r.path, status: r.status, server: r.server, device: r.device };
-}

@@ -9,10 +9,10 @@ import { mkdirSync, existsSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { isAnswered, type PollRecord } from '../hosts/poller.js';
 import { readPollRecords, summarisePolls, type PollSummary } from '../hosts/records.js';
-import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from '../testbed/migration.js';
-import type { LogEvent, RouterProcess } from '../testbed/lab.js';
-import { readJsonLines } from '../testbed/json-lines.js';
-import { FatalError, sleep, waitFor } from '../testbed/shell.js';
+import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
+import type { LogEvent, RouterProcess } from './lab.js';
+import { readJsonLines } from './json-lines.js';
+import { FatalError, sleep, waitFor } from './shell.js';
 
 export interface RehearsalOptions {
   embodiment: Embodiment;

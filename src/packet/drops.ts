@@ -45,3 +45,10 @@ export const DROP_NAMES: readonly string[] = [
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;
+
+/** The non-zero counters of `values[from …]` by name (for the API and the logs). */
+export function namedCounts(values: ArrayLike<number>, names: readonly string[], from = 0): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < names.length; i++) if (values[from + i]! > 0) out[names[i]!] = values[from + i]!;
+  return out;
+}

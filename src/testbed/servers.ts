@@ -1,4 +1,4 @@
-// `tunroute serve` in a lab namespace, ready when it says it is listening
+// `tunroute serve` spawned in a lab namespace, ready when it says it is listening
 // (probing it with a request would put a line in its access log).
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Lab } from './lab.js';
 import { waitFor } from './shell.js';
 
-export async function startInfoServer(lab: Lab, ns: string, name: string, address: string, accessLog: string, delayMs = 0): Promise<ChildProcess> {
+export async function spawnInfoServer(lab: Lab, ns: string, name: string, address: string, accessLog: string, delayMs = 0): Promise<ChildProcess> {
   const out = join(lab.dir, `${name}.out`);
   const delay = delayMs > 0 ? ['--delay', `${delayMs}ms`] : [];
   const child = lab.spawnTunroute(ns, ['serve', '--address', address, '--name', name, '--log', accessLog, ...delay], { stdout: out });

@@ -25,7 +25,7 @@ import type { Port } from '../ports/port.js';
 import { IpProto, type Ipv4View } from '../wire/ipv4.js';
 import { TCP_HEADER_LEN, TcpFlag, TcpView } from '../wire/tcp.js';
 import { UDP_HEADER_LEN, UdpView } from '../wire/udp.js';
-import { Drop } from './drops.js';
+import { Drop } from '../packet/drops.js';
 import type { PacketRewriter } from './forwarder.js';
 import { NatFlowTable, type CoarseClock } from './nat-flows.js';
 
@@ -127,8 +127,8 @@ export class VirtualServiceNat implements PacketRewriter {
     const o = ip.payloadOffset;
     const src = readI32(b, ip.off + 12);
     const vip = readI32(b, ip.off + 16);
-    const srcPort = (b[o]! << 8) | b[o + 1]!;
-    const dstPort = (b[o + 2]! << 8) | b[o + 3]!;
+    const srcPort = ip.srcPort;
+    const dstPort = ip.dstPort;
     const tcpFlags = proto === IpProto.TCP ? b[o + 13]! : 0;
     const flows = this.flows;
     let e = flows.findInbound(proto, src, srcPort, vip, dstPort);
@@ -168,8 +168,8 @@ export class VirtualServiceNat implements PacketRewriter {
     const o = ip.payloadOffset;
     const backend = readI32(b, ip.off + 12);
     const client = readI32(b, ip.off + 16);
-    const srcPort = (b[o]! << 8) | b[o + 1]!;
-    const dstPort = (b[o + 2]! << 8) | b[o + 3]!;
+    const srcPort = ip.srcPort;
+    const dstPort = ip.dstPort;
     const flows = this.flows;
     const e = flows.findReturn(proto, backend, srcPort, client, dstPort);
     if (e < 0 || flows.isExpired(e)) {

@@ -1,0 +1,270 @@
+// The management API's request and response bodies: one definition, used by
+// the daemon's handlers (which build them) and by the CLI (which reads them).
+// Addresses and prefixes are dotted text; times are epoch ms or ages in ms.
+
+export interface RouterInfoJson {
+  name: string;
+  pid: number;
+  uptimeMs: number;
+  ports: number;
+  routes: number;
+  protocols: string[];
+}
+
+export interface CountersJson {
+  rxPackets: number;
+  rxBytes: number;
+  /** Wake-ups that brought packets: rxPackets / rxBatches is the batch size. */
+  rxBatches: number;
+  txPackets: number;
+  txBytes: number;
+  drops: Record<string, number>;
+}
+
+export interface PortJson extends CountersJson {
+  name: string;
+  device: string;
+  netns: string | null;
+  address: string;
+  mtu: number;
+  state: string;
+  /** When the state last changed (epoch ms). */
+  sinceMs: number;
+}
+
+export interface PortActionJson {
+  port: string;
+  state: string;
+}
+
+export interface RouteJson {
+  id: number;
+  prefix: string;
+  port: string | null;
+  via: string | null;
+  metric: number;
+  source: string;
+  bfd: boolean;
+  /** active (in the FIB), standby (usable, not selected), unusable. */
+  state: 'active' | 'standby' | 'unusable';
+  unusable: string | null;
+  ageMs: number;
+}
+
+export interface RouteRequestJson {
+  prefix: string;
+  port: string;
+  via?: string | null;
+  metric?: number;
+  bfd?: boolean;
+}
+
+export interface RouteDeleteJson {
+  prefix: string;
+  port?: string;
+  via?: string | null;
+  metric?: number;
+}
+
+export interface LookupJson {
+  addr: string;
+  from: string | null;
+  /** fib, policy:<rule>, or none. */
+  decidedBy: string;
+  port: string | null;
+  route: RouteJson | null;
+}
+
+export interface StatsJson {
+  router: string;
+  ports: Record<string, { state: string } & CountersJson>;
+  icmp: { sent: number; rateLimited: number };
+  policy: { rule: string; hits: number }[];
+  flows: { pinnedToDrainingPort: number };
+}
+
+export interface BfdSessionJson {
+  port: string;
+  peer: string;
+  state: string;
+  remoteState: string;
+  localDiscriminator: number;
+  remoteDiscriminator: number;
+  sourcePort: number;
+  /** Negotiated: the interval between our packets (RFC 5880 §6.8.7). */
+  txIntervalMs: number;
+  /** Negotiated: the interval we expect the peer's packets at. */
+  rxIntervalMs: number;
+  detectMult: number;
+  remoteDetectMult: number;
+  /** 0 until the peer was heard from. */
+  detectionTimeMs: number;
+  /** Since the session went Up; null when it is not Up. */
+  uptimeMs: number | null;
+  /** Diagnostic of the last transition to Down/AdminDown. */
+  lastDiagnostic: string;
+  remoteDiagnostic: string;
+  pollActive: boolean;
+  owners: string[];
+  counters: { rx: number; tx: number; txBlocked: number; upTransitions: number; downTransitions: number; drops: Record<string, number> };
+}
+
+export interface BfdJson {
+  sessions: BfdSessionJson[];
+  /** Over all sessions, and packets that matched none. */
+  counters: { rx: number; tx: number; drops: Record<string, number> };
+}
+
+export interface RipJson {
+  updateTime: number;
+  timeoutTime: number;
+  garbageTime: number;
+  redistribute: string[];
+  ports: { port: string; address: string; cost: number; passive: boolean; bfd: boolean; state: 'active' | 'blocked' }[];
+  neighbours: {
+    port: string;
+    address: string;
+    state: string | null;
+    lastHeardMs: number;
+    routes: number;
+    bfd: string | null;
+    badPackets: number;
+    badRoutes: number;
+    responses: number;
+    ignoredResponses: number;
+  }[];
+  /** One row per (prefix, neighbour); `best`: the one RIP advertises (the RIB selects among them all). */
+  routes: {
+    prefix: string;
+    metric: number;
+    nextHop: string;
+    port: string;
+    neighbour: string;
+    tag: number;
+    ageMs: number;
+    state: string;
+    /** Until timeout (active) or deletion (garbage). */
+    expiresInMs: number;
+    best: boolean;
+  }[];
+  advertised: { prefix: string; source: string; metric: number; port: string; state: string }[];
+  counters: Record<string, number | Record<string, number>>;
+}
+
+export interface PolicyRuleJson {
+  name: string;
+  from: string;
+  to: string | null;
+  protocol: string | null;
+  dstPorts: string | null;
+  port: string;
+  via: string | null;
+  hits: number;
+  active: boolean;
+}
+
+export interface PolicyRequestJson {
+  name: string;
+  from: string;
+  to?: string;
+  protocol?: string;
+  dstPorts?: string;
+  port: string;
+  via?: string;
+  /** Insert before this rule (default: at the end). */
+  before?: string;
+  index?: number;
+}
+
+export interface NatCountersJson {
+  capacity: number;
+  live: number;
+  held: number;
+  created: number;
+  expired: number;
+  refusedFull: number;
+  refusedConflict: number;
+  synRestarts: number;
+  fragmentsDropped: number;
+  truncatedDropped: number;
+  packetsIn: number;
+  packetsOut: number;
+  returnUntranslated: number;
+}
+
+export interface NatBackendJson {
+  name: string;
+  address: string;
+  sources: string[];
+  default: boolean;
+  flows: number;
+  flowsCreated: number;
+  packets: number;
+}
+
+export interface NatFlowJson {
+  protocol: string;
+  client: string;
+  clientPort: number;
+  vip: string;
+  port: number;
+  backend: string;
+  backendAddress: string;
+  state: string;
+  packets: number;
+  idleMs: number;
+}
+
+export interface NatJson {
+  services: { name: string; address: string; backends: NatBackendJson[]; idleTimeoutS: number }[];
+  flows: NatFlowJson[];
+  counters: NatCountersJson | null;
+}
+
+export interface HistoryJson {
+  time: number;
+  client: string;
+  path: string;
+  status: number;
+  server: string;
+  device: string | null;
+}
+
+export interface TriggerJson {
+  name: string;
+  state: string;
+  watch: { file: string | null; api: boolean };
+  match: { client: string; server: string | null; status: number | null; path: string | null };
+  action: string;
+  port: string;
+  armedAt: number | null;
+  firedAt: number | null;
+  cancelledAt: number | null;
+  latencyMs: number | null;
+  matched: (HistoryJson & { via: string }) | null;
+  error: string | null;
+  tail: {
+    file: string;
+    following: boolean;
+    lines: number;
+    objects: number;
+    malformed: number;
+    oversized: number;
+    bytes: number;
+    truncations: number;
+    rotations: number;
+    lastError: string | null;
+    invalid: number;
+    lastInvalid: string | null;
+  } | null;
+}
+
+export interface HistoryOfferJson {
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+  fired: string[];
+}
+
+export interface ErrorJson {
+  error: string;
+}

@@ -1,0 +1,124 @@
+// The narrow core interface of the control plane (in the spirit of BIRD's
+// nest/proto split): what a routing protocol — or any other part that plugs
+// into a router — gets from the router, and nothing else. A protocol sees
+// ports through PortView, puts routes into the RIB through its own
+// RouteChannel (under its own source and administrative distance), reads
+// what the RIB selected for redistribution, sends and receives its packets
+// through PacketIo, and keeps time with a Clock. It never touches the RIB,
+// the FIB, the packet arena or the packet path directly, so it can be run
+// and tested without a Router.
+import type { Logger } from 'pino';
+import type { Ipv4View } from '../wire/ipv4.js';
+import type { Clock } from './clock.js';
+import type { NeighbourLiveness } from './liveness.js';
+
+export type PortState = 'up' | 'blocked' | 'draining';
+
+/** What the control plane may know of a port. */
+export interface PortView {
+  readonly index: number;
+  readonly name: string;
+  /** The router's address on the port, and the connected subnet. */
+  readonly address: number;
+  readonly prefixLen: number;
+  readonly network: number;
+  readonly broadcast: number;
+  readonly mtu: number;
+  readonly state: PortState;
+  readonly blocked: boolean;
+  /** Whether `addr` is on the port's subnet. */
+  onLink(addr: number): boolean;
+  /** Whether `addr` can be a neighbour on the link (on the subnet, not ours, not network/broadcast). */
+  isNeighbourAddress(addr: number): boolean;
+  /** The other end of a /30 or /31 link, or 0. */
+  pointToPointPeer(): number;
+}
+
+/** What a protocol offers the RIB for one prefix. */
+export interface RouteOffer {
+  prefix: number;
+  len: number;
+  port: number;
+  /** 0 = on-link. */
+  nextHop: number;
+  metric: number;
+}
+
+/** A protocol's own door into the RIB; every route it imports carries its source. */
+export interface RouteChannel {
+  readonly source: string;
+  readonly distance: number;
+  /** Returns the route's id. */
+  import(route: RouteOffer, cause?: string): number;
+  update(id: number, change: { metric?: number; nextHop?: number }, cause?: string): void;
+  withdraw(id: number, cause?: string): void;
+}
+
+/** A route the RIB selected (what a protocol may redistribute). */
+export interface SelectedRoute {
+  readonly prefix: number;
+  readonly len: number;
+  readonly port: number;
+  readonly nextHop: number;
+  readonly metric: number;
+  readonly source: string;
+}
+
+export interface RouteTableView {
+  /** The selected route of every prefix whose source is one of `sources`. */
+  selected(sources: readonly string[]): SelectedRoute[];
+  /** Called after the selected route of a prefix changed (`before`/`after`: null when none). */
+  onChange(listener: (before: SelectedRoute | null, after: SelectedRoute | null) => void): void;
+}
+
+/** Receives a UDP datagram for the router (valid only during the call); returns a Drop reason, or −1 if taken. */
+export type UdpReceiver = (port: PortView, ip: Ipv4View) => number;
+
+export interface UdpHeader {
+  dst: number;
+  srcPort: number;
+  dstPort: number;
+  ttl: number;
+  tos: number;
+}
+
+/** A protocol's packets: it writes payloads, the core wraps them in UDP/IPv4 and sends them. */
+export interface PacketIo {
+  listenUdp(port: number, receiver: UdpReceiver): void;
+  /** Room for a UDP payload of up to `maxLen` bytes; write it at `off` in `bytes`, then sendUdp(). */
+  udpPayload(maxLen: number): { bytes: Uint8Array; off: number };
+  /** Send the payload written at `off` (from udpPayload) now, from the port's address; false if the port is mute. */
+  sendUdp(port: PortView, off: number, len: number, header: UdpHeader): boolean;
+  /** Whether `addr` is one of the router's own addresses. */
+  isOwnAddress(addr: number): boolean;
+}
+
+/** What a protocol is given when it is made. */
+export interface ProtocolContext {
+  readonly routerName: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly ports: readonly PortView[];
+  /** The port named `name`; an OperationError (not-found) if there is none. */
+  port(name: string): PortView;
+  readonly routes: RouteChannel;
+  readonly table: RouteTableView;
+  readonly packets: PacketIo;
+  /** Neighbour liveness (BFD): absent in the protocol that provides it. */
+  readonly liveness: NeighbourLiveness;
+}
+
+/** A part of the router with a life cycle: a protocol, or a daemon feature (triggers, NAT counters). */
+export interface RouterPlugin {
+  readonly name: string;
+  start(): void;
+  stop(): void;
+  /**
+   * The port was blocked: routes through it are already withdrawn. Last words
+   * (BFD AdminDown, a poisoned RIP update) may still be sent now; the port
+   * goes silent when every plugin has been told.
+   */
+  portBlocked?(port: PortView): void;
+  /** The port carries traffic again. */
+  portUnblocked?(port: PortView): void;
+}

@@ -1,0 +1,57 @@
+// The packet path of one router, assembled in one place: which elements
+// exist and in which order a received packet meets them.
+//
+//   receive batch → Forwarder:
+//     validate IPv4 → rewriters [virtual-service NAT, when configured]
+//     → local delivery (ping, UDP to the control protocols) → martians
+//     → selectors [source policy rules] → FIB → flow pinning (drain)
+//     → TTL → MTU/DF → Output (fragmentation, transmit queues)
+//   ICMP errors are built by IcmpErrors and routed back through Output.
+//
+// Everything works in one PacketArena: the ports' receive slots and a
+// scratch ring for packets the router builds itself.
+import type { RouterConfig } from '../config/router-config.js';
+import { PacketArena } from '../packet/arena.js';
+import { Port } from '../ports/port.js';
+import type { Fib } from '../routing/fib.js';
+import { FlowTable } from './flow-table.js';
+import { Forwarder } from './forwarder.js';
+import { IcmpErrors } from './icmp-errors.js';
+import { LocalDelivery } from './local-delivery.js';
+import { VirtualServiceNat } from './nat.js';
+import { Output } from './output.js';
+import { PolicyTable } from './policy.js';
+
+/** Room for packets the router builds itself (ICMP, fragments, BFD, RIP). */
+const ARENA_SCRATCH = 1 << 20;
+
+/** The arena for a router with these ports: every port's receive slots (64-byte aligned) after the scratch ring. */
+export function arenaFor(config: RouterConfig): PacketArena {
+  const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
+  return new PacketArena(ARENA_SCRATCH + slots, ARENA_SCRATCH);
+}
+
+export class PacketPath {
+  readonly output: Output;
+  readonly icmp: IcmpErrors;
+  readonly local: LocalDelivery;
+  readonly flows: FlowTable;
+  readonly policy: PolicyTable;
+  /** The virtual-service NAT, when the config has virtual services. */
+  readonly nat: VirtualServiceNat | null;
+  readonly forwarder: Forwarder;
+
+  constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig) {
+    this.output = new Output(arena, ports, fib);
+    this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
+    this.local = new LocalDelivery(ports, this.output, this.icmp);
+    this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000);
+    this.policy = new PolicyTable(ports);
+    for (const rule of config.policy) this.policy.add({ ...rule, egress: ports.findIndex((p) => p.name === rule.port) });
+    // The NAT's per-flow clock is the flow table's per-batch coarse one.
+    this.nat = config.virtualServices.length > 0 ? new VirtualServiceNat(config.virtualServices, this.flows) : null;
+    // A VIP is the router's own address: ping to it is answered.
+    for (const s of config.virtualServices) this.local.addAddress(s.address);
+    this.forwarder = new Forwarder(ports, fib, this.nat ? [this.nat] : [], [this.policy], this.output, this.local, this.icmp, this.flows);
+  }
+}

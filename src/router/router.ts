@@ -1,0 +1,310 @@
+// One router: its ports, its RIB (and the FIB derived from it), its packet
+// path, the plugins that run on it (control protocols, daemon features), and
+// the administrative operations on ports and routes that the API exposes.
+//
+// The router owns the routes of its own sources — connected (one per port),
+// static (the config) and api (added at run time) — and the usability of
+// every route: a route through a blocked or draining port is unusable, and a
+// BFD-tracked route is usable only while its next hop's session is Up.
+// Protocols reach the router only through the ProtocolContext it makes for
+// them (protocol-context.ts).
+import type { PortConfig, RouterConfig } from '../config/router-config.js';
+import { systemClock, type Clock } from '../control/clock.js';
+import { OperationError } from '../control/errors.js';
+import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
+import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
+import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
+import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
+import type { PacketArena } from '../packet/arena.js';
+import type { PacketDevice } from '../ports/device.js';
+import { Port } from '../ports/port.js';
+import { TunDevice } from '../ports/tun-device.js';
+import { DISTANCE, Rib, type FibChange, type Route, type RouteSpec } from '../routing/rib.js';
+import type { Logger } from 'pino';
+import { makeProtocolContext } from './protocol-context.js';
+
+export type DeviceOpener = (port: PortConfig) => PacketDevice;
+
+const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
+
+/** A route the API or the config asks for. */
+export type RouteRequest = Omit<RouteSpec, 'source' | 'distance'>;
+
+export class Router {
+  readonly name: string;
+  readonly arena: PacketArena;
+  readonly ports: Port[] = [];
+  readonly rib: Rib;
+  readonly path: PacketPath;
+  readonly plugins: RouterPlugin[] = [];
+  readonly startedAt = Date.now();
+  private readonly fibListeners: ((c: FibChange) => void)[] = [];
+  private liveness: NeighbourLiveness | null = null;
+  /** BFD-tracked routes per (port, peer): the sessions the router holds for them. */
+  private readonly tracked = new Map<number, number>();
+  /** Ports waiting for their link to come up (unblock in progress). */
+  private readonly unblocking = new Set<number>();
+  /** Drain watchers by port index. */
+  private readonly drains = new Map<number, NodeJS.Timeout>();
+  private started = false;
+
+  constructor(readonly config: RouterConfig, readonly log: Logger, openDevice: DeviceOpener = openTun, readonly clock: Clock = systemClock) {
+    this.name = config.router;
+    this.arena = arenaFor(config);
+    this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c));
+    try {
+      config.ports.forEach((pc, i) => {
+        const device = openDevice(pc);
+        this.ports.push(new Port(i, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, this.arena));
+      });
+    } catch (e) {
+      for (const p of this.ports) p.device.close();
+      throw e;
+    }
+    this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
+  }
+
+  // ---- plugins ----
+
+  /** The door a protocol gets: its own route channel (source, distance), packets, ports, clock, log. */
+  protocolContext(source: string, distance: number): ProtocolContext {
+    return makeProtocolContext(this, source, distance, () => {
+      if (!this.liveness) throw new Error('no neighbour liveness (BFD) on this router');
+      return this.liveness;
+    });
+  }
+
+  /** The protocol that tells whether neighbours are alive (BFD), for BFD-tracked routes. */
+  useLiveness(provider: NeighbourLiveness): void {
+    this.liveness = provider;
+    provider.onChange((c) => this.livenessChanged(c));
+  }
+
+  addPlugin(p: RouterPlugin): void {
+    this.plugins.push(p);
+    if (this.started) p.start();
+  }
+
+  /** Called after every FIB change. */
+  onFibChange(listener: (c: FibChange) => void): void {
+    this.fibListeners.push(listener);
+  }
+
+  // ---- life cycle ----
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const port of this.ports) {
+      port.device.setCarrier(true);
+      port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+        if (count > 0) this.path.forwarder.receive(port, count);
+        if (errno) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+      });
+      this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
+    }
+    for (const port of this.ports) {
+      this.rib.add({ prefix: port.network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected', distance: DISTANCE.connected }, 'connected');
+    }
+    for (const r of this.config.routes) {
+      this.addRoute({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'static');
+    }
+    for (const p of this.plugins) p.start();
+    this.log.info({ event: 'router.started', ports: this.ports.length, routes: this.rib.size }, `router ${this.name} started`);
+  }
+
+  stop(): void {
+    for (const port of this.ports) this.stopDrain(port);
+    for (const p of this.plugins) p.stop();
+    this.path.output.flushAll();
+    for (const port of this.ports) port.device.close();
+    this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
+  }
+
+  // ---- ports ----
+
+  portByName(name: string): Port {
+    const port = this.ports.find((p) => p.name === name);
+    if (!port) throw new OperationError('not-found', `no port named "${name}" (ports: ${this.ports.map((p) => p.name).join(', ')})`);
+    return port;
+  }
+
+  /**
+   * The method's step 4: every route through the port is withdrawn at once
+   * (one cause: port-blocked), the plugins say their last words on it (BFD
+   * AdminDown, a poisoned RIP update), then it goes silent (no carrier).
+   */
+  blockPort(name: string): void {
+    const port = this.portByName(name);
+    if (port.state === 'blocked') throw new OperationError('conflict', `port "${name}" is already blocked`);
+    this.stopDrain(port);
+    this.setPortState(port, 'blocked');
+    for (const p of this.plugins) p.portBlocked?.(port);
+    this.path.output.flushAll();
+    port.muted = true;
+    this.setCarrier(port, false);
+  }
+
+  /**
+   * The port carries traffic again. Its routes return once the kernel side
+   * is operational: that lags the carrier change (Linux's linkwatch), and
+   * what the neighbour sends meanwhile is lost — a first TCP SYN/ACK, say,
+   * which costs the client a 1 s retransmission.
+   */
+  async unblockPort(name: string): Promise<void> {
+    const port = this.portByName(name);
+    if (port.state === 'up') throw new OperationError('conflict', `port "${name}" is not blocked`);
+    if (this.unblocking.has(port.index)) throw new OperationError('conflict', `port "${name}" is being unblocked`);
+    this.unblocking.add(port.index);
+    try {
+      const wasBlocked = port.state === 'blocked';
+      this.stopDrain(port);
+      port.muted = false;
+      // (No await without a link to wait for: callers then see the port up at once.)
+      const linkWaitMs = wasBlocked && port.device.linkRunning ? await this.carrierOn(port) : (this.setCarrier(port, true), 0);
+      this.setPortState(port, 'up', { linkWaitMs });
+      if (wasBlocked) for (const p of this.plugins) p.portUnblocked?.(port);
+    } finally {
+      this.unblocking.delete(port.index);
+    }
+  }
+
+  /**
+   * Zero-loss cut-over: new flows take the next-best route at once, flows
+   * already on the port keep it until they finish or go idle; then the port
+   * blocks itself (with the same last words as a block). `maxMs` bounds the wait.
+   */
+  drainPort(name: string, maxMs = 30_000): void {
+    const port = this.portByName(name);
+    if (port.state !== 'up') throw new OperationError('conflict', `port "${name}" is ${port.state}`);
+    this.setPortState(port, 'draining');
+    const started = Date.now();
+    const flows = this.path.flows;
+    const timer = setInterval(() => {
+      const live = flows.liveFlowsOn(port.index);
+      const waited = Date.now() - started;
+      if (live > 0 && waited < maxMs) return;
+      this.stopDrain(port);
+      this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: flows.pinned }, `port ${port.name} drained`);
+      this.blockPort(port.name);
+    }, 50);
+    this.drains.set(port.index, timer);
+  }
+
+  private stopDrain(port: Port): void {
+    const t = this.drains.get(port.index);
+    if (t) clearInterval(t);
+    this.drains.delete(port.index);
+  }
+
+  /** Carrier on, then wait (≤ 1 s) until the kernel has the link running; returns the ms waited. */
+  private async carrierOn(port: Port): Promise<number> {
+    const t0 = Date.now();
+    try {
+      port.device.setCarrier(true);
+      while (!port.device.linkRunning!() && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 2));
+    } catch (e) {
+      this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot check the link');
+    }
+    return Date.now() - t0;
+  }
+
+  private setCarrier(port: Port, on: boolean): void {
+    try {
+      port.device.setCarrier(on);
+    } catch (e) {
+      this.log.warn({ event: 'port.carrier-error', port: port.name, err: (e as Error).message }, 'cannot set carrier');
+    }
+  }
+
+  /** A port's administrative state, logged (the event marks the moment), and the routes through it re-checked once. */
+  private setPortState(port: Port, state: Port['state'], details: Record<string, unknown> = {}): void {
+    const from = port.state;
+    const what = state === 'up' ? 'unblocked' : state;
+    this.log.info({ event: `port.${what}`, port: port.name, from, ...details }, `port ${port.name} ${state}`);
+    port.state = state;
+    port.stateSince = Date.now();
+    this.rib.reevaluate((r) => r.port === port.index, `port-${what}`);
+  }
+
+  // ---- routes ----
+
+  /** A static (config) or api (run-time) route; a BFD-tracked one holds a session to its next hop. */
+  addRoute(request: RouteRequest, source: 'static' | 'api' = 'api'): Route {
+    if (request.trackBfd) this.track(request, source, +1);
+    return this.rib.add({ ...request, source, distance: DISTANCE[source] }, `${source}-added`);
+  }
+
+  removeRoute(id: number, cause = 'route-removed'): boolean {
+    const route = this.rib.get(id);
+    if (!route || !this.rib.remove(id, cause)) return false;
+    if (route.trackBfd && (route.source === 'static' || route.source === 'api')) this.track(route, route.source, -1);
+    return true;
+  }
+
+  /** The peer whose BFD session a tracked route follows: its next hop, or the other end of a point-to-point port. */
+  private trackedPeer(r: { port: number; nextHop: number }): number {
+    return r.nextHop || this.ports[r.port]?.pointToPointPeer() || 0;
+  }
+
+  private track(r: { port: number; nextHop: number }, owner: string, delta: 1 | -1): void {
+    const port = this.ports[r.port];
+    const peer = this.trackedPeer(r);
+    if (!port || !peer || !this.liveness) return;
+    const key = portAddressKey(port.index, peer) * 2 + (owner === 'static' ? 0 : 1);
+    const n = (this.tracked.get(key) ?? 0) + delta;
+    if (n > 0) this.tracked.set(key, n);
+    else this.tracked.delete(key);
+    if (delta > 0 && n === 1) this.liveness.require(port, peer, owner);
+    if (delta < 0 && n === 0) this.liveness.release(port, peer, owner);
+  }
+
+  private livenessChanged(c: SessionChange): void {
+    const cause = `bfd-${c.to === 'AdminDown' ? 'admin-down' : c.to.toLowerCase()}`;
+    this.rib.reevaluate((r) => r.trackBfd === true && r.port === c.port.index && this.trackedPeer(r) === c.peer, cause);
+  }
+
+  private unusableReason(r: Route): string | null {
+    const port = this.ports[r.port];
+    if (!port) return 'no-port';
+    if (port.state === 'blocked') return 'port-blocked';
+    if (port.state === 'draining') return 'port-draining';
+    if (!r.trackBfd) return null;
+    const peer = this.trackedPeer(r);
+    const state = peer && this.liveness ? this.liveness.state(port, peer) : undefined;
+    switch (state) {
+      case 'Up': return null;
+      case 'Init': return 'bfd-init';
+      case 'AdminDown': return 'bfd-admin-down';
+      case 'Down': return 'bfd-down';
+      default: return 'bfd-no-session';
+    }
+  }
+
+  /** Where a packet src → dst would go: steering rules first, then the FIB. */
+  explainLookup(dst: number, src?: number): { decidedBy: string; port: string | null; route: Route | null } {
+    if (src !== undefined) {
+      for (const s of this.path.forwarder.selectors) {
+        const hit = s.explain?.(src, dst);
+        if (hit) return { decidedBy: hit.by, port: this.ports[hit.port]?.name ?? null, route: null };
+      }
+    }
+    const route = this.rib.lookup(dst) ?? null;
+    return { decidedBy: route ? 'fib' : 'none', port: route ? this.ports[route.port]!.name : null, route };
+  }
+
+  describeRoute(r: Route | null): { port: string; via: string | null; metric: number; source: string } | null {
+    if (!r) return null;
+    return { port: this.ports[r.port]?.name ?? `#${r.port}`, via: r.nextHop ? formatAddress(r.nextHop) : null, metric: r.metric, source: r.source };
+  }
+
+  private fibChanged(c: FibChange): void {
+    const event = !c.before ? 'route.installed' : !c.after ? 'route.withdrawn' : 'route.changed';
+    const prefix = formatPrefix(c.prefix, c.len);
+    const before = this.describeRoute(c.before);
+    const after = this.describeRoute(c.after);
+    const what = after ? `via ${after.port}${after.via ? ` ${after.via}` : ''} metric ${after.metric}` : 'no route';
+    this.log.info({ event, prefix, old: before, new: after, cause: c.cause }, `${prefix}: ${what}`);
+    for (const l of this.fibListeners) l(c);
+  }
+}
