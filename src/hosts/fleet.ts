@@ -51,7 +51,7 @@ export async function ensureAnyIpRoute(prefix: Prefix): Promise<'present' | 'add
   try {
     await ipCommand(['route', 'replace', 'local', cidr, 'dev', 'lo']);
   } catch (e) {
-    throw new Error(`cannot add the AnyIP route for ${cidr} (${(e as Error).message}); run as root, or add it yourself: ip route add local ${cidr} dev lo`);
+    throw new Error(`cannot add the AnyIP route for ${cidr} (${(e as Error).message}); run as root, or add it yourself: ip route add local ${cidr} dev lo`, { cause: e });
   }
   return 'added';
 }

@@ -40,7 +40,6 @@
 /** Pointer flag (the sign bit); the low 31 bits are then the group number. */
 const PTR = -0x80000000;
 const IDX_MASK = 0x7fffffff;
-const L1_SIZE = 65536;
 /** Groups 0..255 are level 1. */
 const L1_GROUPS = 256;
 const MAX_VALUE = 0x7fffffff;

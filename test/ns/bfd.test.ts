@@ -152,7 +152,7 @@ describe('tunroute ↔ BIRD 2', () => {
       } catch (e) {
         const theirs = await bird.cmd('show bfd sessions').catch((x: Error) => x.message);
         const mine = await r.api('GET', '/v1/bfd').catch((x: Error) => x.message);
-        throw new Error(`${(e as Error).message}\nBIRD:\n${theirs}\ntunroute: ${JSON.stringify(mine)}`);
+        throw new Error(`${(e as Error).message}\nBIRD:\n${theirs}\ntunroute: ${JSON.stringify(mine)}`, { cause: e });
       }
     };
 

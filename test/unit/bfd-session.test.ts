@@ -59,7 +59,6 @@ function harness(opts: { discr?: number; txMs?: number; rxMs?: number; mult?: nu
   const sent: Sent[] = [];
   const changes: Change[] = [];
   const view = new BfdControlView();
-  let session!: BfdSession;
   const env: SessionEnv = {
     now: () => clock.t,
     random: opts.random ?? (() => 0.5),
@@ -74,7 +73,7 @@ function harness(opts: { discr?: number; txMs?: number; rxMs?: number; mult?: nu
     },
     changed: (from, to, diag) => changes.push({ t: clock.t, from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, diag }),
   };
-  session = new BfdSession({
+  const session: BfdSession = new BfdSession({
     localDiscriminator: opts.discr ?? 0x1111,
     desiredMinTxUs: (opts.txMs ?? 100) * 1000,
     requiredMinRxUs: (opts.rxMs ?? 100) * 1000,

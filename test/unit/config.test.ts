@@ -16,7 +16,11 @@ const good = () => ({
   routes: [{ prefix: '1.1.1.1/32', port: 'wan', via: '10.0.12.2', metric: 1 }],
 });
 
-function fails(mutate: (c: any) => void, field: RegExp) {
+/** A config as parsed JSON: any field may be poked at. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test mutates arbitrary JSON on purpose
+type Json = any;
+
+function fails(mutate: (c: Json) => void, field: RegExp) {
   const c = good();
   mutate(c);
   assert.throws(() => parseRouterConfig(c), (e: unknown) => {
