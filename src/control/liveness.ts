@@ -1,7 +1,7 @@
 // Neighbour liveness, as BFD provides it: "is my neighbour alive?", and a
 // call when the answer changes. RIP asks per neighbour; the router asks for
 // the next hop of every BFD-tracked route.
-import type { PortView } from './protocol.js';
+import type { PortView } from './port-view.js';
 
 export type BfdState = 'AdminDown' | 'Down' | 'Init' | 'Up';
 

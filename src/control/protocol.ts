@@ -11,28 +11,9 @@ import type { Logger } from 'pino';
 import type { Ipv4View } from '../wire/ipv4.js';
 import type { Clock } from './clock.js';
 import type { NeighbourLiveness } from './liveness.js';
+import type { PortView } from './port-view.js';
 
-export type PortState = 'up' | 'blocked' | 'draining';
-
-/** What the control plane may know of a port. */
-export interface PortView {
-  readonly index: number;
-  readonly name: string;
-  /** The router's address on the port, and the connected subnet. */
-  readonly address: number;
-  readonly prefixLen: number;
-  readonly network: number;
-  readonly broadcast: number;
-  readonly mtu: number;
-  readonly state: PortState;
-  readonly blocked: boolean;
-  /** Whether `addr` is on the port's subnet. */
-  onLink(addr: number): boolean;
-  /** Whether `addr` can be a neighbour on the link (on the subnet, not ours, not network/broadcast). */
-  isNeighbourAddress(addr: number): boolean;
-  /** The other end of a /30 or /31 link, or 0. */
-  pointToPointPeer(): number;
-}
+export type { PortState, PortView } from './port-view.js';
 
 /** What a protocol offers the RIB for one prefix. */
 export interface RouteOffer {

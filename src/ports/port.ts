@@ -4,7 +4,7 @@
 // A blocked port is mute: the device takes nothing more from it.
 import type { PacketArena } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
-import type { PortState, PortView } from '../control/protocol.js';
+import type { PortState, PortView } from '../control/port-view.js';
 import { maskOf } from '../net/addr.js';
 import { PortCounters, TX_BYTES, TX_PACKETS } from './counters.js';
 import type { PacketDevice } from './device.js';

@@ -6,15 +6,29 @@ import type { NeighbourLiveness } from '../control/liveness.js';
 import type { PacketIo, ProtocolContext, RouteChannel, RouteTableView, SelectedRoute, UdpHeader } from '../control/protocol.js';
 import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, buildUdpDatagram } from '../wire/udp.js';
+import type { Logger } from 'pino';
+import type { Clock } from '../control/clock.js';
+import type { PacketPath } from '../dataplane/packet-path.js';
 import type { Port } from '../ports/port.js';
-import type { Route } from '../routing/rib.js';
-import type { Router } from './router.js';
+import type { FibChange, Rib, Route } from '../routing/rib.js';
+
+/** What the context is made of: the router's parts a protocol may reach through it. */
+export interface ContextHost {
+  readonly name: string;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly ports: readonly Port[];
+  readonly rib: Rib;
+  readonly path: PacketPath;
+  portByName(name: string): Port;
+  onFibChange(listener: (c: FibChange) => void): void;
+}
 
 const HEADERS = IPV4_HEADER_LEN + UDP_HEADER_LEN;
 
 const selectedRoute = (r: Route): SelectedRoute => ({ prefix: r.prefix, len: r.len, port: r.port, nextHop: r.nextHop, metric: r.metric, source: r.source });
 
-export function makeProtocolContext(router: Router, source: string, distance: number, liveness: () => NeighbourLiveness): ProtocolContext {
+export function makeProtocolContext(router: ContextHost, source: string, distance: number, liveness: () => NeighbourLiveness): ProtocolContext {
   const rib = router.rib;
   const routes: RouteChannel = {
     source,
@@ -34,7 +48,7 @@ export function makeProtocolContext(router: Router, source: string, distance: nu
       return { bytes: output.arena.bytes, off: output.scratch(HEADERS + maxLen) + HEADERS };
     },
     sendUdp(port, off, len, h: UdpHeader) {
-      const p = router.ports[port.index] as Port;
+      const p = router.ports[port.index]!;
       const total = buildUdpDatagram(output.arena.bytes, off - HEADERS, p.address, h.dst, h.srcPort, h.dstPort, len, h.ttl, h.tos);
       return output.sendNow(p, off - HEADERS, total);
     },
