@@ -4,6 +4,7 @@ import { parsePolicyRule } from '../config/policy-config.js';
 import type { Router } from '../router/router.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import type { PolicyRule } from '../dataplane/policy.js';
+import { integerField, stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
 import type { PolicyRuleJson } from './types.js';
 
@@ -39,12 +40,12 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
     if (router.path.policy.has(rule.name)) throw new ApiError(409, `a policy rule named "${rule.name}" exists`);
     const names = router.path.policy.list().map((r) => r.rule.name);
     let at = names.length;
-    if (before !== undefined) {
-      at = names.indexOf(String(before));
-      if (at < 0) throw new ApiError(404, `no policy rule named "${String(before)}"`);
-    } else if (index !== undefined) {
-      at = Number(index);
-      if (!Number.isInteger(at) || at < 0 || at > names.length) throw new ApiError(400, `index: must be 0-${names.length}`);
+    const beforeName = stringField({ before }, 'before');
+    if (beforeName !== undefined) {
+      at = names.indexOf(beforeName);
+      if (at < 0) throw new ApiError(404, `no policy rule named "${beforeName}"`);
+    } else {
+      at = integerField({ index }, 'index', 0, names.length, names.length)!;
     }
     router.path.policy.add({ ...rule, egress: router.portByName(rule.port).index }, at);
     router.log.info({ event: 'policy.added', rule: rule.name, index: at }, `policy rule ${rule.name} added`);

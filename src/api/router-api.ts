@@ -1,7 +1,8 @@
 // API endpoints of the router core: ports, routes, stats.
-import { formatAddress, formatPrefix, parseAddress, parsePrefix, type AddressError } from '../net/addr.js';
+import { formatAddress, formatPrefix } from '../net/addr.js';
 import type { Router } from '../router/router.js';
 import type { Route } from '../routing/rib.js';
+import { addressText, booleanField, integerField, prefixText, stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
 import type { LookupJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
 
@@ -18,22 +19,6 @@ export function routeJson(router: Router, r: Route): RouteJson {
     unusable: r.unusable,
     ageMs: Date.now() - r.addedAt,
   };
-}
-
-function addressParam(v: unknown, what: string): number {
-  try {
-    return parseAddress(String(v));
-  } catch (e) {
-    throw new ApiError(400, `${what}: ${(e as AddressError).message}`);
-  }
-}
-
-function prefixParam(v: unknown): { addr: number; len: number } {
-  try {
-    return parsePrefix(String(v));
-  } catch (e) {
-    throw new ApiError(400, `prefix: ${(e as AddressError).message}`);
-  }
 }
 
 export function registerRouterApi(api: ApiServer, router: Router): void {
@@ -68,18 +53,16 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
   });
 
   api.on('POST', '/v1/ports/:name/drain', ({ params, body }) => {
-    const maxMs = body.maxMs === undefined ? undefined : Number(body.maxMs);
-    if (maxMs !== undefined && (!Number.isInteger(maxMs) || maxMs < 0 || maxMs > 3_600_000)) throw new ApiError(400, 'maxMs: must be an integer from 0 to 3600000');
-    router.drainPort(params.name!, maxMs);
+    router.drainPort(params.name!, integerField(body, 'maxMs', 0, 3_600_000));
     return { port: params.name, state: 'draining' };
   });
 
   api.on('GET', '/v1/routes', () => router.rib.routes().map((r) => routeJson(router, r)));
 
   api.on('GET', '/v1/routes/lookup', ({ query }): LookupJson => {
-    const addr = addressParam(query.get('addr'), 'addr');
+    const addr = addressText(query.get('addr'), 'addr');
     const from = query.get('from');
-    const result = router.explainLookup(addr, from === null ? undefined : addressParam(from, 'from'));
+    const result = router.explainLookup(addr, from === null ? undefined : addressText(from, 'from'));
     return {
       addr: formatAddress(addr),
       from: from ?? null,
@@ -90,25 +73,24 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
   });
 
   api.on('POST', '/v1/routes', ({ body }) => {
-    const { addr, len } = prefixParam(body.prefix);
-    const portName = body.port;
-    if (typeof portName !== 'string') throw new ApiError(400, 'port: missing (the egress port name)');
-    const port = router.portByName(portName);
-    const via = body.via === undefined || body.via === null ? 0 : addressParam(body.via, 'via');
+    const { addr, len } = prefixText(body.prefix);
+    const port = router.portByName(stringField(body, 'port', true));
+    const via = body.via === undefined || body.via === null ? 0 : addressText(body.via, 'via');
     if (via !== 0 && !port.onLink(via)) throw new ApiError(400, `via: ${formatAddress(via)} is not on port "${port.name}" (${formatPrefix(port.network, port.prefixLen)})`);
-    const metric = body.metric === undefined ? 1 : Number(body.metric);
-    if (!Number.isInteger(metric) || metric < 0 || metric > 0x7fffffff) throw new ApiError(400, 'metric: must be an integer from 0 to 2147483647');
-    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, trackBfd: body.bfd === true }, 'api');
+    const metric = integerField(body, 'metric', 0, 0x7fffffff, 1)!;
+    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, trackBfd: booleanField(body, 'bfd', false) }, 'api');
     return routeJson(router, r);
   });
 
   api.on('DELETE', '/v1/routes', ({ body }) => {
-    const { addr, len } = prefixParam(body.prefix);
-    const port = typeof body.port === 'string' ? router.portByName(body.port) : undefined;
-    const via = body.via === undefined || body.via === null ? undefined : addressParam(body.via, 'via');
+    const { addr, len } = prefixText(body.prefix);
+    const portName = stringField(body, 'port');
+    const port = portName === undefined ? undefined : router.portByName(portName);
+    const via = body.via === undefined || body.via === null ? undefined : addressText(body.via, 'via');
+    const metric = integerField(body, 'metric', 0, 0x7fffffff);
     const found = router.rib.find((r) => r.prefix === addr && r.len === len && r.source !== 'connected' &&
       (port === undefined || r.port === port.index) && (via === undefined || r.nextHop === via) &&
-      (body.metric === undefined || r.metric === Number(body.metric)));
+      (metric === undefined || r.metric === metric));
     if (found.length === 0) throw new ApiError(404, `no static/api/rip route for ${formatPrefix(addr, len)} matches`);
     if (found.length > 1) {
       throw new ApiError(409, `${found.length} routes for ${formatPrefix(addr, len)} match: add port, via or metric to choose one`);

@@ -3,10 +3,10 @@
 // CLI. Handlers are registered per feature; errors come back as
 // {"error": "..."} with a 4xx/5xx status, never as a stack trace: an
 // operation the router refuses (OperationError) maps to its HTTP status here.
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { OperationError, type Refusal } from '../control/errors.js';
 
 /** A request the API itself refuses (bad body, bad parameter), with its HTTP status. */
@@ -50,10 +50,15 @@ export class ApiServer {
     this.entries.push({ method, parts: path.split('/').filter(Boolean), handler });
   }
 
-  async listen(socketPath: string): Promise<void> {
+  async listen(path: string): Promise<void> {
+    const socketPath = resolve(path);
+    checkSocketPath(socketPath);
     const dir = dirname(socketPath);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (existsSync(socketPath)) {
+    const existing = lstatOrNull(socketPath);
+    if (existing) {
+      // Only a socket may be removed: anything else at that path is somebody's file.
+      if (!existing.isSocket()) throw new ApiError(409, `${socketPath} exists and is not a socket: refusing to replace it (choose another socket path)`);
       if (await socketAnswers(socketPath)) throw new ApiError(409, `another daemon is already serving ${socketPath}`);
       unlinkSync(socketPath); // stale, left by a daemon that was killed
     }
@@ -89,7 +94,7 @@ export class ApiServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://tunroute');
-      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const parts = url.pathname.split('/').filter(Boolean).map(decodePathPart);
       let pathMatched = false;
       for (const e of this.entries) {
         const params = match(e.parts, parts);
@@ -105,6 +110,14 @@ export class ApiServer {
     } catch (e) {
       send(res, statusOf(e), { error: (e as Error).message });
     }
+  }
+}
+
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ApiError(400, `malformed %-escape in the path: "${part}"`);
   }
 }
 
@@ -142,6 +155,23 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 1) + '\n';
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A unix socket path holds at most 107 bytes (sun_path), and pseudo file systems hold no sockets. */
+const SUN_PATH_MAX = 107;
+
+function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path);
+  if (bytes > SUN_PATH_MAX) throw new ApiError(400, `socket path is ${bytes} bytes long; a unix socket path holds at most ${SUN_PATH_MAX}: ${path}`);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(path)) throw new ApiError(400, `${path}: /proc, /sys and /dev are no place for a socket`);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function socketAnswers(path: string): Promise<boolean> {

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/fields.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import type { Router } from '../router/router.js';
 import { assembleDaemon } from './assemble.js';
-import { createLogger } from './log.js';
+import { LogSink, createLogger } from './log.js';
 
 export interface RunOptions {
   config: string;
@@ -30,7 +30,13 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     throw e;
   }
   if (opts.socket) config.socket = opts.socket;
-  const log = createLogger(config.router, opts.logLevel ?? config.logLevel, opts.logFile);
+  let sink: LogSink;
+  try {
+    sink = new LogSink(opts.logFile);
+  } catch (e) {
+    throw new ExitError(1, `${config.router}: cannot open the log ${opts.logFile}: ${(e as Error).message}`);
+  }
+  const log = createLogger(config.router, opts.logLevel ?? config.logLevel, sink);
   const api = new ApiServer();
   let router: Router;
   try {
@@ -57,5 +63,4 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   });
   router.stop();
   await api.close();
-  log.flush();
 }
