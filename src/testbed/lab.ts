@@ -200,11 +200,16 @@ export class Lab {
       await ip('-n', w, 'tuntap', 'add', 'dev', d, 'mode', 'tun');
       await ip('-n', w, 'link', 'set', d, 'mtu', String(mtu), 'up');
     }
-    for (const [from, to] of [[devA, devB], [devB, devA]] as const) {
-      await inNetns(w, 'tc', ['qdisc', 'add', 'dev', from, 'ingress']);
-      await inNetns(w, 'tc', ['filter', 'add', 'dev', from, 'ingress', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to]);
-    }
+    await this.join(w, devA, devB);
     return w;
+  }
+
+  /** Join two existing devices of namespace `ns` by tc (u32 match-all + mirred redirect, both ways). */
+  async join(ns: string, devA: string, devB: string): Promise<void> {
+    for (const [from, to] of [[devA, devB], [devB, devA]] as const) {
+      await inNetns(ns, 'tc', ['qdisc', 'add', 'dev', from, 'ingress']);
+      await inNetns(ns, 'tc', ['filter', 'add', 'dev', from, 'ingress', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', to]);
+    }
   }
 
   /** Write a router config and start its daemon inside its own namespace. */
