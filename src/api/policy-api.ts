@@ -39,14 +39,9 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
     }
     if (router.path.policy.has(rule.name)) throw new ApiError(409, `a policy rule named "${rule.name}" exists`);
     const names = router.path.policy.list().map((r) => r.rule.name);
-    let at = names.length;
     const beforeName = stringField({ before }, 'before');
-    if (beforeName !== undefined) {
-      at = names.indexOf(beforeName);
-      if (at < 0) throw new ApiError(404, `no policy rule named "${beforeName}"`);
-    } else {
-      at = integerField({ index }, 'index', 0, names.length, names.length)!;
-    }
+    const at = beforeName !== undefined ? names.indexOf(beforeName) : integerField({ index }, 'index', 0, names.length, names.length)!;
+    if (at < 0) throw new ApiError(404, `no policy rule named "${beforeName}"`);
     router.path.policy.add({ ...rule, egress: router.portByName(rule.port).index }, at);
     router.log.info({ event: 'policy.added', rule: rule.name, index: at }, `policy rule ${rule.name} added`);
     return list();
