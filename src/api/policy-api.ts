@@ -32,7 +32,7 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
     const { index, before, ...ruleBody } = body;
     let rule;
     try {
-      rule = parsePolicyRule(ruleBody, 'rule', router.ports.map((p) => p.name));
+      rule = parsePolicyRule(ruleBody, 'rule', router.livePorts().map((p) => p.name));
     } catch (e) {
       if (e instanceof ConfigError) throw new ApiError(400, e.message.replace(/^rule\./, ''));
       throw e;

@@ -21,18 +21,18 @@ export function routeJson(router: Router, r: Route): RouteJson {
   };
 }
 
-export function registerRouterApi(api: ApiServer, router: Router): void {
+export function registerRouterApi(api: ApiServer, router: Router, logStats: () => StatsJson['log']): void {
   api.on('GET', '/v1/router', (): RouterInfoJson => ({
     name: router.name,
     pid: process.pid,
     uptimeMs: Date.now() - router.startedAt,
-    ports: router.ports.length,
+    ports: router.livePorts().length,
     routes: router.rib.size,
     protocols: router.plugins.map((p) => p.name),
   }));
 
   api.on('GET', '/v1/ports', (): PortJson[] =>
-    router.ports.map((p) => ({
+    router.livePorts().map((p) => ({
       name: p.name,
       device: p.deviceName,
       netns: p.netns || null,
@@ -101,9 +101,10 @@ export function registerRouterApi(api: ApiServer, router: Router): void {
 
   api.on('GET', '/v1/stats', (): StatsJson => ({
     router: router.name,
-    ports: Object.fromEntries(router.ports.map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
+    ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
     icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
     policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
     flows: { pinnedToDrainingPort: router.path.flows.pinned },
+    log: logStats(),
   }));
 }

@@ -36,11 +36,11 @@ export function triggerJson(t: Trigger, set: TriggerSet): TriggerJson {
   };
 }
 
-export function registerTriggerApi(api: ApiServer, set: TriggerSet, portNames: string[], log: { info(o: object, m: string): void }): void {
+export function registerTriggerApi(api: ApiServer, set: TriggerSet, portNames: () => string[], log: { info(o: object, m: string): void }): void {
   api.on('GET', '/v1/triggers', () => set.list().map((t) => triggerJson(t, set)));
 
   api.on('POST', '/v1/triggers', ({ body }) => {
-    const config = parseApiTrigger(body, portNames);
+    const config = parseApiTrigger(body, portNames());
     checkApiFile(config.file);
     const t = set.add(config);
     log.info({ event: 'trigger.added', trigger: t.name, port: t.config.port, action: t.config.action, file: t.config.file, api: t.config.api }, `trigger ${t.name} added`);

@@ -81,6 +81,8 @@ export interface StatsJson {
   icmp: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
   flows: { pinnedToDrainingPort: number };
+  /** Log lines that could not be written (a full disk, a closed pipe): counted, never fatal. */
+  log: { writeFailures: number; lastError: string | null };
 }
 
 export interface BfdSessionJson {
@@ -267,4 +269,19 @@ export interface HistoryOfferJson {
 
 export interface ErrorJson {
   error: string;
+}
+
+/** What a config reload changed (POST /v1/reload). */
+export interface ReloadJson {
+  file: string;
+  changed: boolean;
+  ports: { added: string[]; removed: string[]; changed: string[] };
+  staticRoutes: { added: number; removed: number };
+  policy: boolean;
+  virtualServices: boolean;
+  bfd: boolean;
+  rip: boolean;
+  triggers: { added: string[]; removed: string[] };
+  /** Other settings that changed: icmpRateLimit, drainIdleTimeout, logLevel. */
+  settings: string[];
 }

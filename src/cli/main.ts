@@ -11,6 +11,7 @@ import { registerRipCommands } from './commands/rip.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerTriggerCommands } from './commands/trigger.js';
 import { registerHostCommands } from './commands/hosts.js';
+import { registerServiceCommands } from './commands/service.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRipCommands(program);
   registerPolicyCommands(program);
   registerTriggerCommands(program);
+  registerServiceCommands(program);
   registerHostCommands(program);
   return program;
 }

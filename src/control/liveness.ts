@@ -20,5 +20,6 @@ export interface NeighbourLiveness {
   /** `owner` no longer needs the session; it ends when nobody does (unless configured). */
   release(port: PortView, peer: number, owner: string): void;
   state(port: PortView, peer: number): BfdState | undefined;
-  onChange(listener: (c: SessionChange) => void): void;
+  /** Returns the unsubscribe. */
+  onChange(listener: (c: SessionChange) => void): () => void;
 }

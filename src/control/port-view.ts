@@ -1,6 +1,11 @@
 // What the control plane may know of a port: its place, its address and
 // subnet, its administrative state — never its device or its queues.
-export type PortState = 'up' | 'blocked' | 'draining';
+/**
+ * up: forwarding; blocked: administratively silent (the method's step 4);
+ * draining: only flows already on it use it; down: its device is gone (deleted,
+ * or the port was removed from the config) — no traffic, routes withdrawn.
+ */
+export type PortState = 'up' | 'blocked' | 'draining' | 'down';
 
 /** What the control plane may know of a port. */
 export interface PortView {

@@ -48,8 +48,8 @@ export interface SelectedRoute {
 export interface RouteTableView {
   /** The selected route of every prefix whose source is one of `sources`. */
   selected(sources: readonly string[]): SelectedRoute[];
-  /** Called after the selected route of a prefix changed (`before`/`after`: null when none). */
-  onChange(listener: (before: SelectedRoute | null, after: SelectedRoute | null) => void): void;
+  /** Called after the selected route of a prefix changed (`before`/`after`: null when none); returns the unsubscribe. */
+  onChange(listener: (before: SelectedRoute | null, after: SelectedRoute | null) => void): () => void;
 }
 
 /** Receives a UDP datagram for the router (valid only during the call); returns a Drop reason, or −1 if taken. */
@@ -102,4 +102,10 @@ export interface RouterPlugin {
   portBlocked?(port: PortView): void;
   /** The port carries traffic again. */
   portUnblocked?(port: PortView): void;
+  /** A port was added by a config reload. */
+  portAdded?(port: PortView): void;
+  /** The port is gone (removed by a reload, or its device vanished): forget what lives on it. Nothing can be sent there. */
+  portDown?(port: PortView): void;
+  /** The port's device is back (the port itself was never removed). */
+  portRestored?(port: PortView): void;
 }

@@ -17,6 +17,7 @@ import { BfdProtocol } from '../protocols/bfd/bfd.js';
 import { RIP_DISTANCE, RipProtocol } from '../protocols/rip/rip.js';
 import { Router, type DeviceOpener } from '../router/router.js';
 import { TriggerSet } from '../triggers/trigger-set.js';
+import type { LogSink } from './log.js';
 import { natLogger } from './nat-feature.js';
 
 export interface Daemon {
@@ -29,8 +30,14 @@ export interface Daemon {
 /** BFD sessions carry no routes of their own: their "distance" is never compared. */
 const BFD_DISTANCE = 255;
 
-export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer, openDevice?: DeviceOpener): Daemon {
-  const router = new Router(config, log, openDevice);
+export interface AssembleOptions {
+  openDevice?: DeviceOpener;
+  /** Where the log goes: its write failures show in the stats. */
+  logSink?: LogSink;
+}
+
+export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer, opts: AssembleOptions = {}): Daemon {
+  const router = new Router(config, log, opts.openDevice);
   const bfd = new BfdProtocol(router.protocolContext('bfd', BFD_DISTANCE), config.bfd);
   router.useLiveness(bfd);
   router.addPlugin(bfd);
@@ -42,11 +49,12 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   const { nat, flows } = router.path;
   if (nat) router.addPlugin(natLogger(nat, flows, log));
 
-  registerRouterApi(api, router);
+  const sink = opts.logSink;
+  registerRouterApi(api, router, () => ({ writeFailures: sink?.failures ?? 0, lastError: sink?.lastError ?? null }));
   registerPolicyApi(api, router);
   registerBfdApi(api, bfd);
   if (rip) registerRipApi(api, rip, router.ports, bfd, () => router.clock.now());
   registerNatApi(api, nat, () => flows.tick());
-  registerTriggerApi(api, triggers, router.ports.map((p) => p.name), log);
+  registerTriggerApi(api, triggers, () => router.livePorts().map((p) => p.name), log);
   return { router, bfd, rip, triggers };
 }

@@ -1,11 +1,13 @@
 // `tunroute run`: load the config, open the ports, serve the API, and run
-// until SIGINT/SIGTERM. Failures end with one line and an exit status:
+// until SIGINT/SIGTERM; SIGHUP reloads the config (and reopens the log),
+// SIGUSR1 reopens the log. Failures end with one line and an exit status:
 // 2 for a bad config, 1 for anything else (no TUN, no permission, …).
 import { ApiServer } from '../api/server.js';
 import { ConfigError } from '../config/fields.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
-import type { Router } from '../router/router.js';
-import { assembleDaemon } from './assemble.js';
+import { registerConfigApi } from '../api/config-api.js';
+import { assembleDaemon, type Daemon } from './assemble.js';
+import { ReloadRefused, asOperationError, reloadDaemon } from './reload.js';
 import { LogSink, createLogger } from './log.js';
 
 export interface RunOptions {
@@ -38,12 +40,22 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   }
   const log = createLogger(config.router, opts.logLevel ?? config.logLevel, sink);
   const api = new ApiServer();
-  let router: Router;
+  let daemon: Daemon;
   try {
-    router = assembleDaemon(config, log, api).router;
+    daemon = assembleDaemon(config, log, api, { logSink: sink });
   } catch (e) {
     throw new ExitError(1, `${config.router}: ${(e as Error).message}`);
   }
+  const { router } = daemon;
+  const reload = () => {
+    try {
+      return reloadDaemon(daemon, opts.config, { keepLogLevel: opts.logLevel !== undefined });
+    } catch (e) {
+      if (e instanceof ReloadRefused) log.warn({ event: 'config.refused', error: e.message }, `reload refused: ${e.message}`);
+      throw asOperationError(e);
+    }
+  };
+  registerConfigApi(api, { config: () => router.config, reload, setLogLevel: (level) => void (log.level = level) });
   try {
     await api.listen(config.socket);
   } catch (e) {
@@ -53,6 +65,16 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   router.start();
   log.info({ event: 'api.listening', socket: config.socket }, `API on ${config.socket}`);
 
+  // SIGHUP: reload the config and reopen the log (what logrotate and `systemctl reload` send); SIGUSR1: reopen the log.
+  process.on('SIGHUP', () => {
+    sink.reopen();
+    try {
+      reload();
+    } catch (e) {
+      process.stderr.write(`tunroute: ${config.router}: reload refused: ${(e as Error).message}\n`);
+    }
+  });
+  process.on('SIGUSR1', () => sink.reopen());
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ event: 'router.signal', signal }, `stopping on ${signal}`);

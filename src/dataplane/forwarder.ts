@@ -42,8 +42,8 @@ export class Forwarder {
   constructor(
     private readonly ports: readonly Port[],
     private readonly fib: Fib,
-    /** Applied to every valid packet first, in order. */
-    readonly rewriters: readonly PacketRewriter[],
+    /** Applied to every valid packet first, in order (replaced when virtual services are reconfigured). */
+    public rewriters: readonly PacketRewriter[],
     /** Consulted before the FIB, in order. */
     readonly selectors: readonly EgressSelector[],
     private readonly output: Output,
@@ -70,7 +70,7 @@ export class Forwarder {
     const c = ingress.counters.values;
     c[RX_PACKETS]! += 1;
     c[RX_BYTES]! += len;
-    if (ingress.state === 'blocked') return Drop.PORT_BLOCKED;
+    if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
 
     const ip = this.ip.attach(this.output.arena.bytes, off, len);
     const check = ip.validate();

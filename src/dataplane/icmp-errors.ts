@@ -21,7 +21,7 @@ export class IcmpErrors {
   sent = 0;
   suppressed = 0;
 
-  constructor(private readonly output: Output, private readonly limit: IcmpRateLimit = { rate: 100, burst: 50 }) {
+  constructor(private readonly output: Output, private limit: IcmpRateLimit = { rate: 100, burst: 50 }) {
     this.tokens = limit.burst;
   }
 
@@ -35,6 +35,11 @@ export class IcmpErrors {
     const off = this.output.scratch(ICMP_ERROR_MAX_LEN);
     const len = buildIcmpError(this.output.arena.bytes, off, type, code, param, ingress.address, ip.buf, ip.off, ip.len);
     if (len > 0 && this.output.route(off, len, ip.src)) this.sent++;
+  }
+
+  setLimit(limit: IcmpRateLimit): void {
+    this.limit = limit;
+    this.tokens = Math.min(this.tokens, limit.burst);
   }
 
   private eligible(ip: Ipv4View, ingress: Port): boolean {

@@ -15,20 +15,26 @@ export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 export class LocalDelivery {
   private addresses = new Uint32Array(0);
   private readonly udp = new Map<number, UdpHandler>();
-  private readonly extra: number[] = [];
+  private extra: number[] = [];
 
   constructor(
     private readonly ports: readonly Port[],
     private readonly output: Output,
     private readonly icmp: IcmpErrors,
   ) {
-    this.addresses = Uint32Array.from(ports.flatMap((p) => [p.address, p.broadcast]));
+    this.refresh();
   }
 
-  /** Own one more unicast address (e.g. a virtual service address answering ping). */
-  addAddress(addr: number): void {
-    this.addresses = Uint32Array.from([...this.addresses, addr >>> 0]);
-    this.extra.push(addr >>> 0);
+  /** The router's other unicast addresses (virtual service addresses, answering ping). */
+  setExtraAddresses(addrs: readonly number[]): void {
+    this.extra = addrs.map((a) => a >>> 0);
+    this.refresh();
+  }
+
+  /** Recompute the local addresses after ports came or went. */
+  refresh(): void {
+    const live = this.ports.filter((p) => !p.removed);
+    this.addresses = Uint32Array.from([...live.flatMap((p) => [p.address, p.broadcast]), ...this.extra]);
   }
 
   onUdp(port: number, handler: UdpHandler): void {
@@ -44,7 +50,7 @@ export class LocalDelivery {
 
   /** Whether `dst` is one of the router's unicast addresses. */
   isOwnAddress(dst: number): boolean {
-    for (const p of this.ports) if (p.address === dst) return true;
+    for (const p of this.ports) if (p.address === dst && !p.removed) return true;
     return this.extra.includes(dst);
   }
 

@@ -25,10 +25,20 @@ import { PolicyTable } from './policy.js';
 /** Room for packets the router builds itself (ICMP, fragments, BFD, RIP). */
 const ARENA_SCRATCH = 1 << 20;
 
-/** The arena for a router with these ports: every port's receive slots (64-byte aligned) after the scratch ring. */
+/** Ports a reload may add beyond the first config's (their receive slots are reserved up front). */
+const SPARE_PORTS = 16;
+/** The MTU spare port slots are sized for. */
+const SPARE_MTU = 9000;
+
+/**
+ * The arena for a router with these ports: every port's receive slots
+ * (64-byte aligned) after the scratch ring, and room for SPARE_PORTS more
+ * (untouched memory of a large ArrayBuffer costs nothing until used).
+ */
 export function arenaFor(config: RouterConfig): PacketArena {
   const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
-  return new PacketArena(ARENA_SCRATCH + slots, ARENA_SCRATCH);
+  const spare = SPARE_PORTS * (Port.rxBytesFor(SPARE_MTU) + 64);
+  return new PacketArena(ARENA_SCRATCH + slots + spare, ARENA_SCRATCH);
 }
 
 export class PacketPath {
@@ -38,7 +48,7 @@ export class PacketPath {
   readonly flows: FlowTable;
   readonly policy: PolicyTable;
   /** The virtual-service NAT, when the config has virtual services. */
-  readonly nat: VirtualServiceNat | null;
+  nat: VirtualServiceNat | null = null;
   readonly forwarder: Forwarder;
 
   constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig) {
@@ -47,11 +57,21 @@ export class PacketPath {
     this.local = new LocalDelivery(ports, this.output, this.icmp);
     this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000);
     this.policy = new PolicyTable(ports);
-    for (const rule of config.policy) this.policy.add({ ...rule, egress: ports.findIndex((p) => p.name === rule.port) });
+    this.setPolicy(config.policy);
+    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows);
+    this.setVirtualServices(config.virtualServices);
+  }
+
+  /** The source-policy rules, in order (rules name their egress port; ports are looked up by name). */
+  setPolicy(rules: RouterConfig['policy']): void {
+    this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.ports.findIndex((p) => p.name === rule.port && !p.removed) })));
+  }
+
+  /** The virtual services: a NAT element at the head of the path when there are any; their addresses are the router's own. */
+  setVirtualServices(services: RouterConfig['virtualServices']): void {
     // The NAT's per-flow clock is the flow table's per-batch coarse one.
-    this.nat = config.virtualServices.length > 0 ? new VirtualServiceNat(config.virtualServices, this.flows) : null;
-    // A VIP is the router's own address: ping to it is answered.
-    for (const s of config.virtualServices) this.local.addAddress(s.address);
-    this.forwarder = new Forwarder(ports, fib, this.nat ? [this.nat] : [], [this.policy], this.output, this.local, this.icmp, this.flows);
+    this.nat = services.length > 0 ? new VirtualServiceNat(services, this.flows) : null;
+    this.forwarder.rewriters = this.nat ? [this.nat] : [];
+    this.local.setExtraAddresses(services.map((s) => s.address));
   }
 }

@@ -51,6 +51,13 @@ export class PolicyTable implements EgressSelector {
     return gone;
   }
 
+  /** Put `rules` in place of the current ones; a rule that kept its name and content keeps its hit count. */
+  replace(rules: PolicyRule[]): void {
+    const old = new Map(this.list().map((r) => [JSON.stringify(r.rule), r.hits]));
+    this.rules = [...rules];
+    this.compile(rules.map((r) => old.get(JSON.stringify(r)) ?? 0));
+  }
+
   has(name: string): boolean {
     return this.rules.some((r) => r.name === name);
   }

@@ -5,6 +5,8 @@ export interface PacketDevice {
   readonly name: string;
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
     onBatch: (count: number, errno: number) => void): void;
+  /** Stop the watch startReading() began (the device stays open; reading may start again elsewhere). */
+  stopReading?(): void;
   writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
   setCarrier(on: boolean): void;
   /** Whether the kernel side is operational again after carrier on (absent: assume yes). */

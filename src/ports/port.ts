@@ -40,6 +40,8 @@ export class Port implements PortView {
   stateSince = Date.now();
   /** Nothing is written to the device (set once a block's last words are out). */
   muted = false;
+  /** Taken out of the config by a reload: kept only so port indices stay stable. */
+  removed = false;
 
   readonly slotSize: number;
   readonly rxBase: number;

@@ -90,6 +90,11 @@ export class TunDevice {
     this.reader = load().startReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch);
   }
 
+  stopReading(): void {
+    if (this.reader) load().stopReader(this.reader);
+    this.reader = undefined;
+  }
+
   /** Whether the read watcher keeps the process alive (a daemon: yes; a tool: maybe not). */
   setRef(ref: boolean): void {
     if (this.reader) load().refReader(this.reader, ref);

@@ -21,7 +21,7 @@ export interface ContextHost {
   readonly rib: Rib;
   readonly path: PacketPath;
   portByName(name: string): Port;
-  onFibChange(listener: (c: FibChange) => void): void;
+  onFibChange(listener: (c: FibChange) => void): () => void;
 }
 
 const HEADERS = IPV4_HEADER_LEN + UDP_HEADER_LEN;

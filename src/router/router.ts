@@ -27,6 +27,9 @@ export type DeviceOpener = (port: PortConfig) => PacketDevice;
 
 const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
 
+/** A device is the same device when its name and namespace are. */
+export const deviceKey = (p: { device: string; netns: string }): string => `${p.netns}/${p.device}`;
+
 /** A route the API or the config asks for. */
 export type RouteRequest = Omit<RouteSpec, 'source' | 'distance'>;
 
@@ -38,7 +41,7 @@ export class Router {
   readonly path: PacketPath;
   readonly plugins: RouterPlugin[] = [];
   readonly startedAt = Date.now();
-  private readonly fibListeners: ((c: FibChange) => void)[] = [];
+  private readonly fibListeners = new Set<(c: FibChange) => void>();
   private liveness: NeighbourLiveness | null = null;
   /** BFD-tracked routes per (port, peer): the sessions the router holds for them. */
   private readonly tracked = new Map<number, number>();
@@ -48,20 +51,32 @@ export class Router {
   private readonly drains = new Map<number, NodeJS.Timeout>();
   private started = false;
 
-  constructor(readonly config: RouterConfig, readonly log: Logger, openDevice: DeviceOpener = openTun, readonly clock: Clock = systemClock) {
+  constructor(public config: RouterConfig, readonly log: Logger, private readonly openDevice: DeviceOpener = openTun, readonly clock: Clock = systemClock) {
     this.name = config.router;
     this.arena = arenaFor(config);
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c));
+    this.ports.push(...this.openPorts(config.ports));
+    this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
+  }
+
+  /**
+   * Open the devices of new ports (indices after the existing ones); all or
+   * none. `reuse`: devices already open (by device name and namespace) that
+   * a new port takes over instead of opening them again.
+   */
+  openPorts(configs: readonly PortConfig[], reuse = new Map<string, PacketDevice>()): Port[] {
+    const opened: Port[] = [];
     try {
-      config.ports.forEach((pc, i) => {
-        const device = openDevice(pc);
-        this.ports.push(new Port(i, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, this.arena));
-      });
+      for (const pc of configs) {
+        const device = reuse.get(deviceKey(pc)) ?? this.openDevice(pc);
+        opened.push(new Port(this.ports.length + opened.length, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, this.arena));
+      }
     } catch (e) {
-      for (const p of this.ports) p.device.close();
+      const reused = new Set(reuse.values());
+      for (const p of opened) if (!reused.has(p.device)) p.device.close();
       throw e;
     }
-    this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
+    return opened;
   }
 
   // ---- plugins ----
@@ -85,9 +100,10 @@ export class Router {
     if (this.started) p.start();
   }
 
-  /** Called after every FIB change. */
-  onFibChange(listener: (c: FibChange) => void): void {
-    this.fibListeners.push(listener);
+  /** Called after every FIB change; returns the unsubscribe. */
+  onFibChange(listener: (c: FibChange) => void): () => void {
+    this.fibListeners.add(listener);
+    return () => void this.fibListeners.delete(listener);
   }
 
   // ---- life cycle ----
@@ -95,22 +111,86 @@ export class Router {
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const port of this.ports) {
-      port.device.setCarrier(true);
-      port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
-        if (count > 0) this.path.forwarder.receive(port, count);
-        if (errno) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
-      });
-      this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
-    }
-    for (const port of this.ports) {
-      this.rib.add({ prefix: port.network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected', distance: DISTANCE.connected }, 'connected');
-    }
+    for (const port of this.ports) this.bringUp(port);
+    for (const port of this.ports) this.addConnected(port);
     for (const r of this.config.routes) {
       this.addRoute({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'static');
     }
     for (const p of this.plugins) p.start();
     this.log.info({ event: 'router.started', ports: this.ports.length, routes: this.rib.size }, `router ${this.name} started`);
+  }
+
+  /** Carrier on, reading, logged. */
+  private bringUp(port: Port): void {
+    port.device.setCarrier(true);
+    port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+      if (count > 0) this.path.forwarder.receive(port, count);
+      if (errno) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+    });
+    this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
+  }
+
+  private addConnected(port: Port): void {
+    this.rib.add({ prefix: port.network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected', distance: DISTANCE.connected }, 'connected');
+  }
+
+  /** A port a reload added (opened by openPorts): it joins, comes up and brings its connected route. */
+  attachPort(port: Port): void {
+    if (port.index !== this.ports.length) throw new Error(`port ${port.name}: index ${port.index}, expected ${this.ports.length}`);
+    // A device taken over from a leaving port stops feeding that port first.
+    for (const old of this.ports) if (old.device === port.device) old.device.stopReading?.();
+    this.ports.push(port);
+    this.path.local.refresh();
+    if (!this.started) return;
+    this.bringUp(port);
+    this.addConnected(port);
+  }
+
+  /**
+   * A port a reload removed: its routes are withdrawn (cause port-removed)
+   * and forgotten, the plugins told, the device closed. Its index is never
+   * reused, so nothing that still names it can point at another port.
+   */
+  removePort(port: Port): void {
+    this.stopDrain(port);
+    const from = port.state;
+    port.state = 'down';
+    port.removed = true;
+    this.log.info({ event: 'port.removed', port: port.name, from }, `port ${port.name} removed`);
+    this.rib.reevaluate((r) => r.port === port.index, 'port-removed');
+    for (const p of this.plugins) p.portDown?.(port);
+    for (const r of this.rib.find((x) => x.port === port.index)) this.removeRoute(r.id, 'port-removed');
+    this.path.output.flushAll();
+    port.muted = true;
+    // Unless a new port took the device over.
+    if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+    this.path.local.refresh();
+  }
+
+  /**
+   * The static routes of a reloaded config: a route whose prefix, port, next
+   * hop, metric and tracking did not change stays as it is (its FIB entry is
+   * not touched); the others are removed and added.
+   */
+  syncStaticRoutes(routes: RouterConfig['routes']): { added: number; removed: number } {
+    const key = (r: { prefix: number; len: number; port: number; nextHop: number; metric: number; trackBfd?: boolean }) =>
+      `${r.prefix}/${r.len}/${r.port}/${r.nextHop}/${r.metric}/${r.trackBfd === true}`;
+    const wanted = new Map(routes.map((r) => {
+      const req: RouteRequest = { prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd };
+      return [key(req), req];
+    }));
+    let removed = 0;
+    let added = 0;
+    for (const r of this.rib.find((x) => x.source === 'static')) {
+      if (wanted.delete(key(r))) continue;
+      this.removeRoute(r.id, 'static-removed');
+      removed++;
+    }
+    for (const req of wanted.values()) {
+      this.addRoute(req, 'static');
+      added++;
+    }
+    return { added, removed };
   }
 
   stop(): void {
@@ -123,9 +203,14 @@ export class Router {
 
   // ---- ports ----
 
+  /** The ports in the config now (without those a reload removed). */
+  livePorts(): Port[] {
+    return this.ports.filter((p) => !p.removed);
+  }
+
   portByName(name: string): Port {
-    const port = this.ports.find((p) => p.name === name);
-    if (!port) throw new OperationError('not-found', `no port named "${name}" (ports: ${this.ports.map((p) => p.name).join(', ')})`);
+    const port = this.ports.find((p) => p.name === name && !p.removed);
+    if (!port) throw new OperationError('not-found', `no port named "${name}" (ports: ${this.livePorts().map((p) => p.name).join(', ')})`);
     return port;
   }
 
@@ -268,6 +353,7 @@ export class Router {
     const port = this.ports[r.port];
     if (!port) return 'no-port';
     if (port.state === 'blocked') return 'port-blocked';
+    if (port.state === 'down') return port.removed ? 'port-removed' : 'port-down';
     if (port.state === 'draining') return 'port-draining';
     if (!r.trackBfd) return null;
     const peer = this.trackedPeer(r);

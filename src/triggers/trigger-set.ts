@@ -62,11 +62,40 @@ export class TriggerSet implements RouterPlugin {
   /** Add and arm a trigger (names are unique). */
   add(config: TriggerConfig): Trigger {
     if (this.triggers.has(config.name)) throw new OperationError('conflict', `a trigger named "${config.name}" already exists`);
-    const file = config.file === null ? null : resolve(this.opts.baseDir ?? process.cwd(), config.file);
-    const t = new Trigger({ ...config, file }, this.target);
+    const t = new Trigger(this.resolved(config), this.target);
     this.triggers.set(t.name, t);
     void this.ensureTail(t);
     return t;
+  }
+
+  /**
+   * A reloaded config's triggers: one whose config is unchanged keeps its
+   * state (armed, or fired); a new or changed one is (re)armed; one that is
+   * gone is forgotten. Triggers added through the API are left alone.
+   */
+  reconfigure(configs: readonly TriggerConfig[], previous: readonly TriggerConfig[]): { added: string[]; removed: string[] } {
+    const next = new Map(configs.map((c) => [c.name, this.resolved(c)]));
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (const old of previous) {
+      const t = this.triggers.get(old.name);
+      const c = next.get(old.name);
+      if (!t || (c && sameTrigger(t.config, c))) continue;
+      if (t.state === 'armed') t.cancel();
+      this.triggers.delete(old.name);
+      removed.push(old.name);
+    }
+    for (const c of next.values()) {
+      if (this.triggers.has(c.name)) continue;
+      this.add(c);
+      added.push(c.name);
+    }
+    this.releaseTails();
+    return { added, removed };
+  }
+
+  private resolved(config: TriggerConfig): TriggerConfig {
+    return { ...config, file: config.file === null ? null : resolve(this.opts.baseDir ?? process.cwd(), config.file) };
   }
 
   /** Disarm a trigger (refused if unknown or not armed) and close its tail if no one else needs it. */
@@ -163,4 +192,8 @@ export class TriggerSet implements RouterPlugin {
 /** Reject a relative file path from the API: the daemon's working directory is not the caller's. */
 export function checkApiFile(file: string | null): void {
   if (file !== null && !isAbsolute(file)) throw new OperationError('invalid', `file: "${file}" must be an absolute path (the daemon's working directory is not yours)`);
+}
+
+function sameTrigger(a: TriggerConfig, b: TriggerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

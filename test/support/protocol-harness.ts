@@ -51,7 +51,7 @@ export class ProtocolHarness {
   /** Where sent datagrams go: (port, IPv4 datagram bytes). Default: kept in `sent`. */
   wire: (port: TestPort, datagram: Uint8Array) => void = (port, d) => this.sent.push({ port: port.name, datagram: d });
   readonly sent: { port: string; datagram: Uint8Array }[] = [];
-  private readonly listeners: ((b: SelectedRoute | null, a: SelectedRoute | null) => void)[] = [];
+  private readonly listeners = new Set<(b: SelectedRoute | null, a: SelectedRoute | null) => void>();
   private readonly scratch = new Uint8Array(2048);
   private readonly ip = new Ipv4View();
 
@@ -85,7 +85,10 @@ export class ProtocolHarness {
       },
       table: {
         selected: (sources) => rib.routes().filter((r) => r.selected && sources.includes(r.source)).map(select),
-        onChange: (l) => void this.listeners.push(l),
+        onChange: (l) => {
+          this.listeners.add(l);
+          return () => void this.listeners.delete(l);
+        },
       },
       packets: {
         listenUdp: (udpPort, receiver) => void this.receivers.set(udpPort, receiver),

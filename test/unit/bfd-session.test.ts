@@ -9,7 +9,7 @@ import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { assembleDaemon } from '../../src/daemon/assemble.js';
 import { parseAddress } from '../../src/net/addr.js';
-import type { PacketDevice } from '../../src/ports/device.js';
+import { MemoryDevice } from '../support/memory-device.js';
 import { BfdDrop, dropCounts } from '../../src/protocols/bfd/bfd.js';
 import { bfdJson } from '../../src/api/bfd-api.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
@@ -543,19 +543,6 @@ test('hostile packet sequences never throw and keep the state machine sane', () 
 // ---- The protocol in a router: UDP 3784 in, packets out, routes, blocking ----
 // (Router over in-memory ports; real timers, so every test stops its router.)
 
-class MemoryDevice implements PacketDevice {
-  readonly written: Uint8Array[] = [];
-  carrier = true;
-  constructor(readonly name: string) {}
-  startReading(): void {}
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    for (let i = 0; i < count; i++) this.written.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
-    return count;
-  }
-  setCarrier(on: boolean): void { this.carrier = on; }
-  close(): void {}
-}
-
 const OURS = parseAddress('10.0.12.1');
 const THEIRS = parseAddress('10.0.12.2');
 
@@ -567,11 +554,11 @@ function router(extra: Record<string, unknown> = {}) {
     routes: [{ prefix: '10.0.2.0/24', port: 'r2', via: '10.0.12.2', metric: 1, bfd: true }],
     ...extra,
   });
-  const { router: r, bfd } = assembleDaemon(config, silentLogger(), new ApiServer(), (pc) => {
+  const { router: r, bfd } = assembleDaemon(config, silentLogger(), new ApiServer(), { openDevice: (pc) => {
     const d = new MemoryDevice(pc.device);
     devices.push(d);
     return d;
-  });
+  } });
   r.start();
   const port = r.ports[0]!;
   const ip = new Ipv4View();

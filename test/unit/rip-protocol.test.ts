@@ -12,13 +12,13 @@ import { parseRouterConfig } from '../../src/config/router-config.js';
 import { Drop } from '../../src/packet/drops.js';
 import { Router } from '../../src/router/router.js';
 import { formatAddress, formatPrefix, parseAddress } from '../../src/net/addr.js';
-import type { PacketDevice } from '../../src/ports/device.js';
 import type { BfdState, NeighbourLiveness, SessionChange } from '../../src/control/liveness.js';
 import type { PortView as Port } from '../../src/control/protocol.js';
 import { RIP_DISTANCE, RipProtocol, RipDrop } from '../../src/protocols/rip/rip.js';
 import { Offer, RipTable, type LearnedRoute } from '../../src/protocols/rip/table.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { MemoryDevice } from '../support/memory-device.js';
 import {
   RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_MULTICAST, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader, writeWholeTableRequest,
 } from '../../src/wire/rip.js';
@@ -28,18 +28,6 @@ const A = parseAddress;
 
 // ---------- test doubles ----------
 
-class FakeDevice implements PacketDevice {
-  readonly sent: Uint8Array[] = [];
-  constructor(readonly name: string) {}
-  startReading(): void {}
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    for (let i = 0; i < count; i++) this.sent.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
-    return count;
-  }
-  setCarrier(): void {}
-  close(): void {}
-}
-
 class FakeLiveness implements NeighbourLiveness {
   readonly states = new Map<string, BfdState>();
   readonly required: string[] = [];
@@ -48,7 +36,7 @@ class FakeLiveness implements NeighbourLiveness {
   require(port: Port, peer: number): void { this.required.push(`${port.name}/${formatAddress(peer)}`); }
   release(port: Port, peer: number): void { this.released.push(`${port.name}/${formatAddress(peer)}`); }
   state(port: Port, peer: number): BfdState | undefined { return this.states.get(`${port.name}/${formatAddress(peer)}`); }
-  onChange(l: (c: SessionChange) => void): void { this.listeners.push(l); }
+  onChange(l: (c: SessionChange) => void): () => void { this.listeners.push(l); return () => undefined; }
   set(port: Port, peer: string, to: BfdState): void {
     const key = `${port.name}/${peer}`;
     const from = this.states.get(key) ?? 'Down';
@@ -94,12 +82,12 @@ const CONFIG = {
 
 function setup(overrides: Record<string, unknown> = {}) {
   const config = parseRouterConfig({ ...CONFIG, ...overrides });
-  const devices = new Map<string, FakeDevice>();
+  const devices = new Map<string, MemoryDevice>();
   const logs: Record<string, unknown>[] = [];
   const log = pino({ level: 'debug', timestamp: false }, new Writable({ write(chunk, _e, cb) { logs.push(JSON.parse(String(chunk))); cb(); } }));
   const clock = new FakeClock();
   const router = new Router(config, log, (p) => {
-    const d = new FakeDevice(p.device);
+    const d = new MemoryDevice(p.device);
     devices.set(p.name, d);
     return d;
   }, clock);
@@ -115,7 +103,7 @@ function setup(overrides: Record<string, unknown> = {}) {
     const out: Sent[] = [];
     for (const [pn, d] of devices) {
       if (name && pn !== name) continue;
-      for (const b of d.sent.splice(0)) out.push(decode(pn, b));
+      for (const b of d.written.splice(0)) out.push(decode(pn, b));
     }
     return out;
   };

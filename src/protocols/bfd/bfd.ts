@@ -74,6 +74,9 @@ export class BfdNeighbour {
   lastDownDiag: number = Diag.NONE;
   readonly drops = new Float64Array(BFD_DROP_NAMES.length);
   session!: BfdSession;
+  /** The timing it runs with: its own from `bfd.sessions`, else the defaults. */
+  intervalMs = 0;
+  multiplier = 0;
 
   constructor(readonly port: PortView, readonly peer: number, readonly sourcePort: number) {
     this.peerText = formatAddress(peer);
@@ -114,14 +117,42 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
   readonly drops = new Float64Array(BFD_DROP_NAMES.length);
   private readonly byPeer = new Map<number, BfdNeighbour>();
   private readonly byDiscriminator = new Map<number, BfdNeighbour>();
-  private readonly listeners: ((c: SessionChange) => void)[] = [];
+  private readonly listeners = new Set<(c: SessionChange) => void>();
   private readonly udp = new UdpView();
   private readonly view = new BfdControlView();
   private running = false;
 
-  constructor(private readonly ctx: ProtocolContext, private readonly config: BfdConfig) {
+  constructor(private readonly ctx: ProtocolContext, private config: BfdConfig) {
     for (const s of config.sessions) this.ensure(ctx.port(s.port), s.peer, 'config', s.interval, s.multiplier);
     ctx.packets.listenUdp(BFD_CONTROL_PORT, (port, ip) => this.receive(port, ip));
+  }
+
+  /**
+   * A reloaded config: configured sessions that went away are released,
+   * new ones made, changed timings applied with a Poll Sequence (§6.8.3) —
+   * sessions that did not change are not touched.
+   */
+  reconfigure(next: BfdConfig): void {
+    this.config = next;
+    const wanted = new Map(next.sessions.map((s) => [peerKey(this.ctx.port(s.port).index, s.peer >>> 0), s]));
+    for (const n of [...this.byPeer.values()]) {
+      if (n.owners.has('config') && !wanted.has(peerKey(n.port.index, n.peer))) this.release(n.port, n.peer, 'config');
+    }
+    for (const s of next.sessions) this.ensure(this.ctx.port(s.port), s.peer, 'config', s.interval, s.multiplier);
+    for (const n of this.byPeer.values()) {
+      const own = n.owners.has('config') ? wanted.get(peerKey(n.port.index, n.peer)) : undefined;
+      const interval = own?.interval ?? next.interval;
+      const multiplier = own?.multiplier ?? next.multiplier;
+      this.retime(n, interval, multiplier);
+    }
+  }
+
+  private retime(n: BfdNeighbour, intervalMs: number, multiplier: number): void {
+    if (n.intervalMs === intervalMs && n.multiplier === multiplier) return;
+    n.intervalMs = intervalMs;
+    n.multiplier = multiplier;
+    n.session.setParameters(intervalMs * 1000, intervalMs * 1000, multiplier);
+    this.ctx.log.info({ event: 'bfd.session-retimed', port: n.port.name, peer: n.peerText, intervalMs, multiplier }, `BFD session to ${n.peerText} on ${n.port.name}: ${intervalMs} ms × ${multiplier}`);
   }
 
   // ---- RouterPlugin ----
@@ -167,8 +198,9 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
     return this.byPeer.get(peerKey(port.index, peer))?.stateName;
   }
 
-  onChange(listener: (c: SessionChange) => void): void {
-    this.listeners.push(listener);
+  onChange(listener: (c: SessionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   // ---- for the API ----
@@ -198,6 +230,8 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
     const existing = this.byPeer.get(key);
     if (existing) {
       existing.owners.add(owner);
+      // A configured session runs with its own timing.
+      if (owner === 'config') this.retime(existing, intervalMs, multiplier);
       return existing;
     }
     if (!port.isNeighbourAddress(peer)) {
@@ -206,6 +240,8 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
     }
     const n = new BfdNeighbour(port, peer, this.freeSourcePort());
     n.owners.add(owner);
+    n.intervalMs = intervalMs;
+    n.multiplier = multiplier;
     n.session = new BfdSession({
       localDiscriminator: this.freeDiscriminator(),
       desiredMinTxUs: intervalMs * 1000,

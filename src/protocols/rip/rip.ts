@@ -64,10 +64,10 @@ export const RIP_DISTANCE = 120;
 
 export interface RipPort {
   readonly port: PortView;
-  readonly cost: number;
-  readonly passive: boolean;
-  readonly bfd: boolean;
-  /** False while the port is blocked: nothing sent, nothing taken. */
+  cost: number;
+  passive: boolean;
+  bfd: boolean;
+  /** False while the port is blocked or down: nothing sent, nothing taken. */
   active: boolean;
 }
 
@@ -100,8 +100,8 @@ const keyOf = prefixKey;
 
 export class RipProtocol implements RouterPlugin {
   readonly name = 'rip';
-  readonly config: RipConfig;
-  readonly ports: RipPort[];
+  config: RipConfig;
+  ports: RipPort[] = [];
   readonly table: RipTable;
   readonly neighbours = new NeighbourTable();
   readonly locals = new Map<number, LocalRoute>();
@@ -115,9 +115,8 @@ export class RipProtocol implements RouterPlugin {
   readonly entryDrops = new Float64Array(RIP_CHECK_NAMES.length);
 
   private readonly byPort: (RipPort | undefined)[] = [];
-  private readonly updateMs: number;
-  private readonly timeoutMs: number;
-  private readonly garbageMs: number;
+  /** The table's timers, in ms (kept in step with the config). */
+  private readonly timers = { timeoutMs: 0, garbageMs: 0 };
   private running = false;
   private periodicTimer: TimerHandle | undefined;
   private triggerTimer: TimerHandle | undefined;
@@ -145,21 +144,14 @@ export class RipProtocol implements RouterPlugin {
     this.config = config;
     this.clock = ctx.clock;
     this.liveness = ctx.liveness;
-    this.updateMs = config.updateTime * 1000;
-    this.timeoutMs = config.timeoutTime * 1000;
-    this.garbageMs = config.garbageTime * 1000;
-    this.ports = config.ports.map((pc) => {
-      const port = ctx.port(pc.port);
-      const rp: RipPort = { port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, active: port.state !== 'blocked' };
-      this.byPort[port.index] = rp;
-      return rp;
-    });
+    this.setTimers(config);
+    for (const pc of config.ports) this.addPort(pc);
     const routes = ctx.routes;
     this.table = new RipTable(this.clock, {
       install: (r) => routes.import({ prefix: r.prefix, len: r.len, port: r.port, nextHop: r.nextHop, metric: r.metric }),
       update: (id, metric, nextHop) => routes.update(id, { metric, nextHop }),
       remove: (id, cause) => routes.withdraw(id, cause),
-    }, { timeoutMs: this.timeoutMs, garbageMs: this.garbageMs }, {
+    }, this.timers, {
       changed: () => this.trigger(),
       route: (r, change, cause, best) => this.logRoute(r, change, cause, best),
     });
@@ -170,6 +162,70 @@ export class RipProtocol implements RouterPlugin {
     ctx.table.onChange((before, after) => {
       if (notRip(before) || notRip(after)) this.trigger();
     });
+  }
+
+  private get updateMs(): number {
+    return this.config.updateTime * 1000;
+  }
+
+  private get timeoutMs(): number {
+    return this.timers.timeoutMs;
+  }
+
+  private get garbageMs(): number {
+    return this.timers.garbageMs;
+  }
+
+  private setTimers(c: RipConfig): void {
+    this.timers.timeoutMs = c.timeoutTime * 1000;
+    this.timers.garbageMs = c.garbageTime * 1000;
+  }
+
+  private addPort(pc: RipConfig['ports'][number]): RipPort {
+    const port = this.ctx.port(pc.port);
+    const rp: RipPort = { port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, active: port.state === 'up' || port.state === 'draining' };
+    this.byPort[port.index] = rp;
+    this.ports.push(rp);
+    return rp;
+  }
+
+  /**
+   * A reloaded config: timers and redistribution take effect with the next
+   * update; a port that left RIP gets its last (poisoned) words and its
+   * routes and neighbours go; a new port starts with a Request and our
+   * table; cost, passive and BFD change in place. Nothing else is touched.
+   */
+  reconfigure(next: RipConfig): void {
+    this.config = next;
+    this.setTimers(next);
+    const wanted = new Map(next.ports.map((pc) => [pc.port, pc]));
+    for (const rp of [...this.ports]) {
+      const pc = wanted.get(rp.port.name);
+      if (pc && this.ctx.port(pc.port) === rp.port) continue;
+      this.silence(rp, 'rip-port-removed', true);
+      for (const n of this.neighbours.onPort(rp.port)) this.forget(n);
+      this.ports.splice(this.ports.indexOf(rp), 1);
+      this.byPort[rp.port.index] = undefined;
+    }
+    for (const pc of next.ports) {
+      const existing = this.ports.find((rp) => rp.port.name === pc.port);
+      if (!existing) {
+        const rp = this.addPort(pc);
+        if (this.running) this.greet(rp);
+        continue;
+      }
+      existing.cost = pc.cost;
+      existing.passive = pc.passive;
+      if (existing.bfd !== pc.bfd) {
+        existing.bfd = pc.bfd;
+        for (const n of this.neighbours.onPort(existing.port)) {
+          if (pc.bfd) this.requireBfd(n);
+          else this.releaseBfd(n);
+          this.setNeighbourState(n, pc.bfd && this.liveness.state(n.port, n.address) !== 'Up' ? 'bfd-down' : 'up');
+        }
+      }
+    }
+    this.trigger();
   }
 
   ripPort(port: PortView): RipPort | undefined {
@@ -200,21 +256,12 @@ export class RipProtocol implements RouterPlugin {
     this.periodicTimer = this.triggerTimer = this.dampingTimer = undefined;
     this.triggerPending = false;
     this.table.stop();
-    for (const n of this.neighbours.all()) {
-      if (n.bfdRequired) this.liveness.release(n.port, n.address, 'rip');
-      n.bfdRequired = false;
-    }
+    for (const n of this.neighbours.all()) this.releaseBfd(n);
   }
 
   portBlocked(port: PortView): void {
     const rp = this.ripPort(port);
-    if (rp?.active) {
-      // Last words: everything we advertised here, as unreachable.
-      if (this.running && !rp.passive) this.sendFullTable(port, RIP_MULTICAST, RIP_PORT, true);
-      rp.active = false;
-      for (const n of this.neighbours.onPort(port)) this.setNeighbourState(n, 'down');
-      this.table.dropPort(port.index, 'rip-port-blocked');
-    }
+    if (rp) this.silence(rp, 'rip-port-blocked', true);
     // Routes through the port (connected, static) go too: tell the other ports
     // (after the block, when the RIB has changed).
     this.trigger();
@@ -224,13 +271,37 @@ export class RipProtocol implements RouterPlugin {
     const rp = this.ripPort(port);
     if (rp && !rp.active) {
       rp.active = true;
-      if (this.running && !rp.passive) {
-        this.refreshLocalRoutes();
-        this.sendRequest(port, RIP_MULTICAST);
-        this.sendFullTable(port, RIP_MULTICAST, RIP_PORT);
-      }
+      if (this.running) this.greet(rp);
     }
     this.trigger();
+  }
+
+  /** The port's device is gone: as a block, but nothing can be said on it. */
+  portDown(port: PortView): void {
+    const rp = this.ripPort(port);
+    if (rp) this.silence(rp, 'rip-port-down', false);
+    this.trigger();
+  }
+
+  portRestored(port: PortView): void {
+    this.portUnblocked(port);
+  }
+
+  /** Stop speaking and listening on a port: last words (all poisoned) if it can still speak, its neighbours down, their routes gone. */
+  private silence(rp: RipPort, cause: string, lastWords: boolean): void {
+    if (!rp.active) return;
+    if (lastWords && this.running && !rp.passive) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true);
+    rp.active = false;
+    for (const n of this.neighbours.onPort(rp.port)) this.setNeighbourState(n, 'down');
+    this.table.dropPort(rp.port.index, cause);
+  }
+
+  /** A port starts speaking: ask for the neighbours' tables, offer ours. */
+  private greet(rp: RipPort): void {
+    if (!rp.active || rp.passive) return;
+    this.refreshLocalRoutes();
+    this.sendRequest(rp.port, RIP_MULTICAST);
+    this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
   }
 
   // ---- receiving (RFC 2453 §3.9) ----
@@ -350,10 +421,7 @@ export class RipProtocol implements RouterPlugin {
   /** A router spoke on the port: remember it, run BFD with it if asked, decide whether we listen. */
   private noteNeighbour(rp: RipPort, src: number): RipNeighbour {
     const n = this.neighbours.heard(rp.port, src, this.clock.now());
-    if (rp.bfd && !n.bfdRequired) {
-      n.bfdRequired = true;
-      this.liveness.require(rp.port, src, 'rip');
-    }
+    if (rp.bfd) this.requireBfd(n);
     this.setNeighbourState(n, rp.bfd && this.liveness.state(rp.port, src) !== 'Up' ? 'bfd-down' : 'up');
     return n;
   }
@@ -394,11 +462,25 @@ export class RipProtocol implements RouterPlugin {
     for (const n of [...this.neighbours.all()]) {
       const silent = now - n.lastHeard;
       if (silent >= this.timeoutMs) this.setNeighbourState(n, 'down');
-      if (silent >= this.timeoutMs + this.garbageMs) {
-        if (n.bfdRequired) this.liveness.release(n.port, n.address, 'rip');
-        this.neighbours.delete(n);
-      }
+      if (silent >= this.timeoutMs + this.garbageMs) this.forget(n);
     }
+  }
+
+  private forget(n: RipNeighbour): void {
+    this.releaseBfd(n);
+    this.neighbours.delete(n);
+  }
+
+  private requireBfd(n: RipNeighbour): void {
+    if (n.bfdRequired) return;
+    n.bfdRequired = true;
+    this.liveness.require(n.port, n.address, 'rip');
+  }
+
+  private releaseBfd(n: RipNeighbour): void {
+    if (!n.bfdRequired) return;
+    n.bfdRequired = false;
+    this.liveness.release(n.port, n.address, 'rip');
   }
 
   // ---- sending ----

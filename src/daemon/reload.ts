@@ -1,0 +1,90 @@
+// Reload without restart (SIGHUP, POST /v1/reload): read the config again
+// and apply only the difference. A new config that does not load is refused
+// whole — the running one stays — and so is one that changes what cannot
+// change while running (the router's name, its API socket). New ports are
+// opened before anything else changes, so a device that cannot be opened
+// refuses the reload too. Then, in this order: new ports join; static routes,
+// policy, virtual services and settings follow; protocols and triggers are
+// reconfigured (each touching only what changed); ports that left or changed
+// go last, after the protocols said their last words on them.
+import { isDeepStrictEqual } from 'node:util';
+import { ConfigError } from '../config/fields.js';
+import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { OperationError } from '../control/errors.js';
+import { deviceKey } from '../router/router.js';
+import type { ReloadJson as ReloadSummary } from '../api/types.js';
+import type { Daemon } from './assemble.js';
+
+export class ReloadRefused extends Error {}
+
+/** Load `file` and apply it to the running daemon; throws ReloadRefused (nothing changed) or returns what changed. */
+export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?: boolean } = {}): ReloadSummary {
+  let next: RouterConfig;
+  try {
+    next = loadRouterConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ReloadRefused(e.message);
+    throw e;
+  }
+  const { router, bfd, rip, triggers } = daemon;
+  const prev = router.config;
+  next.socket = prev.socket; // may come from the command line; never changes while running
+  if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
+  if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);
+  if (!next.rip && rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned off by a reload (give it no ports to silence it): restart instead`);
+
+  const before = new Map(prev.ports.map((p) => [p.name, p]));
+  const after = new Map(next.ports.map((p) => [p.name, p]));
+  const removed = prev.ports.filter((p) => !after.has(p.name)).map((p) => p.name);
+  const changed = next.ports.filter((p) => before.has(p.name) && !isDeepStrictEqual(before.get(p.name), p)).map((p) => p.name);
+  const added = next.ports.filter((p) => !before.has(p.name)).map((p) => p.name);
+
+  // Prepare: open what is new (or changed) before anything changes; a failure refuses the whole reload.
+  // A changed port that keeps its device (same name and namespace) takes the open device over.
+  const leaving = [...removed, ...changed].map((name) => router.portByName(name));
+  const reuse = new Map(leaving.filter((p) => after.has(p.name)).map((p) => [deviceKey({ device: p.deviceName, netns: p.netns }), p.device]));
+  let opened;
+  try {
+    opened = router.openPorts(next.ports.filter((p) => added.includes(p.name) || changed.includes(p.name)), reuse);
+  } catch (e) {
+    throw new ReloadRefused(`${file}: cannot open the new ports: ${(e as Error).message}`);
+  }
+
+  // Commit. The old versions of changed ports step aside at once: their names now find the new ones.
+  for (const p of leaving) p.removed = true;
+  for (const p of opened) router.attachPort(p);
+  const summary: ReloadSummary = {
+    file, changed: false, ports: { added, removed, changed }, staticRoutes: router.syncStaticRoutes(next.routes),
+    policy: !isDeepStrictEqual(prev.policy, next.policy), virtualServices: !isDeepStrictEqual(prev.virtualServices, next.virtualServices),
+    bfd: !isDeepStrictEqual(prev.bfd, next.bfd), rip: !isDeepStrictEqual(prev.rip, next.rip), triggers: { added: [], removed: [] }, settings: [],
+  };
+  if (summary.policy || leaving.length > 0) router.path.setPolicy(next.policy);
+  if (summary.virtualServices) router.path.setVirtualServices(next.virtualServices);
+  if (!isDeepStrictEqual(prev.icmpRateLimit, next.icmpRateLimit)) {
+    router.path.icmp.setLimit(next.icmpRateLimit);
+    summary.settings.push('icmpRateLimit');
+  }
+  if (prev.drainIdleTimeout !== next.drainIdleTimeout) {
+    router.path.flows.idleMs = next.drainIdleTimeout * 1000;
+    summary.settings.push('drainIdleTimeout');
+  }
+  if (prev.logLevel !== next.logLevel && !opts.keepLogLevel) {
+    router.log.level = next.logLevel;
+    summary.settings.push('logLevel');
+  }
+  // Protocols find ports by name: a changed port's name now finds the new one; they speak their last words on the old.
+  if (summary.bfd || leaving.length > 0) bfd.reconfigure(next.bfd);
+  if (rip && next.rip && (summary.rip || leaving.length > 0)) rip.reconfigure(next.rip);
+  summary.triggers = triggers.reconfigure(next.triggers, prev.triggers);
+  for (const p of leaving) router.removePort(p);
+  router.config = next;
+  summary.changed = added.length + removed.length + changed.length + summary.staticRoutes.added + summary.staticRoutes.removed + summary.triggers.added.length +
+    summary.triggers.removed.length + summary.settings.length + [summary.policy, summary.virtualServices, summary.bfd, summary.rip].filter(Boolean).length > 0;
+  router.log.info({ event: 'config.reloaded', ...summary }, summary.changed ? `config reloaded from ${file}` : `config reloaded from ${file}: nothing changed`);
+  return summary;
+}
+
+/** Turn a refusal into the API's terms. */
+export function asOperationError(e: unknown): unknown {
+  return e instanceof ReloadRefused ? new OperationError('invalid', e.message) : e;
+}

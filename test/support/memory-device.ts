@@ -1,0 +1,20 @@
+// A packet device in memory: what the router writes is kept, the carrier is
+// a flag, and nothing is ever read — tests hand packets to the router's
+// packet path themselves.
+import type { PacketDevice } from '../../src/ports/device.js';
+
+export class MemoryDevice implements PacketDevice {
+  readonly written: Uint8Array[] = [];
+  carrier = true;
+  closed = false;
+  reading = false;
+  constructor(readonly name: string) {}
+  startReading(): void { this.reading = true; }
+  stopReading(): void { this.reading = false; }
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
+    for (let i = 0; i < count; i++) this.written.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
+    return count;
+  }
+  setCarrier(on: boolean): void { this.carrier = on; }
+  close(): void { this.closed = true; }
+}
