@@ -5,7 +5,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { SOCKET_DIR, socketPathFor } from '../config/router-config.js';
 
-export class ClientError extends Error {}
+/** The daemon could not be reached, or refused the request (`status`: its HTTP status). */
+export class ClientError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
 
 export function resolveSocket(opts: { socket?: string; router?: string }): string {
   if (opts.socket) return opts.socket;
@@ -33,7 +38,7 @@ export async function call<T = unknown>(socket: string, method: string, path: st
           return;
         }
         if ((res.statusCode ?? 500) >= 400) {
-          reject(new ClientError((json as { error?: string }).error ?? `HTTP ${res.statusCode}`));
+          reject(new ClientError((json as { error?: string }).error ?? `HTTP ${res.statusCode}`, res.statusCode));
         } else resolve(json as T);
       });
     });
