@@ -3,7 +3,7 @@
 // over loopback.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { deviceSettings, startInfoServer, type AccessLogLine } from '../../src/h
 import { Poller, pollOnce, pollPath, type PollRecord } from '../../src/hosts/poller.js';
 import { parsePollRecords, PollRecordWriter, readPollRecords, summarisePolls } from '../../src/hosts/records.js';
 import { AddressError, parsePrefix } from '../../src/net/addr.js';
+import { waitFor } from '../../src/testbed/shell.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'tunroute-hosts-'));
@@ -163,8 +164,8 @@ test('info server and poller over loopback: answers, access log, 404, rotation',
     assert.equal(missing.status, 404);
     assert.equal(missing.server, 'server1');
 
-    // The log is written at once: no waiting beyond the write itself.
-    await sleep(50);
+    // The log is written as each answer goes out (on a busy machine, a moment later).
+    await waitFor('three access-log lines', () => readFileSync(logFile, 'utf8').trim().split('\n').length === 3, 2000, 10);
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AccessLogLine);
     assert.equal(lines.length, 3);
     assert.deepEqual(lines.map((l) => [l.client, l.path, l.status, l.server, l.device]), [
@@ -177,15 +178,15 @@ test('info server and poller over loopback: answers, access log, 404, rotation',
     // Truncated by someone else: O_APPEND keeps writing at the (new) end.
     truncateSync(logFile, 0);
     await pollOnce(target, { id: 'after-truncate', source: '127.0.0.1' }, 2000);
-    await sleep(50);
+    // The line is written as the answer goes out; on a busy machine it may land a moment later.
+    await waitFor('the line after truncation', () => readFileSync(logFile, 'utf8').includes('after-truncate'), 2000, 10);
     assert.match(readFileSync(logFile, 'utf8'), /^\{[^\n]*after-truncate[^\n]*\}\n$/);
 
     // Rotated (renamed): after reopenLog() (SIGHUP) lines go to a new file at the path.
     renameSync(logFile, `${logFile}.1`);
     server.reopenLog();
     await pollOnce(target, { id: 'after-rotate', source: '127.0.0.1' }, 2000);
-    await sleep(50);
-    assert.match(readFileSync(logFile, 'utf8'), /after-rotate/);
+    await waitFor('the line in the new file', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('after-rotate'), 2000, 10);
     assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /after-rotate/);
   } finally {
     await server.close();
