@@ -125,7 +125,7 @@ export function parseMigrationSettings(src: YamlSource, nodes: ReadonlyMap<strin
     return { router: r.name, port, accessLog };
   };
   const cutover = { mode: mode as 'block' | 'drain', block: where('block'), drain: where('drain') };
-  if (!cutover[cutover.mode]) throw src.error(['cutover', cutover.mode], `missing: where the ${cutover.mode} cut-over acts ({ router, port })`);
+  if (!cutover[cutover.mode]) throw src.error(['cutover', 'mode'], `${cutover.mode}: say where it acts (cutover.${cutover.mode}: { router, port })`);
 
   const trigger = root.trigger ?? true;
   if (typeof trigger !== 'boolean') throw src.error(['trigger'], 'must be true or false');

@@ -173,7 +173,7 @@ export interface CheckedRouterConfig {
  * Ethernet port names one of the node's link interfaces.
  */
 export function checkRouterConfig(file: string, interfaces: readonly string[]): CheckedRouterConfig {
-  const src = YamlSource.parse(file, readFileSync(file, 'utf8'), '1.2');
+  const src = YamlSource.parse(file, readFileSync(file, 'utf8'));
   const fail = (path: Path, problem: string): never => {
     const e = src.error(path, problem);
     throw new RouterConfigProblem(file, e.line, e.field, problem);

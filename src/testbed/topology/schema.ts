@@ -54,6 +54,9 @@ function toProblem(e: ErrorObject): SchemaProblem {
     const extra = (e.params as { additionalProperty: string }).additionalProperty;
     path.push(extra);
     message = 'unknown field (containerlab refuses it)';
+  } else if (e.keyword === 'required') {
+    path.push((e.params as { missingProperty: string }).missingProperty);
+    message = 'missing (required)';
   } else if (e.keyword === 'enum') {
     const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
     message = `must be one of ${allowed.length > 8 ? `${allowed.slice(0, 8).join(', ')}, …` : allowed.join(', ')}`;

@@ -28,24 +28,24 @@ export class YamlSource {
   }
 
   /** Read and parse a YAML file; a syntax error or a duplicate key is a TopologyError. */
-  static load(file: string, version: '1.1' | '1.2' = '1.1'): YamlSource {
+  static load(file: string): YamlSource {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new TopologyError(file, 0, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    return YamlSource.parse(file, text, version);
+    return YamlSource.parse(file, text);
   }
 
   /**
-   * containerlab reads topologies with go-yaml v2, a YAML 1.1 reader, so
-   * topologies are read as 1.1 (yes/no/on/off are booleans there); JSON
-   * files as 1.2 (JSON is a subset of it).
+   * containerlab reads topologies with go-yaml v2, which fills a string
+   * field with the scalar's text (`yes`, `n`, `1.10` stay as written): the
+   * YAML 1.2 core schema reads them the same way.
    */
-  static parse(file: string, text: string, version: '1.1' | '1.2' = '1.1'): YamlSource {
+  static parse(file: string, text: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, version, uniqueKeys: true, prettyErrors: false });
+    const doc = parseDocument(text, { lineCounter: lines, version: '1.2', uniqueKeys: true, prettyErrors: false });
     const err = doc.errors[0];
     if (err) {
       const line = lines.linePos(err.pos[0]).line;
