@@ -84,6 +84,12 @@ export class TopologyLab {
   private async build(log: (line: string) => void): Promise<void> {
     const t = this.topology;
     const nodes = [...t.nodes.values()];
+    for (const n of nodes) {
+      const c = n.tunroute;
+      if (c?.kind === 'run' && c.portTypesUnknown && c.ethernetPorts.length) {
+        throw new Error(`${this.where(n, 'cmd', n.cmdLine ?? n.line)}: router config ${c.configFile} has Ethernet ports (${c.ethernetPorts.join(', ')}), which this build of tunroute cannot open yet`);
+      }
+    }
     log(`${nodes.length} namespaces`);
     for (const n of nodes) {
       const ns = await this.lab.addNamespace(n.name);
@@ -152,9 +158,6 @@ export class TopologyLab {
       st.socket = join(this.lab.dir, `${n.name}.bird.ctl`);
     } else if (n.tunroute?.kind === 'run') {
       const c = n.tunroute;
-      if (c.portTypesUnknown && c.ethernetPorts.length) {
-        throw new Error(`${this.where(n, 'cmd')}: router config ${c.configFile} has Ethernet ports (${c.ethernetPorts.join(', ')}), which this build of tunroute cannot open yet`);
-      }
       // The config as the container would see it, with its files where this machine has them.
       const config = structuredClone(c.raw) as { ports?: Record<string, unknown>[]; triggers?: { file?: string }[] };
       for (const tr of config.triggers ?? []) if (tr.file) tr.file = this.hostPath(n, tr.file);
@@ -171,7 +174,7 @@ export class TopologyLab {
       const child = this.lab.spawnTunroute(ns, [n.tunroute.kind, ...args], { stdout: out, stderr: err });
       this.processes.set(n.name, child);
       st.runs = `tunroute ${n.tunroute.kind}`;
-      const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${this.where(n, 'cmd')}: tunroute ${n.tunroute!.kind} exited (status ${code}): ${tail(err)}`))));
+      const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`${this.where(n, 'cmd', n.cmdLine ?? n.line)}: tunroute ${n.tunroute!.kind} exited (status ${code}): ${tail(err)}`))));
       exited.catch(() => undefined);
       // A server is ready when it says it listens; a poller when it has not failed at once.
       const ready = n.tunroute.kind === 'serve'

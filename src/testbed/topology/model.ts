@@ -46,6 +46,8 @@ export interface TopologyNode {
   exec: ExecLine[];
   sysctls: Record<string, string>;
   labels: Record<string, string>;
+  /** Line of the node's `cmd`, if it has one. */
+  cmdLine: number | null;
   /** tunroute nodes: the command the container runs (null = idle host). */
   tunroute: TunrouteCommand | null;
   /** frr nodes: daemons to start (zebra first) and the integrated config. */

@@ -195,8 +195,8 @@ function parseNode(src: YamlSource, name: string, path: Path, s: NodeSettings, i
   const labels: Record<string, string> = {};
   for (const [k, v] of s.map('labels', src)) labels[k] = text(src, v);
 
-  const node: TopologyNode = { name, line: src.lineOf(path), image, role, interfaces, binds, exec, sysctls, labels, tunroute: null, frr: null, bird: null };
   const cmdAt = s.scalar('cmd');
+  const node: TopologyNode = { name, line: src.lineOf(path), image, role, interfaces, binds, exec, sysctls, labels, cmdLine: cmdAt ? src.lineOf(cmdAt.path) : null, tunroute: null, frr: null, bird: null };
   const roleError = (e: unknown): never => {
     if (e instanceof RouterConfigProblem) {
       throw new TopologyError(e.file, e.line, e.field, `${e.message} (router config of node "${name}", ${src.file}:${src.lineOf(cmdAt?.path ?? path)})`);
