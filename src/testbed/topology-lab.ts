@@ -124,8 +124,9 @@ export class TopologyLab {
 
   /** One link as containerlab makes it. */
   private async wire(i: number, l: Topology['links'][number]): Promise<void> {
-    // Temporary names, unique on this machine while this process lives.
-    const tmp = [`tr${process.pid.toString(36)}l${i}a`, `tr${process.pid.toString(36)}l${i}b`];
+    // Temporary names, unique on this machine while this process lives (and
+    // removed by the next lab if this process dies halfway: lab.ts).
+    const tmp = [`trv${process.pid.toString(36)}-${i}a`, `trv${process.pid.toString(36)}-${i}b`];
     const where = `${this.topology.file}:${l.line}: topology.links[${i}]`;
     await ip('link', 'add', tmp[0]!, 'mtu', String(l.mtu), 'type', 'veth', 'peer', 'name', tmp[1]!, 'mtu', String(l.mtu))
       .catch((e: Error) => { throw new Error(`${where}: cannot make the veth pair: ${e.message}`); });

@@ -7,12 +7,14 @@
 //      with the config from the topology's directory, the cut-over trigger
 //      is armed on it and follows server s2's access log through the binds;
 //      the test appliance's poll answered by s2 blocks the router's port.
+//   3. a veth pair left by a process that died while wiring is removed.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { readJsonLines } from '../../src/testbed/json-lines.js';
+import { removeStaleLabs } from '../../src/testbed/lab.js';
 import { inNetns, ip, waitFor } from '../../src/testbed/shell.js';
 import { loadTopology } from '../../src/testbed/topology/index.js';
 import { TopologyLab } from '../../src/testbed/topology-lab.js';
@@ -77,7 +79,7 @@ describe('host ── FRR ── BIRD ── host, from the shipped example', ()
     const pids: number[] = [];
     for (const n of ours) pids.push(...(await ip('netns', 'pids', n)).stdout.split('\n').filter(Boolean).map(Number));
     assert.ok(pids.length >= 5, `processes: ${pids.length}`);
-    const tmpVeths = new RegExp(`^\\d+: tr${process.pid.toString(36)}l`, 'm');
+    const tmpVeths = new RegExp(`^\\d+: trv${process.pid.toString(36)}-`, 'm');
     await tl.down();
     tl = undefined;
     const left = await namespaces();
@@ -147,4 +149,18 @@ topology:
     await waitFor('port p blocked', async () => (await r.api<{ name: string; state: string }[]>('GET', '/v1/ports'))[0]?.state === 'blocked', 5000, 20);
     assert.ok(r.events().some((e) => e.event === 'trigger.fired'));
   });
+});
+
+test('a veth pair left half-wired by a dead process is removed by the next lab', async () => {
+  // A pid that no process has now.
+  let pid = 4_000_000;
+  while (existsSync(`/proc/${pid}`)) pid++;
+  const a = `trv${pid.toString(36)}-0a`;
+  await ip('link', 'add', a, 'type', 'veth', 'peer', 'name', `trv${pid.toString(36)}-0b`);
+  try {
+    await removeStaleLabs();
+    assert.doesNotMatch((await ip('-o', 'link', 'show')).stdout, new RegExp(`: ${a}@`));
+  } finally {
+    await ip('link', 'del', a).catch(() => undefined);
+  }
 });
