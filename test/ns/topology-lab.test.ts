@@ -164,3 +164,52 @@ test('a veth pair left half-wired by a dead process is removed by the next lab',
     await ip('link', 'del', a).catch(() => undefined);
   }
 });
+
+describe('failures while building name their line, and leave nothing behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'topo-ns-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function upFails(yaml: string, files: Record<string, string>, message: RegExp): Promise<void> {
+    for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+    const file = join(dir, 'lab.clab.yml');
+    writeFileSync(file, yaml);
+    const before = await namespaces();
+    await assert.rejects(TopologyLab.up(loadTopology(file)), (e: Error) => {
+      assert.match(e.message, message);
+      assert.ok(!e.message.includes('\n'), e.message);
+      return true;
+    });
+    assert.deepEqual((await namespaces()).filter((n) => !before.includes(n) && n.startsWith(`tr-${process.pid.toString(36)}-`)), []);
+  }
+
+  test('an exec line the kernel refuses', { timeout: 30_000 }, async () => {
+    const yaml = `name: x
+topology:
+  nodes:
+    h:
+      kind: linux
+      image: alpine:3
+      exec:
+        - ip addr add 10.0.0.1/24 dev eth1
+        - ip route add default via 10.9.9.9
+    g:
+      kind: linux
+      image: alpine:3
+  links:
+    - endpoints: ["h:eth1", "g:eth1"]
+`;
+    await upFails(yaml, {}, /lab\.clab\.yml:9: topology\.nodes\.h\.exec\[1\]: "ip route add default via 10\.9\.9\.9" failed: .*(gateway|unreachable)/i);
+  });
+
+  test('a line of frr.conf FRR refuses', { timeout: 30_000 }, async () => {
+    const yaml = `name: x
+topology:
+  nodes:
+    r:
+      kind: linux
+      image: quay.io/frrouting/frr:8.4.1
+      binds: ["daemons:/etc/frr/daemons", "frr.conf:/etc/frr/frr.conf"]
+`;
+    await upFails(yaml, { daemons: 'ripd=yes\n', 'frr.conf': 'hostname r\n!\nrouter rip\n ip rip bfd\n!\n' }, /frr\.conf:4: FRR refused: Unknown command.*ip rip bfd/);
+  });
+});

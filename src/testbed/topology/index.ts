@@ -7,11 +7,11 @@ import { parseMigrationSettings } from './migration-settings.js';
 import type { Topology } from './model.js';
 import { parseTopology } from './parse.js';
 import { schemaProblems } from './schema.js';
-import { YamlSource } from './source.js';
+import { TopologyError, YamlSource } from './source.js';
 
 export type { Topology, TopologyNode, TopologyLink, NodeRole, Bind, ExecLine, TunrouteCommand } from './model.js';
 export type { MigrationSettings } from './migration-settings.js';
-export { TopologyError } from './source.js';
+export { TopologyError };
 export { hostPathOf, LAB_DIR_VAR, NODE_DIR_VAR } from './roles.js';
 
 export function loadTopology(file: string): Topology {
@@ -34,7 +34,9 @@ export function loadTopology(file: string): Topology {
     try {
       settings = YamlSource.load(sidecar);
     } catch (e) {
-      throw src.error(migrationLabel.path, `migration settings: ${(e as Error).message}`);
+      // A file that cannot be read is the label's mistake; a syntax error is the file's own.
+      if (e instanceof TopologyError && e.line === 0) throw src.error(migrationLabel.path, `migration settings: ${e.message}`);
+      throw e;
     }
     migration = parseMigrationSettings(settings, topology.nodes);
   }
