@@ -257,9 +257,9 @@ describe('node software: config files found through the binds, checked', () => {
 
   test('missing config: not bound, no such file, not a file', () => {
     fails(ROUTER.replace('/config/r1.json:ro', '/etc/r1.json:ro'), 'binds:', 'topology.nodes.r1.binds', /router config \/config\/r1.json is not bound into the container/, { 'configs/r1.json': ROUTER_JSON });
-    fails(ROUTER, 'binds:', 'topology.nodes.r1.binds', /router config .*configs\/r1.json \(bound to \/config\/r1.json\) cannot be read: ENOENT/);
-    fails(ROUTER.replace('configs/r1.json:/config/r1.json', 'configs:/config'), 'binds:', 'topology.nodes.r1.binds', /is not a file/, { 'configs/r1.json/x': '' });
-    fails(ROUTER.replace('configs/r1.json:/config', '__clabDir__/r1.json:/config'), 'binds:', 'topology.nodes.r1.binds', /containerlab creates empty at deploy/);
+    fails(ROUTER, 'configs/r1.json:', 'topology.nodes.r1.binds[0]', /router config .*configs\/r1.json \(bound to \/config\/r1.json\) cannot be read: ENOENT/);
+    fails(ROUTER.replace('configs/r1.json:/config/r1.json', 'configs:/config'), 'configs:/config', 'topology.nodes.r1.binds[0]', /is not a file/, { 'configs/r1.json/x': '' });
+    fails(ROUTER.replace('configs/r1.json:/config', '__clabDir__/r1.json:/config'), '__clabDir__', 'topology.nodes.r1.binds[0]', /containerlab creates empty at deploy/);
   });
 
   test('a mistake inside the router config names that file, its line and field, and the node', () => {
@@ -305,7 +305,7 @@ topology:
     const ok = load(`${frr}        - daemons:/etc/frr/daemons\n`, { 'frr.conf': '', daemons: 'ripd=yes\nbfdd=no\nstaticd=yes\nvtysh_enable=yes\nzebra_options="-A 127.0.0.1"\n' });
     assert.deepEqual(ok.topology?.nodes.get('r')?.frr?.daemons, ['zebra', 'ripd', 'staticd']);
     const bad = load(`${frr}        - daemons:/etc/frr/daemons\n`, { 'frr.conf': '', daemons: 'ripd=yes\nfoo=yes\n' });
-    assert.match(bad.error!.message, /topology\.nodes\.r\.binds: .*daemons:2: "foo" is not an FRR daemon/);
+    assert.match(bad.error!.message, /:9: topology\.nodes\.r\.binds\[1\]: .*daemons:2: "foo" is not an FRR daemon/);
     fails(frr.replace('      binds:', '      cmd: /usr/lib/frr/zebra\n      binds:'), 'cmd:', 'topology.nodes.r.cmd', /starts its daemons itself/, { 'frr.conf': '' });
     fails(frr.replace('quay.io/frrouting/frr:8.4.1', 'ghcr.io/srl-labs/bird:2.13'), 'binds:', 'topology.nodes.r.binds', /BIRD config \/etc\/bird.conf is not bound/);
   });

@@ -18,6 +18,9 @@ export interface Bind {
   host: string;
   container: string;
   readOnly: boolean;
+  /** Where it is written (maybe inherited from a group or the defaults). */
+  line: number;
+  field: string;
 }
 
 /** One `exec` line, split as containerlab splits it (no shell). */

@@ -202,8 +202,8 @@ function parseNode(src: YamlSource, name: string, path: Path, s: NodeSettings, i
       throw new TopologyError(e.file, e.line, e.field, `${e.message} (router config of node "${name}", ${src.file}:${src.lineOf(cmdAt?.path ?? path)})`);
     }
     if (e instanceof RoleProblem) {
-      const at = e.at === 'binds' ? (s.scalar('binds')?.path ?? [...path, 'binds']) : e.at === 'image' ? imageAt.path : (cmdAt?.path ?? path);
-      throw src.error(at, e.message);
+      if (e.bind) throw new TopologyError(src.file, e.bind.line, e.bind.field, e.message);
+      throw src.error(e.at === 'binds' ? (s.scalar('binds')?.path ?? [...path, 'binds']) : (cmdAt?.path ?? path), e.message);
     }
     if (e instanceof ExecProblem) throw src.error(cmdAt?.path ?? path, e.message);
     throw e;
@@ -238,7 +238,7 @@ function parseBind(src: YamlSource, b: Located<unknown>, dir: string): Bind {
   if (from.startsWith(LAB_DIR_VAR) || from.startsWith(NODE_DIR_VAR)) host = from;
   else if (from === '~' || from.startsWith('~/')) host = join(homedir(), from.slice(1));
   else host = resolve(dir, from);
-  return { host, container: to, readOnly: mode?.split(',').includes('ro') ?? false };
+  return { host, container: to, readOnly: mode?.split(',').includes('ro') ?? false, line: src.lineOf(b.path), field: fieldName(b.path) };
 }
 
 function parseLinks(src: YamlSource, v: unknown, nodes: Obj): TopologyLink[] {

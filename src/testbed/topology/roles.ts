@@ -13,7 +13,8 @@ import { YamlSource, type Path } from './source.js';
 
 /** Thrown by the role checks; the parser adds file, line and field. */
 export class RoleProblem extends Error {
-  constructor(message: string, readonly at: 'cmd' | 'binds' | 'image' = 'cmd') {
+  /** `bind`: the bind that holds the problem, if one does. */
+  constructor(message: string, readonly at: 'cmd' | 'binds' = 'cmd', readonly bind?: Bind) {
     super(message);
   }
 }
@@ -35,15 +36,21 @@ export const NODE_DIR_VAR = '__clabNodeDir__';
  * binds (the longest matching destination), or null if nothing is bound there.
  */
 export function hostPathOf(binds: readonly Bind[], containerPath: string): string | null {
+  const b = bindOf(binds, containerPath);
+  return b ? `${b.host}${posix.normalize(containerPath).slice(dest(b).length)}` : null;
+}
+
+const dest = (b: Bind): string => posix.normalize(b.container).replace(/\/$/, '');
+
+/** The bind through which a container path is reached (the longest matching destination). */
+function bindOf(binds: readonly Bind[], containerPath: string): Bind | undefined {
   const p = posix.normalize(containerPath);
   let best: Bind | undefined;
   for (const b of binds) {
-    const d = posix.normalize(b.container).replace(/\/$/, '');
-    if ((p === d || p.startsWith(`${d}/`)) && (!best || d.length > best.container.length)) best = b;
+    const d = dest(b);
+    if ((p === d || p.startsWith(`${d}/`)) && (!best || d.length > dest(best).length)) best = b;
   }
-  if (!best) return null;
-  const rest = p.slice(posix.normalize(best.container).replace(/\/$/, '').length);
-  return `${best.host}${rest}`;
+  return best;
 }
 
 /** The reverse: where a host path is seen inside the container, or null if no bind reaches it. */
@@ -57,17 +64,18 @@ export function containerPathOf(binds: readonly Bind[], hostPath: string): strin
 
 /** A config file the node reads: bound in, present and readable now (it is not made at deploy). */
 function boundConfigFile(binds: readonly Bind[], containerPath: string, what: string): string {
-  const host = hostPathOf(binds, containerPath);
-  if (host === null) throw new RoleProblem(`${what} ${containerPath} is not bound into the container (add a bind "FILE:${containerPath}")`, 'binds');
+  const bind = bindOf(binds, containerPath);
+  if (!bind) throw new RoleProblem(`${what} ${containerPath} is not bound into the container (add a bind "FILE:${containerPath}")`, 'binds');
+  const host = hostPathOf(binds, containerPath)!;
   if (host.startsWith(LAB_DIR_VAR) || host.startsWith(NODE_DIR_VAR)) {
-    throw new RoleProblem(`${what} ${containerPath} is bound from ${host.split('/')[0]}, which containerlab creates empty at deploy: bind a file that exists`, 'binds');
+    throw new RoleProblem(`${what} ${containerPath} is bound from ${host.split('/')[0]}, which containerlab creates empty at deploy: bind a file that exists`, 'binds', bind);
   }
   try {
-    if (!statSync(host).isFile()) throw new RoleProblem(`${what} ${host} (bound to ${containerPath}) is not a file`, 'binds');
+    if (!statSync(host).isFile()) throw new RoleProblem(`${what} ${host} (bound to ${containerPath}) is not a file`, 'binds', bind);
     accessSync(host, constants.R_OK);
   } catch (e) {
     if (e instanceof RoleProblem) throw e;
-    throw new RoleProblem(`${what} ${host} (bound to ${containerPath}) cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'binds');
+    throw new RoleProblem(`${what} ${host} (bound to ${containerPath}) cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'binds', bind);
   }
   return host;
 }
@@ -232,7 +240,7 @@ export function checkFrr(binds: readonly Bind[]): { daemons: string[]; configFil
     const [, name, on] = m;
     if (!FRR_DAEMONS.includes(name!)) {
       if (name === 'vtysh_enable' || name === 'watchfrr_enable') return;
-      throw new RoleProblem(`${daemonsFile}:${i + 1}: "${name}" is not an FRR daemon`, 'binds');
+      throw new RoleProblem(`${daemonsFile}:${i + 1}: "${name}" is not an FRR daemon`, 'binds', bindOf(binds, '/etc/frr/daemons'));
     }
     // mgmtd (FRR 9+) is FRR's own plumbing, started with zebra where it exists.
     if (on === 'yes' && name !== 'zebra' && name !== 'mgmtd') daemons.push(name!);
