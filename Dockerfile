@@ -57,4 +57,5 @@ RUN ln -s /opt/tunroute/bin/tunroute.js /usr/local/bin/tunroute \
  && tunroute --version \
  && node -e "require('/opt/tunroute/build/Release/tun.node')"
 ENTRYPOINT ["/opt/tunroute/bin/container-entrypoint.sh"]
-CMD ["--help"]
+# No command: the container idles (a lab host the rehearsal drives with docker exec).
+CMD []

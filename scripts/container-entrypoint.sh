@@ -1,37 +1,55 @@
 #!/bin/sh
-# The container image's entry point: wait for the lab's links, then become the
-# tunroute CLI (`run --config …`, `--help`, …).
-#
-# containerlab starts a node's container first and moves the link interfaces
-# (eth1, eth2, …) into it afterwards; it tells the container how many to
-# expect in CLAB_INTFS (the management eth0 not counted). A router started
-# before its interfaces exist would not find them, so wait — bounded, then
-# start anyway (the daemon names a missing device in one line itself).
+# The tunroute image's entry point. In a containerlab lab the container's
+# command starts before containerlab moves the node's links in (eth1, eth2, …;
+# it says how many in CLAB_INTFS, the management eth0 not counted) and runs
+# its exec lines, so first wait — bounded, then start anyway (the daemon names
+# a missing device in one line itself) — for what the command needs:
+#   - the links;
+#   - the address a host command binds or polls from (serve --address,
+#     probe --source), which the node's exec lines add.
+# With no command the container idles: a host where the rehearsal runs
+# `tunroute fleet` / `tunroute probe` later (docker exec).
 set -eu
 
+TUNROUTE="node /opt/tunroute/bin/tunroute.js"
+LIMIT=${TUNROUTE_WAIT_LIMIT:-3000}   # tenths of a second
+
+wait_until() {
+  n=0
+  until "$@" >/dev/null 2>&1; do
+    n=$((n + 1))
+    if [ "$n" -ge "$LIMIT" ]; then
+      echo "tunroute-entrypoint: still waiting for: $* — starting anyway" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+}
+
 want=${CLAB_INTFS:-0}
-limit=${TUNROUTE_WAIT_INTFS_TIMEOUT:-300}   # seconds
 case $want in
   '' | *[!0-9]*) echo "tunroute-entrypoint: CLAB_INTFS=\"$want\" is not a number; not waiting for interfaces" >&2; want=0 ;;
 esac
-case $limit in
-  '' | *[!0-9]*) limit=300 ;;
-esac
 
-# Interfaces a lab moved in: everything but loopback and the management eth0.
-links() { ls /sys/class/net | grep -cvxE 'lo|eth0' || true; }
+links_present() {
+  [ "$(ls /sys/class/net | grep -v -x -e lo -e eth0 | wc -l)" -ge "$want" ]
+}
 
-if [ "$want" -gt 0 ]; then
-  ticks=0
-  while [ "$(links)" -lt "$want" ]; do
-    if [ "$ticks" -ge $((limit * 5)) ]; then
-      echo "tunroute-entrypoint: $(links) of $want interfaces after ${limit} s; starting anyway" >&2
-      break
-    fi
-    sleep 0.2
-    ticks=$((ticks + 1))
-  done
-  echo "tunroute-entrypoint: interfaces: $(ls /sys/class/net | tr '\n' ' ')" >&2
+address_local() {
+  ip -4 -o addr show | grep -q " $1/"
+}
+
+if [ "$#" -eq 0 ]; then
+  trap 'exit 0' TERM INT
+  while :; do sleep 3600 & wait $!; done
 fi
 
-exec node /opt/tunroute/bin/tunroute.js "$@"
+wait_until links_present
+prev=
+for arg in "$@"; do
+  case "$prev" in
+    --address|--source) [ "$arg" = 0.0.0.0 ] || wait_until address_local "$arg" ;;
+  esac
+  prev=$arg
+done
+exec $TUNROUTE "$@"

@@ -3,6 +3,7 @@
  * after the command returns, for rehearsing by hand with the CLI.
  *
  *   npm run testbed -- up --embodiment 2      # (re)creates it: idempotent
+ *   npm run testbed -- up --topology FILE     # any lab in containerlab's format
  *   npm run testbed -- status
  *   npm run testbed -- down                   # removes everything it made
  *
@@ -13,6 +14,8 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Lab, PERSISTENT_DIR } from '../src/testbed/lab.js';
 import { MigrationTestbed, type CutoverMode, type Embodiment, type RoutingMode } from '../src/testbed/migration.js';
+import { loadTopology, TopologyError } from '../src/testbed/topology/index.js';
+import { TopologyLab } from '../src/testbed/topology-lab.js';
 
 const BIN = new URL('../../bin/tunroute.js', import.meta.url).pathname;
 const program = new Command('npm run testbed --').description('bring a migration testbed up or down').showHelpAfterError();
@@ -23,8 +26,13 @@ program.command('up')
   .addOption(new Option('--routing <r>', 'how R1 knows its two paths').choices(['rip', 'static']).default('rip'))
   .addOption(new Option('--cutover <mode>', 'what the history trigger does').choices(['block', 'drain']).default('block'))
   .option('--no-trigger', 'do not arm the history trigger (block ports by hand)')
+  .option('--topology <file>', 'build the lab a containerlab topology file describes instead (see docs/topologies.md)')
   .option('--name <name>', 'testbed name', 'mig')
-  .action(async (o: { embodiment: Embodiment; routing: RoutingMode; cutover: CutoverMode; trigger: boolean; name: string }) => {
+  .action(async (o: { embodiment: Embodiment; routing: RoutingMode; cutover: CutoverMode; trigger: boolean; name: string; topology?: string }) => {
+    if (o.topology) {
+      await upTopology(o.topology, o.name);
+      return;
+    }
     const tb = await MigrationTestbed.up({ ...o, persistentName: o.name }, (s) => process.stderr.write(`testbed: ${s}\n`));
     const dir = tb.lab.dir;
     const lines = [
@@ -47,6 +55,45 @@ program.command('up')
     console.log(lines.join('\n'));
   });
 
+async function upTopology(file: string, name: string): Promise<void> {
+  let topology;
+  try {
+    topology = loadTopology(file);
+  } catch (e) {
+    if (e instanceof TopologyError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  let tl: TopologyLab;
+  try {
+    tl = await TopologyLab.up(topology, { persistentName: name, log: (s) => process.stderr.write(`testbed: ${s}\n`) });
+  } catch (e) {
+    console.error(`testbed: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const m = topology.migration;
+  const lines = [
+    `testbed "${name}" is up: ${topology.name} (${topology.file})`,
+    '',
+    'nodes:',
+    ...Object.entries(tl.state).map(([node, s]) => `  ${node.padEnd(10)} ${s.ns.padEnd(24)} ${s.runs || s.role}`),
+    '',
+  ];
+  if (tl.routers.size) lines.push('routers (CLI):', ...[...tl.routers.values()].map((r) => `  ${r.name.padEnd(10)} tunroute --socket ${r.socket} route list`), '');
+  for (const [n, f] of tl.frr) lines.push(`FRR ${n}: ip netns exec ${f.ns} vtysh --vty_socket ${f.dir} -c 'show ip route'`);
+  for (const [n, b] of tl.bird) lines.push(`BIRD ${n}: birdc -s ${b.socket} show route`);
+  if (m) {
+    const f = m.fleet;
+    lines.push('', `rehearse (${m.file}):`,
+      `  ip netns exec ${tl.ns(f.node)} node ${BIN} fleet --target http://${m.service}/ --prefix ${f.prefix} --count ${f.count} --interval ${f.intervalMs}ms --anyip`,
+      `  ip netns exec ${tl.ns(m.testAppliance.node)} node ${BIN} probe --target http://${m.service}/ --source ${m.testAppliance.address} --until-server ${m.servers.to}`);
+  }
+  lines.push('', `logs and configs: ${tl.lab.dir}`, 'remove it with: npm run testbed -- down' + (name === 'mig' ? '' : ` --name ${name}`));
+  console.log(lines.join('\n'));
+}
+
 program.command('down')
   .description('stop every process of the testbed and remove its namespaces (nothing left behind)')
   .option('--name <name>', 'testbed name', 'mig')
@@ -67,6 +114,13 @@ program.command('status')
     const state = JSON.parse(readFileSync(file, 'utf8')) as { namespaces: string[]; pids: number[] };
     const alive = state.pids.filter((pid) => existsSync(`/proc/${pid}`));
     console.log(`testbed "${o.name}": ${state.namespaces.length} namespaces, ${alive.length}/${state.pids.length} processes running`);
+    const topo = join(PERSISTENT_DIR, o.name, 'topology.json');
+    if (existsSync(topo)) {
+      const t = JSON.parse(readFileSync(topo, 'utf8')) as { file: string; nodes: Record<string, { ns: string; role: string; runs: string }> };
+      console.log(`  topology ${t.file}`);
+      for (const [n, s] of Object.entries(t.nodes)) console.log(`  ${n.padEnd(10)} ${s.ns.padEnd(24)} ${s.runs || s.role}`);
+      return;
+    }
     for (const ns of state.namespaces) console.log(`  ${ns}`);
   });
 

@@ -308,5 +308,12 @@ export async function removeStaleLabs(): Promise<string[]> {
     return Number.isFinite(pid) && !alive(pid);
   });
   for (const ns of stale) await removeNamespace(ns);
+  // Veth pairs a topology lab was wiring when its process died (temporary
+  // names trv<pid>-<link><a|b>, see topology-lab.ts).
+  const links = await ip('-o', 'link', 'show').then((r) => r.stdout, () => '');
+  for (const m of links.matchAll(/^\d+: (trv([0-9a-z]+)-\d+[ab])@(trv\2-\d+[ab]|if\d+):/gm)) {
+    const pid = parseInt(m[2]!, 36);
+    if (Number.isFinite(pid) && !alive(pid)) await ip('link', 'del', m[1]!).catch(() => undefined);
+  }
   return stale;
 }
