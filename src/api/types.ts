@@ -186,6 +186,11 @@ export interface NatCountersJson {
   expired: number;
   refusedFull: number;
   refusedConflict: number;
+  /** New flows refused: the client already held maxFlowsPerClient flows. */
+  refusedClientLimit: number;
+  /** Never-answered flows evicted to make room in a full table. */
+  evictedUnanswered: number;
+  maxFlowsPerClient: number;
   synRestarts: number;
   fragmentsDropped: number;
   truncatedDropped: number;

@@ -18,14 +18,23 @@
 // uint32 ≥ 2^31 passed between functions (a heap allocation per packet for
 // 192.168.x.x); an int32 travels unboxed. Callers may pass either form.
 //
-// Expiry. Each service has two LRU lists (open flows, closing flows), linked
-// through prev/next arrays; touching a flow moves it to its list's tail. All
-// flows of one list share one timeout, so a list's head is its oldest flow
-// and it is expired iff anything in the list is. Flows are reclaimed lazily:
-// an expired flow met by a lookup, or — when no entry is free — the least
-// recently used expired flow, found among the list heads in O(lists). With
-// nothing expired a new flow is refused (counted).
+// Expiry. Each service has three LRU lists — unanswered flows (no packet back
+// from the backend yet), answered ones, closing ones — linked through
+// prev/next arrays; touching a flow moves it to its list's tail. All flows of
+// one list share one timeout (an unanswered flow's is short, as conntrack's
+// "unreplied"), so a list's head is its oldest flow and it is expired iff
+// anything in the list is. Flows are reclaimed lazily: an expired flow met by
+// a lookup, or — when no entry is free — the least recently used expired
+// flow, found among the list heads in O(lists).
+//
+// A full table. When nothing has expired, the oldest *unanswered* flow is
+// evicted (counted): a flood of one-packet flows — from one client or from
+// many forged ones — only ever displaces itself, and a new connection gets
+// in; flows that were answered are never evicted. With no unanswered flow
+// left, a new flow is refused (counted). And no client may hold more than
+// `maxPerClient` flows at once (refused and counted beyond that).
 import { TcpFlag } from '../wire/tcp.js';
+import { ClientCounts } from './client-counts.js';
 
 /** A clock coarse enough to be set once per receive batch (FlowTable.now). */
 export interface CoarseClock {
@@ -34,9 +43,17 @@ export interface CoarseClock {
 
 /** A flow that saw FIN or RST is forgotten after this much silence, ms (at most its idle timeout). */
 export const CLOSING_LINGER_MS = 1000;
+/** A flow the backend never answered is forgotten after this much silence, ms (at most its idle timeout). */
+export const UNANSWERED_IDLE_MS = 5000;
 
 const USED = 1;
 const CLOSING = 2;
+const ANSWERED = 4;
+/** The lists of a service: service × LISTS + kind. */
+const LISTS = 3;
+const UNANSWERED_LIST = 0;
+const ANSWERED_LIST = 1;
+const CLOSING_LIST = 2;
 
 export class NatFlowTable {
   readonly capacity: number;
@@ -81,8 +98,16 @@ export class NatFlowTable {
   refusedFull = 0;
   /** New flows refused: a live flow already owns the same return tuple. */
   refusedConflict = 0;
+  /** New flows refused: their client already holds maxPerClient flows. */
+  refusedClientLimit = 0;
+  /** Unanswered flows evicted to make room for new ones (the table was full). */
+  evictedUnanswered = 0;
+  /** Most flows one client address may hold at once. */
+  readonly maxPerClient: number;
+  private readonly perClient: ClientCounts;
 
-  constructor(capacity: number, idleMsByService: readonly number[], readonly clock: CoarseClock, seed = (Math.random() * 0x100000000) >>> 0) {
+  constructor(capacity: number, idleMsByService: readonly number[], readonly clock: CoarseClock, opts: { maxPerClient?: number; seed?: number } = {}) {
+    const seed = opts.seed ?? (Math.random() * 0x100000000) >>> 0;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 1 << 24) throw new RangeError(`capacity ${capacity}: must be 1..2^24`);
     if (idleMsByService.length === 0 || idleMsByService.length > 0x7fff) throw new RangeError('1..32767 services');
     this.capacity = capacity;
@@ -105,7 +130,7 @@ export class NatFlowTable {
     this.indexOut = new Int32Array(slots);
     this.indexMask = slots - 1;
     this.seed = seed | 0;
-    const lists = idleMsByService.length * 2;
+    const lists = idleMsByService.length * LISTS;
     this.list = new Uint16Array(n);
     this.prev = new Int32Array(n);
     this.next = new Int32Array(n);
@@ -113,9 +138,12 @@ export class NatFlowTable {
     this.tail = new Int32Array(lists).fill(-1);
     this.listTimeout = new Float64Array(lists);
     idleMsByService.forEach((ms, s) => {
-      this.listTimeout[2 * s] = ms;
-      this.listTimeout[2 * s + 1] = Math.min(CLOSING_LINGER_MS, ms);
+      this.listTimeout[LISTS * s + UNANSWERED_LIST] = Math.min(UNANSWERED_IDLE_MS, ms);
+      this.listTimeout[LISTS * s + ANSWERED_LIST] = ms;
+      this.listTimeout[LISTS * s + CLOSING_LIST] = Math.min(CLOSING_LINGER_MS, ms);
     });
+    this.maxPerClient = opts.maxPerClient ?? Math.max(64, capacity >>> 4);
+    this.perClient = new ClientCounts(capacity, this.seed);
     this.free = new Int32Array(n);
     for (let i = 0; i < n; i++) this.free[i] = n - 1 - i;
     this.freeCount = n;
@@ -173,9 +201,10 @@ export class NatFlowTable {
 
   /**
    * A new flow; the caller has made sure no flow holds its inbound key.
-   * Returns the entry, or −1 when refused (table full of live flows, or a
-   * live flow of another virtual address already maps to the same return
-   * tuple — the backend could not tell the two apart).
+   * Returns the entry, or −1 when refused (its client holds too many flows;
+   * the table is full of answered flows; or a live flow of another virtual
+   * address already maps to the same return tuple — the backend could not
+   * tell the two apart).
    */
   create(service: number, backendIndex: number, backend: number, proto: number, client: number, clientPort: number, vip: number, port: number): number {
     backend |= 0;
@@ -190,7 +219,11 @@ export class NatFlowTable {
       }
       this.expire(clash);
     }
-    if (this.freeCount === 0 && !this.evictOldestExpired()) {
+    if (this.perClient.get(client) >= this.maxPerClient) {
+      this.refusedClientLimit++;
+      return -1;
+    }
+    if (this.freeCount === 0 && !this.evictOldestExpired() && !this.evictOldestUnanswered()) {
       this.refusedFull++;
       return -1;
     }
@@ -211,21 +244,23 @@ export class NatFlowTable {
     this.hashOut[e] = hOut;
     this.insert(this.indexIn, hIn, e);
     this.insert(this.indexOut, hOut, e);
-    this.append(service * 2, e);
+    this.append(service * LISTS + UNANSWERED_LIST, e);
+    this.perClient.increment(client);
     this.held++;
     this.created++;
     return e;
   }
 
-  /** A packet of flow `e` passed (either direction); `tcpFlags` 0 for UDP. */
-  touch(e: number, tcpFlags: number): void {
+  /** A packet of flow `e` passed; `reply`: from the backend; `tcpFlags` 0 for UDP. */
+  touch(e: number, tcpFlags: number, reply = false): void {
     this.last[e] = this.clock.now;
     this.packets[e]! += 1;
-    let l = this.list[e]!;
-    if ((tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) !== 0 && (this.flags[e]! & CLOSING) === 0) {
-      this.flags[e] = this.flags[e]! | CLOSING;
-      l |= 1;
-    }
+    let flags = this.flags[e]!;
+    if (reply) flags |= ANSWERED;
+    if ((tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) !== 0) flags |= CLOSING;
+    this.flags[e] = flags;
+    const base = this.list[e]! - (this.list[e]! % LISTS);
+    const l = base + ((flags & CLOSING) !== 0 ? CLOSING_LIST : (flags & ANSWERED) !== 0 ? ANSWERED_LIST : UNANSWERED_LIST);
     if (this.tail[l] !== e) {
       this.detach(e);
       this.append(l, e);
@@ -244,8 +279,26 @@ export class NatFlowTable {
     this.unindex(this.indexOut, this.hashOut, e);
     this.detach(e);
     this.flags[e] = 0;
+    this.perClient.decrement(this.client[e]!);
     this.free[this.freeCount++] = e;
     this.held--;
+  }
+
+  /** Make room by evicting the least recently used flow never answered; false if there is none. */
+  private evictOldestUnanswered(): boolean {
+    let victim = -1;
+    let oldest = Infinity;
+    for (let l = UNANSWERED_LIST; l < this.head.length; l += LISTS) {
+      const h = this.head[l]!;
+      if (h >= 0 && this.last[h]! < oldest) {
+        oldest = this.last[h]!;
+        victim = h;
+      }
+    }
+    if (victim < 0) return false;
+    this.remove(victim);
+    this.evictedUnanswered++;
+    return true;
   }
 
   /** Reclaim the least recently used expired flow; false if none is expired. */

@@ -177,7 +177,7 @@ export class VirtualServiceNat implements PacketRewriter {
       this.returnUntranslated++;
       return;
     }
-    flows.touch(e, proto === IpProto.TCP ? b[o + 13]! : 0);
+    flows.touch(e, proto === IpProto.TCP ? b[o + 13]! : 0, true);
     const vip = flows.vip[e]!;
     ip.setSrcIncremental(vip);
     this.adjustL4(proto, ip, backend, vip);

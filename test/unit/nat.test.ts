@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { VirtualServiceConfig } from '../../src/config/migration-config.js';
 import { Drop } from '../../src/packet/drops.js';
-import { NatFlowTable } from '../../src/dataplane/nat-flows.js';
+import { NatFlowTable, UNANSWERED_IDLE_MS } from '../../src/dataplane/nat-flows.js';
 import { VirtualServiceNat } from '../../src/dataplane/nat.js';
 import { NAT_FLOWS_LISTED, natJson } from '../../src/api/nat-api.js';
 import { parseAddress as a } from '../../src/net/addr.js';
@@ -250,6 +250,7 @@ test('idle expiry per service, with a fake clock', () => {
   const r = rng(3);
   const first = tcp(APPLIANCE, VIP, 50000, 80, TcpFlag.SYN, 0, r);
   run(nat, first);
+  run(nat, reply(first, r)); // answered: the service's idle timeout applies (an unanswered flow's is 5 s)
   const other = udp(a('192.0.2.1'), VIP2, 50000, 53, 4, r); // service "other": idle 5 s
   run(nat, other);
   assert.equal(view(other).dst, S3);
@@ -280,6 +281,11 @@ test('idle expiry per service, with a fake clock', () => {
   assert.equal(nat.flows.expired, 2);
   assert.equal(nat.flows.held, 1);
   assert.equal(nat.returnUntranslated, 2);
+  // Never answered: forgotten after UNANSWERED_IDLE_MS, long before the service's 30 s.
+  clock.now += UNANSWERED_IDLE_MS - 1;
+  assert.equal(nat.flows.liveCount(), 1);
+  clock.now += 1;
+  assert.equal(nat.flows.liveCount(), 0);
 });
 
 test('a bare SYN on a closing tuple starts a new flow; a retransmitted SYN does not', () => {
@@ -316,42 +322,69 @@ test('a bare SYN on a closing tuple starts a new flow; a retransmitted SYN does 
   assert.equal(nat.flows.liveCount(), 0);
 });
 
-test('a full table evicts the least recently used expired flow, else refuses new flows', () => {
+test('a full table: expired flows go first, then the oldest never-answered one; answered flows are never evicted; full of them, new flows are refused', () => {
   const clock = new Clock();
   const nat = new VirtualServiceNat(SERVICES.slice(0, 1), clock, 4);
   const r = rng(11);
   const flows = [0, 1, 2, 3].map((i) => tcp(APPLIANCE, VIP, 42000 + i, 80, TcpFlag.SYN, 0, r));
-  run(nat, flows[0]!);
-  clock.now += 10_000;
-  for (const p of flows.slice(1)) run(nat, p);
-  clock.now += 5000;
-  run(nat, reply(flows[1]!, r)); // flow 1 is now the most recent
+  for (const p of flows) {
+    run(nat, p);
+    clock.now += 1;
+  }
+  run(nat, reply(flows[0]!, r));
+  run(nat, reply(flows[1]!, r));
   assert.equal(nat.flows.held, 4);
 
+  // Full, nothing expired: the oldest unanswered flow (2) makes room.
   const fifth = tcp(APPLIANCE, VIP, 42004, 80, TcpFlag.SYN, 0, r);
-  const fifthBefore = fifth.buf.slice();
-  assert.equal(run(nat, fifth), Drop.NAT_NO_FLOW);
-  assert.deepEqual(fifth.buf, fifthBefore, 'a refused packet is not modified');
-  assert.equal(nat.flows.refusedFull, 1);
-
-  clock.now += 15_000; // flow 0 idle 30 s: expired; flows 2, 3 idle 20 s, flow 1 15 s
-  const sixth = tcp(APPLIANCE, VIP, 42005, 80, TcpFlag.SYN, 0, r);
-  assert.equal(run(nat, sixth), -1);
-  assert.equal(view(sixth).dst, S1);
-  assert.equal(nat.flows.expired, 1);
-  const r0 = reply(flows[0]!, r);
-  const r0Before = r0.buf.slice();
-  run(nat, r0);
-  assert.deepEqual(r0.buf, r0Before, 'the evicted flow is gone');
-  for (const p of flows.slice(1)) {
+  assert.equal(run(nat, fifth), -1);
+  assert.equal(view(fifth).dst, S1);
+  assert.equal(nat.flows.evictedUnanswered, 1);
+  const r2 = reply(flows[2]!, r);
+  const r2Before = r2.buf.slice();
+  run(nat, r2);
+  assert.deepEqual(r2.buf, r2Before, 'the evicted flow is gone');
+  for (const p of [flows[0]!, flows[1]!, flows[3]!, fifth]) {
     const back = reply(p, r);
     run(nat, back);
-    assert.equal(view(back).src, VIP, 'the live flows were kept');
+    assert.equal(view(back).src, VIP, 'answered and younger flows were kept');
   }
-  clock.now += 30_000; // all expired: the oldest goes first
+
+  // Now every flow was answered: a new one is refused, its packet untouched.
+  const sixth = tcp(APPLIANCE, VIP, 42005, 80, TcpFlag.SYN, 0, r);
+  const sixthBefore = sixth.buf.slice();
+  assert.equal(run(nat, sixth), Drop.NAT_NO_FLOW);
+  assert.deepEqual(sixth.buf, sixthBefore, 'a refused packet is not modified');
+  assert.equal(nat.flows.refusedFull, 1);
+
+  clock.now += 30_000; // all expired: the least recently used goes first
   run(nat, tcp(APPLIANCE, VIP, 42006, 80, TcpFlag.SYN, 0, r));
-  assert.equal(nat.flows.findInbound(IpProto.TCP, APPLIANCE, 42005, VIP, 80), -1, 'flow 5 was the least recently used');
-  assert.ok(nat.flows.findInbound(IpProto.TCP, APPLIANCE, 42001, VIP, 80) >= 0);
+  assert.equal(nat.flows.findInbound(IpProto.TCP, APPLIANCE, 42000, VIP, 80), -1, 'flow 0 was the least recently used');
+  assert.ok(nat.flows.findInbound(IpProto.TCP, APPLIANCE, 42004, VIP, 80) >= 0);
+});
+
+test('a flood of one-packet flows cannot lock new connections out: per-client limit, and eviction of unanswered flows', () => {
+  const clock = new Clock();
+  const nat = new VirtualServiceNat(SERVICES.slice(0, 1), clock, 4096);
+  const r = rng(12);
+  // One client, 70,000 one-packet UDP flows: it stops at its limit.
+  for (let i = 0; i < 70_000; i++) run(nat, udp(APPLIANCE, VIP, 1024 + (i % 60_000), 5000 + ((i / 60_000) | 0), 4, r));
+  assert.equal(nat.flows.held, nat.flows.maxPerClient);
+  assert.ok(nat.flows.refusedClientLimit > 60_000);
+  // Many (forged) clients: the table fills with unanswered flows…
+  for (let i = 0; i < 8000; i++) run(nat, udp((0x0a400000 + i) >>> 0, VIP, 4000, 53, 4, r));
+  assert.equal(nat.flows.held, 4096);
+  assert.ok(nat.flows.evictedUnanswered > 0);
+  // …and a real client still gets its connection, and keeps it once answered.
+  const syn = tcp(TEST_APPLIANCE, VIP, 55555, 80, TcpFlag.SYN, 0, r);
+  assert.equal(run(nat, syn), -1);
+  assert.equal(view(syn).dst, S2);
+  run(nat, reply(syn, r));
+  for (let i = 0; i < 8000; i++) run(nat, udp((0x0a600000 + i) >>> 0, VIP, 4000, 53, 4, r));
+  const later = reply(syn, r);
+  run(nat, later);
+  assert.equal(view(later).src, VIP, 'an answered flow survives the flood');
+  assert.equal(nat.flows.refusedFull, 0, 'nothing refused while unanswered flows could make room');
 });
 
 test('non-first fragments to a VIP are dropped; a first fragment is translated', () => {
@@ -439,7 +472,7 @@ test('two VIPs sharing a backend: a second flow with the same return tuple is re
 test('flow table indexes stay consistent under random create/remove/expire (against a Map)', () => {
   const r = rng(1234);
   const clock = new Clock();
-  const table = new NatFlowTable(64, [10_000, 3000], clock, 42);
+  const table = new NatFlowTable(64, [10_000, 3000], clock, { seed: 42 });
   const model = new Map<string, { e: number; backend: number }>();
   const keyOf = (proto: number, client: number, cport: number, vip: number, port: number) => `${proto}/${client}/${cport}/${vip}/${port}`;
   for (let step = 0; step < 100_000; step++) {
@@ -462,16 +495,16 @@ test('flow table indexes stay consistent under random create/remove/expire (agai
       table.remove(e);
       model.delete(k);
     } else if (e >= 0) {
-      table.touch(e, r() < 0.05 ? TcpFlag.FIN : 0);
+      table.touch(e, r() < 0.05 ? TcpFlag.FIN : 0, r() < 0.5);
     } else {
       const held = table.held;
-      const expiredBefore = table.expired;
+      const expiredBefore = table.expired + table.evictedUnanswered;
       const conflictsBefore = table.refusedConflict;
       const made = table.create(svc, 0, backend, proto, client, cport, vip, port);
       if (made >= 0) {
         model.set(k, { e: made, backend });
         // Whatever the table reclaimed to make room must leave the model too.
-        if (table.expired > expiredBefore) {
+        if (table.expired + table.evictedUnanswered > expiredBefore) {
           for (const [mk, mv] of model) if (mk !== k && table.findInbound(...(mk.split('/').map(Number) as [number, number, number, number, number])) !== mv.e) model.delete(mk);
         }
       } else {

@@ -13,7 +13,8 @@ export function natText(n: NatJson, withFlows: boolean): string {
   const c = n.counters;
   const lines = [
     table(['SERVICE', 'ADDRESS', 'IDLE', 'BACKEND', 'BACKEND ADDRESS', 'SOURCES', 'FLOWS', 'CREATED', 'PACKETS'], rows),
-    `${c.live} live flows of ${c.capacity}: created ${c.created}, expired ${c.expired}, refused ${c.refusedFull} (table full) ${c.refusedConflict} (tuple in use)`,
+    `${c.live} live flows of ${c.capacity}: created ${c.created}, expired ${c.expired}, evicted unanswered ${c.evictedUnanswered}, ` +
+      `refused ${c.refusedFull} (table full) ${c.refusedConflict} (tuple in use) ${c.refusedClientLimit} (client over ${c.maxFlowsPerClient} flows)`,
     `packets: to backends ${c.packetsIn}, back ${c.packetsOut}, from backends outside any flow ${c.returnUntranslated}, non-first fragments dropped ${c.fragmentsDropped}`,
   ];
   if (withFlows && n.flows.length > 0) {
