@@ -219,3 +219,18 @@ export function finishPartialChecksum(buf: Uint8Array, off: number, len: number,
   buf[at + 1] = c;
   return true;
 }
+
+/**
+ * A 32-bit field covered by the pseudo-header (an IPv4 address, NAT)
+ * changed from oldValue to newValue in a packet whose L4 checksum is partial
+ * (NEEDS_CSUM): the field holds the folded pseudo-header sum itself, not
+ * its complement, so the update adds rather than complements
+ * (updateChecksum32 is for complete checksums). Returns the new field.
+ * A port change needs no update at all: ports lie inside what the
+ * checksum will be computed over later.
+ */
+export function updatePartialChecksum32(field: number, oldValue: number, newValue: number): number {
+  oldValue >>>= 0;
+  newValue >>>= 0;
+  return fold16(field + (~(oldValue >>> 16) & 0xffff) + (~oldValue & 0xffff) + (newValue >>> 16) + (newValue & 0xffff));
+}

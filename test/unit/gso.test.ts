@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MtuVerdict, SegmentChecksum, SegmentError, finishPartialChecksum, gsoHeaderLength, gsoSegmentLength,
-  mtuVerdict, segmentGso, segmentedSize,
+  mtuVerdict, segmentGso, segmentedSize, updatePartialChecksum32,
 } from '../../src/dataplane/gso.js';
 import { VirtioGso } from '../../src/wire/virtio-net.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
@@ -217,4 +217,21 @@ test('GSO: finishing a partial UDP checksum never yields 0, and bad offsets are 
   assert.equal(dv.getUint16(26), 0xffff);
   assert.equal(finishPartialChecksum(pkt, 0, 30, 20, 9), false);
   assert.equal(finishPartialChecksum(pkt, 0, 30, 30, 0), false);
+});
+
+test('GSO: NAT of an address on a partial checksum, then finishing it, gives the checksum of the rewritten packet', () => {
+  const r = rng(21);
+  for (let k = 0; k < 200; k++) {
+    const s = tcpSuper(r, 1 + ((r() * 3000) | 0));
+    const p = s.pkt;
+    const dv = new DataView(p.buffer);
+    const newDst = (r() * 2 ** 32) >>> 0;
+    const newPort = (r() * 65536) | 0;
+    // rewrite destination address and port; partial field: address update only
+    dv.setUint32(16, newDst);
+    dv.setUint16(s.hl + 2, newPort);
+    dv.setUint16(s.hl + 16, updatePartialChecksum32(dv.getUint16(s.hl + 16), s.dst, newDst));
+    assert.ok(finishPartialChecksum(p, 0, p.length, s.hl, 16));
+    assert.equal(dv.getUint16(s.hl + 16), refL4Checksum(s.src, newDst, 6, p.subarray(s.hl), 16), `k=${k}`);
+  }
 });
