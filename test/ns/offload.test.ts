@@ -162,3 +162,12 @@ test('TS loop from a plain ingress into an offload egress with coalescing', { ti
   assert.ok(d.coalescedInto > 0, JSON.stringify(d));
   assert.equal(d.superPackets, 0, 'a plain TUN hands over no super-packets');
 });
+
+test('plain mode after offload mode on the same persistent TUNs: offloads switched off again', { timeout: 90_000 }, async () => {
+  // The TUNs keep the offloads the earlier offload-mode readers set; a plain
+  // reader would get super-packets and partial checksums it cannot read.
+  const st = await throughTsLoop('plain after offload', ['--plain-a', '--plain-b']);
+  assert.equal(st.bToA.superPackets, 0);
+  assert.equal(st.bToA.checksumsFinished, 0);
+  assert.ok(st.bToA.packets >= BYTES / 1460, JSON.stringify(st.bToA));
+});
