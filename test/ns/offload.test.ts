@@ -17,6 +17,35 @@ import { after, before, test } from 'node:test';
 import { Lab } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 
+// UDP segmentation offload (UDP_SEGMENT): 200 sends of 40 datagrams of 1200
+// bytes; the receiver counts datagrams that arrive whole and in pattern.
+const USO_SEND = `
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(17, 103, 1200)  # SOL_UDP, UDP_SEGMENT
+for k in range(200):
+    s.sendto(bytes(((k * 31 + i) & 0xff) for i in range(1200)) * 40, ('10.2.0.2', 9000))
+    time.sleep(0.004)
+`;
+const USO_RECV = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE: no drops while Python keeps up
+pattern = [bytes((b + i) & 0xff for i in range(1200)) for b in range(256)]
+s.bind(('10.2.0.2', 9000))
+print('ready', flush=True)
+s.settimeout(2)
+n = ok = 0
+try:
+    while True:
+        d = s.recv(65535)
+        n += 1
+        ok += d == pattern[d[0]]
+except socket.timeout:
+    pass
+print(n, ok, flush=True)
+`;
+
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TSFWD = `${ROOT}dist/scripts/bench/tsfwd-offload.js`;
 const BYTES = 8 << 20;
@@ -170,4 +199,27 @@ test('plain mode after offload mode on the same persistent TUNs: offloads switch
   assert.equal(st.bToA.superPackets, 0);
   assert.equal(st.bToA.checksumsFinished, 0);
   assert.ok(st.bToA.packets >= BYTES / 1460, JSON.stringify(st.bToA));
+});
+
+test('UDP segmentation offload: 8000 datagrams intact, passed whole and segmented in software', { timeout: 90_000 }, async () => {
+  for (const plain of [false, true]) {
+    const out = join(lab.dir, `tsfwd-uso-${plain}.json`);
+    const got = join(lab.dir, `uso-recv-${plain}.txt`);
+    const p = lab.spawnIn(c, process.execPath, [TSFWD, c, devC, s, devS, ...(plain ? ['--plain-b'] : [])], { stdout: out });
+    try {
+      await waitFor('loop up', async () => { await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']); return true; }, 10_000, 100);
+      const recv = lab.spawnIn(s, 'python3', ['-c', USO_RECV], { stdout: got });
+      await waitFor('receiver bound', () => readFileSync(got, 'utf8').includes('ready'), 10_000, 50);
+      await inNetns(c, 'python3', ['-c', USO_SEND], { timeoutMs: 20_000 });
+      await new Promise((r) => recv.once('exit', r));
+    } finally {
+      await stop(p);
+    }
+    const [n, ok] = readFileSync(got, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    assert.equal(ok, 8000, `${plain ? 'segmented' : 'whole'}: ${n} datagrams, ${ok} intact`);
+    assert.equal(n, 8000);
+    const st = JSON.parse(readFileSync(out, 'utf8').trim()) as { aToB: Direction };
+    assert.ok(st.aToB.superPackets >= 100, JSON.stringify(st.aToB));
+    if (plain) assert.equal(st.aToB.segmentsOut, 8000); else assert.equal(st.aToB.passedWhole, st.aToB.superPackets);
+  }
 });
