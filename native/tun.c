@@ -61,6 +61,8 @@ typedef struct {
   char name[IFNAMSIZ];
   char netns[512];  // path of a netns file, or "" for the current namespace
   int mtu;          // 0 = leave as is
+  int vnet_hdr_sz;  // > 0: open with IFF_VNET_HDR and this header size (offload mode)
+  unsigned offloads; // offload mode: TUN_F_* wanted in; TUN_F_* the kernel accepted out
   int fd;           // result: the fd (open), 1/0 running (link check), -1 failed
   int err;          // errno on failure
   const char *step; // which step failed
@@ -122,6 +124,43 @@ static void configure_link(open_job *job) {
   close(s);
 }
 
+// ---- offload mode (IFF_VNET_HDR) ---------------------------------------------
+//
+// Every read and write carries a struct virtio_net_hdr (10 bytes, or 12 with
+// num_buffers) in front of the IP packet, and with TUNSETOFFLOAD the kernel
+// side may hand us (and take from us) TCP/UDP super-packets of up to 64 KB
+// with a partial checksum: the GSO of the kernel's own TCP is not undone on
+// the way through the router. The bookworm uapi headers predate USO.
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+// Header size, little-endian header fields on any host, then the widest
+// subset of the wanted offloads the kernel takes: it refuses a whole set that
+// holds a flag it does not know (EINVAL), so drop USO, then TSO_ECN, then
+// UFO, then everything but CSUM, then CSUM.
+static int set_offloads(int fd, open_job *job) {
+  int sz = job->vnet_hdr_sz;
+  if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) { job->err = errno; job->step = "TUNSETVNETHDRSZ"; return 0; }
+  int le = 1;
+  (void)ioctl(fd, TUNSETVNETLE, &le); // native order on little-endian hosts anyway
+  unsigned want = job->offloads;
+  const unsigned drops[] = {
+    TUN_F_USO4 | TUN_F_USO6, TUN_F_TSO_ECN, TUN_F_UFO, TUN_F_TSO4 | TUN_F_TSO6, TUN_F_CSUM,
+  };
+  for (size_t i = 0;; i++) {
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)want) == 0) { job->offloads = want; return 1; }
+    if (errno != EINVAL || i == sizeof drops / sizeof drops[0]) break;
+    want &= ~drops[i];
+  }
+  job->err = errno;
+  job->step = "TUNSETOFFLOAD";
+  return 0;
+}
+
 static void *open_in_thread(void *arg) {
   open_job *job = arg;
   job->fd = -1;
@@ -131,8 +170,18 @@ static void *open_in_thread(void *arg) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  if (job->vnet_hdr_sz > 0) ifr.ifr_flags |= IFF_VNET_HDR;
   memcpy(ifr.ifr_name, job->name, strlen(job->name)); // name < IFNAMSIZ, checked by OpenTun
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) { job->err = errno; job->step = "TUNSETIFF"; close(fd); return NULL; }
+  if (job->vnet_hdr_sz > 0) {
+    if (!set_offloads(fd, job)) { close(fd); return NULL; }
+  } else {
+    // A persistent device keeps the offloads an earlier offload-mode reader
+    // set; without a virtio-net header we could not tell its super-packets
+    // and partial checksums from plain packets, so switch them off.
+    unsigned long none = 0;
+    (void)ioctl(fd, TUNSETOFFLOAD, none);
+  }
   job->fd = fd;
   configure_link(job);
   if (job->err) { close(fd); job->fd = -1; }
@@ -186,6 +235,38 @@ static napi_value OpenTun(napi_env env, napi_callback_info info) {
   }
   napi_value out;
   CHECK(napi_create_int32(env, job.fd, &out));
+  return out;
+}
+
+// openTunOffload(name, netnsPath, mtu, vnetHdrSize: 10|12, wanted: TUN_F_* mask)
+//   -> [fd, accepted TUN_F_* mask]
+static napi_value OpenTunOffload(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  open_job job;
+  if (!job_args(env, argv[0], argv[1], &job)) return NULL;
+  uint32_t wanted;
+  CHECK(napi_get_value_int32(env, argv[2], &job.mtu));
+  CHECK(napi_get_value_int32(env, argv[3], &job.vnet_hdr_sz));
+  CHECK(napi_get_value_uint32(env, argv[4], &wanted));
+  if (job.vnet_hdr_sz != 10 && job.vnet_hdr_sz != 12) {
+    napi_throw_range_error(env, "ERANGE", "openTunOffload: vnetHdrSize must be 10 or 12");
+    return NULL;
+  }
+  job.offloads = wanted;
+  if (!run_job(env, open_in_thread, &job)) return NULL;
+  if (job.fd < 0) {
+    char what[128];
+    snprintf(what, sizeof what, "%s (%s)", job.step ? job.step : "open", job.name);
+    return throw_errno(env, job.err ? job.err : EINVAL, what);
+  }
+  napi_value out, fd_v, off_v;
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_create_int32(env, job.fd, &fd_v));
+  CHECK(napi_create_uint32(env, job.offloads, &off_v));
+  CHECK(napi_set_element(env, out, 0, fd_v));
+  CHECK(napi_set_element(env, out, 1, off_v));
   return out;
 }
 
@@ -417,6 +498,7 @@ static napi_value RefReader(napi_env env, napi_callback_info info) {
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"openTun", NULL, OpenTun, NULL, NULL, NULL, napi_default, NULL},
+    {"openTunOffload", NULL, OpenTunOffload, NULL, NULL, NULL, napi_default, NULL},
     {"setCarrier", NULL, SetCarrier, NULL, NULL, NULL, napi_default, NULL},
     {"linkRunning", NULL, LinkRunning, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 
 interface TunAddon {
   openTun(name: string, netnsPath: string, mtu: number): number;
+  openTunOffload(name: string, netnsPath: string, mtu: number, vnetHdrSize: number, wanted: number): [number, number];
   setCarrier(fd: number, on: boolean): void;
   linkRunning(name: string, netnsPath: string): boolean;
   close(fd: number): void;
@@ -37,16 +38,51 @@ export function netnsPath(netns: string): string {
   return netns.includes('/') ? netns : `/run/netns/${netns}`;
 }
 
+/** TUNSETOFFLOAD flags (linux/if_tun.h): what this side of the TUN can take. */
+export const TunOffload = {
+  /** Packets may carry a partial L4 checksum (virtio NEEDS_CSUM). */
+  CSUM: 0x01,
+  TSO4: 0x02,
+  TSO6: 0x04,
+  TSO_ECN: 0x08,
+  UFO: 0x10,
+  /** UDP segmentation offload (Linux ≥ 6.2), IPv4 and IPv6 (the kernel takes them only together). */
+  USO4: 0x20,
+  USO6: 0x40,
+} as const;
+
+/** What offload mode asks for by default: checksum, TCP (with ECN) and UDP segmentation. */
+export const DEFAULT_OFFLOADS = TunOffload.CSUM | TunOffload.TSO4 | TunOffload.TSO6 | TunOffload.TSO_ECN |
+  TunOffload.USO4 | TunOffload.USO6;
+
+export interface TunOffloadOptions {
+  /** 10 (struct virtio_net_hdr) or 12 (with num_buffers); default 10. */
+  vnetHdrSize?: 10 | 12;
+  /** TunOffload flags wanted; the kernel may accept a subset (see TunDevice.offloads). */
+  offloads?: number;
+}
+
 export interface TunOpenOptions {
   name: string;
   netns?: string;
   mtu?: number;
+  /**
+   * Offload mode: IFF_VNET_HDR, so every packet read or written has a
+   * virtio-net header (vnetHdrSize bytes) in front, and up to 64 KB TCP/UDP
+   * super-packets pass with partial checksums. Read slots must then hold
+   * vnetHdrSize + 65535 bytes (a shorter slot truncates a super-packet).
+   */
+  offload?: boolean | TunOffloadOptions;
 }
 
 export class TunDevice {
   readonly name: string;
   readonly netns: string | undefined;
   readonly fd: number;
+  /** Bytes of virtio-net header in front of every packet read or written; 0 in plain mode. */
+  readonly vnetHdrSize: number = 0;
+  /** TunOffload flags the kernel accepted (0 in plain mode). */
+  readonly offloads: number = 0;
   private reader: object | undefined;
   private closed = false;
 
@@ -63,7 +99,15 @@ export class TunDevice {
       throw new TunError(`network namespace "${opts.netns}" does not exist (${netnsPath(opts.netns)})`);
     }
     try {
-      this.fd = tun.openTun(opts.name, opts.netns ? netnsPath(opts.netns) : '', opts.mtu ?? 0);
+      const ns = opts.netns ? netnsPath(opts.netns) : '';
+      if (opts.offload) {
+        const o = opts.offload === true ? {} : opts.offload;
+        const size = o.vnetHdrSize ?? 10;
+        [this.fd, this.offloads] = tun.openTunOffload(opts.name, ns, opts.mtu ?? 0, size, o.offloads ?? DEFAULT_OFFLOADS);
+        this.vnetHdrSize = size;
+      } else {
+        this.fd = tun.openTun(opts.name, ns, opts.mtu ?? 0);
+      }
     } catch (err) {
       const e = err as Error & { code?: string };
       if (e.code === 'EPERM' || e.code === 'EACCES') {

@@ -1,0 +1,263 @@
+// Receive-side coalescing in software: the consecutive in-order TCP/IPv4
+// segments of one flow within one read batch become one super-packet with a
+// virtio-net header (GSO TCPV4, partial checksum), so a batch of 1,500-byte
+// segments read from a plain TUN leaves an offload TUN in a few writes and
+// the receiving kernel takes it as one GRO packet.
+//
+// The rules follow the kernel's GRO (tcp_gro_receive) and wireguard-go:
+// only plain ACK or ACK|PSH segments with payload, no IP options, not
+// fragments; same addresses, ports and ACK number; sequence numbers
+// contiguous; same TCP header length and options, same window, TOS, TTL and
+// DF; nothing after a segment with PSH or after one shorter than the first;
+// at most 64 KB. A segment whose checksum does not verify (unless the
+// kernel vouched for it) is never merged: the merged packet gets a fresh
+// checksum, which would hide the corruption.
+//
+// Two passes over the batch, no allocation: the first groups packets into
+// items (linked lists of packet indices) by headers only; the second copies
+// each group of two or more, back to back, into the caller's region.
+
+import { fold16, pseudoHeaderSum, sum16 } from '../wire/checksum.js';
+import { IpProto, readU32 } from '../wire/ipv4.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { VirtioGso, VirtioNetHdrView } from '../wire/virtio-net.js';
+
+const MAX_IP_LEN = 0xffff;
+const ACK = TcpFlag.ACK;
+const ACK_PSH = TcpFlag.ACK | TcpFlag.PSH;
+
+export class TcpCoalescer {
+  /** Per output packet, in batch order: offset of the IP packet in buf. */
+  readonly outOffsets: Int32Array;
+  /** Per output packet: IP length. */
+  readonly outLengths: Int32Array;
+  /**
+   * Per output packet: 1 if built by coalescing (its virtio-net header is
+   * written in front of it), 0 if an input packet passes unchanged (the
+   * caller writes the header it needs; outInput says which input it was).
+   */
+  readonly outMerged: Uint8Array;
+  readonly outInput: Int32Array;
+  outCount = 0;
+  /** Input packets merged into another (so: writes saved) in the last batch. */
+  merged = 0;
+
+  // Items: one candidate group each.
+  private readonly itHead: Int32Array;
+  private readonly itTail: Int32Array;
+  private readonly itMembers: Int32Array;
+  private readonly itSrc: Int32Array;
+  private readonly itDst: Int32Array;
+  private readonly itPorts: Int32Array;
+  private readonly itAck: Int32Array;
+  private readonly itNextSeq: Int32Array;
+  private readonly itGso: Int32Array;
+  private readonly itLen: Int32Array;
+  /** bit 0 open, 1 PSH seen, 2 short segment seen, 3 head checksum verified */
+  private readonly itState: Uint8Array;
+  /** Where the head packet of each item is (its headers are what later members are compared with). */
+  private readonly itHeadOff: Int32Array;
+  private readonly itHeadLen: Int32Array;
+  private items = 0;
+  /** Per input packet: the next member of its item, -1 at the end. */
+  private readonly next: Int32Array;
+  /** Batch order: item id (≥ 0) or -(packet index + 1) for a packet that passes. */
+  private readonly order: Int32Array;
+  private orderLen = 0;
+  private readonly hdr = new VirtioNetHdrView();
+
+  constructor(readonly maxPackets = 64) {
+    const n = maxPackets;
+    this.outOffsets = new Int32Array(n);
+    this.outLengths = new Int32Array(n);
+    this.outMerged = new Uint8Array(n);
+    this.outInput = new Int32Array(n);
+    this.itHead = new Int32Array(n);
+    this.itTail = new Int32Array(n);
+    this.itMembers = new Int32Array(n);
+    this.itSrc = new Int32Array(n);
+    this.itDst = new Int32Array(n);
+    this.itPorts = new Int32Array(n);
+    this.itAck = new Int32Array(n);
+    this.itNextSeq = new Int32Array(n);
+    this.itGso = new Int32Array(n);
+    this.itLen = new Int32Array(n);
+    this.itState = new Uint8Array(n);
+    this.itHeadOff = new Int32Array(n);
+    this.itHeadLen = new Int32Array(n);
+    this.next = new Int32Array(n);
+    this.order = new Int32Array(n);
+  }
+
+  /**
+   * Coalesce packets buf[offsets[i], +lengths[i]) for i < count (IP packets;
+   * `trusted[i]` = 1 when the kernel marked the checksum partial or valid).
+   * Merged packets are written into buf[regionOff, regionEnd), each after
+   * `vnetHdrSize` bytes that receive its virtio-net header. Results in
+   * outOffsets/outLengths/outMerged/outInput[0, outCount). Returns outCount.
+   */
+  coalesce(
+    buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, trusted: Uint8Array | null,
+    regionOff: number, regionEnd: number, vnetHdrSize: number,
+  ): number {
+    if (count > this.maxPackets) count = this.maxPackets;
+    this.items = 0;
+    this.orderLen = 0;
+    this.merged = 0;
+    for (let i = 0; i < count; i++) this.group(buf, offsets[i], lengths[i], i, trusted !== null && trusted[i] === 1);
+    return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize);
+  }
+
+  private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean): void {
+    this.next[i] = -1;
+    // Candidate: IPv4 without options, whole (not a fragment), TCP, ACK or ACK|PSH, with payload.
+    const tcp = len >= 40 && b[o] === 0x45 && b[o + 9] === IpProto.TCP;
+    if (!tcp) { this.pass(i); return; }
+    const src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
+    const dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
+    const ports = (b[o + 20] << 24) | (b[o + 21] << 16) | (b[o + 22] << 8) | b[o + 23];
+    const it = this.findOpen(src, dst, ports);
+    const thl = (b[o + 32] >>> 4) << 2;
+    const flags = b[o + 33];
+    const payload = len - 20 - thl;
+    const candidate = ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0 &&
+      thl >= 20 && payload > 0 && (flags === ACK || flags === ACK_PSH);
+    if (!candidate) {
+      // Anything else of this flow (a pure ACK, FIN, …) must not be overtaken by later data.
+      if (it >= 0) this.itState[it] &= ~1;
+      this.pass(i);
+      return;
+    }
+    const ack = (b[o + 28] << 24) | (b[o + 29] << 16) | (b[o + 30] << 8) | b[o + 31];
+    const seq = (b[o + 24] << 24) | (b[o + 25] << 16) | (b[o + 26] << 8) | b[o + 27];
+    if (it >= 0) {
+      if (this.canAppend(b, o, it, ack, seq, thl, payload)) {
+        const st = this.itState[it];
+        const headOk = (st & 8) !== 0 || this.checksumOk(b, this.itHeadOff[it], this.itHeadLen[it]);
+        if (!headOk) {
+          // The head cannot be merged into: it passes alone; this packet starts anew.
+          this.itState[it] = 0;
+        } else if (!trusted && !this.checksumOk(b, o, len)) {
+          this.itState[it] = 0;
+          this.pass(i);
+          return;
+        } else {
+          this.next[this.itTail[it]] = i;
+          this.itTail[it] = i;
+          this.itMembers[it]++;
+          this.itNextSeq[it] = (seq + payload) | 0;
+          this.itLen[it] += payload;
+          this.itState[it] = st | 8 | (flags === ACK_PSH ? 2 : 0) | (payload < this.itGso[it] ? 4 : 0);
+          this.merged++;
+          return;
+        }
+      } else {
+        this.itState[it] &= ~1;
+      }
+    }
+    const n = this.items++;
+    this.itHead[n] = i;
+    this.itTail[n] = i;
+    this.itMembers[n] = 1;
+    this.itSrc[n] = src;
+    this.itDst[n] = dst;
+    this.itPorts[n] = ports;
+    this.itAck[n] = ack;
+    this.itNextSeq[n] = (seq + payload) | 0;
+    this.itGso[n] = payload;
+    this.itLen[n] = len;
+    this.itState[n] = 1 | (flags === ACK_PSH ? 2 : 0) | (trusted ? 8 : 0);
+    this.itHeadOff[n] = o;
+    this.itHeadLen[n] = len;
+    this.order[this.orderLen++] = n;
+  }
+
+  private pass(i: number): void {
+    this.order[this.orderLen++] = -(i + 1);
+  }
+
+  private findOpen(src: number, dst: number, ports: number): number {
+    for (let n = this.items - 1; n >= 0; n--) {
+      if ((this.itState[n] & 1) !== 0 && this.itSrc[n] === src && this.itDst[n] === dst && this.itPorts[n] === ports) return n;
+    }
+    return -1;
+  }
+
+  private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, thl: number, payload: number): boolean {
+    const st = this.itState[it];
+    if ((st & 6) !== 0) return false; // nothing after PSH or after a short segment
+    if (ack !== this.itAck[it] || seq !== this.itNextSeq[it]) return false;
+    if (payload > this.itGso[it] || this.itLen[it] + payload > MAX_IP_LEN) return false;
+    const h = this.itHeadOff[it];
+    if (b[h + 1] !== b[o + 1] || b[h + 8] !== b[o + 8] || (b[h + 6] & 0xe0) !== (b[o + 6] & 0xe0)) return false; // TOS, TTL, DF
+    if (b[h + 32] !== b[o + 32]) return false; // TCP header length
+    if (b[h + 34] !== b[o + 34] || b[h + 35] !== b[o + 35]) return false; // window
+    for (let k = 40; k < 20 + thl; k++) if (b[h + k] !== b[o + k]) return false; // options (timestamps too)
+    return true;
+  }
+
+  private checksumOk(b: Uint8Array, o: number, len: number): boolean {
+    const l4 = len - 20;
+    return fold16(sum16(b, o + 20, l4, pseudoHeaderSum(readU32(b, o + 12), readU32(b, o + 16), IpProto.TCP, l4))) === 0xffff;
+  }
+
+  private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, vh: number): number {
+    let out = 0;
+    let p = regionOff;
+    for (let k = 0; k < this.orderLen; k++) {
+      const e = this.order[k];
+      if (e < 0) {
+        out = this.emit(out, offsets[-e - 1], lengths[-e - 1], -e - 1);
+        continue;
+      }
+      const head = this.itHead[e];
+      const total = this.itLen[e];
+      const at = ((p + 7) & ~7) + vh;
+      if (this.itMembers[e] < 2 || at + total > regionEnd) {
+        // Alone, or no room: every member goes out as it came.
+        for (let i = head; i >= 0; i = this.next[i]) out = this.emit(out, offsets[i], lengths[i], i);
+        continue;
+      }
+      const ho = offsets[head], hl = lengths[head];
+      b.copyWithin(at, ho, ho + hl);
+      const thl = (b[at + 32] >>> 4) << 2;
+      const hlen = 20 + thl;
+      let w = at + hl;
+      for (let i = this.next[head]; i >= 0; i = this.next[i]) {
+        const o = offsets[i];
+        b.copyWithin(w, o + hlen, o + lengths[i]);
+        w += lengths[i] - hlen;
+      }
+      // IPv4 length and header checksum.
+      b[at + 2] = total >>> 8;
+      b[at + 3] = total;
+      b[at + 10] = 0;
+      b[at + 11] = 0;
+      const ipc = ~fold16(sum16(b, at, 20)) & 0xffff;
+      b[at + 10] = ipc >>> 8;
+      b[at + 11] = ipc;
+      if ((this.itState[e] & 2) !== 0) b[at + 33] |= TcpFlag.PSH; // the last member's PSH
+      // Partial checksum: the receiving kernel (or whoever segments) finishes it.
+      const pc = fold16(pseudoHeaderSum(readU32(b, at + 12), readU32(b, at + 16), IpProto.TCP, total - 20));
+      b[at + 36] = pc >>> 8;
+      b[at + 37] = pc;
+      this.hdr.attach(b, at - vh, vh).setGso(VirtioGso.TCPV4, hlen, this.itGso[e], 20, 16);
+      this.outOffsets[out] = at;
+      this.outLengths[out] = total;
+      this.outMerged[out] = 1;
+      this.outInput[out] = head;
+      out++;
+      p = at + total;
+    }
+    this.outCount = out;
+    return out;
+  }
+
+  private emit(out: number, off: number, len: number, input: number): number {
+    this.outOffsets[out] = off;
+    this.outLengths[out] = len;
+    this.outMerged[out] = 0;
+    this.outInput[out] = input;
+    return out + 1;
+  }
+}
