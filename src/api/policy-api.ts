@@ -1,5 +1,5 @@
 // API endpoints of the source-based forwarding rules.
-import { ConfigError } from '../config/fields.js';
+import { ConfigError } from '../config/problems.js';
 import { parsePolicyRule } from '../config/policy-config.js';
 import type { Router } from '../router/router.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';

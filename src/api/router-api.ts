@@ -2,7 +2,9 @@
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import type { Router } from '../router/router.js';
 import type { Route } from '../routing/rib.js';
-import { addressText, booleanField, integerField, prefixText, stringField } from './params.js';
+import { checkRoute } from '../config/route-config.js';
+import { formatProblem } from '../config/problems.js';
+import { addressText, integerField, prefixText, stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
 import type { LookupJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
 
@@ -73,12 +75,12 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
   });
 
   api.on('POST', '/v1/routes', ({ body }) => {
-    const { addr, len } = prefixText(body.prefix);
+    // The config file's checks, word for word: a route the file would refuse, the API refuses.
     const port = router.portByName(stringField(body, 'port', true));
-    const via = body.via === undefined || body.via === null ? 0 : addressText(body.via, 'via');
-    if (via !== 0 && !port.onLink(via)) throw new ApiError(400, `via: ${formatAddress(via)} is not on port "${port.name}" (${formatPrefix(port.network, port.prefixLen)})`);
-    const metric = integerField(body, 'metric', 0, 0x7fffffff, 1)!;
-    const r = router.addRoute({ prefix: addr, len, port: port.index, nextHop: via, metric, trackBfd: booleanField(body, 'bfd', false) }, 'api');
+    const { via, ...rest } = body;
+    const { route, problems } = checkRoute(via === null ? rest : body, router.livePorts());
+    if (!route) throw new ApiError(400, problems.map(formatProblem).join('; '));
+    const r = router.addRoute({ prefix: route.prefix, len: route.len, port: port.index, nextHop: route.via, metric: route.metric, trackBfd: route.bfd }, 'api');
     return routeJson(router, r);
   });
 

@@ -1,6 +1,6 @@
 // The history triggers' API: list, add and cancel triggers, and push
 // history records to the triggers that listen to the API.
-import { ConfigError } from '../config/fields.js';
+import { ConfigError } from '../config/problems.js';
 import { parseTrigger, type TriggerConfig } from '../config/migration-config.js';
 import { formatAddress } from '../net/addr.js';
 import type { HistoryRecord } from '../triggers/history.js';

@@ -1,6 +1,7 @@
-// The `tunroute` command line (commander). Every command but `run` talks to
-// a running daemon over its API. Errors print one line: exit status 2 for a
-// usage or config mistake, 1 for anything else.
+// The `tunroute` command line (commander). Every command but `run` and
+// `check` talks to a running daemon over its API. Errors print one line (a
+// bad config: one per problem): exit status 2 for a usage or config mistake,
+// 1 for anything else.
 import { Command, CommanderError } from 'commander';
 import { ClientError } from '../api/client.js';
 import { ExitError } from '../daemon/run-daemon.js';
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
     }
     if (e instanceof ExitError) {
-      process.stderr.write(`tunroute: ${e.message}\n`);
+      for (const line of e.lines ?? [`tunroute: ${e.message}`]) process.stderr.write(`${line}\n`);
       return e.exitCode;
     }
     if (e instanceof ClientError) {

@@ -3,9 +3,10 @@
 // history-triggered port blocks.
 import { parseAddress, parsePrefixOrAddress, type Prefix } from '../net/addr.js';
 import {
-  ConfigError, address, array, boolean, integer, join, object, oneOf, onlyKeys, optionalString, string, unique, type Json,
+  address, addressText, allOf, array, boolean, eachOf, integer, join, object, oneOf, onlyKeys, optionalString, portRef, string, unique, type Json,
 } from './fields.js';
 import { NAME, NAME_HINT } from './names.js';
+import { ConfigError, collect, complete } from './problems.js';
 
 export interface BackendConfig {
   name: string;
@@ -35,67 +36,79 @@ export interface TriggerConfig {
 }
 
 export function parseVirtualServices(v: unknown, path: string): VirtualServiceConfig[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new ConfigError(path, 'must be a list');
-  const names = new Map<string, string>();
-  const addrs = new Map<string, string>();
-  return v.map((sv, i) => {
-    const p = join(path, i);
-    const o = object(sv, p);
-    onlyKeys(o, ['name', 'address', 'backends', 'idleTimeout'], p);
-    const name = string(o, 'name', p, { pattern: NAME, hint: NAME_HINT });
-    unique(names, name, join(p, 'name'), 'virtual service');
-    const addr = address(o, 'address', p, parseAddress);
-    unique(addrs, String(addr), join(p, 'address'), 'virtual address');
-    const backends = array(o, 'backends', p, true).map((bv, j) => parseBackend(bv, join(join(p, 'backends'), j)));
-    if (!backends.some((b) => b.sources.length === 0)) {
-      throw new ConfigError(join(p, 'backends'), 'one backend must have no "sources": it serves everyone else');
+  return collect((p) => {
+    const services = eachOf(p, v, path, parseVirtualService);
+    const names = new Map<string, string>();
+    const addrs = new Map<string, string>();
+    services?.forEach((s, i) => {
+      if (s === undefined) return;
+      p.check(() => unique(names, s.name, join(join(path, i), 'name'), 'virtual service'));
+      p.check(() => unique(addrs, String(s.address), join(join(path, i), 'address'), 'virtual address'));
+    });
+    return allOf(services);
+  });
+}
+
+function parseVirtualService(v: unknown, path: string): VirtualServiceConfig {
+  return collect((p) => {
+    const o = object(v, path);
+    p.check(() => onlyKeys(o, ['name', 'address', 'backends', 'idleTimeout'], path));
+    const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const addr = p.check(() => address(o, 'address', path, parseAddress));
+    const backends = p.check(() => array(o, 'backends', path, true));
+    const parsed = allOf(backends && eachOf(p, backends, join(path, 'backends'), parseBackend));
+    if (parsed && !parsed.some((b) => b.sources.length === 0)) {
+      p.add(join(path, 'backends'), 'one backend must have no "sources": it serves everyone else');
     }
-    return { name, address: addr, backends, idleTimeout: integer(o, 'idleTimeout', p, 1, 86_400, 30) };
+    const idleTimeout = p.check(() => integer(o, 'idleTimeout', path, 1, 86_400, 30));
+    return complete<VirtualServiceConfig>({ name, address: addr, backends: parsed, idleTimeout });
   });
 }
 
 function parseBackend(v: unknown, path: string): BackendConfig {
-  const o: Json = object(v, path);
-  onlyKeys(o, ['name', 'address', 'sources'], path);
-  const sources = array(o, 'sources', path).map((s, i) => {
-    try {
-      return parsePrefixOrAddress(String(s));
-    } catch (e) {
-      throw new ConfigError(join(join(path, 'sources'), i), (e as Error).message);
-    }
+  return collect((p) => {
+    const o: Json = object(v, path);
+    p.check(() => onlyKeys(o, ['name', 'address', 'sources'], path));
+    const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const addr = p.check(() => address(o, 'address', path, parseAddress));
+    const sources = allOf(eachOf(p, o.sources, join(path, 'sources'), (s, sp) => addressText(s, sp, parsePrefixOrAddress)));
+    return complete<BackendConfig>({ name, address: addr, sources });
   });
-  return { name: string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }), address: address(o, 'address', path, parseAddress), sources };
 }
 
+/** One trigger; throws a ConfigError listing every problem in it. */
 export function parseTrigger(v: unknown, path: string, portNames: readonly string[]): TriggerConfig {
-  const o: Json = object(v, path);
-  onlyKeys(o, ['name', 'file', 'api', 'match', 'action', 'port'], path);
-  const name = string(o, 'name', path, { pattern: NAME, hint: NAME_HINT });
-  const file = optionalString(o, 'file', path) ?? null;
-  const api = boolean(o, 'api', path, file === null);
-  const mp = join(path, 'match');
-  const m = object(o.match, mp);
-  onlyKeys(m, ['client', 'server', 'status', 'path'], mp);
-  const match = {
-    client: address(m, 'client', mp, parseAddress),
-    server: optionalString(m, 'server', mp) ?? null,
-    status: m.status === undefined ? null : integer(m, 'status', mp, 100, 599),
-    path: optionalString(m, 'path', mp) ?? null,
-  };
-  const action = oneOf(o, 'action', path, ['block', 'drain'] as const, 'block');
-  const port = string(o, 'port', path);
-  if (!portNames.includes(port)) throw new ConfigError(join(path, 'port'), `unknown port "${port}" (ports: ${portNames.join(', ')})`);
-  return { name, file, api, match, action, port };
+  return collect((p) => {
+    const o: Json = object(v, path);
+    p.check(() => onlyKeys(o, ['name', 'file', 'api', 'match', 'action', 'port'], path));
+    const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const file = o.file === undefined ? null : p.check(() => string(o, 'file', path));
+    const api = p.check(() => boolean(o, 'api', path, o.file === undefined));
+    const match = p.check(() => parseMatch(o.match, join(path, 'match')));
+    const action = p.check(() => oneOf(o, 'action', path, ['block', 'drain'] as const, 'block'));
+    const port = p.check(() => portRef(o, 'port', path, portNames));
+    return complete<TriggerConfig>({ name, file, api, match, action, port });
+  });
+}
+
+function parseMatch(v: unknown, path: string): TriggerConfig['match'] {
+  return collect((p) => {
+    if (v === undefined) throw new ConfigError(path, 'missing (required)');
+    const m = object(v, path);
+    p.check(() => onlyKeys(m, ['client', 'server', 'status', 'path'], path));
+    const client = p.check(() => address(m, 'client', path, parseAddress));
+    const server = p.check(() => optionalString(m, 'server', path) ?? null);
+    const status = m.status === undefined ? null : p.check(() => integer(m, 'status', path, 100, 599));
+    const urlPath = p.check(() => optionalString(m, 'path', path) ?? null);
+    return complete<TriggerConfig['match']>({ client, server, status, path: urlPath });
+  });
 }
 
 export function parseTriggers(v: unknown, path: string, portNames: readonly string[]): TriggerConfig[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new ConfigError(path, 'must be a list');
-  const names = new Map<string, string>();
-  return v.map((tv, i) => {
-    const t = parseTrigger(tv, join(path, i), portNames);
-    unique(names, t.name, join(join(path, i), 'name'), 'trigger');
-    return t;
+  return collect((p) => {
+    const triggers = eachOf(p, v, path, (t, tp) => parseTrigger(t, tp, portNames));
+    const names = new Map<string, string>();
+    triggers?.forEach((t, i) => t && p.check(() => unique(names, t.name, join(join(path, i), 'name'), 'trigger')));
+    return allOf(triggers);
   });
 }

@@ -2,8 +2,9 @@
 // order before the route table. Shared by the config file and the API's
 // `policy add`, so both reject the same mistakes with the same words.
 import { parseAddress, parsePrefixOrAddress, type Prefix } from '../net/addr.js';
-import { ConfigError, address, join, object, onlyKeys, optionalString, string, type Json } from './fields.js';
-import { NAME } from './names.js';
+import { address, join, object, onlyKeys, portRef, shown, string, type Json } from './fields.js';
+import { NAME, NAME_HINT } from './names.js';
+import { ConfigError, collect, complete } from './problems.js';
 
 export interface PolicyRuleConfig {
   name: string;
@@ -21,32 +22,43 @@ export interface PolicyRuleConfig {
   via: number;
 }
 
+export const POLICY_FIELDS = ['name', 'from', 'to', 'protocol', 'dstPorts', 'port', 'via'] as const;
 const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17 };
 
+/** One rule; throws a ConfigError listing every problem in it. */
 export function parsePolicyRule(v: unknown, path: string, portNames: readonly string[]): PolicyRuleConfig {
-  const o: Json = object(v, path);
-  onlyKeys(o, ['name', 'from', 'to', 'protocol', 'dstPorts', 'port', 'via'], path);
-  const name = string(o, 'name', path, { pattern: NAME, hint: 'letters, digits, "_", "-", "."' });
-  const from = address(o, 'from', path, parsePrefixOrAddress);
-  const to = o.to === undefined ? null : address(o, 'to', path, parsePrefixOrAddress);
-  const protoText = optionalString(o, 'protocol', path);
-  let protocol = 0;
-  if (protoText !== undefined) {
-    protocol = PROTOCOLS[protoText] ?? (/^\d{1,3}$/.test(protoText) && Number(protoText) <= 255 ? Number(protoText) : -1);
-    if (protocol < 0) throw new ConfigError(join(path, 'protocol'), `"${protoText}" is not tcp, udp, icmp or a protocol number`);
-  }
-  let dstPorts: [number, number] | null = null;
-  if (o.dstPorts !== undefined) {
-    const text = String(o.dstPorts);
-    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
-    const lo = m ? Number(m[1]) : -1;
-    const hi = m ? Number(m[2] ?? m[1]) : -1;
-    if (!m || lo > hi || hi > 65535) throw new ConfigError(join(path, 'dstPorts'), `"${text}" is not a port or range such as 80 or 8000-8080`);
-    if (protocol !== 6 && protocol !== 17) throw new ConfigError(join(path, 'dstPorts'), 'needs "protocol": "tcp" or "udp"');
-    dstPorts = [lo, hi];
-  }
-  const port = string(o, 'port', path);
-  if (!portNames.includes(port)) throw new ConfigError(join(path, 'port'), `unknown port "${port}" (ports: ${portNames.join(', ')})`);
-  const via = o.via === undefined ? 0 : address(o, 'via', path, parseAddress);
-  return { name, from, to, protocol, dstPorts, port, via };
+  return collect((p) => {
+    const o: Json = object(v, path);
+    p.check(() => onlyKeys(o, POLICY_FIELDS, path));
+    const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const from = p.check(() => address(o, 'from', path, parsePrefixOrAddress));
+    const to = o.to === undefined ? null : p.check(() => address(o, 'to', path, parsePrefixOrAddress));
+    const protocol = p.check(() => protocolField(o, path));
+    const dstPorts = p.check(() => dstPortsField(o, path, protocol));
+    const port = p.check(() => portRef(o, 'port', path, portNames));
+    const via = o.via === undefined ? 0 : p.check(() => address(o, 'via', path, parseAddress));
+    return complete<PolicyRuleConfig>({ name, from, to, protocol, dstPorts, port, via });
+  });
+}
+
+/** "tcp", "udp", "icmp", or a protocol number (47 or "47"); 0 = any. */
+function protocolField(o: Json, path: string): number {
+  const v = o.protocol;
+  if (v === undefined) return 0;
+  const n = typeof v === 'string' ? PROTOCOLS[v] ?? (/^(0|[1-9]\d{0,2})$/.test(v) ? Number(v) : -1) : Number.isInteger(v) ? (v as number) : -1;
+  if (n < 0 || n > 255) throw new ConfigError(join(path, 'protocol'), `${shown(v)} is not tcp, udp, icmp or a protocol number 0-255`);
+  return n;
+}
+
+/** 80, "80" or "8000-8080"; only with tcp or udp. `protocol` undefined = it was bad (already said). */
+function dstPortsField(o: Json, path: string, protocol: number | undefined): [number, number] | null {
+  const v = o.dstPorts;
+  if (v === undefined) return null;
+  const text = typeof v === 'number' || typeof v === 'string' ? String(v) : '';
+  const m = /^(0|[1-9]\d{0,4})(?:-(0|[1-9]\d{0,4}))?$/.exec(text);
+  const lo = m ? Number(m[1]) : -1;
+  const hi = m ? Number(m[2] ?? m[1]) : -1;
+  if (!m || lo > hi || hi > 65535) throw new ConfigError(join(path, 'dstPorts'), `${shown(v)} is not a port or range such as 80 or "8000-8080"`);
+  if (protocol !== undefined && protocol !== 6 && protocol !== 17) throw new ConfigError(join(path, 'dstPorts'), 'needs "protocol": "tcp" or "udp"');
+  return [lo, hi];
 }

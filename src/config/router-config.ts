@@ -1,13 +1,20 @@
-// The router's config file (JSON): what it is, and how it is checked.
-// Every mistake ends as one ConfigError naming the field.
+// The router's config file (JSON): what it is, and how it is checked. The
+// checks go on past a mistake and the loader reports every problem, each as
+// `FILE:LINE:COL: field.path: what is wrong`.
 import { readFileSync } from 'node:fs';
-import { parseAddress, parseInterfaceAddress, parsePrefix, formatPrefix, maskOf } from '../net/addr.js';
+import { parseAddress, parseInterfaceAddress } from '../net/addr.js';
+import { neighbourProblem, overlapProblem, portAddressProblem, type Subnet } from './addressing.js';
 import {
-  ConfigError, address, array, boolean, integer, join, object, onlyKeys, optionalString, string, unique, type Json,
+  address, allOf, array, boolean, eachOf, integer, isObject, join, object, oneOf, onlyKeys, optionalString, portRef, string, unique, type Json,
 } from './fields.js';
+import { readJson, JsonSyntaxError, type JsonSource } from './json-source.js';
 import { NAME, NAME_HINT } from './names.js';
 import { parseTriggers, parseVirtualServices, type TriggerConfig, type VirtualServiceConfig } from './migration-config.js';
 import { parsePolicyRule, type PolicyRuleConfig } from './policy-config.js';
+import { ConfigError, Problems, collect, complete, type Problem } from './problems.js';
+import { checkRoute, type StaticRouteConfig } from './route-config.js';
+
+export type { StaticRouteConfig } from './route-config.js';
 
 export interface PortConfig {
   name: string;
@@ -18,16 +25,6 @@ export interface PortConfig {
   address: number;
   prefixLen: number;
   mtu: number;
-}
-
-export interface StaticRouteConfig {
-  prefix: number;
-  len: number;
-  port: string;
-  /** 0 = on-link. */
-  via: number;
-  metric: number;
-  bfd: boolean;
 }
 
 export interface BfdSessionConfig {
@@ -86,155 +83,228 @@ export interface RouterConfig {
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
 const DEVICE_HINT = 'a Linux interface name of at most 15 characters';
 export const SOCKET_DIR = '/run/tunroute';
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
+export const CONFIG_FIELDS = [
+  '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
+] as const;
 
 export function socketPathFor(router: string): string {
   return `${SOCKET_DIR}/${router}.sock`;
 }
 
-/** Read, parse and check a config file; throws ConfigError naming file and field. */
+/**
+ * Read, parse and check a config file. Throws one ConfigError carrying every
+ * problem, each placed in the file (line and column).
+ */
 export function loadRouterConfig(file: string): RouterConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError('', `${file}: cannot read: ${(e as Error).message}`);
+    throw new ConfigError([{ file, path: '', message: `cannot read: ${(e as Error).message}` }]);
   }
-  let json: unknown;
+  let source: JsonSource;
   try {
-    json = JSON.parse(text);
+    source = readJson(text);
   } catch (e) {
-    throw new ConfigError('', `${file}: not valid JSON: ${(e as Error).message}`);
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new ConfigError([{ file, ...e.position, path: '', message: `not valid JSON: ${e.message}` }]);
   }
+  const problems: Problem[] = source.duplicateKeys.map((d) => ({
+    file, ...d.position, path: d.path, message: `given twice (also at line ${d.first.line}, column ${d.first.column}; JSON keeps only the last)`,
+  }));
+  let config: RouterConfig | undefined;
   try {
-    return parseRouterConfig(json, file);
+    config = parseRouterConfig(source.value, file);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ConfigError('', `${file}: ${e.message}`);
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems.map((p) => ({ ...p, file, ...source.locate(p.path, p.atKey) })));
   }
+  if (problems.length > 0 || !config) {
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    throw new ConfigError(problems);
+  }
+  return config;
 }
 
+/** Check a parsed config; throws one ConfigError with every problem (paths, no positions). */
 export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfig {
-  const root = object(json, '');
-  onlyKeys(root, ['router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout'], '');
-  const router = string(root, 'router', '', { pattern: NAME, hint: NAME_HINT });
-  const socket = optionalString(root, 'socket', '') ?? socketPathFor(router);
-  const logLevel = optionalString(root, 'logLevel', '') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return collect((p) => {
+    const root = object(json, '');
+    p.check(() => onlyKeys(root, CONFIG_FIELDS, ''));
+    p.check(() => optionalString(root, '$schema', ''));
+    const router = p.check(() => string(root, 'router', '', { pattern: NAME, hint: NAME_HINT }));
+    const socket = p.check(() => optionalString(root, 'socket', '')) ?? (router === undefined ? undefined : socketPathFor(router));
+    const logLevel = p.check(() => oneOf(root, 'logLevel', '', LOG_LEVELS, 'info'));
+    const icmpRateLimit = p.check(() => parseIcmpRateLimit(root.icmpRateLimit));
+    const { ports, subnets, broken } = parsePorts(p, root);
+    const portNames = [...subnets.map((x) => x.name), ...broken];
 
-  let icmpRateLimit = { rate: 100, burst: 50 };
-  if (root.icmpRateLimit !== undefined) {
-    const o = object(root.icmpRateLimit, 'icmpRateLimit');
-    onlyKeys(o, ['rate', 'burst'], 'icmpRateLimit');
-    icmpRateLimit = { rate: integer(o, 'rate', 'icmpRateLimit', 1, 1_000_000), burst: integer(o, 'burst', 'icmpRateLimit', 1, 1_000_000) };
-  }
+    const routes = allOf(eachOf(p, root.routes, 'routes', (v, path) => {
+      const { route, problems } = checkRoute(v, subnets, path, broken);
+      if (problems.length > 0) throw new ConfigError(problems);
+      return route ?? undefined;
+    }));
+    const bfd = p.check(() => parseBfd(root.bfd, subnets, broken));
+    const rip = root.rip === undefined ? null : p.check(() => parseRip(root.rip, portNames));
+    const policy = parsePolicy(p, root.policy, subnets, broken);
+    const virtualServices = p.check(() => parseVirtualServices(root.virtualServices, 'virtualServices'));
+    const triggers = p.check(() => parseTriggers(root.triggers, 'triggers', portNames));
+    const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
+    return complete<RouterConfig>({
+      file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout,
+    });
+  });
+}
 
-  const ports = array(root, 'ports', '', true).map((v, i) => parsePort(v, join('ports', i)));
-  if (ports.length === 0) throw new ConfigError('ports', 'at least one port is required');
+function parseIcmpRateLimit(v: unknown): RouterConfig['icmpRateLimit'] {
+  if (v === undefined) return { rate: 100, burst: 50 };
+  return collect((p) => {
+    const o = object(v, 'icmpRateLimit');
+    p.check(() => onlyKeys(o, ['rate', 'burst'], 'icmpRateLimit'));
+    const rate = p.check(() => integer(o, 'rate', 'icmpRateLimit', 1, 1_000_000));
+    const burst = p.check(() => integer(o, 'burst', 'icmpRateLimit', 1, 1_000_000));
+    return complete({ rate, burst });
+  });
+}
+
+/**
+ * The ports that check out; the addressing of every port whose name and
+ * address are good (even if another of its fields is not), to check routes,
+ * rules and peers against; and the names of ports too broken for that (a
+ * route on one is not refused for it: the port's own problem is the one to
+ * report).
+ */
+function parsePorts(p: Problems, root: Json): { ports: PortConfig[]; subnets: Subnet[]; broken: string[] } {
+  const items = p.check(() => array(root, 'ports', '', true));
+  if (items?.length === 0) p.add('ports', 'at least one port is required');
+  const ports: PortConfig[] = [];
+  const usable: { subnet: Subnet; port?: PortConfig; path: string }[] = [];
+  const broken: string[] = [];
+  items?.forEach((v, i) => {
+    const path = join('ports', i);
+    const port = p.check(() => parsePort(v, path));
+    if (port) ports.push(port);
+    const subnet = port ?? addressingOf(v);
+    if (subnet) usable.push({ subnet, port, path });
+    else if (isObject(v) && typeof v.name === 'string') broken.push(v.name);
+  });
   const names = new Map<string, string>();
   const devices = new Map<string, string>();
   const addrs = new Map<string, string>();
-  ports.forEach((p, i) => {
-    unique(names, p.name, join(join('ports', i), 'name'), 'port name');
-    unique(devices, `${p.netns}/${p.device}`, join(join('ports', i), 'device'), `device (netns "${p.netns || 'own'}")`);
-    unique(addrs, String(p.address), join(join('ports', i), 'address'), 'address');
+  usable.forEach(({ subnet, port, path }, i) => {
+    p.check(() => unique(names, subnet.name, join(path, 'name'), 'port name'));
+    if (port) p.check(() => unique(devices, `${port.netns}/${port.device}`, join(path, 'device'), `device (netns "${port.netns || 'own'}")`));
+    const sameAddress = addrs.has(String(subnet.address));
+    p.check(() => unique(addrs, String(subnet.address), join(path, 'address'), 'address'));
+    // Each pair once; a duplicate address was said already.
+    const overlap = !sameAddress && usable.slice(0, i).map((o) => overlapProblem(subnet, o.subnet)).find((x) => x !== null);
+    if (overlap) p.add(join(path, 'address'), overlap);
   });
-
-  const routes = array(root, 'routes', '').map((v, i) => parseRoute(v, join('routes', i), ports));
-  const bfd = parseBfd(root.bfd, ports);
-  const rip = root.rip === undefined ? null : parseRip(root.rip, ports);
-  const portNames = ports.map((p) => p.name);
-  const ruleNames = new Map<string, string>();
-  const policy = array(root, 'policy', '').map((v, i) => {
-    const rule = parsePolicyRule(v, join('policy', i), portNames);
-    unique(ruleNames, rule.name, join(join('policy', i), 'name'), 'policy rule');
-    return rule;
-  });
-  const virtualServices = parseVirtualServices(root.virtualServices, 'virtualServices');
-  const triggers = parseTriggers(root.triggers, 'triggers', portNames);
-  const drainIdleTimeout = integer(root, 'drainIdleTimeout', '', 1, 3600, 5);
-  return { file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout };
+  return { ports, subnets: usable.map((u) => u.subnet), broken };
 }
 
-function portNamed(ports: PortConfig[], o: Json, path: string): PortConfig {
-  const name = string(o, 'port', path);
-  const port = ports.find((p) => p.name === name);
-  if (!port) throw new ConfigError(join(path, 'port'), `unknown port "${name}" (ports: ${ports.map((p) => p.name).join(', ')})`);
-  return port;
-}
-
-function onPortSubnet(port: PortConfig, addr: number): boolean {
-  return ((addr & maskOf(port.prefixLen)) >>> 0) === ((port.address & maskOf(port.prefixLen)) >>> 0);
-}
-
-function parseBfd(v: unknown, ports: PortConfig[]): BfdConfig {
-  if (v === undefined) return { interval: 100, multiplier: 3, sessions: [] };
-  const o = object(v, 'bfd');
-  onlyKeys(o, ['interval', 'multiplier', 'sessions'], 'bfd');
-  const interval = integer(o, 'interval', 'bfd', 10, 60_000, 100);
-  const multiplier = integer(o, 'multiplier', 'bfd', 1, 255, 3);
-  const seen = new Map<string, string>();
-  const sessions = array(o, 'sessions', 'bfd').map((sv, i) => {
-    const path = join('bfd.sessions', i);
-    const so = object(sv, path);
-    onlyKeys(so, ['port', 'peer', 'interval', 'multiplier'], path);
-    const port = portNamed(ports, so, path);
-    const peer = address(so, 'peer', path, parseAddress);
-    if (!onPortSubnet(port, peer) || peer === port.address) throw new ConfigError(join(path, 'peer'), `peer must be another address on port "${port.name}" (single-hop BFD)`);
-    unique(seen, `${port.name}/${peer}`, path, 'BFD session');
-    return { port: port.name, peer, interval: integer(so, 'interval', path, 10, 60_000, interval), multiplier: integer(so, 'multiplier', path, 1, 255, multiplier) };
-  });
-  return { interval, multiplier, sessions };
-}
-
-function parseRip(v: unknown, ports: PortConfig[]): RipConfig {
-  const o = object(v, 'rip');
-  onlyKeys(o, ['ports', 'redistribute', 'updateTime', 'timeoutTime', 'garbageTime'], 'rip');
-  const seen = new Map<string, string>();
-  const ripPorts = array(o, 'ports', 'rip', true).map((pv, i) => {
-    const path = join('rip.ports', i);
-    // A bare port name is shorthand for { "port": name }.
-    const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
-    onlyKeys(po, ['port', 'cost', 'bfd', 'passive'], path);
-    const port = portNamed(ports, po, path);
-    unique(seen, port.name, join(path, 'port'), 'RIP port');
-    return { port: port.name, cost: integer(po, 'cost', path, 1, 15, 1), bfd: boolean(po, 'bfd', path, false), passive: boolean(po, 'passive', path, false) };
-  });
-  const redistribute = array(o, 'redistribute', 'rip').map((r, i) => {
-    if (r !== 'connected' && r !== 'static') throw new ConfigError(join('rip.redistribute', i), 'must be "connected" or "static"');
-    return r;
-  });
-  const updateTime = integer(o, 'updateTime', 'rip', 1, 3600, 30);
-  const timeoutTime = integer(o, 'timeoutTime', 'rip', 1, 3600, 180);
-  const garbageTime = integer(o, 'garbageTime', 'rip', 1, 3600, 120);
-  if (timeoutTime <= updateTime) throw new ConfigError('rip.timeoutTime', `must be longer than updateTime (${updateTime} s)`);
-  return { ports: ripPorts, redistribute: o.redistribute === undefined ? ['connected', 'static'] : redistribute, updateTime, timeoutTime, garbageTime };
+/** Name and address of a port that has other problems, if those two are good (its problems are reported by parsePort). */
+function addressingOf(v: unknown): Subnet | undefined {
+  if (!isObject(v) || typeof v.name !== 'string' || !NAME.test(v.name) || typeof v.address !== 'string') return undefined;
+  try {
+    const ifa = parseInterfaceAddress(v.address);
+    return portAddressProblem(ifa.addr, ifa.len) === null ? { name: v.name, address: ifa.addr, prefixLen: ifa.len } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parsePort(v: unknown, path: string): PortConfig {
-  const o = object(v, path);
-  onlyKeys(o, ['name', 'device', 'netns', 'address', 'mtu'], path);
-  const name = string(o, 'name', path, { pattern: NAME, hint: NAME_HINT });
-  const device = string(o, 'device', path, { pattern: DEVICE, hint: DEVICE_HINT });
-  const netns = optionalString(o, 'netns', path, { pattern: NAME, hint: NAME_HINT }) ?? '';
-  const ifa = address(o, 'address', path, parseInterfaceAddress);
-  const mtu = integer(o, 'mtu', path, 68, 65535, 1500);
-  return { name, device, netns, address: ifa.addr, prefixLen: ifa.len, mtu };
+  return collect((p) => {
+    const o = object(v, path);
+    p.check(() => onlyKeys(o, ['name', 'device', 'netns', 'address', 'mtu'], path));
+    const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const device = p.check(() => string(o, 'device', path, { pattern: DEVICE, hint: DEVICE_HINT }));
+    const netns = p.check(() => optionalString(o, 'netns', path, { pattern: NAME, hint: NAME_HINT }) ?? '');
+    const ifa = p.check(() => address(o, 'address', path, parseInterfaceAddress));
+    const badAddress = ifa && portAddressProblem(ifa.addr, ifa.len);
+    if (badAddress) p.add(join(path, 'address'), badAddress);
+    const mtu = p.check(() => integer(o, 'mtu', path, 68, 65535, 1500));
+    return complete<PortConfig>({ name, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu });
+  });
 }
 
-function parseRoute(v: unknown, path: string, ports: PortConfig[]): StaticRouteConfig {
-  const o: Json = object(v, path);
-  onlyKeys(o, ['prefix', 'port', 'via', 'metric', 'bfd'], path);
-  const { addr: prefix, len } = address(o, 'prefix', path, parsePrefix);
-  const port = portNamed(ports, o, path);
-  const via = o.via === undefined ? 0 : address(o, 'via', path, parseAddress);
-  if (via !== 0 && !onPortSubnet(port, via)) {
-    throw new ConfigError(join(path, 'via'), `next hop is not on port "${port.name}" (${formatPrefix((port.address & maskOf(port.prefixLen)) >>> 0, port.prefixLen)})`);
-  }
-  const metric = integer(o, 'metric', path, 0, 0x7fffffff, 1);
-  const bfd = boolean(o, 'bfd', path, false);
-  if (bfd && via === 0 && port.prefixLen < 30) {
-    throw new ConfigError(join(path, 'bfd'), 'a BFD-tracked route needs "via" (the BFD peer) unless the port is point-to-point (/30, /31, /32)');
-  }
-  return { prefix, len, port: port.name, via, metric, bfd };
+function parseBfd(v: unknown, ports: readonly Subnet[], broken: readonly string[]): BfdConfig {
+  if (v === undefined) return { interval: 100, multiplier: 3, sessions: [] };
+  return collect((p) => {
+    const o = object(v, 'bfd');
+    p.check(() => onlyKeys(o, ['interval', 'multiplier', 'sessions'], 'bfd'));
+    const interval = p.check(() => integer(o, 'interval', 'bfd', 10, 60_000, 100));
+    const multiplier = p.check(() => integer(o, 'multiplier', 'bfd', 1, 255, 3));
+    const seen = new Map<string, string>();
+    const sessions = allOf(eachOf(p, o.sessions, 'bfd.sessions', (sv, path) => collect<BfdSessionConfig>((sp) => {
+      const so = object(sv, path);
+      sp.check(() => onlyKeys(so, ['port', 'peer', 'interval', 'multiplier'], path));
+      const portName = sp.check(() => portRef(so, 'port', path, [...ports.map((x) => x.name), ...broken]));
+      const port = ports.find((x) => x.name === portName);
+      const peer = sp.check(() => address(so, 'peer', path, parseAddress));
+      const badPeer = port && peer !== undefined && neighbourProblem('BFD peer', peer, port, ports);
+      if (badPeer) sp.add(join(path, 'peer'), `${badPeer} (BFD here is single-hop)`);
+      if (port && peer !== undefined && !badPeer) sp.check(() => unique(seen, `${port.name}/${peer}`, path, 'BFD session'));
+      return complete<BfdSessionConfig>({
+        port: port?.name,
+        peer,
+        interval: sp.check(() => integer(so, 'interval', path, 10, 60_000, interval ?? 100)),
+        multiplier: sp.check(() => integer(so, 'multiplier', path, 1, 255, multiplier ?? 3)),
+      });
+    })));
+    return complete<BfdConfig>({ interval, multiplier, sessions });
+  });
+}
+
+function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
+  return collect((p) => {
+    const o = object(v, 'rip');
+    p.check(() => onlyKeys(o, ['ports', 'redistribute', 'updateTime', 'timeoutTime', 'garbageTime'], 'rip'));
+    const seen = new Map<string, string>();
+    const items = p.check(() => array(o, 'ports', 'rip', true));
+    const ripPorts = allOf(items && eachOf(p, items, 'rip.ports', (pv, path) => collect<RipPortConfig>((pp) => {
+      // A bare port name is shorthand for { "port": name }.
+      const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
+      pp.check(() => onlyKeys(po, ['port', 'cost', 'bfd', 'passive'], path));
+      const port = pp.check(() => portRef(po, 'port', path, portNames));
+      if (port !== undefined) pp.check(() => unique(seen, port, join(path, 'port'), 'RIP port'));
+      return complete<RipPortConfig>({
+        port,
+        cost: pp.check(() => integer(po, 'cost', path, 1, 15, 1)),
+        bfd: pp.check(() => boolean(po, 'bfd', path, false)),
+        passive: pp.check(() => boolean(po, 'passive', path, false)),
+      });
+    })));
+    const redistribute = allOf(eachOf(p, o.redistribute, 'rip.redistribute', (r, path) => {
+      if (r !== 'connected' && r !== 'static') throw new ConfigError(path, `must be "connected" or "static" (got ${JSON.stringify(r)})`);
+      return r;
+    }));
+    const updateTime = p.check(() => integer(o, 'updateTime', 'rip', 1, 3600, 30));
+    const timeoutTime = p.check(() => integer(o, 'timeoutTime', 'rip', 1, 3600, 180));
+    const garbageTime = p.check(() => integer(o, 'garbageTime', 'rip', 1, 3600, 120));
+    if (updateTime !== undefined && timeoutTime !== undefined && timeoutTime <= updateTime) {
+      p.add('rip.timeoutTime', `must be longer than updateTime (${updateTime} s)`);
+    }
+    return complete<RipConfig>({
+      ports: ripPorts, redistribute: o.redistribute === undefined ? ['connected', 'static'] : redistribute, updateTime, timeoutTime, garbageTime,
+    });
+  });
+}
+
+/** Policy rules (checked as the API checks them), unique names, and a `via` that is a neighbour on the rule's port. */
+function parsePolicy(p: Problems, v: unknown, ports: readonly Subnet[], broken: readonly string[]): PolicyRuleConfig[] | undefined {
+  const names = new Map<string, string>();
+  const rules = eachOf(p, v, 'policy', (rv, path) => parsePolicyRule(rv, path, [...ports.map((x) => x.name), ...broken]));
+  rules?.forEach((rule, i) => {
+    if (!rule) return;
+    const path = join('policy', i);
+    p.check(() => unique(names, rule.name, join(path, 'name'), 'policy rule'));
+    const port = ports.find((x) => x.name === rule.port);
+    const badVia = port && rule.via !== 0 && neighbourProblem('next hop', rule.via, port, ports);
+    if (badVia) p.add(join(path, 'via'), badVia);
+  });
+  return allOf(rules);
 }

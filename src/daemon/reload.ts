@@ -8,7 +8,7 @@
 // reconfigured (each touching only what changed); ports that left or changed
 // go last, after the protocols said their last words on them.
 import { isDeepStrictEqual } from 'node:util';
-import { ConfigError } from '../config/fields.js';
+import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import { OperationError } from '../control/errors.js';
 import { deviceKey } from '../router/router.js';

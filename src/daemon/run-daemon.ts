@@ -1,9 +1,10 @@
 // `tunroute run`: load the config, open the ports, serve the API, and run
 // until SIGINT/SIGTERM; SIGHUP reloads the config (and reopens the log),
-// SIGUSR1 reopens the log. Failures end with one line and an exit status:
-// 2 for a bad config, 1 for anything else (no TUN, no permission, …).
+// SIGUSR1 reopens the log. Failures end with an exit status: 2 for a bad
+// config (one line per problem), 1 with one line for anything else (no TUN,
+// no permission, …).
 import { ApiServer } from '../api/server.js';
-import { ConfigError } from '../config/fields.js';
+import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import { registerConfigApi } from '../api/config-api.js';
 import { assembleDaemon, type Daemon } from './assemble.js';
@@ -18,7 +19,11 @@ export interface RunOptions {
 }
 
 export class ExitError extends Error {
-  constructor(readonly exitCode: number, message: string) {
+  /**
+   * @param lines what to print on stderr instead of `tunroute: message`
+   *              (e.g. one line per config problem; none if already printed)
+   */
+  constructor(readonly exitCode: number, message: string, readonly lines?: readonly string[]) {
     super(message);
   }
 }
@@ -28,7 +33,10 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   try {
     config = loadRouterConfig(opts.config);
   } catch (e) {
-    if (e instanceof ConfigError) throw new ExitError(2, e.message);
+    if (e instanceof ConfigError) {
+      const n = e.problems.length;
+      throw new ExitError(2, e.message, [...e.lines(), `tunroute: ${opts.config}: ${n} problem${n === 1 ? '' : 's'}, not started`]);
+    }
     throw e;
   }
   if (opts.socket) config.socket = opts.socket;

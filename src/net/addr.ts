@@ -30,19 +30,29 @@ export interface Prefix {
   len: number;
 }
 
+/** The address part of "A.B.C.D/LEN"; its error names the whole text. */
+function cidrAddress(text: string, a: string): number {
+  try {
+    return parseAddress(a);
+  } catch (e) {
+    throw new AddressError(`"${text}": ${(e as Error).message}`);
+  }
+}
+
 function splitCidr(text: string): [string, number] {
   if (typeof text !== 'string') throw new AddressError(`${String(text)} is not an IPv4 prefix`);
   const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
   if (!m) throw new AddressError(`"${text}" is not an IPv4 prefix (expected A.B.C.D/LEN)`);
   const len = Number(m[2]);
-  if (len > 32) throw new AddressError(`"${text}": prefix length must be 0-32`);
+  // "/08" is refused like an octet "08": a leading zero is a typo or octal.
+  if (len > 32 || m[2] !== String(len)) throw new AddressError(`"${text}": prefix length must be 0-32, without leading zeros`);
   return [m[1]!, len];
 }
 
 /** A network prefix such as "10.0.0.0/8"; host bits must be zero (a typo guard). */
 export function parsePrefix(text: string): Prefix {
   const [a, len] = splitCidr(text);
-  const addr = parseAddress(a);
+  const addr = cidrAddress(text, a);
   const range = IPv4CidrRange.fromCidr(`${a}/${len}`);
   if (Number(range.getFirst().getValue()) !== addr) {
     throw new AddressError(`"${text}" has host bits set (did you mean ${formatPrefix(addr & maskOf(len), len)}?)`);
@@ -53,7 +63,7 @@ export function parsePrefix(text: string): Prefix {
 /** An interface address with its subnet length, such as "10.0.1.1/24". */
 export function parseInterfaceAddress(text: string): Prefix {
   const [a, len] = splitCidr(text);
-  return { addr: parseAddress(a), len };
+  return { addr: cidrAddress(text, a), len };
 }
 
 /** A prefix, or a bare address taken as /32. */

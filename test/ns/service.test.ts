@@ -150,7 +150,7 @@ test('the API socket never replaces somebody\'s file; too long and /proc paths g
   assert.match(await runWith('/proc/tunroute.sock'), /no place for a socket/);
 });
 
-test('malformed API requests get a 400: a bad %-escape, a metric that is not a JSON integer, a prefix that is not text', { timeout: 20_000 }, async () => {
+test('malformed API requests get a 400: a bad %-escape, a metric that is not a JSON integer, a prefix that is not text, a route the config would refuse', { timeout: 20_000 }, async () => {
   const status = async (method: string, path: string, body?: unknown) => {
     try {
       await call(router.socket, method, path, body);
@@ -164,4 +164,9 @@ test('malformed API requests get a 400: a bad %-escape, a metric that is not a J
     assert.equal(await status('POST', '/v1/routes', { prefix: '10.200.0.0/16', port: 'b', via: '10.0.2.2', metric }), 400, JSON.stringify(metric));
   }
   assert.equal(await status('POST', '/v1/routes', { prefix: ['10.0.0.0/8'], port: 'b' }), 400);
+  // What the config file refuses, the API refuses: loopback and multicast destinations, our own address or the broadcast as next hop.
+  for (const bad of [{ prefix: '127.0.0.0/8' }, { prefix: '224.1.0.0/16' }, { prefix: '10.201.0.0/16', via: '10.0.2.1' }, { prefix: '10.202.0.0/16', via: '10.0.2.255' }]) {
+    assert.equal(await status('POST', '/v1/routes', { port: 'b', via: '10.0.2.2', ...bad }), 400, JSON.stringify(bad));
+  }
+  assert.equal(await status('POST', '/v1/routes', { prefix: '10.203.0.0/16', port: 'b', via: null }), 200, 'via null: on-link');
 });

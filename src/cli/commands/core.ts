@@ -1,11 +1,11 @@
-// Core commands: run the daemon; ports, routes, stats of a running one.
+// Core commands: run the daemon, check a config; ports, routes, stats of a running one.
 import { Command, Option } from 'commander';
 import type { LookupJson, PortJson, RouteJson, StatsJson } from '../../api/types.js';
-import { runDaemon } from '../../daemon/run-daemon.js';
+import { checkConfigFile, checkText } from '../../daemon/check-config.js';
+import { ExitError, runDaemon } from '../../daemon/run-daemon.js';
 import { parseAddress, parsePrefix } from '../../net/addr.js';
 import { ctx, integerArg, parseArg, UsageError } from '../context.js';
 import { duration, table } from '../table.js';
-
 
 const metricArg = (v: string) => integerArg('--metric', v, 0, 0x7fffffff);
 
@@ -23,6 +23,17 @@ export function registerCoreCommands(program: Command): void {
     .action(async (o: { config: string; logFile?: string; logLevel?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { socket?: string };
       await runDaemon({ config: o.config, logFile: o.logFile, logLevel: o.logLevel, socket: g.socket });
+    });
+
+  program.command('check')
+    .description('check a router config as `run` would load it, without root or devices; exit status 2 if it has problems')
+    .requiredOption('-c, --config <file>', 'router config (JSON)')
+    .action((o: { config: string }, cmd: Command) => {
+      const json = Boolean((cmd.optsWithGlobals() as { json?: boolean }).json);
+      const r = checkConfigFile(o.config);
+      process.stdout.write(json ? `${JSON.stringify(r, null, 2)}\n` : `${checkText(r)}\n`);
+      // Already said on stdout: exit 2 without another line.
+      if (!r.ok) throw new ExitError(2, `${r.file}: config has problems`, []);
     });
 
   const port = program.command('port').description('router ports: list, block, unblock, drain');

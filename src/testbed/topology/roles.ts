@@ -5,7 +5,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../config/fields.js';
+import { ConfigError } from '../../config/problems.js';
 import { parseRouterConfig, type RouterConfig } from '../../config/router-config.js';
 import { parseAddress, parsePrefix } from '../../net/addr.js';
 import type { Bind, NodeRole, TunrouteCommand } from './model.js';
@@ -210,7 +210,7 @@ export function checkRouterConfig(file: string, interfaces: readonly string[]): 
     try {
       return parseRouterConfig(j, file);
     } catch (e) {
-      if (e instanceof ConfigError) return fail(configPath(e.field), e.message.slice(e.field ? e.field.length + 2 : 0));
+      if (e instanceof ConfigError) return fail(configPath(e.problems[0]!.path), e.problems[0]!.message);
       throw e;
     }
   };
@@ -219,7 +219,7 @@ export function checkRouterConfig(file: string, interfaces: readonly string[]): 
   } catch (e) {
     // A tunroute that does not know "type" yet: check everything else with
     // the field taken out (checked above), and say so at start-up.
-    if (!(e instanceof ConfigError && /^ports\[\d+\]\.type$/.test(e.field))) return { configFile: file, config: check(json), raw: json, ethernetPorts, portTypesUnknown: false };
+    if (!(e instanceof ConfigError && e.problems.every((x) => /^ports\[\d+\]\.type$/.test(x.path)))) return { configFile: file, config: check(json), raw: json, ethernetPorts, portTypesUnknown: false };
     const withoutTypes = { ...json, ports: ports.map((p) => (typeof p === 'object' && p !== null ? Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'type')) : p)) };
     return { configFile: file, config: check(withoutTypes), raw: json, ethernetPorts, portTypesUnknown: true };
   }
