@@ -45,6 +45,7 @@ if [ "$#" -eq 0 ]; then
 fi
 
 wait_until links_present
+[ "$want" -gt 0 ] && echo "tunroute-entrypoint: interfaces: $(ls /sys/class/net | tr '\n' ' ')" >&2
 prev=
 for arg in "$@"; do
   case "$prev" in

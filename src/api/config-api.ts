@@ -38,6 +38,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
       match: { client: a(t.match.client), ...(t.match.server !== null ? { server: t.match.server } : {}), ...(t.match.status !== null ? { status: t.match.status } : {}), ...(t.match.path !== null ? { path: t.match.path } : {}) },
     })),
     drainIdleTimeout: c.drainIdleTimeout,
+    ...(c.metricsListen ? { metricsListen: `${c.metricsListen.address}:${c.metricsListen.port}` } : {}),
   };
 }
 

@@ -71,10 +71,10 @@ export function natJson(nat: VirtualServiceNat | null): NatJson {
   return { services, flows, counters: natCounters(nat) };
 }
 
-/** `tick` brings the NAT's coarse clock up to date before reading ages. */
-export function registerNatApi(api: ApiServer, nat: VirtualServiceNat | null, tick: () => void): void {
+/** `nat()`: the NAT now (a reload may replace it); `tick` brings its coarse clock up to date before reading ages. */
+export function registerNatApi(api: ApiServer, nat: () => VirtualServiceNat | null, tick: () => void): void {
   api.on('GET', '/v1/nat', () => {
     tick();
-    return natJson(nat);
+    return natJson(nat());
   });
 }

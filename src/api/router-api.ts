@@ -23,6 +23,30 @@ export function routeJson(router: Router, r: Route): RouteJson {
   };
 }
 
+export function portsJson(router: Router): PortJson[] {
+  return router.livePorts().map((p) => ({
+    name: p.name,
+    device: p.deviceName,
+    netns: p.netns || null,
+    address: formatPrefix(p.address, p.prefixLen),
+    mtu: p.mtu,
+    state: p.state,
+    sinceMs: p.stateSince,
+    ...p.counters.snapshot(),
+  }));
+}
+
+export function statsJson(router: Router, logStats: () => StatsJson['log']): StatsJson {
+  return {
+    router: router.name,
+    ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
+    icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
+    policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
+    flows: { pinnedToDrainingPort: router.path.flows.pinned },
+    log: logStats(),
+  };
+}
+
 export function registerRouterApi(api: ApiServer, router: Router, logStats: () => StatsJson['log']): void {
   api.on('GET', '/v1/router', (): RouterInfoJson => ({
     name: router.name,
@@ -33,17 +57,7 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     protocols: router.plugins.map((p) => p.name),
   }));
 
-  api.on('GET', '/v1/ports', (): PortJson[] =>
-    router.livePorts().map((p) => ({
-      name: p.name,
-      device: p.deviceName,
-      netns: p.netns || null,
-      address: formatPrefix(p.address, p.prefixLen),
-      mtu: p.mtu,
-      state: p.state,
-      sinceMs: p.stateSince,
-      ...p.counters.snapshot(),
-    })));
+  api.on('GET', '/v1/ports', () => portsJson(router));
 
   api.on('POST', '/v1/ports/:name/block', ({ params }) => {
     router.blockPort(params.name!);
@@ -101,12 +115,5 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     return { removed: routeJson(router, found[0]!) };
   });
 
-  api.on('GET', '/v1/stats', (): StatsJson => ({
-    router: router.name,
-    ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
-    icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
-    policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
-    flows: { pinnedToDrainingPort: router.path.flows.pinned },
-    log: logStats(),
-  }));
+  api.on('GET', '/v1/stats', () => statsJson(router, logStats));
 }

@@ -32,6 +32,11 @@ export interface ApiRequest {
 
 export type Handler = (req: ApiRequest) => unknown | Promise<unknown>;
 
+/** A handler's answer that is not JSON (e.g. Prometheus' text format). */
+export class TextBody {
+  constructor(readonly text: string, readonly contentType: string) {}
+}
+
 interface Entry {
   method: string;
   parts: string[];
@@ -152,8 +157,8 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body, null, 1) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  const text = body instanceof TextBody ? body.text : JSON.stringify(body, null, 1) + '\n';
+  res.writeHead(status, { 'content-type': body instanceof TextBody ? body.contentType : 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 

@@ -78,6 +78,8 @@ export interface RouterConfig {
   triggers: TriggerConfig[];
   /** Flows idle this long no longer hold a draining port, s. */
   drainIdleTimeout: number;
+  /** Serve GET /metrics (Prometheus) on this TCP address too, or null (it is always on the API socket). */
+  metricsListen: { address: string; port: number } | null;
 }
 
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -87,6 +89,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
   '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
+  'metricsListen',
 ] as const;
 
 export function socketPathFor(router: string): string {
@@ -152,10 +155,26 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const virtualServices = p.check(() => parseVirtualServices(root.virtualServices, 'virtualServices'));
     const triggers = p.check(() => parseTriggers(root.triggers, 'triggers', portNames));
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
+    const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     return complete<RouterConfig>({
-      file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout,
+      file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
     });
   });
+}
+
+/** "ADDRESS:PORT" (an IPv4 address of this namespace, or 0.0.0.0), or null when absent. */
+function parseListen(root: Json, key: string): { address: string; port: number } | null {
+  const text = optionalString(root, key, '');
+  if (text === undefined) return null;
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : 0;
+  if (!m || port < 1 || port > 65535) throw new ConfigError(key, `"${text}" is not ADDRESS:PORT (e.g. "127.0.0.1:9100")`);
+  try {
+    parseAddress(m[1]!);
+  } catch (e) {
+    throw new ConfigError(key, (e as Error).message);
+  }
+  return { address: m[1]!, port };
 }
 
 function parseIcmpRateLimit(v: unknown): RouterConfig['icmpRateLimit'] {

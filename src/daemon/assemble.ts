@@ -5,11 +5,12 @@
 // the API that shows and drives them all.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { registerBfdApi } from '../api/bfd-api.js';
-import { registerNatApi } from '../api/nat-api.js';
+import { bfdJson, registerBfdApi } from '../api/bfd-api.js';
+import { registerMetricsApi, type MetricSources } from '../api/metrics.js';
+import { natJson, registerNatApi } from '../api/nat-api.js';
 import { registerPolicyApi } from '../api/policy-api.js';
-import { registerRipApi } from '../api/rip-api.js';
-import { registerRouterApi } from '../api/router-api.js';
+import { registerRipApi, ripJson } from '../api/rip-api.js';
+import { portsJson, registerRouterApi, routeJson, statsJson } from '../api/router-api.js';
 import type { ApiServer } from '../api/server.js';
 import { registerTriggerApi } from '../api/trigger-api.js';
 import type { RouterConfig } from '../config/router-config.js';
@@ -22,6 +23,8 @@ import { natLogger } from './nat-feature.js';
 
 export interface Daemon {
   router: Router;
+  /** What /metrics reads (also served on `metricsListen`). */
+  metrics: MetricSources;
   bfd: BfdProtocol;
   rip: RipProtocol | null;
   triggers: TriggerSet;
@@ -46,15 +49,30 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   const triggers = new TriggerSet(router, { baseDir: dirname(config.file) });
   for (const c of config.triggers) triggers.add(c);
   router.addPlugin(triggers);
-  const { nat, flows } = router.path;
-  if (nat) router.addPlugin(natLogger(nat, flows, log));
+  const { flows } = router.path;
+  const nat = () => router.path.nat;
+  router.addPlugin(natLogger(nat, flows, log));
 
   const sink = opts.logSink;
-  registerRouterApi(api, router, () => ({ writeFailures: sink?.failures ?? 0, lastError: sink?.lastError ?? null }));
+  const logStats = () => ({ writeFailures: sink?.failures ?? 0, lastError: sink?.lastError ?? null });
+  registerRouterApi(api, router, logStats);
   registerPolicyApi(api, router);
   registerBfdApi(api, bfd);
   if (rip) registerRipApi(api, rip, router.ports, bfd, () => router.clock.now());
   registerNatApi(api, nat, () => flows.tick());
+  const metrics: MetricSources = {
+    ports: () => portsJson(router),
+    stats: () => statsJson(router, logStats),
+    routes: () => router.rib.routes().map((r) => routeJson(router, r)),
+    routeEvents: () => router.fibEvents,
+    bfd: () => bfdJson(bfd),
+    rip: () => (rip ? ripJson(rip, router.ports, bfd, router.clock.now()) : null),
+    nat: () => {
+      flows.tick();
+      return natJson(nat());
+    },
+  };
+  registerMetricsApi(api, metrics);
   registerTriggerApi(api, triggers, () => router.livePorts().map((p) => p.name), log);
-  return { router, bfd, rip, triggers };
+  return { router, metrics, bfd, rip, triggers };
 }

@@ -11,10 +11,13 @@ import type { Logger } from 'pino';
 
 const COUNTER_LOG_MS = 60_000;
 
-export function natLogger(nat: VirtualServiceNat, flows: FlowTable, log: Logger): RouterPlugin {
+/** `current()`: the NAT now (a reload may replace it, or take it away). */
+export function natLogger(current: () => VirtualServiceNat | null, flows: FlowTable, log: Logger): RouterPlugin {
   let timer: NodeJS.Timeout | undefined;
   let logged = '';
   const logCounters = () => {
+    const nat = current();
+    if (!nat) return;
     flows.tick();
     const c = natCounters(nat);
     const key = JSON.stringify({ ...c, live: 0 });
@@ -25,14 +28,15 @@ export function natLogger(nat: VirtualServiceNat, flows: FlowTable, log: Logger)
   return {
     name: 'nat',
     start() {
-      for (const s of nat.services) {
+      const nat = current();
+      for (const s of nat?.services ?? []) {
         log.info({
           event: 'nat.service',
           service: s.name,
           address: formatAddress(s.address),
           backends: s.backends.map((b) => ({ name: b.name, address: formatAddress(b.address), sources: b.sources.map((p) => formatPrefix(p.addr, p.len)) })),
           idleTimeoutS: s.idleTimeout,
-          capacity: nat.flows.capacity,
+          capacity: nat!.flows.capacity,
         }, `virtual service ${s.name} on ${formatAddress(s.address)}`);
       }
       timer = setInterval(logCounters, COUNTER_LOG_MS);

@@ -29,6 +29,7 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const { router, bfd, rip, triggers } = daemon;
   const prev = router.config;
   next.socket = prev.socket; // may come from the command line; never changes while running
+  if (JSON.stringify(next.metricsListen) !== JSON.stringify(prev.metricsListen)) throw new ReloadRefused(`${file}: metricsListen: cannot change while running: restart instead`);
   if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
   if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);
   if (!next.rip && rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned off by a reload (give it no ports to silence it): restart instead`);

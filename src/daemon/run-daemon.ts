@@ -6,7 +6,9 @@
 import { ApiServer } from '../api/server.js';
 import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { createServer, type Server } from 'node:http';
 import { registerConfigApi } from '../api/config-api.js';
+import { METRICS_CONTENT_TYPE, metricsText, type MetricSources } from '../api/metrics.js';
 import { assembleDaemon, type Daemon } from './assemble.js';
 import { ReloadRefused, asOperationError, reloadDaemon } from './reload.js';
 import { LogSink, createLogger } from './log.js';
@@ -70,8 +72,19 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     router.stop();
     throw new ExitError(1, `${config.router}: cannot serve the API on ${config.socket}: ${(e as Error).message}`);
   }
+  let metricsServer: Server | undefined;
+  if (config.metricsListen) {
+    const { address, port } = config.metricsListen;
+    try {
+      metricsServer = await serveMetrics(address, port, daemon.metrics);
+    } catch (e) {
+      router.stop();
+      await api.close();
+      throw new ExitError(1, `${config.router}: cannot serve metrics on ${address}:${port}: ${(e as Error).message}`);
+    }
+  }
   router.start();
-  log.info({ event: 'api.listening', socket: config.socket }, `API on ${config.socket}`);
+  log.info({ event: 'api.listening', socket: config.socket, metrics: config.metricsListen ?? undefined }, `API on ${config.socket}`);
 
   // SIGHUP: reload the config and reopen the log (what logrotate and `systemctl reload` send); SIGUSR1: reopen the log.
   process.on('SIGHUP', () => {
@@ -92,5 +105,25 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   router.stop();
+  metricsServer?.close();
   await api.close();
+}
+
+/** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */
+function serveMetrics(address: string, port: number, sources: MetricSources): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    const text = metricsText(sources);
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) }).end(text);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }

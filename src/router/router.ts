@@ -41,6 +41,8 @@ export class Router {
   readonly path: PacketPath;
   readonly plugins: RouterPlugin[] = [];
   readonly startedAt = Date.now();
+  /** FIB changes so far, by kind. */
+  readonly fibEvents = { installed: 0, changed: 0, withdrawn: 0 };
   private readonly fibListeners = new Set<(c: FibChange) => void>();
   private liveness: NeighbourLiveness | null = null;
   /** BFD-tracked routes per (port, peer): the sessions the router holds for them. */
@@ -385,7 +387,9 @@ export class Router {
   }
 
   private fibChanged(c: FibChange): void {
-    const event = !c.before ? 'route.installed' : !c.after ? 'route.withdrawn' : 'route.changed';
+    const kind = !c.before ? 'installed' : !c.after ? 'withdrawn' : 'changed';
+    this.fibEvents[kind]++;
+    const event = `route.${kind}`;
     const prefix = formatPrefix(c.prefix, c.len);
     const before = this.describeRoute(c.before);
     const after = this.describeRoute(c.after);

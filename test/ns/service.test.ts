@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { call, type ClientError } from '../../src/api/client.js';
 import type { RouteJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { run, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, run, sleep, waitFor } from '../../src/testbed/shell.js';
 
 const TUNROUTE = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
 
@@ -70,6 +70,20 @@ test('SIGHUP reloads the config (a route added, the others untouched); a bad con
   writeFileSync(router.configFile, good);
 });
 
+test('Prometheus metrics on the API socket: ports, drops by reason, routes, route changes, BFD, process', { timeout: 20_000 }, async () => {
+  await inNetns(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.2.2']);
+  const text = (await inNetns(lab.ns('r'), 'curl', ['-sS', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
+  assert.match(text, /^# TYPE tunroute_port_receive_packets_total counter$/m);
+  const rx = Number(/^tunroute_port_receive_packets_total\{port="a"\} (\d+)$/m.exec(text)?.[1]);
+  assert.ok(rx >= 2, `port a received ${rx}`);
+  assert.match(text, /^tunroute_port_up\{port="b",state="up"\} 1$/m);
+  assert.match(text, /^tunroute_routes\{source="connected",state="active"\} 2$/m);
+  assert.match(text, /^tunroute_route_changes_total\{kind="installed"\} \d+$/m);
+  assert.match(text, /^process_resident_memory_bytes \d+$/m);
+  // Every sample line is NAME{labels} VALUE or NAME VALUE.
+  for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) assert.match(line, /^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/, line);
+});
+
 test('the running config and the log level can be read and changed through the CLI', { timeout: 20_000 }, async () => {
   const shown = JSON.parse(await router.cli('config')) as { ports: { name: string; address: string }[] };
   assert.deepEqual(shown.ports.map((p) => `${p.name} ${p.address}`), ['a 10.0.1.1/24', 'b 10.0.2.1/24']);
@@ -103,6 +117,7 @@ test('a full disk under the log: the router lives, a block and an unblock apply 
         { name: 'b', device: lab.dev('fb'), netns: b, address: '10.0.4.1/24' },
       ],
       routes: [1, 2, 3, 4, 5].map((i) => ({ prefix: `10.7${i}.0.0/16`, port: 'b', via: '10.0.4.2' })),
+      metricsListen: '127.0.0.1:9464',
     }));
     const proc = lab.spawnTunroute(lab.ns('r'), ['run', '--config', file, '--socket', sock, '--log-file', join(mnt, 'r.log')], { stderr: join(lab.dir, 'full.stderr') });
     await waitFor('the router', () => call(sock, 'GET', '/v1/router').then(() => true), 10_000, 50);
@@ -119,6 +134,11 @@ test('a full disk under the log: the router lives, a block and an unblock apply 
     assert.match(stats.log.lastError ?? '', /ENOSPC|no space/i);
     assert.equal(proc.exitCode, null, 'still running');
     assert.match(readFileSync(join(lab.dir, 'full.stderr'), 'utf8'), /cannot write .*routing goes on/);
+    // The same count for Prometheus, on the TCP address of metricsListen.
+    const metrics = (await inNetns(lab.ns('r'), 'curl', ['-sS', '--max-time', '3', 'http://127.0.0.1:9464/metrics'])).stdout;
+    const failures = Number(/^tunroute_log_write_failures_total (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(failures > 0, 'log write failures in /metrics');
+    assert.match(metrics, /^tunroute_routes\{source="static",state="active"\} 5$/m);
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
   } finally {

@@ -182,7 +182,7 @@ describe('mistakes in the topology, each at its line', () => {
   });
 
   test('bad addresses and prefixes in exec lines', () => {
-    fails(HOSTS.replace('10.0.0.2/24', '10.0.0.300/24'), '10.0.0.300', 'topology.nodes.h2.exec[0]', /bad address: "10.0.0.300" is not an IPv4 address/);
+    fails(HOSTS.replace('10.0.0.2/24', '10.0.0.300/24'), '10.0.0.300', 'topology.nodes.h2.exec[0]', /bad address: "10.0.0.300\/24": "10.0.0.300" is not an IPv4 address/);
     fails(HOSTS.replace('10.0.0.2/24', '10.0.0.2/33'), '10.0.0.2/33', 'topology.nodes.h2.exec[0]', /prefix length must be 0-32/);
     fails(`${HOSTS.replace('    h2:', '        - ip route add 10.9.0.1/24 via 10.0.0.2\n    h2:')}`, '10.9.0.1/24', 'topology.nodes.h1.exec[1]', /bad destination: .*host bits set \(did you mean 10.9.0.0\/24\?\)/);
     fails(`${HOSTS.replace('    h2:', '        - ip route add default via 10.0.0.256\n    h2:')}`, '10.0.0.256', 'topology.nodes.h1.exec[1]', /bad gateway/);
@@ -269,7 +269,7 @@ describe('node software: config files found through the binds, checked', () => {
     assert.ok(e.file.endsWith('configs/r1.json'), e.message);
     assert.equal(e.line, lineOf(bad, '10.8.0.1/40'));
     assert.equal(e.field, 'ports[1].address');
-    assert.match(e.message, /prefix length must be 0-32 \(router config of node "r1", .*lab\.clab\.yml:12\)$/);
+    assert.match(e.message, /prefix length must be 0-32, without leading zeros \(router config of node "r1", .*lab\.clab\.yml:12\)$/);
   });
 
   test('router config: Ethernet ports must be link interfaces; link interfaces must be Ethernet ports; no netns', () => {

@@ -210,7 +210,10 @@ export function checkRouterConfig(file: string, interfaces: readonly string[]): 
     try {
       return parseRouterConfig(j, file);
     } catch (e) {
-      if (e instanceof ConfigError) return fail(configPath(e.problems[0]!.path), e.problems[0]!.message);
+      if (e instanceof ConfigError) {
+        const first = e.problems.find((x) => !/^ports\[\d+\]\.type$/.test(x.path)) ?? e.problems[0]!;
+        return fail(configPath(first.path), first.message);
+      }
       throw e;
     }
   };

@@ -1,0 +1,108 @@
+// Prometheus metrics (text exposition format 0.0.4) at GET /metrics: the
+// same numbers the JSON API shows — ports, drops by reason, routes, BFD and
+// RIP, NAT and drain flow tables, ICMP, log write failures — under one
+// name each, labelled. Built from the JSON views, so the two never disagree.
+import { TextBody, type ApiServer } from './server.js';
+import type { BfdJson, NatJson, PortJson, RipJson, StatsJson } from './types.js';
+
+export interface MetricSources {
+  ports(): PortJson[];
+  stats(): StatsJson;
+  routes(): { source: string; state: string }[];
+  routeEvents(): Record<string, number>;
+  bfd(): BfdJson;
+  rip(): RipJson | null;
+  nat(): NatJson;
+}
+
+type Labels = Record<string, string | number>;
+
+/** Writes metric families: one HELP and TYPE line each, then its samples. */
+class Exposition {
+  private readonly lines: string[] = [];
+
+  family(name: string, type: 'counter' | 'gauge', help: string, samples: [Labels, number][]): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) this.lines.push(`${name}${labelText(labels)} ${Number.isFinite(value) ? value : 0}`);
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+function labelText(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function count<T>(items: T[], key: (t: T) => string): [string, number][] {
+  const m = new Map<string, number>();
+  for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
+  return [...m];
+}
+
+export function metricsText(src: MetricSources): string {
+  const x = new Exposition();
+  const ports = src.ports();
+  const perPort = (f: (p: PortJson) => number): [Labels, number][] => ports.map((p) => [{ port: p.name }, f(p)]);
+  x.family('tunroute_port_up', 'gauge', 'Port state: 1 for the state the port is in.', ports.map((p) => [{ port: p.name, state: p.state }, 1]));
+  x.family('tunroute_port_receive_packets_total', 'counter', 'Packets received on the port.', perPort((p) => p.rxPackets));
+  x.family('tunroute_port_receive_bytes_total', 'counter', 'Bytes received on the port.', perPort((p) => p.rxBytes));
+  x.family('tunroute_port_receive_batches_total', 'counter', 'Wake-ups that brought packets (packets per batch = packets / batches).', perPort((p) => p.rxBatches));
+  x.family('tunroute_port_transmit_packets_total', 'counter', 'Packets sent on the port.', perPort((p) => p.txPackets));
+  x.family('tunroute_port_transmit_bytes_total', 'counter', 'Bytes sent on the port.', perPort((p) => p.txBytes));
+  x.family('tunroute_port_drops_total', 'counter', 'Packets dropped, by the port they arrived on and the reason.',
+    ports.flatMap((p) => Object.entries(p.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
+
+  const stats = src.stats();
+  x.family('tunroute_icmp_errors_sent_total', 'counter', 'ICMP errors sent.', [[{}, stats.icmp.sent]]);
+  x.family('tunroute_icmp_errors_rate_limited_total', 'counter', 'ICMP errors not sent: over the rate limit.', [[{}, stats.icmp.rateLimited]]);
+  x.family('tunroute_policy_hits_total', 'counter', 'Packets steered by a source-policy rule.', stats.policy.map((r) => [{ rule: r.rule }, r.hits]));
+  x.family('tunroute_drain_pinned_packets_total', 'counter', 'Packets kept on a draining port (their flow was already on it).', [[{}, stats.flows.pinnedToDrainingPort]]);
+  x.family('tunroute_log_write_failures_total', 'counter', 'Log lines that could not be written (counted, never fatal).', [[{}, stats.log.writeFailures]]);
+
+  const routes = src.routes();
+  x.family('tunroute_routes', 'gauge', 'Routes in the RIB, by source and state (active = in the FIB).',
+    count(routes, (r) => `${r.source}\u0000${r.state}`).map(([k, n]) => { const [source, state] = k.split('\u0000'); return [{ source: source!, state: state! }, n]; }));
+  x.family('tunroute_route_changes_total', 'counter', 'FIB changes, by kind (installed, changed, withdrawn).', Object.entries(src.routeEvents()).map(([kind, n]) => [{ kind }, n]));
+
+  const bfd = src.bfd();
+  x.family('tunroute_bfd_session_up', 'gauge', 'BFD session state: 1 for the state the session is in.', bfd.sessions.map((s) => [{ port: s.port, peer: s.peer, state: s.state }, 1]));
+  x.family('tunroute_bfd_session_up_transitions_total', 'counter', 'Times the BFD session came Up.', bfd.sessions.map((s) => [{ port: s.port, peer: s.peer }, s.counters.upTransitions]));
+  x.family('tunroute_bfd_session_down_transitions_total', 'counter', 'Times the BFD session went down from Up.', bfd.sessions.map((s) => [{ port: s.port, peer: s.peer }, s.counters.downTransitions]));
+  x.family('tunroute_bfd_packets_received_total', 'counter', 'BFD Control packets a session took.', [[{}, bfd.counters.rx]]);
+  x.family('tunroute_bfd_packets_sent_total', 'counter', 'BFD Control packets sent.', [[{}, bfd.counters.tx]]);
+  x.family('tunroute_bfd_drops_total', 'counter', 'BFD packets refused, by reason.', Object.entries(bfd.counters.drops).map(([reason, n]) => [{ reason }, n]));
+
+  const rip = src.rip();
+  if (rip) {
+    x.family('tunroute_rip_neighbours', 'gauge', 'RIP neighbours, by state.', count(rip.neighbours, (n) => n.state ?? 'new').map(([state, n]) => [{ state }, n]));
+    x.family('tunroute_rip_routes', 'gauge', 'Routes RIP learned, by state.', count(rip.routes, (r) => r.state).map(([state, n]) => [{ state }, n]));
+    const numbers = Object.entries(rip.counters).filter((e): e is [string, number] => typeof e[1] === 'number');
+    x.family('tunroute_rip_events_total', 'counter', 'RIP packets and updates, by kind.', numbers.map(([kind, n]) => [{ kind }, n]));
+    const drops = rip.counters.droppedPackets as Record<string, number>;
+    x.family('tunroute_rip_drops_total', 'counter', 'RIP packets refused, by reason.', Object.entries(drops).map(([reason, n]) => [{ reason }, n]));
+  }
+
+  const nat = src.nat().counters;
+  if (nat) {
+    x.family('tunroute_nat_flows', 'gauge', 'Live NAT flows, and the table capacity.', [[{ kind: 'live' }, nat.live], [{ kind: 'capacity' }, nat.capacity]]);
+    x.family('tunroute_nat_flow_events_total', 'counter', 'NAT flows created, expired, evicted and refused.', [
+      [{ event: 'created' }, nat.created], [{ event: 'expired' }, nat.expired], [{ event: 'evicted-unanswered' }, nat.evictedUnanswered],
+      [{ event: 'refused-full' }, nat.refusedFull], [{ event: 'refused-conflict' }, nat.refusedConflict], [{ event: 'refused-client-limit' }, nat.refusedClientLimit],
+    ]);
+  }
+
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  x.family('process_resident_memory_bytes', 'gauge', 'Resident memory of the daemon.', [[{}, mem.rss]]);
+  x.family('process_cpu_seconds_total', 'counter', 'CPU time of the daemon (user + system).', [[{}, (cpu.user + cpu.system) / 1e6]]);
+  return x.text();
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export function registerMetricsApi(api: ApiServer, sources: MetricSources): void {
+  api.on('GET', '/metrics', () => new TextBody(metricsText(sources), METRICS_CONTENT_TYPE));
+}
