@@ -9,6 +9,8 @@ export interface PacketDevice {
   stopReading?(): void;
   writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
   setCarrier(on: boolean): void;
+  /** Whether the device still exists (after a read error: was it deleted?). Absent: assume yes. */
+  exists?(): boolean;
   /** Whether the kernel side is operational again after carrier on (absent: assume yes). */
   linkRunning?(): boolean;
   setRef?(ref: boolean): void;

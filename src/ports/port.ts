@@ -50,7 +50,7 @@ export class Port implements PortView {
   readonly txLengths = new Int32Array(TX_QUEUE);
   txCount = 0;
 
-  constructor(index: number, settings: PortSettings, readonly device: PacketDevice, private readonly arena: PacketArena) {
+  constructor(index: number, settings: PortSettings, public device: PacketDevice, private readonly arena: PacketArena) {
     this.index = index;
     this.name = settings.name;
     this.address = settings.address >>> 0;

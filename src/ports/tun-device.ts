@@ -123,6 +123,17 @@ export class TunDevice {
   }
 
   /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
+  /** Whether the device is still there (it may have been deleted under us). */
+  exists(): boolean {
+    try {
+      this.linkRunning();
+      return true;
+    } catch (e) {
+      if (/No such device/i.test((e as Error).message) || (e as { code?: string }).code === 'ENODEV') return false;
+      throw e;
+    }
+  }
+
   linkRunning(): boolean {
     return load().linkRunning(this.name, this.netns ? netnsPath(this.netns) : '');
   }

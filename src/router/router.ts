@@ -25,6 +25,9 @@ import { makeProtocolContext } from './protocol-context.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
 
+/** How often a port whose device vanished looks for it again. */
+const REATTACH_INTERVAL_MS = 1000;
+
 const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
 
 /** A device is the same device when its name and namespace are. */
@@ -127,9 +130,71 @@ export class Router {
     port.device.setCarrier(true);
     port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
       if (count > 0) this.path.forwarder.receive(port, count);
-      if (errno) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+      if (errno) this.readError(port, errno);
     });
     this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
+  }
+
+  /** A read failed: if the device is gone (deleted under us), the port goes down until it returns. */
+  private readError(port: Port, errno: number): void {
+    let gone = false;
+    try {
+      gone = port.device.exists ? !port.device.exists() : false;
+    } catch {
+      /* cannot tell: treat as a passing error */
+    }
+    if (!gone) {
+      this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+      return;
+    }
+    this.deviceLost(port);
+  }
+
+  /**
+   * The port's device vanished: the port is down (its routes withdrawn, cause
+   * port-down; the plugins told), and every second the router looks for the
+   * device by name; when it is back the port comes back in the state it had.
+   */
+  private deviceLost(port: Port): void {
+    if (port.state === 'down') return;
+    this.stopDrain(port);
+    port.device.stopReading?.();
+    port.muted = true;
+    const before = port.state === 'draining' ? 'up' : port.state;
+    this.setPortState(port, 'down', { reason: 'device-gone', device: port.deviceName });
+    for (const p of this.plugins) p.portDown?.(port);
+    const timer = setInterval(() => {
+      if (port.removed || !this.started) {
+        clearInterval(timer);
+        return;
+      }
+      if (this.reattach(port, before)) clearInterval(timer);
+    }, REATTACH_INTERVAL_MS);
+    timer.unref();
+  }
+
+  /** Open the device again if it exists now; true once the port is back. */
+  private reattach(port: Port, state: Port['state']): boolean {
+    const pc = this.config.ports.find((p) => p.name === port.name);
+    if (!pc) return true;
+    try {
+      if (port.device.exists && !port.device.exists()) return false;
+      const device = this.openDevice(pc);
+      port.device.close();
+      port.device = device;
+    } catch (e) {
+      this.log.debug({ event: 'port.reattach-failed', port: port.name, err: (e as Error).message }, `port ${port.name}: device not back yet`);
+      return false;
+    }
+    this.bringUp(port);
+    port.muted = state === 'blocked';
+    if (state === 'blocked') this.setCarrier(port, false);
+    port.state = state;
+    port.stateSince = Date.now();
+    this.log.info({ event: 'port.restored', port: port.name, state, device: port.deviceName }, `port ${port.name}: device back, ${state}`);
+    this.rib.reevaluate((r) => r.port === port.index, 'port-restored');
+    if (state !== 'blocked') for (const p of this.plugins) p.portRestored?.(port);
+    return true;
   }
 
   private addConnected(port: Port): void {
@@ -224,6 +289,7 @@ export class Router {
   blockPort(name: string): void {
     const port = this.portByName(name);
     if (port.state === 'blocked') throw new OperationError('conflict', `port "${name}" is already blocked`);
+    if (port.state === 'down') throw new OperationError('conflict', `port "${name}" is down: its device is gone`);
     this.stopDrain(port);
     this.setPortState(port, 'blocked');
     for (const p of this.plugins) p.portBlocked?.(port);
@@ -241,6 +307,7 @@ export class Router {
   async unblockPort(name: string): Promise<void> {
     const port = this.portByName(name);
     if (port.state === 'up') throw new OperationError('conflict', `port "${name}" is not blocked`);
+    if (port.state === 'down') throw new OperationError('conflict', `port "${name}" is down: its device is gone`);
     if (this.unblocking.has(port.index)) throw new OperationError('conflict', `port "${name}" is being unblocked`);
     this.unblocking.add(port.index);
     try {

@@ -61,8 +61,9 @@ test('SIGHUP reloads the config (a route added, the others untouched); a bad con
   writeFileSync(router.configFile, '{ "router": ');
   router.proc!.kill('SIGHUP');
   await waitFor('the refusal', async () => router.events().some((e) => e.event === 'config.refused'), 5000, 50);
+  // The stderr line follows the log event: wait for it too.
+  await waitFor('the refusal on stderr', () => /reload refused: .*JSON/.test(readFileSync(`${router.logFile}.stderr`, 'utf8')), 5000, 50);
   assert.equal(router.proc!.exitCode, null, 'still running');
-  assert.match(readFileSync(`${router.logFile}.stderr`, 'utf8'), /reload refused: .*JSON/);
   assert.equal((await activeStatic()).length, 6, 'the running config stays');
   // Through the API and the CLI, too: one line, the running config untouched.
   const refused = await run(process.execPath, [TUNROUTE, '--socket', router.socket, 'reload']).then(() => null, (e: Error) => e.message);
@@ -144,6 +145,22 @@ test('a full disk under the log: the router lives, a block and an unblock apply 
   } finally {
     await run('umount', ['-l', mnt]).catch(() => undefined);
   }
+});
+
+test('a deleted TUN device takes the port down (routes withdrawn, logged); a re-created one is reattached', { timeout: 30_000 }, async () => {
+  const dev = lab.dev('a');
+  await inNetns(b, 'ping', ['-c', '1', '-W', '2', '10.0.1.2']);
+  await run('ip', ['-n', a, 'link', 'del', dev]);
+  await waitFor('port a down', async () => (await router.api<{ name: string; state: string }[]>('GET', '/v1/ports')).find((p) => p.name === 'a')!.state === 'down', 5000, 50);
+  const connected = (await router.api<RouteJson[]>('GET', '/v1/routes')).find((r) => r.prefix === '10.0.1.0/24')!;
+  assert.equal(connected.state, 'unusable');
+  assert.equal(connected.unusable, 'port-down');
+  assert.ok(router.events().some((e) => e.event === 'port.down' && e.port === 'a' && e.reason === 'device-gone'));
+  // The operator re-creates the host's NIC as it was: the router finds it within a second or two.
+  await lab.hostPort(a, dev, '10.0.1.2/24', '10.0.1.1');
+  await waitFor('port a restored', () => router.events().some((e) => e.event === 'port.restored' && e.port === 'a'), 10_000, 100);
+  await waitFor('ping across again', () => inNetns(b, 'ping', ['-c', '1', '-W', '1', '10.0.1.2']).then(() => true, () => false), 10_000, 200);
+  assert.equal((await router.api<RouteJson[]>('GET', '/v1/routes')).find((r) => r.prefix === '10.0.1.0/24')!.state, 'active');
 });
 
 test('a long --json answer survives a pipe (no cut at 64 KiB)', { timeout: 60_000 }, async () => {
