@@ -52,8 +52,9 @@ export interface RouteTableView {
   onChange(listener: (before: SelectedRoute | null, after: SelectedRoute | null) => void): () => void;
 }
 
-/** Receives a UDP datagram for the router (valid only during the call); returns a Drop reason, or −1 if taken. */
-export type UdpReceiver = (port: PortView, ip: Ipv4View) => number;
+/** Receives a datagram for the router (valid only during the call); returns a Drop reason, or −1 if taken. */
+export type PacketReceiver = (port: PortView, ip: Ipv4View) => number;
+export type UdpReceiver = PacketReceiver;
 
 export interface UdpHeader {
   dst: number;
@@ -63,13 +64,27 @@ export interface UdpHeader {
   tos: number;
 }
 
-/** A protocol's packets: it writes payloads, the core wraps them in UDP/IPv4 and sends them. */
+export interface IpHeader {
+  dst: number;
+  /** IP protocol number (e.g. 89 for OSPF). */
+  protocol: number;
+  ttl: number;
+  tos: number;
+}
+
+/** A protocol's packets: it writes payloads, the core wraps them in UDP/IPv4 (or IPv4) and sends them. */
 export interface PacketIo {
-  listenUdp(port: number, receiver: UdpReceiver): void;
+  listenUdp(port: number, receiver: PacketReceiver): void;
   /** Room for a UDP payload of up to `maxLen` bytes; write it at `off` in `bytes`, then sendUdp(). */
   udpPayload(maxLen: number): { bytes: Uint8Array; off: number };
   /** Send the payload written at `off` (from udpPayload) now, from the port's address; false if the port is mute. */
   sendUdp(port: PortView, off: number, len: number, header: UdpHeader): boolean;
+  /** Datagrams of an IP protocol for the router (unicast to it, or link-local multicast such as 224.0.0.5). */
+  listenIp(protocol: number, receiver: PacketReceiver): void;
+  /** Room for an IP payload of up to `maxLen` bytes; write it at `off`, then sendIp(). */
+  ipPayload(maxLen: number): { bytes: Uint8Array; off: number };
+  /** Send the IP payload written at `off` (from ipPayload) now, from the port's address; false if the port is mute. */
+  sendIp(port: PortView, off: number, len: number, header: IpHeader): boolean;
   /** Whether `addr` is one of the router's own addresses. */
   isOwnAddress(addr: number): boolean;
 }

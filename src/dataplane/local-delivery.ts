@@ -15,6 +15,8 @@ export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 export class LocalDelivery {
   private addresses = new Uint32Array(0);
   private readonly udp = new Map<number, UdpHandler>();
+  /** Handlers of other IP protocols (OSPF: 89), by protocol number. */
+  private readonly protocols = new Map<number, UdpHandler>();
   private extra: number[] = [];
 
   constructor(
@@ -39,6 +41,10 @@ export class LocalDelivery {
 
   onUdp(port: number, handler: UdpHandler): void {
     this.udp.set(port, handler);
+  }
+
+  onIpProtocol(protocol: number, handler: UdpHandler): void {
+    this.protocols.set(protocol, handler);
   }
 
   isLocal(dst: number): boolean {
@@ -75,10 +81,13 @@ export class LocalDelivery {
       case IpProto.TCP:
         if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
-      default:
+      default: {
+        const handler = this.protocols.get(ip.protocol);
+        if (handler) return handler(port, ip);
         // IGMP reports and the like arrive from kernel neighbours: counted, not answered.
         if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
+      }
     }
   }
 }

@@ -3,8 +3,8 @@
 // what the RIB selected, UDP in and out through the packet path, the ports,
 // the clock and the log.
 import type { NeighbourLiveness } from '../control/liveness.js';
-import type { PacketIo, ProtocolContext, RouteChannel, RouteTableView, SelectedRoute, UdpHeader } from '../control/protocol.js';
-import { IPV4_HEADER_LEN } from '../wire/ipv4.js';
+import type { IpHeader, PacketIo, ProtocolContext, RouteChannel, RouteTableView, SelectedRoute, UdpHeader } from '../control/protocol.js';
+import { IPV4_HEADER_LEN, writeIpv4Header } from '../wire/ipv4.js';
 import { UDP_HEADER_LEN, buildUdpDatagram } from '../wire/udp.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../control/clock.js';
@@ -51,6 +51,16 @@ export function makeProtocolContext(router: ContextHost, source: string, distanc
       const p = router.ports[port.index]!;
       const total = buildUdpDatagram(output.arena.bytes, off - HEADERS, p.address, h.dst, h.srcPort, h.dstPort, len, h.ttl, h.tos);
       return output.sendNow(p, off - HEADERS, total);
+    },
+    listenIp: (protocol, receiver) => local.onIpProtocol(protocol, receiver),
+    ipPayload(maxLen) {
+      return { bytes: output.arena.bytes, off: output.scratch(IPV4_HEADER_LEN + maxLen) + IPV4_HEADER_LEN };
+    },
+    sendIp(port, off, len, h: IpHeader) {
+      const p = router.ports[port.index]!;
+      const at = off - IPV4_HEADER_LEN;
+      writeIpv4Header(output.arena.bytes, at, IPV4_HEADER_LEN + len, h.protocol, p.address, h.dst, h.ttl, h.tos);
+      return output.sendNow(p, at, IPV4_HEADER_LEN + len);
     },
     isOwnAddress: (addr) => local.isOwnAddress(addr),
   };

@@ -4,11 +4,11 @@
 // over a link), or into a list. Protocols need nothing more than this to run.
 import { pino } from 'pino';
 import type { NeighbourLiveness } from '../../src/control/liveness.js';
-import type { PortState, PortView, ProtocolContext, RouterPlugin, SelectedRoute, UdpReceiver } from '../../src/control/protocol.js';
+import type { PacketReceiver, PortState, PortView, ProtocolContext, RouterPlugin, SelectedRoute } from '../../src/control/protocol.js';
 import { OperationError } from '../../src/control/errors.js';
 import { maskOf, parseInterfaceAddress } from '../../src/net/addr.js';
 import { Rib, type Route } from '../../src/routing/rib.js';
-import { IPV4_HEADER_LEN, Ipv4View } from '../../src/wire/ipv4.js';
+import { IPV4_HEADER_LEN, IpProto, Ipv4View, writeIpv4Header } from '../../src/wire/ipv4.js';
 import { UDP_HEADER_LEN, buildUdpDatagram } from '../../src/wire/udp.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -47,7 +47,8 @@ const select = (r: Route): SelectedRoute => ({ prefix: r.prefix, len: r.len, por
 export class ProtocolHarness {
   readonly ports: TestPort[];
   readonly rib: Rib;
-  readonly receivers = new Map<number, UdpReceiver>();
+  /** UDP receivers by port; IP-protocol receivers by −protocol (so one map serves both). */
+  readonly receivers = new Map<number, PacketReceiver>();
   /** Where sent datagrams go: (port, IPv4 datagram bytes). Default: kept in `sent`. */
   wire: (port: TestPort, datagram: Uint8Array) => void = (port, d) => this.sent.push({ port: port.name, datagram: d });
   readonly sent: { port: string; datagram: Uint8Array }[] = [];
@@ -100,6 +101,15 @@ export class ProtocolHarness {
           this.wire(p, this.scratch.slice(0, total));
           return true;
         },
+        listenIp: (protocol, receiver) => void this.receivers.set(-protocol, receiver),
+        ipPayload: () => ({ bytes: this.scratch, off: IPV4_HEADER_LEN }),
+        sendIp: (port, off, len, h) => {
+          const p = this.ports[port.index]!;
+          if (p.muted) return false;
+          writeIpv4Header(this.scratch, off - IPV4_HEADER_LEN, IPV4_HEADER_LEN + len, h.protocol, p.address, h.dst, h.ttl, h.tos);
+          this.wire(p, this.scratch.slice(0, IPV4_HEADER_LEN + len));
+          return true;
+        },
         isOwnAddress: (a) => this.ports.some((p) => p.address === a),
       },
       get liveness(): NeighbourLiveness {
@@ -109,10 +119,10 @@ export class ProtocolHarness {
     };
   }
 
-  /** A datagram arrives on `port`: handed to the UDP receiver of its destination port, as local delivery does. */
+  /** A datagram arrives on `port`: handed to the receiver of its UDP port (or IP protocol), as local delivery does. */
   deliver(port: string, datagram: Uint8Array): number {
     const ip = this.ip.attach(datagram, 0, datagram.length);
-    const receiver = this.receivers.get(ip.dstPort);
+    const receiver = this.receivers.get(ip.protocol === IpProto.UDP ? ip.dstPort : -ip.protocol);
     return receiver ? receiver(this.port(port), ip) : -2;
   }
 
