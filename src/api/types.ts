@@ -1,6 +1,7 @@
 // The management API's request and response bodies: one definition, used by
 // the daemon's handlers (which build them) and by the CLI (which reads them).
 // Addresses and prefixes are dotted text; times are epoch ms or ages in ms.
+import type { WatchStats } from '../triggers/trigger-set.js';
 
 export interface RouterInfoJson {
   name: string;
@@ -250,20 +251,8 @@ export interface TriggerJson {
   latencyMs: number | null;
   matched: (HistoryJson & { via: string }) | null;
   error: string | null;
-  tail: {
-    file: string;
-    following: boolean;
-    lines: number;
-    objects: number;
-    malformed: number;
-    oversized: number;
-    bytes: number;
-    truncations: number;
-    rotations: number;
-    lastError: string | null;
-    invalid: number;
-    lastInvalid: string | null;
-  } | null;
+  /** The access-log tail the trigger follows, with its counts (null: API only, or not started). */
+  tail: WatchStats | null;
 }
 
 export interface HistoryOfferJson {
