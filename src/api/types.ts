@@ -79,6 +79,8 @@ export interface StatsJson {
   router: string;
   ports: Record<string, { state: string } & CountersJson>;
   icmp: { sent: number; rateLimited: number };
+  /** The router's answers as a host: echo/timestamp/mask replies, TCP resets. */
+  replies: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
   flows: { pinnedToDrainingPort: number };
 }

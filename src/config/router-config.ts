@@ -72,6 +72,8 @@ export interface RouterConfig {
   socket: string;
   logLevel: string;
   icmpRateLimit: { rate: number; burst: number };
+  /** The router's own answers: echo, timestamp and mask replies, TCP resets. */
+  replyRateLimit: { rate: number; burst: number };
   ports: PortConfig[];
   routes: StaticRouteConfig[];
   bfd: BfdConfig;
@@ -116,18 +118,14 @@ export function loadRouterConfig(file: string): RouterConfig {
 
 export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfig {
   const root = object(json, '');
-  onlyKeys(root, ['router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout'], '');
+  onlyKeys(root, ['router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout'], '');
   const router = string(root, 'router', '', { pattern: NAME, hint: NAME_HINT });
   const socket = optionalString(root, 'socket', '') ?? socketPathFor(router);
   const logLevel = optionalString(root, 'logLevel', '') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('logLevel', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  let icmpRateLimit = { rate: 100, burst: 50 };
-  if (root.icmpRateLimit !== undefined) {
-    const o = object(root.icmpRateLimit, 'icmpRateLimit');
-    onlyKeys(o, ['rate', 'burst'], 'icmpRateLimit');
-    icmpRateLimit = { rate: integer(o, 'rate', 'icmpRateLimit', 1, 1_000_000), burst: integer(o, 'burst', 'icmpRateLimit', 1, 1_000_000) };
-  }
+  const icmpRateLimit = rateLimit(root, 'icmpRateLimit', { rate: 100, burst: 50 });
+  const replyRateLimit = rateLimit(root, 'replyRateLimit', { rate: 1000, burst: 100 });
 
   const ports = array(root, 'ports', '', true).map((v, i) => parsePort(v, join('ports', i)));
   if (ports.length === 0) throw new ConfigError('ports', 'at least one port is required');
@@ -153,7 +151,14 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
   const virtualServices = parseVirtualServices(root.virtualServices, 'virtualServices');
   const triggers = parseTriggers(root.triggers, 'triggers', portNames);
   const drainIdleTimeout = integer(root, 'drainIdleTimeout', '', 1, 3600, 5);
-  return { file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout };
+  return { file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout };
+}
+
+function rateLimit(root: Json, key: string, fallback: { rate: number; burst: number }): { rate: number; burst: number } {
+  if (root[key] === undefined) return fallback;
+  const o = object(root[key], key);
+  onlyKeys(o, ['rate', 'burst'], key);
+  return { rate: integer(o, 'rate', key, 1, 1_000_000), burst: integer(o, 'burst', key, 1, 1_000_000) };
 }
 
 function portNamed(ports: PortConfig[], o: Json, path: string): PortConfig {

@@ -1,77 +1,62 @@
 // Packets for the router itself: its port addresses, their subnet
 // broadcasts, 255.255.255.255 and link-local multicast (224.0.0.0/24, where
-// RIP lives). Answers ping; hands UDP to the control protocols by port
-// (BFD 3784, RIP 520); refuses the rest with ICMP unreachable.
+// RIP lives) — RFC 1812 §5.2.3. ICMP queries go to the ICMP server (echo,
+// timestamp, address mask); UDP to the control protocols by port (BFD 3784,
+// RIP 520); TCP gets a reset; the rest is refused with ICMP unreachable
+// (RFC 1122 §4.1.3.1 port, RFC 1812 §4.3.3.1 protocol) — never about a
+// broadcast (§4.3.2.7).
 import { Drop } from '../packet/drops.js';
+import type { RouterAddresses } from './addresses.js';
 import type { IcmpErrors } from './icmp-errors.js';
-import type { Output } from './output.js';
+import type { IcmpServer } from './icmp-server.js';
 import type { Port } from '../ports/port.js';
-import { IcmpType, UnreachCode, echoRequestToReply } from '../wire/icmp.js';
+import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { IpProto, type Ipv4View } from '../wire/ipv4.js';
 
 /** Receives a UDP datagram for the router; returns a Drop reason, or -1 if taken. */
 export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 
 export class LocalDelivery {
-  private addresses = new Uint32Array(0);
   private readonly udp = new Map<number, UdpHandler>();
-  private readonly extra: number[] = [];
 
   constructor(
-    private readonly ports: readonly Port[],
-    private readonly output: Output,
+    readonly addresses: RouterAddresses,
+    private readonly server: IcmpServer,
     private readonly icmp: IcmpErrors,
-  ) {
-    this.addresses = Uint32Array.from(ports.flatMap((p) => [p.address, p.broadcast]));
-  }
-
-  /** Own one more unicast address (e.g. a virtual service address answering ping). */
-  addAddress(addr: number): void {
-    this.addresses = Uint32Array.from([...this.addresses, addr >>> 0]);
-    this.extra.push(addr >>> 0);
-  }
+  ) {}
 
   onUdp(port: number, handler: UdpHandler): void {
     this.udp.set(port, handler);
   }
 
   isLocal(dst: number): boolean {
-    if (dst >>> 8 === 0xe00000 || dst === 0xffffffff) return true; // 224.0.0.0/24, broadcast
-    const a = this.addresses;
-    for (let i = 0; i < a.length; i++) if (a[i] === dst) return true;
-    return false;
+    return this.addresses.isLocal(dst);
   }
 
-  /** Whether `dst` is one of the router's unicast addresses. */
-  isOwnAddress(dst: number): boolean {
-    for (const p of this.ports) if (p.address === dst) return true;
-    return this.extra.includes(dst);
+  /** Whether `addr` is one of the router's unicast addresses. */
+  isOwnAddress(addr: number): boolean {
+    return this.addresses.isOwn(addr);
   }
 
-  /** Returns a Drop reason, or -1 when the packet was consumed. */
-  deliver(port: Port, ip: Ipv4View): number {
+  /** Returns a Drop reason, or -1 when the packet was consumed. `withOptions`: parsed by the option element. */
+  deliver(port: Port, ip: Ipv4View, withOptions = false): number {
     // The router reassembles nothing: its own protocols never fragment.
     if (ip.isFragment) return Drop.LOCAL_UNHANDLED;
-    const unicast = this.isOwnAddress(ip.dst);
     switch (ip.protocol) {
       case IpProto.ICMP:
-        if (unicast && echoRequestToReply(ip.buf, ip.off, ip.totalLength, ip.dst)) {
-          return this.output.route(ip.off, ip.totalLength, ip.dst) ? -1 : Drop.NO_ROUTE;
-        }
-        return Drop.LOCAL_UNHANDLED;
+        return this.server.answer(port, ip, withOptions);
       case IpProto.UDP: {
         if (ip.payloadLength < 8) return Drop.TRUNCATED;
         const handler = this.udp.get(ip.dstPort);
         if (handler) return handler(port, ip);
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
+        if (this.addresses.isOwn(ip.dst)) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
       }
       case IpProto.TCP:
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
-        return Drop.LOCAL_UNHANDLED;
+        return this.addresses.isOwn(ip.dst) ? this.server.reset(ip) : Drop.LOCAL_UNHANDLED;
       default:
         // IGMP reports and the like arrive from kernel neighbours: counted, not answered.
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
+        if (this.addresses.isOwn(ip.dst)) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
     }
   }
