@@ -17,7 +17,9 @@ import { Drop } from '../packet/drops.js';
 import type { Port } from '../ports/port.js';
 import { IcmpType, icmpQueryToReply, icmpReplyType } from '../wire/icmp.js';
 import { type Ipv4View, writeU32 } from '../wire/ipv4.js';
-import { keepOnlyOptions, recordRoute, reverseSourceRoute, standardTimestamp } from '../wire/ipv4-options.js';
+import {
+  IpOption, keepOnlyOptions, optionFull, recordRoute, reverseSourceRoute, sourceRouteNext, sourceRouteSkip, standardTimestamp,
+} from '../wire/ipv4-options.js';
 import { TCP_HEADER_LEN, TcpFlag, TcpView, buildTcpReset } from '../wire/tcp.js';
 import type { RouterAddresses } from './addresses.js';
 import type { OptionProcessing } from './ip-options.js';
@@ -71,7 +73,14 @@ export class IcmpServer {
     if (withOptions) {
       if (o.ts >= 0) this.options.stamp(b, o.ts, requestDst, false); // received (§4.2.2.1)
       keepOnlyOptions(b, off, o.rr, o.ts, o.sr);
-      if (o.sr >= 0) dst = reverseSourceRoute(b, o.sr, src);
+      if (o.sr >= 0) {
+        dst = reverseSourceRoute(b, o.sr, src);
+        // The route may have reached the router through several of its own addresses: those are done.
+        while (this.addrs.isOwn(dst) && b[o.sr] !== IpOption.NOP && !optionFull(b, o.sr)) {
+          dst = sourceRouteNext(b, o.sr);
+          sourceRouteSkip(b, o.sr);
+        }
+      }
     }
     let port: Port | null;
     if (src === 0) {
