@@ -11,18 +11,26 @@ import type { IcmpErrors } from './icmp-errors.js';
 import type { IcmpServer } from './icmp-server.js';
 import type { Port } from '../ports/port.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
-import { IpProto, type Ipv4View } from '../wire/ipv4.js';
+import { IpProto, Ipv4View } from '../wire/ipv4.js';
+import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
+import type { Output } from './output.js';
+import { ReassemblyResult, type Reassembly } from './reassembly.js';
 
 /** Receives a UDP datagram for the router; returns a Drop reason, or -1 if taken. */
 export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 
 export class LocalDelivery {
   private readonly udp = new Map<number, UdpHandler>();
+  /** The view of a datagram reassembly made whole. */
+  private readonly whole = new Ipv4View();
 
   constructor(
     readonly addresses: RouterAddresses,
     private readonly server: IcmpServer,
     private readonly icmp: IcmpErrors,
+    private readonly reassembly: Reassembly,
+    private readonly options: OptionProcessing,
+    private readonly output: Output,
   ) {}
 
   onUdp(port: number, handler: UdpHandler): void {
@@ -40,8 +48,7 @@ export class LocalDelivery {
 
   /** Returns a Drop reason, or -1 when the packet was consumed. `withOptions`: parsed by the option element. */
   deliver(port: Port, ip: Ipv4View, withOptions = false): number {
-    // The router reassembles nothing: its own protocols never fragment.
-    if (ip.isFragment) return Drop.LOCAL_UNHANDLED;
+    if (ip.isFragment) return this.reassemble(port, ip);
     switch (ip.protocol) {
       case IpProto.ICMP:
         return this.server.answer(port, ip, withOptions);
@@ -59,5 +66,24 @@ export class LocalDelivery {
         if (this.addresses.isOwn(ip.dst)) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
     }
+  }
+
+  /**
+   * A fragment for the router (RFC 1812 §4.2.2.8: reassembled, then
+   * delivered like any datagram). Only for its unicast addresses.
+   */
+  private reassemble(port: Port, ip: Ipv4View): number {
+    if (!this.addresses.isOwn(ip.dst)) return Drop.LOCAL_UNHANDLED;
+    const len = this.reassembly.add(ip);
+    if (len === ReassemblyResult.PENDING) return -1;
+    if (len < 0) return Drop.REASSEMBLY_FAILED;
+    // Into the scratch ring: a reply built in place is queued until the batch is flushed.
+    const out = this.output.scratch(len);
+    this.reassembly.take(out);
+    const whole = this.whole.attach(this.output.arena.bytes, out, len);
+    const withOptions = whole.buf[out] !== PLAIN_IPV4;
+    // The whole datagram carries the first fragment's options: parse them for it.
+    if (withOptions && !this.options.opts.parse(whole.buf, out)) return Drop.BAD_OPTIONS;
+    return this.deliver(port, whole, withOptions);
   }
 }

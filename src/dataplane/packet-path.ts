@@ -24,6 +24,7 @@ import { IcmpErrors } from './icmp-errors.js';
 import { IcmpServer } from './icmp-server.js';
 import { OptionProcessing } from './ip-options.js';
 import { LocalDelivery } from './local-delivery.js';
+import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
 import { Output } from './output.js';
 import { PolicyTable } from './policy.js';
@@ -31,10 +32,10 @@ import { PolicyTable } from './policy.js';
 /** Room for packets the router builds itself (ICMP, fragments, BFD, RIP). */
 const ARENA_SCRATCH = 1 << 20;
 
-/** The arena for a router with these ports: every port's receive slots (64-byte aligned) after the scratch ring. */
+/** The arena for a router with these ports: every port's receive slots (64-byte aligned) after the scratch ring, then reassembly. */
 export function arenaFor(config: RouterConfig): PacketArena {
   const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
-  return new PacketArena(ARENA_SCRATCH + slots, ARENA_SCRATCH);
+  return new PacketArena(ARENA_SCRATCH + slots + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 
 export class PacketPath {
@@ -43,6 +44,7 @@ export class PacketPath {
   readonly icmp: IcmpErrors;
   readonly options: OptionProcessing;
   readonly server: IcmpServer;
+  readonly reassembly: Reassembly;
   readonly local: LocalDelivery;
   readonly flows: FlowTable;
   readonly policy: PolicyTable;
@@ -57,7 +59,8 @@ export class PacketPath {
     this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
     this.options = new OptionProcessing(this.addresses, this.icmp, now);
     this.server = new IcmpServer(this.addresses, this.output, this.options, config.replyRateLimit, now);
-    this.local = new LocalDelivery(this.addresses, this.server, this.icmp);
+    this.reassembly = new Reassembly(arena);
+    this.local = new LocalDelivery(this.addresses, this.server, this.icmp, this.reassembly, this.options, this.output);
     this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000);
     this.policy = new PolicyTable(ports);
     for (const rule of config.policy) this.policy.add({ ...rule, egress: ports.findIndex((p) => p.name === rule.port) });

@@ -25,6 +25,7 @@ export const Drop = {
   SOURCE_ROUTE_FAILED: 21,
   REPLY_RATE_LIMITED: 22,
   STRICT_ROUTE_NOT_OURS: 23,
+  REASSEMBLY_FAILED: 24,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -52,6 +53,7 @@ export const DROP_NAMES: readonly string[] = [
   'source-route-failed',
   'reply-rate-limited',
   'strict-route-not-ours',
+  'reassembly-failed',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

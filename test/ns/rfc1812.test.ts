@@ -111,6 +111,12 @@ test('a packet with the router\'s own address as source is dropped and counted, 
   assert.equal((await stats()).ports.a!.drops['own-source-address'], 3);
 });
 
+test('a 4000-byte ping to the router: fragmented by a\'s kernel, reassembled and answered in full', { timeout: 20_000 }, async () => {
+  const r = await inNetns(a, 'ping', ['-s', '4000', '-c', '2', '-i', '0.3', '-W', '2', '10.0.1.1']);
+  assert.match(r.stdout, /2 received/);
+  assert.match(r.stdout, /4008 bytes from 10\.0\.1\.1/);
+});
+
 test('an echo flood gets rate-limited replies (and the rest is counted)', { timeout: 30_000 }, async () => {
   const r = await inNetns(a, 'ping', ['-f', '-q', '-w', '2', '10.0.1.1'], { allowFail: true });
   const m = r.stdout.match(/(\d+) packets transmitted, (\d+) received/);

@@ -16,6 +16,7 @@ import { IcmpType, UnreachCode, buildEchoRequest } from '../../src/wire/icmp.js'
 import { IpProto, Ipv4View, readU32, writeIpv4Header, writeU32 } from '../../src/wire/ipv4.js';
 import { TcpFlag, TcpView } from '../../src/wire/tcp.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
+import { fragmentIpv4 } from '../../src/dataplane/fragment.js';
 
 const A = parseAddress;
 const HOST_A = '10.0.1.2';
@@ -406,4 +407,63 @@ test('§5.3.1, §4.2.2.9: TTL is checked only when forwarding — a TTL-1 echo t
   const t = setup();
   t.inject('a', echo(HOST_A, '10.0.2.1', [], 1));
   assert.equal(icmpOf(t.sent('a')[0]!)[0], IcmpType.ECHO_REPLY);
+});
+
+// ---- §4.2.2.8 reassembly, §4.3.3.6 large echo ----
+
+/** Split a datagram into fragments of at most `mtu` bytes. */
+function fragments(pkt: Uint8Array, mtu: number): Uint8Array[] {
+  const out = new Uint8Array(pkt.length * 2 + 4096);
+  const offs = new Int32Array(64), lens = new Int32Array(64);
+  const n = fragmentIpv4(pkt, 0, pkt.length, mtu, out, 0, out.length, offs, lens);
+  assert.ok(n > 1);
+  return Array.from({ length: n }, (_, i) => out.slice(offs[i]!, offs[i]! + lens[i]!));
+}
+
+/** Put fragments back together (the test's own reassembly: by offset, header of the first). */
+function join(frags: Uint8Array[]): Uint8Array {
+  const first = frags.find((f) => view(f).fragmentOffset === 0)!;
+  const hl = view(first).headerLength;
+  const end = Math.max(...frags.map((f) => view(f).fragmentOffset * 8 + view(f).payloadLength));
+  const whole = new Uint8Array(hl + end);
+  whole.set(first.subarray(0, hl));
+  for (const f of frags) whole.set(f.subarray(view(f).headerLength, view(f).totalLength), hl + view(f).fragmentOffset * 8);
+  view(whole).totalLength = whole.length;
+  return whole;
+}
+
+test('§4.2.2.8, §4.3.3.6: a fragmented echo request to the router is reassembled and answered in full', () => {
+  const t = setup();
+  const big = new Uint8Array(20 + 8 + 4000);
+  buildEchoRequest(big, 0, A(HOST_A), A('10.0.1.1'), 0x4242, 1, 4000);
+  big[4] = 0x12; big[5] = 0x34; view(big).fillChecksum(); // an identification, as a fragmenting host sets
+  const frags = fragments(big, 1000);
+  for (const f of [frags[2]!, frags[0]!, frags[4]!, frags[1]!, frags[3]!]) t.inject('a', f); // out of order
+  const reply = join(t.sent('a'));
+  const ip = view(reply);
+  assert.deepEqual([formatAddress(ip.src), formatAddress(ip.dst), ip.totalLength], ['10.0.1.1', HOST_A, big.length]);
+  const m = icmpOf(reply);
+  assert.deepEqual([m[0], checksum(m, 0, m.length)], [IcmpType.ECHO_REPLY, 0]);
+  assert.deepEqual([...m.subarray(4)], [...big.subarray(24)], 'identifier, sequence and all 4000 data bytes');
+  assert.equal(t.router.path.reassembly.completed, 1);
+});
+
+test('§4.2.2.8: fragments that would make more than 65535 bytes, or data past the last fragment, are refused and counted', () => {
+  const t = setup();
+  const f = udp(HOST_A, '10.0.1.1');
+  f[6] = 0x1f; f[7] = 0xff; // offset 8191 × 8: past 65535 with any data
+  view(f).fillChecksum();
+  t.inject('a', f);
+  const big = new Uint8Array(20 + 8 + 2000);
+  buildEchoRequest(big, 0, A(HOST_A), A('10.0.1.1'), 1, 1, 2000);
+  const frags = fragments(big, 1000);
+  const last = frags.at(-1)!;
+  t.inject('a', last);
+  const beyond = frags[0]!.slice();
+  beyond[7] = (view(last).fragmentOffset + 8) & 0xff; // a middle fragment past the end the last one set
+  beyond[6] = (beyond[6]! | 0x20) | ((view(last).fragmentOffset + 8) >> 8);
+  view(beyond).fillChecksum();
+  t.inject('a', beyond);
+  assert.equal(t.drops('a')['reassembly-failed'], 2);
+  assert.equal(t.sent('a').length, 0);
 });
