@@ -467,3 +467,50 @@ test('§4.2.2.8: fragments that would make more than 65535 bytes, or data past t
   assert.equal(t.drops('a')['reassembly-failed'], 2);
   assert.equal(t.sent('a').length, 0);
 });
+
+test('§4.3.2.1, §4.3.3.7: unknown ICMP types and Information Requests are silently discarded', () => {
+  const t = setup();
+  for (const type of [42, 15]) {
+    const b = new Uint8Array(28);
+    b[20] = type;
+    const c = checksum(b, 20, 8); b[22] = c >> 8; b[23] = c & 255;
+    writeIpv4Header(b, 0, 28, IpProto.ICMP, A(HOST_A), A('10.0.1.1'), 64);
+    t.inject('a', b);
+  }
+  assert.equal(t.sent('a').length, 0);
+  assert.equal(t.drops('a')['local-unhandled'], 2);
+});
+
+test('§4.3.3.1 code 2: a protocol the router does not speak → Protocol Unreachable', () => {
+  const t = setup();
+  const b = new Uint8Array(28);
+  writeIpv4Header(b, 0, 28, 99, A(HOST_A), A('10.0.1.1'), 64);
+  t.inject('a', b);
+  const e = icmpError(t.sent('a')[0]!);
+  assert.deepEqual([e.type, e.code], [IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL]);
+});
+
+test('§5.2.3, §5.3.5 (RFC 2644): a directed broadcast to an attached subnet is the router\'s, never forwarded, never answered with an error', () => {
+  const t = setup();
+  t.inject('a', udp(HOST_A, '10.0.2.255'));
+  t.inject('a', echo(HOST_A, '10.0.2.255'));
+  assert.equal(t.sent('b').length + t.sent('a').length, 0);
+});
+
+test('§4.3.2.5: an echo reply has the request\'s precedence', () => {
+  const t = setup();
+  const p = echo(HOST_A, '10.0.1.1');
+  p[1] = 0xa0;
+  view(p).fillChecksum();
+  t.inject('a', p);
+  assert.equal(t.sent('a')[0]![1], 0xa0);
+});
+
+test('§4.3.2.8: ICMP errors are rate-limited by the configured bucket', () => {
+  const t = setup({ icmpRateLimit: { rate: 1, burst: 3 } });
+  for (let i = 0; i < 10; i++) t.inject('a', udp(HOST_A, HOST_B, [], 1));
+  const errors = t.sent('a').length;
+  assert.ok(errors >= 3 && errors <= 4, `${errors} errors`);
+  assert.equal(t.router.path.icmp.suppressed, 10 - errors);
+  assert.equal(t.drops('a')['ttl-expired'], 10);
+});
