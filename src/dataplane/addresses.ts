@@ -8,29 +8,41 @@ import type { Port } from '../ports/port.js';
 export class RouterAddresses {
   /** Unicast addresses: every port's, then any extra (a virtual service address). */
   private own: Uint32Array;
-  /** Destinations delivered locally besides own: each port's subnet broadcast. */
-  private broadcasts: Uint32Array;
-  /**
-   * Per attached subnet with a host part (prefix ≤ 30): its all-ones and
-   * all-zeros addresses — {prefix, -1} and the obsolete {prefix, 0}.
-   */
-  private subnetEdges: Uint32Array;
+  /** Delivered locally (§5.2.3): own, then each attached subnet's broadcast. */
+  private local: Uint32Array;
+  /** No source may be one of these: own (the first ownCount), then attached {prefix, -1} and {prefix, 0}. */
+  private invalidSources: Uint32Array;
+  private ownCount: number;
+  /** Attached subnets' obsolete {prefix, 0} broadcasts (prefix ≤ 30). */
+  private readonly networks: Uint32Array;
+  private readonly broadcasts: number[];
+  private readonly edges: number[];
 
   constructor(ports: readonly Port[]) {
-    this.own = Uint32Array.from(ports.map((p) => p.address));
-    this.broadcasts = Uint32Array.from(ports.filter((p) => p.prefixLen < 31).map((p) => p.broadcast));
-    this.subnetEdges = Uint32Array.from(ports.filter((p) => p.prefixLen <= 30).flatMap((p) => [p.broadcast, p.network]));
+    const withHosts = ports.filter((p) => p.prefixLen <= 30);
+    this.broadcasts = withHosts.map((p) => p.broadcast);
+    this.edges = withHosts.flatMap((p) => [p.broadcast, p.network]);
+    this.networks = Uint32Array.from(withHosts.map((p) => p.network));
+    this.own = this.local = this.invalidSources = new Uint32Array(0);
+    this.ownCount = 0;
+    this.setOwn(ports.map((p) => p.address));
   }
 
   /** Own one more unicast address (a virtual service address answers ping). */
   add(addr: number): void {
-    this.own = Uint32Array.from([...this.own, addr >>> 0]);
+    this.setOwn([...this.own, addr >>> 0]);
+  }
+
+  private setOwn(own: number[]): void {
+    this.own = Uint32Array.from(own);
+    this.ownCount = own.length;
+    this.local = Uint32Array.from([...own, ...this.broadcasts]);
+    this.invalidSources = Uint32Array.from([...own, ...this.edges]);
   }
 
   /** Whether `addr` is one of the router's unicast addresses. */
   isOwn(addr: number): boolean {
     const a = this.own;
-    addr >>>= 0;
     for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
     return false;
   }
@@ -40,19 +52,16 @@ export class RouterAddresses {
    * subnet's broadcast, 255.255.255.255, and 224.0.0.0/24 (RIP lives there).
    */
   isLocal(dst: number): boolean {
-    dst >>>= 0;
     if (dst >>> 8 === 0xe00000 || dst === 0xffffffff) return true;
-    if (this.isOwn(dst)) return true;
-    const b = this.broadcasts;
-    for (let i = 0; i < b.length; i++) if (b[i] === dst) return true;
+    const a = this.local;
+    for (let i = 0; i < a.length; i++) if (a[i] === dst) return true;
     return false;
   }
 
-  /** An attached subnet's {prefix, -1} or obsolete {prefix, 0} address. */
-  isSubnetBroadcast(addr: number): boolean {
-    const e = this.subnetEdges;
-    addr >>>= 0;
-    for (let i = 0; i < e.length; i++) if (e[i] === addr) return true;
+  /** An attached subnet's obsolete {prefix, 0} broadcast (RFC 1812 §4.2.3.1). */
+  isSubnetNetwork(addr: number): boolean {
+    const a = this.networks;
+    for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
     return false;
   }
 
@@ -64,14 +73,14 @@ export class RouterAddresses {
    * sends comes back to it, so such a packet is forged, and answering it
    * would send to itself. 0.0.0.0 passes here: a host that does not know
    * its address yet may use it toward the router (§4.2.2.11 a); the
-   * forwarder refuses it. Returns a Drop reason, or -1.
+   * forwarder refuses it. `src` is a uint32. Returns a Drop reason, or -1.
    */
   sourceDrop(src: number): number {
-    src >>>= 0;
     const top = src >>> 24;
     if (top === 127 || top >= 224 || (top === 0 && src !== 0)) return Drop.MARTIAN_SOURCE;
-    if (this.isOwn(src)) return Drop.OWN_SOURCE;
-    return this.isSubnetBroadcast(src) ? Drop.MARTIAN_SOURCE : -1;
+    const a = this.invalidSources;
+    for (let i = 0; i < a.length; i++) if (a[i] === src) return i < this.ownCount ? Drop.OWN_SOURCE : Drop.MARTIAN_SOURCE;
+    return -1;
   }
 }
 

@@ -97,7 +97,7 @@ export class Forwarder {
     }
 
     let dst = ip.dst;
-    if (this.local.isLocal(dst)) {
+    if (this.addrs.isLocal(dst)) {
       // A source route that goes on makes the router a hop, not the destination (§5.2.4.1).
       if (!withOptions || !this.options.pendingSourceRoute || !this.addrs.isOwn(dst) || !this.options.sourceRouteHop(ip)) {
         return this.local.deliver(ingress, ip, withOptions);
@@ -114,7 +114,7 @@ export class Forwarder {
     if (dstTop >= 224 && dstTop < 240) return Drop.MULTICAST_NOT_ROUTED;
     if (dstTop === 0 || dstTop === 127 || dstTop >= 240 || isLinkLocal(dst)) return Drop.MARTIAN_DESTINATION;
     // §4.2.3.1: an attached subnet's obsolete {prefix, 0} broadcast is silently discarded.
-    if (this.addrs.isSubnetBroadcast(dst)) return Drop.MARTIAN_DESTINATION;
+    if (this.addrs.isSubnetNetwork(dst)) return Drop.MARTIAN_DESTINATION;
 
     // A strict source route's next hop must be on a connected network (RFC 791; RFC 1812 §4.3.3.1 code 5).
     const sourceRouted = withOptions && this.options.isSourceRouteHop;

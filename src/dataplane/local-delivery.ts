@@ -37,10 +37,6 @@ export class LocalDelivery {
     this.udp.set(port, handler);
   }
 
-  isLocal(dst: number): boolean {
-    return this.addresses.isLocal(dst);
-  }
-
   /** Whether `addr` is one of the router's unicast addresses. */
   isOwnAddress(addr: number): boolean {
     return this.addresses.isOwn(addr);
