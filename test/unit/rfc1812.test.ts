@@ -401,6 +401,14 @@ test('§4.2.2.3: the reserved flag bit and the TOS bits are passed through uncha
   t.inject('a', p);
   const [out] = t.sent('b');
   assert.deepEqual([out![1], out![6]! & 0x80], [0x03, 0x80]);
+  // … and into every fragment.
+  const big = new Uint8Array(1400);
+  buildUdpDatagram(big, 0, A(HOST_A), A(HOST_B), 40000, 9, 1372, 64);
+  big[6] |= 0x80;
+  view(big).fillChecksum();
+  const frags = fragments(big, 576);
+  assert.equal(frags.length, 3);
+  for (const f of frags) assert.equal(f[6]! & 0x80, 0x80);
 });
 
 test('§5.3.1, §4.2.2.9: TTL is checked only when forwarding — a TTL-1 echo to the router is answered', () => {
