@@ -41,6 +41,7 @@ export function statsJson(router: Router, logStats: () => StatsJson['log']): Sta
     router: router.name,
     ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
     icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
+    replies: { sent: router.path.server.sent, rateLimited: router.path.server.suppressed },
     policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
     flows: { pinnedToDrainingPort: router.path.flows.pinned },
     log: logStats(),

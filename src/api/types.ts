@@ -80,6 +80,8 @@ export interface StatsJson {
   router: string;
   ports: Record<string, { state: string } & CountersJson>;
   icmp: { sent: number; rateLimited: number };
+  /** The router's answers as a host: echo/timestamp/mask replies, TCP resets. */
+  replies: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
   flows: { pinnedToDrainingPort: number };
   /** Log lines that could not be written (a full disk, a closed pipe): counted, never fatal. */
@@ -276,6 +278,6 @@ export interface ReloadJson {
   bfd: boolean;
   rip: boolean;
   triggers: { added: string[]; removed: string[] };
-  /** Other settings that changed: icmpRateLimit, drainIdleTimeout, logLevel. */
+  /** Other settings that changed: icmpRateLimit, replyRateLimit, drainIdleTimeout, logLevel. */
   settings: string[];
 }

@@ -62,13 +62,21 @@ export interface RipConfig {
   garbageTime: number;
 }
 
+/** Packets per second, sustained, and how many may come at once. */
+export interface RateLimitConfig {
+  rate: number;
+  burst: number;
+}
+
 export interface RouterConfig {
   /** Where the config came from, for messages. */
   file: string;
   router: string;
   socket: string;
   logLevel: string;
-  icmpRateLimit: { rate: number; burst: number };
+  icmpRateLimit: RateLimitConfig;
+  /** The router's own answers: echo, timestamp and mask replies, TCP resets. */
+  replyRateLimit: RateLimitConfig;
   ports: PortConfig[];
   routes: StaticRouteConfig[];
   bfd: BfdConfig;
@@ -88,7 +96,7 @@ export const SOCKET_DIR = '/run/tunroute';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
-  '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
+  '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
   'metricsListen',
 ] as const;
 
@@ -140,7 +148,8 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const router = p.check(() => string(root, 'router', '', { pattern: NAME, hint: NAME_HINT }));
     const socket = p.check(() => optionalString(root, 'socket', '')) ?? (router === undefined ? undefined : socketPathFor(router));
     const logLevel = p.check(() => oneOf(root, 'logLevel', '', LOG_LEVELS, 'info'));
-    const icmpRateLimit = p.check(() => parseIcmpRateLimit(root.icmpRateLimit));
+    const icmpRateLimit = p.check(() => parseRateLimit(root.icmpRateLimit, 'icmpRateLimit', { rate: 100, burst: 50 }));
+    const replyRateLimit = p.check(() => parseRateLimit(root.replyRateLimit, 'replyRateLimit', { rate: 1000, burst: 100 }));
     const { ports, subnets, broken } = parsePorts(p, root);
     const portNames = [...subnets.map((x) => x.name), ...broken];
 
@@ -157,7 +166,7 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     return complete<RouterConfig>({
-      file, router, socket, logLevel, icmpRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
+      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
     });
   });
 }
@@ -177,13 +186,14 @@ function parseListen(root: Json, key: string): { address: string; port: number }
   return { address: m[1]!, port };
 }
 
-function parseIcmpRateLimit(v: unknown): RouterConfig['icmpRateLimit'] {
-  if (v === undefined) return { rate: 100, burst: 50 };
+/** `{ rate, burst }` per second, or the default when absent. */
+function parseRateLimit(v: unknown, key: string, dflt: RateLimitConfig): RateLimitConfig {
+  if (v === undefined) return dflt;
   return collect((p) => {
-    const o = object(v, 'icmpRateLimit');
-    p.check(() => onlyKeys(o, ['rate', 'burst'], 'icmpRateLimit'));
-    const rate = p.check(() => integer(o, 'rate', 'icmpRateLimit', 1, 1_000_000));
-    const burst = p.check(() => integer(o, 'burst', 'icmpRateLimit', 1, 1_000_000));
+    const o = object(v, key);
+    p.check(() => onlyKeys(o, ['rate', 'burst'], key));
+    const rate = p.check(() => integer(o, 'rate', key, 1, 1_000_000));
+    const burst = p.check(() => integer(o, 'burst', key, 1, 1_000_000));
     return complete({ rate, burst });
   });
 }

@@ -65,6 +65,10 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
     router.path.icmp.setLimit(next.icmpRateLimit);
     summary.settings.push('icmpRateLimit');
   }
+  if (!isDeepStrictEqual(prev.replyRateLimit, next.replyRateLimit)) {
+    router.path.server.setLimit(next.replyRateLimit);
+    summary.settings.push('replyRateLimit');
+  }
   if (prev.drainIdleTimeout !== next.drainIdleTimeout) {
     router.path.flows.idleMs = next.drainIdleTimeout * 1000;
     summary.settings.push('drainIdleTimeout');

@@ -1,13 +1,16 @@
-// The packet path, per received batch and per packet (RFC 1812):
-//   validate IPv4 header → rewriters (NAT) → local delivery? → martian checks
-//   → egress choice (selectors: source policy; else the FIB: longest prefix,
-//   best metric) → drain pinning → TTL → MTU/DF → output.
+// The packet path, per received batch and per packet (RFC 1812 §5.2):
+//   validate IPv4 header → invalid/own source → options (only when IHL > 5)
+//   → rewriters (NAT) → local delivery? (or a source-route hop) → martian
+//   checks → egress choice (selectors: source policy; else the FIB: longest
+//   prefix, best metric) → drain pinning → TTL → MTU/DF → options → output.
 // Which rewriters and selectors run is decided in one place (packet-path.ts).
 // Works in place on the arena's bytes through one reused view: no allocation
 // per packet. Every drop is counted by reason on the ingress port.
 import { Drop } from '../packet/drops.js';
+import { isLinkLocal, type RouterAddresses } from './addresses.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
+import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
 import { RX_BATCHES, RX_BYTES, RX_PACKETS } from '../ports/counters.js';
@@ -50,6 +53,8 @@ export class Forwarder {
     private readonly local: LocalDelivery,
     private readonly icmp: IcmpErrors,
     private readonly flows: FlowTable,
+    private readonly addrs: RouterAddresses,
+    private readonly options: OptionProcessing,
   ) {}
 
   /** A batch of `count` packets sits in `port`'s receive slots. */
@@ -76,20 +81,50 @@ export class Forwarder {
     const check = ip.validate();
     if (check !== Ipv4Check.OK) return CHECK_TO_DROP[check]!;
 
+    // RFC 1812 §4.2.2.11, §5.3.7: sources no packet may carry, to the router or through it.
+    const src = ip.src;
+    const srcDrop = this.addrs.sourceDrop(src);
+    if (srcDrop >= 0) return srcDrop;
+    const withOptions = ip.buf[off] !== PLAIN_IPV4;
+    if (withOptions) {
+      const drop = this.options.check(ingress, ip);
+      if (drop >= 0) return drop;
+    }
+
     for (let i = 0; i < this.rewriters.length; i++) {
       const drop = this.rewriters[i]!.rewrite(ingress, ip);
       if (drop >= 0) return drop;
     }
 
-    const dst = ip.dst;
-    if (this.local.isLocal(dst)) return this.local.deliver(ingress, ip);
+    let dst = ip.dst;
+    if (this.addrs.isLocal(dst)) {
+      // A source route that goes on makes the router a hop, not the destination (§5.2.4.1).
+      if (!withOptions || !this.options.pendingSourceRoute || !this.addrs.isOwn(dst) || !this.options.sourceRouteHop(ip)) {
+        return this.local.deliver(ingress, ip, withOptions);
+      }
+      dst = ip.dst;
+    } else if (withOptions) {
+      const drop = this.options.checkStrictTransit(ingress, ip);
+      if (drop >= 0) return drop;
+    }
 
-    const src = ip.src;
-    const srcTop = src >>> 24;
-    if (srcTop === 0 || srcTop === 127 || srcTop >= 224) return Drop.MARTIAN_SOURCE;
+    // RFC 1812 §5.3.7, RFC 3927 §2.7: not forwarded.
+    if (src === 0 || isLinkLocal(src)) return Drop.MARTIAN_SOURCE;
     const dstTop = dst >>> 24;
     if (dstTop >= 224 && dstTop < 240) return Drop.MULTICAST_NOT_ROUTED;
-    if (dstTop === 0 || dstTop === 127 || dstTop >= 240) return Drop.MARTIAN_DESTINATION;
+    if (dstTop === 0 || dstTop === 127 || dstTop >= 240 || isLinkLocal(dst)) return Drop.MARTIAN_DESTINATION;
+    // §4.2.3.1: an attached subnet's obsolete {prefix, 0} broadcast is silently discarded.
+    if (this.addrs.isSubnetNetwork(dst)) return Drop.MARTIAN_DESTINATION;
+
+    // A strict source route's next hop must be on a connected network (RFC 791; RFC 1812 §4.3.3.1 code 5).
+    const sourceRouted = withOptions && this.options.isSourceRouteHop;
+    if (sourceRouted && this.options.strictHop) {
+      const nh = this.fib.lookup(dst);
+      if (nh === NO_ROUTE || this.fib.gatewayOf(nh) !== 0) {
+        this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+        return Drop.SOURCE_ROUTE_FAILED;
+      }
+    }
 
     let egress = -1;
     for (let i = 0; i < this.selectors.length; i++) {
@@ -99,6 +134,10 @@ export class Forwarder {
     if (egress < 0) {
       const nh = this.fib.lookup(dst);
       if (nh === NO_ROUTE) {
+        if (sourceRouted) {
+          this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+          return Drop.SOURCE_ROUTE_FAILED;
+        }
         this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip);
         return Drop.NO_ROUTE;
       }
@@ -108,7 +147,8 @@ export class Forwarder {
     egress = this.flows.track(ip, egress);
     const out = this.ports[egress]!;
 
-    if (ip.ttl <= 1) {
+    const ttl = ip.ttl;
+    if (ttl <= 1) {
       this.icmp.send(IcmpType.TIME_EXCEEDED, 0, 0, ingress, ip);
       return Drop.TTL_EXPIRED;
     }
@@ -117,7 +157,14 @@ export class Forwarder {
       this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, out.mtu, ingress, ip);
       return Drop.FRAG_NEEDED;
     }
-    ip.decrementTtl();
+    if (withOptions) {
+      // Options change with the TTL: one full checksum instead of two incremental updates.
+      this.options.forward(ip, out);
+      ip.ttl = ttl - 1;
+      ip.fillChecksum();
+    } else {
+      ip.decrementTtl();
+    }
     return this.output.send(out, off, total);
   }
 }

@@ -1,43 +1,39 @@
 // Packets for the router itself: its port addresses, their subnet
 // broadcasts, 255.255.255.255 and link-local multicast (224.0.0.0/24, where
-// RIP lives). Answers ping; hands UDP to the control protocols by port
-// (BFD 3784, RIP 520); refuses the rest with ICMP unreachable.
+// RIP lives) — RFC 1812 §5.2.3. ICMP queries go to the ICMP server (echo,
+// timestamp, address mask); UDP to the control protocols by port (BFD 3784,
+// RIP 520); TCP gets a reset; the rest is refused with ICMP unreachable
+// (RFC 1122 §4.1.3.1 port, RFC 1812 §4.3.3.1 protocol) — never about a
+// broadcast (§4.3.2.7).
 import { Drop } from '../packet/drops.js';
+import type { RouterAddresses } from './addresses.js';
 import type { IcmpErrors } from './icmp-errors.js';
-import type { Output } from './output.js';
+import type { IcmpServer } from './icmp-server.js';
 import type { Port } from '../ports/port.js';
-import { IcmpType, UnreachCode, echoRequestToReply } from '../wire/icmp.js';
-import { IpProto, type Ipv4View } from '../wire/ipv4.js';
+import { IcmpType, UnreachCode } from '../wire/icmp.js';
+import { IpProto, Ipv4View } from '../wire/ipv4.js';
+import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
+import type { Output } from './output.js';
+import { ReassemblyResult, type Reassembly } from './reassembly.js';
 
 /** Receives a UDP datagram for the router; returns a Drop reason, or -1 if taken. */
 export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 
 export class LocalDelivery {
-  private addresses = new Uint32Array(0);
   private readonly udp = new Map<number, UdpHandler>();
   /** Handlers of other IP protocols (OSPF: 89), by protocol number. */
   private readonly protocols = new Map<number, UdpHandler>();
-  private extra: number[] = [];
+  /** The view of a datagram reassembly made whole. */
+  private readonly whole = new Ipv4View();
 
   constructor(
-    private readonly ports: readonly Port[],
-    private readonly output: Output,
+    readonly addresses: RouterAddresses,
+    private readonly server: IcmpServer,
     private readonly icmp: IcmpErrors,
-  ) {
-    this.refresh();
-  }
-
-  /** The router's other unicast addresses (virtual service addresses, answering ping). */
-  setExtraAddresses(addrs: readonly number[]): void {
-    this.extra = addrs.map((a) => a >>> 0);
-    this.refresh();
-  }
-
-  /** Recompute the local addresses after ports came or went. */
-  refresh(): void {
-    const live = this.ports.filter((p) => !p.removed);
-    this.addresses = Uint32Array.from([...live.flatMap((p) => [p.address, p.broadcast]), ...this.extra]);
-  }
+    private readonly reassembly: Reassembly,
+    private readonly options: OptionProcessing,
+    private readonly output: Output,
+  ) {}
 
   onUdp(port: number, handler: UdpHandler): void {
     this.udp.set(port, handler);
@@ -47,47 +43,52 @@ export class LocalDelivery {
     this.protocols.set(protocol, handler);
   }
 
-  isLocal(dst: number): boolean {
-    if (dst >>> 8 === 0xe00000 || dst === 0xffffffff) return true; // 224.0.0.0/24, broadcast
-    const a = this.addresses;
-    for (let i = 0; i < a.length; i++) if (a[i] === dst) return true;
-    return false;
+  /** Whether `addr` is one of the router's unicast addresses. */
+  isOwnAddress(addr: number): boolean {
+    return this.addresses.isOwn(addr);
   }
 
-  /** Whether `dst` is one of the router's unicast addresses. */
-  isOwnAddress(dst: number): boolean {
-    for (const p of this.ports) if (p.address === dst && !p.removed) return true;
-    return this.extra.includes(dst);
-  }
-
-  /** Returns a Drop reason, or -1 when the packet was consumed. */
-  deliver(port: Port, ip: Ipv4View): number {
-    // The router reassembles nothing: its own protocols never fragment.
-    if (ip.isFragment) return Drop.LOCAL_UNHANDLED;
-    const unicast = this.isOwnAddress(ip.dst);
+  /** Returns a Drop reason, or -1 when the packet was consumed. `withOptions`: parsed by the option element. */
+  deliver(port: Port, ip: Ipv4View, withOptions = false): number {
+    if (ip.isFragment) return this.reassemble(port, ip);
     switch (ip.protocol) {
       case IpProto.ICMP:
-        if (unicast && echoRequestToReply(ip.buf, ip.off, ip.totalLength, ip.dst)) {
-          return this.output.route(ip.off, ip.totalLength, ip.dst) ? -1 : Drop.NO_ROUTE;
-        }
-        return Drop.LOCAL_UNHANDLED;
+        return this.server.answer(port, ip, withOptions);
       case IpProto.UDP: {
         if (ip.payloadLength < 8) return Drop.TRUNCATED;
         const handler = this.udp.get(ip.dstPort);
         if (handler) return handler(port, ip);
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
+        if (this.addresses.isOwn(ip.dst)) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
       }
       case IpProto.TCP:
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PORT, 0, port, ip);
-        return Drop.LOCAL_UNHANDLED;
+        return this.addresses.isOwn(ip.dst) ? this.server.reset(ip) : Drop.LOCAL_UNHANDLED;
       default: {
         const handler = this.protocols.get(ip.protocol);
         if (handler) return handler(port, ip);
         // IGMP reports and the like arrive from kernel neighbours: counted, not answered.
-        if (unicast) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
+        if (this.addresses.isOwn(ip.dst)) this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.PROTOCOL, 0, port, ip);
         return Drop.LOCAL_UNHANDLED;
       }
     }
+  }
+
+  /**
+   * A fragment for the router (RFC 1812 §4.2.2.8: reassembled, then
+   * delivered like any datagram). Only for its unicast addresses.
+   */
+  private reassemble(port: Port, ip: Ipv4View): number {
+    if (!this.addresses.isOwn(ip.dst)) return Drop.LOCAL_UNHANDLED;
+    const len = this.reassembly.add(ip);
+    if (len === ReassemblyResult.PENDING) return -1;
+    if (len < 0) return Drop.REASSEMBLY_FAILED;
+    // Into the scratch ring: a reply built in place is queued until the batch is flushed.
+    const out = this.output.scratch(len);
+    this.reassembly.take(out);
+    const whole = this.whole.attach(this.output.arena.bytes, out, len);
+    const withOptions = whole.buf[out] !== PLAIN_IPV4;
+    // The whole datagram carries the first fragment's options: parse them for it.
+    if (withOptions && !this.options.opts.parse(whole.buf, out)) return Drop.BAD_OPTIONS;
+    return this.deliver(port, whole, withOptions);
   }
 }

@@ -43,11 +43,10 @@ export class Output {
     return this.fragment(port, off, len);
   }
 
-  /** Route a packet the router originates (ICMP reply or error) by the FIB. */
-  route(off: number, len: number, dst: number): boolean {
+  /** The port the FIB sends `dst` out of, or null (for what the router originates: its source address depends on it). */
+  portFor(dst: number): Port | null {
     const nh = this.fib.lookup(dst);
-    if (nh === NO_ROUTE) return false;
-    return this.send(this.ports[this.fib.portOf(nh)]!, off, len) < 0;
+    return nh === NO_ROUTE ? null : this.ports[this.fib.portOf(nh)]!;
   }
 
   /** Queue and write at once (for timers: BFD, RIP — outside a receive batch). */

@@ -2,10 +2,13 @@
 // exist and in which order a received packet meets them.
 //
 //   receive batch → Forwarder:
-//     validate IPv4 → rewriters [virtual-service NAT, when configured]
-//     → local delivery (ping, UDP to the control protocols) → martians
+//     validate IPv4 → invalid or own source → IP options (IHL > 5 only)
+//     → rewriters [virtual-service NAT, when configured]
+//     → local delivery (ICMP server: echo, timestamp, mask; TCP reset; UDP
+//       to the control protocols) or a source-route hop → martians
 //     → selectors [source policy rules] → FIB → flow pinning (drain)
-//     → TTL → MTU/DF → Output (fragmentation, transmit queues)
+//     → TTL → MTU/DF → options (record route, timestamp)
+//     → Output (fragmentation, transmit queues)
 //   ICMP errors are built by IcmpErrors and routed back through Output.
 //
 // Everything works in one PacketArena: the ports' receive slots and a
@@ -14,10 +17,14 @@ import type { RouterConfig } from '../config/router-config.js';
 import { PacketArena } from '../packet/arena.js';
 import { Port } from '../ports/port.js';
 import type { Fib } from '../routing/fib.js';
+import { RouterAddresses } from './addresses.js';
 import { FlowTable } from './flow-table.js';
 import { Forwarder } from './forwarder.js';
 import { IcmpErrors } from './icmp-errors.js';
+import { IcmpServer } from './icmp-server.js';
+import { OptionProcessing } from './ip-options.js';
 import { LocalDelivery } from './local-delivery.js';
+import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
 import { Output } from './output.js';
 import { PolicyTable } from './policy.js';
@@ -32,18 +39,23 @@ const SPARE_MTU = 9000;
 
 /**
  * The arena for a router with these ports: every port's receive slots
- * (64-byte aligned) after the scratch ring, and room for SPARE_PORTS more
- * (untouched memory of a large ArrayBuffer costs nothing until used).
+ * (64-byte aligned) after the scratch ring, room for SPARE_PORTS more
+ * (untouched memory of a large ArrayBuffer costs nothing until used), then
+ * reassembly.
  */
 export function arenaFor(config: RouterConfig): PacketArena {
   const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
   const spare = SPARE_PORTS * (Port.rxBytesFor(SPARE_MTU) + 64);
-  return new PacketArena(ARENA_SCRATCH + slots + spare, ARENA_SCRATCH);
+  return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 
 export class PacketPath {
   readonly output: Output;
+  readonly addresses: RouterAddresses;
   readonly icmp: IcmpErrors;
+  readonly options: OptionProcessing;
+  readonly server: IcmpServer;
+  readonly reassembly: Reassembly;
   readonly local: LocalDelivery;
   readonly flows: FlowTable;
   readonly policy: PolicyTable;
@@ -51,14 +63,19 @@ export class PacketPath {
   nat: VirtualServiceNat | null = null;
   readonly forwarder: Forwarder;
 
-  constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig) {
+  /** `now`: the wall clock for IP and ICMP timestamps (ms since the epoch). */
+  constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig, now: () => number = Date.now) {
     this.output = new Output(arena, ports, fib);
+    this.addresses = new RouterAddresses(ports);
     this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
-    this.local = new LocalDelivery(ports, this.output, this.icmp);
+    this.options = new OptionProcessing(this.addresses, this.icmp, now);
+    this.server = new IcmpServer(this.addresses, this.output, this.options, config.replyRateLimit, now);
+    this.reassembly = new Reassembly(arena);
+    this.local = new LocalDelivery(this.addresses, this.server, this.icmp, this.reassembly, this.options, this.output);
     this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000);
     this.policy = new PolicyTable(ports);
     this.setPolicy(config.policy);
-    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows);
+    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows, this.addresses, this.options);
     this.setVirtualServices(config.virtualServices);
   }
 
@@ -72,6 +89,7 @@ export class PacketPath {
     // The NAT's per-flow clock is the flow table's per-batch coarse one.
     this.nat = services.length > 0 ? new VirtualServiceNat(services, this.flows) : null;
     this.forwarder.rewriters = this.nat ? [this.nat] : [];
-    this.local.setExtraAddresses(services.map((s) => s.address));
+    // A VIP is the router's own address: ping to it is answered.
+    this.addresses.setExtra(services.map((s) => s.address));
   }
 }

@@ -20,6 +20,12 @@ export const Drop = {
   RIP_INVALID: 16,
   POLICY_UNREACHABLE: 17,
   NAT_NO_FLOW: 18,
+  OWN_SOURCE: 19,
+  BAD_OPTIONS: 20,
+  SOURCE_ROUTE_FAILED: 21,
+  REPLY_RATE_LIMITED: 22,
+  STRICT_ROUTE_NOT_OURS: 23,
+  REASSEMBLY_FAILED: 24,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -42,6 +48,12 @@ export const DROP_NAMES: readonly string[] = [
   'rip-invalid',
   'policy-port-unusable',
   'nat-no-flow',
+  'own-source-address',
+  'bad-ip-options',
+  'source-route-failed',
+  'reply-rate-limited',
+  'strict-route-not-ours',
+  'reassembly-failed',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

@@ -207,7 +207,7 @@ export class Router {
     // A device taken over from a leaving port stops feeding that port first.
     for (const old of this.ports) if (old.device === port.device) old.device.stopReading?.();
     this.ports.push(port);
-    this.path.local.refresh();
+    this.path.addresses.refresh();
     if (!this.started) return;
     this.bringUp(port);
     this.addConnected(port);
@@ -231,7 +231,7 @@ export class Router {
     port.muted = true;
     // Unless a new port took the device over.
     if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
-    this.path.local.refresh();
+    this.path.addresses.refresh();
   }
 
   /**

@@ -16,6 +16,10 @@ export const IcmpType = {
   ECHO_REQUEST: 8,
   TIME_EXCEEDED: 11,
   PARAMETER_PROBLEM: 12,
+  TIMESTAMP_REQUEST: 13,
+  TIMESTAMP_REPLY: 14,
+  ADDRESS_MASK_REQUEST: 17,
+  ADDRESS_MASK_REPLY: 18,
 } as const;
 
 export const UnreachCode = {
@@ -24,6 +28,7 @@ export const UnreachCode = {
   PROTOCOL: 2,
   PORT: 3,
   FRAG_NEEDED: 4,
+  SOURCE_ROUTE_FAILED: 5,
   ADMIN_PROHIBITED: 13,
 } as const;
 
@@ -132,11 +137,69 @@ export function buildIcmpError(
   return total;
 }
 
+/** Bytes of an ICMP timestamp message (RFC 792): header + originate, receive, transmit. */
+export const ICMP_TIMESTAMP_LEN = 20;
+/** Bytes of an ICMP address mask message (RFC 950): header + mask. */
+export const ICMP_ADDRESS_MASK_LEN = 12;
+
+/** The reply type of an ICMP query the router answers (echo, timestamp, address mask), or -1. */
+export function icmpReplyType(requestType: number): number {
+  switch (requestType) {
+    case IcmpType.ECHO_REQUEST: return IcmpType.ECHO_REPLY;
+    case IcmpType.TIMESTAMP_REQUEST: return IcmpType.TIMESTAMP_REPLY;
+    case IcmpType.ADDRESS_MASK_REQUEST: return IcmpType.ADDRESS_MASK_REPLY;
+    default: return -1;
+  }
+}
+
+/**
+ * Turn the ICMP query at buf[io, io+len) into its reply in place: echo →
+ * echo reply (identifier, sequence and data kept, RFC 792), timestamp →
+ * timestamp reply with receive and transmit times `time` (RFC 792: ms
+ * since midnight UT), address mask → reply carrying `mask` (RFC 950). The
+ * checksum is updated incrementally (RFC 1624) for echo — its data may be
+ * large — and recomputed for the short ones. Returns false, the buffer
+ * untouched, when this is not a complete valid query (unknown type, code
+ * not 0 where RFC 792 says 0, too short, bad checksum).
+ */
+export function icmpQueryToReply(buf: Uint8Array, io: number, len: number, time: number, mask: number): boolean {
+  if (len < ICMP_HEADER_LEN) return false;
+  const type = buf[io];
+  const reply = icmpReplyType(type);
+  if (reply < 0) return false;
+  if (type === IcmpType.TIMESTAMP_REQUEST && (len < ICMP_TIMESTAMP_LEN || buf[io + 1] !== 0)) return false;
+  if (type === IcmpType.ADDRESS_MASK_REQUEST && (len < ICMP_ADDRESS_MASK_LEN || buf[io + 1] !== 0)) return false;
+  if (checksum(buf, io, len) !== 0) return false;
+  if (type === IcmpType.ECHO_REQUEST) {
+    // Type/code word changes from 0x08cc to 0x00cc.
+    const code = buf[io + 1];
+    const c = updateChecksum16((buf[io + 2] << 8) | buf[io + 3], (IcmpType.ECHO_REQUEST << 8) | code, code);
+    buf[io] = IcmpType.ECHO_REPLY;
+    buf[io + 2] = c >>> 8;
+    buf[io + 3] = c;
+    return true;
+  }
+  buf[io] = reply;
+  if (type === IcmpType.TIMESTAMP_REQUEST) {
+    writeU32(buf, io + 12, time);
+    writeU32(buf, io + 16, time);
+  } else {
+    writeU32(buf, io + 8, mask);
+  }
+  buf[io + 2] = 0;
+  buf[io + 3] = 0;
+  const c = checksum(buf, io, len);
+  buf[io + 2] = c >>> 8;
+  buf[io + 3] = c;
+  return true;
+}
+
 /**
  * Turn an ICMP echo request (IP header already validated) into the echo
  * reply in place (RFC 792; RFC 1122 §3.2.2.6): IP dst = original src,
  * src = replySrc, TTL 64, ICMP type 0, ICMP checksum updated incrementally
- * (RFC 1624), IP header checksum recomputed. Options and payload are kept.
+ * (RFC 1624), IP header checksum recomputed. Options and payload are kept
+ * as they are (the packet path handles options: icmp-server.ts).
  * Returns false, leaving the buffer untouched, if this is not a complete
  * valid echo request (fragment, too short, not type 8, bad ICMP checksum).
  */
@@ -149,14 +212,7 @@ export function echoRequestToReply(buf: Uint8Array, off: number, len: number, re
   if (total > len || hl < IPV4_HEADER_LEN || total < hl + ICMP_HEADER_LEN) return false;
   const io = off + hl;
   if (buf[io] !== IcmpType.ECHO_REQUEST) return false;
-  if (checksum(buf, io, total - hl) !== 0) return false;
-
-  // Type/code word changes from 0x08cc to 0x00cc.
-  const code = buf[io + 1];
-  const c = updateChecksum16((buf[io + 2] << 8) | buf[io + 3], (IcmpType.ECHO_REQUEST << 8) | code, code);
-  buf[io] = IcmpType.ECHO_REPLY;
-  buf[io + 2] = c >>> 8;
-  buf[io + 3] = c;
+  if (!icmpQueryToReply(buf, io, total - hl, 0, 0)) return false;
 
   const origSrc = readU32(buf, off + 12);
   writeU32(buf, off + 16, origSrc);

@@ -2,7 +2,7 @@
 // The router only needs ports, flags and checksum fix-ups (NAT, filters).
 
 import { checksum, pseudoHeaderSum, updateChecksum16, updateChecksum32 } from './checksum.js';
-import { IpProto, readU32 } from './ipv4.js';
+import { IPV4_HEADER_LEN, IpProto, readU32, writeIpv4Header, writeU32 } from './ipv4.js';
 import { PacketView } from './view.js';
 
 export const TCP_HEADER_LEN = 20;
@@ -61,4 +61,34 @@ export class TcpView extends PacketView {
  */
 export function l4ChecksumOffset(protocol: number): number {
   return protocol === IpProto.TCP ? 16 : protocol === IpProto.UDP ? 6 : -1;
+}
+
+/**
+ * Write the 40-byte IPv4 + TCP reset a closed port answers with (RFC 9293
+ * §3.10.7.1, state CLOSED): to a segment with ACK, <SEQ=SEG.ACK><CTL=RST>;
+ * without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (SEG.LEN counts SYN
+ * and FIN). `segAck` < 0 means the segment had no ACK. Returns 40.
+ */
+export function buildTcpReset(
+  out: Uint8Array, off: number, src: number, dst: number, srcPort: number, dstPort: number,
+  segSeqPlusLen: number, segAck: number,
+): number {
+  const t = off + IPV4_HEADER_LEN;
+  for (let i = 0; i < TCP_HEADER_LEN; i++) out[t + i] = 0;
+  out[t] = srcPort >>> 8;
+  out[t + 1] = srcPort;
+  out[t + 2] = dstPort >>> 8;
+  out[t + 3] = dstPort;
+  if (segAck >= 0) {
+    writeU32(out, t + 4, segAck);
+    out[t + 13] = TcpFlag.RST;
+  } else {
+    writeU32(out, t + 8, segSeqPlusLen);
+    out[t + 13] = TcpFlag.RST | TcpFlag.ACK;
+  }
+  out[t + 12] = (TCP_HEADER_LEN / 4) << 4;
+  const c = checksum(out, t, TCP_HEADER_LEN, pseudoHeaderSum(src, dst, IpProto.TCP, TCP_HEADER_LEN));
+  out[t + 16] = c >>> 8;
+  out[t + 17] = c;
+  return writeIpv4Header(out, off, IPV4_HEADER_LEN + TCP_HEADER_LEN, IpProto.TCP, src, dst, 64) + TCP_HEADER_LEN;
 }

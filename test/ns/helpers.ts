@@ -75,6 +75,28 @@ export async function sendMalformed(ns: string, portDevice: string, src: string,
   }
 }
 
+/**
+ * Send hand-made datagrams toward the router from inside host namespace
+ * `ns`, the way sendMalformed does (a TUN of the test's own, redirected out
+ * of the host's port device by tc).
+ */
+export async function injectFromHost(ns: string, portDevice: string, packets: Uint8Array[]): Promise<void> {
+  const inj = new TunDevice({ name: `${portDevice.slice(0, 11)}inj`, netns: ns });
+  try {
+    await inNetns(ns, 'tc', ['qdisc', 'add', 'dev', inj.name, 'ingress']);
+    await inNetns(ns, 'tc', ['filter', 'add', 'dev', inj.name, 'ingress', 'protocol', 'all', 'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', portDevice]);
+    const buf = new ArrayBuffer(2048 * packets.length);
+    const u8 = new Uint8Array(buf);
+    const offs = new Int32Array(packets.length);
+    const lens = new Int32Array(packets.length);
+    packets.forEach((p, i) => { u8.set(p, i * 2048); offs[i] = i * 2048; lens[i] = p.length; });
+    inj.writeBatch(buf, offs, lens, packets.length);
+    await sleep(200);
+  } finally {
+    inj.close();
+  }
+}
+
 function addrNum(a: string): number {
   return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) >>> 0;
 }

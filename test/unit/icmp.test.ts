@@ -42,8 +42,9 @@ function checkError(out: Uint8Array, n: number, type: number, code: number) {
 test('constants', () => {
   assert.deepEqual({ ...IcmpType }, {
     ECHO_REPLY: 0, DEST_UNREACHABLE: 3, REDIRECT: 5, ECHO_REQUEST: 8, TIME_EXCEEDED: 11, PARAMETER_PROBLEM: 12,
+    TIMESTAMP_REQUEST: 13, TIMESTAMP_REPLY: 14, ADDRESS_MASK_REQUEST: 17, ADDRESS_MASK_REPLY: 18,
   });
-  assert.deepEqual({ ...UnreachCode }, { NET: 0, HOST: 1, PROTOCOL: 2, PORT: 3, FRAG_NEEDED: 4, ADMIN_PROHIBITED: 13 });
+  assert.deepEqual({ ...UnreachCode }, { NET: 0, HOST: 1, PROTOCOL: 2, PORT: 3, FRAG_NEEDED: 4, SOURCE_ROUTE_FAILED: 5, ADMIN_PROHIBITED: 13 });
   assert.equal(ICMP_HEADER_LEN, 8);
 });
 

@@ -628,9 +628,11 @@ test('hostile packets never throw: random bytes, 26 entries, bad masks, bad chec
   inject('w', datagram('10.0.12.1', MCAST, good));
   inject('lan', datagram('10.0.1.2', MCAST, good));
   assert.equal(ripRoute('10.210.0.0/16'), undefined);
-  for (const r of [RipDrop.BAD_UDP, RipDrop.BAD_SOURCE_PORT, RipDrop.SOURCE_NOT_ON_LINK, RipDrop.OWN_SOURCE, RipDrop.NOT_RIP_PORT, RipDrop.TOO_MANY_ENTRIES]) {
+  for (const r of [RipDrop.BAD_UDP, RipDrop.BAD_SOURCE_PORT, RipDrop.SOURCE_NOT_ON_LINK, RipDrop.NOT_RIP_PORT, RipDrop.TOO_MANY_ENTRIES]) {
     assert.ok(rip.packetDrops[r]! > 0, `counted: reason ${r}`);
   }
+  // Our own address as source never reaches RIP: the packet path drops it first (RFC 1812 §5.3.7).
+  assert.equal(port('w').counters.dropCount(Drop.OWN_SOURCE), 1);
   assert.equal(rip.packetDrops[RipDrop.INTERNAL_ERROR], 0, 'no internal error');
   // The router still works.
   inject('w', datagram('10.0.12.2', MCAST, good));

@@ -118,6 +118,6 @@ export function registerCoreCommands(program: Command): void {
     const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.rxBatches ? (p.rxPackets / p.rxBatches).toFixed(1) : '-', p.txPackets, p.txBytes,
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
-    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}${policy}`, s);
+    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${policy}`, s);
   });
 }
