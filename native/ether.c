@@ -601,7 +601,18 @@ static void run_reader(preader *r) {
 
 static void on_readable(uv_poll_t *p, int status, int events) {
   preader *r = (preader *)p->data;
-  if (status < 0 && !r->closing) { call_js(r, 0, -status); return; }
+  if (r->closing) return;
+  if (status < 0) {
+    // A socket error (POLLERR) makes libuv stop the watcher. The expected one
+    // is ENETDOWN when the port is blocked (link down): take the error off
+    // the socket and watch again — the socket re-arms when the link is up.
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+    int rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
+    if (rc != 0) { call_js(r, 0, -rc); return; }
+    if (soerr && soerr != ENETDOWN) call_js(r, 0, soerr);
+  }
   run_reader(r);
 }
 
