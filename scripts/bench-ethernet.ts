@@ -3,9 +3,12 @@
  * forwarder on a veth chain (sender → router → receiver namespaces), for each
  * way a router can attach to an Ethernet interface, beside the TUN baseline:
  *   - C TUN→TUN (scripts/bench/tunfwd.c) on the TUN chain of bench-forwarding,
- *   - C AF_PACKET with recvmmsg/sendmmsg, with a TPACKET_V2 RX ring, with RX
- *     and TX rings (scripts/bench/ethfwd.c), on veth ends in the router namespace,
- *   - the same AF_PACKET mmsg forwarder with the ingress veth's own MAC
+ *   - C AF_PACKET with recvmmsg/sendmmsg: plain, and with virtio-net headers
+ *     and partial checksums completed (what native/ether.c does, and must:
+ *     the sender's kernel leaves UDP/TCP checksums to "hardware" on a veth);
+ *     with a TPACKET_V2 RX ring, with RX and TX rings (scripts/bench/ethfwd.c),
+ *     on veth ends in the router namespace,
+ *   - the vnet forwarder with the ingress veth's own MAC
  *     changed, so the frames (still sent to the old MAC) are "other host" to
  *     the kernel and its IP stack drops them at once: what the kernel's own
  *     look at every frame (ip_rcv, a route lookup, a drop) costs,
@@ -21,10 +24,11 @@
  * Run: node dist/scripts/bench-ethernet.js [--seconds 2] [--rounds 3] [--only packet,tap]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
-import { inNetns, ip, sleep } from '../src/testbed/shell.js';
+import { inNetns, ip, sleep, waitFor } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SENDER_CPU = '0';
@@ -32,13 +36,14 @@ const ROUTER_CPU = '1';
 const BIN_DIR = `${ROOT}build/bench`;
 const JS_FORWARDER = new URL('./bench/ethjsfwd.js', import.meta.url).pathname;
 
-export const VARIANTS = ['tun', 'packet', 'packet-otherhost', 'ring', 'ringtx', 'tap', 'js-packet', 'js-tun'] as const;
+export const VARIANTS = ['tun', 'packet', 'vnet', 'packet-otherhost', 'ring', 'ringtx', 'tap', 'js-packet', 'js-tun'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export const VARIANT_LABELS: Record<Variant, string> = {
   tun: 'C TUN→TUN',
-  packet: 'C AF_PACKET mmsg',
-  'packet-otherhost': 'C AF_PACKET mmsg, kernel stack skips frames',
+  packet: 'C AF_PACKET mmsg (checksums left partial)',
+  vnet: 'C AF_PACKET mmsg + vnet hdr, checksums done',
+  'packet-otherhost': '  same, frames "other host" to the kernel',
   ring: 'C AF_PACKET RX ring + sendmmsg',
   ringtx: 'C AF_PACKET RX+TX rings',
   tap: 'C TAP+mirred',
@@ -154,10 +159,12 @@ export async function runEthernetBench(opts: { seconds?: number; rounds?: number
           if (v === 'tun') args = [`${BIN_DIR}/tunfwd`, [ts, din, td, dout]];
           else if (v === 'js-tun') args = [process.execPath, [JS_FORWARDER, 'tun', `${ts}:${din}`, `${td}:${dout}`]];
           else if (v === 'js-packet') args = [process.execPath, [JS_FORWARDER, 'packet', chain.inDev, chain.outDev, chain.dstMac]];
-          else args = [`${BIN_DIR}/ethfwd`, [v === 'packet-otherhost' ? 'packet' : v, chain.inDev, chain.outDev, chain.dstMac]];
+          else args = [`${BIN_DIR}/ethfwd`, [v === 'packet-otherhost' ? 'vnet' : v, chain.inDev, chain.outDev, chain.dstMac]];
           const saved = v === 'packet-otherhost' ? await otherHost(chain.r, chain.inDev, undefined) : undefined;
-          const fwd = lab.spawnIn(chain.r, 'taskset', ['-c', ROUTER_CPU, args[0], ...args[1]]);
-          await sleep(v.startsWith('js') ? 800 : 300);
+          const out = join(lab.dir, `${v}-${round}-${size}.out`);
+          const fwd = lab.spawnIn(chain.r, 'taskset', ['-c', ROUTER_CPU, args[0], ...args[1]], { stdout: out });
+          if (v.startsWith('js')) await waitFor(`${v} forwarder ready`, () => existsSync(out) && readFileSync(out, 'utf8').includes('ready'), 15_000, 50);
+          await sleep(300);
           const pps = await measure(chain.s, chain.d, chain.d === td ? dout : 'e0', size, seconds);
           samples[v]![i]!.push(pps);
           fwd.kill('SIGKILL');

@@ -6,6 +6,9 @@
 //
 //   ethfwd MODE IN OUT DST_MAC
 //     packet  AF_PACKET sockets, recvmmsg into slots / sendmmsg from slots
+//     vnet    the same with PACKET_VNET_HDR, completing partial checksums as
+//             the addon does (native/ether.c) — needed for kernel peers on
+//             veths, which leave L4 checksums to "hardware"
 //     ring    AF_PACKET, TPACKET_V2 RX ring (copied into slots) / sendmmsg
 //     ringtx  AF_PACKET, TPACKET_V2 RX ring / TPACKET_V2 TX ring
 //     tap     IN and OUT are TAP devices (joined to the veths by tc mirred):
@@ -21,6 +24,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +43,6 @@ static uint8_t slots[BATCH][SLOT];
 static int lens[BATCH];
 static uint8_t dst_mac[6], src_mac[6];
 static long truncated, reported;
-static int maxlen;
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -58,11 +61,14 @@ static int ifindex_of(const char *dev, uint8_t mac[6]) {
   return idx;
 }
 
+static int vnet;
+
 static int open_packet(const char *dev) {
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
   if (fd < 0) die("socket");
   int one = 1, big = 8 << 20;
   setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  if (vnet && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) die("PACKET_VNET_HDR");
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big);
   struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex_of(dev, NULL) };
@@ -91,6 +97,23 @@ static int open_tap(const char *dev) {
   return fd;
 }
 
+static struct virtio_net_hdr vh[BATCH], zero_vh;
+
+static void finish_checksum(uint8_t *f, int len, const struct virtio_net_hdr *h) {
+  int start = h->csum_start, at = start + h->csum_offset;
+  if (start >= len || at + 2 > len) return;
+  uint32_t acc = 0;
+  const uint8_t *p = f + start;
+  int n = len - start;
+  while (n > 1) { acc += (uint32_t)(p[0] << 8 | p[1]); p += 2; n -= 2; }
+  if (n) acc += (uint32_t)(p[0] << 8);
+  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+  uint16_t c = (uint16_t)~acc;
+  if (!c) c = 0xffff;
+  f[at] = c >> 8;
+  f[at + 1] = c & 0xff;
+}
+
 static void rewrite(uint8_t *f) {
   memcpy(f, dst_mac, 6);
   memcpy(f + 6, src_mac, 6);
@@ -103,13 +126,15 @@ static int parse_mac(const char *s, uint8_t mac[6]) {
 // sendmmsg of n slots; retry what the socket did not take (it has 8 MB).
 static void send_slots(int out, int n) {
   struct mmsghdr msgs[BATCH];
-  struct iovec iov[BATCH];
+  struct iovec iov[2 * BATCH];
   memset(msgs, 0, sizeof(struct mmsghdr) * n);
   for (int i = 0; i < n; i++) {
-    iov[i].iov_base = slots[i];
-    iov[i].iov_len = lens[i];
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+    iov[2 * i].iov_base = &zero_vh;
+    iov[2 * i].iov_len = sizeof zero_vh;
+    iov[2 * i + 1].iov_base = slots[i];
+    iov[2 * i + 1].iov_len = lens[i];
+    msgs[i].msg_hdr.msg_iov = vnet ? &iov[2 * i] : &iov[2 * i + 1];
+    msgs[i].msg_hdr.msg_iovlen = vnet ? 2 : 1;
   }
   int done = 0;
   while (done < n) {
@@ -130,22 +155,26 @@ static void forward_once(int tap, int in, int out, const uint8_t dst[6], const u
     return;
   }
   struct mmsghdr msgs[BATCH];
-  struct iovec iov[BATCH];
+  struct iovec iov[2 * BATCH];
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
-    iov[i].iov_base = slots[i];
-    iov[i].iov_len = SLOT;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+    iov[2 * i].iov_base = &vh[i];
+    iov[2 * i].iov_len = sizeof vh[i];
+    iov[2 * i + 1].iov_base = slots[i];
+    iov[2 * i + 1].iov_len = SLOT;
+    msgs[i].msg_hdr.msg_iov = vnet ? &iov[2 * i] : &iov[2 * i + 1];
+    msgs[i].msg_hdr.msg_iovlen = vnet ? 2 : 1;
   }
   n = recvmmsg(in, msgs, BATCH, MSG_DONTWAIT, NULL);
   if (n <= 0) return;
   int k = 0;
   for (int i = 0; i < n; i++) {
     if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) { truncated++; continue; }
-    if (k != i) memmove(slots[k], slots[i], msgs[i].msg_len);
-    lens[k] = msgs[i].msg_len;
-    if (lens[k] > maxlen) { maxlen = lens[k]; fprintf(stderr, "max frame %d\n", maxlen); }
+    int len = (int)msgs[i].msg_len - (vnet ? (int)sizeof vh[i] : 0);
+    if (vnet && vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE) { truncated++; continue; }
+    if (vnet && (vh[i].flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) finish_checksum(slots[i], len, &vh[i]);
+    if (k != i) memmove(slots[k], slots[i], len);
+    lens[k] = len;
     rewrite(slots[k++]);
   }
   send_slots(out, k);
@@ -155,10 +184,11 @@ int main(int argc, char **argv) {
   uint8_t back_mac[6];
   int both = argc == 6;
   if ((argc != 5 && argc != 6) || !parse_mac(argv[4], dst_mac) || (both && !parse_mac(argv[5], back_mac))) {
-    fprintf(stderr, "usage: ethfwd packet|ring|ringtx|tap IN OUT DST_MAC [DST_MAC_BACK]\n");
+    fprintf(stderr, "usage: ethfwd packet|vnet|ring|ringtx|tap IN OUT DST_MAC [DST_MAC_BACK]\n");
     return 2;
   }
   const char *mode = argv[1];
+  if (!strcmp(mode, "vnet")) { vnet = 1; mode = "packet"; }
   if (!strcmp(mode, "tap") || !strcmp(mode, "packet")) {
     // Both directions when DST_MAC_BACK is given (for TCP through the forwarder).
     int tap = !strcmp(mode, "tap");

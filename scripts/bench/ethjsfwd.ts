@@ -56,6 +56,7 @@ if (mode === 'tun') {
     for (let i = 0; i < n; i++) tx.push(base + HEADROOM + i * SLOT, lengths[i]!);
     tx.flush();
   });
+  console.log('ready');
 } else if (mode === 'packet') {
   const devA = new EthernetDevice({ name: inArg! });
   const devB = new EthernetDevice({ name: outArg! });
@@ -97,6 +98,7 @@ if (mode === 'tun') {
       p.tx.flush();
     }
   }, 100);
+  console.log('ready');
 } else {
   console.error('usage: ethjsfwd packet IN OUT | ethjsfwd tun NS:DEV NS:DEV');
   process.exit(2);

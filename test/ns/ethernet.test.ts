@@ -18,7 +18,7 @@ import { ArpOp, ArpView } from '../../src/wire/arp.js';
 import { EtherType, formatMac } from '../../src/wire/ethernet.js';
 import { echoRequestToReply } from '../../src/wire/icmp.js';
 import { Ipv4Check, Ipv4View } from '../../src/wire/ipv4.js';
-import { startHttpEcho } from './helpers.js';
+import { snmpCounter, startHttpEcho } from './helpers.js';
 
 const BATCH = 64;
 const SLOT = 2048;
@@ -236,6 +236,8 @@ test('forwarding: ping and HTTP over real kernel TCP through two Ethernet ports'
   assert.match(big.stdout, /2 received/);
   // The hosts' kernels use checksum offload and TSO on their veths: the
   // device must complete checksums and cut super-frames for TCP to work.
+  const csumErrors = async () => (await snmpCounter(a, 'Tcp', 'InCsumErrors')) + (await snmpCounter(b, 'Tcp', 'InCsumErrors'));
+  const errorsBefore = await csumErrors();
   const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
   try {
     const res = await inNetns(a, 'curl', ['-sS', '--max-time', '10', 'http://10.0.2.2:8080/?bytes=2000000']);
@@ -243,11 +245,48 @@ test('forwarding: ping and HTTP over real kernel TCP through two Ethernet ports'
   } finally {
     server.kill('SIGKILL');
   }
+  assert.equal(await csumErrors(), errorsBefore, 'no TCP checksum errors at either host');
   const stats = portB.dev.stats();
   assert.ok(stats.checksumsCompleted > 0, JSON.stringify(stats));
   assert.ok(stats.gsoSegments > stats.gsoFrames && stats.gsoFrames > 0, JSON.stringify(stats));
   assert.equal(stats.badOffload + stats.oversize + stats.truncated, 0, JSON.stringify(stats));
   assert.equal(portB.txErrors + portA.txErrors, 0);
+});
+
+// One UDP send of 10 × 1000 bytes with UDP_SEGMENT: the kernel hands it to the
+// veth as one GSO super-frame; host b must get 10 datagrams with good checksums.
+const UDP_RECEIVER = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.0.2.2', 9999))
+s.settimeout(3)
+sizes = []
+try:
+    while len(sizes) < 10:
+        sizes.append(len(s.recv(65535)))
+except socket.timeout:
+    pass
+print(','.join(map(str, sizes)))
+`;
+const UDP_GSO_SENDER = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT
+s.sendto(bytes(range(250)) * 40, ('10.0.2.2', 9999))
+`;
+
+test('UDP GSO super-frames are cut into datagrams with good checksums', { timeout: 20_000 }, async () => {
+  const before = portA.dev.stats();
+  const udpErrors = await snmpCounter(b, 'Udp', 'InCsumErrors');
+  const receiver = inNetns(b, 'python3', ['-c', UDP_RECEIVER], { timeoutMs: 10_000 });
+  await sleep(300);
+  await inNetns(a, 'python3', ['-c', UDP_GSO_SENDER]);
+  const got = (await receiver).stdout.trim();
+  assert.equal(got, Array(10).fill('1000').join(','));
+  assert.equal(await snmpCounter(b, 'Udp', 'InCsumErrors'), udpErrors);
+  const s = portA.dev.stats();
+  assert.equal(s.gsoFrames - before.gsoFrames, 1);
+  assert.equal(s.gsoSegments - before.gsoSegments, 10);
 });
 
 test('the kernel answers nothing on the port: no ARP for its own other addresses, no IPv6', { timeout: 20_000 }, async () => {
