@@ -306,10 +306,33 @@ static napi_value SetLinkUp(napi_env env, napi_callback_info info) {
 
 // ---- checksums and software GSO ---------------------------------------------
 
+// Internet checksum sum (RFC 1071) of n bytes as big-endian 16-bit words,
+// added to acc. Eight bytes at a time in host order: one's complement sums
+// do not care about byte order except for a final swap (RFC 1071 §2(B)).
 static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc) {
-  while (n > 1) { acc += (uint32_t)(p[0] << 8 | p[1]); p += 2; n -= 2; }
-  if (n) acc += (uint32_t)(p[0] << 8);
-  return acc;
+  uint64_t s = 0;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    s += (w & 0xffffffffu) + (w >> 32);
+    p += 8;
+    n -= 8;
+  }
+  while (n >= 2) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    s += h;
+    p += 2;
+    n -= 2;
+  }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (n) s += p[0];  // the odd byte is a word's high byte in network order
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  s = ((s & 0xff) << 8) | (s >> 8);
+#else
+  if (n) s += (uint64_t)p[0] << 8;
+#endif
+  return acc + (uint32_t)s;
 }
 
 static uint16_t fold(uint32_t acc) {

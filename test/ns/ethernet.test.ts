@@ -253,8 +253,9 @@ test('forwarding: ping and HTTP over real kernel TCP through two Ethernet ports'
   assert.equal(portB.txErrors + portA.txErrors, 0);
 });
 
-// One UDP send of 10 × 1000 bytes with UDP_SEGMENT: the kernel hands it to the
-// veth as one GSO super-frame; host b must get 10 datagrams with good checksums.
+// One UDP send of 10,000 bytes with UDP_SEGMENT 999: the kernel hands it to
+// the veth as one GSO super-frame; host b must get 10 × 999 + 10 bytes with
+// good checksums. Then plain datagrams (odd length, and one that fragments).
 const UDP_RECEIVER = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -262,7 +263,7 @@ s.bind(('10.0.2.2', 9999))
 s.settimeout(3)
 sizes = []
 try:
-    while len(sizes) < 10:
+    while len(sizes) < 13:
         sizes.append(len(s.recv(65535)))
 except socket.timeout:
     pass
@@ -271,8 +272,11 @@ print(','.join(map(str, sizes)))
 const UDP_GSO_SENDER = `
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT
+s.setsockopt(socket.IPPROTO_UDP, 103, 999)  # UDP_SEGMENT: 10 x 999 + 10
 s.sendto(bytes(range(250)) * 40, ('10.0.2.2', 9999))
+p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+p.sendto(bytes(range(251)) * 4 + b'x' * 997, ('10.0.2.2', 9999))  # plain, 2001 bytes: IP fragments
+p.sendto(b'y' * 1001, ('10.0.2.2', 9999))  # plain, odd length: partial checksum
 `;
 
 test('UDP GSO super-frames are cut into datagrams with good checksums', { timeout: 20_000 }, async () => {
@@ -282,11 +286,12 @@ test('UDP GSO super-frames are cut into datagrams with good checksums', { timeou
   await sleep(300);
   await inNetns(a, 'python3', ['-c', UDP_GSO_SENDER]);
   const got = (await receiver).stdout.trim();
-  assert.equal(got, Array(10).fill('1000').join(','));
+  assert.equal(got, [...Array(10).fill('999'), '10', '2001', '1001'].join(','));
   assert.equal(await snmpCounter(b, 'Udp', 'InCsumErrors'), udpErrors);
   const s = portA.dev.stats();
   assert.equal(s.gsoFrames - before.gsoFrames, 1);
-  assert.equal(s.gsoSegments - before.gsoSegments, 10);
+  assert.equal(s.gsoSegments - before.gsoSegments, 11);
+  assert.ok(s.checksumsCompleted - before.checksumsCompleted >= 1);
 });
 
 test('the kernel answers nothing on the port: no ARP for its own other addresses, no IPv6', { timeout: 20_000 }, async () => {
