@@ -517,12 +517,15 @@ static int deliver_staged(preader *r, int j, int *n) {
   return 1;
 }
 
-static void aim_iovecs(preader *r, int first_slot, int count) {
-  for (int j = 0; j < count; j++) {
+// Message j always reads into slot j (vnet header j, spill j): the iovecs
+// are set once; a call for slots n.. passes msgs + n. Only the control
+// length, which the kernel overwrites, is reset per call.
+static void init_messages(preader *r) {
+  for (int j = 0; j < r->slots; j++) {
     struct iovec *v = &r->iov[3 * j];
     v[0].iov_base = &r->vnet[j];
     v[0].iov_len = VNET_LEN;
-    v[1].iov_base = r->base + (size_t)(first_slot + j) * r->slot_size;
+    v[1].iov_base = r->base + (size_t)j * r->slot_size;
     v[1].iov_len = r->slot_size;
     v[2].iov_base = stage_of(r, j) + r->slot_size;
     v[2].iov_len = STAGE_BYTES - r->slot_size;
@@ -531,7 +534,6 @@ static void aim_iovecs(preader *r, int first_slot, int count) {
     mh->msg_iov = v;
     mh->msg_iovlen = 3;
     mh->msg_control = r->cmsg + (size_t)j * r->cmsg_len;
-    mh->msg_controllen = r->cmsg_len;
   }
 }
 
@@ -545,8 +547,8 @@ static int fill_batch(preader *r, int *err) {
       continue;
     }
     int want = r->slots - n;
-    aim_iovecs(r, n, want);
-    int got = recvmmsg(r->fd, r->msgs, (unsigned)want, MSG_DONTWAIT, NULL);
+    for (int j = n; j < r->slots; j++) r->msgs[j].msg_hdr.msg_controllen = r->cmsg_len;
+    int got = recvmmsg(r->fd, r->msgs + n, (unsigned)want, MSG_DONTWAIT, NULL);
     if (got < 0) {
       if (errno == EINTR) continue;
       // ENETDOWN: the link went down (a port block); the socket re-arms when it comes up.
@@ -555,31 +557,29 @@ static int fill_batch(preader *r, int *err) {
     }
     // Plain frames stay in their slots (closing gaps left by drops); from the
     // first one needing work on, the rest of this call is staged, in order.
-    int w = n;
-    for (int j = 0; j < got; j++) {
+    int w = n, end = n + got;
+    for (int j = n; j < end; j++) {
       size_t len = frame_len(r, j);
-      int flags = r->msgs[j].msg_hdr.msg_flags;
       const struct virtio_net_hdr *h = &r->vnet[j];
-      if (flags & MSG_TRUNC) { r->stats[ST_TRUNCATED]++; continue; }
+      if (r->msgs[j].msg_hdr.msg_flags & MSG_TRUNC) { r->stats[ST_TRUNCATED]++; continue; }
       if (vlan_tagged(r, j)) { r->stats[ST_VLAN]++; continue; }
       if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= r->slot_size) {
-        uint8_t *slot = r->base + (size_t)(n + j) * r->slot_size;
+        uint8_t *slot = r->base + (size_t)j * r->slot_size;
         if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
           if (!finish_checksum(slot, len, h)) { r->stats[ST_BAD_OFFLOAD]++; continue; }
           r->stats[ST_CSUM_DONE]++;
         }
-        if (w != n + j) memmove(r->base + (size_t)w * r->slot_size, slot, len);
+        if (w != j) memmove(r->base + (size_t)w * r->slot_size, slot, len);
         r->lengths[w++] = (int32_t)len;
         continue;
       }
-      // Stage j..got-1: put each slot part in front of its spill.
-      for (int k = j; k < got; k++) {
+      // Stage j..end-1: put each slot part in front of its spill.
+      for (int k = j; k < end; k++) {
         size_t kl = frame_len(r, k);
-        size_t head = kl < r->slot_size ? kl : r->slot_size;
-        memcpy(stage_of(r, k), r->base + (size_t)(n + k) * r->slot_size, head);
+        memcpy(stage_of(r, k), r->base + (size_t)k * r->slot_size, kl < r->slot_size ? kl : r->slot_size);
       }
       r->stage_next = j;
-      r->stage_count = got;
+      r->stage_count = end;
       r->seg_next = 0;
       break;
     }
@@ -704,6 +704,7 @@ static napi_value StartPacketReader(napi_env env, napi_callback_info info) {
     reader_free(r);
     return throw_errno(env, ENOMEM, "startPacketReader");
   }
+  init_messages(r);
   CHECK(napi_create_reference(env, argv[6], 1, &r->callback));
   CHECK(napi_create_reference(env, argv[1], 1, &r->buffer_ref));
   CHECK(napi_create_reference(env, argv[5], 1, &r->lengths_ref));

@@ -18,13 +18,22 @@
  *     a minimal JS forwarder over EthernetDevice and over TunDevice.
  * The sender (scripts/bench/udpflood.c) is pinned to CPU 0, the forwarder to
  * CPU 1; the receiver's interface counter says how many frames got through.
+ *
+ * Two measures: packets/s delivered with the sender flat out (--rate 0, the
+ * default), and, with --rate PPS, the CPU each packet costs at a paced load
+ * the forwarders all keep up with: nanoseconds on a CPU per packet for the
+ * forwarder (its system calls, its copying, and the egress veth's softirq
+ * work done in its context) and for the sender (its UDP stack and the
+ * router's ingress work its veth transmit triggers: AF_PACKET's packet_rcv,
+ * mirred + TAP queueing, the TUN queue). On a shared machine the CPU cost is
+ * the steadier number: it does not depend on who else gets the CPU.
  * The sender and receiver know the router's MACs from static neighbour
  * entries, so no ARP happens during a run (the C forwarders speak none).
  *
- * Run: node dist/scripts/bench-ethernet.js [--seconds 2] [--rounds 3] [--only packet,tap]
+ * Run: node dist/scripts/bench-ethernet.js [--seconds 2] [--rounds 3] [--rate PPS] [--only packet,tap]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
@@ -66,11 +75,43 @@ async function macOf(ns: string, dev: string): Promise<string> {
   return (await inNetns(ns, 'cat', [`/sys/class/net/${dev}/address`])).stdout.trim();
 }
 
-async function measure(senderNs: string, receiverNs: string, receiverDev: string, size: number, seconds: number): Promise<number> {
+interface Sample {
+  /** Delivered packets per second. */
+  pps: number;
+  /** CPU ns per delivered packet in the forwarder, and per sent packet in the sender (paced runs only). */
+  forwarderNs: number;
+  senderNs: number;
+}
+
+/** Nanoseconds every thread of a process has been on a CPU (precise: the scheduler's own clock). */
+function onCpuNs(pid: number): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* thread gone */
+    }
+  }
+  return total;
+}
+
+async function measure(senderNs: string, receiverNs: string, receiverDev: string, size: number, seconds: number,
+  rate: number, forwarderPid: number): Promise<Sample> {
   const before = await rxPackets(receiverNs, receiverDev);
-  await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, '10.2.0.2', String(size), String(seconds)], { timeoutMs: (seconds + 10) * 1000 });
+  const fwdBefore = onCpuNs(forwarderPid);
+  const args = ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, '10.2.0.2', String(size), String(seconds)];
+  if (rate > 0) args.push(String(rate));
+  const out = (await inNetns(senderNs, 'taskset', args, { timeoutMs: (seconds + 10) * 1000 })).stdout.trim().split(' ');
   await sleep(200);
-  return ((await rxPackets(receiverNs, receiverDev)) - before) / seconds;
+  const delivered = (await rxPackets(receiverNs, receiverDev)) - before;
+  const fwdNs = onCpuNs(forwarderPid) - fwdBefore;
+  const sent = Number(out[0]);
+  return {
+    pps: delivered / seconds,
+    forwarderNs: rate > 0 && delivered > 0 ? fwdNs / delivered : NaN,
+    senderNs: rate > 0 && sent > 0 ? Number(out[1]) / sent : NaN,
+  };
 }
 
 interface Chain {
@@ -124,15 +165,20 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export interface EthernetBenchResult {
   seconds: number;
   rounds: number;
+  /** 0: flat out; else the paced packets/s of a CPU-cost run. */
+  rate: number;
   sizes: number[];
   variants: Variant[];
-  /** pps[variant][sizeIndex] */
+  /** Medians per variant and size (same index as sizes). */
   pps: Record<string, number[]>;
+  forwarderNs: Record<string, number[]>;
+  senderNs: Record<string, number[]>;
 }
 
-export async function runEthernetBench(opts: { seconds?: number; rounds?: number; sizes?: number[]; variants?: Variant[]; log?: (s: string) => void } = {}): Promise<EthernetBenchResult> {
+export async function runEthernetBench(opts: { seconds?: number; rounds?: number; rate?: number; sizes?: number[]; variants?: Variant[]; log?: (s: string) => void } = {}): Promise<EthernetBenchResult> {
   const seconds = opts.seconds ?? 2;
   const rounds = opts.rounds ?? 3;
+  const rate = opts.rate ?? 0;
   const sizes = opts.sizes ?? [64, 1400];
   const variants = opts.variants ?? [...VARIANTS];
   const log = opts.log ?? (() => undefined);
@@ -149,7 +195,7 @@ export async function runEthernetBench(opts: { seconds?: number; rounds?: number
     await lab.hostPort(td, dout, '10.2.0.2/24', '10.2.0.1');
     const tun: Chain = { s: ts, r: ts, d: td, inDev: din, outDev: dout, dstMac: '' };
 
-    const samples: Record<string, number[][]> = {};
+    const samples: Record<string, Sample[][]> = {};
     for (const v of variants) samples[v] = sizes.map(() => []);
     for (let round = 0; round < rounds; round++) {
       for (const [i, size] of sizes.entries()) {
@@ -165,18 +211,18 @@ export async function runEthernetBench(opts: { seconds?: number; rounds?: number
           const fwd = lab.spawnIn(chain.r, 'taskset', ['-c', ROUTER_CPU, args[0], ...args[1]], { stdout: out });
           if (v.startsWith('js')) await waitFor(`${v} forwarder ready`, () => existsSync(out) && readFileSync(out, 'utf8').includes('ready'), 15_000, 50);
           await sleep(300);
-          const pps = await measure(chain.s, chain.d, chain.d === td ? dout : 'e0', size, seconds);
-          samples[v]![i]!.push(pps);
+          const sample = await measure(chain.s, chain.d, chain.d === td ? dout : 'e0', size, seconds, rate, fwd.pid!);
+          samples[v]![i]!.push(sample);
           fwd.kill('SIGKILL');
           await new Promise((r) => fwd.once('exit', r));
           if (saved) await otherHost(chain.r, chain.inDev, saved);
-          log(`  round ${round + 1}, ${size} B, ${VARIANT_LABELS[v]}: ${Math.round(pps)} pps`);
+          log(`  round ${round + 1}, ${size} B, ${VARIANT_LABELS[v]}: ${Math.round(sample.pps)} pps` +
+            (rate > 0 ? `, forwarder ${Math.round(sample.forwarderNs)} ns/packet, sender ${Math.round(sample.senderNs)} ns/packet` : ''));
         }
       }
     }
-    const pps: Record<string, number[]> = {};
-    for (const v of variants) pps[v] = samples[v]!.map(median);
-    return { seconds, rounds, sizes, variants, pps };
+    const pick = (k: keyof Sample) => Object.fromEntries(variants.map((v) => [v, samples[v]!.map((xs) => median(xs.map((x) => x[k])))]));
+    return { seconds, rounds, rate, sizes, variants, pps: pick('pps'), forwarderNs: pick('forwarderNs'), senderNs: pick('senderNs') };
   } finally {
     await lab.cleanup();
   }
@@ -185,6 +231,20 @@ export async function runEthernetBench(opts: { seconds?: number; rounds?: number
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function formatEthernetBench(r: EthernetBenchResult): string {
+  const label = (v: Variant) => VARIANT_LABELS[v].padEnd(46);
+  if (r.rate > 0) {
+    const lines = [
+      `Ethernet attachments at a paced ${fmt(r.rate)} packets/s: CPU ns per packet (forwarder + sender side), median of ${r.rounds} interleaved ${r.seconds}-s runs`,
+      `  ${'forwarder'.padEnd(46)}${r.sizes.map((s) => `${`${s} B: fwd`.padStart(13)}${'send'.padStart(7)}${'total'.padStart(8)}${'pps'.padStart(9)}`).join('')}`,
+    ];
+    for (const v of r.variants) {
+      lines.push(`  ${label(v)}${r.sizes.map((_, i) => {
+        const f = r.forwarderNs[v]![i]!, s = r.senderNs[v]![i]!;
+        return `${fmt(f).padStart(13)}${fmt(s).padStart(7)}${fmt(f + s).padStart(8)}${fmt(r.pps[v]![i]!).padStart(9)}`;
+      }).join('')}`);
+    }
+    return lines.join('\n');
+  }
   const base = r.pps.tun;
   const lines = [
     `Ethernet attachments, UDP sender → forwarder → receiver: packets/s delivered, median of ${r.rounds} interleaved ${r.seconds}-s runs`,
@@ -192,7 +252,7 @@ export function formatEthernetBench(r: EthernetBenchResult): string {
   ];
   for (const v of r.variants) {
     const row = r.pps[v]!;
-    lines.push(`  ${VARIANT_LABELS[v].padEnd(46)}${row.map((x) => fmt(x).padStart(11)).join('')}${base ? row.map((x, i) => (x / base[i]!).toFixed(2).padStart(11)).join('') : ''}`);
+    lines.push(`  ${label(v)}${row.map((x) => fmt(x).padStart(11)).join('')}${base ? row.map((x, i) => (x / base[i]!).toFixed(2).padStart(11)).join('') : ''}`);
   }
   return lines.join('\n');
 }
@@ -206,6 +266,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await runEthernetBench({
     seconds: Number(arg('--seconds') ?? 2),
     rounds: Number(arg('--rounds') ?? 3),
+    rate: Number(arg('--rate') ?? 0),
     variants: only,
     log: (s) => process.stderr.write(`${s}\n`),
   });

@@ -156,16 +156,20 @@ static void forward_once(int tap, int in, int out, const uint8_t dst[6], const u
     for (int i = 0; i < n; i++) { rewrite(slots[i]); (void)!write(out, slots[i], lens[i]); }
     return;
   }
-  struct mmsghdr msgs[BATCH];
-  struct iovec iov[2 * BATCH];
-  memset(msgs, 0, sizeof msgs);
-  for (int i = 0; i < BATCH; i++) {
-    iov[2 * i].iov_base = &vh[i];
-    iov[2 * i].iov_len = sizeof vh[i];
-    iov[2 * i + 1].iov_base = slots[i];
-    iov[2 * i + 1].iov_len = SLOT;
-    msgs[i].msg_hdr.msg_iov = vnet ? &iov[2 * i] : &iov[2 * i + 1];
-    msgs[i].msg_hdr.msg_iovlen = vnet ? 2 : 1;
+  // Set up once: message i always reads into slot i (the kernel does not change iovecs).
+  static struct mmsghdr msgs[BATCH];
+  static struct iovec iov[2 * BATCH];
+  static int ready;
+  if (!ready) {
+    ready = 1;
+    for (int i = 0; i < BATCH; i++) {
+      iov[2 * i].iov_base = &vh[i];
+      iov[2 * i].iov_len = sizeof vh[i];
+      iov[2 * i + 1].iov_base = slots[i];
+      iov[2 * i + 1].iov_len = SLOT;
+      msgs[i].msg_hdr.msg_iov = vnet ? &iov[2 * i] : &iov[2 * i + 1];
+      msgs[i].msg_hdr.msg_iovlen = vnet ? 2 : 1;
+    }
   }
   n = recvmmsg(in, msgs, BATCH, MSG_DONTWAIT, NULL);
   if (n <= 0) return;
