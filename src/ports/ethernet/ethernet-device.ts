@@ -134,7 +134,16 @@ export class EthernetDevice implements PacketDevice {
     return load().linkRunning(this.name, this.nsPath);
   }
 
-  /** Watch the socket; `onBatch(count, errno)` runs with `count` frames in slots. */
+  /**
+   * Watch the socket; `onBatch(count, errno)` runs with `count` frames in
+   * slots: frame i at offset + i * slotSize, lengths[i] bytes (complete
+   * Ethernet frames, checksums done, super-frames already cut). A slot must
+   * hold the interface MTU + 14; every byte of [offset, offset + slots *
+   * slotSize) may be written (a super-frame fills its slot before it is
+   * staged). To have IPv4 packets start at slot + HEADROOM, pass offset =
+   * rxBase + HEADROOM - 14: the area then needs slots * slotSize +
+   * HEADROOM - 14 bytes from rxBase.
+   */
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
     onBatch: (count: number, errno: number) => void): void {
     if (this.reader) throw new EthernetError(`${this.name}: already reading`);
