@@ -28,6 +28,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "addon.h"
+
 #define CHECK(call)                                                   \
   do {                                                                \
     if ((call) != napi_ok) {                                          \
@@ -36,7 +38,7 @@
     }                                                                 \
   } while (0)
 
-static napi_value throw_errno(napi_env env, int err, const char *what) {
+napi_value throw_errno(napi_env env, int err, const char *what) {
   char msg[320];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   const char *code = "EUNKNOWN";
@@ -298,7 +300,7 @@ static napi_value CloseFd(napi_env env, napi_callback_info info) {
 
 // ---- writes ------------------------------------------------------------------
 
-static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
+int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   bool is_ab = false;
   napi_is_arraybuffer(env, v, &is_ab);
   if (is_ab) return napi_get_arraybuffer_info(env, v, (void **)data, len) == napi_ok;
@@ -309,7 +311,7 @@ static int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len) {
   return 1;
 }
 
-static int get_i32_array(napi_env env, napi_value v, int32_t **data, size_t *len) {
+int get_i32_array(napi_env env, napi_value v, int32_t **data, size_t *len) {
   napi_typedarray_type t;
   napi_value ab;
   size_t off;
@@ -508,7 +510,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"refReader", NULL, RefReader, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return exports;
+  return ether_init(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

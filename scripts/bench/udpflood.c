@@ -1,7 +1,10 @@
 // Traffic generator for the forwarding benchmark: blasts UDP datagrams of a
 // given IP size at one address with sendmmsg() for a number of seconds, then
 // prints how many it sent. Runs inside the sender namespace.
-//   udpflood DST_ADDR IP_PACKET_SIZE SECONDS
+//   udpflood DST_ADDR IP_PACKET_SIZE SECONDS [PACKETS_PER_SECOND]
+// With a rate, it paces bursts to that many packets per second and also
+// prints the nanoseconds it spent on a CPU (its own stack and whatever the
+// kernel did in its context: on a veth, the receiving side's softirq work).
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -20,7 +23,8 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) { fprintf(stderr, "usage: udpflood DST SIZE SECONDS\n"); return 2; }
+  if (argc != 4 && argc != 5) { fprintf(stderr, "usage: udpflood DST SIZE SECONDS [PPS]\n"); return 2; }
+  double rate = argc == 5 ? atof(argv[4]) : 0;
   int size = atoi(argv[2]);
   double secs = atof(argv[3]);
   int payload = size - 28;
@@ -42,11 +46,27 @@ int main(int argc, char **argv) {
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
   long sent = 0;
-  double end = now() + secs;
+  double start = now(), end = start + secs;
   while (now() < end) {
+    if (rate > 0) {
+      // Wait until this burst is due.
+      double due = start + sent / rate;
+      double t = now();
+      if (due > t) {
+        struct timespec ts = { (time_t)(due - t), (long)(((due - t) - (time_t)(due - t)) * 1e9) };
+        nanosleep(&ts, NULL);
+      }
+    }
     int n = sendmmsg(s, msgs, BURST, 0);
     if (n > 0) sent += n;
   }
-  printf("%ld\n", sent);
+  if (rate > 0) {
+    unsigned long long on_cpu = 0;
+    FILE *f = fopen("/proc/self/schedstat", "r");
+    if (f) { if (fscanf(f, "%llu", &on_cpu) != 1) on_cpu = 0; fclose(f); }
+    printf("%ld %llu\n", sent, on_cpu);
+  } else {
+    printf("%ld\n", sent);
+  }
   return 0;
 }

@@ -183,6 +183,20 @@ export class Lab {
     if (gateway) await ip('-n', hostNs, 'route', 'add', 'default', 'via', gateway, 'dev', device);
   }
 
+  /**
+   * A host's NIC that is an Ethernet router port: a veth pair whose host end
+   * (in hostNs) gets the host's address and a default route via the router,
+   * and whose router end (in routerNs) stays down and bare — the router's
+   * Ethernet device takes it (no address, no kernel ARP or IPv6 on it).
+   */
+  async ethernetHostPort(hostNs: string, hostDev: string, routerNs: string, routerDev: string,
+    hostAddress: string, gateway?: string, mtu = 1500): Promise<void> {
+    await ip('link', 'add', 'name', hostDev, 'netns', hostNs, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', routerDev, 'netns', routerNs, 'mtu', String(mtu));
+    await ip('-n', hostNs, 'addr', 'add', hostAddress, 'dev', hostDev);
+    await ip('-n', hostNs, 'link', 'set', hostDev, 'up');
+    if (gateway) await ip('-n', hostNs, 'route', 'add', 'default', 'via', gateway, 'dev', hostDev);
+  }
+
   /** The namespace where router–router links are joined (made on first use). */
   async wiring(): Promise<string> {
     this.wiringNs ??= await this.addNamespace('wire');

@@ -1,0 +1,175 @@
+// An Ethernet interface (a veth end, a physical NIC, a TAP) as a port's
+// packet device, through the project's addon (native/ether.c): an AF_PACKET
+// socket bound to the interface. Whole Ethernet frames in and out; same
+// batched, allocation-free interface as TunDevice.
+//
+// Opening takes the interface for the router: the kernel's own IP stack is
+// kept off it (IPv6 disabled before the link goes up, so no link-local
+// address and no ND/MLD; NOARP, so the kernel neither answers nor sends ARP;
+// forwarding off on it) and it must carry no IPv4 address — the router
+// answers ARP for the port's address itself. `configure: false` only
+// listens (tests use it to watch a neighbour's side).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { parseMac } from '../../wire/ethernet.js';
+import type { PacketDevice } from '../device.js';
+import { netnsPath } from '../tun-device.js';
+
+interface EtherAddon {
+  openPacket(name: string, netnsPath: string, mtu: number, configure: boolean): { fd: number; ifindex: number; mac: string; mtu: number; hasIpv4: boolean };
+  setLinkUp(name: string, netnsPath: string, up: boolean): void;
+  linkRunning(name: string, netnsPath: string): boolean;
+  close(fd: number): void;
+  packetWriteBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  startPacketReader(
+    fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
+    lengths: Int32Array, onBatch: (count: number, errno: number) => void,
+  ): object;
+  stopPacketReader(handle: object): void;
+  refPacketReader(handle: object, ref: boolean): void;
+  packetReaderStats(handle: object, fd: number): EthernetDeviceStats;
+}
+
+/** What the device itself dropped or did before frames reached JS. */
+export interface EthernetDeviceStats {
+  /** A frame larger than a slot. */
+  oversize: number;
+  /** A frame larger than the 65 KB staging buffer. */
+  truncated: number;
+  /** 802.1Q-tagged frames (the kernel strips the tag into metadata; we route untagged only). */
+  vlanTagged: number;
+  /** A partial checksum or GSO super-frame that could not be completed (IPv6, UFO, malformed headers). */
+  badOffload: number;
+  /** Frames whose L4 checksum the sender's kernel left to "hardware", completed here. */
+  checksumsCompleted: number;
+  /** TSO/GSO super-frames cut into segments, and the segments made. */
+  gsoFrames: number;
+  gsoSegments: number;
+  /** Dropped by the kernel: the socket's receive buffer was full. */
+  kernelDrops: number;
+}
+
+let addon: EtherAddon | undefined;
+function load(): EtherAddon {
+  if (!addon) {
+    const require = createRequire(import.meta.url);
+    // dist/src/ports/ethernet/ → package root
+    const path = new URL('../../../../build/Release/tun.node', import.meta.url).pathname;
+    if (!existsSync(path)) throw new EthernetError(`addon not built (${path} missing): run the set-up command (npm install)`);
+    addon = require(path) as EtherAddon;
+  }
+  return addon;
+}
+
+export class EthernetError extends Error {}
+
+export interface EthernetOpenOptions {
+  /** The interface's name in its namespace. */
+  name: string;
+  netns?: string;
+  /** Set the interface MTU (default: leave it). */
+  mtu?: number;
+  /** Take the interface for the router (default true); false: only listen. */
+  configure?: boolean;
+}
+
+export class EthernetDevice implements PacketDevice {
+  readonly name: string;
+  readonly netns: string | undefined;
+  readonly fd: number;
+  readonly ifindex: number;
+  /** The interface's MAC: the port's link-layer address. */
+  readonly mac: Uint8Array;
+  readonly macText: string;
+  /** The interface MTU after opening (an IPv4 packet of up to this many bytes fits a frame). */
+  readonly mtu: number;
+  private reader: object | undefined;
+  private closed = false;
+
+  constructor(opts: EthernetOpenOptions) {
+    const ether = load();
+    this.name = opts.name;
+    this.netns = opts.netns;
+    if (Buffer.byteLength(opts.name) > 15 || opts.name.length === 0) {
+      throw new EthernetError(`interface name "${opts.name}" must be 1-15 bytes`);
+    }
+    const where = opts.netns ? ` in netns "${opts.netns}"` : '';
+    if (opts.netns && !existsSync(netnsPath(opts.netns))) {
+      throw new EthernetError(`network namespace "${opts.netns}" does not exist (${netnsPath(opts.netns)})`);
+    }
+    const configure = opts.configure ?? true;
+    let r: ReturnType<EtherAddon['openPacket']>;
+    try {
+      r = ether.openPacket(opts.name, this.nsPath, opts.mtu ?? 0, configure);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      if (e.code === 'EPERM' || e.code === 'EACCES') {
+        throw new EthernetError(`not permitted to open interface "${opts.name}"${where}: run as root (CAP_NET_ADMIN, CAP_NET_RAW) — ${e.message}`);
+      }
+      if (e.code === 'ENODEV') throw new EthernetError(`interface "${opts.name}"${where} does not exist`);
+      throw new EthernetError(`cannot open interface "${opts.name}"${where}: ${e.message}`);
+    }
+    this.fd = r.fd;
+    this.ifindex = r.ifindex;
+    this.macText = r.mac;
+    this.mac = parseMac(r.mac);
+    this.mtu = r.mtu;
+    if (configure && r.hasIpv4) {
+      ether.close(r.fd);
+      throw new EthernetError(`interface "${opts.name}"${where} has an IPv4 address: the router answers for the port's address itself — remove it (ip addr flush dev ${opts.name})`);
+    }
+  }
+
+  private get nsPath(): string {
+    return this.netns ? netnsPath(this.netns) : '';
+  }
+
+  /** Port block/unblock: link down (the neighbour sees NO-CARRIER) or up. */
+  setCarrier(on: boolean): void {
+    load().setLinkUp(this.name, this.nsPath, on);
+  }
+
+  /** Whether the link is operational (IFF_RUNNING): after setCarrier(true) it lags, as for a TUN. */
+  linkRunning(): boolean {
+    return load().linkRunning(this.name, this.nsPath);
+  }
+
+  /**
+   * Watch the socket; `onBatch(count, errno)` runs with `count` frames in
+   * slots: frame i at offset + i * slotSize, lengths[i] bytes (complete
+   * Ethernet frames, checksums done, super-frames already cut). A slot must
+   * hold the interface MTU + 14; every byte of [offset, offset + slots *
+   * slotSize) may be written (a super-frame fills its slot before it is
+   * staged). To have IPv4 packets start at slot + HEADROOM, pass offset =
+   * rxBase + HEADROOM - 14: the area then needs slots * slotSize +
+   * HEADROOM - 14 bytes from rxBase.
+   */
+  startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
+    onBatch: (count: number, errno: number) => void): void {
+    if (this.reader) throw new EthernetError(`${this.name}: already reading`);
+    this.reader = load().startPacketReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch);
+  }
+
+  setRef(ref: boolean): void {
+    if (this.reader) load().refPacketReader(this.reader, ref);
+  }
+
+  /** Frames at (offsets[i], lengths[i]); a refused one gets −errno in lengths[i]. Returns frames sent. */
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
+    return load().packetWriteBatch(this.fd, buf, offsets, lengths, count);
+  }
+
+  /** What the device dropped or repaired before JS saw the frames (zeros before reading starts). */
+  stats(): EthernetDeviceStats {
+    if (!this.reader) return { oversize: 0, truncated: 0, vlanTagged: 0, badOffload: 0, checksumsCompleted: 0, gsoFrames: 0, gsoSegments: 0, kernelDrops: 0 };
+    return load().packetReaderStats(this.reader, this.fd);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reader) load().stopPacketReader(this.reader);
+    this.reader = undefined;
+    load().close(this.fd);
+  }
+}

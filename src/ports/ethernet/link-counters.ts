@@ -1,0 +1,101 @@
+// Counters of an Ethernet port's link layer (frames, ARP, neighbour
+// resolution) in one Float64Array, bumped in place on the packet path. Every
+// frame or packet the link layer drops is counted under one of the DROP
+// reasons; the EVENT counters say what it did.
+export const L2Drop = {
+  /** Shorter than an Ethernet header. */
+  RUNT: 0,
+  /** Unicast to another MAC (a veth or a promiscuous NIC hands us those). */
+  NOT_OUR_MAC: 1,
+  /** Source MAC is a group address, or ours (a loop). */
+  BAD_SOURCE_MAC: 2,
+  /** Neither IPv4 nor ARP (IPv6, LLDP, 802.3/LLC, …). */
+  UNKNOWN_ETHERTYPE: 3,
+  /** 802.1Q/802.1ad-tagged in the frame bytes (tags the kernel strips are dropped by the device). */
+  VLAN_TAGGED: 4,
+  ARP_TRUNCATED: 5,
+  ARP_BAD_HARDWARE_TYPE: 6,
+  ARP_BAD_PROTOCOL_TYPE: 7,
+  ARP_BAD_ADDRESS_LENGTHS: 8,
+  ARP_BAD_OPERATION: 9,
+  ARP_BAD_SENDER_MAC: 10,
+  /** A request for an address that is not ours (normal on a shared segment). */
+  ARP_NOT_FOR_US: 11,
+  /** Someone else claims our address. */
+  ARP_ADDRESS_CONFLICT: 12,
+  /** Frames received while the link is down (blocked). */
+  RX_LINK_DOWN: 13,
+  /** Packets to send while the link is down. */
+  TX_LINK_DOWN: 14,
+  /** Next hop is not an address we can resolve (ours, 0.0.0.0). */
+  BAD_NEXT_HOP: 15,
+  /** No neighbour entry could be made: every entry is resolving or reachable. */
+  NEIGHBOUR_TABLE_FULL: 16,
+  /** A neighbour's hold queue was full: its oldest waiting packet was dropped. */
+  HOLD_QUEUE_OVERFLOW: 17,
+  /** Every hold buffer of the port was in use. */
+  HOLD_POOL_EMPTY: 18,
+  /** Larger than a hold buffer (the port MTU). */
+  HOLD_TOO_BIG: 19,
+  /** Resolution failed: the packets waiting for it were given up. */
+  UNRESOLVED: 20,
+  /** Packets waiting for resolution when the link went down. */
+  HELD_AT_LINK_DOWN: 21,
+  /** An ARP packet we wanted to send found no free control frame before the next flush. */
+  ARP_TX_NO_BUFFER: 22,
+} as const;
+
+export const L2_DROP_NAMES: readonly string[] = [
+  'runt', 'not-our-mac', 'bad-source-mac', 'unknown-ethertype', 'vlan-tagged',
+  'arp-truncated', 'arp-bad-hardware-type', 'arp-bad-protocol-type', 'arp-bad-address-lengths', 'arp-bad-operation',
+  'arp-bad-sender-mac', 'arp-not-for-us', 'arp-address-conflict', 'rx-link-down', 'tx-link-down', 'bad-next-hop',
+  'neighbour-table-full', 'hold-queue-overflow', 'hold-pool-empty', 'hold-too-big', 'unresolved', 'held-at-link-down',
+  'arp-tx-no-buffer',
+];
+
+export const L2Event = {
+  ARP_REQUESTS_RECEIVED: 0,
+  ARP_REPLIES_RECEIVED: 1,
+  ARP_REPLIES_SENT: 2,
+  ARP_REQUESTS_SENT: 3,
+  GRATUITOUS_SENT: 4,
+  /** Packets put on hold while their next hop was resolved. */
+  HELD: 5,
+  /** Held packets sent after resolution. */
+  RELEASED: 6,
+} as const;
+
+export const L2_EVENT_NAMES: readonly string[] = [
+  'arp-requests-received', 'arp-replies-received', 'arp-replies-sent', 'arp-requests-sent', 'gratuitous-sent', 'held', 'released',
+];
+
+const EVENTS_AT = L2_DROP_NAMES.length;
+
+export class LinkCounters {
+  readonly values = new Float64Array(EVENTS_AT + L2_EVENT_NAMES.length);
+
+  drop(reason: number): void {
+    this.values[reason]! += 1;
+  }
+
+  event(what: number): void {
+    this.values[EVENTS_AT + what]! += 1;
+  }
+
+  dropCount(reason: number): number {
+    return this.values[reason]!;
+  }
+
+  eventCount(what: number): number {
+    return this.values[EVENTS_AT + what]!;
+  }
+
+  /** Non-zero counters by name, for the API and `stats`. */
+  snapshot(): { drops: Record<string, number>; events: Record<string, number> } {
+    const drops: Record<string, number> = {};
+    const events: Record<string, number> = {};
+    for (let i = 0; i < EVENTS_AT; i++) if (this.values[i]! > 0) drops[L2_DROP_NAMES[i]!] = this.values[i]!;
+    for (let i = 0; i < L2_EVENT_NAMES.length; i++) if (this.values[EVENTS_AT + i]! > 0) events[L2_EVENT_NAMES[i]!] = this.values[EVENTS_AT + i]!;
+    return { drops, events };
+  }
+}
