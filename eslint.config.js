@@ -16,7 +16,7 @@ const LAYERS = {
   control: ['wire'],
   config: ['net'],
   routing: ['net'],
-  ports: ['control', 'packet', 'net'],
+  ports: ['control', 'packet', 'wire', 'net'],
   dataplane: ['ports', 'routing', 'packet', 'wire', 'net', 'config'],
   protocols: ['control', 'packet', 'wire', 'net', 'config'],
   router: ['dataplane', 'ports', 'routing', 'control', 'packet', 'wire', 'net', 'config'],
