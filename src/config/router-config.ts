@@ -18,9 +18,11 @@ export type { StaticRouteConfig } from './route-config.js';
 
 export interface PortConfig {
   name: string;
-  /** TUN device name (≤ 15 bytes). */
+  /** tun: a TUN device (raw IPv4); ethernet: an Ethernet interface (veth, TAP, NIC), with ARP. */
+  type: 'tun' | 'ethernet';
+  /** TUN device or interface name (≤ 15 bytes). */
   device: string;
-  /** Network namespace the device's kernel side lives in; "" = the daemon's own. */
+  /** Network namespace the device (a TUN's kernel side, or the interface) lives in; "" = the daemon's own. */
   netns: string;
   address: number;
   prefixLen: number;
@@ -248,15 +250,16 @@ function addressingOf(v: unknown): Subnet | undefined {
 function parsePort(v: unknown, path: string): PortConfig {
   return collect((p) => {
     const o = object(v, path);
-    p.check(() => onlyKeys(o, ['name', 'device', 'netns', 'address', 'mtu'], path));
+    p.check(() => onlyKeys(o, ['name', 'type', 'device', 'netns', 'address', 'mtu'], path));
     const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
+    const type = p.check(() => oneOf(o, 'type', path, ['tun', 'ethernet'] as const, 'tun'));
     const device = p.check(() => string(o, 'device', path, { pattern: DEVICE, hint: DEVICE_HINT }));
     const netns = p.check(() => optionalString(o, 'netns', path, { pattern: NAME, hint: NAME_HINT }) ?? '');
     const ifa = p.check(() => address(o, 'address', path, parseInterfaceAddress));
     const badAddress = ifa && portAddressProblem(ifa.addr, ifa.len);
     if (badAddress) p.add(join(path, 'address'), badAddress);
     const mtu = p.check(() => integer(o, 'mtu', path, 68, 65535, 1500));
-    return complete<PortConfig>({ name, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu });
+    return complete<PortConfig>({ name, type, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu });
   });
 }
 

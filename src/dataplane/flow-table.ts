@@ -19,6 +19,10 @@ export class FlowTable {
   private readonly proto: Uint8Array;
   private readonly flags: Uint8Array;
   private readonly egress: Int16Array;
+  /** The next hop each flow was sent to on its port (0: its destination). */
+  private readonly gateway: Uint32Array;
+  /** Set by track(): the next hop to send the packet to (0: its destination). */
+  nextHop = 0;
   /** Last packet, ms since `epoch` (0 = empty slot). */
   private readonly last: Float64Array;
   private readonly epoch = Date.now() - 1;
@@ -36,6 +40,7 @@ export class FlowTable {
     this.proto = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.egress = new Int16Array(n);
+    this.gateway = new Uint32Array(n);
     this.last = new Float64Array(n);
   }
 
@@ -44,11 +49,13 @@ export class FlowTable {
   }
 
   /**
-   * Record that the packet `ip` is about to leave by `egress` and return the
-   * port it should really take: the draining port its flow already uses, if
-   * any, else `egress`.
+   * Record that the packet `ip` is about to leave by `egress` toward
+   * `gateway` and return the port it should really take: the draining port
+   * its flow already uses, if any, else `egress`; `nextHop` then holds the
+   * gateway that goes with it.
    */
-  track(ip: Ipv4View, egress: number): number {
+  track(ip: Ipv4View, egress: number, gateway = 0): number {
+    this.nextHop = gateway;
     const proto = ip.protocol;
     const src = ip.src;
     const dst = ip.dst;
@@ -66,7 +73,7 @@ export class FlowTable {
     for (let i = base; i < base + WAYS; i++) {
       const seen = this.last[i]!;
       if (seen !== 0 && this.src[i] === src && this.dst[i] === dst && this.ports[i] === l4 && this.proto[i] === proto) {
-        return this.update(i, egress, tcpFlags);
+        return this.update(i, egress, gateway, tcpFlags);
       }
       if (seen < oldest) {
         oldest = seen;
@@ -79,11 +86,12 @@ export class FlowTable {
     this.proto[victim] = proto;
     this.flags[victim] = tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0;
     this.egress[victim] = egress;
+    this.gateway[victim] = gateway;
     this.last[victim] = now;
     return egress;
   }
 
-  private update(i: number, egress: number, tcpFlags: number): number {
+  private update(i: number, egress: number, gateway: number, tcpFlags: number): number {
     const prev = this.egress[i]!;
     const live = this.isLive(i);
     // A bare SYN opens a new connection even if the tuple is reused.
@@ -91,7 +99,10 @@ export class FlowTable {
     let out = egress;
     if (prev !== egress && live && !newConnection && this.portList[prev]?.state === 'draining') {
       out = prev;
+      this.nextHop = this.gateway[i]!;
       this.pinned++;
+    } else {
+      this.gateway[i] = gateway;
     }
     if (newConnection) this.flags[i] = 0;
     if (tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) this.flags[i] = this.flags[i]! | FLAG_CLOSING;

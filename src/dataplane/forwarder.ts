@@ -7,6 +7,8 @@
 // Works in place on the arena's bytes through one reused view: no allocation
 // per packet. Every drop is counted by reason on the ingress port.
 import { Drop } from '../packet/drops.js';
+import { Rx } from '../ports/ethernet/ethernet-link.js';
+import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { isLinkLocal, type RouterAddresses } from './addresses.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
@@ -25,6 +27,8 @@ import { Ipv4Check, Ipv4View } from '../wire/ipv4.js';
  */
 export interface EgressSelector {
   select(ingress: Port, ip: Ipv4View): number;
+  /** Set by a select() that chose: the neighbour to send to (0: the packet's destination, on-link). */
+  readonly nextHop: number;
   /** For `route lookup --from`: what select() would decide for a packet src → dst. */
   explain?(src: number, dst: number): { port: number; by: string } | null;
 }
@@ -57,21 +61,36 @@ export class Forwarder {
     private readonly options: OptionProcessing,
   ) {}
 
-  /** A batch of `count` packets sits in `port`'s receive slots. */
+  /**
+   * A batch of `count` packets (or, on an Ethernet port, frames) sits in
+   * `port`'s receive slots, each IPv4 packet HEADROOM bytes into its slot.
+   */
   receive(port: Port, count: number): void {
     const lengths = port.rxLengths;
-    let off = port.rxBase;
+    let off = port.slotPacket(0);
     port.counters.values[RX_BATCHES]! += 1;
     this.flows.tick();
+    const link = port.link;
     for (let i = 0; i < count; i++, off += port.slotSize) {
-      const drop = this.process(port, off, lengths[i]!);
+      let drop: number;
+      if (link === null) drop = this.process(port, off, lengths[i]!, false);
+      else {
+        // The frame's header sits just before the packet; ARP and the rest stay in the link.
+        const kind = link.receive(off - ETHERNET_HEADER_LEN, lengths[i]!);
+        if (kind !== Rx.IPV4 && kind !== Rx.IPV4_LINK_GROUP) continue;
+        drop = this.process(port, off, lengths[i]! - ETHERNET_HEADER_LEN, kind === Rx.IPV4_LINK_GROUP);
+      }
       if (drop >= 0) port.counters.drop(drop);
     }
     this.output.flushAll();
   }
 
-  /** One packet; returns a Drop reason, or −1 when it was forwarded or consumed. */
-  process(ingress: Port, off: number, len: number): number {
+  /**
+   * One packet; returns a Drop reason, or −1 when it was forwarded or
+   * consumed. `linkGroup`: it came in a link-layer broadcast or multicast
+   * frame — for the router only, never forwarded (RFC 1812 §5.3.4).
+   */
+  process(ingress: Port, off: number, len: number, linkGroup = false): number {
     const c = ingress.counters.values;
     c[RX_PACKETS]! += 1;
     c[RX_BYTES]! += len;
@@ -107,6 +126,7 @@ export class Forwarder {
       const drop = this.options.checkStrictTransit(ingress, ip);
       if (drop >= 0) return drop;
     }
+    if (linkGroup) return Drop.LINK_BROADCAST_NOT_ROUTED;
 
     // RFC 1812 §5.3.7, RFC 3927 §2.7: not forwarded.
     if (src === 0 || isLinkLocal(src)) return Drop.MARTIAN_SOURCE;
@@ -127,9 +147,14 @@ export class Forwarder {
     }
 
     let egress = -1;
+    let gateway = 0;
     for (let i = 0; i < this.selectors.length; i++) {
-      egress = this.selectors[i]!.select(ingress, ip);
-      if (egress >= 0) break;
+      const s = this.selectors[i]!;
+      egress = s.select(ingress, ip);
+      if (egress >= 0) {
+        gateway = s.nextHop;
+        break;
+      }
     }
     if (egress < 0) {
       const nh = this.fib.lookup(dst);
@@ -142,9 +167,11 @@ export class Forwarder {
         return Drop.NO_ROUTE;
       }
       egress = this.fib.portOf(nh);
+      gateway = this.fib.gatewayOf(nh);
     }
-    // Flows already on a draining port stay on it.
-    egress = this.flows.track(ip, egress);
+    // Flows already on a draining port stay on it (and keep that port's next hop).
+    egress = this.flows.track(ip, egress, gateway);
+    gateway = this.flows.nextHop;
     const out = this.ports[egress]!;
 
     const ttl = ip.ttl;
@@ -165,6 +192,6 @@ export class Forwarder {
     } else {
       ip.decrementTtl();
     }
-    return this.output.send(out, off, total);
+    return this.output.send(out, off, total, gateway || ip.dst);
   }
 }

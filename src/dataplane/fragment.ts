@@ -97,6 +97,8 @@ export function fragmentIpv4(
   src: Uint8Array, srcOff: number, srcLen: number, mtu: number,
   out: Uint8Array, outOff: number, outCapacity: number,
   fragOffsets: Int32Array, fragLengths: Int32Array,
+  /** Free bytes left in front of every fragment (room for a link header). */
+  gap = 0,
 ): number {
   if (mtu < IPV4_MIN_MTU || srcLen < IPV4_HEADER_LEN) return -1;
   const hl = (src[srcOff] & 0x0f) << 2;
@@ -112,9 +114,9 @@ export function fragmentIpv4(
   }
 
   if (total <= mtu) {
-    if (total > cap || fragOffsets.length < 1 || fragLengths.length < 1) return -1;
-    copyBytes(src, srcOff, out, outOff, total);
-    fragOffsets[0] = outOff;
+    if (gap + total > cap || fragOffsets.length < 1 || fragLengths.length < 1) return -1;
+    copyBytes(src, srcOff, out, outOff + gap, total);
+    fragOffsets[0] = outOff + gap;
     fragLengths[0] = total;
     return 1;
   }
@@ -131,7 +133,7 @@ export function fragmentIpv4(
   const rest = payload - firstData; // > 0 since total > mtu
   const count = 1 + Math.ceil(rest / laterData);
   if (count > fragOffsets.length || count > fragLengths.length) return -1;
-  const outBytes = hl + laterHl * (count - 1) + payload;
+  const outBytes = hl + laterHl * (count - 1) + payload + gap * count;
   if (outBytes > cap) return -1;
   const baseOffset = flagsWord & FRAG_OFFSET_MASK;
   // Offset of the last fragment, in 8-byte units, must fit 13 bits.
@@ -141,13 +143,13 @@ export function fragmentIpv4(
   const lastMf = flagsWord & FLAG_MF;
 
   // First fragment: the whole original header, options included.
-  let o = outOff;
+  let o = outOff + gap;
   copyBytes(src, srcOff, out, o, hl);
   copyBytes(src, srcOff + hl, out, o + hl, firstData);
   finishHeader(out, o, hl, hl + firstData, keepFlags | FLAG_MF | baseOffset);
   fragOffsets[0] = o;
   fragLengths[0] = hl + firstData;
-  o += hl + firstData;
+  o += hl + firstData + gap;
 
   let dataPos = firstData; // bytes of payload already emitted
   for (let i = 1; i < count; i++) {
@@ -160,7 +162,7 @@ export function fragmentIpv4(
       keepFlags | (last ? lastMf : FLAG_MF) | (baseOffset + (dataPos >>> 3)));
     fragOffsets[i] = o;
     fragLengths[i] = laterHl + n;
-    o += laterHl + n;
+    o += laterHl + n + gap;
     dataPos += n;
   }
   return count;

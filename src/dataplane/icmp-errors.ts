@@ -32,7 +32,7 @@ export class IcmpErrors {
     if (port === null) return;
     const off = this.output.scratch(ICMP_ERROR_MAX_LEN);
     const len = buildIcmpError(this.output.arena.bytes, off, type, code, param, port.address, ip.buf, ip.off, ip.len);
-    if (len > 0 && this.output.send(port, off, len) < 0) this.sent++;
+    if (len > 0 && this.output.send(port, off, len, this.output.nextHop) < 0) this.sent++;
   }
 
   setLimit(limit: IcmpRateLimit): void {

@@ -87,13 +87,16 @@ export class IcmpServer {
       }
     }
     let port: Port | null;
+    let nextHop: number;
     if (src === 0) {
       // RFC 950: a requester without an address gets the reply broadcast on its link.
       dst = 0xffffffff;
       port = ingress;
+      nextHop = dst;
     } else {
       port = this.output.portFor(dst);
       if (port === null) return Drop.NO_ROUTE;
+      nextHop = this.output.nextHop;
     }
     if (withOptions) {
       if (o.ts >= 0) this.options.stamp(b, o.ts, port.address, true); // sent (§4.2.2.1)
@@ -103,7 +106,7 @@ export class IcmpServer {
     writeU32(b, off + 16, dst);
     b[off + 8] = 64;
     ip.fillChecksum();
-    const drop = this.output.send(port, off, total);
+    const drop = this.output.send(port, off, total, nextHop);
     if (drop < 0) this.sent++;
     return drop;
   }
@@ -122,12 +125,13 @@ export class IcmpServer {
     }
     const port = this.output.portFor(ip.src);
     if (port === null) return Drop.NO_ROUTE;
+    const nextHop = this.output.nextHop;
     const dataLen = seglen - t.headerLength;
     const segLen = dataLen + (flags & TcpFlag.SYN ? 1 : 0) + (flags & TcpFlag.FIN ? 1 : 0);
     const off = this.output.scratch(40);
     const len = buildTcpReset(this.output.arena.bytes, off, ip.dst, ip.src, t.dstPort, t.srcPort,
       (t.seq + segLen) >>> 0, flags & TcpFlag.ACK ? t.ack : -1);
-    const drop = this.output.send(port, off, len);
+    const drop = this.output.send(port, off, len, nextHop);
     if (drop < 0) this.sent++;
     return drop;
   }

@@ -15,6 +15,7 @@
 // scratch ring for packets the router builds itself.
 import type { RouterConfig } from '../config/router-config.js';
 import { PacketArena } from '../packet/arena.js';
+import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
 import type { Fib } from '../routing/fib.js';
 import { RouterAddresses } from './addresses.js';
@@ -44,8 +45,10 @@ const SPARE_MTU = 9000;
  * reassembly.
  */
 export function arenaFor(config: RouterConfig): PacketArena {
-  const slots = config.ports.reduce((n, p) => n + Port.rxBytesFor(p.mtu) + 64, 0);
-  const spare = SPARE_PORTS * (Port.rxBytesFor(SPARE_MTU) + 64);
+  // A port's receive slots, and an Ethernet port's link layer (control frames, the hold pool); 64-byte aligned.
+  const portBytes = (mtu: number, ethernet: boolean) => Port.rxBytesFor(mtu) + 64 + (ethernet ? EthernetLink.regionBytes({ mtu }) + 64 : 0);
+  const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet'), 0);
+  const spare = SPARE_PORTS * portBytes(SPARE_MTU, true);
   return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 

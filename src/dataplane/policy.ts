@@ -24,6 +24,8 @@ export class PolicyTable implements EgressSelector {
   private portLo = new Int32Array(0);
   private portHi = new Int32Array(0);
   private egress = new Int32Array(0);
+  /** The next hop of each rule (0: on-link, the packet's own destination). */
+  private via = new Uint32Array(0);
   /** Packets matched per rule, in rule order. */
   private hits = new Float64Array(0);
 
@@ -62,6 +64,8 @@ export class PolicyTable implements EgressSelector {
     return this.rules.some((r) => r.name === name);
   }
 
+  nextHop = 0;
+
   select(_ingress: Port, ip: Ipv4View): number {
     const n = this.egress.length;
     if (n === 0) return -1;
@@ -76,6 +80,7 @@ export class PolicyTable implements EgressSelector {
       if (p !== 0 && p !== proto) continue;
       if (this.portLo[i]! >= 0 && (dport < this.portLo[i]! || dport > this.portHi[i]!)) continue;
       const out = this.egress[i]!;
+      this.nextHop = this.via[i]!;
       if (this.ports[out]!.state !== 'up') continue;
       this.hits[i]! += 1;
       return out;
@@ -105,6 +110,7 @@ export class PolicyTable implements EgressSelector {
     this.portLo = new Int32Array(n);
     this.portHi = new Int32Array(n);
     this.egress = new Int32Array(n);
+    this.via = new Uint32Array(n);
     this.hits = Float64Array.from(hits);
     this.rules.forEach((r, i) => {
       this.srcMask[i] = maskOf(r.from.len);
@@ -115,6 +121,7 @@ export class PolicyTable implements EgressSelector {
       this.portLo[i] = r.dstPorts ? r.dstPorts[0] : -1;
       this.portHi[i] = r.dstPorts ? r.dstPorts[1] : -1;
       this.egress[i] = r.egress;
+      this.via[i] = r.via;
     });
   }
 }

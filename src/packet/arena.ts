@@ -3,6 +3,14 @@
 // fragments, BFD, RIP). Because it is one buffer, a transmit queue is just a
 // list of (offset, length) pairs into it, whatever port the bytes came from,
 // and the TUN addon writes a whole queue in one native call without copying.
+//
+// Every packet has HEADROOM free bytes in front of it — in a receive slot and
+// in the scratch ring alike — so a link header (Ethernet: 14 bytes) or a
+// virtio-net header can be written in place before it goes out.
+
+/** Free bytes kept in front of every packet, for the egress port's link header. */
+export const HEADROOM = 64;
+
 export class PacketArena {
   readonly buffer: ArrayBuffer;
   readonly bytes: Uint8Array;
@@ -31,12 +39,13 @@ export class PacketArena {
   }
 
   /**
-   * Room for one locally built packet, or -1 when the ring is full: the caller
-   * must flush its transmit queues (which may still point into the ring) and
-   * call resetScratch() before trying again.
+   * Room for one locally built packet (with HEADROOM free bytes before it),
+   * or -1 when the ring is full: the caller must flush its transmit queues
+   * (which may still point into the ring) and call resetScratch() before
+   * trying again.
    */
   scratch(bytes: number): number {
-    const off = this.scratchNext;
+    const off = this.scratchNext + HEADROOM;
     if (off + bytes > this.scratchEnd) return -1;
     this.scratchNext = (off + bytes + 7) & ~7;
     return off;

@@ -26,6 +26,10 @@ export const Drop = {
   REPLY_RATE_LIMITED: 22,
   STRICT_ROUTE_NOT_OURS: 23,
   REASSEMBLY_FAILED: 24,
+  /** Came in a link-layer broadcast/multicast frame and is not for the router (RFC 1812 §5.3.4). */
+  LINK_BROADCAST_NOT_ROUTED: 25,
+  /** An OSPF (or other IP-protocol) packet a protocol refused. */
+  PROTOCOL_INVALID: 26,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -54,6 +58,8 @@ export const DROP_NAMES: readonly string[] = [
   'reply-rate-limited',
   'strict-route-not-ours',
   'reassembly-failed',
+  'link-broadcast-not-routed',
+  'protocol-invalid',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

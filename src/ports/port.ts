@@ -2,12 +2,21 @@
 // administrative state, receive slots in the packet arena, and a transmit
 // queue of (offset, length) pairs flushed in one native call per batch.
 // A blocked port is mute: the device takes nothing more from it.
-import type { PacketArena } from '../packet/arena.js';
+//
+// A TUN port carries IPv4 packets as they are. An Ethernet port has a link
+// layer (EthernetLink: framing, ARP, neighbours): received frames are
+// classified there, and a packet to send gets its Ethernet header written
+// in the HEADROOM in front of it — or waits in the link while its next hop
+// is resolved. Either way each receive slot's IPv4 packet starts HEADROOM
+// bytes into the slot.
+import { HEADROOM, type PacketArena } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
 import type { PortState, PortView } from '../control/port-view.js';
 import { maskOf } from '../net/addr.js';
 import { PortCounters, TX_BYTES, TX_PACKETS } from './counters.js';
 import type { PacketDevice } from './device.js';
+import type { EthernetLink } from './ethernet/ethernet-link.js';
+import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 
 /** up: forwarding; blocked: sends and receives nothing; draining: only existing flows use it. */
 export type { PortState };
@@ -43,7 +52,13 @@ export class Port implements PortView {
   /** Taken out of the config by a reload: kept only so port indices stay stable. */
   removed = false;
 
+  /** The link layer of an Ethernet port; null for a TUN port. */
+  link: EthernetLink | null = null;
+  /** Where the link layer's arena region is (kept across a re-created device). */
+  linkRegion = -1;
+
   readonly slotSize: number;
+  /** Where the receive slots start; slot i's IPv4 packet is at rxBase + i × slotSize + HEADROOM. */
   readonly rxBase: number;
   readonly rxLengths = new Int32Array(RX_BATCH);
   readonly txOffsets = new Int32Array(TX_QUEUE);
@@ -64,14 +79,24 @@ export class Port implements PortView {
     this.rxBase = arena.reserve(Port.rxBytesFor(settings.mtu));
   }
 
-  /** A slot holds the largest packet the device can hand us (its MTU). */
+  /** A slot holds HEADROOM and the largest frame the device can hand us (MTU + an Ethernet header). */
   static slotSizeFor(mtu: number): number {
-    return Math.max(2048, (mtu + 1023) & ~1023);
+    return Math.max(2048, (HEADROOM + mtu + ETHERNET_HEADER_LEN + 1023) & ~1023);
   }
 
-  /** Arena bytes a port's receive slots take. */
+  /** Arena bytes a port's receive slots take (a frame's header may start in the first slot's headroom). */
   static rxBytesFor(mtu: number): number {
-    return Port.slotSizeFor(mtu) * RX_BATCH;
+    return Port.slotSizeFor(mtu) * RX_BATCH + HEADROOM;
+  }
+
+  /** Where the IPv4 packet of receive slot `i` starts. */
+  slotPacket(i: number): number {
+    return this.rxBase + i * this.slotSize + HEADROOM;
+  }
+
+  /** Where the device writes slot 0: the frame's link header (if any) right before the IPv4 packet. */
+  get readOffset(): number {
+    return this.rxBase + HEADROOM - (this.link ? ETHERNET_HEADER_LEN : 0);
   }
 
   /** Whether `addr` is on this port's subnet. */
@@ -104,7 +129,23 @@ export class Port implements PortView {
     return this.state === 'blocked';
   }
 
-  /** Queue a packet (bytes in the arena) for transmission; flushed by flush(). */
+  /**
+   * Send the IPv4 packet at (off, len) toward `nextHop` (the neighbour on
+   * the link: the route's gateway, or the destination itself). On an
+   * Ethernet port the link writes the header into the headroom, or holds the
+   * packet while the next hop is resolved.
+   */
+  transmit(off: number, len: number, nextHop: number): void {
+    const link = this.link;
+    if (link === null) {
+      this.enqueue(off, len);
+      return;
+    }
+    const frame = link.transmit(off, len, nextHop);
+    if (frame > 0) this.enqueue(off - ETHERNET_HEADER_LEN, frame);
+  }
+
+  /** Queue bytes in the arena (a packet, or an already framed frame) for the device; flushed by flush(). */
   enqueue(off: number, len: number): void {
     if (this.txCount === TX_QUEUE) this.flush();
     this.txOffsets[this.txCount] = off;
@@ -127,5 +168,7 @@ export class Port implements PortView {
     const c = this.counters.values;
     c[TX_PACKETS]! += ok;
     c[TX_BYTES]! += bytes;
+    // The link's control frames and held packets are free again.
+    this.link?.txFlushed();
   }
 }

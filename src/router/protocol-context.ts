@@ -50,7 +50,7 @@ export function makeProtocolContext(router: ContextHost, source: string, distanc
     sendUdp(port, off, len, h: UdpHeader) {
       const p = router.ports[port.index]!;
       const total = buildUdpDatagram(output.arena.bytes, off - HEADERS, p.address, h.dst, h.srcPort, h.dstPort, len, h.ttl, h.tos);
-      return output.sendNow(p, off - HEADERS, total);
+      return output.sendNow(p, off - HEADERS, total, h.dst);
     },
     listenIp: (protocol, receiver) => local.onIpProtocol(protocol, receiver),
     ipPayload(maxLen) {
@@ -60,7 +60,7 @@ export function makeProtocolContext(router: ContextHost, source: string, distanc
       const p = router.ports[port.index]!;
       const at = off - IPV4_HEADER_LEN;
       writeIpv4Header(output.arena.bytes, at, IPV4_HEADER_LEN + len, h.protocol, p.address, h.dst, h.ttl, h.tos);
-      return output.sendNow(p, at, IPV4_HEADER_LEN + len);
+      return output.sendNow(p, at, IPV4_HEADER_LEN + len, h.dst);
     },
     isOwnAddress: (addr) => local.isOwnAddress(addr),
   };

@@ -15,23 +15,24 @@ import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
+import { IcmpType, UnreachCode } from '../wire/icmp.js';
+import { Ipv4View } from '../wire/ipv4.js';
 import type { PacketArena } from '../packet/arena.js';
 import type { PacketDevice } from '../ports/device.js';
-import { Port } from '../ports/port.js';
-import { TunDevice } from '../ports/tun-device.js';
+import type { Port } from '../ports/port.js';
 import { DISTANCE, Rib, type FibChange, type Route, type RouteSpec } from '../routing/rib.js';
 import type { Logger } from 'pino';
+import { attachLink, deviceKey, makePort, openDevice as openPortDevice, type DeviceOpener, type LinkHooks } from './port-devices.js';
 import { makeProtocolContext } from './protocol-context.js';
 
-export type DeviceOpener = (port: PortConfig) => PacketDevice;
 
 /** How often a port whose device vanished looks for it again. */
 const REATTACH_INTERVAL_MS = 1000;
 
-const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
+export { deviceKey, type DeviceOpener } from './port-devices.js';
 
-/** A device is the same device when its name and namespace are. */
-export const deviceKey = (p: { device: string; netns: string }): string => `${p.netns}/${p.device}`;
+/** How often Ethernet links run their timers (ARP retransmission, neighbour ageing, announcements). */
+const LINK_TICK_MS = 100;
 
 /** A route the API or the config asks for. */
 export type RouteRequest = Omit<RouteSpec, 'source' | 'distance'>;
@@ -55,10 +56,21 @@ export class Router {
   /** Drain watchers by port index. */
   private readonly drains = new Map<number, NodeJS.Timeout>();
   private started = false;
+  private linkTimer: NodeJS.Timeout | undefined;
+  private readonly unresolvedView = new Ipv4View();
+  /** What an Ethernet port's link layer needs of the router. */
+  private readonly linkHooks: LinkHooks;
 
-  constructor(public config: RouterConfig, readonly log: Logger, private readonly openDevice: DeviceOpener = openTun, readonly clock: Clock = systemClock) {
+  constructor(public config: RouterConfig, readonly log: Logger, private readonly openDevice: DeviceOpener = openPortDevice, readonly clock: Clock = systemClock) {
     this.name = config.router;
     this.arena = arenaFor(config);
+    this.linkHooks = {
+      clock,
+      unresolved: (port, off, len) => {
+        const ip = this.unresolvedView.attach(this.arena.bytes, off, len);
+        if (ip.validate() === 0) this.path.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.HOST, 0, port, ip);
+      },
+    };
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c));
     this.ports.push(...this.openPorts(config.ports));
     this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
@@ -74,7 +86,7 @@ export class Router {
     try {
       for (const pc of configs) {
         const device = reuse.get(deviceKey(pc)) ?? this.openDevice(pc);
-        opened.push(new Port(this.ports.length + opened.length, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, this.arena));
+        opened.push(makePort(this.ports.length + opened.length, pc, device, this.arena, this.linkHooks));
       }
     } catch (e) {
       const reused = new Set(reuse.values());
@@ -118,6 +130,8 @@ export class Router {
     this.started = true;
     for (const port of this.ports) this.bringUp(port);
     for (const port of this.ports) this.addConnected(port);
+    this.linkTimer = setInterval(() => this.tickLinks(), LINK_TICK_MS);
+    this.linkTimer.unref();
     for (const r of this.config.routes) {
       this.addRoute({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'static');
     }
@@ -125,13 +139,14 @@ export class Router {
     this.log.info({ event: 'router.started', ports: this.ports.length, routes: this.rib.size }, `router ${this.name} started`);
   }
 
-  /** Carrier on, reading, logged. */
+  /** Carrier on, reading, the link layer announced, logged. */
   private bringUp(port: Port): void {
     port.device.setCarrier(true);
-    port.device.startReading(this.arena.buffer, port.rxBase, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+    port.device.startReading(this.arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
       if (count > 0) this.path.forwarder.receive(port, count);
       if (errno) this.readError(port, errno);
     });
+    if (port.state !== 'blocked') this.linkUp(port);
     this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
   }
 
@@ -160,6 +175,7 @@ export class Router {
     this.stopDrain(port);
     port.device.stopReading?.();
     port.muted = true;
+    port.link?.linkDown();
     const before = port.state === 'draining' ? 'up' : port.state;
     this.setPortState(port, 'down', { reason: 'device-gone', device: port.deviceName });
     for (const p of this.plugins) p.portDown?.(port);
@@ -182,6 +198,8 @@ export class Router {
       const device = this.openDevice(pc);
       port.device.close();
       port.device = device;
+      // A re-created interface has a new MAC: the link layer starts over with it.
+      attachLink(port, this.arena, this.linkHooks);
     } catch (e) {
       this.log.debug({ event: 'port.reattach-failed', port: port.name, err: (e as Error).message }, `port ${port.name}: device not back yet`);
       return false;
@@ -260,7 +278,23 @@ export class Router {
     return { added, removed };
   }
 
+  /** An Ethernet port's link is running: gratuitous ARP now (and a second one a moment later). */
+  private linkUp(port: Port): void {
+    if (!port.link) return;
+    port.link.linkUp();
+    port.flush();
+  }
+
+  private tickLinks(): void {
+    for (const port of this.ports) {
+      if (!port.link || port.removed) continue;
+      port.link.tick();
+      port.flush();
+    }
+  }
+
   stop(): void {
+    if (this.linkTimer) clearInterval(this.linkTimer);
     for (const port of this.ports) this.stopDrain(port);
     for (const p of this.plugins) p.stop();
     this.path.output.flushAll();
@@ -296,6 +330,8 @@ export class Router {
     this.path.output.flushAll();
     port.muted = true;
     this.setCarrier(port, false);
+    // Carrier loss: held packets dropped, neighbours forgotten (as Linux does).
+    port.link?.linkDown();
   }
 
   /**
@@ -317,6 +353,7 @@ export class Router {
       // (No await without a link to wait for: callers then see the port up at once.)
       const linkWaitMs = wasBlocked && port.device.linkRunning ? await this.carrierOn(port) : (this.setCarrier(port, true), 0);
       this.setPortState(port, 'up', { linkWaitMs });
+      this.linkUp(port);
       if (wasBlocked) for (const p of this.plugins) p.portUnblocked?.(port);
     } finally {
       this.unblocking.delete(port.index);

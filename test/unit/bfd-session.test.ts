@@ -566,7 +566,7 @@ function router(extra: Record<string, unknown> = {}) {
   const view = new BfdControlView();
   /** Hand the router one packet on `port`, as if read from its device; returns the port's drop counts. */
   const inject = (build: (b: Uint8Array, off: number) => number, on = port) => {
-    const len = build(r.arena.bytes, on.rxBase);
+    const len = build(r.arena.bytes, on.slotPacket(0));
     on.rxLengths[0] = len;
     r.path.forwarder.receive(on, 1);
   };

@@ -54,7 +54,7 @@ function setup(extra: Record<string, unknown> = {}) {
   router.start();
   const inject = (port: string, pkt: Uint8Array) => {
     const p = router.portByName(port);
-    router.arena.bytes.set(pkt, p.rxBase);
+    router.arena.bytes.set(pkt, p.slotPacket(0));
     p.rxLengths[0] = pkt.length;
     router.path.forwarder.receive(p, 1);
   };

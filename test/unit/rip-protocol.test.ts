@@ -110,7 +110,7 @@ function setup(overrides: Record<string, unknown> = {}) {
   /** Hand a datagram to the router as if it arrived on `name`. Returns the drop counts of the port after. */
   const inject = (name: string, datagram: Uint8Array) => {
     const p = port(name);
-    router.arena.bytes.set(datagram, p.rxBase);
+    router.arena.bytes.set(datagram, p.slotPacket(0));
     p.rxLengths[0] = datagram.length;
     router.path.forwarder.receive(p, 1);
   };
