@@ -53,6 +53,13 @@ export interface RipPortConfig {
   bfd: boolean;
   /** Listen only: learn routes but send no updates. */
   passive: boolean;
+  /**
+   * Standby refresh, ms (0 = off): every interval, each neighbour on the
+   * port that uses another path for a prefix we could serve gets our entry
+   * again, unicast, so a neighbour that keeps only its best route (BIRD,
+   * FRR) can fall back to us within the interval.
+   */
+  standbyRefresh: number;
 }
 
 /** RIPv2 (RFC 2453). Timers in seconds. */
@@ -195,10 +202,15 @@ function parseRip(v: unknown, ports: PortConfig[]): RipConfig {
     const path = join('rip.ports', i);
     // A bare port name is shorthand for { "port": name }.
     const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
-    onlyKeys(po, ['port', 'cost', 'bfd', 'passive'], path);
+    onlyKeys(po, ['port', 'cost', 'bfd', 'passive', 'standbyRefresh'], path);
     const port = portNamed(ports, po, path);
     unique(seen, port.name, join(path, 'port'), 'RIP port');
-    return { port: port.name, cost: integer(po, 'cost', path, 1, 15, 1), bfd: boolean(po, 'bfd', path, false), passive: boolean(po, 'passive', path, false) };
+    const standbyRefresh = integer(po, 'standbyRefresh', path, 0, 60_000, 0);
+    if (standbyRefresh > 0 && standbyRefresh < 10) throw new ConfigError(join(path, 'standbyRefresh'), 'must be 0 (off) or at least 10 ms');
+    return {
+      port: port.name, cost: integer(po, 'cost', path, 1, 15, 1), bfd: boolean(po, 'bfd', path, false),
+      passive: boolean(po, 'passive', path, false), standbyRefresh,
+    };
   });
   const redistribute = array(o, 'redistribute', 'rip').map((r, i) => {
     if (r !== 'connected' && r !== 'static') throw new ConfigError(join('rip.redistribute', i), 'must be "connected" or "static"');

@@ -9,7 +9,7 @@
 // Protocols reach the router only through the ProtocolContext it makes for
 // them (protocol-context.ts).
 import type { PortConfig, RouterConfig } from '../config/router-config.js';
-import { systemClock, type Clock } from '../control/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../control/clock.js';
 import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
@@ -24,6 +24,15 @@ import type { Logger } from 'pino';
 import { makeProtocolContext } from './protocol-context.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
+
+/**
+ * How long a neighbour gets to read a protocol's last words on a blocked
+ * port (RIP's poisoned update) before the liveness session goes down and
+ * the port goes silent: BIRD drops a RIP neighbour when its BFD session
+ * goes down, and with it the withdrawal that neighbour sent, if that is
+ * read second — and BIRD's BFD runs in a thread of its own.
+ */
+export const GOODBYE_MS = 25;
 
 const openTun: DeviceOpener = (p) => new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
 
@@ -46,6 +55,8 @@ export class Router {
   private readonly unblocking = new Set<number>();
   /** Drain watchers by port index. */
   private readonly drains = new Map<number, NodeJS.Timeout>();
+  /** Blocked ports whose liveness last words and silence are due (see GOODBYE_MS). */
+  private readonly goodbyes = new Map<number, { timer: TimerHandle; finish: () => void }>();
   private started = false;
 
   constructor(readonly config: RouterConfig, readonly log: Logger, openDevice: DeviceOpener = openTun, readonly clock: Clock = systemClock) {
@@ -114,8 +125,12 @@ export class Router {
   }
 
   stop(): void {
-    for (const port of this.ports) this.stopDrain(port);
-    for (const p of this.plugins) p.stop();
+    for (const port of this.ports) {
+      this.stopDrain(port);
+      this.finishGoodbye(port);
+    }
+    // In reverse, as for a block: RIP's goodbye before BFD's AdminDown.
+    for (const p of [...this.plugins].reverse()) p.stop();
     this.path.output.flushAll();
     for (const port of this.ports) port.device.close();
     this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
@@ -131,18 +146,38 @@ export class Router {
 
   /**
    * The method's step 4: every route through the port is withdrawn at once
-   * (one cause: port-blocked), the plugins say their last words on it (BFD
-   * AdminDown, a poisoned RIP update), then it goes silent (no carrier).
+   * (one cause: port-blocked), the plugins say their last words on it (a
+   * poisoned RIP update, then BFD AdminDown), then it goes silent (no carrier).
    */
   blockPort(name: string): void {
     const port = this.portByName(name);
     if (port.state === 'blocked') throw new OperationError('conflict', `port "${name}" is already blocked`);
     this.stopDrain(port);
     this.setPortState(port, 'blocked');
-    for (const p of this.plugins) p.portBlocked?.(port);
+    // Protocols speak first (last added, first to speak), the liveness
+    // provider (BFD) last: a neighbour must read RIP's withdrawal before its
+    // BFD session goes down (see GOODBYE_MS).
+    const liveness = this.plugins.find((p) => (p as unknown) === this.liveness);
+    let spoke = false;
+    for (const p of [...this.plugins].reverse()) if (p !== liveness && p.portBlocked?.(port) === true) spoke = true;
     this.path.output.flushAll();
-    port.muted = true;
-    this.setCarrier(port, false);
+    const finish = () => {
+      this.goodbyes.delete(port.index);
+      liveness?.portBlocked?.(port);
+      this.path.output.flushAll();
+      port.muted = true;
+      this.setCarrier(port, false);
+    };
+    if (spoke && liveness) this.goodbyes.set(port.index, { timer: this.clock.setTimer(GOODBYE_MS, finish), finish });
+    else finish();
+  }
+
+  /** A block whose liveness last words are still due completes now. */
+  private finishGoodbye(port: Port): void {
+    const g = this.goodbyes.get(port.index);
+    if (!g) return;
+    this.clock.clearTimer(g.timer);
+    g.finish();
   }
 
   /**
@@ -156,6 +191,7 @@ export class Router {
     if (port.state === 'up') throw new OperationError('conflict', `port "${name}" is not blocked`);
     if (this.unblocking.has(port.index)) throw new OperationError('conflict', `port "${name}" is being unblocked`);
     this.unblocking.add(port.index);
+    this.finishGoodbye(port);
     try {
       const wasBlocked = port.state === 'blocked';
       this.stopDrain(port);
@@ -178,6 +214,7 @@ export class Router {
     const port = this.portByName(name);
     if (port.state !== 'up') throw new OperationError('conflict', `port "${name}" is ${port.state}`);
     this.setPortState(port, 'draining');
+    for (const p of this.plugins) p.portDraining?.(port);
     const started = Date.now();
     const flows = this.path.flows;
     const timer = setInterval(() => {
