@@ -279,7 +279,7 @@ async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1La
 
   const bfd = { interval: bfdMs, multiplier: 3 };
   const rip = { updateTime: update, timeoutTime: timeout, garbageTime: garbage };
-  const ripPort = { port: 'r1', bfd: true, standbyRefresh: o.standbyRefresh ?? 0 };
+  const ripPort = { port: 'r1', bfd: true, ...(o.standbyRefresh ? { standbyRefresh: o.standbyRefresh } : {}) };
   const r2 = await lab.startRouter('r2', {
     ports: [
       { name: 'r1', device: to2, netns: r1, address: `${VIA_R2}/30` },
@@ -354,6 +354,13 @@ async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1La
   await spawnInfoServer(lab, server2, 'server2', SERVICE, join(lab.dir, 'server2.access.log'));
   const tb = new RealR1Lab(lab, kind, { r1, client, server1, server2 }, r2, r3, bird, frr, routeLog);
   await waitFor('R1\'s kernel route to 1.1.1.1 via R2', async () => (await tb.r1Path()) === 'r2', 30_000, 100);
+  // Converged: R3 has heard R1 advertise the service (via R2) — until then R3
+  // cannot know that R1 uses another path (FRR damps its triggered updates
+  // for 1–5 s, so this can take an update time).
+  await waitFor('R3 to hear R1\'s route to 1.1.1.1', async () => {
+    const rip = await r3.api<{ routes: { prefix: string; neighbour: string; state: string }[] }>('GET', '/v1/rip');
+    return rip.routes.some((r) => r.prefix === `${SERVICE}/32` && r.neighbour === '10.0.13.1' && r.state === 'active');
+  }, 3 * update * 1000, 100);
   await waitFor('the service answering the client through R1', async () => {
     await inNetns(client, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${SERVICE}/`]);
     return true;

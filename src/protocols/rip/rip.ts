@@ -86,7 +86,7 @@ const DAMPING_MIN = 1 / 30;
 const DAMPING_SPREAD = 4 / 30;
 /** What a draining port advertises at least: the worst metric a neighbour with cost 1 still takes as reachable. */
 export const DRAIN_METRIC = RIP_INFINITY - 2;
-/** A Request is not asked back within this long of our own (ms). */
+/** A Request is not asked back within this long of our own to the same neighbour (ms). */
 const ASK_BACK_SPACING_MS = 50;
 /** Administrative distance of RIP routes (as Cisco and FRR number it). */
 export const RIP_DISTANCE = 120;
@@ -598,7 +598,7 @@ export class RipProtocol implements RouterPlugin {
     const asked = Math.max(rp.requestedAt, n.requestedAt);
     if (n.lastResponse !== null && n.lastResponse >= asked) return;
     // Two routers that hold their tables back (BFD not Up yet) answer no Request: one round only.
-    if (this.clock.now() - asked < ASK_BACK_SPACING_MS) return;
+    if (this.clock.now() - n.requestedAt < ASK_BACK_SPACING_MS) return;
     this.sendRequest(rp.port, n.address);
     this.counters.requestsAskedBack++;
   }
