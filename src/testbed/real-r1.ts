@@ -83,6 +83,19 @@ export class RealR1Lab {
     await this.lab.cleanup();
   }
 
+  /**
+   * R1 routes to the service via R2, and R3 has heard R1 advertise it (so R3
+   * knows R1 uses another path — FRR damps its triggered updates for 1–5 s,
+   * so after a change this can take an update time).
+   */
+  async converged(timeoutMs: number): Promise<void> {
+    await waitFor('R1\'s kernel route to 1.1.1.1 via R2', async () => (await this.r1Path()) === 'r2', timeoutMs, 50);
+    await waitFor('R3 to hear R1\'s route to 1.1.1.1', async () => {
+      const rip = await this.r3.api<{ routes: { prefix: string; neighbour: string; state: string }[] }>('GET', '/v1/rip');
+      return rip.routes.some((r) => r.prefix === `${SERVICE}/32` && r.neighbour === '10.0.13.1' && r.state === 'active');
+    }, timeoutMs, 50);
+  }
+
   /** R1's kernel route to the service now: 'r2', 'r3', or null. */
   async r1Path(): Promise<'r2' | 'r3' | null> {
     const out = (await ip('-n', this.ns.r1, 'route', 'show', `${SERVICE}/32`)).stdout;
@@ -122,7 +135,8 @@ export class RealR1Lab {
   }
 
   /**
-   * One cut-over and its undoing, measured: R2 blocks (or drains) its port
+   * One cut-over and its undoing, measured, from a converged lab (see
+   * converged()): R2 blocks (or drains) its port
    * toward R1; once server 2 answers the client (and a drain has ended in
    * a block), R2 unblocks the port and server 1 must answer again. Times
    * are from R2's own log events (port.blocked / port.draining,
@@ -132,8 +146,11 @@ export class RealR1Lab {
     const bound = o.boundMs ?? 10_000;
     const settle = o.settleMs ?? 1000;
     const r2 = this.r2;
+    await this.converged(bound + 5000);
     const t0 = Date.now();
-    await r2.cli('port', mode, 'r1');
+    // A drain waits for the flows still on the port; one whose client has gone elsewhere (a poll
+    // reset by server 2) keeps server 1 retransmitting for a while: 3 s is enough for the rest.
+    await r2.cli('port', mode, 'r1', ...(mode === 'drain' ? ['--max-wait', '3000'] : []));
     const startEvent = mode === 'block' ? 'port.blocked' : 'port.draining';
     const start = await waitFor(`R2 ${startEvent}`, () => r2.events().find((e) => e.event === startEvent && e.port === 'r1' && e.time >= t0), 5000, 5);
     const at = start.time;
@@ -176,6 +193,7 @@ export class RealR1Lab {
       server1Ms: back ? firstAnswer(records, backAt, 'server1') : null,
       slow: records.filter((r) => r.t >= at - 1000 && isAnswered(r) && r.latencyMs >= SLOW_MS).length,
       failedAfterUnblock: failedBetween(backAt, Infinity).length,
+      failedAfterUnblockPolls: failedBetween(backAt, Infinity),
       kernel: kernel.filter((c) => c.time >= at - 10),
     };
   }
@@ -223,6 +241,7 @@ export interface CutoverResult {
   /** The earliest answer by server 1 to a poll sent after the unblock (null: none within the bound). */
   server1Ms: number | null;
   failedAfterUnblock: number;
+  failedAfterUnblockPolls: PollRecord[];
   kernel: KernelRouteChange[];
 }
 
@@ -353,14 +372,7 @@ async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1La
   await spawnInfoServer(lab, server1, 'server1', SERVICE, join(lab.dir, 'server1.access.log'));
   await spawnInfoServer(lab, server2, 'server2', SERVICE, join(lab.dir, 'server2.access.log'));
   const tb = new RealR1Lab(lab, kind, { r1, client, server1, server2 }, r2, r3, bird, frr, routeLog);
-  await waitFor('R1\'s kernel route to 1.1.1.1 via R2', async () => (await tb.r1Path()) === 'r2', 30_000, 100);
-  // Converged: R3 has heard R1 advertise the service (via R2) — until then R3
-  // cannot know that R1 uses another path (FRR damps its triggered updates
-  // for 1–5 s, so this can take an update time).
-  await waitFor('R3 to hear R1\'s route to 1.1.1.1', async () => {
-    const rip = await r3.api<{ routes: { prefix: string; neighbour: string; state: string }[] }>('GET', '/v1/rip');
-    return rip.routes.some((r) => r.prefix === `${SERVICE}/32` && r.neighbour === '10.0.13.1' && r.state === 'active');
-  }, 3 * update * 1000, 100);
+  await tb.converged(30_000);
   await waitFor('the service answering the client through R1', async () => {
     await inNetns(client, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${SERVICE}/`]);
     return true;
