@@ -52,6 +52,13 @@ export interface RipPortConfig {
   bfd: boolean;
   /** Listen only: learn routes but send no updates. */
   passive: boolean;
+  /**
+   * Standby refresh, ms (0 = off): every interval, each neighbour on the
+   * port that uses another path for a prefix we could serve gets our entry
+   * again, unicast, so a neighbour that keeps only its best route (BIRD,
+   * FRR) can fall back to us within the interval.
+   */
+  standbyRefresh: number;
 }
 
 /** RIPv2 (RFC 2453). Timers in seconds. */
@@ -300,7 +307,7 @@ function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
     const ripPorts = allOf(items && eachOf(p, items, 'rip.ports', (pv, path) => collect<RipPortConfig>((pp) => {
       // A bare port name is shorthand for { "port": name }.
       const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
-      pp.check(() => onlyKeys(po, ['port', 'cost', 'bfd', 'passive'], path));
+      pp.check(() => onlyKeys(po, ['port', 'cost', 'bfd', 'passive', 'standbyRefresh'], path));
       const port = pp.check(() => portRef(po, 'port', path, portNames));
       if (port !== undefined) pp.check(() => unique(seen, port, join(path, 'port'), 'RIP port'));
       return complete<RipPortConfig>({
@@ -308,6 +315,11 @@ function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
         cost: pp.check(() => integer(po, 'cost', path, 1, 15, 1)),
         bfd: pp.check(() => boolean(po, 'bfd', path, false)),
         passive: pp.check(() => boolean(po, 'passive', path, false)),
+        standbyRefresh: pp.check(() => {
+          const ms = integer(po, 'standbyRefresh', path, 0, 60_000, 0);
+          if (ms > 0 && ms < 10) throw new ConfigError(join(path, 'standbyRefresh'), 'must be 0 (off) or at least 10 ms');
+          return ms;
+        }),
       });
     })));
     const redistribute = allOf(eachOf(p, o.redistribute, 'rip.redistribute', (r, path) => {

@@ -111,10 +111,15 @@ export interface RouterPlugin {
   stop(): void;
   /**
    * The port was blocked: routes through it are already withdrawn. Last words
-   * (BFD AdminDown, a poisoned RIP update) may still be sent now; the port
-   * goes silent when every plugin has been told.
+   * (a poisoned RIP update, BFD AdminDown) may still be sent now; the port
+   * goes silent when every plugin has been told. Plugins are told in the
+   * reverse order of their adding, the liveness provider last. Returns
+   * true when it sent last words a neighbour should read before liveness
+   * goes down: the router then gives it a moment (GOODBYE_MS).
    */
-  portBlocked?(port: PortView): void;
+  portBlocked?(port: PortView): boolean | void;
+  /** The port drains: new flows move elsewhere, traffic still arriving is forwarded. */
+  portDraining?(port: PortView): void;
   /** The port carries traffic again. */
   portUnblocked?(port: PortView): void;
   /** A port was added by a config reload. */

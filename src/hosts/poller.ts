@@ -194,6 +194,8 @@ export interface PollerOptions {
    * sends every device's first poll at once (one test appliance).
    */
   spreadFirst?: boolean;
+  /** Space the first polls evenly instead (device i at i/N of the interval): with no jitter the devices take strict turns. */
+  evenFirst?: boolean;
   onRecord?: (r: PollRecord) => void;
   /** Random numbers in [0, 1) (default Math.random; replace in tests). */
   random?: () => number;
@@ -230,8 +232,10 @@ export class Poller {
     this.running = true;
     const now = performance.now();
     const spread = this.opts.spreadFirst ?? true;
-    for (let i = 0; i < this.opts.devices.length; i++) {
-      this.queue.push(spread ? now + this.random() * this.opts.intervalMs : now, i);
+    const n = this.opts.devices.length;
+    for (let i = 0; i < n; i++) {
+      const offset = this.opts.evenFirst ? (i * this.opts.intervalMs) / n : spread ? this.random() * this.opts.intervalMs : 0;
+      this.queue.push(now + offset, i);
     }
     this.arm();
   }

@@ -9,7 +9,7 @@
 // Protocols reach the router only through the ProtocolContext it makes for
 // them (protocol-context.ts).
 import type { PortConfig, RouterConfig } from '../config/router-config.js';
-import { systemClock, type Clock } from '../control/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../control/clock.js';
 import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
@@ -28,6 +28,15 @@ import { makeProtocolContext } from './protocol-context.js';
 
 /** How often a port whose device vanished looks for it again. */
 const REATTACH_INTERVAL_MS = 1000;
+
+/**
+ * How long a neighbour gets to read a protocol's last words on a blocked
+ * port (RIP's poisoned update) before the liveness session goes down and
+ * the port goes silent: BIRD drops a RIP neighbour when its BFD session
+ * goes down, and with it the withdrawal that neighbour sent, if that is
+ * read second — and BIRD's BFD runs in a thread of its own.
+ */
+export const GOODBYE_MS = 25;
 
 export { deviceKey, type DeviceOpener } from './port-devices.js';
 
@@ -55,6 +64,8 @@ export class Router {
   private readonly unblocking = new Set<number>();
   /** Drain watchers by port index. */
   private readonly drains = new Map<number, NodeJS.Timeout>();
+  /** Blocked ports whose liveness last words and silence are due (see GOODBYE_MS). */
+  private readonly goodbyes = new Map<number, { timer: TimerHandle; finish: () => void }>();
   private started = false;
   private linkTimer: NodeJS.Timeout | undefined;
   private readonly unresolvedView = new Ipv4View();
@@ -173,6 +184,7 @@ export class Router {
   private deviceLost(port: Port): void {
     if (port.state === 'down') return;
     this.stopDrain(port);
+    this.finishGoodbye(port);
     port.device.stopReading?.();
     port.muted = true;
     port.link?.linkDown();
@@ -238,6 +250,7 @@ export class Router {
    */
   removePort(port: Port): void {
     this.stopDrain(port);
+    this.finishGoodbye(port);
     const from = port.state;
     port.state = 'down';
     port.removed = true;
@@ -295,8 +308,12 @@ export class Router {
 
   stop(): void {
     if (this.linkTimer) clearInterval(this.linkTimer);
-    for (const port of this.ports) this.stopDrain(port);
-    for (const p of this.plugins) p.stop();
+    for (const port of this.ports) {
+      this.stopDrain(port);
+      this.finishGoodbye(port);
+    }
+    // In reverse, as for a block: RIP's goodbye before BFD's AdminDown.
+    for (const p of [...this.plugins].reverse()) p.stop();
     this.path.output.flushAll();
     for (const port of this.ports) port.device.close();
     this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
@@ -317,8 +334,8 @@ export class Router {
 
   /**
    * The method's step 4: every route through the port is withdrawn at once
-   * (one cause: port-blocked), the plugins say their last words on it (BFD
-   * AdminDown, a poisoned RIP update), then it goes silent (no carrier).
+   * (one cause: port-blocked), the plugins say their last words on it (a
+   * poisoned RIP update, then BFD AdminDown), then it goes silent (no carrier).
    */
   blockPort(name: string): void {
     const port = this.portByName(name);
@@ -326,12 +343,32 @@ export class Router {
     if (port.state === 'down') throw new OperationError('conflict', `port "${name}" is down: its device is gone`);
     this.stopDrain(port);
     this.setPortState(port, 'blocked');
-    for (const p of this.plugins) p.portBlocked?.(port);
+    // Protocols speak first (last added, first to speak), the liveness
+    // provider (BFD) last: a neighbour must read RIP's withdrawal before its
+    // BFD session goes down (see GOODBYE_MS).
+    const liveness = this.plugins.find((p) => (p as unknown) === this.liveness);
+    let spoke = false;
+    for (const p of [...this.plugins].reverse()) if (p !== liveness && p.portBlocked?.(port) === true) spoke = true;
     this.path.output.flushAll();
-    port.muted = true;
-    this.setCarrier(port, false);
-    // Carrier loss: held packets dropped, neighbours forgotten (as Linux does).
-    port.link?.linkDown();
+    const finish = () => {
+      this.goodbyes.delete(port.index);
+      liveness?.portBlocked?.(port);
+      this.path.output.flushAll();
+      port.muted = true;
+      this.setCarrier(port, false);
+      // Carrier loss: held packets dropped, neighbours forgotten (as Linux does).
+      port.link?.linkDown();
+    };
+    if (spoke && liveness) this.goodbyes.set(port.index, { timer: this.clock.setTimer(GOODBYE_MS, finish), finish });
+    else finish();
+  }
+
+  /** A block's goodbye still due: have it now. */
+  private finishGoodbye(port: Port): void {
+    const g = this.goodbyes.get(port.index);
+    if (!g) return;
+    this.clock.clearTimer(g.timer);
+    g.finish();
   }
 
   /**
@@ -346,6 +383,7 @@ export class Router {
     if (port.state === 'down') throw new OperationError('conflict', `port "${name}" is down: its device is gone`);
     if (this.unblocking.has(port.index)) throw new OperationError('conflict', `port "${name}" is being unblocked`);
     this.unblocking.add(port.index);
+    this.finishGoodbye(port);
     try {
       const wasBlocked = port.state === 'blocked';
       this.stopDrain(port);
@@ -369,6 +407,7 @@ export class Router {
     const port = this.portByName(name);
     if (port.state !== 'up') throw new OperationError('conflict', `port "${name}" is ${port.state}`);
     this.setPortState(port, 'draining');
+    for (const p of this.plugins) p.portDraining?.(port);
     const started = Date.now();
     const flows = this.path.flows;
     const timer = setInterval(() => {

@@ -5,7 +5,11 @@
 // source (administrative distance — metrics of different protocols do not
 // compare), then with the lowest metric, then the older. A prefix with no
 // usable route leaves the FIB, so lookups fall back to a shorter covering
-// prefix.
+// prefix. A route that is unusable only because its port drains is the
+// exception: it is used when nothing else is — a drain moves traffic to
+// other paths where there are some, it never cuts a destination off (the
+// router that drains the port toward the one that must move, R2 toward a
+// real R1, still has to carry the replies of what arrives meanwhile).
 import { maskOf, prefixKey, prefixOfKey } from '../net/addr.js';
 import { Fib } from './fib.js';
 
@@ -43,6 +47,9 @@ export interface FibChange {
   /** What made the change (e.g. "port-blocked", "route-added"). */
   cause: string;
 }
+
+/** The one unusable reason that still lets a route carry traffic when no other route can. */
+const LAST_RESORT = 'port-draining';
 
 function better(a: Route, b: Route): boolean {
   if (a.distance !== b.distance) return a.distance < b.distance;
@@ -146,12 +153,17 @@ export class Rib {
   private select(key: number, cause: string, force = false): void {
     const list = this.byKey.get(key);
     let best: Route | null = null;
+    let lastResort: Route | null = null;
     if (list) {
       for (const r of list) {
-        if (r.unusable !== null) continue;
-        if (!best || better(r, best)) best = r;
+        if (r.unusable === null) {
+          if (!best || better(r, best)) best = r;
+        } else if (r.unusable === LAST_RESORT && (!lastResort || better(r, lastResort))) {
+          lastResort = r;
+        }
       }
     }
+    best ??= lastResort;
     const cur = this.installed.get(key);
     const before = cur?.route ?? null;
     if (before === best && !force) return;

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/daemon/log.js';
 import { assembleDaemon } from '../../src/daemon/assemble.js';
 import { parseAddress } from '../../src/net/addr.js';
 import { MemoryDevice } from '../support/memory-device.js';
+import { GOODBYE_MS } from '../../src/router/router.js';
 import { BfdDrop, dropCounts } from '../../src/protocols/bfd/bfd.js';
 import { bfdJson } from '../../src/api/bfd-api.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
@@ -635,6 +636,33 @@ describe('BfdProtocol in a router', () => {
       assert.equal(n.session.state, S.DOWN);
       assert.equal(t.lastSent().bfd.state, S.DOWN);
       assert.equal(route.unusable, 'bfd-down');
+    } finally {
+      t.r.stop();
+    }
+  });
+
+  test('blocking a port where RIP speaks too: RIP\'s poisoned update first, BFD\'s AdminDown and the silence GOODBYE_MS later', async () => {
+    const t = router({ rip: { ports: ['r2'], updateTime: 5, timeoutTime: 30, garbageTime: 20 } });
+    try {
+      const dev = t.devices[0]!;
+      await new Promise((res) => setTimeout(res, 20));
+      const before = dev.written.length;
+      const ports = (from: number) => dev.written.slice(from).map((b) => {
+        const ip = new Ipv4View().attach(b, 0, b.length);
+        return new UdpView().attach(b, ip.payloadOffset, ip.payloadLength).dstPort;
+      });
+      t.r.blockPort('r2');
+      assert.deepEqual(ports(before), [520], 'at once: RIP\'s poisoned Response only');
+      assert.equal(dev.carrier, true, 'the link is still up');
+      const blockedAt = Date.now();
+      await new Promise((res) => setTimeout(res, GOODBYE_MS + 40));
+      assert.deepEqual(ports(before), [520, 3784], 'then BFD\'s AdminDown');
+      assert.equal(t.lastSent().bfd.state, S.ADMIN_DOWN);
+      assert.equal(dev.carrier, false, 'and silence');
+      assert.ok(Date.now() - blockedAt >= GOODBYE_MS);
+      const after = dev.written.length;
+      await new Promise((res) => setTimeout(res, 150));
+      assert.equal(dev.written.length, after, 'nothing more');
     } finally {
       t.r.stop();
     }

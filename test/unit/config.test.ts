@@ -65,7 +65,7 @@ test('a config with every field set parses, $schema included', () => {
   assert.equal(c.ports[2]!.prefixLen, 31);
   assert.deepEqual(c.routes.map((r) => [r.len, r.metric, r.bfd]), [[0, 10, true], [16, 0, false], [12, 1, true], [16, 1, false]]);
   assert.deepEqual(c.bfd.sessions, [{ port: 'lan', peer: parseInterfaceAddress('10.0.1.3/32').addr, interval: 200, multiplier: 2 }]);
-  assert.deepEqual(c.rip?.ports, [{ port: 'wan', cost: 1, bfd: false, passive: false }, { port: 'lan', cost: 2, bfd: true, passive: true }]);
+  assert.deepEqual(c.rip?.ports, [{ port: 'wan', cost: 1, bfd: false, passive: false, standbyRefresh: 0 }, { port: 'lan', cost: 2, bfd: true, passive: true, standbyRefresh: 0 }]);
   assert.deepEqual(c.policy.map((r) => [r.name, r.protocol, r.dstPorts]), [['web', 6, [80, 443]], ['gre', 47, null], ['dns', 17, [53, 53]]]);
   assert.deepEqual(c.virtualServices[0]!.backends.map((b) => b.sources.length), [2, 0]);
   assert.deepEqual(c.triggers.map((t) => [t.name, t.api, t.action]), [['cut', true, 'drain'], ['cut2', true, 'block']]);

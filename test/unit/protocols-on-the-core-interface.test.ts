@@ -12,7 +12,7 @@ import { RIP_DISTANCE, RipProtocol } from '../../src/protocols/rip/rip.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { ProtocolHarness } from '../support/protocol-harness.js';
 
-const RIP: RipConfig = { ports: [{ port: 'link', cost: 1, bfd: true, passive: false }], redistribute: ['connected'], updateTime: 5, timeoutTime: 30, garbageTime: 20 };
+const RIP: RipConfig = { ports: [{ port: 'link', cost: 1, bfd: true, passive: false, standbyRefresh: 0 }], redistribute: ['connected'], updateTime: 5, timeoutTime: 30, garbageTime: 20 };
 
 function pair() {
   const clock = new FakeClock();

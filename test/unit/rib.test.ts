@@ -38,6 +38,32 @@ test('lowest metric wins; blocking its port falls back to the next; unblocking r
   assert.equal(egress('1.1.1.1'), 1);
 });
 
+test('a draining port\'s route is used only when nothing else can be: a drain moves traffic, it never cuts a destination off', () => {
+  const state = new Map<number, string>();
+  const changes: FibChange[] = [];
+  const rib = new Rib((r: Route) => state.get(r.port) ?? null, (c) => changes.push(c));
+  const egress = (a: string) => {
+    const nh = rib.fib.lookup(P(a));
+    return nh === 0 ? -1 : rib.fib.portOf(nh);
+  };
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 1, nextHop: P('10.0.12.2'), metric: 1, source: 'static', distance: D.static });
+  rib.add({ prefix: P('1.1.1.1'), len: 32, port: 2, nextHop: P('10.0.13.2'), metric: 10, source: 'static', distance: D.static });
+  rib.add({ prefix: P('10.100.0.0'), len: 24, port: 1, nextHop: P('10.0.12.2'), metric: 2, source: 'rip', distance: D.rip });
+  state.set(1, 'port-draining');
+  rib.reevaluate((r) => r.port === 1, 'port-draining');
+  assert.equal(egress('1.1.1.1'), 2, 'another path: taken');
+  assert.equal(egress('10.100.0.1'), 1, 'the only path: kept');
+  // The other path goes too: back to the draining port rather than nowhere.
+  state.set(2, 'port-blocked');
+  rib.reevaluate((r) => r.port === 2, 'port-blocked');
+  assert.equal(egress('1.1.1.1'), 1);
+  // Blocked is never a last resort.
+  state.set(1, 'port-blocked');
+  rib.reevaluate((r) => r.port === 1, 'port-blocked');
+  assert.deepEqual([egress('1.1.1.1'), egress('10.100.0.1')], [-1, -1]);
+  assert.equal(changes.at(-1)!.after, null);
+});
+
 test('a prefix with no usable route leaves the FIB: lookups fall back to a shorter prefix', () => {
   const blocked = new Set<number>();
   const { rib, changes, egress } = makeRib(blocked);

@@ -14,7 +14,7 @@ import { Router } from '../../src/router/router.js';
 import { formatAddress, formatPrefix, parseAddress } from '../../src/net/addr.js';
 import type { BfdState, NeighbourLiveness, SessionChange } from '../../src/control/liveness.js';
 import type { PortView as Port } from '../../src/control/protocol.js';
-import { RIP_DISTANCE, RipProtocol, RipDrop } from '../../src/protocols/rip/rip.js';
+import { DRAIN_METRIC, RIP_DISTANCE, RipProtocol, RipDrop } from '../../src/protocols/rip/rip.js';
 import { Offer, RipTable, type LearnedRoute } from '../../src/protocols/rip/table.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -158,7 +158,9 @@ const responses = (s: Sent[]) => s.filter((x) => x.command === RipCommand.RESPON
 test('at start: a whole-table Request and our table on every speaking port, as BIRD/FRR send them', () => {
   const { take } = setup();
   const sent = take();
-  for (const port of ['w', 'e', 'b']) {
+  // b runs BFD and no neighbour's session is Up yet: it asks, but keeps its table until one is.
+  assert.deepEqual(sent.filter((s) => s.port === 'b').map((s) => s.command), [RipCommand.REQUEST]);
+  for (const port of ['w', 'e']) {
     const here = sent.filter((s) => s.port === port);
     assert.equal(here.length, 2, `${port}: one Request, one Response`);
     const [req, resp] = here as [Sent, Sent];
@@ -228,12 +230,12 @@ test('two neighbours, same prefix: both in the RIB, the best advertised; split h
   const first = responses(take());
   assert.equal(metricOf(first.filter((s) => s.port === 'e'), '1.1.1.1/32'), 2, 'the best metric, on the other route\'s port too');
   assert.equal(metricOf(first.filter((s) => s.port === 'w'), '1.1.1.1/32'), 16, 'poisoned on the best route\'s port');
-  assert.equal(metricOf(first.filter((s) => s.port === 'b'), '1.1.1.1/32'), 2);
+  assert.equal(metricOf(first.filter((s) => s.port === 'b'), '1.1.1.1/32'), undefined, 'nothing on b: no BFD neighbour Up there');
   clock.advance(30_000);
   const periodic = responses(take());
   assert.equal(metricOf(periodic.filter((s) => s.port === 'e'), '1.1.1.1/32'), 2, 'periodic: 2 on e (not poisoned: the best is not via e)');
   assert.equal(metricOf(periodic.filter((s) => s.port === 'w'), '1.1.1.1/32'), 16);
-  assert.equal(periodic.flatMap((s) => s.entries).filter((x) => x.prefix === '1.1.1.1/32').length, 3, 'one entry per port, not per neighbour');
+  assert.equal(periodic.flatMap((s) => s.entries).filter((x) => x.prefix === '1.1.1.1/32').length, 2, 'one entry per port, not per neighbour');
   // A specific Request gets the best metric.
   const q = new Uint8Array(4 + 20);
   writeRipHeader(q, 0, RipCommand.REQUEST);
@@ -321,7 +323,7 @@ test('every route of a prefix in garbage collection: advertised as 16 until the 
   assert.deepEqual([p.routes.map((r) => r.state), p.best, p.metric], [['garbage', 'garbage'], null, 16]);
   clock.advance(0);
   const upd = responses(take());
-  for (const port of ['w', 'e', 'b']) assert.equal(metricOf(upd.filter((s) => s.port === port), '1.1.1.1/32'), 16, `16 on ${port}`);
+  for (const port of ['w', 'e']) assert.equal(metricOf(upd.filter((s) => s.port === port), '1.1.1.1/32'), 16, `16 on ${port}`);
   // The first garbage timer ends at t0 + 123 s; the prefix is still advertised as 16 (the other one is in garbage).
   clock.advance(t0 + 123_000 - clock.t);
   assert.equal(rip.table.get(A('1.1.1.1'), 32)!.routes.length, 1);
@@ -351,7 +353,8 @@ test('a change of a route that is not the best triggers no update; one that chan
   inject('e', datagram('10.0.13.2', MCAST, response([['1.1.1.1/32', 1]]))); // 3 via e, still worse than 2
   inject('e', datagram('10.0.13.3', MCAST, response([['1.1.1.1/32', 9]]))); // a third, worse
   clock.advance(0);
-  assert.equal(take().length, 0, 'nothing sent');
+  // No triggered update; only the answer to 10.0.13.2, whose path got worse (5 → 7): ours is 2.
+  assert.deepEqual(take().map((s) => [s.port, s.dst, s.entries.map((e) => [e.prefix, e.metric])]), [['e', '10.0.13.2', [['1.1.1.1/32', 2]]]]);
   assert.equal(rip.counters.triggeredUpdates, triggered);
   assert.equal(rip.table.hasChanges, false);
   // The best itself gets worse than the other: best and advertised metric change.
@@ -734,4 +737,135 @@ test('RipTable alone: thousands of routes from a neighbour that goes silent are 
   assert.deepEqual([table.size, table.prefixCount], [0, 0]);
   assert.ok(clock.timers.size <= 1);
   table.stop();
+});
+
+// ---------- neighbours that keep only their best route (BIRD, FRR) ----------
+
+const wholeTableRequest = () => {
+  const b = new Uint8Array(24);
+  writeWholeTableRequest(b, 0);
+  return b;
+};
+const summary = (s: Sent[]) => s.map((x) => [x.port, x.dst, x.command, x.entries.map((e) => [e.prefix, e.metric])]);
+
+test('a neighbour\'s path gets worse or goes: our entry goes to it at once, unicast, then at most once per damping interval of its own', () => {
+  const { inject, take, clock, rip } = setup();
+  const from = (who: string, metric: number) => inject('w', datagram(who, MCAST, response([['172.16.0.0/16', metric]])));
+  from('10.0.12.2', 5); // it reaches 172.16/16 another way (6 here); ours, the static route, is 3
+  clock.advance(0);
+  take();
+  from('10.0.12.2', 16); // …and loses it: a classic RIP router forgot ours
+  clock.advance(0);
+  assert.deepEqual(summary(take()), [['w', '10.0.12.2', RipCommand.RESPONSE, [['172.16.0.0/16', 3]]]], 'only the answer, unicast');
+  assert.equal(rip.counters.answersSent, 1);
+  // Again within its damping interval (1–5 s scaled to 30 s updates: 3 s here): held, then sent when it ends.
+  from('10.0.12.2', 4);
+  from('10.0.12.2', 16);
+  clock.advance(2999);
+  assert.deepEqual(summary(take()), []);
+  clock.advance(1);
+  assert.deepEqual(summary(take()), [['w', '10.0.12.2', RipCommand.RESPONSE, [['172.16.0.0/16', 3]]]]);
+  // A worse metric (not a withdrawal) is news too; another neighbour has its own interval, and
+  // our own triggered updates (damped now: one went out with the withdrawal) do not hold it back.
+  const triggered = rip.counters.triggeredUpdates;
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.99.0/24', 1]])));
+  from('10.0.12.3', 2);
+  from('10.0.12.3', 7);
+  clock.advance(0);
+  assert.deepEqual(summary(take()), [['w', '10.0.12.3', RipCommand.RESPONSE, [['172.16.0.0/16', 3]]]], 'the answer, and no triggered update yet');
+  assert.equal(rip.counters.triggeredUpdates, triggered);
+  assert.equal(rip.counters.answersSent, 3);
+  clock.advance(5000);
+  assert.ok(take().some((x) => x.dst === MCAST && x.entries.some((e) => e.prefix === '10.0.99.0/24')), 'the triggered update after its damping');
+});
+
+test('no answer to a 16 that is not news (poisoned reverse all along), nor for a prefix we reach through that neighbour', () => {
+  const { inject, take, clock, rip } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['172.16.0.0/16', 16], ['1.1.1.1/32', 1]])));
+  clock.advance(0);
+  take();
+  inject('w', datagram('10.0.12.2', MCAST, response([['172.16.0.0/16', 16], ['1.1.1.1/32', 16]])));
+  clock.advance(5000);
+  const sent = take();
+  assert.equal(sent.filter((s) => s.dst === '10.0.12.2').length, 0, 'nothing unicast: 172.16/16 was 16 before, 1.1.1.1 we reached through it');
+  assert.equal(metricOf(sent.filter((s) => s.port === 'e'), '1.1.1.1/32'), 16, 'the triggered update withdraws 1.1.1.1 elsewhere');
+  assert.equal(rip.counters.answersSent, 0);
+});
+
+test('standby refresh: every interval, each neighbour that reaches a prefix another way gets our entry for it, unicast', () => {
+  const ports = [{ port: 'w', standbyRefresh: 25 }, { port: 'e', cost: 2 }];
+  const { inject, take, clock, rip } = setup({ rip: { ...CONFIG.rip, ports } });
+  take();
+  clock.advance(25);
+  assert.deepEqual(take(), [], 'no neighbour yet: nothing');
+  // 10.0.12.2 reaches 172.16/16 itself (we can offer 3) and 10.0.2.0/24 (we reach it through 10.0.12.2: nothing to offer);
+  // 10.0.12.3 poisons 172.16/16 toward us (it routes through us): nothing to refresh.
+  inject('w', datagram('10.0.12.2', MCAST, response([['172.16.0.0/16', 5], ['10.0.2.0/24', 1]])));
+  inject('w', datagram('10.0.12.3', MCAST, response([['172.16.0.0/16', 16]])));
+  clock.advance(0);
+  take();
+  for (let i = 0; i < 2; i++) {
+    clock.advance(25);
+    assert.deepEqual(summary(take()), [['w', '10.0.12.2', RipCommand.RESPONSE, [['172.16.0.0/16', 3]]]], `refresh ${i + 1}`);
+  }
+  // It loses its path: answered at once; then it has no route of its own to refresh against.
+  inject('w', datagram('10.0.12.2', MCAST, response([['172.16.0.0/16', 16]])));
+  clock.advance(0);
+  assert.equal(take().filter((s) => s.dst === '10.0.12.2').length, 1);
+  clock.advance(100);
+  assert.deepEqual(take(), []);
+  assert.deepEqual([rip.counters.standbyRefreshes, rip.counters.answersSent], [2, 1]);
+});
+
+test('a BFD port holds its table back and asks instead until a neighbour\'s session is Up; a Request from a router that never answered ours is asked back, once', () => {
+  const { inject, take, clock, liveness, port, rip } = setup();
+  take();
+  inject('b', datagram('10.0.15.2', MCAST, wholeTableRequest()));
+  assert.deepEqual(summary(take('b')), [['b', '10.0.15.2', RipCommand.REQUEST, [['whole-table', 16]]]], 'no table for a router we do not listen to; a Request tells it we are here');
+  inject('b', datagram('10.0.15.2', MCAST, wholeTableRequest()));
+  assert.deepEqual(take('b'), [], 'two routers that hold back ask each other once, not forever');
+  clock.advance(35_000);
+  assert.deepEqual(take('b').map((s) => [s.dst, s.command]), [[MCAST, RipCommand.REQUEST]], 'the periodic update is a Request while no session is Up');
+  liveness.set(port('b'), '10.0.15.2', 'Up');
+  const up = take('b');
+  assert.deepEqual(up.map((s) => [s.dst, s.command]).sort(), [['10.0.15.2', RipCommand.REQUEST], ['10.0.15.2', RipCommand.RESPONSE]]);
+  assert.equal(metricOf(up, '172.16.0.0/16'), 3, 'its session is Up: our table');
+  clock.advance(5000);
+  take();
+  // w (no BFD): a router that asks but never answered our Request (FRR ripd, deaf for 1 s after its link came up).
+  inject('w', datagram('10.0.12.5', MCAST, wholeTableRequest()));
+  assert.deepEqual(take('w').map((s) => [s.dst, s.command]), [['10.0.12.5', RipCommand.RESPONSE], ['10.0.12.5', RipCommand.REQUEST]]);
+  inject('w', datagram('10.0.12.5', MCAST, response([['10.0.5.0/24', 1]])));
+  clock.advance(1000);
+  take();
+  inject('w', datagram('10.0.12.5', MCAST, wholeTableRequest()));
+  assert.deepEqual(take('w').map((s) => [s.dst, s.command]), [['10.0.12.5', RipCommand.RESPONSE]], 'it answered ours: not asked again');
+  assert.equal(rip.counters.requestsAskedBack, 2);
+});
+
+test('a draining port advertises every reachable prefix at least 14 (poisoned reverse stays 16); its only routes stay usable', () => {
+  const { router, inject, take, clock, selected } = setup();
+  inject('w', datagram('10.0.12.2', MCAST, response([['10.0.2.0/24', 1], ['10.0.3.0/24', 1]])));
+  inject('e', datagram('10.0.13.2', MCAST, response([['10.0.3.0/24', 1]])));
+  clock.advance(0);
+  take();
+  try {
+    router.drainPort('w');
+    const sent = take('w');
+    assert.deepEqual(sent.map((s) => s.dst), [MCAST], 'told at once');
+    assert.equal(metricOf(sent, '172.16.0.0/16'), DRAIN_METRIC, 'static 3 → 14');
+    assert.equal(metricOf(sent, '10.0.1.0/24'), DRAIN_METRIC, 'connected 1 → 14');
+    assert.equal(metricOf(sent, '10.0.2.0/24'), 16, 'poisoned reverse stays 16');
+    assert.equal(DRAIN_METRIC + 1, 15, 'a neighbour adding cost 1 still holds it');
+    assert.equal(selected('10.0.3.0/24')!.port, port('e').index, 'another path exists: new flows take it');
+    assert.equal(selected('10.0.2.0/24')!.port, port('w').index, 'the only path: still used (a drain never cuts a destination off)');
+    assert.equal(selected('10.0.2.0/24')!.unusable, 'port-draining');
+    clock.advance(35_000);
+    assert.equal(metricOf(take('w'), '172.16.0.0/16'), DRAIN_METRIC, 'periodic updates too');
+  } finally {
+    router.stop();
+  }
+  function port(name: string) {
+    return router.portByName(name);
+  }
 });

@@ -180,8 +180,9 @@ export function registerHostCommands(program: Command): void {
     .option('--out <file.jsonl>', 'append one JSON record per poll here')
     .option('--duration <dur>', 'stop after this long (default: run until SIGINT/SIGTERM)')
     .option('--anyip', 'add the AnyIP route (ip route replace local PREFIX dev lo) if it is missing')
+    .option('--even', 'space the devices\' first polls evenly over the interval (with --jitter 0 they take strict turns)')
     .option('--quiet', 'no progress line')
-    .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; duration?: string; anyip?: boolean; quiet?: boolean }, cmd: Command) => {
+    .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; duration?: string; anyip?: boolean; even?: boolean; quiet?: boolean }, cmd: Command) => {
       const target = targetArg(o.target);
       const prefix = parseArg('--prefix', o.prefix, parsePrefix);
       const count = integerArg('--count', o.count, 1, 2 ** 24);
@@ -209,7 +210,7 @@ export function registerHostCommands(program: Command): void {
       } catch (e) {
         throw new ExitError(1, `--out: ${(e as Error).message}`);
       }
-      const poller = new Poller({ target, devices, intervalMs, jitter, timeoutMs, onRecord: (r) => writer?.write(r) });
+      const poller = new Poller({ target, devices, intervalMs, jitter, timeoutMs, evenFirst: o.even === true, onRecord: (r) => writer?.write(r) });
       const startedAt = Date.now();
       poller.start();
       const progress = o.quiet ? undefined : new ProgressLine(poller.counters, startedAt);

@@ -23,6 +23,14 @@ export class RipNeighbour {
   ignored = 0;
   /** A BFD session was required for it (released when it is forgotten). */
   bfdRequired = false;
+  /** When its last Response came (ms), or null before the first. */
+  lastResponse: number | null = null;
+  /** When we last sent it a Request of its own (unicast), ms. */
+  requestedAt = -Infinity;
+  /** Answers to its withdrawals (see RipProtocol.answer): prefixes due, and when the next answer may go. */
+  readonly answerDue = new Set<number>();
+  answerTimer: unknown = undefined;
+  answerDampedUntil = -Infinity;
 
   constructor(readonly port: PortView, readonly address: number, readonly firstHeard: number) {
     this.lastHeard = firstHeard;

@@ -8,6 +8,31 @@
 // (DESIGN §6: a BFD-down neighbour's next Response would re-install its
 // routes otherwise).
 //
+// Neighbours that keep only their best route. BIRD and FRR ripd, like RFC
+// 2453's table, hold per prefix only the routes with the lowest metric
+// (BIRD: rip_update_rte; FRR: rip_rte_process), so a neighbour that uses
+// another path forgets ours and learns it again only when we next send
+// it. Three things make that "next" soon:
+// - an answer: when a neighbour's metric for a prefix gets worse (a
+//   withdrawal, 16, included) and we advertise that prefix to it with a
+//   finite metric, it gets our entries at once, unicast — rate-limited per
+//   neighbour as §3.10.1 limits triggered updates, and not held back by
+//   the damping of our own, unrelated triggered updates;
+// - the standby refresh (`standbyRefresh` on a port, ms): the same entries
+//   sent to each neighbour that advertises those prefixes to us with a
+//   finite metric (so its route is not via us) every interval, so it can
+//   fall back within the interval even when it tells nobody it lost its
+//   route (BIRD sends its own triggered updates only 100 ms after a
+//   change);
+// - asking back: a neighbour that asks for our whole table (it has just
+//   started RIP on the link) and has not answered our own last Request is
+//   asked for its table in turn (FRR ripd sends only a Request when an
+//   interface comes up, and ignores the link for 1 s before that).
+// A draining port advertises every reachable prefix with at least metric
+// 14, the worst a neighbour adding cost 1 still holds as reachable: the
+// neighbour keeps using us until another path's route reaches it, then
+// moves — nothing is withdrawn before something replaces it.
+//
 // What we advertise: per prefix, RIP's best learned route (RipTable keeps
 // every neighbour's route; the RIB holds them all and falls back at once
 // when the best one goes), plus — per `rip.redistribute` — the connected
@@ -22,7 +47,7 @@ import type { Clock, TimerHandle } from '../../control/clock.js';
 import type { NeighbourLiveness, SessionChange } from '../../control/liveness.js';
 import type { ProtocolContext, RouterPlugin, SelectedRoute } from '../../control/protocol.js';
 import { Drop } from '../../packet/drops.js';
-import { formatAddress, formatPrefix, prefixKey } from '../../net/addr.js';
+import { formatAddress, formatPrefix, prefixKey, prefixOfKey } from '../../net/addr.js';
 import type { PortView } from '../../control/protocol.js';
 import { copyBytes, type Ipv4View } from '../../wire/ipv4.js';
 import {
@@ -59,6 +84,10 @@ const UPDATE_JITTER = 0.15;
 /** RFC 2453 §3.10.1: 1–5 s between triggered updates for 30 s updates; scaled to ours. */
 const DAMPING_MIN = 1 / 30;
 const DAMPING_SPREAD = 4 / 30;
+/** What a draining port advertises at least: the worst metric a neighbour with cost 1 still takes as reachable. */
+export const DRAIN_METRIC = RIP_INFINITY - 2;
+/** A Request is not asked back within this long of our own to the same neighbour (ms). */
+const ASK_BACK_SPACING_MS = 50;
 /** Administrative distance of RIP routes (as Cisco and FRR number it). */
 export const RIP_DISTANCE = 120;
 
@@ -67,8 +96,13 @@ export interface RipPort {
   cost: number;
   passive: boolean;
   bfd: boolean;
+  /** Standby refresh interval, ms (0: off). */
+  standbyRefresh: number;
   /** False while the port is blocked or down: nothing sent, nothing taken. */
   active: boolean;
+  /** When we last asked the link for its routers' tables (ms). */
+  requestedAt: number;
+  standbyTimer: TimerHandle | undefined;
 }
 
 /** A connected or static route we redistribute, and its withdrawal (16 for a garbage time). */
@@ -94,6 +128,12 @@ export interface RipCounters {
   entriesSent: number;
   periodicUpdates: number;
   triggeredUpdates: number;
+  /** Unicast answers to a neighbour's worse metric or withdrawal. */
+  answersSent: number;
+  /** Unicast standby refreshes sent. */
+  standbyRefreshes: number;
+  /** Whole-table Requests we answered with a Request of our own. */
+  requestsAskedBack: number;
 }
 
 const keyOf = prefixKey;
@@ -108,6 +148,7 @@ export class RipProtocol implements RouterPlugin {
   readonly counters: RipCounters = {
     responsesReceived: 0, requestsReceived: 0, responsesIgnoredBfd: 0, requestsIgnoredPassive: 0, entriesAccepted: 0,
     responsesSent: 0, requestsSent: 0, entriesSent: 0, periodicUpdates: 0, triggeredUpdates: 0,
+    answersSent: 0, standbyRefreshes: 0, requestsAskedBack: 0,
   };
   /** Packets refused, by RipDrop reason. */
   readonly packetDrops = new Float64Array(RIP_DROP_NAMES.length);
@@ -183,7 +224,10 @@ export class RipProtocol implements RouterPlugin {
 
   private addPort(pc: RipConfig['ports'][number]): RipPort {
     const port = this.ctx.port(pc.port);
-    const rp: RipPort = { port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, active: port.state === 'up' || port.state === 'draining' };
+    const rp: RipPort = {
+      port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, standbyRefresh: pc.standbyRefresh,
+      active: port.state === 'up' || port.state === 'draining', requestedAt: -Infinity, standbyTimer: undefined,
+    };
     this.byPort[port.index] = rp;
     this.ports.push(rp);
     return rp;
@@ -204,6 +248,7 @@ export class RipProtocol implements RouterPlugin {
       if (pc && this.ctx.port(pc.port) === rp.port) continue;
       this.silence(rp, 'rip-port-removed', true);
       for (const n of this.neighbours.onPort(rp.port)) this.forget(n);
+      if (rp.standbyTimer !== undefined) this.clock.clearTimer(rp.standbyTimer);
       this.ports.splice(this.ports.indexOf(rp), 1);
       this.byPort[rp.port.index] = undefined;
     }
@@ -212,10 +257,17 @@ export class RipProtocol implements RouterPlugin {
       if (!existing) {
         const rp = this.addPort(pc);
         if (this.running) this.greet(rp);
+        this.scheduleStandby(rp);
         continue;
       }
       existing.cost = pc.cost;
       existing.passive = pc.passive;
+      if (existing.standbyRefresh !== pc.standbyRefresh) {
+        existing.standbyRefresh = pc.standbyRefresh;
+        if (existing.standbyTimer !== undefined) this.clock.clearTimer(existing.standbyTimer);
+        existing.standbyTimer = undefined;
+        this.scheduleStandby(existing);
+      }
       if (existing.bfd !== pc.bfd) {
         existing.bfd = pc.bfd;
         for (const n of this.neighbours.onPort(existing.port)) {
@@ -242,8 +294,9 @@ export class RipProtocol implements RouterPlugin {
     for (const rp of this.ports) {
       if (!this.speaks(rp)) continue;
       this.sendRequest(rp.port, RIP_MULTICAST);
-      this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+      if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
     }
+    for (const rp of this.ports) this.scheduleStandby(rp);
     this.schedulePeriodic();
   }
 
@@ -255,16 +308,36 @@ export class RipProtocol implements RouterPlugin {
     for (const t of [this.periodicTimer, this.triggerTimer, this.dampingTimer]) if (t !== undefined) this.clock.clearTimer(t);
     this.periodicTimer = this.triggerTimer = this.dampingTimer = undefined;
     this.triggerPending = false;
+    for (const rp of this.ports) {
+      if (rp.standbyTimer !== undefined) this.clock.clearTimer(rp.standbyTimer);
+      rp.standbyTimer = undefined;
+    }
     this.table.stop();
-    for (const n of this.neighbours.all()) this.releaseBfd(n);
+    for (const n of this.neighbours.all()) {
+      this.dropAnswer(n);
+      this.releaseBfd(n);
+    }
   }
 
-  portBlocked(port: PortView): void {
+  portBlocked(port: PortView): boolean {
     const rp = this.ripPort(port);
-    if (rp) this.silence(rp, 'rip-port-blocked', true);
+    const spoke = rp ? this.silence(rp, 'rip-port-blocked', true) : false;
     // Routes through the port (connected, static) go too: tell the other ports
     // (after the block, when the RIB has changed).
     this.trigger();
+    return spoke;
+  }
+
+  /**
+   * The port drains: its neighbours are asked to route around us (every
+   * reachable prefix at least DRAIN_METRIC) while we still forward what
+   * they send, so nothing is withdrawn before another path replaces it.
+   */
+  portDraining(port: PortView): void {
+    const rp = this.ripPort(port);
+    if (!rp || !this.running || !this.advertises(rp)) return;
+    this.sendFullTable(port, RIP_MULTICAST, RIP_PORT);
+    this.counters.triggeredUpdates++;
   }
 
   portUnblocked(port: PortView): void {
@@ -288,20 +361,25 @@ export class RipProtocol implements RouterPlugin {
   }
 
   /** Stop speaking and listening on a port: last words (all poisoned) if it can still speak, its neighbours down, their routes gone. */
-  private silence(rp: RipPort, cause: string, lastWords: boolean): void {
-    if (!rp.active) return;
-    if (lastWords && this.running && !rp.passive) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true);
+  /** Returns whether last words went out. */
+  private silence(rp: RipPort, cause: string, lastWords: boolean): boolean {
+    if (!rp.active) return false;
+    const spoke = lastWords && this.running && !rp.passive && this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true) > 0;
     rp.active = false;
-    for (const n of this.neighbours.onPort(rp.port)) this.setNeighbourState(n, 'down');
+    for (const n of this.neighbours.onPort(rp.port)) {
+      this.setNeighbourState(n, 'down');
+      this.dropAnswer(n);
+    }
     this.table.dropPort(rp.port.index, cause);
+    return spoke;
   }
 
-  /** A port starts speaking: ask for the neighbours' tables, offer ours. */
+  /** A port starts speaking: ask for the neighbours' tables, offer ours (unless it holds them back, see advertises()). */
   private greet(rp: RipPort): void {
     if (!rp.active || rp.passive) return;
     this.refreshLocalRoutes();
     this.sendRequest(rp.port, RIP_MULTICAST);
-    this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+    if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
   }
 
   // ---- receiving (RFC 2453 §3.9) ----
@@ -354,6 +432,7 @@ export class RipProtocol implements RouterPlugin {
     this.counters.responsesReceived++;
     const n = this.noteNeighbour(rp, src);
     n.responses++;
+    n.lastResponse = this.clock.now();
     if (n.state === 'bfd-down') {
       n.ignored++;
       this.counters.responsesIgnoredBfd++;
@@ -373,8 +452,14 @@ export class RipProtocol implements RouterPlugin {
       // §4.4: a next hop is used only if it is on the link (and not us); 0 means "via the sender".
       const nextHop = hop !== 0 && hop !== port.address && port.onLink(hop) ? hop : src;
       const metric = Math.min(RIP_INFINITY, rip.metric(i) + rp.cost);
-      this.table.offer(port.index, src, rip.address(i), maskLength(rip.mask(i)), nextHop, metric, rip.routeTag(i));
+      const prefix = rip.address(i);
+      const len = maskLength(rip.mask(i));
+      const before = this.table.route(port.index, src, prefix, len);
+      const was = before?.state === 'active' ? before.metric : RIP_INFINITY;
+      this.table.offer(port.index, src, prefix, len, nextHop, metric, rip.routeTag(i));
       this.counters.entriesAccepted++;
+      // Its path got worse (or went): it may want ours now, but it kept no copy.
+      if (metric > was) this.answer(n, prefix, len);
     }
     return -1;
   }
@@ -390,7 +475,16 @@ export class RipProtocol implements RouterPlugin {
     }
     if (rip.entryCount === 0) return -1;
     if (rip.isWholeTableRequest) {
-      this.sendFullTable(rp.port, src, srcPort);
+      if (srcPort !== RIP_PORT) {
+        this.sendFullTable(rp.port, src, srcPort);
+        return -1;
+      }
+      // A router we do not listen to yet (BFD not Up) gets our table when its
+      // session comes Up; our Request tells it we are here (BIRD starts BFD
+      // with a RIP neighbour only once it has heard from it).
+      const n = this.neighbours.get(rp.port, src)!;
+      if (n.state === 'up') this.sendFullTable(rp.port, src, srcPort);
+      this.askBack(rp, n);
       return -1;
     }
     this.answerSpecific(rp.port, src, srcPort, rip);
@@ -406,7 +500,8 @@ export class RipProtocol implements RouterPlugin {
     bytes[at] = RipCommand.RESPONSE;
     for (let i = 0; i < reply.entryCount; i++) {
       const plen = reply.afi(i) === AFI_INET ? maskLength(reply.mask(i)) : -1;
-      reply.setMetric(i, plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen));
+      const metric = plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen);
+      reply.setMetric(i, port.state === 'draining' && metric < RIP_INFINITY ? Math.max(metric, DRAIN_METRIC) : metric);
     }
     this.send(port, at, dst, dstPort, len);
     this.counters.responsesSent++;
@@ -434,7 +529,7 @@ export class RipProtocol implements RouterPlugin {
     const n = this.neighbours.get(c.port, c.peer);
     if (!n) return;
     if (c.to === 'Up') {
-      if (n.state !== 'bfd-down') return;
+      if (n.state === 'up') return;
       this.setNeighbourState(n, 'up');
       // Listen again, and ask for its table rather than wait for its next update.
       if (this.running && rp.active) {
@@ -467,6 +562,7 @@ export class RipProtocol implements RouterPlugin {
   }
 
   private forget(n: RipNeighbour): void {
+    this.dropAnswer(n);
     this.releaseBfd(n);
     this.neighbours.delete(n);
   }
@@ -489,6 +585,19 @@ export class RipProtocol implements RouterPlugin {
     return rp.active && !rp.passive && rp.port.state !== 'blocked';
   }
 
+  /**
+   * Whether updates go out on the port. On a port with BFD, only once some
+   * neighbour's session is Up: one we do not listen to would otherwise
+   * route through us before we route back to it (a real R1 that switches
+   * back to R2 while R2 still drops its routes loses the replies).
+   */
+  private advertises(rp: RipPort): boolean {
+    if (!this.speaks(rp)) return false;
+    if (!rp.bfd) return true;
+    for (const n of this.neighbours.onPort(rp.port)) if (n.state === 'up') return true;
+    return false;
+  }
+
   private schedulePeriodic(): void {
     const ms = this.updateMs * (1 + UPDATE_JITTER * (2 * this.clock.random() - 1));
     this.periodicTimer = this.clock.setTimer(ms, () => this.periodicUpdate());
@@ -499,7 +608,11 @@ export class RipProtocol implements RouterPlugin {
     this.schedulePeriodic();
     this.refreshLocalRoutes();
     this.checkNeighbours();
-    for (const rp of this.ports) if (this.speaks(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+    for (const rp of this.ports) {
+      if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+      // A BFD port with no session Up keeps knocking: the neighbour learns we are here.
+      else if (this.speaks(rp)) this.sendRequest(rp.port, RIP_MULTICAST);
+    }
     this.counters.periodicUpdates++;
     // A regular update carries every change: a pending triggered one is moot (§3.10.1).
     this.clearChangeFlags();
@@ -529,7 +642,7 @@ export class RipProtocol implements RouterPlugin {
     this.refreshLocalRoutes();
     if (!this.hasChanges()) return;
     for (const rp of this.ports) {
-      if (!this.speaks(rp)) continue;
+      if (!this.advertises(rp)) continue;
       this.beginResponse(rp.port, RIP_MULTICAST, RIP_PORT, false);
       this.advertise(rp.port, true);
       this.endResponse();
@@ -544,10 +657,10 @@ export class RipProtocol implements RouterPlugin {
   }
 
   /** The whole table out of `port` to dst:dstPort, split horizon with poisoned reverse; all 16 with `poison`. */
-  private sendFullTable(port: PortView, dst: number, dstPort: number, poison = false): void {
+  private sendFullTable(port: PortView, dst: number, dstPort: number, poison = false): number {
     this.beginResponse(port, dst, dstPort, poison);
     this.advertise(port, false);
-    this.endResponse();
+    return this.endResponse();
   }
 
   private sendRequest(port: PortView, dst: number): void {
@@ -555,6 +668,124 @@ export class RipProtocol implements RouterPlugin {
     const len = writeWholeTableRequest(bytes, off);
     this.send(port, off, dst, RIP_PORT, len);
     this.counters.requestsSent++;
+    const now = this.clock.now();
+    if (dst === RIP_MULTICAST) {
+      const rp = this.ripPort(port);
+      if (rp) rp.requestedAt = now;
+    } else {
+      const n = this.neighbours.get(port, dst);
+      if (n) n.requestedAt = now;
+    }
+  }
+
+  /**
+   * A neighbour asked for our whole table: it has just started RIP on the
+   * link and may never have heard our own Request (FRR ripd ignores a link
+   * for its first second up, then asks). Unless it answered our last
+   * Request, ask it for its table now rather than wait for its next
+   * update. (Two routers that both ask back stop after one round: each
+   * answers before it asks, or asked a moment ago.)
+   */
+  private askBack(rp: RipPort, n: RipNeighbour): void {
+    if (!this.running || !this.speaks(rp)) return;
+    const asked = Math.max(rp.requestedAt, n.requestedAt);
+    if (n.lastResponse !== null && n.lastResponse >= asked) return;
+    // Two routers that hold their tables back (BFD not Up yet) answer no Request: one round only.
+    if (this.clock.now() - n.requestedAt < ASK_BACK_SPACING_MS) return;
+    this.sendRequest(rp.port, n.address);
+    this.counters.requestsAskedBack++;
+  }
+
+  /**
+   * What we advertise for prefix/len out of `port`: split horizon with
+   * poisoned reverse, 16 when we have nothing (before the drain floor,
+   * which addEntry applies).
+   */
+  private metricOut(port: PortView, prefix: number, len: number): number {
+    const here = port.index;
+    const l = this.locals.get(keyOf(prefix, len));
+    if (l?.state === 'active') return l.port === here ? RIP_INFINITY : l.metric;
+    const p = this.table.get(prefix, len);
+    if (!p || p.port === here) return RIP_INFINITY;
+    return p.metric;
+  }
+
+  /**
+   * Neighbour `n`'s metric for prefix/len got worse: if we can offer it a
+   * route, send it at once, unicast (entries of one Response batched on the
+   * next turn of the event loop), then at most once per damping interval
+   * (§3.10.1) per neighbour; what comes up meanwhile goes when it ends.
+   */
+  private answer(n: RipNeighbour, prefix: number, len: number): void {
+    const rp = this.ripPort(n.port);
+    if (!rp || !this.running || !this.speaks(rp)) return;
+    if (this.metricOut(n.port, prefix, len) >= RIP_INFINITY) return;
+    n.answerDue.add(keyOf(prefix >>> 0, len));
+    if (n.answerTimer !== undefined) return;
+    const wait = Math.max(0, n.answerDampedUntil - this.clock.now());
+    n.answerTimer = this.clock.setTimer(wait, () => {
+      n.answerTimer = undefined;
+      this.sendAnswer(n);
+    });
+  }
+
+  private sendAnswer(n: RipNeighbour): void {
+    const rp = this.ripPort(n.port);
+    const due = [...n.answerDue];
+    n.answerDue.clear();
+    if (!rp || !this.running || !this.speaks(rp) || n.state !== 'up') return;
+    this.beginResponse(n.port, n.address, RIP_PORT, false);
+    for (const key of due) {
+      const { prefix, len } = prefixOfKey(key);
+      const metric = this.metricOut(n.port, prefix, len);
+      if (metric < RIP_INFINITY) this.addEntry(prefix, len, metric, this.tagOf(prefix, len));
+    }
+    if (this.endResponse() === 0) return;
+    this.counters.answersSent++;
+    n.answerDampedUntil = this.clock.now() + this.updateMs * (DAMPING_MIN + DAMPING_SPREAD * this.clock.random());
+  }
+
+  private dropAnswer(n: RipNeighbour): void {
+    if (n.answerTimer !== undefined) this.clock.clearTimer(n.answerTimer);
+    n.answerTimer = undefined;
+    n.answerDue.clear();
+  }
+
+  private tagOf(prefix: number, len: number): number {
+    const l = this.locals.get(keyOf(prefix, len));
+    return l?.state === 'active' ? 0 : (this.table.get(prefix, len)?.tag ?? 0);
+  }
+
+  private scheduleStandby(rp: RipPort): void {
+    if (rp.standbyRefresh <= 0 || !this.running) return;
+    rp.standbyTimer = this.clock.setTimer(rp.standbyRefresh, () => {
+      rp.standbyTimer = undefined;
+      this.refreshStandby(rp);
+      this.scheduleStandby(rp);
+    });
+  }
+
+  /**
+   * The standby refresh: to each neighbour on the port that advertises a
+   * prefix to us with a finite metric — so its own route for it is not via
+   * us — our entry for that prefix, unicast. A neighbour that keeps only
+   * its best route ignores it until its best route goes, then takes it.
+   */
+  private refreshStandby(rp: RipPort): void {
+    if (!this.speaks(rp)) return;
+    const idx = rp.port.index;
+    for (const n of this.neighbours.onPort(rp.port)) {
+      if (n.state !== 'up') continue;
+      this.beginResponse(rp.port, n.address, RIP_PORT, false);
+      for (const p of this.table.prefixes()) {
+        let theirs = false;
+        for (const r of p.routes) if (r.port === idx && r.neighbour === n.address && r.state === 'active') theirs = true;
+        if (!theirs) continue;
+        const metric = this.metricOut(rp.port, p.prefix, p.len);
+        if (metric < RIP_INFINITY) this.addEntry(p.prefix, p.len, metric, this.tagOf(p.prefix, p.len));
+      }
+      if (this.endResponse() > 0) this.counters.standbyRefreshes++;
+    }
   }
 
   /** Send the RIP message written at `off` (from udpPayload) now, from our port address, TTL 1, TOS 0xc0. */
@@ -612,7 +843,9 @@ export class RipProtocol implements RouterPlugin {
       this.wOff = room.off;
     }
     const at = this.wOff + RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
-    writeRipEntry(this.wBytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : metric, tag);
+    // A draining port asks its neighbours to prefer any other path (see DRAIN_METRIC).
+    const floor = this.wPort!.state === 'draining' && metric < RIP_INFINITY ? Math.max(metric, DRAIN_METRIC) : metric;
+    writeRipEntry(this.wBytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : floor, tag);
     if (++this.wCount === RIP_MAX_ENTRIES) this.flushResponse();
   }
 

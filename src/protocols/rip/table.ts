@@ -1,7 +1,9 @@
 // RIP's own route table: one learned route per (prefix, neighbour), each
 // with its own timeout and garbage-collection timers (RFC 2453 §3.8) and
-// its own RIB route — as BIRD's RIP keeps every neighbour's route for a
-// network. The RIB selects among them (administrative distance, metric,
+// its own RIB route. (Unlike BIRD and FRR ripd, which keep per prefix only
+// the routes with the lowest metric — BIRD's rip_update_rte, FRR's
+// rip_rte_process — and learn a worse one again only when its neighbour
+// next sends it.) The RIB selects among them (administrative distance, metric,
 // age), so when the best neighbour withdraws or times out the next one is
 // already installed: the FIB falls back at once, not an update period later
 // (DESIGN §1, step 5). A route in garbage collection is no longer in the
