@@ -6,7 +6,8 @@ import { checkRoute } from '../config/route-config.js';
 import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
-import type { LookupJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
+import { formatMac } from '../wire/ethernet.js';
+import type { LookupJson, NeighbourPortJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
 
 export function routeJson(router: Router, r: Route): RouteJson {
   return {
@@ -26,6 +27,8 @@ export function routeJson(router: Router, r: Route): RouteJson {
 export function portsJson(router: Router): PortJson[] {
   return router.livePorts().map((p) => ({
     name: p.name,
+    type: p.link ? 'ethernet' : 'tun',
+    mac: p.link ? formatMac(p.link.mac) : null,
     device: p.deviceName,
     netns: p.netns || null,
     address: formatPrefix(p.address, p.prefixLen),
@@ -59,6 +62,14 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
   }));
 
   api.on('GET', '/v1/ports', () => portsJson(router));
+
+  api.on('GET', '/v1/neighbours', (): NeighbourPortJson[] =>
+    router.livePorts().filter((p) => p.link).map((p) => ({
+      port: p.name,
+      mac: formatMac(p.link!.mac),
+      neighbours: p.link!.neighbours(),
+      counters: p.link!.counters.snapshot(),
+    })));
 
   api.on('POST', '/v1/ports/:name/block', ({ params }) => {
     router.blockPort(params.name!);

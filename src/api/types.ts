@@ -24,6 +24,9 @@ export interface CountersJson {
 
 export interface PortJson extends CountersJson {
   name: string;
+  type: 'tun' | 'ethernet';
+  /** An Ethernet port's MAC address, else null. */
+  mac: string | null;
   device: string;
   netns: string | null;
   address: string;
@@ -31,6 +34,24 @@ export interface PortJson extends CountersJson {
   state: string;
   /** When the state last changed (epoch ms). */
   sinceMs: number;
+}
+
+/** An Ethernet port's link layer: its neighbours (the ARP table) and what it dropped or did. */
+export interface NeighbourPortJson {
+  port: string;
+  mac: string;
+  neighbours: {
+    address: string;
+    /** null while INCOMPLETE or FAILED. */
+    mac: string | null;
+    state: string;
+    updatedMsAgo: number;
+    confirmedMsAgo: number | null;
+    probes: number;
+    /** Packets waiting for this neighbour's MAC. */
+    held: number;
+  }[];
+  counters: { drops: Record<string, number>; events: Record<string, number> };
 }
 
 export interface PortActionJson {

@@ -13,6 +13,7 @@ import { registerPolicyCommands } from './commands/policy.js';
 import { registerTriggerCommands } from './commands/trigger.js';
 import { registerHostCommands } from './commands/hosts.js';
 import { registerServiceCommands } from './commands/service.js';
+import { registerNeighbourCommands } from './commands/neigh.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRipCommands(program);
   registerPolicyCommands(program);
   registerTriggerCommands(program);
+  registerNeighbourCommands(program);
   registerServiceCommands(program);
   registerHostCommands(program);
   return program;
