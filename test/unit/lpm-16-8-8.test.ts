@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { formatAddress } from '../../src/net/addr.js';
-import { LpmTable } from '../../src/routing/lpm.js';
+import { LpmTable1688 as LpmTable } from '../../src/routing/lpm-16-8-8.js';
 import { mulberry32 as prng } from '../../src/testbed/random.js';
 
 // Reproduce a failure with LPM_SEED=<seed printed below>.
