@@ -1,7 +1,9 @@
 /**
- * Route-lookup benchmark: the FIB's LpmTable (DIR-16-8-8 trie) against a
- * straightforward per-prefix-length hash map, on a real-world-sized table
- * (every IPv4 range of @ip-location-db/asn turned into CIDR prefixes).
+ * Route-lookup benchmark: the FIB's LpmTable (compressed 16-8-8 trie in a
+ * SharedArrayBuffer), the uncompressed 16-8-8 trie it replaced, and a
+ * straightforward per-prefix-length hash map, side by side on a
+ * real-world-sized table (every IPv4 range of @ip-location-db/asn turned into
+ * CIDR prefixes).
  *
  * Run directly: node --expose-gc dist/scripts/bench-lookup.js
  */
@@ -10,6 +12,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { formatAddress } from '../src/net/addr.js';
 import { LpmTable } from '../src/routing/lpm.js';
+import { LpmTable1688 } from '../src/routing/lpm-16-8-8.js';
 import { mulberry32 as prng } from '../src/testbed/random.js';
 
 export interface StructureResult {
@@ -38,8 +41,9 @@ export interface LookupBenchResult {
   prefixes: number;
   /** Distinct prefixes in the table (ranges are disjoint, so normally = prefixes). */
   tablePrefixes: number;
-  /** Level-2/3 groups the trie uses for this table. */
-  trieGroups: number;
+  /** Level-2/3 groups of the old trie, and nodes of the new one, for this table. */
+  oldGroups: number;
+  trieNodes: number;
   /** Addresses per timed run and runs (best taken), for the trie and for the Map baseline. */
   lookupAddresses: number;
   runs: number;
@@ -51,7 +55,9 @@ export interface LookupBenchResult {
   /** Addresses compared between both structures (all equal, or the bench throws). */
   verifiedAddresses: number;
   gcExposed: boolean;
+  /** The FIB's LpmTable, the old uncompressed trie, the Map baseline. */
   trie: StructureResult;
+  old: StructureResult;
   mapBaseline: StructureResult;
 }
 
@@ -230,6 +236,12 @@ function loopTrie(t: LpmTable, addrs: Uint32Array): number {
   return acc;
 }
 
+function loopOld(t: LpmTable1688, addrs: Uint32Array): number {
+  let acc = 0;
+  for (let i = 0; i < addrs.length; i++) acc ^= t.lookup(addrs[i]);
+  return acc;
+}
+
 function loopMaps(t: MapPerLength, addrs: Uint32Array): number {
   let acc = 0;
   for (let i = 0; i < addrs.length; i++) acc ^= t.lookup(addrs[i]);
@@ -241,13 +253,31 @@ function loopTrieBatch(s: { t: LpmTable; out: Uint32Array }, addrs: Uint32Array)
   return s.out[addrs.length >>> 1];
 }
 
+function loopOldBatch(s: { t: LpmTable1688; out: Uint32Array }, addrs: Uint32Array): number {
+  s.t.lookupBatch(addrs, s.out, addrs.length);
+  return s.out[addrs.length >>> 1];
+}
+
+/**
+ * Process CPU time in ns. Rates are per CPU-second: on an idle machine the
+ * same as per wall second, and on a shared one they leave out the time the
+ * process was not running (wall-clock rates varied 2x between runs there).
+ */
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
+
 function bestRate<T>(runs: number, n: number, fn: (s: T, a: Uint32Array) => number, s: T, addrs: Uint32Array): number {
   let best = 0;
   let sink = 0;
   for (let r = 0; r < runs; r++) {
-    const t0 = process.hrtime.bigint();
+    // Untimed warm-up on a fifth of the addresses: the runs of the structures
+    // alternate, and each would otherwise start in caches the other filled.
+    sink ^= fn(s, addrs.subarray(0, addrs.length / 5));
+    const t0 = cpuNs();
     sink ^= fn(s, addrs);
-    const ns = Number(process.hrtime.bigint() - t0);
+    const ns = cpuNs() - t0;
     best = Math.max(best, (n * 1e9) / ns);
   }
   if (sink === 0x7fffffff + 1) console.log(sink); // keep the result alive
@@ -266,10 +296,10 @@ function heapBytes(): number {
 }
 
 function buildOnce<T extends { set(p: number, l: number, v: number): void }>(make: () => T, list: PrefixList): [T, number] {
-  const t0 = process.hrtime.bigint();
+  const t0 = cpuNs();
   const x = make();
   for (let i = 0; i < list.count; i++) x.set(list.prefix[i], list.len[i], list.value[i]);
-  return [x, Number(process.hrtime.bigint() - t0) / 1e6];
+  return [x, (cpuNs() - t0) / 1e6];
 }
 
 /** Memory is taken around the first build (nothing else of its kind alive); later builds only refine the time. */
@@ -286,24 +316,30 @@ function buildBest<T extends { set(p: number, l: number, v: number): void }>(
   return { s, buildMs, memoryMB };
 }
 
-function verify(a: Lookup, b: Lookup, addrs: Uint32Array, what: string): number {
+function verify(a: Lookup, name: string, b: Lookup, addrs: Uint32Array, what: string): number {
   for (let i = 0; i < addrs.length; i++) {
     const x = a.lookup(addrs[i]);
     const y = b.lookup(addrs[i]);
     if (x !== y) {
-      throw new Error(`bench-lookup: ${what}: LpmTable says ${x}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
+      throw new Error(`bench-lookup: ${what}: ${name} says ${x}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
     }
   }
   return addrs.length;
 }
 
-function verifyBatch(t: LpmTable, b: Lookup, addrs: Uint32Array, what: string): number {
+function verifyBatch(
+  t: { lookupBatch(a: Uint32Array, o: Uint32Array): void },
+  name: string,
+  b: Lookup,
+  addrs: Uint32Array,
+  what: string,
+): number {
   const out = new Uint32Array(addrs.length);
   t.lookupBatch(addrs, out);
   for (let i = 0; i < addrs.length; i++) {
     const y = b.lookup(addrs[i]);
     if (out[i] !== y) {
-      throw new Error(`bench-lookup: ${what}: LpmTable.lookupBatch says ${out[i]}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
+      throw new Error(`bench-lookup: ${what}: ${name}.lookupBatch says ${out[i]}, Map baseline says ${y} for ${formatAddress(addrs[i])}`);
     }
   }
   return addrs.length;
@@ -316,7 +352,7 @@ function updates(
 ): number {
   let best = 0;
   for (let r = 0; r < 3; r++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = cpuNs();
     for (let i = 0; i < picks.length; i++) {
       const k = picks[i];
       const p = list.prefix[k];
@@ -325,7 +361,7 @@ function updates(
       s.delete(p, l);
       s.set(p, l, v);
     }
-    const ns = Number(process.hrtime.bigint() - t0);
+    const ns = cpuNs() - t0;
     best = Math.max(best, (2 * picks.length * 1e9) / ns);
   }
   return best;
@@ -358,46 +394,73 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
   const picks = new Uint32Array(UPDATE_PREFIXES);
   for (let i = 0; i < picks.length; i++) picks[i] = rnd() % list.count;
 
-  log('building LpmTable');
-  const trieBuild = buildBest(() => new LpmTable(), list);
+  log('building LpmTable (shared)');
+  // Shared, as the data plane's readers will use it; its own lookups are the readers' code.
+  const trieBuild = buildBest(() => new LpmTable({ shared: true }), list);
   const trie = trieBuild.s;
+  log('building LpmTable1688 (old)');
+  const oldBuild = buildBest(() => new LpmTable1688(), list);
+  const old = oldBuild.s;
   log('building Map baseline');
   const mapBuild = buildBest(() => new MapPerLength(), list);
   const maps = mapBuild.s;
 
-  const check = (when: string): number =>
-    verify(trie, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
-    verify(trie, maps, hitAddrs.subarray(0, VERIFY_ADDRESSES), `hit addresses ${when}`) +
-    verify(trie, maps, edgeAddrs, `prefix edges ${when}`) +
-    verifyBatch(trie, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
-    verifyBatch(trie, maps, edgeAddrs, `prefix edges ${when}`);
+  const check = (when: string): number => {
+    let n = 0;
+    for (const [t, name] of [
+      [trie, 'LpmTable'],
+      [old, 'LpmTable1688'],
+    ] as const) {
+      n +=
+        verify(t, name, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
+        verify(t, name, maps, hitAddrs.subarray(0, VERIFY_ADDRESSES), `hit addresses ${when}`) +
+        verify(t, name, maps, edgeAddrs, `prefix edges ${when}`) +
+        verifyBatch(t, name, maps, randomAddrs.subarray(0, VERIFY_ADDRESSES), `random addresses ${when}`) +
+        verifyBatch(t, name, maps, edgeAddrs, `prefix edges ${when}`);
+    }
+    return n;
+  };
   let verified = check('after build');
 
   let hits = 0;
   for (let i = 0; i < 1_000_000; i++) if (trie.lookup(randomAddrs[i]) !== 0) hits++;
 
   log('timing lookups');
-  const trieRandom = bestRate(RUNS, randomAddrs.length, loopTrie, trie, randomAddrs);
-  const trieHit = bestRate(RUNS, hitAddrs.length, loopTrie, trie, hitAddrs);
+  // Runs of the two tries alternate, so a noisy neighbour hurts both alike.
+  const r = { trieRandom: 0, trieHit: 0, trieBatchRandom: 0, trieBatchHit: 0, oldRandom: 0, oldHit: 0, oldBatchRandom: 0, oldBatchHit: 0 };
   const batch = { t: trie, out: new Uint32Array(LOOKUP_ADDRESSES) };
-  const trieBatchRandom = bestRate(RUNS, randomAddrs.length, loopTrieBatch, batch, randomAddrs);
-  const trieBatchHit = bestRate(RUNS, hitAddrs.length, loopTrieBatch, batch, hitAddrs);
+  const oldBatch = { t: old, out: batch.out };
+  const n = LOOKUP_ADDRESSES;
+  for (let run = 0; run < RUNS; run++) {
+    r.trieRandom = Math.max(r.trieRandom, bestRate(1, n, loopTrie, trie, randomAddrs));
+    r.oldRandom = Math.max(r.oldRandom, bestRate(1, n, loopOld, old, randomAddrs));
+    r.trieHit = Math.max(r.trieHit, bestRate(1, n, loopTrie, trie, hitAddrs));
+    r.oldHit = Math.max(r.oldHit, bestRate(1, n, loopOld, old, hitAddrs));
+    r.trieBatchRandom = Math.max(r.trieBatchRandom, bestRate(1, n, loopTrieBatch, batch, randomAddrs));
+    r.oldBatchRandom = Math.max(r.oldBatchRandom, bestRate(1, n, loopOldBatch, oldBatch, randomAddrs));
+    r.trieBatchHit = Math.max(r.trieBatchHit, bestRate(1, n, loopTrieBatch, batch, hitAddrs));
+    r.oldBatchHit = Math.max(r.oldBatchHit, bestRate(1, n, loopOldBatch, oldBatch, hitAddrs));
+  }
   const mapRandom = bestRate(MAP_RUNS, MAP_ADDRESSES, loopMaps, maps, randomAddrs.subarray(0, MAP_ADDRESSES));
   const mapHit = bestRate(MAP_RUNS, MAP_ADDRESSES, loopMaps, maps, hitAddrs.subarray(0, MAP_ADDRESSES));
 
   log('timing updates');
   const sizeBefore = trie.size;
   const trieUpdates = updates(trie, list, picks);
+  const oldUpdates = updates(old, list, picks);
   const mapUpdates = updates(maps, list, picks);
   verified += check('after updates');
-  if (trie.size !== sizeBefore) throw new Error(`bench-lookup: table size changed by updates (${sizeBefore} -> ${trie.size})`);
+  if (trie.size !== sizeBefore || old.size !== sizeBefore) {
+    throw new Error(`bench-lookup: table size changed by updates (${sizeBefore} -> ${trie.size}, ${old.size})`);
+  }
 
   return {
     source: '@ip-location-db/asn asn-ipv4-num.csv',
     ranges: list.ranges,
     prefixes: list.count,
     tablePrefixes: trie.size,
-    trieGroups: trie.groupCount,
+    oldGroups: old.groupCount,
+    trieNodes: trie.blockCount,
     lookupAddresses: LOOKUP_ADDRESSES,
     runs: RUNS,
     mapLookupAddresses: MAP_ADDRESSES,
@@ -410,11 +473,21 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
       buildMs: trieBuild.buildMs,
       memoryMB: trieBuild.memoryMB,
       typedArrayMB: trie.memoryBytes() / 2 ** 20,
-      lookupsPerSecRandom: trieRandom,
-      lookupsPerSecHit: trieHit,
-      batchLookupsPerSecRandom: trieBatchRandom,
-      batchLookupsPerSecHit: trieBatchHit,
+      lookupsPerSecRandom: r.trieRandom,
+      lookupsPerSecHit: r.trieHit,
+      batchLookupsPerSecRandom: r.trieBatchRandom,
+      batchLookupsPerSecHit: r.trieBatchHit,
       updatesPerSec: trieUpdates,
+    },
+    old: {
+      buildMs: oldBuild.buildMs,
+      memoryMB: oldBuild.memoryMB,
+      typedArrayMB: old.memoryBytes() / 2 ** 20,
+      lookupsPerSecRandom: r.oldRandom,
+      lookupsPerSecHit: r.oldHit,
+      batchLookupsPerSecRandom: r.oldBatchRandom,
+      batchLookupsPerSecHit: r.oldBatchHit,
+      updatesPerSec: oldUpdates,
     },
     mapBaseline: {
       buildMs: mapBuild.buildMs,
@@ -430,34 +503,34 @@ export async function runLookupBench(opts?: { log?: (s: string) => void }): Prom
 }
 
 export function formatLookupBench(r: LookupBenchResult): string {
-  const mops = (x: number): string => `${(x / 1e6).toFixed(1)} M`;
-  const mopsOrDash = (x: number | null): string => (x === null ? '-' : mops(x));
-  const rows: [string, string, string][] = [
-    ['build (ms)', r.trie.buildMs.toFixed(0), r.mapBaseline.buildMs.toFixed(0)],
-    ['memory, heap+arrayBuffers (MB)', r.trie.memoryMB.toFixed(1), r.mapBaseline.memoryMB.toFixed(1)],
-    ['memory, typed arrays (MB)', r.trie.typedArrayMB?.toFixed(1) ?? '-', r.mapBaseline.typedArrayMB?.toFixed(1) ?? '-'],
-    ['lookups/s, random addresses', mops(r.trie.lookupsPerSecRandom), mops(r.mapBaseline.lookupsPerSecRandom)],
-    ['lookups/s, hit-biased', mops(r.trie.lookupsPerSecHit), mops(r.mapBaseline.lookupsPerSecHit)],
-    ['lookups/s, random, lookupBatch', mopsOrDash(r.trie.batchLookupsPerSecRandom), mopsOrDash(r.mapBaseline.batchLookupsPerSecRandom)],
-    ['lookups/s, hit-biased, lookupBatch', mopsOrDash(r.trie.batchLookupsPerSecHit), mopsOrDash(r.mapBaseline.batchLookupsPerSecHit)],
-    ['updates/s (delete or insert)', mops(r.trie.updatesPerSec), mops(r.mapBaseline.updatesPerSec)],
+  const mops = (x: number | null): string => (x === null ? '-' : `${(x / 1e6).toFixed(1)} M`);
+  const mb = (x: number | null): string => (x === null ? '-' : x.toFixed(1));
+  const cols = [r.old, r.trie, r.mapBaseline];
+  const row = (name: string, f: (x: StructureResult) => string): string[] => [name, ...cols.map(f)];
+  const rows: string[][] = [
+    row('build (ms)', (x) => x.buildMs.toFixed(0)),
+    row('memory, typed arrays (MB)', (x) => mb(x.typedArrayMB)),
+    row('memory, heap+arrayBuffers (MB)', (x) => mb(x.memoryMB)),
+    row('lookups/s, random addresses', (x) => mops(x.lookupsPerSecRandom)),
+    row('lookups/s, hit-biased', (x) => mops(x.lookupsPerSecHit)),
+    row('lookups/s, random, lookupBatch', (x) => mops(x.batchLookupsPerSecRandom)),
+    row('lookups/s, hit-biased, lookupBatch', (x) => mops(x.batchLookupsPerSecHit)),
+    row('updates/s (delete or insert)', (x) => mops(x.updatesPerSec)),
   ];
-  const head: [string, string, string] = ['', 'LpmTable 16-8-8', 'Map per length'];
-  const w0 = Math.max(...rows.map((x) => x[0].length));
-  const w1 = Math.max(head[1].length, ...rows.map((x) => x[1].length));
-  const w2 = Math.max(head[2].length, ...rows.map((x) => x[2].length));
-  const line = (x: [string, string, string]): string => `  ${x[0].padEnd(w0)}  ${x[1].padStart(w1)}  ${x[2].padStart(w2)}`;
+  const head = ['', 'old 16-8-8 trie', 'LpmTable (new)', 'Map per length'];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((x) => x[c].length)));
+  const line = (x: string[]): string => '  ' + x.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ');
   return [
-    `Route lookup: ${r.prefixes.toLocaleString('en-US')} prefixes from ${r.ranges.toLocaleString('en-US')} ranges (${r.source}), ` +
-      `trie uses ${r.trieGroups.toLocaleString('en-US')} level-2/3 groups`,
-    `  lookups: best of ${r.runs} runs over ${(r.lookupAddresses / 1e6).toFixed(1)} M addresses ` +
+    `Route lookup: ${r.prefixes.toLocaleString('en-US')} prefixes from ${r.ranges.toLocaleString('en-US')} ranges (${r.source}); ` +
+      `old trie: ${r.oldGroups.toLocaleString('en-US')} level-2/3 groups; LpmTable: ${r.trieNodes.toLocaleString('en-US')} compressed nodes, in a SharedArrayBuffer`,
+    `  timed in process CPU time; lookups: best of ${r.runs} warmed-up runs over ${(r.lookupAddresses / 1e6).toFixed(1)} M addresses, the tries' runs alternating ` +
       `(Map baseline: best of ${r.mapRuns} over ${(r.mapLookupAddresses / 1e6).toFixed(1)} M); ` +
       `${(r.randomHitRatio * 100).toFixed(0)}% of random addresses match a prefix`,
-    `  ${r.verifiedAddresses.toLocaleString('en-US')} addresses cross-checked: both structures agree; ` +
+    `  ${r.verifiedAddresses.toLocaleString('en-US')} lookups cross-checked against the Map baseline: all agree; ` +
       `updates: ${r.updatesTimed.toLocaleString('en-US')} (delete + re-insert of random prefixes)`,
     line(head),
     ...rows.map(line),
-    '  (the trie\'s heap figure includes its per-length Maps of exact prefixes; typed arrays = the lookup structure)',
+    "  (heap+arrayBuffers: growth over the build, including the old trie's per-length Maps of exact prefixes; typed arrays: as the structure reports them)",
     r.gcExposed
       ? '  (memory measured after global.gc)'
       : '  (gc not exposed: memory deltas include garbage; run with node --expose-gc)',
