@@ -71,10 +71,10 @@ describe('two tunroute routers over veths', () => {
     assert.match(hostNeigh, new RegExp(`lladdr ${mac} (REACHABLE|STALE|DELAY)`), hostNeigh);
     const neigh = JSON.parse(await r1.cli('--json', 'neigh', 'list')) as NeighbourPortJson[];
     const toA = neigh.find((p) => p.port === 'a')!.neighbours.find((n) => n.address === '10.0.1.2');
-    assert.ok(toA && toA.mac && toA.state === 'REACHABLE', JSON.stringify(neigh));
+    assert.ok(toA && toA.mac && toA.state === 'reachable', JSON.stringify(neigh));
     const toR2 = neigh.find((p) => p.port === 'r2')!.neighbours.find((n) => n.address === '10.0.12.2');
-    assert.equal(toR2?.state, 'REACHABLE');
-    assert.match(await r1.cli('neigh', 'list'), /10\.0\.1\.2\s+[0-9a-f:]{17}\s+REACHABLE/);
+    assert.equal(toR2?.state, 'reachable');
+    assert.match(await r1.cli('neigh', 'list'), /10\.0\.1\.2\s+[0-9a-f:]{17}\s+reachable/);
   });
 
   test('HTTP across, and PMTU discovery over the 1000-byte link', { timeout: 30_000 }, async () => {
