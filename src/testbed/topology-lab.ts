@@ -84,12 +84,6 @@ export class TopologyLab {
   private async build(log: (line: string) => void): Promise<void> {
     const t = this.topology;
     const nodes = [...t.nodes.values()];
-    for (const n of nodes) {
-      const c = n.tunroute;
-      if (c?.kind === 'run' && c.portTypesUnknown && c.ethernetPorts.length) {
-        throw new Error(`${this.where(n, 'cmd', n.cmdLine ?? n.line)}: router config ${c.configFile} has Ethernet ports (${c.ethernetPorts.join(', ')}), which this build of tunroute cannot open yet`);
-      }
-    }
     log(`${nodes.length} namespaces`);
     for (const n of nodes) {
       const ns = await this.lab.addNamespace(n.name);
@@ -162,8 +156,6 @@ export class TopologyLab {
       // The config as the container would see it, with its files where this machine has them.
       const config = structuredClone(c.raw) as { ports?: Record<string, unknown>[]; triggers?: { file?: string }[] };
       for (const tr of config.triggers ?? []) if (tr.file) tr.file = this.hostPath(n, tr.file);
-      // Only TUN ports here: a tunroute that does not know "type" gets them without it.
-      if (c.portTypesUnknown) for (const p of config.ports ?? []) delete p.type;
       const r = await this.lab.startRouter(n.name, config as Record<string, unknown>);
       this.routers.set(n.name, r);
       st.runs = `tunroute run (${c.config.router})`;

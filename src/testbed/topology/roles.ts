@@ -171,8 +171,6 @@ export interface CheckedRouterConfig {
   raw: Record<string, unknown>;
   /** Devices of the ports with "type": "ethernet". */
   ethernetPorts: string[];
-  /** tunroute's own config reader refused the ports' "type" field (a build without Ethernet ports). */
-  portTypesUnknown: boolean;
 }
 
 /**
@@ -206,25 +204,12 @@ export function checkRouterConfig(file: string, interfaces: readonly string[]): 
       fail(['ports', i, 'device'], `"${device}" is a link interface: make the port "type": "ethernet"`);
     }
   });
-  const check = (j: unknown): RouterConfig => {
-    try {
-      return parseRouterConfig(j, file);
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        const first = e.problems.find((x) => !/^ports\[\d+\]\.type$/.test(x.path)) ?? e.problems[0]!;
-        return fail(configPath(first.path), first.message);
-      }
-      throw e;
-    }
-  };
   try {
-    return { configFile: file, config: parseRouterConfig(json, file), raw: json, ethernetPorts, portTypesUnknown: false };
+    return { configFile: file, config: parseRouterConfig(json, file), raw: json, ethernetPorts };
   } catch (e) {
-    // A tunroute that does not know "type" yet: check everything else with
-    // the field taken out (checked above), and say so at start-up.
-    if (!(e instanceof ConfigError && e.problems.every((x) => /^ports\[\d+\]\.type$/.test(x.path)))) return { configFile: file, config: check(json), raw: json, ethernetPorts, portTypesUnknown: false };
-    const withoutTypes = { ...json, ports: ports.map((p) => (typeof p === 'object' && p !== null ? Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'type')) : p)) };
-    return { configFile: file, config: check(withoutTypes), raw: json, ethernetPorts, portTypesUnknown: true };
+    if (!(e instanceof ConfigError)) throw e;
+    const first = e.problems[0]!;
+    return fail(configPath(first.path), first.message);
   }
 }
 
