@@ -6,7 +6,7 @@ import { checkRoute } from '../config/route-config.js';
 import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
-import { formatMac } from '../wire/ethernet.js';
+import { formatMac, parseMac } from '../wire/ethernet.js';
 import type { LookupJson, NeighbourPortJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
 
 export function routeJson(router: Router, r: Route): RouteJson {
@@ -70,6 +70,37 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
       neighbours: p.link!.neighbours(),
       counters: p.link!.counters.snapshot(),
     })));
+
+  /** An Ethernet port by name, or a 400 for a TUN port. */
+  const ethernetPort = (name: string) => {
+    const port = router.portByName(name);
+    if (!port.link) throw new ApiError(400, `port "${name}" is not an Ethernet port`);
+    return port;
+  };
+
+  api.on('POST', '/v1/neighbours', ({ body }) => {
+    const port = ethernetPort(stringField(body, 'port', true));
+    const address = addressText(body.address, 'address');
+    const macText = stringField(body, 'mac', true);
+    let mac: Uint8Array;
+    try {
+      mac = parseMac(macText);
+    } catch (e) {
+      throw new ApiError(400, `mac: ${(e as Error).message}`);
+    }
+    if ((mac[0]! & 1) !== 0) throw new ApiError(400, `mac: ${macText} is a group (multicast) address`);
+    if (!port.link!.setStaticNeighbour(address, mac)) throw new ApiError(400, `address: ${formatAddress(address)} is not a neighbour on port "${port.name}" (or its table is full)`);
+    router.log.info({ event: 'neighbour.added', port: port.name, address: formatAddress(address), mac: formatMac(mac) }, `neighbour ${formatAddress(address)} at ${formatMac(mac)} on ${port.name}`);
+    return { port: port.name, address: formatAddress(address), mac: formatMac(mac) };
+  });
+
+  api.on('DELETE', '/v1/neighbours', ({ body }) => {
+    const port = ethernetPort(stringField(body, 'port', true));
+    const address = addressText(body.address, 'address');
+    if (!port.link!.removeStaticNeighbour(address)) throw new ApiError(404, `no configured neighbour ${formatAddress(address)} on port "${port.name}"`);
+    router.log.info({ event: 'neighbour.removed', port: port.name, address: formatAddress(address) }, `neighbour ${formatAddress(address)} removed from ${port.name}`);
+    return { port: port.name, address: formatAddress(address) };
+  });
 
   api.on('POST', '/v1/ports/:name/block', ({ params }) => {
     router.blockPort(params.name!);

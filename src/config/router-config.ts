@@ -27,6 +27,8 @@ export interface PortConfig {
   address: number;
   prefixLen: number;
   mtu: number;
+  /** An Ethernet port's configured neighbours: address → MAC, never asked for by ARP (as `ip neigh … permanent`). */
+  neighbours: { address: number; mac: string }[];
 }
 
 export interface BfdSessionConfig {
@@ -257,7 +259,7 @@ function addressingOf(v: unknown): Subnet | undefined {
 function parsePort(v: unknown, path: string): PortConfig {
   return collect((p) => {
     const o = object(v, path);
-    p.check(() => onlyKeys(o, ['name', 'type', 'device', 'netns', 'address', 'mtu'], path));
+    p.check(() => onlyKeys(o, ['name', 'type', 'device', 'netns', 'address', 'mtu', 'neighbours'], path));
     const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
     const type = p.check(() => oneOf(o, 'type', path, ['tun', 'ethernet'] as const, 'tun'));
     const device = p.check(() => string(o, 'device', path, { pattern: DEVICE, hint: DEVICE_HINT }));
@@ -266,7 +268,33 @@ function parsePort(v: unknown, path: string): PortConfig {
     const badAddress = ifa && portAddressProblem(ifa.addr, ifa.len);
     if (badAddress) p.add(join(path, 'address'), badAddress);
     const mtu = p.check(() => integer(o, 'mtu', path, 68, 65535, 1500));
-    return complete<PortConfig>({ name, type, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu });
+    const neighbours = p.check(() => parseStaticNeighbours(o.neighbours, join(path, 'neighbours'), type, ifa));
+    return complete<PortConfig>({ name, type, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu, neighbours });
+  });
+}
+
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+/** `[{ "address": "10.1.0.11", "mac": "02:00:00:00:00:11" }]`: neighbours on an Ethernet port's subnet, with unicast MACs. */
+function parseStaticNeighbours(v: unknown, path: string, type: PortConfig['type'] | undefined, ifa: { addr: number; len: number } | undefined): PortConfig['neighbours'] {
+  if (v === undefined) return [];
+  if (type !== 'ethernet') throw new ConfigError(path, 'only an Ethernet port has neighbours to configure');
+  return collect((p) => {
+    const seen = new Map<string, string>();
+    return allOf(eachOf(p, v, path, (nv, np) => collect<PortConfig['neighbours'][number]>((q) => {
+      const o = object(nv, np);
+      q.check(() => onlyKeys(o, ['address', 'mac'], np));
+      const addr = q.check(() => address(o, 'address', np, parseAddress));
+      if (addr !== undefined && ifa) {
+        const bad = neighbourProblem('neighbour', addr, { name: 'this port', address: ifa.addr, prefixLen: ifa.len }, []);
+        if (bad) q.add(join(np, 'address'), bad);
+        q.check(() => unique(seen, String(addr), join(np, 'address'), 'neighbour'));
+      }
+      const mac = q.check(() => string(o, 'mac', np));
+      if (mac !== undefined && !MAC.test(mac)) q.add(join(np, 'mac'), `"${mac}" is not a MAC address (aa:bb:cc:dd:ee:ff)`);
+      else if (mac !== undefined && (parseInt(mac.slice(0, 2), 16) & 1) === 1) q.add(join(np, 'mac'), `${mac} is a group (multicast) address, not a neighbour's`);
+      return complete({ address: addr, mac: mac?.toLowerCase() });
+    })));
   });
 }
 

@@ -10,6 +10,7 @@ import { EthernetDevice } from '../ports/ethernet/ethernet-device.js';
 import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
 import { TunDevice } from '../ports/tun-device.js';
+import { parseMac } from '../wire/ethernet.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
 
@@ -41,13 +42,16 @@ export function makePort(index: number, pc: PortConfig, device: PacketDevice, ar
   const port = new Port(index, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, arena);
   if (macOf(device)) {
     port.linkRegion = arena.reserve(linkRegionBytes(pc.mtu));
-    attachLink(port, arena, hooks);
+    attachLink(port, pc, arena, hooks);
   }
   return port;
 }
 
-/** (Re)build the port's link layer for its current device (a re-created interface has a new MAC). */
-export function attachLink(port: Port, arena: PacketArena, hooks: LinkHooks): void {
+/**
+ * (Re)build the port's link layer for its current device (a re-created
+ * interface has a new MAC), with the neighbours the config names.
+ */
+export function attachLink(port: Port, pc: PortConfig, arena: PacketArena, hooks: LinkHooks): void {
   const mac = macOf(port.device);
   if (!mac) {
     port.link = null;
@@ -64,4 +68,5 @@ export function attachLink(port: Port, arena: PacketArena, hooks: LinkHooks): vo
     send: (off, len) => port.enqueue(off, len),
     unresolved: (off, len, nextHop) => hooks.unresolved(port, off, len, nextHop),
   });
+  for (const n of pc.neighbours) port.link.setStaticNeighbour(n.address, parseMac(n.mac));
 }

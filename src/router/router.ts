@@ -211,7 +211,7 @@ export class Router {
       port.device.close();
       port.device = device;
       // A re-created interface has a new MAC: the link layer starts over with it.
-      attachLink(port, this.arena, this.linkHooks);
+      attachLink(port, pc, this.arena, this.linkHooks);
     } catch (e) {
       this.log.debug({ event: 'port.reattach-failed', port: port.name, err: (e as Error).message }, `port ${port.name}: device not back yet`);
       return false;

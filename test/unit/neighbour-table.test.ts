@@ -283,3 +283,18 @@ test('capacity is checked', () => {
   assert.throws(() => setup({ capacity: 0 }), RangeError);
   assert.throws(() => setup({ capacity: 1.5 }), RangeError);
 });
+
+test('configured (permanent) neighbours: sent to at once, never asked for, never changed by ARP, never aged, kept over a link-down', () => {
+  const { t, log, run } = setup({ capacity: 4 });
+  const a = A('10.1.0.11');
+  assert.ok(t.setPermanent(a, parseMac('02:00:00:00:01:11')) >= 0);
+  assert.equal(t.resolve(a), Resolve.SEND);
+  assert.deepEqual(log, [], 'no ARP request');
+  t.learn(a, parseMac('02:00:00:00:09:09'), 0, true, true);
+  run(10 * 60_000, 1000);
+  t.clear();
+  const row = t.rows().find((r) => r.address === '10.1.0.11')!;
+  assert.deepEqual([row.state, row.mac], ['permanent', '02:00:00:00:01:11']);
+  assert.ok(t.removePermanent(a));
+  assert.equal(t.find(a), -1);
+});

@@ -1,7 +1,8 @@
 // `tunroute neigh list`: the neighbours (ARP table) of each Ethernet port.
 import type { Command } from 'commander';
 import type { NeighbourPortJson } from '../../api/types.js';
-import { ctx } from '../context.js';
+import { parseAddress } from '../../net/addr.js';
+import { ctx, parseArg } from '../context.js';
 import { duration, table } from '../table.js';
 
 export function neighbourTable(ports: NeighbourPortJson[]): string {
@@ -23,4 +24,20 @@ export function registerNeighbourCommands(program: Command): void {
     const ports = await c.call<NeighbourPortJson[]>('GET', '/v1/neighbours');
     c.print(neighbourTable(ports), ports);
   });
+  neigh.command('add <port> <address> <mac>')
+    .description('a configured neighbour: packets to ADDRESS on PORT go to MAC without ARP (until the daemon restarts; put it in the config to keep it)')
+    .action(async (port: string, address: string, mac: string, _o, cmd: Command) => {
+      parseArg('address', address, parseAddress);
+      const c = ctx(cmd);
+      const r = await c.call('POST', '/v1/neighbours', { port, address, mac });
+      c.print(`neighbour ${address} at ${mac} on ${port}`, r);
+    });
+  neigh.command('del <port> <address>')
+    .description('forget a configured neighbour')
+    .action(async (port: string, address: string, _o, cmd: Command) => {
+      parseArg('address', address, parseAddress);
+      const c = ctx(cmd);
+      const r = await c.call('DELETE', '/v1/neighbours', { port, address });
+      c.print(`neighbour ${address} removed from ${port}`, r);
+    });
 }

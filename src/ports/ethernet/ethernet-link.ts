@@ -394,6 +394,20 @@ export class EthernetLink {
     this.pool.reclaim();
   }
 
+  /**
+   * A configured neighbour (a MAC the router is told, as `ip neigh add …
+   * permanent`): packets to `address` go to `mac` without ARP, whatever ARP
+   * says. False when `address` is not on the link or the table is full.
+   */
+  setStaticNeighbour(address: number, mac: Uint8Array): boolean {
+    if (!this.isNeighbourAddress(address | 0)) return false;
+    return this.table.setPermanent(address, mac) >= 0;
+  }
+
+  removeStaticNeighbour(address: number): boolean {
+    return this.table.removePermanent(address);
+  }
+
   /** The neighbour table, for `neigh list` and the API. */
   neighbours(): NeighbourRow[] {
     return this.table.rows();

@@ -18,7 +18,9 @@
 //               layer confirmation; a router has none, so it probes at once.)
 //   FAILED      resolution failed. A packet for it starts INCOMPLETE again;
 //               otherwise removed after failedMs.
-// Not here: PERMANENT/NOARP (static entries), DELAY, randomised reachable time.
+// PERMANENT entries are configured (a MAC the router is told, not asks for):
+// never aged, never evicted, never changed by ARP, kept when the link goes
+// down. Not here: NOARP, DELAY, randomised reachable time.
 //
 // Which ARP packets touch the table (RFC 826's merge, bounded):
 //   - any valid ARP whose sender address has an entry updates that entry
@@ -42,9 +44,10 @@ export const NeighbourState = {
   STALE: 3,
   PROBE: 4,
   FAILED: 5,
+  PERMANENT: 6,
 } as const;
 
-export const NEIGHBOUR_STATE_NAMES: readonly string[] = ['free', 'incomplete', 'reachable', 'stale', 'probe', 'failed'];
+export const NEIGHBOUR_STATE_NAMES: readonly string[] = ['free', 'incomplete', 'reachable', 'stale', 'probe', 'failed', 'permanent'];
 
 /** What resolve() says about a packet for an address. */
 export const Resolve = {
@@ -206,7 +209,7 @@ export class NeighbourTable {
     if (i >= 0) {
       const st = this.state[i]!;
       this.entry = i;
-      if (st === NeighbourState.REACHABLE || st === NeighbourState.PROBE) {
+      if (st === NeighbourState.REACHABLE || st === NeighbourState.PROBE || st === NeighbourState.PERMANENT) {
         this.used[i] = 1;
         return Resolve.SEND;
       }
@@ -260,6 +263,8 @@ export class NeighbourTable {
     }
     this.entry = i;
     const st = this.state[i]!;
+    // A configured MAC is not for ARP to change.
+    if (st === NeighbourState.PERMANENT) return i;
     if (st === NeighbourState.INCOMPLETE || st === NeighbourState.FAILED) {
       this.setMac(i, mac, macOff);
       this.validate(i, confirm, now);
@@ -387,9 +392,41 @@ export class NeighbourTable {
     }
   }
 
-  /** Forget every entry (the link went down). Held packets must have been taken first. */
+  /** Forget every learned entry (the link went down); configured ones stay. Held packets must have been taken first. */
   clear(): void {
-    for (let i = 0; i < this.capacity; i++) if (this.state[i] !== NeighbourState.FREE) this.remove(i);
+    for (let i = 0; i < this.capacity; i++) {
+      const st = this.state[i];
+      if (st !== NeighbourState.FREE && st !== NeighbourState.PERMANENT) this.remove(i);
+    }
+  }
+
+  /**
+   * A configured neighbour: `addr` is at `mac` (as `ip neigh add … nud
+   * permanent`). Returns the entry, or -1 when the table has no room.
+   * Packets waiting for `addr` are released by the caller (resolved event).
+   */
+  setPermanent(addr: number, mac: Uint8Array): number {
+    const now = this.clock();
+    let i = this.find(addr);
+    const wasIncomplete = i >= 0 && this.state[i] === NeighbourState.INCOMPLETE;
+    if (i < 0) i = this.allocate(addr | 0, now);
+    if (i < 0) return -1;
+    this.setMac(i, mac, 0);
+    this.state[i] = NeighbourState.PERMANENT;
+    this.updatedAt[i] = now;
+    this.probes[i] = 0;
+    this.deadline[i] = Infinity;
+    this.entry = i;
+    if (wasIncomplete) this.events.resolved(i);
+    return i;
+  }
+
+  /** Forget a configured neighbour; false if `addr` was not one. */
+  removePermanent(addr: number): boolean {
+    const i = this.find(addr);
+    if (i < 0 || this.state[i] !== NeighbourState.PERMANENT) return false;
+    this.remove(i);
+    return true;
   }
 
   private allocate(addr: number, now: number): number {
@@ -481,7 +518,7 @@ export class NeighbourTable {
     live.sort((x, y) => (this.addrs[x]! >>> 0) - (this.addrs[y]! >>> 0));
     return live.map((i) => {
       const st = this.state[i]!;
-      const hasMac = st === NeighbourState.REACHABLE || st === NeighbourState.STALE || st === NeighbourState.PROBE;
+      const hasMac = st === NeighbourState.REACHABLE || st === NeighbourState.STALE || st === NeighbourState.PROBE || st === NeighbourState.PERMANENT;
       return {
         address: formatAddress(this.addrs[i]! >>> 0),
         mac: hasMac ? formatMac(this.macs, i * 6) : null,

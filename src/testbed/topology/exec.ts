@@ -29,8 +29,10 @@ const ALLOWED = ['ip', 'tc', 'sysctl', 'ethtool'];
 /**
  * Check one exec line of a node with these interfaces; returns its words.
  * `ip addr add`, `ip route add` and `ip link set` are checked field by field.
+ * `ip link add NAME type bridge` makes a bridge inside the node (a switch
+ * node): its name joins `interfaces` for the lines after it.
  */
-export function checkExec(text: string, interfaces: readonly string[]): string[] {
+export function checkExec(text: string, interfaces: string[]): string[] {
   const argv = splitCommand(text);
   const cmd = argv[0]!;
   if (!ALLOWED.includes(cmd)) {
@@ -62,7 +64,7 @@ const ADDR_WORDS = ['a', 'ad', 'add', 'addr', 'addre', 'addres', 'address'];
 const ROUTE_WORDS = ['r', 'ro', 'rou', 'rout', 'route'];
 const LINK_WORDS = ['l', 'li', 'lin', 'link'];
 
-function checkIp(args: string[], interfaces: readonly string[]): void {
+function checkIp(args: string[], interfaces: string[]): void {
   // Options that would leave the namespace, or act on another one.
   let i = 0;
   while (args[i]?.startsWith('-')) {
@@ -93,6 +95,13 @@ function checkIp(args: string[], interfaces: readonly string[]): void {
   } else if (LINK_WORDS.includes(object ?? '') && verb === 'set') {
     const dev = rest[0] === 'dev' ? rest[1] : rest[0];
     checkDev(dev, interfaces);
+    const m = rest.indexOf('master');
+    if (m >= 0) checkDev(rest[m + 1], interfaces);
+  } else if (LINK_WORDS.includes(object ?? '') && verb === 'add' && rest.length === 3 && rest[1] === 'type' && rest[2] === 'bridge') {
+    // A bridge of the node's own (a switch), made from nothing the links gave.
+    const name = rest[0]!;
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name) || interfaces.includes(name) || name === 'lo') throw new ExecProblem(`bridge name "${name}" is taken or not an interface name`);
+    interfaces.push(name);
   } else if (LINK_WORDS.includes(object ?? '') && ['add', 'del', 'delete'].includes(verb ?? '')) {
     throw new ExecProblem('"ip link add/del": interfaces come from the links (containerlab wires them)');
   }

@@ -177,10 +177,12 @@ function parseNode(src: YamlSource, name: string, path: Path, s: NodeSettings, i
     binds.push(bind);
   }
 
+  // Bridges an exec line makes join the node's interfaces for the lines after it.
+  const known = [...interfaces];
   const exec: ExecLine[] = s.list('exec', src).map((e) => {
     const line = text(src, e);
     try {
-      return { argv: checkExec(line, interfaces), line: src.lineOf(e.path), field: fieldName(e.path) };
+      return { argv: checkExec(line, known), line: src.lineOf(e.path), field: fieldName(e.path) };
     } catch (err) {
       if (err instanceof ExecProblem) throw src.error(e.path, err.message);
       throw err;
