@@ -18,10 +18,10 @@ function shipped(dir = ROOT): string[] {
 
 const files = shipped();
 
-test('the shipped topologies are there: the three embodiments, FRR and BIRD as R1, the FRR–BIRD example', () => {
+test('the shipped topologies are there: the embodiments (2 with its two variants), FRR and BIRD as R1, the FRR–BIRD example', () => {
   const names = files.map((f) => f.slice(ROOT.length)).sort();
   assert.deepEqual(names, [
-    'bird-r1/bird-r1.clab.yml', 'embodiment1/embodiment1.clab.yml', 'embodiment2-vip/embodiment2-vip.clab.yml',
+    'bird-r1/bird-r1.clab.yml', 'embodiment1/embodiment1.clab.yml', 'embodiment2-mac/embodiment2-mac.clab.yml', 'embodiment2-vip/embodiment2-vip.clab.yml',
     'embodiment2/embodiment2.clab.yml', 'examples/frr-bird/frr-bird.clab.yml', 'frr-r1/frr-r1.clab.yml',
   ]);
 });
