@@ -98,7 +98,7 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://tunroute');
+      const url = requestUrl(req.url ?? '/');
       const parts = url.pathname.split('/').filter(Boolean).map(decodePathPart);
       let pathMatched = false;
       for (const e of this.entries) {
@@ -115,6 +115,19 @@ export class ApiServer {
     } catch (e) {
       send(res, statusOf(e), { error: (e as Error).message });
     }
+  }
+}
+
+/**
+ * The request target as a URL. A path is a path even when it starts with
+ * "//" (resolved against a base, "//x/…" would name a host x); anything else
+ * must be an absolute URL.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://tunroute${target}`) : new URL(target);
+  } catch {
+    throw new ApiError(400, `malformed request target: ${JSON.stringify(target)}`);
   }
 }
 
