@@ -7,6 +7,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { oneLine } from '../config/problems.js';
 import { OperationError, type Refusal } from '../control/errors.js';
 
 /** A request the API itself refuses (bad body, bad parameter), with its HTTP status. */
@@ -113,7 +114,8 @@ export class ApiServer {
       }
       throw new ApiError(pathMatched ? 405 : 404, pathMatched ? `method ${req.method} not allowed on ${url.pathname}` : `no such endpoint: ${url.pathname}`);
     } catch (e) {
-      send(res, statusOf(e), { error: (e as Error).message });
+      // One line, whatever the request put into the message (a port name with a line break, say).
+      send(res, statusOf(e), { error: oneLine((e as Error).message) });
     }
   }
 }

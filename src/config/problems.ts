@@ -28,7 +28,7 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/g;
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /** The text with control characters and line separators escaped as in JSON (`\n`, `\u2028`). */
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(UNPRINTABLE, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -47,3 +47,9 @@ test('a path starting with "//" is a path, not a host: 404/400, never 500 (found
   assert.deepEqual((await get('//v1/ping')).body, { pong: true });
   assert.deepEqual((await get('/v1//ping')).body, { pong: true });
 });
+
+test('an error message stays one line when the request put a line break into it (found by fuzzing)', async () => {
+  const a = await get('/v1/things/a%0Ab%E2%80%A8c');
+  assert.equal(a.status, 404);
+  assert.equal(a.body.error, 'no thing named "a\\nb\\u2028c"');
+});
