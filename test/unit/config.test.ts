@@ -111,6 +111,17 @@ test('a line break or control character in a value or key stays on one line, esc
   });
 });
 
+test('a policy protocol named like an Object property ("__proto__", "constructor") is refused, not taken (found by fuzzing)', () => {
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const c: Json = good();
+    c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: name, port: 'wan' }];
+    assert.deepEqual(problemsOf(c), [`policy[0].protocol: "${name}" is not tcp, udp, icmp or a protocol number 0-255`]);
+  }
+  const c: Json = good();
+  c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: 'udp', port: 'wan' }];
+  assert.equal(parseRouterConfig(c).policy[0]!.protocol, 17);
+});
+
 test('all problems are reported, not just the first', () => {
   const c: Json = good();
   c.ports[0].address = '10.0.1.300/24';
