@@ -10,8 +10,9 @@
 // BFD/RIP lists, port c block/unblock, `tunroute route list`) and on r2
 // (stats, routes), config reloads of r1 by SIGHUP (the config alternates
 // between two versions). Every --sample seconds: each daemon's RSS and fd
-// count (/proc/PID), V8 heap and libuv handles (a probe preloaded into the
-// daemons, scripts/soak/probe.ts). At the end: the table and a verdict —
+// count (/proc/PID), V8 heap after a full collection, libuv handles and live
+// timers (a probe preloaded into the daemons, scripts/soak/probe.ts). At the
+// end: the table and a verdict —
 // the least-squares slope of RSS, heap and fd count over the second half of
 // the run for r1 and r2 (r3 restarts by design), within stated tolerances.
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, type RouterProcess } from '../src/testbed/lab.js';
-import { inNetns, sleep, waitFor } from '../src/testbed/shell.js';
+import { CommandError, inNetns, sleep, waitFor } from '../src/testbed/shell.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,7 +61,9 @@ const stats = { apiOps: 0, apiErrors: 0, reloads: 0, r3Flaps: 0, r3Restarts: 0, 
 const errors: string[] = [];
 const note = (e: unknown, what: string) => {
   stats.apiErrors++;
-  if (errors.length < 20) errors.push(`${what}: ${(e as Error).message}`);
+  // A command that crashed: its first lines of stderr say where.
+  const stderr = e instanceof CommandError ? ` [stderr: ${e.stderr.trim().split('\n').slice(0, 6).join(' | ')}]` : '';
+  if (errors.length < 20) errors.push(`${what}: ${(e as Error).message}${stderr}`);
 };
 
 /** GET /metrics (Prometheus text, which the JSON client does not take). */
@@ -117,8 +120,10 @@ async function main(): Promise<void> {
   const lab = await Lab.create('soak');
   const probeDir = join(lab.dir, 'probe');
   mkdirSync(probeDir);
-  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim();
+  // The daemons get the probe, and gc() for it: one full collection per sample period.
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import=${PROBE}`.trim();
   process.env.TUNROUTE_SOAK_PROBE_DIR = probeDir;
+  process.env.TUNROUTE_SOAK_PROBE_MS = String(Math.min(SAMPLE_S * 1000, 10_000));
   const samples: Sample[] = [];
   let stopping = false;
   try {

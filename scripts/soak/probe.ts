@@ -1,5 +1,5 @@
 // Preloaded into the soak's router daemons (NODE_OPTIONS=--import …): every
-// two seconds it writes what only the process itself can see — V8 heap,
+// few seconds (TUNROUTE_SOAK_PROBE_MS) it collects garbage and writes what only the process itself can see — V8 heap,
 // array buffers, live libuv handles (sockets, servers, child processes;
 // referenced or not) and live timers (setTimeout/setInterval not yet fired
 // or cleared, counted by wrapping the globals) — to
@@ -40,7 +40,11 @@ if (dir && process.argv.includes('run')) {
   };
 
   const file = join(dir, `${process.pid}.json`);
+  // With --expose-gc (the soak passes it), a full collection first: heapUsed is
+  // then what is alive, not alive plus garbage that waits for the next major GC.
+  const collect = (globalThis as { gc?: () => void }).gc;
   const write = () => {
+    collect?.();
     const m = process.memoryUsage();
     const handles: Record<string, number> = {};
     for (const h of internals._getActiveHandles()) handles[h.constructor.name] = (handles[h.constructor.name] ?? 0) + 1;
@@ -50,7 +54,7 @@ if (dir && process.argv.includes('run')) {
     }));
     renameSync(`${file}.tmp`, file);
   };
-  const period = Number(process.env.TUNROUTE_SOAK_PROBE_MS ?? 2000);
+  const period = Number(process.env.TUNROUTE_SOAK_PROBE_MS ?? 5000);
   const tick = () => {
     write();
     (st(tick, period) as NodeJS.Timeout).unref();
