@@ -7,6 +7,7 @@ import { chmodSync, lstatSync, mkdirSync, unlinkSync, type Stats } from 'node:fs
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { oneLine } from '../config/problems.js';
 import { OperationError, type Refusal } from '../control/errors.js';
 
 /** A request the API itself refuses (bad body, bad parameter), with its HTTP status. */
@@ -98,7 +99,7 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const url = new URL(req.url ?? '/', 'http://tunroute');
+      const url = requestUrl(req.url ?? '/');
       const parts = url.pathname.split('/').filter(Boolean).map(decodePathPart);
       let pathMatched = false;
       for (const e of this.entries) {
@@ -113,8 +114,22 @@ export class ApiServer {
       }
       throw new ApiError(pathMatched ? 405 : 404, pathMatched ? `method ${req.method} not allowed on ${url.pathname}` : `no such endpoint: ${url.pathname}`);
     } catch (e) {
-      send(res, statusOf(e), { error: (e as Error).message });
+      // One line, whatever the request put into the message (a port name with a line break, say).
+      send(res, statusOf(e), { error: oneLine((e as Error).message) });
     }
+  }
+}
+
+/**
+ * The request target as a URL. A path is a path even when it starts with
+ * "//" (resolved against a base, "//x/…" would name a host x); anything else
+ * must be an absolute URL.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith('/') ? new URL(`http://tunroute${target}`) : new URL(target);
+  } catch {
+    throw new ApiError(400, `malformed request target: ${JSON.stringify(target)}`);
   }
 }
 

@@ -23,7 +23,8 @@ export interface PolicyRuleConfig {
 }
 
 export const POLICY_FIELDS = ['name', 'from', 'to', 'protocol', 'dstPorts', 'port', 'via'] as const;
-const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17 };
+// A Map, not an object literal: "__proto__" or "constructor" must not name a protocol.
+const PROTOCOLS = new Map<string, number>([['icmp', 1], ['tcp', 6], ['udp', 17]]);
 
 /** One rule; throws a ConfigError listing every problem in it. */
 export function parsePolicyRule(v: unknown, path: string, portNames: readonly string[]): PolicyRuleConfig {
@@ -45,7 +46,7 @@ export function parsePolicyRule(v: unknown, path: string, portNames: readonly st
 function protocolField(o: Json, path: string): number {
   const v = o.protocol;
   if (v === undefined) return 0;
-  const n = typeof v === 'string' ? PROTOCOLS[v] ?? (/^(0|[1-9]\d{0,2})$/.test(v) ? Number(v) : -1) : Number.isInteger(v) ? (v as number) : -1;
+  const n = typeof v === 'string' ? PROTOCOLS.get(v) ?? (/^(0|[1-9]\d{0,2})$/.test(v) ? Number(v) : -1) : Number.isInteger(v) ? (v as number) : -1;
   if (n < 0 || n > 255) throw new ConfigError(join(path, 'protocol'), `${shown(v)} is not tcp, udp, icmp or a protocol number 0-255`);
   return n;
 }

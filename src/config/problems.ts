@@ -18,7 +18,18 @@ export interface Problem {
 /** `FILE:LINE:COL: path: message`, leaving out what is not known. */
 export function formatProblem(p: Problem): string {
   const where = p.file === undefined ? '' : p.line === undefined ? `${p.file}: ` : `${p.file}:${p.line}:${p.column ?? 1}: `;
-  return `${where}${p.path ? `${p.path}: ` : ''}${p.message}`;
+  return oneLine(`${where}${p.path ? `${p.path}: ` : ''}${p.message}`);
+}
+
+// Messages quote what the user wrote (values, keys): a line break or other
+// control character in it would split the line or garble the terminal.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f\u0085\u2028\u2029]/g;
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** The text with control characters and line separators escaped as in JSON (`\n`, `\u2028`). */
+export function oneLine(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A config that cannot be used; carries every problem found. */

@@ -84,6 +84,44 @@ test('each bad config is refused with exactly its problem, on one line', async (
   }
 });
 
+test('a line break or control character in a value or key stays on one line, escaped (found by fuzzing)', () => {
+  const c: Json = good();
+  c.router = 'r\n1';
+  c.ports[0].netns = 'a\u2028b';
+  c.routes[0].port = 'w\ran';
+  c['x\ny'] = 1;
+  let error: unknown;
+  try {
+    parseRouterConfig(c);
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof ConfigError);
+  const lines = error.lines();
+  assert.equal(lines.length, 4, lines.join(' | '));
+  for (const line of lines) assert.doesNotMatch(line, /[\n\r\u2028\u2029]/);
+  assert.doesNotMatch(error.message, /[\n\r\u2028\u2029]/);
+  assert.ok(lines.includes('router: "r\\n1" is not valid (letters, digits, "_", "-", "." — up to 32)'), lines.join(' | '));
+  assert.ok(lines.some((l) => l.startsWith('x\\ny: unknown field')), lines.join(' | '));
+  assert.ok(lines.some((l) => l.includes('"a\\u2028b"')), lines.join(' | '));
+  withDir((dir) => {
+    const file = join(dir, 'r.json');
+    writeFileSync(file, JSON.stringify(c, null, 2));
+    assert.throws(() => loadRouterConfig(file), (e: unknown) => e instanceof ConfigError && e.lines().every((l) => !/[\n\r\u2028]/.test(l)) && e.lines().length === 4);
+  });
+});
+
+test('a policy protocol named like an Object property ("__proto__", "constructor") is refused, not taken (found by fuzzing)', () => {
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    const c: Json = good();
+    c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: name, port: 'wan' }];
+    assert.deepEqual(problemsOf(c), [`policy[0].protocol: "${name}" is not tcp, udp, icmp or a protocol number 0-255`]);
+  }
+  const c: Json = good();
+  c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: 'udp', port: 'wan' }];
+  assert.equal(parseRouterConfig(c).policy[0]!.protocol, 17);
+});
+
 test('all problems are reported, not just the first', () => {
   const c: Json = good();
   c.ports[0].address = '10.0.1.300/24';
