@@ -9,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurationError, parseDuration } from '../../src/hosts/duration.js';
-import { deviceId, fleetDevices, usableHosts } from '../../src/hosts/fleet.js';
+import { deviceId, fleetRange, prefixLengthFor, usableHosts, type DeviceRange } from '../../src/hosts/fleet.js';
 import { deviceSettings, startInfoServer, type AccessLogLine } from '../../src/hosts/info-server.js';
 import { Poller, pollOnce, pollPath, type PollRecord } from '../../src/hosts/poller.js';
 import { parsePollRecords, PollRecordWriter, readPollRecords, summarisePolls } from '../../src/hosts/records.js';
 import { AddressError, parsePrefix } from '../../src/net/addr.js';
 import { waitFor } from '../../src/testbed/shell.js';
+import { HistoryTail } from '../../src/triggers/history-tail.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'tunroute-hosts-'));
@@ -33,6 +34,12 @@ test('durations: ms, s, m, h, plain numbers are ms', () => {
   }
 });
 
+/** A range's devices as a list (small ranges only). */
+const fleetDevices = (...a: Parameters<typeof fleetRange>) => {
+  const r: DeviceRange = fleetRange(...a);
+  return Array.from({ length: r.count }, (_, i) => ({ id: r.id(i), source: r.source(i) }));
+};
+
 test('fleet addresses: consecutive host addresses, network and broadcast skipped', () => {
   const d = fleetDevices(parsePrefix('10.100.0.0/16'), 300);
   assert.deepEqual(d[0], { id: 'dev-000001', source: '10.100.0.1' });
@@ -43,13 +50,20 @@ test('fleet addresses: consecutive host addresses, network and broadcast skipped
   assert.equal(new Set(d.map((x) => x.source)).size, 300);
 
   assert.equal(fleetDevices(parsePrefix('10.100.0.0/24'), 254).at(-1)!.source, '10.100.0.254');
-  assert.throws(() => fleetDevices(parsePrefix('10.100.0.0/24'), 255), /room for 254 devices, not 255/);
-  assert.throws(() => fleetDevices(parsePrefix('10.100.0.0/24'), 0), AddressError);
+  assert.throws(() => fleetRange(parsePrefix('10.100.0.0/24'), 255), /room for 254 devices, not 255/);
+  assert.throws(() => fleetRange(parsePrefix('10.100.0.0/24'), 0), AddressError);
   assert.deepEqual(usableHosts(parsePrefix('10.0.0.0/30')), { first: parsePrefix('10.0.0.1/32').addr, count: 2 });
   // RFC 3021: both addresses of a /31 are hosts; a /32 is one host.
   assert.deepEqual(fleetDevices(parsePrefix('10.0.0.0/31'), 2).map((x) => x.source), ['10.0.0.0', '10.0.0.1']);
   assert.deepEqual(fleetDevices(parsePrefix('10.0.0.9/32'), 1).map((x) => x.source), ['10.0.0.9']);
   assert.equal(deviceId(1_000_000), 'dev-1000000');
+  // A million devices are two numbers; the last one is where it should be.
+  const million = fleetRange(parsePrefix('10.64.0.0/10'), 1_000_000);
+  assert.equal(million.source(999_999), '10.79.66.64');
+  assert.equal(million.id(999_999), 'dev-1000000');
+  assert.equal(prefixLengthFor(65_534), 16);
+  assert.equal(prefixLengthFor(65_535), 15);
+  assert.equal(prefixLengthFor(1_000_000), 12);
 });
 
 test('setting data: deterministic per device, defaults and overrides', () => {
@@ -109,8 +123,8 @@ test('poll summary: totals, 100 ms buckets, the longest gap with no answer', () 
   assert.equal(s.failed, 3);
   assert.deepEqual(s.byServer, { s1: 3, s2: 2 });
   assert.deepEqual(s.errors, { ECONNREFUSED: 1, timeout: 1, 'HTTP 404': 1 });
-  assert.deepEqual(s.servers.s1, { answered: 3, firstT: 10_050, lastT: 10_180 });
-  assert.deepEqual(s.servers.s2, { answered: 2, firstT: 10_950, lastT: 11_000 });
+  assert.deepEqual(s.servers.s1, { answered: 3, firstT: 10_050, lastT: 10_180, firstAnswerAt: 10_051, lastAnswerAt: 10_181 });
+  assert.deepEqual(s.servers.s2, { answered: 2, firstT: 10_950, lastT: 11_000, firstAnswerAt: 10_951, lastAnswerAt: 11_001 });
   assert.equal(s.bucketMs, 100);
   assert.equal(s.buckets.length, 11, 'buckets 10000 … 11000, empty ones included');
   assert.deepEqual(s.buckets[0], { t: 10_000, byServer: { s1: 1 }, failed: 0 });
@@ -189,6 +203,42 @@ test('info server and poller over loopback: answers, access log, 404, rotation',
     await waitFor('the line in the new file', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('after-rotate'), 2000, 10);
     assert.doesNotMatch(readFileSync(`${logFile}.1`, 'utf8'), /after-rotate/);
   } finally {
+    await server.close();
+  }
+});
+
+test('access log rotated by size under load: a tail following it, as the trigger does, sees every line once', async () => {
+  const logFile = join(tmp, 'rotating.jsonl');
+  // About 130 bytes a line: a new file every ~250 lines.
+  const server = await startInfoServer({ address: '127.0.0.1', port: 0, name: 's', logFile, logMaxBytes: 32 * 1024, logKeep: 1000 });
+  const seen = new Map<string, number>();
+  const tail = new HistoryTail(logFile, { fromStart: true, pollMs: 20, onObject: (o) => {
+    const d = (o as AccessLogLine).device!;
+    seen.set(d, (seen.get(d) ?? 0) + 1);
+  } });
+  await tail.start();
+  const n = 4000;
+  try {
+    const target = new URL(`http://127.0.0.1:${server.port}/poll`);
+    let next = 0;
+    await Promise.all(Array.from({ length: 40 }, async () => {
+      while (next < n) {
+        const id = deviceId(++next);
+        const r = await pollOnce(target, { id, source: '127.0.0.1' }, 5000);
+        assert.equal(r.status, 200, `${id}: ${r.error}`);
+      }
+    }));
+    await waitFor('the tail has every line', () => seen.size === n, 5000, 10);
+    assert.ok(server.logRotations >= 10, `${server.logRotations} rotations`);
+    assert.ok([...seen.values()].every((c) => c === 1), 'no line seen twice');
+    assert.equal(tail.stats.malformed, 0);
+    assert.equal(tail.stats.rotations, server.logRotations);
+    // Nothing lost on disk either: the rotated files and the current one hold every line.
+    let lines = 0;
+    for (let i = 0; i <= server.logRotations; i++) lines += readFileSync(i ? `${logFile}.${i}` : logFile, 'utf8').split('\n').filter(Boolean).length;
+    assert.equal(lines, n);
+  } finally {
+    await tail.close();
     await server.close();
   }
 });
