@@ -104,7 +104,10 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
     icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
     policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
-    flows: { pinnedToDrainingPort: router.path.flows.pinned },
+    flows: {
+      pinnedToDrainingPort: router.path.flows.pinned, capacity: router.path.flows.capacity, live: router.path.flows.liveFlows(),
+      inserted: router.path.flows.inserted, evictedLive: router.path.flows.evictedLive, untracked: router.path.flows.untracked,
+    },
     log: logStats(),
   }));
 }

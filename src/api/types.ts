@@ -80,7 +80,8 @@ export interface StatsJson {
   ports: Record<string, { state: string } & CountersJson>;
   icmp: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
-  flows: { pinnedToDrainingPort: number };
+  /** The drain flow table: packets kept on a draining port; entries, live flows; the full-table policy's counts (flow-table.ts). */
+  flows: { pinnedToDrainingPort: number; capacity: number; live: number; inserted: number; evictedLive: number; untracked: number };
   /** Log lines that could not be written (a full disk, a closed pipe): counted, never fatal. */
   log: { writeFailures: number; lastError: string | null };
 }
