@@ -114,6 +114,8 @@ export interface RehearsalResult {
     answeredByNewAfterSwitch: number;
     /** Polls the fleet did not send: its device still busy, or its own limit of polls in flight. */
     notSent: number;
+    /** The fleet's event loop ran this late at worst (ms): beyond a fraction of the poll timeout, failures are partly the load generator's own. */
+    fleetLoopDelayMaxMs: number | null;
   };
   summary: PollSummary;
   /** The cut-over up close: 1 s before the switch to 2 s after it, in 20 ms buckets (null without a switch). */
@@ -140,6 +142,8 @@ interface FleetStatus extends PollCounters {
   cpuUserS: number;
   cpuSysS: number;
   peakRssMb: number;
+  /** How late the fleet's event loop ran (ms): a starved fleet times its own polls out. */
+  loopDelayMs?: { p99: number; max: number };
 }
 
 const PACKAGE = new URL('../../../package.json', import.meta.url).pathname;
@@ -484,6 +488,9 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
     checks.push(check('the block lost only the polls in flight at the instant', switchAt !== null && stray.length === 0 && summary.failuresNotKept === 0,
       `${lostInFlight} in flight at the block, ${lostAfterSwitch} sent before the fall-back took effect${stray.length ? `; ${stray.length} other failures` : ''}`));
   }
+  const stall = status?.loopDelayMs?.max ?? 0;
+  checks.push(check('the fleet kept its schedule (its event loop never stalled for half a poll timeout)', stall < (opts.pollTimeoutMs ?? 2000) / 2,
+    `longest stall ${stall} ms, p99 ${status?.loopDelayMs?.p99 ?? '—'} ms${stall >= (opts.pollTimeoutMs ?? 2000) / 2 ? ': the load generator was starved of CPU, so some timeouts are its own' : ''}`));
   if (opts.day) {
     checks.push(check('every appliance polled once in its day', summary.total === opts.fleetSize && notSent === 0,
       `${summary.total} of ${opts.fleetSize} polls${notSent ? `; ${notSent} not sent by the fleet (busy or at its limit of polls in flight)` : ''}`));
@@ -520,6 +527,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
       sentAfterSwitch: sw.total,
       answeredByNewAfterSwitch: sw.byServer[to] ?? 0,
       notSent,
+      fleetLoopDelayMaxMs: status?.loopDelayMs?.max ?? null,
     },
     summary,
     zoom: zoomAgg?.summary() ?? null,

@@ -60,8 +60,20 @@ export function costsText(c: CostReport): string {
     `  costs over ${c.windowS} s of polling (CPU seconds; per 1,000 fleet polls; peak resident memory)`,
     '  process    role        CPU s    user     sys  s/1000 polls  peak MB',
     ...rows,
-    `  machine (${mc.cpus} CPUs, shared): user ${pct(mc.user)}, system ${pct(mc.system)}, softirq ${pct(mc.softirq)}, idle ${pct(mc.idle)}, steal ${pct(mc.steal)}`,
+    `  machine (${mc.cpus} CPUs, shared): user ${pct(mc.user)}, system ${pct(mc.system)}, softirq ${pct(mc.softirq)}, idle ${pct(mc.idle)}, steal ${pct(mc.steal)}; `
+      + `the rehearsal's processes ${ours(c).toFixed(1)} CPU s, other work ${others(c).toFixed(1)} CPU s`,
   ].join('\n');
+}
+
+/** CPU seconds of the rehearsal's own processes. */
+function ours(c: CostReport): number {
+  return c.processes.reduce((a, p) => a + p.cpuS, 0);
+}
+
+/** CPU seconds the machine spent on anything else in the same time (other users of a shared machine; kernel work charged to no process). */
+function others(c: CostReport): number {
+  const mc = c.machine;
+  return Math.max(0, mc.user + mc.system + mc.softirq + mc.irq - ours(c));
 }
 
 export function comparisonText(runs: RehearsalResult[]): string {
@@ -200,7 +212,8 @@ function costsTable(c: CostReport): string {
   return `<table class="num"><tr><th>process</th><th>role</th><th>CPU s</th><th>user</th><th>kernel</th><th>CPU s per 1,000 polls</th><th>peak RSS MB</th></tr>
 ${c.processes.map((p) => `<tr><td>${esc(p.name)}</td><td>${esc(p.role)}</td><td>${p.cpuS.toFixed(2)}</td><td>${p.userS.toFixed(2)}</td><td>${p.sysS.toFixed(2)}</td><td>${p.cpuSPer1000Polls?.toFixed(3) ?? '—'}</td><td>${p.peakRssMb}</td></tr>`).join('')}
 </table>
-<p class="small">Over ${c.windowS} s of polling. The machine (${mc.cpus} CPUs, shared with other work): user ${pct(mc.user)}, kernel ${pct(mc.system)}, softirq ${pct(mc.softirq)}, idle ${pct(mc.idle)}, steal ${pct(mc.steal)}.</p>`;
+<p class="small">Over ${c.windowS} s of polling. The machine (${mc.cpus} CPUs, shared with other work): user ${pct(mc.user)}, kernel ${pct(mc.system)}, softirq ${pct(mc.softirq)}, idle ${pct(mc.idle)}, steal ${pct(mc.steal)};
+the rehearsal's processes used ${ours(c).toFixed(1)} CPU s, everything else ${others(c).toFixed(1)} CPU s.</p>`;
 }
 
 function comparisonTable(runs: RehearsalResult[]): string {

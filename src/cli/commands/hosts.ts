@@ -3,6 +3,7 @@
 // kernel TCP/HTTP programs, meant to run inside a host's network namespace:
 //   ip netns exec NS tunroute serve --address 1.1.1.1 --name server1 --log access.jsonl
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { ExitError } from '../../daemon/run-daemon.js';
 import { startInfoServer, type InfoServer } from '../../hosts/info-server.js';
@@ -148,7 +149,10 @@ class ProgressLine {
  */
 class StatusFile {
   private readonly timer: NodeJS.Timeout;
+  /** How late the event loop ran: a starved fleet times its own polls out, and this shows it. */
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   constructor(private readonly file: string, private readonly poller: Poller, private readonly startedAt: number, private readonly expected: number | null) {
+    this.loop.enable();
     this.write(false);
     this.timer = setInterval(() => this.write(false), 1000);
   }
@@ -160,6 +164,7 @@ class StatusFile {
     const status = {
       time: Date.now(), startedAt: this.startedAt, expected: this.expected, waiting: this.poller.waiting, finished, ...c,
       cpuUserS: cpu.user / 1e6, cpuSysS: cpu.system / 1e6, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      loopDelayMs: { p99: Math.round(this.loop.percentile(99) / 1e6), max: Math.round(this.loop.max / 1e6) },
     };
     try {
       writeFileSync(`${this.file}.tmp`, JSON.stringify(status));
@@ -172,6 +177,7 @@ class StatusFile {
   stop(): void {
     clearInterval(this.timer);
     this.write(true);
+    this.loop.disable();
   }
 }
 
