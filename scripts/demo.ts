@@ -38,6 +38,7 @@ const program = new Command('npm run demo --')
   .option('--rate <list>', 'sweep the poll rate: one drain rehearsal per rate (polls/s, e.g. 1000,2000,5000), a day of --step each')
   .option('--step <dur>', 'with --rate: the day of each step', '30s')
   .option('--server-delay <dur>', 'built-in lab: the servers answer each poll after this long (polls in flight at the cut-over)', '50ms')
+  .option('--bfd-interval <dur>', 'built-in lab: BFD interval (×3 to detect a silent peer; a block is told at once whatever it is)', '100ms')
   .option('--warmup <dur>', 'with --interval: fleet polling before the test appliance starts', '5s')
   .option('--after <dur>', 'with --interval: fleet polling after the cut-over', '12s')
   .option('--timeout <dur>', 'deadline of one poll', '2s')
@@ -48,7 +49,7 @@ const program = new Command('npm run demo --')
 program.parse(process.argv);
 const o = program.opts<{
   embodiment: Embodiment; topology?: string; cutover?: CutoverMode | 'both'; routing: RoutingMode; fleet?: string; interval?: string; day?: string; rate?: string; step: string;
-  serverDelay: string; warmup: string; after: string; timeout: string; logMaxSize: string; out?: string;
+  serverDelay: string; bfdInterval: string; warmup: string; after: string; timeout: string; logMaxSize: string; out?: string;
 }>();
 
 function fail(msg: string): never {
@@ -82,7 +83,7 @@ if (o.topology) {
     throw e;
   }
 } else {
-  lab = { kind: 'built-in', embodiment: o.embodiment, routing: o.routing, serverDelayMs: dur('--server-delay', o.serverDelay) };
+  lab = { kind: 'built-in', embodiment: o.embodiment, routing: o.routing, serverDelayMs: dur('--server-delay', o.serverDelay), bfdIntervalMs: dur('--bfd-interval', o.bfdInterval) };
 }
 
 const logMaxBytes = Number(o.logMaxSize);

@@ -1,7 +1,7 @@
 // Poll records on disk (JSON lines, one per poll): written in batches,
 // read back whole (small files) or streamed one record at a time (a
 // million of them). What they add up to is aggregation.ts.
-import { closeSync, createReadStream, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, write, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { PollRecord } from './poller.js';
 
@@ -13,15 +13,22 @@ const FLUSH_EVERY_MS = 100;
 
 /**
  * Appends poll records to a JSONL file. Records are batched in memory and
- * written with one synchronous write at least every 100 ms; synchronous so
- * that close() — and the `exit` hook, where nothing asynchronous runs any
- * more — can write the rest and the order on disk is the order of arrival.
+ * written at least every 100 ms, one write at a time, off the event loop:
+ * a disk that stalls (a busy machine) delays the file, never the polls — a
+ * synchronous write there froze a fleet for seconds and timed its polls
+ * out. close() waits for the write under way and writes the rest; the
+ * `exit` hook, where nothing asynchronous runs any more, writes what is
+ * still pending synchronously. The order on disk is the order of arrival.
  */
 export class PollRecordWriter {
   private fd: number | undefined;
   private pending: string[] = [];
+  private writing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
-  private readonly onExit = (): void => this.close();
+  private readonly onExit = (): void => this.closeSync();
+  /** The last write error (the writer keeps going; records of a failed write are lost and counted). */
+  lastError: string | null = null;
+  lostRecords = 0;
 
   constructor(readonly file: string) {
     this.fd = openSync(file, 'a');
@@ -35,18 +42,37 @@ export class PollRecordWriter {
     this.pending.push(JSON.stringify(r));
   }
 
+  /** Start writing what is pending, unless a write is under way (then the next tick takes it). */
   flush(): void {
-    if (this.fd === undefined || this.pending.length === 0) return;
-    const text = `${this.pending.join('\n')}\n`;
+    if (this.fd === undefined || this.writing || this.pending.length === 0) return;
+    const batch = this.pending;
     this.pending = [];
-    writeSync(this.fd, text);
+    const fd = this.fd;
+    this.writing = new Promise<void>((resolve) => {
+      write(fd, `${batch.join('\n')}\n`, (err) => {
+        if (err) {
+          this.lastError = err.message;
+          this.lostRecords += batch.length;
+        }
+        this.writing = null;
+        resolve();
+      });
+    });
   }
 
-  close(): void {
+  /** Write everything and close the file. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.writing) await this.writing;
+    this.closeSync();
+  }
+
+  private closeSync(): void {
     if (this.fd === undefined) return;
-    this.flush();
     clearInterval(this.timer);
     process.removeListener('exit', this.onExit);
+    if (this.pending.length) writeSync(this.fd, `${this.pending.join('\n')}\n`);
+    this.pending = [];
     closeSync(this.fd);
     this.fd = undefined;
   }

@@ -13,7 +13,7 @@ import { TopologyLab } from './topology-lab.js';
 
 /** Which lab to rehearse on. */
 export type LabSpec =
-  | { kind: 'built-in'; embodiment: Embodiment; routing: RoutingMode; serverDelayMs: number }
+  | { kind: 'built-in'; embodiment: Embodiment; routing: RoutingMode; serverDelayMs: number; bfdIntervalMs?: number }
   | { kind: 'topology'; file: string };
 
 /** A configuration file the lab ran with, kept for the report (the lab's directory is removed afterwards). */
@@ -73,6 +73,7 @@ export async function openRehearsalLab(spec: LabSpec, opts: OpenLabOptions): Pro
 async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: OpenLabOptions): Promise<RehearsalLab> {
   const tb = await MigrationTestbed.up({
     embodiment: spec.embodiment, routing: spec.routing, cutover: opts.cutover, trigger: true, serverDelayMs: spec.serverDelayMs, logMaxBytes: opts.logMaxBytes,
+    ...(spec.bfdIntervalMs ? { bfdIntervalMs: spec.bfdIntervalMs } : {}),
   }, opts.log);
   const { r1, r2 } = tb.routers;
   return {

@@ -406,7 +406,8 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   if (routeChangeAt !== null) marks.routeChange = routeChangeAt;
   // Block without a watched fall-back: allow 2 s for the routers to notice.
   if (switchAt !== null) marks.settled = routeChangeAt ?? switchAt + 2000;
-  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000 });
+  // Every failure is kept up to 20,000 (a few MB of report.json); beyond that a run has collapsed, they are counted, and the poll records hold them all.
+  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: 20_000 });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
   const zoomFrom = (switchAt ?? 0) - 1000;
   const zoomTo = (switchAt ?? 0) + 2000;

@@ -3,6 +3,7 @@
 // kernel TCP/HTTP programs, meant to run inside a host's network namespace:
 //   ip netns exec NS tunroute serve --address 1.1.1.1 --name server1 --log access.jsonl
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { ExitError } from '../../daemon/run-daemon.js';
@@ -157,7 +158,11 @@ class StatusFile {
     this.timer = setInterval(() => this.write(false), 1000);
   }
 
+  /** A write under way: the next second's is skipped rather than queued (a stalled disk must not stall the fleet). */
+  private writing: Promise<void> | null = null;
+
   private write(finished: boolean): void {
+    if (this.writing && !finished) return;
     const c = this.poller.counters;
     // Its own CPU and peak memory too: a supervisor cannot read them from /proc once the fleet has exited.
     const cpu = process.cpuUsage();
@@ -166,16 +171,27 @@ class StatusFile {
       cpuUserS: cpu.user / 1e6, cpuSysS: cpu.system / 1e6, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       loopDelayMs: { p99: Math.round(this.loop.percentile(99) / 1e6), max: Math.round(this.loop.max / 1e6) },
     };
-    try {
-      writeFileSync(`${this.file}.tmp`, JSON.stringify(status));
-      renameSync(`${this.file}.tmp`, this.file);
-    } catch (e) {
-      process.stderr.write(`fleet: --status ${this.file}: ${(e as Error).message}\n`);
+    const fail = (e: Error): void => {
+      process.stderr.write(`fleet: --status ${this.file}: ${e.message}\n`);
+    };
+    if (finished) {
+      // The last word, written before the fleet exits.
+      try {
+        writeFileSync(`${this.file}.tmp`, JSON.stringify(status));
+        renameSync(`${this.file}.tmp`, this.file);
+      } catch (e) {
+        fail(e as Error);
+      }
+      return;
     }
+    this.writing = writeFile(`${this.file}.tmp`, JSON.stringify(status)).then(() => rename(`${this.file}.tmp`, this.file)).catch(fail).finally(() => {
+      this.writing = null;
+    });
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.writing;
     this.write(true);
     this.loop.disable();
   }
@@ -279,8 +295,8 @@ export function registerHostCommands(program: Command): void {
       stop.dispose();
       await poller.stop();
       progress?.stop();
-      writer?.close();
-      status?.stop();
+      await writer?.close();
+      await status?.stop();
 
       const c = poller.counters;
       const secs = (Date.now() - startedAt) / 1000;
@@ -333,7 +349,7 @@ export function registerHostCommands(program: Command): void {
       const outcome = await Promise.race([foundOne, stop.stopped]);
       stop.dispose();
       await poller.stop();
-      writer?.close();
+      await writer?.close();
 
       if (typeof outcome === 'object') {
         process.stdout.write(`${JSON.stringify(outcome)}\n`);
