@@ -158,9 +158,17 @@ export function pollOnce(target: URL, device: Device, timeoutMs: number, path = 
         },
       },
     });
+    // Timers run before I/O in each turn of the event loop: after a stall
+    // of this process (a fleet of a million on one CPU, a busy machine) the
+    // deadline would fire before an answer already waiting in the socket is
+    // read. So the deadline looks once more after this turn's I/O (a
+    // setImmediate runs after it): the poll fails only if still unanswered.
     const deadline = setTimeout(() => {
-      finish(null, null, 'timeout');
-      socket.destroy();
+      setImmediate(() => {
+        if (done) return;
+        finish(null, null, 'timeout');
+        socket.destroy();
+      });
     }, timeoutMs);
     socket.write(`GET ${path} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: ${USER_AGENT}\r\nConnection: close\r\n\r\n`);
     socket.on('error', (e: NodeJS.ErrnoException) => {

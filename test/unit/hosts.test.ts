@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -268,6 +269,30 @@ test('poll failures are records: refused, timeout', async () => {
   } finally {
     silent.closeAllConnections();
     silent.close();
+  }
+});
+
+test('a poll answered in time is not failed because the poller itself stalled past its deadline', async () => {
+  // A server in another process, answering 100 ms after the request: the answer arrives while this process is stalled.
+  const child = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => setTimeout(() => { s.setHeader('x-served-by', 'prompt'); s.end('{}'); }, 100))
+    .listen(0, '127.0.0.1', function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const pending = pollOnce(new URL(`http://127.0.0.1:${port}/poll`), { id: 'd', source: '127.0.0.1' }, 300);
+    // Let the request go out, then be busy for 800 ms: past the 300 ms deadline, with the answer waiting in the socket.
+    await sleep(30);
+    // Stalled in the check phase: the next turn of the loop runs its (expired) timers before it reads the socket.
+    await new Promise<void>((resolve) => setImmediate(() => {
+      const until = Date.now() + 800;
+      while (Date.now() < until) { /* a stalled event loop */ }
+      resolve();
+    }));
+    const r = await pending;
+    assert.equal(r.error, null, 'the answer waiting in the socket is read before the deadline is judged');
+    assert.equal(r.server, 'prompt');
+    assert.ok(r.latencyMs >= 800, `its latency shows the stall (${r.latencyMs} ms)`);
+  } finally {
+    child.kill();
   }
 });
 
