@@ -1,10 +1,18 @@
 #!/bin/sh
-# tunroute set-up, one command, as root: the Debian packages the router, its
-# tests and the demo use (iproute2, ping, traceroute, curl, BIRD and FRR as
-# real peers, a compiler for the TUN addon, iperf3 for the bulk TCP bench), then `npm install`, which builds
-# the addon (node-gyp) and compiles the TypeScript (tsc).
+# tunroute set-up, as root, doing only what is still missing: the Debian
+# packages the router, its tests and the demo use (iproute2, ping,
+# traceroute, curl, BIRD and FRR as real peers, a compiler for the TUN
+# addon, iperf3 for the bulk TCP bench); `npm install` (which builds the addon with node-gyp and compiles
+# the TypeScript) when node_modules is missing or older than the lock file;
+# the addon alone if it is missing; the TypeScript alone if a source file
+# is newer than the last build. A second run finds everything done and
+# returns at once. ./scripts/demo and ./scripts/test call it first.
+#   --quiet   say nothing when there is nothing to do
 set -eu
 cd "$(dirname "$0")/.."
+quiet=false
+[ "${1:-}" = "--quiet" ] && quiet=true
+say() { echo "setup: $*"; }
 
 PACKAGES="iproute2 iputils-ping traceroute curl bird2 frr make g++ python3 iperf3"
 missing=""
@@ -12,11 +20,26 @@ for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-  echo "setup: installing$missing"
+  say "installing$missing"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 [ -c /dev/net/tun ] || { echo "setup: /dev/net/tun is missing (load the tun module)" >&2; exit 1; }
 
-npm install --no-audit --no-fund
-echo "setup: done — try: npm run demo"
+stamp=dist/.built
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  say "npm install (packages, the TUN addon, the TypeScript)"
+  npm install --no-audit --no-fund
+  touch "$stamp"
+fi
+if [ ! -f build/Release/tun.node ]; then
+  say "building the TUN addon"
+  npx --no-install node-gyp rebuild >/dev/null
+fi
+if [ ! -f "$stamp" ] || [ -n "$(find src scripts test tsconfig.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name tsconfig.json 2>/dev/null | head -1)" ]; then
+  say "compiling the TypeScript"
+  rm -rf dist
+  npx --no-install tsc -p .
+  touch "$stamp"
+fi
+$quiet || say "done — try: ./scripts/demo"

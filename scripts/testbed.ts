@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { Lab, PERSISTENT_DIR } from '../src/testbed/lab.js';
-import { MigrationTestbed, type CutoverMode, type Embodiment, type RoutingMode } from '../src/testbed/migration.js';
+import { FLEET_PREFIX, MigrationTestbed, type CutoverMode, type Embodiment, type RoutingMode } from '../src/testbed/migration.js';
 import { loadTopology, TopologyError } from '../src/testbed/topology/index.js';
 import { TopologyLab } from '../src/testbed/topology-lab.js';
 
@@ -45,7 +45,7 @@ program.command('up')
       ...tb.allRouters.map((r) => `  ${r.name.padEnd(4)} tunroute --socket ${r.socket} route list`),
       '',
       'try:',
-      `  ip netns exec ${tb.ns.fleet} node ${BIN} fleet --target http://1.1.1.1/ --prefix 10.100.0.0/16 --count 500 --interval 5s`,
+      `  ip netns exec ${tb.ns.fleet} node ${BIN} fleet --target http://1.1.1.1/ --prefix ${FLEET_PREFIX} --count 500 --interval 5s`,
       `  ip netns exec ${tb.ns.test} node ${BIN} probe --target http://1.1.1.1/ --source 10.0.2.2 --until-server server2`,
       `  tail -f ${join(dir, 'server2.access.log')}`,
       '',

@@ -46,7 +46,10 @@ export function statsJson(router: Router, logStats: () => StatsJson['log']): Sta
     icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
     replies: { sent: router.path.server.sent, rateLimited: router.path.server.suppressed },
     policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
-    flows: { pinnedToDrainingPort: router.path.flows.pinned },
+    flows: {
+      pinnedToDrainingPort: router.path.flows.pinned, capacity: router.path.flows.capacity, live: router.path.flows.liveFlows(),
+      inserted: router.path.flows.inserted, evictedLive: router.path.flows.evictedLive, untracked: router.path.flows.untracked,
+    },
     log: logStats(),
   };
 }

@@ -104,7 +104,8 @@ export interface StatsJson {
   /** The router's answers as a host: echo/timestamp/mask replies, TCP resets. */
   replies: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
-  flows: { pinnedToDrainingPort: number };
+  /** The drain flow table: packets kept on a draining port; entries, live flows; the full-table policy's counts (flow-table.ts). */
+  flows: { pinnedToDrainingPort: number; capacity: number; live: number; inserted: number; evictedLive: number; untracked: number };
   /** Log lines that could not be written (a full disk, a closed pipe): counted, never fatal. */
   log: { writeFailures: number; lastError: string | null };
 }

@@ -3,8 +3,8 @@
 // to the fleet's namespace without configuring each one.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { AddressError, formatAddress, formatPrefix, maskOf, type Prefix } from '../net/addr.js';
-import type { Device } from './poller.js';
+import { AddressError, formatPrefix, maskOf, type Prefix } from '../net/addr.js';
+import type { DeviceSet } from './poller.js';
 
 /** Addresses of a prefix that can be hosts: all but network and broadcast (a /31 or /32 has no such pair). */
 export function usableHosts(p: Prefix): { first: number; count: number } {
@@ -18,16 +18,41 @@ export function deviceId(n: number): string {
   return `dev-${String(n).padStart(6, '0')}`;
 }
 
-/** `count` devices on the prefix's host addresses in order: 10.100.0.0/16 → 10.100.0.1, 10.100.0.2, … */
-export function fleetDevices(prefix: Prefix, count: number): Device[] {
+/**
+ * `count` devices on consecutive host addresses of a prefix: 10.100.0.0/16 →
+ * dev-000001 on 10.100.0.1, dev-000002 on 10.100.0.2, … Held as two numbers,
+ * not as a list: a million devices cost nothing until one of them polls,
+ * and then only the strings of that poll.
+ */
+export class DeviceRange implements DeviceSet {
+  constructor(readonly first: number, readonly count: number) {}
+
+  /** Id of the device at index i (0-based). */
+  id(i: number): string {
+    return deviceId(i + 1);
+  }
+
+  /** Source address of the device at index i, as text. */
+  source(i: number): string {
+    const a = (this.first + i) >>> 0;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  }
+}
+
+/** The devices of a fleet: `count` host addresses of `prefix`, in order. */
+export function fleetRange(prefix: Prefix, count: number): DeviceRange {
   const { first, count: room } = usableHosts(prefix);
   if (!Number.isInteger(count) || count < 1) throw new AddressError(`device count must be a positive integer, not ${count}`);
   if (count > room) {
     throw new AddressError(`${formatPrefix(prefix.addr, prefix.len)} has room for ${room} devices, not ${count}`);
   }
-  const devices: Device[] = new Array(count);
-  for (let i = 0; i < count; i++) devices[i] = { id: deviceId(i + 1), source: formatAddress((first + i) >>> 0) };
-  return devices;
+  return new DeviceRange(first, count);
+}
+
+/** The smallest prefix length whose host addresses hold `count` devices (a /16 holds 65,534). */
+export function prefixLengthFor(count: number): number {
+  for (let len = 32; len >= 0; len--) if (usableHosts({ addr: 0, len }).count >= count) return len;
+  return 0;
 }
 
 function ipCommand(args: string[]): Promise<string> {

@@ -3,7 +3,7 @@
 // log line per request. That access log is the "history information" whose
 // appearance on server 2 triggers the port block, so it is written at once.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, statSync, type WriteStream } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
 export interface InfoServerOptions {
@@ -22,6 +22,10 @@ export interface InfoServerOptions {
   delayMs?: number;
   /** Where problems with the access log are reported (default: stderr). */
   onLogError?: (e: Error) => void;
+  /** Rotate the access log when it reaches this many bytes (default: never). */
+  logMaxBytes?: number;
+  /** Rotated files kept: FILE.1 (newest) … FILE.N (default 10); older ones are overwritten. */
+  logKeep?: number;
 }
 
 export interface InfoServer {
@@ -31,6 +35,8 @@ export interface InfoServer {
   readonly requests: number;
   /** Reopen the access log at its path (after rotation: call on SIGHUP). */
   reopenLog(): void;
+  /** Times the server rotated its access log itself (logMaxBytes). */
+  readonly logRotations: number;
   close(): Promise<void>;
 }
 
@@ -86,48 +92,106 @@ function clientAddress(req: IncomingMessage): string {
  * to the kernel as soon as the previous write returns (sub-millisecond, no
  * timed buffering), so a process tailing the file sees a request right after
  * it is answered. O_APPEND also means a truncation by someone else is
- * harmless (we keep writing at the new end); a rename-style rotation needs
- * reopen(), which `tunroute serve` calls on SIGHUP.
+ * harmless (we keep writing at the new end); a rename-style rotation by
+ * someone else needs reopen(), which `tunroute serve` calls on SIGHUP.
+ *
+ * With `maxBytes` the log rotates itself by size: the current file is
+ * finished (every queued line written), then renamed to FILE.1 (FILE.1 to
+ * FILE.2, …), then a new FILE is opened. Lines of requests answered
+ * meanwhile wait in memory and go to the new file. Because the old file is
+ * complete before the new one exists, a tail that finishes the old file
+ * when it sees the new one misses no line.
  */
 class AccessLog {
   private stream: WriteStream;
-  constructor(private readonly file: string, private readonly onError: (e: Error) => void) {
+  private bytes: number;
+  /** Lines waiting while the log rotates (null when not rotating). */
+  private held: string[] | null = null;
+  /** Settles when a rotation in progress is done. */
+  private rotating: Promise<void> = Promise.resolve();
+  rotations = 0;
+
+  constructor(private readonly file: string, private readonly onError: (e: Error) => void, private readonly maxBytes = Infinity, private readonly keep = 10) {
+    this.bytes = existsSync(file) ? statSync(file).size : 0;
     this.stream = this.open();
   }
+
   private open(): WriteStream {
     const s = createWriteStream(this.file, { flags: 'a' });
     s.on('error', this.onError);
     return s;
   }
+
   write(line: AccessLogLine): void {
-    this.stream.write(`${JSON.stringify(line)}\n`);
+    const text = `${JSON.stringify(line)}\n`;
+    if (this.held) {
+      this.held.push(text);
+      return;
+    }
+    this.stream.write(text);
+    this.bytes += text.length;
+    if (this.bytes >= this.maxBytes) this.rotate();
   }
-  reopen(): void {
+
+  private rotate(): void {
+    this.held = [];
     const old = this.stream;
-    this.stream = this.open();
-    old.end();
-  }
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.stream.end(() => resolve());
+    let done: () => void = () => undefined;
+    this.rotating = new Promise((r) => (done = r));
+    old.end(() => {
+      try {
+        for (let i = this.keep - 1; i >= 1; i--) if (existsSync(`${this.file}.${i}`)) renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`);
+        renameSync(this.file, `${this.file}.1`);
+        this.rotations++;
+      } catch (e) {
+        this.onError(new Error(`cannot rotate ${this.file}: ${(e as Error).message}`));
+      }
+      this.stream = this.open();
+      const held = this.held ?? [];
+      this.held = null;
+      this.bytes = 0;
+      for (const text of held) {
+        this.stream.write(text);
+        this.bytes += text.length;
+      }
+      done();
     });
   }
+
+  reopen(): void {
+    if (this.held) return; // rotating: a new file is being opened anyway
+    const old = this.stream;
+    this.stream = this.open();
+    this.bytes = existsSync(this.file) ? statSync(this.file).size : 0;
+    old.end();
+  }
+
+  async close(): Promise<void> {
+    await this.rotating;
+    await new Promise<void>((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+/** The path and the device id of a request target such as "/poll?device=dev-000001". */
+function splitTarget(url: string): { pathname: string; device: string | null } {
+  const q = url.indexOf('?');
+  if (q < 0) return { pathname: url, device: null };
+  return { pathname: url.slice(0, q), device: new URLSearchParams(url.slice(q + 1)).get('device') };
 }
 
 export function startInfoServer(opts: InfoServerOptions): Promise<InfoServer> {
   const onLogError = opts.onLogError ?? ((e: Error) => process.stderr.write(`tunroute serve: access log: ${e.message}\n`));
-  const log = opts.logFile ? new AccessLog(opts.logFile, onLogError) : undefined;
+  const log = opts.logFile ? new AccessLog(opts.logFile, onLogError, opts.logMaxBytes, opts.logKeep) : undefined;
   let requests = 0;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const time = Date.now();
-    const url = new URL(req.url ?? '/', 'http://service');
-    const device = url.searchParams.get('device');
-    const known = SERVICE_PATHS.has(url.pathname);
+    const { pathname, device } = splitTarget(req.url ?? '/');
+    const known = SERVICE_PATHS.has(pathname);
     const status = known ? 200 : 404;
     const body = known
       ? { server: opts.name, device, time, settings: deviceSettings(device, opts.settings) }
-      : { server: opts.name, error: `no such path: ${url.pathname}` };
+      : { server: opts.name, error: `no such path: ${pathname}` };
     // A poll carries no body; drain anything sent so the socket can close.
     req.resume();
     const respond = (): void => {
@@ -159,6 +223,9 @@ export function startInfoServer(opts: InfoServerOptions): Promise<InfoServer> {
           return requests;
         },
         reopenLog: () => log?.reopen(),
+        get logRotations() {
+          return log?.rotations ?? 0;
+        },
         close: async () => {
           await new Promise<void>((r) => {
             server.close(() => r());

@@ -1,25 +1,34 @@
-// Poll records on disk (JSON lines, one per poll) and what they add up to:
-// who answered when, what failed, and the longest stretch with no answer —
-// the number a cut-over rehearsal is judged by.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { isAnswered, type PollRecord } from './poller.js';
+// Poll records on disk (JSON lines, one per poll): written in batches,
+// read back whole (small files) or streamed one record at a time (a
+// million of them). What they add up to is aggregation.ts.
+import { closeSync, createReadStream, openSync, readFileSync, write, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { PollRecord } from './poller.js';
 
 export type { PollRecord } from './poller.js';
+export { PollAggregator, summarisePolls, type PollBucket, type PollSummary, type ServerSpan, type AfterMark } from './aggregation.js';
 
 /** How often buffered records reach the file at the latest. */
 const FLUSH_EVERY_MS = 100;
 
 /**
  * Appends poll records to a JSONL file. Records are batched in memory and
- * written with one synchronous write at least every 100 ms; synchronous so
- * that close() — and the `exit` hook, where nothing asynchronous runs any
- * more — can write the rest and the order on disk is the order of arrival.
+ * written at least every 100 ms, one write at a time, off the event loop:
+ * a disk that stalls (a busy machine) delays the file, never the polls — a
+ * synchronous write there froze a fleet for seconds and timed its polls
+ * out. close() waits for the write under way and writes the rest; the
+ * `exit` hook, where nothing asynchronous runs any more, writes what is
+ * still pending synchronously. The order on disk is the order of arrival.
  */
 export class PollRecordWriter {
   private fd: number | undefined;
   private pending: string[] = [];
+  private writing: Promise<void> | null = null;
   private readonly timer: NodeJS.Timeout;
-  private readonly onExit = (): void => this.close();
+  private readonly onExit = (): void => this.closeSync();
+  /** The last write error (the writer keeps going; records of a failed write are lost and counted). */
+  lastError: string | null = null;
+  lostRecords = 0;
 
   constructor(readonly file: string) {
     this.fd = openSync(file, 'a');
@@ -33,18 +42,37 @@ export class PollRecordWriter {
     this.pending.push(JSON.stringify(r));
   }
 
+  /** Start writing what is pending, unless a write is under way (then the next tick takes it). */
   flush(): void {
-    if (this.fd === undefined || this.pending.length === 0) return;
-    const text = `${this.pending.join('\n')}\n`;
+    if (this.fd === undefined || this.writing || this.pending.length === 0) return;
+    const batch = this.pending;
     this.pending = [];
-    writeSync(this.fd, text);
+    const fd = this.fd;
+    this.writing = new Promise<void>((resolve) => {
+      write(fd, `${batch.join('\n')}\n`, (err) => {
+        if (err) {
+          this.lastError = err.message;
+          this.lostRecords += batch.length;
+        }
+        this.writing = null;
+        resolve();
+      });
+    });
   }
 
-  close(): void {
+  /** Write everything and close the file. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    while (this.writing) await this.writing;
+    this.closeSync();
+  }
+
+  private closeSync(): void {
     if (this.fd === undefined) return;
-    this.flush();
     clearInterval(this.timer);
     process.removeListener('exit', this.onExit);
+    if (this.pending.length) writeSync(this.fd, `${this.pending.join('\n')}\n`);
+    this.pending = [];
     closeSync(this.fd);
     this.fd = undefined;
   }
@@ -77,85 +105,38 @@ export function parsePollRecords(text: string, source = 'records'): PollRecord[]
   return out;
 }
 
-export interface PollBucket {
-  /** Start of the bucket, epoch ms. */
-  t: number;
-  /** Answered polls in the bucket, by server. */
-  byServer: Record<string, number>;
-  failed: number;
-}
-
-export interface ServerSpan {
-  answered: number;
-  /** Send time of the first and the last poll this server answered. */
-  firstT: number;
-  lastT: number;
-}
-
-export interface PollSummary {
-  total: number;
-  answered: number;
-  failed: number;
-  /** Answered polls by server. */
-  byServer: Record<string, number>;
-  /** When each server answered, first to last. */
-  servers: Record<string, ServerSpan>;
-  /** Failures by error (errno code, "timeout", or "HTTP <status>"). */
-  errors: Record<string, number>;
-  /** Send time of the first and last record (null with no records). */
-  firstT: number | null;
-  lastT: number | null;
-  bucketMs: number;
-  /** Consecutive buckets from the first record's to the last's, empty ones included. */
-  buckets: PollBucket[];
-  /**
-   * The longest interval in which no poll was answered, between consecutive
-   * answered polls — and from the first record / to the last record, so an
-   * outage at either end counts. Null with no records.
-   */
-  longestGap: { fromT: number; toT: number; ms: number } | null;
-}
-
-/** Totals, per-bucket counts and the longest gap of a set of poll records (in any order). */
-export function summarisePolls(records: readonly PollRecord[], opts: { bucketMs?: number } = {}): PollSummary {
-  const bucketMs = opts.bucketMs ?? 100;
-  if (!(bucketMs > 0)) throw new RangeError('bucketMs must be positive');
-  const sorted = [...records].sort((a, b) => a.t - b.t);
-  const summary: PollSummary = {
-    total: sorted.length, answered: 0, failed: 0, byServer: {}, servers: {}, errors: {},
-    firstT: sorted[0]?.t ?? null, lastT: sorted.at(-1)?.t ?? null, bucketMs, buckets: [], longestGap: null,
-  };
-  if (sorted.length === 0) return summary;
-
-  const firstBucket = Math.floor(sorted[0]!.t / bucketMs) * bucketMs;
-  const nBuckets = Math.floor((sorted.at(-1)!.t - firstBucket) / bucketMs) + 1;
-  for (let i = 0; i < nBuckets; i++) summary.buckets.push({ t: firstBucket + i * bucketMs, byServer: {}, failed: 0 });
-
-  // The gap clock starts at the first record: failures before the first
-  // answer are part of an outage.
-  let lastAnswer = sorted[0]!.t;
-  let gap = { fromT: lastAnswer, toT: lastAnswer, ms: 0 };
-  for (const r of sorted) {
-    const bucket = summary.buckets[Math.floor((r.t - firstBucket) / bucketMs)]!;
-    if (isAnswered(r)) {
-      const s = r.server ?? '(unnamed)';
-      summary.answered++;
-      summary.byServer[s] = (summary.byServer[s] ?? 0) + 1;
-      bucket.byServer[s] = (bucket.byServer[s] ?? 0) + 1;
-      const span = (summary.servers[s] ??= { answered: 0, firstT: r.t, lastT: r.t });
-      span.answered++;
-      span.lastT = r.t;
-      if (r.t - lastAnswer > gap.ms) gap = { fromT: lastAnswer, toT: r.t, ms: r.t - lastAnswer };
-      lastAnswer = r.t;
-    } else {
-      const why = r.error ?? `HTTP ${r.status}`;
-      summary.failed++;
-      summary.errors[why] = (summary.errors[why] ?? 0) + 1;
-      bucket.failed++;
+/**
+ * Every record of a JSONL file, one at a time, without holding the file:
+ * for a million-poll run. A last line without its newline is ignored if it
+ * does not parse (a live writer's half line); other bad lines are counted
+ * and skipped. Resolves with the counts.
+ */
+export async function forEachPollRecord(file: string, onRecord: (r: PollRecord) => void): Promise<{ records: number; bad: number }> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let records = 0;
+  let bad = 0;
+  const line = (text: string, last: boolean): void => {
+    if (text.trim() === '') return;
+    let r: PollRecord;
+    try {
+      r = JSON.parse(text) as PollRecord;
+    } catch {
+      if (!last) bad++;
+      return;
     }
+    records++;
+    onRecord(r);
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const text = rest + decoder.write(chunk as Buffer);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      line(text.slice(from, nl), false);
+      from = nl + 1;
+    }
+    rest = text.slice(from);
   }
-  const end = sorted.at(-1)!.t;
-  if (end - lastAnswer > gap.ms) gap = { fromT: lastAnswer, toT: end, ms: end - lastAnswer };
-  summary.longestGap = gap;
-  return summary;
+  line(rest + decoder.end(), true);
+  return { records, bad };
 }

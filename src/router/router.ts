@@ -411,9 +411,9 @@ export class Router {
     const started = Date.now();
     const flows = this.path.flows;
     const timer = setInterval(() => {
-      const live = flows.liveFlowsOn(port.index);
       const waited = Date.now() - started;
-      if (live > 0 && waited < maxMs) return;
+      if (flows.hasLiveFlowOn(port.index) && waited < maxMs) return;
+      const live = flows.liveFlowsOn(port.index);
       this.stopDrain(port);
       this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: flows.pinned }, `port ${port.name} drained`);
       this.blockPort(port.name);

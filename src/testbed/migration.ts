@@ -23,6 +23,7 @@
 // Step 4 of the method is configured too: R2 watches server 2's access log
 // and blocks (or drains) its port toward R1 when the test appliance's poll
 // shows up there with status 200.
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnInfoServer } from './servers.js';
 import { Lab, type RouterProcess } from './lab.js';
@@ -45,10 +46,15 @@ export interface MigrationOptions {
   bfdIntervalMs?: number;
   /** The servers answer each poll after this long (ms), so some polls are in flight at any moment. */
   serverDelayMs?: number;
+  /** The servers rotate their access logs at this size (bytes; default: never). */
+  logMaxBytes?: number;
 }
 
 export const SERVICE = '1.1.1.1';
-export const FLEET_PREFIX = '10.100.0.0/16';
+/** The fleet's addresses: room for 4,194,302 appliances, each its own source address. */
+export const FLEET_PREFIX = '10.64.0.0/10';
+/** The first appliance's address. */
+export const FIRST_APPLIANCE = '10.64.0.1';
 export const TEST_APPLIANCE = '10.0.2.2';
 
 interface Topology {
@@ -67,6 +73,8 @@ export class MigrationTestbed {
     readonly options: Required<Omit<MigrationOptions, 'persistentName'>>,
     readonly ns: { fleet: string; test: string; server1: string; server2: string },
     readonly routers: Topology,
+    /** The two `tunroute serve` processes. */
+    readonly serverProcesses: { server1: ChildProcess; server2: ChildProcess },
   ) {
     this.accessLog = { server1: join(lab.dir, 'server1.access.log'), server2: join(lab.dir, 'server2.access.log') };
   }
@@ -85,6 +93,7 @@ export class MigrationTestbed {
       trigger: opts.trigger ?? true,
       bfdIntervalMs: opts.bfdIntervalMs ?? 100,
       serverDelayMs: opts.serverDelayMs ?? 0,
+      logMaxBytes: opts.logMaxBytes ?? 0,
     };
     const lab = opts.persistentName ? await Lab.createPersistent(opts.persistentName) : await Lab.create(`mig${options.embodiment.replace('-', '')}`);
     try {
@@ -110,7 +119,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   const server1 = await lab.addNamespace('server1');
   const server2 = await lab.addNamespace('server2');
   await lab.hostPort(fleet, d('fl'), '10.0.1.2/24', '10.0.1.1');
-  // Thousands of appliance addresses without per-address set-up (AnyIP).
+  // Millions of appliance addresses without per-address set-up (AnyIP).
   await ip('-n', fleet, 'route', 'add', 'local', FLEET_PREFIX, 'dev', 'lo');
   await lab.hostPort(test, d('ta'), `${TEST_APPLIANCE}/24`, '10.0.2.1');
   // Server 1 sits behind TU (emb. 1) or R4 (emb. 2); server 2 behind R3 and, via its second NIC, the line / R5.
@@ -254,15 +263,17 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     { ns: server1, name: 'server1', address: vip ? s1Addr : SERVICE },
     { ns: server2, name: 'server2', address: vip ? '0.0.0.0' : SERVICE },
   ];
-  for (const s of servers) await spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs);
-  const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra });
+  const procs: ChildProcess[] = [];
+  const rotate = o.logMaxBytes > 0 ? ['--log-max-size', String(o.logMaxBytes), '--log-keep', '10000'] : [];
+  for (const s of servers) procs.push(await spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs, rotate));
+  const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra }, { server1: procs[0]!, server2: procs[1]! });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {
     const r = await r1.api<{ port: string | null }>('GET', `/v1/routes/lookup?addr=${SERVICE}`);
     return r.port === 'r2';
   }, 30_000, 100);
   await waitFor('service answering through the testbed', async () => {
-    await inNetns(fleet, 'curl', ['-sf', '--max-time', '1', '--interface', '10.100.0.1', '-o', '/dev/null', `http://${SERVICE}/`]);
+    await inNetns(fleet, 'curl', ['-sf', '--max-time', '1', '--interface', FIRST_APPLIANCE, '-o', '/dev/null', `http://${SERVICE}/`]);
     return true;
   }, 15_000, 100);
   return tb;

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import type { Lab } from './lab.js';
 import { waitFor } from './shell.js';
 
-export async function spawnInfoServer(lab: Lab, ns: string, name: string, address: string, accessLog: string, delayMs = 0): Promise<ChildProcess> {
+export async function spawnInfoServer(lab: Lab, ns: string, name: string, address: string, accessLog: string, delayMs = 0, extraArgs: string[] = []): Promise<ChildProcess> {
   const out = join(lab.dir, `${name}.out`);
   const delay = delayMs > 0 ? ['--delay', `${delayMs}ms`] : [];
-  const child = lab.spawnTunroute(ns, ['serve', '--address', address, '--name', name, '--log', accessLog, ...delay], { stdout: out });
+  const child = lab.spawnTunroute(ns, ['serve', '--address', address, '--name', name, '--log', accessLog, ...delay, ...extraArgs], { stdout: out });
   await waitFor(`${name} listening`, () => existsSync(out) && readFileSync(out, 'utf8').includes('listening'), 15_000, 50);
   return child;
 }

@@ -24,6 +24,8 @@ export interface TopologyLabOptions {
   /** Keep running after this process exits (`testbed up --topology`). */
   persistentName?: string;
   log?: (line: string) => void;
+  /** Arm the cut-over trigger for this mode instead of the settings' own (a rehearsal of either mode). */
+  cutover?: 'block' | 'drain';
 }
 
 export interface NodeState {
@@ -41,12 +43,12 @@ export class TopologyLab {
   readonly processes = new Map<string, ChildProcess>();
   readonly state: Record<string, NodeState> = {};
 
-  private constructor(readonly lab: Lab, readonly topology: Topology) {}
+  private constructor(readonly lab: Lab, readonly topology: Topology, private readonly cutoverMode?: 'block' | 'drain') {}
 
   /** Build the lab and start everything; on a failure everything made so far is removed. */
   static async up(topology: Topology, opts: TopologyLabOptions = {}): Promise<TopologyLab> {
     const lab = opts.persistentName ? await Lab.createPersistent(opts.persistentName) : await Lab.create('topo');
-    const tl = new TopologyLab(lab, topology);
+    const tl = new TopologyLab(lab, topology, opts.cutover);
     try {
       await tl.build(opts.log ?? (() => undefined));
       return tl;
@@ -112,7 +114,7 @@ export class TopologyLab {
       if (n.frr || n.bird || n.tunroute) log(`starting ${n.name}`);
       await this.start(n);
     }
-    if (t.migration?.trigger) await this.armTrigger();
+    if (t.migration?.trigger || this.cutoverMode) await this.armTrigger();
     writeFileSync(join(this.lab.dir, 'topology.json'), JSON.stringify({ file: t.file, name: t.name, nodes: this.state }, null, 2));
   }
 
@@ -194,7 +196,9 @@ export class TopologyLab {
   /** The migration's cut-over trigger, on the router its mode names, following server `to`'s access log. */
   private async armTrigger(): Promise<void> {
     const m = this.topology.migration!;
-    const place = m.cutover[m.cutover.mode]!;
+    const mode = this.cutoverMode ?? m.cutover.mode;
+    const place = m.cutover[mode];
+    if (!place) throw new Error(`${m.file}: cutover.${mode} is not set: say where the ${mode} acts ({ router, port })`);
     const router = this.routers.get(place.router)!;
     const node = this.topology.nodes.get(place.router)!;
     await router.api('POST', '/v1/triggers', {
@@ -202,10 +206,10 @@ export class TopologyLab {
       file: this.hostPath(node, place.accessLog),
       api: false,
       match: { client: m.testAppliance.address, server: m.servers.to, status: 200 },
-      action: m.cutover.mode,
+      action: mode,
       port: place.port,
     });
-    this.state[place.router]!.runs += `; trigger armed: ${m.cutover.mode} port ${place.port}`;
+    this.state[place.router]!.runs += `; trigger armed: ${mode} port ${place.port}`;
   }
 }
 

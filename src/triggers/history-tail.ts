@@ -173,6 +173,9 @@ export class HistoryTail {
         return;
       }
       if (this.fh) {
+        // The last lines may have reached the old file between our read and
+        // the rename: finish it once more now that the new one exists.
+        await this.readAvailable();
         this.counts.rotations++;
         this.dropPending();
         const old = this.fh;

@@ -540,7 +540,7 @@ export class PacketPathHarness {
       return;
     }
     const dst = u32(input, 16);
-    const local = this.daemon.router.path.local.isLocal(dst) && dst !== VIP;
+    const local = this.daemon.router.path.addresses.isLocal(dst) && dst !== VIP;
     if (out.length === 0) {
       // Consumed: for the router itself (RIP, BFD over UDP; echo requests leave as replies, checked as router-made).
       expect(local || dst === VIP, () => `${what()}: reported forwarded, but nothing left the router`);

@@ -38,12 +38,13 @@ test('the test appliance reaches server 2 while the fleet stays on server 1 (acc
   }
 });
 
+const builtIn = (embodiment: '1' | '2' | '2-vip' = '1', serverDelayMs = 0) => ({ kind: 'built-in' as const, embodiment, routing: 'rip' as const, serverDelayMs });
 const small = (o: Partial<RehearsalOptions>): RehearsalOptions => ({
-  embodiment: '1', routing: 'rip', cutover: 'block', fleetSize: 100, pollIntervalMs: 1000, serverDelayMs: 0, warmupMs: 1000, afterMs: 3000, dir, ...o,
+  lab: builtIn(), cutover: 'block', fleetSize: 100, pollIntervalMs: 1000, day: false, warmupMs: 1000, afterMs: 3000, dir, ...o,
 });
 
 test('embodiment 1, hard block: the trigger fires on the history line, not before; the fleet ends on server 2', { timeout: 120_000 }, async () => {
-  const r = await rehearse(small({ embodiment: '1' }));
+  const r = await rehearse(small({}));
   console.log(`# embodiment 1 block: ${r.metrics.fleetPolls} polls, ${r.metrics.failedPolls} failed, history→block ${r.metrics.historyToBlockMs} ms, block→R1 route ${r.metrics.blockToRouteChangeMs} ms, block→first server-2 answer ${r.metrics.blockToFirstServer2Ms} ms`);
   for (const c of r.checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
   // Not before: nothing fired while only server 1 lines existed.
@@ -53,7 +54,7 @@ test('embodiment 1, hard block: the trigger fires on the history line, not befor
 
 test('embodiment 2 and its virtual-address variant, full rehearsals', { timeout: 240_000 }, async () => {
   for (const embodiment of ['2', '2-vip'] as const) {
-    const r = await rehearse(small({ embodiment }));
+    const r = await rehearse(small({ lab: builtIn(embodiment) }));
     console.log(`# embodiment ${embodiment} block: ${r.metrics.fleetPolls} polls, ${r.metrics.failedPolls} failed, block→first server-2 answer ${r.metrics.blockToFirstServer2Ms} ms`);
     for (const c of r.checks) assert.ok(c.ok, `embodiment ${embodiment}: ${c.name}: ${c.detail}`);
   }
@@ -61,7 +62,7 @@ test('embodiment 2 and its virtual-address variant, full rehearsals', { timeout:
 
 test('drain loses no poll at ≥ 200 fresh-connection polls/s; the hard block is measured beside it', { timeout: 240_000 }, async () => {
   // 50 ms of server think time: about a dozen polls are in flight at the cut-over.
-  const load = { fleetSize: 500, pollIntervalMs: 2000, serverDelayMs: 50, warmupMs: 2000, afterMs: 4000 };
+  const load = { lab: builtIn('1', 50), fleetSize: 500, pollIntervalMs: 2000, warmupMs: 2000, afterMs: 4000 };
   const hard = await rehearse(small({ cutover: 'block', ...load }));
   const drain = await rehearse(small({ cutover: 'drain', ...load }));
   console.log(`# at ${drain.metrics.pollsPerSecond.toFixed(0)} polls/s: hard block lost ${hard.metrics.failedPolls} of ${hard.metrics.fleetPolls} polls (longest gap ${hard.metrics.longestGapMs} ms); ` +

@@ -62,3 +62,54 @@ test('without a draining port the FIB choice always stands', () => {
   assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.ACK)), 2), 2);
   assert.equal(flows.pinned, 0);
 });
+
+test('the full-table policy: new flows always route; an expired entry first, then the oldest live flow not on a draining port; pinned flows are never evicted', () => {
+  // One set of 8 ways: every flow lands in it.
+  const setup1 = () => {
+    const ports = [{ state: 'up' }, { state: 'up' }, { state: 'up' }] as unknown as Port[];
+    const flows = new FlowTable(ports, 5000, 0);
+    let now = 1;
+    flows.tick = () => { flows.now = now; };
+    const at = (ms: number) => { now = ms; flows.tick(); };
+    // Eight live flows on port 1 fill the set.
+    for (let i = 1; i <= 8; i++) {
+      at(1000 + i);
+      flows.track(syn(i), 1);
+    }
+    return { ports, flows, at };
+  };
+  const v = (b: Uint8Array) => new Ipv4View().attach(b, 0, b.length);
+  const syn = (i: number) => v(tcpPacket(`10.0.0.${i}`, '1.1.1.1', 40000, 80, TcpFlag.SYN));
+  const ack = (i: number) => v(tcpPacket(`10.0.0.${i}`, '1.1.1.1', 40000, 80, TcpFlag.ACK));
+
+  const a = setup1();
+  assert.equal(a.flows.capacity, 8);
+  assert.equal(a.flows.liveFlows(), 8);
+  assert.deepEqual([a.flows.inserted, a.flows.evictedLive, a.flows.untracked], [8, 0, 0]);
+  // A ninth flow still routes (the FIB's choice), taking the oldest live entry, flow 1's: counted.
+  a.at(2000);
+  assert.equal(a.flows.track(syn(9), 2), 2);
+  assert.equal(a.flows.evictedLive, 1);
+  // Once port 1 drains, flow 1 (evicted) is not kept on it: the cost of a full set, and why it is counted.
+  (a.ports[1] as { state: string }).state = 'draining';
+  a.at(2100);
+  assert.equal(a.flows.track(ack(1), 2), 2, 'the evicted flow follows the FIB');
+  assert.equal(a.flows.evictedLive, 2, 'its new entry took flow 9\'s, the only live one not on the draining port');
+  for (let i = 2; i <= 8; i++) assert.equal(a.flows.track(ack(i), 2), 1, `flow ${i} stays on the draining port`);
+  assert.equal(a.flows.untracked, 0);
+
+  // Every way holds a flow pinned to a draining port: a new flow routes untracked and evicts none of them.
+  const b = setup1();
+  (b.ports[1] as { state: string }).state = 'draining';
+  b.at(2000);
+  assert.equal(b.flows.track(syn(20), 2), 2);
+  assert.equal(b.flows.track(ack(20), 2), 2);
+  assert.deepEqual([b.flows.untracked, b.flows.evictedLive], [2, 0]);
+  for (let i = 1; i <= 8; i++) assert.equal(b.flows.track(ack(i), 2), 1, `flow ${i} still pinned`);
+  // An expired entry is taken before any live one: after the idle time the set is free again.
+  b.at(8000);
+  assert.equal(b.flows.hasLiveFlowOn(1), false, 'the pinned flows idled out');
+  assert.equal(b.flows.track(syn(21), 2), 2);
+  assert.deepEqual([b.flows.untracked, b.flows.evictedLive], [2, 0]);
+  assert.equal(b.flows.liveFlows(), 1);
+});

@@ -4,17 +4,19 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurationError, parseDuration } from '../../src/hosts/duration.js';
-import { deviceId, fleetDevices, usableHosts } from '../../src/hosts/fleet.js';
+import { deviceId, fleetRange, prefixLengthFor, usableHosts, type DeviceRange } from '../../src/hosts/fleet.js';
 import { deviceSettings, startInfoServer, type AccessLogLine } from '../../src/hosts/info-server.js';
 import { Poller, pollOnce, pollPath, type PollRecord } from '../../src/hosts/poller.js';
 import { parsePollRecords, PollRecordWriter, readPollRecords, summarisePolls } from '../../src/hosts/records.js';
 import { AddressError, parsePrefix } from '../../src/net/addr.js';
 import { waitFor } from '../../src/testbed/shell.js';
+import { HistoryTail } from '../../src/triggers/history-tail.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'tunroute-hosts-'));
@@ -33,6 +35,12 @@ test('durations: ms, s, m, h, plain numbers are ms', () => {
   }
 });
 
+/** A range's devices as a list (small ranges only). */
+const fleetDevices = (...a: Parameters<typeof fleetRange>) => {
+  const r: DeviceRange = fleetRange(...a);
+  return Array.from({ length: r.count }, (_, i) => ({ id: r.id(i), source: r.source(i) }));
+};
+
 test('fleet addresses: consecutive host addresses, network and broadcast skipped', () => {
   const d = fleetDevices(parsePrefix('10.100.0.0/16'), 300);
   assert.deepEqual(d[0], { id: 'dev-000001', source: '10.100.0.1' });
@@ -43,13 +51,20 @@ test('fleet addresses: consecutive host addresses, network and broadcast skipped
   assert.equal(new Set(d.map((x) => x.source)).size, 300);
 
   assert.equal(fleetDevices(parsePrefix('10.100.0.0/24'), 254).at(-1)!.source, '10.100.0.254');
-  assert.throws(() => fleetDevices(parsePrefix('10.100.0.0/24'), 255), /room for 254 devices, not 255/);
-  assert.throws(() => fleetDevices(parsePrefix('10.100.0.0/24'), 0), AddressError);
+  assert.throws(() => fleetRange(parsePrefix('10.100.0.0/24'), 255), /room for 254 devices, not 255/);
+  assert.throws(() => fleetRange(parsePrefix('10.100.0.0/24'), 0), AddressError);
   assert.deepEqual(usableHosts(parsePrefix('10.0.0.0/30')), { first: parsePrefix('10.0.0.1/32').addr, count: 2 });
   // RFC 3021: both addresses of a /31 are hosts; a /32 is one host.
   assert.deepEqual(fleetDevices(parsePrefix('10.0.0.0/31'), 2).map((x) => x.source), ['10.0.0.0', '10.0.0.1']);
   assert.deepEqual(fleetDevices(parsePrefix('10.0.0.9/32'), 1).map((x) => x.source), ['10.0.0.9']);
   assert.equal(deviceId(1_000_000), 'dev-1000000');
+  // A million devices are two numbers; the last one is where it should be.
+  const million = fleetRange(parsePrefix('10.64.0.0/10'), 1_000_000);
+  assert.equal(million.source(999_999), '10.79.66.64');
+  assert.equal(million.id(999_999), 'dev-1000000');
+  assert.equal(prefixLengthFor(65_534), 16);
+  assert.equal(prefixLengthFor(65_535), 15);
+  assert.equal(prefixLengthFor(1_000_000), 12);
 });
 
 test('setting data: deterministic per device, defaults and overrides', () => {
@@ -109,8 +124,8 @@ test('poll summary: totals, 100 ms buckets, the longest gap with no answer', () 
   assert.equal(s.failed, 3);
   assert.deepEqual(s.byServer, { s1: 3, s2: 2 });
   assert.deepEqual(s.errors, { ECONNREFUSED: 1, timeout: 1, 'HTTP 404': 1 });
-  assert.deepEqual(s.servers.s1, { answered: 3, firstT: 10_050, lastT: 10_180 });
-  assert.deepEqual(s.servers.s2, { answered: 2, firstT: 10_950, lastT: 11_000 });
+  assert.deepEqual(s.servers.s1, { answered: 3, firstT: 10_050, lastT: 10_180, firstAnswerAt: 10_051, lastAnswerAt: 10_181 });
+  assert.deepEqual(s.servers.s2, { answered: 2, firstT: 10_950, lastT: 11_000, firstAnswerAt: 10_951, lastAnswerAt: 11_001 });
   assert.equal(s.bucketMs, 100);
   assert.equal(s.buckets.length, 11, 'buckets 10000 … 11000, empty ones included');
   assert.deepEqual(s.buckets[0], { t: 10_000, byServer: { s1: 1 }, failed: 0 });
@@ -128,17 +143,21 @@ test('poll summary: totals, 100 ms buckets, the longest gap with no answer', () 
   assert.deepEqual(summarisePolls([]).longestGap, null);
 });
 
-test('record writer: lines reach the file within 100 ms, the rest on close', async () => {
+test('record writer: lines reach the file within 100 ms, off the event loop, in order; the rest on close', async () => {
   const file = join(tmp, 'w.jsonl');
   const w = new PollRecordWriter(file);
   w.write(rec(1, 's1'));
   w.write(rec(2, 's1'));
-  await sleep(250);
-  assert.equal(readPollRecords(file).length, 2, 'flushed by the timer');
-  w.write(rec(3, 's2'));
-  w.close();
-  assert.deepEqual(readPollRecords(file).map((r) => r.t), [1, 2, 3]);
-  assert.throws(() => w.write(rec(4, 's2')), /closed/);
+  await waitFor('the timer\'s write', () => readPollRecords(file).length === 2, 2000, 20);
+  // Many batches while writes are under way: none lost, none reordered.
+  for (let i = 3; i <= 5000; i++) {
+    w.write(rec(i, 's2'));
+    if (i % 500 === 0) await sleep(5);
+  }
+  await w.close();
+  assert.deepEqual(readPollRecords(file).map((r) => r.t), Array.from({ length: 5000 }, (_, i) => i + 1));
+  assert.equal(w.lostRecords, 0);
+  assert.throws(() => w.write(rec(5001, 's2')), /closed/);
 });
 
 test('info server and poller over loopback: answers, access log, 404, rotation', async () => {
@@ -193,6 +212,42 @@ test('info server and poller over loopback: answers, access log, 404, rotation',
   }
 });
 
+test('access log rotated by size under load: a tail following it, as the trigger does, sees every line once', async () => {
+  const logFile = join(tmp, 'rotating.jsonl');
+  // About 130 bytes a line: a new file every ~250 lines.
+  const server = await startInfoServer({ address: '127.0.0.1', port: 0, name: 's', logFile, logMaxBytes: 32 * 1024, logKeep: 1000 });
+  const seen = new Map<string, number>();
+  const tail = new HistoryTail(logFile, { fromStart: true, pollMs: 20, onObject: (o) => {
+    const d = (o as AccessLogLine).device!;
+    seen.set(d, (seen.get(d) ?? 0) + 1);
+  } });
+  await tail.start();
+  const n = 4000;
+  try {
+    const target = new URL(`http://127.0.0.1:${server.port}/poll`);
+    let next = 0;
+    await Promise.all(Array.from({ length: 40 }, async () => {
+      while (next < n) {
+        const id = deviceId(++next);
+        const r = await pollOnce(target, { id, source: '127.0.0.1' }, 5000);
+        assert.equal(r.status, 200, `${id}: ${r.error}`);
+      }
+    }));
+    await waitFor('the tail has every line', () => seen.size === n, 5000, 10);
+    assert.ok(server.logRotations >= 10, `${server.logRotations} rotations`);
+    assert.ok([...seen.values()].every((c) => c === 1), 'no line seen twice');
+    assert.equal(tail.stats.malformed, 0);
+    assert.equal(tail.stats.rotations, server.logRotations);
+    // Nothing lost on disk either: the rotated files and the current one hold every line.
+    let lines = 0;
+    for (let i = 0; i <= server.logRotations; i++) lines += readFileSync(i ? `${logFile}.${i}` : logFile, 'utf8').split('\n').filter(Boolean).length;
+    assert.equal(lines, n);
+  } finally {
+    await tail.close();
+    await server.close();
+  }
+});
+
 test('poll failures are records: refused, timeout', async () => {
   // A port nobody listens on (any more).
   const gone = createServer();
@@ -214,6 +269,30 @@ test('poll failures are records: refused, timeout', async () => {
   } finally {
     silent.closeAllConnections();
     silent.close();
+  }
+});
+
+test('a poll answered in time is not failed because the poller itself stalled past its deadline', async () => {
+  // A server in another process, answering 100 ms after the request: the answer arrives while this process is stalled.
+  const child = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => setTimeout(() => { s.setHeader('x-served-by', 'prompt'); s.end('{}'); }, 100))
+    .listen(0, '127.0.0.1', function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+    const pending = pollOnce(new URL(`http://127.0.0.1:${port}/poll`), { id: 'd', source: '127.0.0.1' }, 300);
+    // Let the request go out, then be busy for 800 ms: past the 300 ms deadline, with the answer waiting in the socket.
+    await sleep(30);
+    // Stalled in the check phase: the next turn of the loop runs its (expired) timers before it reads the socket.
+    await new Promise<void>((resolve) => setImmediate(() => {
+      const until = Date.now() + 800;
+      while (Date.now() < until) { /* a stalled event loop */ }
+      resolve();
+    }));
+    const r = await pending;
+    assert.equal(r.error, null, 'the answer waiting in the socket is read before the deadline is judged');
+    assert.equal(r.server, 'prompt');
+    assert.ok(r.latencyMs >= 800, `its latency shows the stall (${r.latencyMs} ms)`);
+  } finally {
+    child.kill();
   }
 });
 

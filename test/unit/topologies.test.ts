@@ -18,11 +18,11 @@ function shipped(dir = ROOT): string[] {
 
 const files = shipped();
 
-test('the shipped topologies are there: the embodiments (2 with its two variants), FRR and BIRD as R1, the FRR–BIRD example', () => {
+test('the shipped topologies are there: the embodiments (2 with its two variants), FRR and BIRD as R1, the FRR–BIRD example, the TUN-only lab', () => {
   const names = files.map((f) => f.slice(ROOT.length)).sort();
   assert.deepEqual(names, [
     'bird-r1/bird-r1.clab.yml', 'embodiment1/embodiment1.clab.yml', 'embodiment2-mac/embodiment2-mac.clab.yml', 'embodiment2-vip/embodiment2-vip.clab.yml',
-    'embodiment2/embodiment2.clab.yml', 'examples/frr-bird/frr-bird.clab.yml', 'frr-r1/frr-r1.clab.yml',
+    'embodiment2/embodiment2.clab.yml', 'examples/frr-bird/frr-bird.clab.yml', 'frr-r1/frr-r1.clab.yml', 'tun-only/tun-only.clab.yml',
   ]);
 });
 
@@ -31,17 +31,18 @@ for (const file of files) {
   test(`${name}: valid by containerlab's schema and the testbed's checks`, () => {
     assert.deepEqual(schemaProblems(YamlSource.load(file).value), []);
     const t = loadTopology(file);
+    const tunOnly = name.startsWith('tun-only/');
     for (const n of t.nodes.values()) {
-      // Every link interface of a tunroute router is one of its Ethernet ports.
-      if (n.tunroute?.kind === 'run') assert.deepEqual([...n.tunroute.ethernetPorts].sort(), [...n.interfaces].sort(), `${n.name}'s ports`);
+      // Every link interface of a tunroute router is one of its Ethernet ports (the TUN-only lab has none).
+      if (n.tunroute?.kind === 'run') assert.deepEqual([...n.tunroute.ethernetPorts].sort(), tunOnly ? [] : [...n.interfaces].sort(), `${n.name}'s ports`);
       if (n.bird) execFileSync('bird', ['-p', '-c', n.bird.configFile]);
       if (n.frr) execFileSync('vtysh', ['--dryrun', '-f', n.frr.configFile]);
     }
     if (!name.startsWith('examples/')) {
       const m = t.migration;
       assert.ok(m, 'migration settings');
-      assert.deepEqual([m.service, m.servers, m.testAppliance, m.fleet.prefix], ['1.1.1.1', { from: 'server1', to: 'server2' }, { node: 'test', address: '10.0.2.2' }, '10.100.0.0/16']);
-      assert.deepEqual(m.cutover.block && [m.cutover.block.router, m.cutover.block.port], ['r2', 'r1']);
+      assert.deepEqual([m.service, m.servers, m.testAppliance, m.fleet.prefix], ['1.1.1.1', { from: 'server1', to: 'server2' }, { node: 'test', address: '10.0.2.2' }, tunOnly ? '10.64.0.0/10' : '10.100.0.0/16']);
+      assert.deepEqual(m.cutover.block && [m.cutover.block.router, m.cutover.block.port], tunOnly ? ['r1', 's1'] : ['r2', 'r1']);
     }
   });
 }

@@ -2,11 +2,13 @@
 // `fleet` (many appliances), `probe` (the test appliance). They are ordinary
 // kernel TCP/HTTP programs, meant to run inside a host's network namespace:
 //   ip netns exec NS tunroute serve --address 1.1.1.1 --name server1 --log access.jsonl
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Command } from 'commander';
 import { ExitError } from '../../daemon/run-daemon.js';
 import { startInfoServer, type InfoServer } from '../../hosts/info-server.js';
-import { checkSourceAddress, ensureAnyIpRoute, fleetDevices } from '../../hosts/fleet.js';
+import { checkSourceAddress, ensureAnyIpRoute, fleetRange } from '../../hosts/fleet.js';
 import { isAnswered, Poller, type PollCounters, type PollRecord } from '../../hosts/poller.js';
 import { PollRecordWriter } from '../../hosts/records.js';
 import { formatDuration, parseDuration } from '../../hosts/duration.js';
@@ -44,6 +46,16 @@ function jitterArg(text: string): number {
   const j = Number(text);
   if (text.trim() === '' || !Number.isFinite(j) || j < 0 || j > 1) throw new UsageError(`--jitter: "${text}" is not a fraction from 0 to 1`);
   return j;
+}
+
+/** A size such as "64MB", "500kB", "1GB" or a plain number of bytes. */
+function sizeArg(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)?\s*$/.exec(text);
+  if (!m) throw new UsageError(`${flag}: "${text}" is not a size (e.g. 64MB, 500kB, 1GB)`);
+  const unit: Record<string, number> = { B: 1, kB: 1e3, KB: 1024, KiB: 1024, MB: 1e6, MiB: 2 ** 20, GB: 1e9, GiB: 2 ** 30 };
+  const n = Math.round(Number(m[1]) * unit[m[2] ?? 'B']!);
+  if (n < 1024) throw new UsageError(`${flag}: "${text}" is too small (at least 1kB)`);
+  return n;
 }
 
 function settingsArg(file: string): Record<string, unknown> {
@@ -131,6 +143,60 @@ class ProgressLine {
   }
 }
 
+/**
+ * The counters as a JSON file, replaced every second (written aside, then
+ * renamed: a reader never sees half a file). A supervisor such as the
+ * rehearsal shows progress from it without reading every poll record.
+ */
+class StatusFile {
+  private readonly timer: NodeJS.Timeout;
+  /** How late the event loop ran: a starved fleet times its own polls out, and this shows it. */
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  constructor(private readonly file: string, private readonly poller: Poller, private readonly startedAt: number, private readonly expected: number | null) {
+    this.loop.enable();
+    this.write(false);
+    this.timer = setInterval(() => this.write(false), 1000);
+  }
+
+  /** A write under way: the next second's is skipped rather than queued (a stalled disk must not stall the fleet). */
+  private writing: Promise<void> | null = null;
+
+  private write(finished: boolean): void {
+    if (this.writing && !finished) return;
+    const c = this.poller.counters;
+    // Its own CPU and peak memory too: a supervisor cannot read them from /proc once the fleet has exited.
+    const cpu = process.cpuUsage();
+    const status = {
+      time: Date.now(), startedAt: this.startedAt, expected: this.expected, waiting: this.poller.waiting, finished, ...c,
+      cpuUserS: cpu.user / 1e6, cpuSysS: cpu.system / 1e6, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      loopDelayMs: { p99: Math.round(this.loop.percentile(99) / 1e6), max: Math.round(this.loop.max / 1e6) },
+    };
+    const fail = (e: Error): void => {
+      process.stderr.write(`fleet: --status ${this.file}: ${e.message}\n`);
+    };
+    if (finished) {
+      // The last word, written before the fleet exits.
+      try {
+        writeFileSync(`${this.file}.tmp`, JSON.stringify(status));
+        renameSync(`${this.file}.tmp`, this.file);
+      } catch (e) {
+        fail(e as Error);
+      }
+      return;
+    }
+    this.writing = writeFile(`${this.file}.tmp`, JSON.stringify(status)).then(() => rename(`${this.file}.tmp`, this.file)).catch(fail).finally(() => {
+      this.writing = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.writing;
+    this.write(true);
+    this.loop.disable();
+  }
+}
+
 function probeLine(r: PollRecord): string {
   const when = new Date(r.t).toISOString().slice(11, 23);
   return isAnswered(r)
@@ -150,13 +216,19 @@ export function registerHostCommands(program: Command): void {
     .option('--settings <json-file>', 'setting data for devices: defaults plus a "devices" map of overrides')
     .option('--keep-alive', 'allow HTTP keep-alive (appliances do not use it)')
     .option('--delay <dur>', 'answer each request after this long, like a server that looks data up (e.g. 50ms)')
-    .action(async (o: { address: string; port: string; name: string; log?: string; settings?: string; keepAlive?: boolean; delay?: string }) => {
+    .option('--log-max-size <size>', 'rotate the access log at this size (e.g. 64MB): FILE → FILE.1 → FILE.2 …')
+    .option('--log-keep <n>', 'rotated access logs kept', '10')
+    .action(async (o: { address: string; port: string; name: string; log?: string; settings?: string; keepAlive?: boolean; delay?: string; logMaxSize?: string; logKeep: string }) => {
       const address = addressArg('--address', o.address);
       const port = integerArg('--port', o.port, 1, 65535);
       const settings = o.settings ? settingsArg(o.settings) : undefined;
+      const logMaxBytes = o.logMaxSize === undefined ? undefined : sizeArg('--log-max-size', o.logMaxSize);
+      const logKeep = integerArg('--log-keep', o.logKeep, 1, 10_000);
       let server: InfoServer;
       try {
-        server = await startInfoServer({ address, port, name: o.name, logFile: o.log, settings, keepAlive: o.keepAlive, delayMs: o.delay === undefined ? 0 : durationArg('--delay', o.delay) });
+        server = await startInfoServer({
+          address, port, name: o.name, logFile: o.log, settings, keepAlive: o.keepAlive, delayMs: o.delay === undefined ? 0 : durationArg('--delay', o.delay), logMaxBytes, logKeep,
+        });
       } catch (e) {
         throw new ExitError(1, (e as Error).message);
       }
@@ -166,7 +238,7 @@ export function registerHostCommands(program: Command): void {
       await whenStopped().stopped;
       process.removeListener('SIGHUP', onHup);
       await server.close();
-      process.stderr.write(`${o.name}: ${server.requests} requests served\n`);
+      process.stderr.write(`${o.name}: ${server.requests} requests served${server.logRotations ? `; access log rotated ${server.logRotations} times` : ''}\n`);
     });
 
   program.command('fleet')
@@ -178,19 +250,23 @@ export function registerHostCommands(program: Command): void {
     .option('--jitter <fraction>', 'uniform jitter of each interval, as a fraction of it', '0.2')
     .option('--timeout <dur>', 'deadline of one poll', '2s')
     .option('--out <file.jsonl>', 'append one JSON record per poll here')
-    .option('--duration <dur>', 'stop after this long (default: run until SIGINT/SIGTERM)')
+    .option('--once', 'each device polls once, at a random moment of the interval (a day of a real fleet); the fleet ends when all have polled')
+    .option('--duration <dur>', 'stop after this long (default: run until SIGINT/SIGTERM, or with --once until every device has polled)')
+    .option('--status <file.json>', 'write the running counters here every second (for a supervisor)')
+    .option('--max-in-flight <n>', 'polls outstanding at most (each holds an open file); a poll due beyond it is not sent, and counted', '16000')
     .option('--anyip', 'add the AnyIP route (ip route replace local PREFIX dev lo) if it is missing')
     .option('--even', 'space the devices\' first polls evenly over the interval (with --jitter 0 they take strict turns)')
     .option('--quiet', 'no progress line')
-    .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; duration?: string; anyip?: boolean; even?: boolean; quiet?: boolean }, cmd: Command) => {
+    .action(async (o: { target: string; prefix: string; count: string; interval: string; jitter: string; timeout: string; out?: string; once?: boolean; duration?: string; status?: string; maxInFlight: string; anyip?: boolean; even?: boolean; quiet?: boolean }, cmd: Command) => {
       const target = targetArg(o.target);
       const prefix = parseArg('--prefix', o.prefix, parsePrefix);
       const count = integerArg('--count', o.count, 1, 2 ** 24);
-      const devices = parseArg('--count', o.count, () => fleetDevices(prefix, count));
+      const devices = parseArg('--count', o.count, () => fleetRange(prefix, count));
       const intervalMs = durationArg('--interval', o.interval);
       const jitter = jitterArg(o.jitter);
       const timeoutMs = durationArg('--timeout', o.timeout);
       const durationMs = o.duration === undefined ? undefined : durationArg('--duration', o.duration);
+      const maxInFlight = integerArg('--max-in-flight', o.maxInFlight, 1, 10_000_000);
       const cidr = formatPrefix(prefix.addr, prefix.len);
 
       if (o.anyip) {
@@ -201,8 +277,8 @@ export function registerHostCommands(program: Command): void {
         }
       }
       const hint = `it is not local in this namespace; use --anyip, or: ip route add local ${cidr} dev lo`;
-      await requireLocalSource(devices[0]!.source, hint);
-      await requireLocalSource(devices.at(-1)!.source, hint);
+      await requireLocalSource(devices.source(0), hint);
+      await requireLocalSource(devices.source(count - 1), hint);
 
       let writer: PollRecordWriter | undefined;
       try {
@@ -210,20 +286,25 @@ export function registerHostCommands(program: Command): void {
       } catch (e) {
         throw new ExitError(1, `--out: ${(e as Error).message}`);
       }
-      const poller = new Poller({ target, devices, intervalMs, jitter, timeoutMs, evenFirst: o.even === true, onRecord: (r) => writer?.write(r) });
+      const poller = new Poller({ target, devices, intervalMs, jitter, timeoutMs, once: o.once, evenFirst: o.even === true, maxInFlight, onRecord: (r) => writer?.write(r) });
       const startedAt = Date.now();
       poller.start();
       const progress = o.quiet ? undefined : new ProgressLine(poller.counters, startedAt);
-      await whenStopped(durationMs).stopped;
+      const status = o.status ? new StatusFile(o.status, poller, startedAt, o.once ? count : null) : undefined;
+      const stop = whenStopped(durationMs);
+      await Promise.race([stop.stopped, ...(o.once ? [poller.finished] : [])]);
+      stop.dispose();
       await poller.stop();
       progress?.stop();
-      writer?.close();
+      await writer?.close();
+      await status?.stop();
 
       const c = poller.counters;
       const secs = (Date.now() - startedAt) / 1000;
-      const summary = { polls: c.total, seconds: Math.round(secs * 10) / 10, pollsPerSecond: Math.round(c.total / secs), byServer: c.byServer, failed: c.failed, skipped: c.skipped, lastError: c.lastError };
+      const summary = { polls: c.total, seconds: Math.round(secs * 10) / 10, pollsPerSecond: Math.round(c.total / secs), byServer: c.byServer, failed: c.failed, skipped: c.skipped, overLimit: c.overLimit, lastError: c.lastError };
       ctx(cmd).print(`fleet: ${c.total} polls in ${summary.seconds}s (${summary.pollsPerSecond}/s): ${byServerText(c.byServer)}; failed ${c.failed}`
-        + `${c.skipped ? `; skipped ${c.skipped} (previous poll still outstanding)` : ''}${c.lastError ? `; last error: ${c.lastError}` : ''}`, summary);
+        + `${c.skipped ? `; skipped ${c.skipped} (previous poll still outstanding)` : ''}${c.overLimit ? `; not sent ${c.overLimit} (${maxInFlight} polls in flight already)` : ''}`
+        + `${c.lastError ? `; last error: ${c.lastError}` : ''}`, summary);
     });
 
   program.command('probe')
@@ -269,7 +350,7 @@ export function registerHostCommands(program: Command): void {
       const outcome = await Promise.race([foundOne, stop.stopped]);
       stop.dispose();
       await poller.stop();
-      writer?.close();
+      await writer?.close();
 
       if (typeof outcome === 'object') {
         process.stdout.write(`${JSON.stringify(outcome)}\n`);

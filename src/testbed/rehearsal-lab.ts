@@ -1,0 +1,145 @@
+// What a rehearsal needs from a lab, whoever built it: the service, the two
+// servers and their access logs, where the fleet and the test appliance run,
+// where the cut-over acts, and the router whose route change is the
+// fall-back. The built-in embodiments (migration.ts) and labs from topology
+// files (topology-lab.ts with their migration settings) both provide it.
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RouterProcess } from './lab.js';
+import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
+import { loadTopology } from './topology/index.js';
+import { TopologyLab } from './topology-lab.js';
+
+/** Which lab to rehearse on. */
+export type LabSpec =
+  | { kind: 'built-in'; embodiment: Embodiment; routing: RoutingMode; serverDelayMs: number; bfdIntervalMs?: number }
+  | { kind: 'topology'; file: string };
+
+/** A configuration file the lab ran with, kept for the report (the lab's directory is removed afterwards). */
+export interface ConfigFile {
+  name: string;
+  file: string;
+  text: string;
+}
+
+/** What the lab is, for the report. */
+export interface LabDescription {
+  kind: 'built-in' | 'topology';
+  /** "embodiment 1 (rip routing)", or the topology's name. */
+  name: string;
+  /** The topology file, for a topology lab. */
+  file: string | null;
+  configs: ConfigFile[];
+}
+
+export interface RehearsalLab {
+  readonly description: LabDescription;
+  readonly service: string;
+  /** Server names as they answer (x-served-by): the old one and the new one. */
+  readonly servers: { from: string; to: string };
+  readonly fleet: { ns: string; prefix: string };
+  readonly testAppliance: { ns: string; address: string };
+  /** Where the cut-over acts (its trigger armed for this mode). */
+  readonly cutover: { mode: CutoverMode; router: RouterProcess; port: string };
+  /** The router with both paths and its port toward the old one: its route change is the fall-back. */
+  readonly fallback: { router: RouterProcess; oldPort: string } | null;
+  /** Each server's access log on this machine (it may rotate: FILE.1, FILE.2, …). */
+  readonly accessLogs: Record<string, string>;
+  readonly routers: RouterProcess[];
+  /** Processes the lab runs besides the routers (the servers), for their costs. */
+  readonly hostProcesses: { name: string; role: string; process: ChildProcess }[];
+  /** Run a tunroute host command (fleet, probe) in a namespace of the lab. */
+  spawnTunroute(ns: string, args: string[], opts?: { stdout?: string; stderr?: string }): ChildProcess;
+  down(): Promise<void>;
+}
+
+export interface OpenLabOptions {
+  cutover: CutoverMode;
+  /** Servers of a built-in lab rotate their access logs at this size (bytes). */
+  logMaxBytes?: number;
+  log?: (line: string) => void;
+}
+
+function readConfig(name: string, file: string): ConfigFile {
+  return { name, file, text: existsSync(file) ? readFileSync(file, 'utf8') : '' };
+}
+
+/** Bring the lab up, its cut-over trigger armed for `cutover`. */
+export async function openRehearsalLab(spec: LabSpec, opts: OpenLabOptions): Promise<RehearsalLab> {
+  return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts);
+}
+
+async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: OpenLabOptions): Promise<RehearsalLab> {
+  const tb = await MigrationTestbed.up({
+    embodiment: spec.embodiment, routing: spec.routing, cutover: opts.cutover, trigger: true, serverDelayMs: spec.serverDelayMs, logMaxBytes: opts.logMaxBytes,
+    ...(spec.bfdIntervalMs ? { bfdIntervalMs: spec.bfdIntervalMs } : {}),
+  }, opts.log);
+  const { r1, r2 } = tb.routers;
+  return {
+    description: {
+      kind: 'built-in',
+      name: `embodiment ${spec.embodiment} (${spec.routing} routing)`,
+      file: null,
+      configs: tb.allRouters.map((r) => readConfig(r.name, r.configFile)),
+    },
+    service: SERVICE,
+    servers: { from: 'server1', to: 'server2' },
+    fleet: { ns: tb.ns.fleet, prefix: FLEET_PREFIX },
+    testAppliance: { ns: tb.ns.test, address: TEST_APPLIANCE },
+    // A hard block is R2's (its port toward R1); a drain is R1's (the router with both paths).
+    cutover: opts.cutover === 'block' ? { mode: 'block', router: r2, port: 'r1' } : { mode: 'drain', router: r1, port: 'r2' },
+    fallback: { router: r1, oldPort: 'r2' },
+    accessLogs: { ...tb.accessLog },
+    routers: tb.allRouters,
+    hostProcesses: [
+      { name: 'server1', role: 'server', process: tb.serverProcesses.server1 },
+      { name: 'server2', role: 'server', process: tb.serverProcesses.server2 },
+    ],
+    spawnTunroute: (ns, args, o) => tb.lab.spawnTunroute(ns, args, o),
+    down: () => tb.down(),
+  };
+}
+
+async function openTopology(file: string, opts: OpenLabOptions): Promise<RehearsalLab> {
+  const topology = loadTopology(file);
+  const m = topology.migration;
+  if (!m) throw new Error(`${topology.file}: no migration settings (label tunroute.migration under topology.defaults.labels; see docs/topologies.md)`);
+  const place = m.cutover[opts.cutover];
+  if (!place) throw new Error(`${m.file}: cutover.${opts.cutover} is not set: say where the ${opts.cutover} acts ({ router, port })`);
+  const tl = await TopologyLab.up(topology, { log: opts.log, cutover: opts.cutover });
+  try {
+    const router = (name: string): RouterProcess => {
+      const r = tl.routers.get(name);
+      if (!r) throw new Error(`${m.file}: router ${name} did not start`);
+      return r;
+    };
+    const accessLogs: Record<string, string> = {};
+    for (const name of [m.servers.from, m.servers.to]) {
+      const n = topology.nodes.get(name)!;
+      const log = n.tunroute?.kind === 'serve' ? n.tunroute.accessLog : null;
+      if (log) accessLogs[name] = tl.hostPath(n, log);
+    }
+    const configs = [readConfig('topology', topology.file), readConfig('migration settings', m.file)];
+    for (const n of topology.nodes.values()) if (n.tunroute?.kind === 'run') configs.push(readConfig(n.name, n.tunroute.configFile));
+    const drain = m.cutover.drain;
+    return {
+      description: { kind: 'topology', name: topology.name, file: topology.file, configs },
+      service: m.service,
+      servers: { ...m.servers },
+      fleet: { ns: tl.ns(m.fleet.node), prefix: m.fleet.prefix },
+      testAppliance: { ns: tl.ns(m.testAppliance.node), address: m.testAppliance.address },
+      cutover: { mode: opts.cutover, router: router(place.router), port: place.port },
+      // The drain acts on the router that holds both paths; without a drain place, the fall-back is not watched.
+      fallback: drain ? { router: router(drain.router), oldPort: drain.port } : null,
+      accessLogs,
+      routers: [...tl.routers.values()],
+      hostProcesses: [...tl.processes].map(([name, process]) => ({ name, role: topology.nodes.get(name)?.tunroute?.kind === 'serve' ? 'server' : 'host', process })),
+      spawnTunroute: (ns, args, o) => tl.lab.spawnTunroute(ns, args, o ?? { stderr: join(tl.lab.dir, `${ns.slice(tl.lab.id.length + 1)}-${args[0]}.stderr`) }),
+      down: () => tl.down(),
+    };
+  } catch (e) {
+    await tl.down();
+    throw e;
+  }
+}
