@@ -20,6 +20,7 @@ export const Drop = {
   RIP_INVALID: 16,
   POLICY_UNREACHABLE: 17,
   NAT_NO_FLOW: 18,
+  OSPF_INVALID: 19,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -42,6 +43,7 @@ export const DROP_NAMES: readonly string[] = [
   'rip-invalid',
   'policy-port-unusable',
   'nat-no-flow',
+  'ospf-invalid',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;
