@@ -127,7 +127,8 @@ export class Adjacency {
     if (state < NbrState.EXSTART || state === NbrState.FULL) this.stopTimer(n, 'ddTimer');
     if (state === NbrState.EXSTART) this.startExchange(n);
     if ((from === NbrState.FULL) !== (state === NbrState.FULL)) {
-      this.o.originator.schedule(state !== NbrState.FULL);
+      if (state === NbrState.FULL) this.o.originator.adjacencyUp();
+      else this.o.originator.schedule(true);
       this.o.scheduleSpf(state === NbrState.FULL ? 'adjacency-full' : 'adjacency-down');
     }
     const iface = n.iface;

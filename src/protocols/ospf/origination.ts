@@ -66,6 +66,16 @@ export class Originator {
     this.schedule(true);
   }
 
+  /**
+   * An adjacency came up: a new instance of our router LSA even if its
+   * contents are as they were before a quick flap, so the neighbour's
+   * database changes and it recalculates (BIRD does not on its own).
+   */
+  adjacencyUp(): void {
+    this.forced.add(lsaKey(LsaType.ROUTER, this.o.routerId, this.o.routerId));
+    this.schedule();
+  }
+
   /** LSRefreshTime: a new instance of an unchanged LSA. */
   refresh(e: LsaEntry): void {
     this.forced.add(e.key);
