@@ -49,7 +49,7 @@ async function ospfState(r: RouterProcess): Promise<OspfJson> {
 }
 
 /** Rewrite a router's config file (a function of the old) and reload it. */
-async function reloadWith(r: RouterProcess, change: (c: Record<string, any>) => void): Promise<void> {
+async function reloadWith(r: RouterProcess, change: (c: { ospf: { ports: { cost?: number }[] } }) => void): Promise<void> {
   const c = JSON.parse(readFileSync(r.configFile, 'utf8'));
   change(c);
   writeFileSync(r.configFile, JSON.stringify(c, null, 2));
@@ -149,6 +149,74 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     const gone = await waitFor('we withdraw 192.168.51.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.51.0/24' && e.time >= killedAt), 5000, 10);
     const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
     console.log(`# BIRD killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
+    assert.equal(down?.cause, 'bfd-down');
+    assert.ok(gone.time - killedAt < 500, `withdrawn ${gone.time - killedAt} ms after the kill`);
+  });
+});
+
+describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
+  test('Full; routes both ways; FRR\'s cost change; block → FRR drops us; FRR killed → BFD finds it', { timeout: 90_000 }, async () => {
+    const ns = await lab.addNamespace('frr');
+    const h = await lab.addNamespace('hf');
+    const dev = lab.dev('fr');
+    await lab.hostPort(ns, dev, '10.0.4.2/30');
+    await lab.hostPort(h, lab.dev('hf'), '10.0.40.2/24', '10.0.40.1');
+    // Something for ospfd to redistribute: a connected network on its loopback.
+    await ip('-n', ns, 'addr', 'add', '192.168.60.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rf', {
+      ports: [
+        { name: 'frr', device: dev, netns: ns, address: '10.0.4.1/30' },
+        { name: 'lan', device: lab.dev('hf'), netns: h, address: '10.0.40.1/24' },
+      ],
+      bfd: { interval: 100, multiplier: 3 },
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'frr', cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
+    });
+    const ospfd = (cost: number) => [
+      'hostname frr-ospf', '!',
+      `interface ${dev}`, ' ip ospf network point-to-point', ` ip ospf cost ${cost}`, ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
+      ' ip ospf bfd', ' ip ospf bfd profile fast', '!',
+      'router ospf', ' ospf router-id 10.255.0.3', ' network 10.0.4.0/30 area 0', ' redistribute connected', '!', '',
+    ].join('\n');
+    const bfdd = ['hostname frr-bfd', '!', 'bfd', ' profile fast', '  receive-interval 100', '  transmit-interval 100', '  detect-multiplier 3', ' !', '!', ''].join('\n');
+    const t0 = Date.now();
+    const frr = await Frr.start(lab, ns, { bfdd, ospfd: ospfd(10) }, 'frr-ospf');
+    await waitFor('FRR Full with us', async () => /10\.255\.0\.1\s+\d+\s+Full\//.test(await frr.vtysh('show ip ospf neighbor')), 30_000, 100);
+    await waitFor('we are Full with FRR', fullWith(r, '10.255.0.3'), 10_000, 50);
+    console.log(`# FRR: Full ${Date.now() - t0} ms after ospfd started`);
+    const frrRoute = (cost: number) => async () => {
+      const out = await frr.vtysh('show ip route ospf');
+      return new RegExp(`O>\\* 10\\.0\\.40\\.0/24 \\[110/${cost}\\] via 10\\.0\\.4\\.1, `).test(out) ? out : undefined;
+    };
+    await waitFor('FRR installs 10.0.40.0/24 (10 + 10)', frrRoute(20), 15_000, 100);
+    const ext = await waitFor('we learn FRR\'s 192.168.60.0/24 (external)', () => ospfRoute(r, '192.168.60.0/24'), 15_000, 50);
+    assert.deepEqual([ext.port, ext.via, ext.metric], ['frr', '10.0.4.2', 20]);
+    const st = await ospfState(r);
+    assert.equal(st.neighbours[0]?.bfd, 'Up');
+    assert.deepEqual(st.counters.droppedPackets, {});
+    // FRR may send a new instance within MinLSArrival (1 s) of the last: those are dropped (and resent by FRR), nothing else.
+    assert.deepEqual(Object.keys(st.counters.droppedLsas).filter((k) => k !== 'min-ls-arrival'), []);
+    assert.match((await inNetns(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.40.2'])).stdout, /2 received/);
+
+    // FRR's cost change.
+    await inNetns(ns, 'vtysh', ['--vty_socket', frr.dir, '-c', 'configure terminal', '-c', `interface ${dev}`, '-c', 'ip ospf cost 30']);
+    await waitFor('FRR: 10.0.40.0/24 at 30 + 10', frrRoute(40), 15_000, 100);
+
+    const tb = Date.now();
+    await r.api('POST', '/v1/ports/frr/block');
+    await waitFor('FRR drops 10.0.40.0/24', async () => !(await frr.vtysh('show ip route ospf')).includes('10.0.40.0/24'), 5000, 5);
+    console.log(`# FRR dropped our route ≤ ${Date.now() - tb} ms after the block API call`);
+    await r.api('POST', '/v1/ports/frr/unblock');
+    const tu = Date.now();
+    await waitFor('FRR re-learns 10.0.40.0/24', frrRoute(40), 20_000, 50);
+    await waitFor('we re-learn 192.168.60.0/24', () => ospfRoute(r, '192.168.60.0/24'), 20_000, 50);
+    console.log(`# after unblock, routes both ways again in ${Date.now() - tu} ms`);
+
+    const killedAt = Date.now();
+    killPidFile(`${frr.dir}/ospfd.pid`);
+    killPidFile(`${frr.dir}/bfdd.pid`);
+    const gone = await waitFor('we withdraw 192.168.60.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.60.0/24' && e.time >= killedAt), 5000, 10);
+    const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
+    console.log(`# FRR killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
     assert.equal(down?.cause, 'bfd-down');
     assert.ok(gone.time - killedAt < 500, `withdrawn ${gone.time - killedAt} ms after the kill`);
   });
