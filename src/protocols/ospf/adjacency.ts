@@ -73,10 +73,13 @@ export class Adjacency {
     n.dr = p.designatedRouter;
     n.bdr = p.backupDesignatedRouter;
     // HelloReceived.
-    if (n.state === NbrState.DOWN) this.setState(n, NbrState.INIT, 'hello-received');
+    const fresh = n.state === NbrState.DOWN;
+    if (fresh) this.setState(n, NbrState.INIT, 'hello-received');
     this.restartInactivity(n);
     let twoWay = false;
     for (let i = 0; i < p.neighbourCount; i++) if (p.neighbour(i) === this.o.routerId) twoWay = true;
+    // A new neighbour hears at once that we heard it (2-Way now, not a Hello interval later).
+    if (fresh && !twoWay) this.sendHello(iface, false);
     if (twoWay) this.twoWayReceived(n);
     else if (n.state >= NbrState.TWO_WAY) this.setState(n, NbrState.INIT, '1-way-received');
     if (iface.pointToPoint) return -1;

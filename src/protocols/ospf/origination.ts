@@ -224,7 +224,8 @@ export class Originator {
   /** What SPF needs of this router: its LSA as of now, its ports and neighbours. */
   spfRoot(): SpfRoot {
     const o = this.o;
-    const up = o.interfaces.filter((i) => i.up);
+    // A draining port is no first hop for new paths (its adjacencies stay until it blocks).
+    const up = o.interfaces.filter((i) => i.up && i.port.state !== 'draining');
     return {
       routerId: o.routerId,
       routerLsa: this.routerLsa(),

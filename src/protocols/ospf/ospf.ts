@@ -123,6 +123,8 @@ export class OspfProtocol implements RouterPlugin {
   private readonly view = new OspfView();
   private spfTimer: TimerHandle | undefined;
   private lastSpf = -Infinity;
+  /** The draining ports the last SPF run left out. */
+  private drainingAtSpf = '';
   private agingTimer: TimerHandle | undefined;
 
   constructor(readonly ctx: ProtocolContext, config: OspfConfig) {
@@ -140,6 +142,8 @@ export class OspfProtocol implements RouterPlugin {
     this.liveness.onChange((c) => this.bfdChanged(c));
     // Connected and static routes we redistribute come and go with the RIB.
     ctx.table.onChange((before, after) => {
+      // A draining port takes no new flows: SPF finds the next-best path without it (running flows stay pinned to it).
+      if (this.drainingPorts() !== this.drainingAtSpf) this.scheduleSpf('port-draining');
       const src = after?.source ?? before?.source;
       if (src !== undefined && src !== ctx.routes.source && this.config.redistribute.some((r) => r.source === src)) this.originator.schedule();
     });
@@ -396,6 +400,7 @@ export class OspfProtocol implements RouterPlugin {
     if (this.spfTimer !== undefined) this.clock.clearTimer(this.spfTimer);
     this.spfTimer = undefined;
     const t0 = performance.now();
+    this.drainingAtSpf = this.drainingPorts();
     const root = this.originator.spfRoot();
     this.spf = runSpf(this.lsdb, root);
     const changed = this.ribSync.apply(this.spf.routes, `ospf-${cause}`);
@@ -407,6 +412,10 @@ export class OspfProtocol implements RouterPlugin {
     this.log.info({
       event: 'ospf.spf', cause, durationMs: Math.round(ms * 1000) / 1000, lsas: this.lsdb.size, routers: this.spf.routers.size, routes: this.spf.routes.size, changed,
     }, `OSPF SPF (${cause}): ${this.spf.routes.size} routes, ${changed} changed, ${ms.toFixed(2)} ms`);
+  }
+
+  private drainingPorts(): string {
+    return this.interfaces.filter((i) => i.port.state === 'draining').map((i) => i.port.index).join(',');
   }
 
   // ---- aging (§14) ----
