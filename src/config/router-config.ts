@@ -430,12 +430,12 @@ function parseOspfAuth(v: unknown, path: string): OspfAuthConfig {
       const bytes = key === undefined ? 0 : Buffer.byteLength(key);
       if (type === 'simple' && bytes > 8) p.add(join(path, 'key'), `a simple password is at most 8 bytes (got ${bytes})`);
       if (type === 'md5' && bytes > 16) p.add(join(path, 'key'), `an MD5 key is at most 16 bytes (got ${bytes})`);
-    } else if (o.key !== undefined) {
+    } else if (type === 'null' && o.key !== undefined) {
       p.add(join(path, 'key'), 'no key with authentication type "null"');
     }
     const crypto = type !== undefined && type !== 'null' && type !== 'simple';
     const keyId = crypto ? p.check(() => integer(o, 'keyId', path, 0, 255, 1)) : 0;
-    if (!crypto && o.keyId !== undefined) p.add(join(path, 'keyId'), `only cryptographic authentication has a key id (type is "${String(type)}")`);
+    if (type !== undefined && !crypto && o.keyId !== undefined) p.add(join(path, 'keyId'), `only cryptographic authentication has a key id (type is "${String(type)}")`);
     return complete<OspfAuthConfig>({ type, key, keyId });
   });
 }

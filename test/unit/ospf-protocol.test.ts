@@ -133,8 +133,8 @@ test('authentication: MD5 and HMAC-SHA-256 keys that match make Full; a wrong ke
       const net = new OspfNet();
       const auth = (key: string) => ({ type, key, keyId: type === 'simple' ? 0 : 7 });
       const a = net.add('a', { ports: { link: '10.0.12.1/30' }, ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link', auth: auth('secret') }] } });
-      const b = net.add('b', { ports: { link: '10.0.12.2/30' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link', auth: auth('secret') }] } });
-      const c = net.add('c', { ports: { link: '10.0.12.3/29' }, ospf: { routerId: A('3.3.3.3'), ports: [{ port: 'link', auth: auth('wrong') }] } });
+      net.add('b', { ports: { link: '10.0.12.2/30' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link', auth: auth('secret') }] } });
+      net.add('c', { ports: { link: '10.0.12.3/29' }, ospf: { routerId: A('3.3.3.3'), ports: [{ port: 'link', auth: auth('wrong') }] } });
       net.link('abc', ['a', 'link'], ['b', 'link'], ['c', 'link']);
       net.start();
       try {
