@@ -6,7 +6,9 @@
 //      ways, a block tells BIRD at once, a silent peer (BIRD killed) is
 //      found by BFD.
 //   2. FRR ospfd the same way (with bfdd).
-//   3. tunroute ↔ tunroute with MD5: Full; a wrong key is refused and counted.
+//   3. Cryptographic authentication: BIRD with HMAC-SHA-256 (RFC 5709) and
+//      FRR with MD5 (RFC 2328 D.3): Full and routes; a wrong key is refused
+//      and counted.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -219,5 +221,55 @@ describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
     console.log(`# FRR killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
     assert.equal(down?.cause, 'bfd-down');
     assert.ok(gone.time - killedAt < 500, `withdrawn ${gone.time - killedAt} ms after the kill`);
+  });
+});
+
+describe('cryptographic authentication with BIRD (HMAC-SHA-256) and FRR (MD5)', () => {
+  test('BIRD, HMAC-SHA-256: Full and routes; then a wrong key: dropped and counted, the adjacency goes', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('birdauth');
+    const dev = lab.dev('ba');
+    await lab.hostPort(ns, dev, '10.0.5.2/30');
+    await ip('-n', ns, 'addr', 'add', '192.168.55.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('ra', {
+      ports: [{ name: 'bird', device: dev, netns: ns, address: '10.0.5.1/30' }],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', helloInterval: 1, deadInterval: 4, auth: { type: 'hmac-sha-256', keyId: 7, key: 'tunroute-secret' } }] },
+    });
+    await Bird.start(lab, ns, [
+      'router id 10.255.0.5;',
+      'protocol device { scan time 1; }',
+      'protocol ospf v2 {',
+      '  ipv4 { import all; };',
+      `  area 0 { interface "${dev}" { type ptp; hello 1; dead 4; authentication cryptographic; password "tunroute-secret" { id 7; algorithm hmac sha256; }; }; interface "lo" { stub yes; }; };`,
+      '}',
+      '',
+    ].join('\n'), 'bird-auth');
+    await waitFor('Full with BIRD (HMAC-SHA-256)', fullWith(r, '10.255.0.5'), 20_000, 100);
+    await waitFor('we learn 192.168.55.0/24', () => ospfRoute(r, '192.168.55.0/24'), 15_000, 100);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
+    await reloadWith(r, (c) => { (c.ospf.ports[0] as { auth?: unknown }).auth = { type: 'hmac-sha-256', keyId: 7, key: 'wrong' }; });
+    const dropped = await waitFor('BIRD\'s packets refused (bad digest)', async () => (await ospfState(r)).counters.droppedPackets['bad-digest'], 10_000, 100);
+    assert.ok(dropped > 0);
+    await waitFor('the adjacency is gone', async () => !(await fullWith(r, '10.255.0.5')()), 10_000, 100);
+  });
+
+  test('FRR, MD5: Full and routes both ways', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('frrauth');
+    const dev = lab.dev('fa');
+    await lab.hostPort(ns, dev, '10.0.6.2/30');
+    await ip('-n', ns, 'addr', 'add', '192.168.66.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rfa', {
+      ports: [{ name: 'frr', device: dev, netns: ns, address: '10.0.6.1/30' }],
+      routes: [{ prefix: '172.20.0.0/16', port: 'frr', via: '10.0.6.2' }],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'frr', helloInterval: 1, deadInterval: 4, auth: { type: 'md5', keyId: 3, key: 'md5-secret' } }], redistribute: ['static'] },
+    });
+    const frr = await Frr.start(lab, ns, {
+      ospfd: ['hostname frr-auth', '!', `interface ${dev}`, ' ip ospf network point-to-point', ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
+        ' ip ospf authentication message-digest', ' ip ospf message-digest-key 3 md5 md5-secret', '!',
+        'router ospf', ' ospf router-id 10.255.0.6', ' network 10.0.6.0/30 area 0', ' redistribute connected', '!', ''].join('\n'),
+    }, 'frr-auth');
+    await waitFor('Full with FRR (MD5)', fullWith(r, '10.255.0.6'), 30_000, 100);
+    await waitFor('we learn 192.168.66.0/24', () => ospfRoute(r, '192.168.66.0/24'), 15_000, 100);
+    await waitFor('FRR learns our 172.20.0.0/16 (external, metric 1)', async () => /O>\* 172\.20\.0\.0\/16 \[110\/1\] via 10\.0\.6\.1/.test(await frr.vtysh('show ip route ospf')), 15_000, 100);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
   });
 });
