@@ -69,8 +69,8 @@ export class Flooding {
     const cmp = e ? compareWith(e, now, v.sequence, v.checksum, age) : 1;
     if (cmp > 0) {
       const self = o.isSelfOriginated(v.type, v.id, v.advRouter);
-      // (5a) Too soon after the last instance: dropped, not acknowledged (a storm costs nothing).
-      if (e && !e.self && now - e.installedAt < MIN_LS_ARRIVAL_MS) {
+      // (5a) Too soon after the last instance: dropped, not acknowledged (a storm costs nothing). What we asked for is not flooding.
+      if (e && !e.self && now - e.installedAt < MIN_LS_ARRIVAL_MS && !n.requests.has(key)) {
         o.lsaDrops[LsaDrop.MIN_LS_ARRIVAL]! += 1;
         return true;
       }
