@@ -8,7 +8,7 @@ import { OSPF_DISTANCE, OSPF_DROP_NAMES, OSPF_LSA_DROP_NAMES } from '../../src/p
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
 import { INITIAL_SEQUENCE, fillLsaChecksum, writeExternalBody, writeLsaHeader } from '../../src/wire/ospf-lsa.js';
 import { ALL_SPF_ROUTERS, finishPacket, writeOspfHeader } from '../../src/wire/ospf.js';
-import { OspfNet } from '../support/ospf-net.js';
+import { OspfNet, ospfConfig } from '../support/ospf-net.js';
 
 function pair(opts: { bfd?: boolean } = {}) {
   const net = new OspfNet();
@@ -254,3 +254,55 @@ function lsaDropIndex(name: string): number {
   assert.ok(i >= 0, name);
   return i;
 }
+
+test('aging: our LSAs are refreshed every 30 minutes; a router that vanished has its LSAs age out at MaxAge and removed', () => {
+  const net = new OspfNet();
+  const a = net.add('a', { ports: { ab: '10.0.12.1/30', ac: '10.0.13.1/30' }, ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'ab' }, { port: 'ac' }] } });
+  net.add('b', { ports: { ab: '10.0.12.2/30', lan: '10.0.2.1/24' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'ab' }, { port: 'lan', passive: true }] } });
+  const c = net.add('c', { ports: { ac: '10.0.13.2/30' }, ospf: { routerId: A('3.3.3.3'), ports: [{ port: 'ac' }] } });
+  net.link('ab', ['a', 'ab'], ['b', 'ab']);
+  net.link('ac', ['a', 'ac'], ['c', 'ac']);
+  net.start();
+  try {
+    net.clock.advance(6000);
+    assert.ok(c.route('10.0.2.0/24'), 'c reaches b\'s LAN through a');
+    const seq = a.ospf.lsdb.find(1, A('1.1.1.1'), A('1.1.1.1'))!.seq;
+    net.clock.advance(31 * 60_000);
+    assert.ok(a.ospf.lsdb.find(1, A('1.1.1.1'), A('1.1.1.1'))!.seq > seq, 'refreshed');
+    assert.ok(c.route('10.0.2.0/24'), 'still reachable after the refreshes');
+    // b goes without a word (its link cut and its plugins stopped): a drops it at the dead interval;
+    // c keeps b's LSAs (unreachable) until they reach MaxAge, then they are gone everywhere.
+    net.cut('ab');
+    net.routers.get('b')!.stop();
+    net.clock.advance(5000);
+    assert.equal(c.route('10.0.2.0/24'), undefined);
+    assert.ok(c.ospf.lsdb.find(1, A('2.2.2.2'), A('2.2.2.2')), 'b\'s LSA is still held');
+    net.clock.advance(61 * 60_000);
+    assert.equal(c.ospf.lsdb.find(1, A('2.2.2.2'), A('2.2.2.2')), undefined, 'aged out and removed');
+    assert.equal(a.ospf.lsdb.find(1, A('2.2.2.2'), A('2.2.2.2')), undefined);
+    assert.equal(c.neighbourStates()[0], `ac:${NbrState.FULL}`, 'the rest stays up');
+  } finally {
+    for (const r of net.routers.values()) if (r.ospf.running) r.stop();
+  }
+});
+
+test('reconfigure: a cost change reaches the neighbour\'s routes; a port that leaves OSPF takes its adjacency and routes along', () => {
+  const { net, a, b } = pair();
+  try {
+    net.clock.advance(5000);
+    assert.equal(b.route('10.0.1.0/24')?.metric, 20);
+    const next = ospfConfig({ routerId: A('1.1.1.1'), ports: [{ port: 'link', cost: 30 }, { port: 'lan', passive: true, cost: 5 }] });
+    a.ospf.reconfigure(next);
+    net.clock.advance(3000);
+    assert.equal(b.route('10.0.1.0/24')?.metric, 10 + 5, 'b\'s own link cost (10) and a\'s LAN cost (5)');
+    assert.equal(a.route('10.0.2.0/24')?.metric, 30 + 10, 'a\'s link cost (30) and b\'s LAN cost (10)');
+    a.ospf.reconfigure(ospfConfig({ routerId: A('1.1.1.1'), ports: [{ port: 'lan', passive: true }] }));
+    net.clock.advance(10);
+    assert.deepEqual(b.neighbourStates(), [`link:${NbrState.INIT}`], 'a said its last Hello');
+    assert.equal(a.route('10.0.2.0/24'), undefined);
+    net.clock.advance(5000);
+    assert.equal(b.route('10.0.1.0/24'), undefined);
+  } finally {
+    net.stop();
+  }
+});
