@@ -9,6 +9,8 @@
 //   3. Cryptographic authentication: BIRD with HMAC-SHA-256 (RFC 5709) and
 //      FRR with MD5 (RFC 2328 D.3): Full and routes; a wrong key is refused
 //      and counted.
+//   4. A broadcast network with BIRD: DR/BDR election, BIRD's network LSA,
+//      routes both ways through it.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -19,6 +21,7 @@ import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 
 interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
 interface OspfJson {
+  interfaces: { port: string; state: string; dr: string | null; bdr: string | null }[];
   neighbours: { port: string; routerId: string; address: string; state: string; bfd: string | null }[];
   routes: { prefix: string; type: string; cost: number; nextHops: { port: string; via: string | null }[] }[];
   database: { type: string; id: string; advRouter: string }[];
@@ -271,6 +274,46 @@ describe('cryptographic authentication with BIRD (HMAC-SHA-256) and FRR (MD5)', 
     await waitFor('Full with FRR (MD5)', fullWith(r, '10.255.0.6'), 30_000, 100);
     await waitFor('we learn 192.168.66.0/24', () => ospfRoute(r, '192.168.66.0/24'), 15_000, 100);
     await waitFor('FRR learns our 172.20.0.0/16 (external, metric 1)', async () => /O>\* 172\.20\.0\.0\/16 \[110\/1\] via 10\.0\.6\.1/.test(await frr.vtysh('show ip route ospf')), 15_000, 100);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
+  });
+});
+
+describe('tunroute ↔ BIRD 2 on a broadcast network', () => {
+  test('DR/BDR election with BIRD (BIRD priority 10 → DR, us BDR), BIRD\'s network LSA, routes both ways', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('birdbc');
+    const h = await lab.addNamespace('hbc');
+    const dev = lab.dev('bc');
+    await lab.hostPort(ns, dev, '10.0.8.2/24');
+    await lab.hostPort(h, lab.dev('hbc'), '10.0.80.2/24', '10.0.80.1');
+    await ip('-n', ns, 'addr', 'add', '192.168.88.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rbc', {
+      ports: [
+        { name: 'bird', device: dev, netns: ns, address: '10.0.8.1/24' },
+        { name: 'lan', device: lab.dev('hbc'), netns: h, address: '10.0.80.1/24' },
+      ],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', network: 'broadcast', priority: 1, helloInterval: 1, deadInterval: 4 }, { port: 'lan', passive: true }] },
+    });
+    const bird = await Bird.start(lab, ns, [
+      'router id 10.255.0.8;',
+      'protocol device { scan time 1; }',
+      'protocol ospf v2 {',
+      '  ipv4 { import all; };',
+      `  area 0 { interface "${dev}" { type broadcast; priority 10; hello 1; dead 4; wait 4; }; interface "lo" { stub yes; }; };`,
+      '}',
+      '',
+    ].join('\n'), 'bird-bc');
+    await waitFor('Full with BIRD on the broadcast network', fullWith(r, '10.255.0.8'), 30_000, 100);
+    const st = await waitFor('BIRD is DR, we are BDR', async () => {
+      const s = await ospfState(r);
+      const i = s.interfaces.find((x) => x.port === 'bird');
+      return i?.dr === '10.0.8.2' && i.bdr === '10.0.8.1' ? s : undefined;
+    }, 15_000, 100);
+    assert.equal(st.interfaces.find((x) => x.port === 'bird')?.state, 'Backup');
+    assert.match(await bird.cmd('show ospf interface'), /State: DR/);
+    await waitFor('BIRD\'s network LSA', async () => (await ospfState(r)).database.some((e) => e.type === 'network' && e.id === '10.0.8.2' && e.advRouter === '10.255.0.8'), 15_000, 100);
+    const stub = await waitFor('we learn 192.168.88.0/24 through the DR\'s network', () => ospfRoute(r, '192.168.88.0/24'), 15_000, 100);
+    assert.deepEqual([stub.port, stub.via, stub.metric], ['bird', '10.0.8.2', 20]);
+    await waitFor('BIRD learns 10.0.80.0/24', async () => /10\.0\.80\.0\/24\s+unicast \[ospf1[^\n]*\n\s+via 10\.0\.8\.1 on /.test(await bird.cmd('show route protocol ospf1')), 15_000, 100);
     assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
   });
 });
