@@ -314,6 +314,10 @@ describe('tunroute ↔ BIRD 2 on a broadcast network', () => {
     const stub = await waitFor('we learn 192.168.88.0/24 through the DR\'s network', () => ospfRoute(r, '192.168.88.0/24'), 15_000, 100);
     assert.deepEqual([stub.port, stub.via, stub.metric], ['bird', '10.0.8.2', 20]);
     await waitFor('BIRD learns 10.0.80.0/24', async () => /10\.0\.80\.0\/24\s+unicast \[ospf1[^\n]*\n\s+via 10\.0\.8\.1 on /.test(await bird.cmd('show route protocol ospf1')), 15_000, 100);
+    // The CLI's tables: the database with BIRD's network LSA, the routes with their type, cost and next hop.
+    assert.match(await r.cli('ospf', 'database'), /network\s+10\.0\.8\.2\s+10\.255\.0\.8\s/);
+    assert.match(await r.cli('ospf', 'routes'), /192\.168\.88\.0\/24\s+intra\s+20\s+10\.0\.8\.2 on bird\s+10\.255\.0\.8/);
+    assert.match(await r.cli('ospf', 'neighbours'), /bird\s+10\.0\.8\.1\/24\s+broadcast\s+Backup\s+10\s+10\.0\.8\.2\s+10\.0\.8\.1\s+null\s+1\/4\s+1\n[^]*bird\s+10\.255\.0\.8\s+10\.0\.8\.2\s+Full\s+10\s/);
     assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
   });
 });

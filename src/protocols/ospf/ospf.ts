@@ -131,7 +131,9 @@ export class OspfProtocol implements RouterPlugin {
     this.config = config;
     this.clock = ctx.clock;
     this.liveness = ctx.liveness;
-    this.routerId = (config.routerId ?? defaultRouterId(config.ports.map((p) => ctx.port(p.port)))) >>> 0;
+    // The highest OSPF port address (of any port if OSPF has none yet): stable across restarts, unique in the network.
+    const own = config.ports.map((p) => ctx.port(p.port));
+    this.routerId = (config.routerId ?? defaultRouterId(own.length > 0 ? own : ctx.ports)) >>> 0;
     this.lsdb = new Lsdb(config.lsdbLimit);
     this.ribSync = new OspfRibSync(ctx.routes);
     this.adjacency = new Adjacency(this);
@@ -372,6 +374,8 @@ export class OspfProtocol implements RouterPlugin {
     if (!n) return;
     if (c.to === 'Up') {
       n.bfdWasUp = true;
+      // Back after a BFD Down: say Hello now rather than a Hello interval later.
+      if (n.bfdHeld && iface.speaks && this.running) this.adjacency.sendHello(iface, false);
       n.bfdHeld = false;
       return;
     }
