@@ -23,7 +23,7 @@ const program = new Command('npm run testbed --').description('bring a migration
 program.command('up')
   .description('create (or re-create) the testbed and leave it running')
   .addOption(new Option('--embodiment <e>', 'testbed layout').choices(['1', '2', '2-vip']).default('1'))
-  .addOption(new Option('--routing <r>', 'how R1 knows its two paths').choices(['rip', 'static']).default('rip'))
+  .addOption(new Option('--routing <r>', 'how R1 knows its two paths').choices(['rip', 'ospf', 'static']).default('rip'))
   .addOption(new Option('--cutover <mode>', 'what the history trigger does').choices(['block', 'drain']).default('block'))
   .option('--no-trigger', 'do not arm the history trigger (block ports by hand)')
   .option('--topology <file>', 'build the lab a containerlab topology file describes instead (see docs/topologies.md)')

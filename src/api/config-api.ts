@@ -21,6 +21,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     routes: c.routes.map((r) => ({ prefix: formatPrefix(r.prefix, r.len), port: r.port, ...(r.via ? { via: a(r.via) } : {}), metric: r.metric, bfd: r.bfd })),
     bfd: { interval: c.bfd.interval, multiplier: c.bfd.multiplier, sessions: c.bfd.sessions.map((s) => ({ ...s, peer: a(s.peer) })) },
     ...(c.rip ? { rip: c.rip } : {}),
+    ...(c.ospf ? { ospf: ospfConfigJson(c.ospf) } : {}),
     policy: c.policy.map((r) => ({
       name: r.name,
       from: p(r.from),
@@ -40,6 +41,18 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     })),
     drainIdleTimeout: c.drainIdleTimeout,
     ...(c.metricsListen ? { metricsListen: `${c.metricsListen.address}:${c.metricsListen.port}` } : {}),
+  };
+}
+
+function ospfConfigJson(o: NonNullable<RouterConfig['ospf']>): Record<string, unknown> {
+  return {
+    ...(o.routerId !== null ? { routerId: a(o.routerId) } : {}),
+    ports: o.ports.map((x) => ({
+      ...x,
+      auth: x.auth.type === 'null' ? { type: 'null' } : x.auth.type === 'simple' ? { type: 'simple', key: x.auth.key } : x.auth,
+    })),
+    redistribute: o.redistribute.map((r) => ({ source: r.source, ...(r.metric !== null ? { metric: r.metric } : {}), metricType: r.metricType })),
+    lsdbLimit: o.lsdbLimit,
   };
 }
 

@@ -3,7 +3,7 @@
 // RIP, NAT and drain flow tables, ICMP, log write failures — under one
 // name each, labelled. Built from the JSON views, so the two never disagree.
 import { TextBody, type ApiServer } from './server.js';
-import type { BfdJson, NatJson, PortJson, RipJson, StatsJson } from './types.js';
+import type { BfdJson, NatJson, OspfJson, PortJson, RipJson, StatsJson } from './types.js';
 
 export interface MetricSources {
   ports(): PortJson[];
@@ -12,6 +12,8 @@ export interface MetricSources {
   routeEvents(): Record<string, number>;
   bfd(): BfdJson;
   rip(): RipJson | null;
+  /** Absent in callers that predate OSPF. */
+  ospf?(): OspfJson | null;
   nat(): NatJson;
 }
 
@@ -83,6 +85,19 @@ export function metricsText(src: MetricSources): string {
     x.family('tunroute_rip_events_total', 'counter', 'RIP packets and updates, by kind.', numbers.map(([kind, n]) => [{ kind }, n]));
     const drops = rip.counters.droppedPackets as Record<string, number>;
     x.family('tunroute_rip_drops_total', 'counter', 'RIP packets refused, by reason.', Object.entries(drops).map(([reason, n]) => [{ reason }, n]));
+  }
+
+  const ospf = src.ospf?.();
+  if (ospf) {
+    x.family('tunroute_ospf_neighbours', 'gauge', 'OSPF neighbours, by state.', count(ospf.neighbours, (n) => n.state).map(([state, n]) => [{ state }, n]));
+    x.family('tunroute_ospf_lsas', 'gauge', 'LSAs in the OSPF database, by type.', count(ospf.database, (e) => e.type).map(([type, n]) => [{ type }, n]));
+    x.family('tunroute_ospf_routes', 'gauge', 'Routes OSPF computed, by type.', count(ospf.routes, (r) => r.type).map(([type, n]) => [{ type }, n]));
+    x.family('tunroute_ospf_spf_runs_total', 'counter', 'OSPF SPF runs.', [[{}, ospf.spf.runs]]);
+    x.family('tunroute_ospf_spf_last_duration_seconds', 'gauge', 'How long the last SPF run took.', [[{}, ospf.spf.lastDurationMs / 1000]]);
+    const packets = (dir: string) => Object.entries(ospf.counters[dir] as Record<string, number>).map(([type, n]) => [{ direction: dir, type }, n] as [Record<string, string>, number]);
+    x.family('tunroute_ospf_packets_total', 'counter', 'OSPF packets, by direction and type.', [...packets('received'), ...packets('sent')]);
+    x.family('tunroute_ospf_drops_total', 'counter', 'OSPF packets refused, by reason.', Object.entries(ospf.counters.droppedPackets as Record<string, number>).map(([reason, n]) => [{ reason }, n]));
+    x.family('tunroute_ospf_lsa_drops_total', 'counter', 'LSAs refused, by reason.', Object.entries(ospf.counters.droppedLsas as Record<string, number>).map(([reason, n]) => [{ reason }, n]));
   }
 
   const nat = src.nat().counters;

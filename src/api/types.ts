@@ -178,6 +178,48 @@ export interface RipJson {
   counters: Record<string, number | Record<string, number>>;
 }
 
+/** GET /v1/ospf: interfaces, neighbours, the database, routes, counters. */
+export interface OspfJson {
+  routerId: string;
+  lsdbLimit: number;
+  redistribute: { source: string; metric: number | null; metricType: number }[];
+  interfaces: {
+    port: string;
+    address: string;
+    network: string;
+    state: string;
+    cost: number;
+    passive: boolean;
+    bfd: boolean;
+    auth: string;
+    helloInterval: number;
+    deadInterval: number;
+    dr: string | null;
+    bdr: string | null;
+    neighbours: number;
+  }[];
+  neighbours: {
+    port: string;
+    routerId: string;
+    address: string;
+    state: string;
+    priority: number;
+    dr: string | null;
+    bdr: string | null;
+    bfd: string | null;
+    /** Since the last Hello; and in this state. */
+    lastHeardMs: number;
+    stateMs: number;
+    retransmitQueue: number;
+    requestQueue: number;
+    adjacencyChanges: number;
+  }[];
+  database: { type: string; id: string; advRouter: string; sequence: string; age: number; checksum: string; length: number; self: boolean }[];
+  routes: { prefix: string; type: string; cost: number; internalCost: number; advRouter: string; nextHops: { port: string; via: string | null }[] }[];
+  spf: { runs: number; lastDurationMs: number; lastRunAgoMs: number | null };
+  counters: Record<string, number | Record<string, number>>;
+}
+
 export interface PolicyRuleJson {
   name: string;
   from: string;
@@ -299,6 +341,7 @@ export interface ReloadJson {
   virtualServices: boolean;
   bfd: boolean;
   rip: boolean;
+  ospf: boolean;
   triggers: { added: string[]; removed: string[] };
   /** Other settings that changed: icmpRateLimit, replyRateLimit, drainIdleTimeout, logLevel. */
   settings: string[];

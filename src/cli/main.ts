@@ -9,6 +9,7 @@ import { registerCoreCommands } from './commands/core.js';
 import { registerNatCommands } from './commands/nat.js';
 import { registerBfdCommands } from './commands/bfd.js';
 import { registerRipCommands } from './commands/rip.js';
+import { registerOspfCommands } from './commands/ospf.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerTriggerCommands } from './commands/trigger.js';
 import { registerHostCommands } from './commands/hosts.js';
@@ -18,7 +19,7 @@ import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
   const program = new Command('tunroute')
-    .description('userspace IPv4 router on TUN ports — routes, port blocking, BFD, RIPv2, migration testbed')
+    .description('userspace IPv4 router on TUN ports — routes, port blocking, BFD, RIPv2, OSPFv2, migration testbed')
     .version('0.1.0')
     .option('-r, --router <name>', 'address the daemon of this router (socket /run/tunroute/NAME.sock)')
     .option('-s, --socket <path>', 'address the daemon listening on this unix socket')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerNatCommands(program);
   registerBfdCommands(program);
   registerRipCommands(program);
+  registerOspfCommands(program);
   registerPolicyCommands(program);
   registerTriggerCommands(program);
   registerNeighbourCommands(program);

@@ -79,6 +79,55 @@ export interface RateLimitConfig {
   burst: number;
 }
 
+export type OspfNetworkType = 'point-to-point' | 'broadcast';
+export type OspfAuthType = 'null' | 'simple' | 'md5' | 'hmac-sha-1' | 'hmac-sha-256' | 'hmac-sha-384' | 'hmac-sha-512';
+
+/** OSPF authentication on a port (RFC 2328 appendix D; RFC 5709 for HMAC-SHA). */
+export interface OspfAuthConfig {
+  type: OspfAuthType;
+  /** simple: the password (≤ 8 bytes); cryptographic: the key. */
+  key: string;
+  /** Cryptographic: the key id (0–255). */
+  keyId: number;
+}
+
+export interface OspfPortConfig {
+  port: string;
+  /** The interface output cost (RFC 2328 §C.3), 1–65535. */
+  cost: number;
+  /** Advertise the port's subnet, but send and take no OSPF packets on it. */
+  passive: boolean;
+  network: OspfNetworkType;
+  /** Router priority for the DR election (broadcast), 0 = never DR. */
+  priority: number;
+  /** Seconds. */
+  helloInterval: number;
+  deadInterval: number;
+  retransmitInterval: number;
+  /** Run BFD with each neighbour on the port: a BFD Down drops the adjacency at once. */
+  bfd: boolean;
+  auth: OspfAuthConfig;
+}
+
+/** A kind of local route OSPF advertises as AS-external LSAs. */
+export interface OspfRedistributeConfig {
+  source: 'connected' | 'static';
+  /** The external metric; null = the route's own (connected 1). */
+  metric: number | null;
+  /** External metric type (RFC 2328 §A.4.5): 2 (the default) does not add the internal cost. */
+  metricType: 1 | 2;
+}
+
+/** OSPFv2 (RFC 2328), area 0. */
+export interface OspfConfig {
+  /** null = the highest port address. */
+  routerId: number | null;
+  ports: OspfPortConfig[];
+  redistribute: OspfRedistributeConfig[];
+  /** At most this many LSAs in the database; more are dropped and counted. */
+  lsdbLimit: number;
+}
+
 export interface RouterConfig {
   /** Where the config came from, for messages. */
   file: string;
@@ -92,6 +141,7 @@ export interface RouterConfig {
   routes: StaticRouteConfig[];
   bfd: BfdConfig;
   rip: RipConfig | null;
+  ospf: OspfConfig | null;
   policy: PolicyRuleConfig[];
   virtualServices: VirtualServiceConfig[];
   triggers: TriggerConfig[];
@@ -107,7 +157,7 @@ export const SOCKET_DIR = '/run/tunroute';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
-  '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
+  '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'ospf', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
   'metricsListen',
 ] as const;
 
@@ -171,13 +221,14 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     }));
     const bfd = p.check(() => parseBfd(root.bfd, subnets, broken));
     const rip = root.rip === undefined ? null : p.check(() => parseRip(root.rip, portNames));
+    const ospf = root.ospf === undefined ? null : p.check(() => parseOspf(root.ospf, portNames));
     const policy = parsePolicy(p, root.policy, subnets, broken);
     const virtualServices = p.check(() => parseVirtualServices(root.virtualServices, 'virtualServices'));
     const triggers = p.check(() => parseTriggers(root.triggers, 'triggers', portNames));
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     return complete<RouterConfig>({
-      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
+      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
     });
   });
 }
@@ -363,6 +414,82 @@ function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
     return complete<RipConfig>({
       ports: ripPorts, redistribute: o.redistribute === undefined ? ['connected', 'static'] : redistribute, updateTime, timeoutTime, garbageTime,
     });
+  });
+}
+
+const OSPF_AUTH_TYPES: readonly OspfAuthType[] = ['null', 'simple', 'md5', 'hmac-sha-1', 'hmac-sha-256', 'hmac-sha-384', 'hmac-sha-512'];
+const OSPF_NETWORKS: readonly OspfNetworkType[] = ['point-to-point', 'broadcast'];
+const OSPF_PORT_FIELDS = ['port', 'cost', 'passive', 'network', 'priority', 'helloInterval', 'deadInterval', 'retransmitInterval', 'bfd', 'auth'];
+
+function parseOspf(v: unknown, portNames: readonly string[]): OspfConfig {
+  return collect((p) => {
+    const o = object(v, 'ospf');
+    p.check(() => onlyKeys(o, ['routerId', 'ports', 'redistribute', 'lsdbLimit'], 'ospf'));
+    const routerId = o.routerId === undefined ? null : p.check(() => address(o, 'routerId', 'ospf', parseAddress));
+    if (routerId === 0) p.add('ospf.routerId', 'must not be 0.0.0.0');
+    const seen = new Map<string, string>();
+    const items = p.check(() => array(o, 'ports', 'ospf', true));
+    const ospfPorts = allOf(items && eachOf(p, items, 'ospf.ports', (pv, path) => collect<OspfPortConfig>((pp) => {
+      // A bare port name is shorthand for { "port": name }.
+      const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
+      pp.check(() => onlyKeys(po, OSPF_PORT_FIELDS, path));
+      const port = pp.check(() => portRef(po, 'port', path, portNames));
+      if (port !== undefined) pp.check(() => unique(seen, port, join(path, 'port'), 'OSPF port'));
+      const helloInterval = pp.check(() => integer(po, 'helloInterval', path, 1, 65535, 10));
+      const deadInterval = pp.check(() => integer(po, 'deadInterval', path, 2, 65535, 4 * (helloInterval ?? 10)));
+      if (helloInterval !== undefined && deadInterval !== undefined && deadInterval <= helloInterval) {
+        pp.add(join(path, 'deadInterval'), `must be longer than helloInterval (${helloInterval} s)`);
+      }
+      return complete<OspfPortConfig>({
+        port,
+        cost: pp.check(() => integer(po, 'cost', path, 1, 65535, 10)),
+        passive: pp.check(() => boolean(po, 'passive', path, false)),
+        network: pp.check(() => oneOf(po, 'network', path, OSPF_NETWORKS, 'point-to-point')),
+        priority: pp.check(() => integer(po, 'priority', path, 0, 255, 1)),
+        helloInterval,
+        deadInterval,
+        retransmitInterval: pp.check(() => integer(po, 'retransmitInterval', path, 1, 3600, 5)),
+        bfd: pp.check(() => boolean(po, 'bfd', path, false)),
+        auth: pp.check(() => parseOspfAuth(po.auth, join(path, 'auth'))),
+      });
+    })));
+    const redistribute = allOf(eachOf(p, o.redistribute, 'ospf.redistribute', (rv, path) => collect<OspfRedistributeConfig>((rp) => {
+      // A bare source is shorthand for { "source": name }.
+      const ro = typeof rv === 'string' ? { source: rv } : object(rv, path);
+      rp.check(() => onlyKeys(ro, ['source', 'metric', 'metricType'], path));
+      const metricType = rp.check(() => integer(ro, 'metricType', path, 1, 2, 2));
+      return complete<OspfRedistributeConfig>({
+        source: rp.check(() => oneOf(ro, 'source', path, ['connected', 'static'] as const)),
+        metric: ro.metric === undefined ? null : rp.check(() => integer(ro, 'metric', path, 0, 16777214)),
+        metricType: metricType as 1 | 2 | undefined,
+      });
+    })));
+    const sources = new Map<string, string>();
+    redistribute?.forEach((r, i) => p.check(() => unique(sources, r.source, join(join('ospf.redistribute', i), 'source'), 'redistributed source')));
+    const lsdbLimit = p.check(() => integer(o, 'lsdbLimit', 'ospf', 10, 1_000_000, 10_000));
+    return complete<OspfConfig>({ routerId, ports: ospfPorts, redistribute, lsdbLimit });
+  });
+}
+
+function parseOspfAuth(v: unknown, path: string): OspfAuthConfig {
+  if (v === undefined) return { type: 'null', key: '', keyId: 0 };
+  return collect((p) => {
+    const o = object(v, path);
+    p.check(() => onlyKeys(o, ['type', 'key', 'keyId'], path));
+    const type = p.check(() => oneOf(o, 'type', path, OSPF_AUTH_TYPES));
+    let key: string | undefined = '';
+    if (type !== undefined && type !== 'null') {
+      key = p.check(() => string(o, 'key', path));
+      const bytes = key === undefined ? 0 : Buffer.byteLength(key);
+      if (type === 'simple' && bytes > 8) p.add(join(path, 'key'), `a simple password is at most 8 bytes (got ${bytes})`);
+      if (type === 'md5' && bytes > 16) p.add(join(path, 'key'), `an MD5 key is at most 16 bytes (got ${bytes})`);
+    } else if (type === 'null' && o.key !== undefined) {
+      p.add(join(path, 'key'), 'no key with authentication type "null"');
+    }
+    const crypto = type !== undefined && type !== 'null' && type !== 'simple';
+    const keyId = crypto ? p.check(() => integer(o, 'keyId', path, 0, 255, 1)) : 0;
+    if (type !== undefined && !crypto && o.keyId !== undefined) p.add(join(path, 'keyId'), `only cryptographic authentication has a key id (type is "${String(type)}")`);
+    return complete<OspfAuthConfig>({ type, key, keyId });
   });
 }
 

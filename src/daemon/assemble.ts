@@ -1,7 +1,7 @@
 // A router daemon put together from its config: the router (ports, RIB,
 // packet path), the control protocols plugged into it — BFD always (idle
 // without sessions; it is the router's neighbour liveness), RIP when
-// configured — the daemon's features (history triggers, NAT counters), and
+// configured, OSPF when configured — the daemon's features (history triggers, NAT counters), and
 // the API that shows and drives them all.
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -9,12 +9,14 @@ import { bfdJson, registerBfdApi } from '../api/bfd-api.js';
 import { registerMetricsApi, type MetricSources } from '../api/metrics.js';
 import { natJson, registerNatApi } from '../api/nat-api.js';
 import { registerPolicyApi } from '../api/policy-api.js';
+import { ospfJson, registerOspfApi } from '../api/ospf-api.js';
 import { registerRipApi, ripJson } from '../api/rip-api.js';
 import { portsJson, registerRouterApi, routeJson, statsJson } from '../api/router-api.js';
 import type { ApiServer } from '../api/server.js';
 import { registerTriggerApi } from '../api/trigger-api.js';
 import type { RouterConfig } from '../config/router-config.js';
 import { BfdProtocol } from '../protocols/bfd/bfd.js';
+import { OSPF_DISTANCE, OspfProtocol } from '../protocols/ospf/ospf.js';
 import { RIP_DISTANCE, RipProtocol } from '../protocols/rip/rip.js';
 import { Router, type DeviceOpener } from '../router/router.js';
 import { TriggerSet } from '../triggers/trigger-set.js';
@@ -27,6 +29,7 @@ export interface Daemon {
   metrics: MetricSources;
   bfd: BfdProtocol;
   rip: RipProtocol | null;
+  ospf: OspfProtocol | null;
   triggers: TriggerSet;
 }
 
@@ -46,6 +49,8 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   router.addPlugin(bfd);
   const rip = config.rip ? new RipProtocol(router.protocolContext('rip', RIP_DISTANCE), config.rip) : null;
   if (rip) router.addPlugin(rip);
+  const ospf = config.ospf ? new OspfProtocol(router.protocolContext('ospf', OSPF_DISTANCE), config.ospf) : null;
+  if (ospf) router.addPlugin(ospf);
   const triggers = new TriggerSet(router, { baseDir: dirname(config.file) });
   for (const c of config.triggers) triggers.add(c);
   router.addPlugin(triggers);
@@ -59,6 +64,7 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   registerPolicyApi(api, router);
   registerBfdApi(api, bfd);
   if (rip) registerRipApi(api, rip, router.ports, bfd, () => router.clock.now());
+  if (ospf) registerOspfApi(api, ospf, router.ports, () => router.clock.now());
   registerNatApi(api, nat, () => flows.tick());
   const metrics: MetricSources = {
     ports: () => portsJson(router),
@@ -67,6 +73,7 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
     routeEvents: () => router.fibEvents,
     bfd: () => bfdJson(bfd),
     rip: () => (rip ? ripJson(rip, router.ports, bfd, router.clock.now()) : null),
+    ospf: () => (ospf ? ospfJson(ospf, router.ports, router.clock.now()) : null),
     nat: () => {
       flows.tick();
       return natJson(nat());
@@ -74,5 +81,5 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   };
   registerMetricsApi(api, metrics);
   registerTriggerApi(api, triggers, () => router.livePorts().map((p) => p.name), log);
-  return { router, metrics, bfd, rip, triggers };
+  return { router, metrics, bfd, rip, ospf, triggers };
 }

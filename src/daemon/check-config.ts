@@ -40,6 +40,7 @@ export function describeConfig(c: RouterConfig): string {
   const bfd = [c.bfd.sessions.length > 0 ? count(c.bfd.sessions.length, 'session') : '', bfdRoutes > 0 ? count(bfdRoutes, 'tracked route') : ''].filter(Boolean);
   if (bfd.length > 0) parts.push(`BFD (${bfd.join(', ')})`);
   if (c.rip) parts.push(`RIP on ${count(c.rip.ports.length, 'port')}`);
+  if (c.ospf) parts.push(`OSPF on ${count(c.ospf.ports.length, 'port')}`);
   if (c.policy.length > 0) parts.push(count(c.policy.length, 'policy rule'));
   if (c.virtualServices.length > 0) parts.push(count(c.virtualServices.length, 'virtual service'));
   if (c.triggers.length > 0) parts.push(count(c.triggers.length, 'trigger'));

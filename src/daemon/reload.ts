@@ -26,13 +26,18 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
     if (e instanceof ConfigError) throw new ReloadRefused(e.message);
     throw e;
   }
-  const { router, bfd, rip, triggers } = daemon;
+  const { router, bfd, rip, ospf, triggers } = daemon;
   const prev = router.config;
   next.socket = prev.socket; // may come from the command line; never changes while running
   if (JSON.stringify(next.metricsListen) !== JSON.stringify(prev.metricsListen)) throw new ReloadRefused(`${file}: metricsListen: cannot change while running: restart instead`);
   if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
   if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);
   if (!next.rip && rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned off by a reload (give it no ports to silence it): restart instead`);
+  if (next.ospf && !ospf) throw new ReloadRefused(`${file}: ospf: OSPF cannot be turned on by a reload: restart instead`);
+  if (!next.ospf && ospf) throw new ReloadRefused(`${file}: ospf: OSPF cannot be turned off by a reload (give it no ports to silence it): restart instead`);
+  if (next.ospf && ospf && (next.ospf.routerId ?? ospf.routerId) !== ospf.routerId) {
+    throw new ReloadRefused(`${file}: ospf.routerId: the router id cannot change while running: restart instead`);
+  }
 
   const before = new Map(prev.ports.map((p) => [p.name, p]));
   const after = new Map(next.ports.map((p) => [p.name, p]));
@@ -57,7 +62,7 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const summary: ReloadSummary = {
     file, changed: false, ports: { added, removed, changed }, staticRoutes: router.syncStaticRoutes(next.routes),
     policy: !isDeepStrictEqual(prev.policy, next.policy), virtualServices: !isDeepStrictEqual(prev.virtualServices, next.virtualServices),
-    bfd: !isDeepStrictEqual(prev.bfd, next.bfd), rip: !isDeepStrictEqual(prev.rip, next.rip), triggers: { added: [], removed: [] }, settings: [],
+    bfd: !isDeepStrictEqual(prev.bfd, next.bfd), rip: !isDeepStrictEqual(prev.rip, next.rip), ospf: !isDeepStrictEqual(prev.ospf, next.ospf), triggers: { added: [], removed: [] }, settings: [],
   };
   if (summary.policy || leaving.length > 0) router.path.setPolicy(next.policy);
   if (summary.virtualServices) router.path.setVirtualServices(next.virtualServices);
@@ -80,11 +85,12 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   // Protocols find ports by name: a changed port's name now finds the new one; they speak their last words on the old.
   if (summary.bfd || leaving.length > 0) bfd.reconfigure(next.bfd);
   if (rip && next.rip && (summary.rip || leaving.length > 0)) rip.reconfigure(next.rip);
+  if (ospf && next.ospf && (summary.ospf || leaving.length > 0)) ospf.reconfigure(next.ospf);
   summary.triggers = triggers.reconfigure(next.triggers, prev.triggers);
   for (const p of leaving) router.removePort(p);
   router.config = next;
   summary.changed = added.length + removed.length + changed.length + summary.staticRoutes.added + summary.staticRoutes.removed + summary.triggers.added.length +
-    summary.triggers.removed.length + summary.settings.length + [summary.policy, summary.virtualServices, summary.bfd, summary.rip].filter(Boolean).length > 0;
+    summary.triggers.removed.length + summary.settings.length + [summary.policy, summary.virtualServices, summary.bfd, summary.rip, summary.ospf].filter(Boolean).length > 0;
   router.log.info({ event: 'config.reloaded', ...summary }, summary.changed ? `config reloaded from ${file}` : `config reloaded from ${file}: nothing changed`);
   return summary;
 }

@@ -28,8 +28,8 @@ export const Drop = {
   REASSEMBLY_FAILED: 24,
   /** Came in a link-layer broadcast/multicast frame and is not for the router (RFC 1812 §5.3.4). */
   LINK_BROADCAST_NOT_ROUTED: 25,
-  /** An OSPF (or other IP-protocol) packet a protocol refused. */
-  PROTOCOL_INVALID: 26,
+  /** An OSPF packet the protocol refused (bad header, checksum, area, authentication, …). */
+  OSPF_INVALID: 26,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -59,7 +59,7 @@ export const DROP_NAMES: readonly string[] = [
   'strict-route-not-ours',
   'reassembly-failed',
   'link-broadcast-not-routed',
-  'protocol-invalid',
+  'ospf-invalid',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

@@ -30,8 +30,8 @@ import { Lab, type RouterProcess } from './lab.js';
 import { inNetns, ip, waitFor } from './shell.js';
 
 export type Embodiment = '1' | '2' | '2-vip';
-/** How R1 knows its two paths: RIP with BFD, or static routes tracking BFD. */
-export type RoutingMode = 'rip' | 'static';
+/** How R1 knows its two paths: RIP with BFD, OSPF with BFD, or static routes tracking BFD. */
+export type RoutingMode = 'rip' | 'static' | 'ospf';
 /** What R2's trigger does on the history line: block the port, or drain it first. */
 export type CutoverMode = 'block' | 'drain';
 
@@ -146,7 +146,11 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
 
   const bfd = { interval: o.bfdIntervalMs, multiplier: 3 };
   const rip = o.routing === 'rip';
+  // OSPF: point-to-point router links (hello 1 s, dead 4 s) with BFD; the service as an external route (its static metric).
+  const ospf = o.routing === 'ospf';
+  const dynamic = rip || ospf;
   const ripTimers = { updateTime: 5, timeoutTime: 30, garbageTime: 20 };
+  const ospfLink = (port: string, routerId: string) => ({ routerId, ports: [{ port, cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }], redistribute: ['static'] });
   log('starting routers');
 
   // Step 4: a hard block is R2's (its port toward R1); a drain is R1's (the router with both paths).
@@ -166,25 +170,28 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     ],
     routes: [
       { prefix: FLEET_PREFIX, port: 'fleet', via: '10.0.1.2', metric: 1 },
-      ...(rip ? [] : [
+      ...(dynamic ? [] : [
         { prefix: `${SERVICE}/32`, port: 'r2', via: '10.0.12.2', metric: 1, bfd: true },
         { prefix: `${SERVICE}/32`, port: 'r3', via: '10.0.13.2', metric: 10, bfd: true },
       ]),
     ],
     bfd,
     ...(rip ? { rip: { ports: [{ port: 'r2', cost: 1, bfd: true }, { port: 'r3', cost: 1, bfd: true }], ...ripTimers } } : {}),
+    ...(ospf ? { ospf: { routerId: '10.255.0.1', ports: [...['r2', 'r3'].map((port) => ({ port, cost: 10, helloInterval: 1, deadInterval: 4, bfd: true })),
+      { port: 'fleet', passive: true }, { port: 'test', passive: true }], redistribute: ['static'] } } : {}),
     triggers: r1Trigger,
   });
 
-  const backToR1 = (port: string, via: string) => (rip ? [] : [{ prefix: '10.0.0.0/8', port, via, metric: 1 }]);
+  const backToR1 = (port: string, via: string) => (dynamic ? [] : [{ prefix: '10.0.0.0/8', port, via, metric: 1 }]);
   const r2 = await lab.startRouter('r2', {
     ports: [
       { name: 'r1', device: d('2a'), netns: wire, address: '10.0.12.2/30' },
       { name: 'steer', device: d('2b'), netns: wire, address: '10.0.24.1/30' },
     ],
     routes: [{ prefix: `${SERVICE}/32`, port: 'steer', via: '10.0.24.2', metric: 1 }, ...backToR1('r1', '10.0.12.1')],
-    bfd: { ...bfd, sessions: rip ? [] : [{ port: 'r1', peer: '10.0.12.1' }] },
+    bfd: { ...bfd, sessions: dynamic ? [] : [{ port: 'r1', peer: '10.0.12.1' }] },
     ...(rip ? { rip: { ports: [{ port: 'r1', bfd: true }], redistribute: ['static'], ...ripTimers } } : {}),
+    ...(ospf ? { ospf: ospfLink('r1', '10.255.0.2') } : {}),
     triggers: r2Trigger,
   });
   const r3 = await lab.startRouter('r3', {
@@ -194,8 +201,9 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     ],
     // The worse path: advertised with metric 5 (R2's is 1).
     routes: [{ prefix: `${SERVICE}/32`, port: 'server2', via: '10.1.2.2', metric: 5 }, ...backToR1('r1', '10.0.13.1')],
-    bfd: { ...bfd, sessions: rip ? [] : [{ port: 'r1', peer: '10.0.13.1' }] },
+    bfd: { ...bfd, sessions: dynamic ? [] : [{ port: 'r1', peer: '10.0.13.1' }] },
     ...(rip ? { rip: { ports: [{ port: 'r1', bfd: true }], redistribute: ['static'], ...ripTimers } } : {}),
+    ...(ospf ? { ospf: ospfLink('r1', '10.255.0.3') } : {}),
   });
 
   let steer: RouterProcess;

@@ -63,6 +63,7 @@ test('the schema states the checker\'s defaults', () => {
   const c = good();
   c.bfd = { sessions: [{ port: 'wan', peer: '10.0.12.2' }] };
   c.rip = { ports: [{ port: 'wan' }] };
+  c.ospf = { ports: [{ port: 'wan', auth: { type: 'md5', key: 'k' } }] };
   c.virtualServices = [{ name: 'v', address: '1.1.1.1', backends: [{ name: 'b', address: '10.0.1.2' }] }];
   c.triggers = [{ name: 't', match: { client: '10.0.2.2' }, port: 'wan' }];
   const parsed: RouterConfig = parseRouterConfig(c);
@@ -83,6 +84,16 @@ test('the schema states the checker\'s defaults', () => {
     ['/properties/rip/properties/ports/items/oneOf/1/properties/cost', parsed.rip!.ports[0]!.cost],
     ['/properties/rip/properties/ports/items/oneOf/1/properties/bfd', parsed.rip!.ports[0]!.bfd],
     ['/properties/rip/properties/ports/items/oneOf/1/properties/passive', parsed.rip!.ports[0]!.passive],
+    ['/properties/ospf/properties/lsdbLimit', parsed.ospf!.lsdbLimit],
+    ['/properties/ospf/properties/redistribute', parsed.ospf!.redistribute],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/cost', parsed.ospf!.ports[0]!.cost],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/passive', parsed.ospf!.ports[0]!.passive],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/network', parsed.ospf!.ports[0]!.network],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/priority', parsed.ospf!.ports[0]!.priority],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/helloInterval', parsed.ospf!.ports[0]!.helloInterval],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/retransmitInterval', parsed.ospf!.ports[0]!.retransmitInterval],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/bfd', parsed.ospf!.ports[0]!.bfd],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/auth/properties/keyId', parsed.ospf!.ports[0]!.auth.keyId],
     ['/$defs/virtualService/properties/idleTimeout', parsed.virtualServices[0]!.idleTimeout],
     ['/$defs/trigger/properties/action', parsed.triggers[0]!.action],
   ];
@@ -106,6 +117,11 @@ test('the schema\'s integer ranges are the checker\'s: min and max pass both, on
     ['/properties/rip/properties/ports/items/oneOf/1/properties/cost', (c, v) => { c.rip = { ports: [{ port: 'wan', cost: v }] }; }],
     ['/properties/rip/properties/timeoutTime', (c, v) => { c.rip = { ports: ['wan'], updateTime: 1, timeoutTime: v }; }],
     ['/properties/rip/properties/garbageTime', (c, v) => { c.rip = { ports: ['wan'], garbageTime: v }; }],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/cost', (c, v) => { c.ospf = { ports: [{ port: 'wan', cost: v }] }; }],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/priority', (c, v) => { c.ospf = { ports: [{ port: 'wan', priority: v }] }; }],
+    ['/properties/ospf/properties/ports/items/oneOf/1/properties/retransmitInterval', (c, v) => { c.ospf = { ports: [{ port: 'wan', retransmitInterval: v }] }; }],
+    ['/properties/ospf/properties/lsdbLimit', (c, v) => { c.ospf = { ports: ['wan'], lsdbLimit: v }; }],
+    ['/properties/ospf/properties/redistribute/items/oneOf/1/properties/metric', (c, v) => { c.ospf = { ports: ['wan'], redistribute: [{ source: 'static', metric: v }] }; }],
     ['/$defs/virtualService/properties/idleTimeout', (c, v) => { c.virtualServices = [{ name: 'v', address: '1.1.1.1', idleTimeout: v, backends: [{ name: 'b', address: '10.0.1.2' }] }]; }],
     ['/$defs/trigger/properties/match/properties/status', (c, v) => { c.triggers = [{ name: 't', match: { client: '10.0.2.2', status: v }, port: 'wan' }]; }],
     ['/$defs/policyRule/properties/protocol/oneOf/1', (c, v) => { c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: v, port: 'wan' }]; }],

@@ -18,10 +18,10 @@ function shipped(dir = ROOT): string[] {
 
 const files = shipped();
 
-test('the shipped topologies are there: the embodiments (2 with its two variants), FRR and BIRD as R1, the FRR–BIRD example, the TUN-only lab', () => {
+test('the shipped topologies are there: the embodiments (1 also over OSPF, 2 with its two variants), FRR and BIRD as R1, the FRR–BIRD example, the TUN-only lab', () => {
   const names = files.map((f) => f.slice(ROOT.length)).sort();
   assert.deepEqual(names, [
-    'bird-r1/bird-r1.clab.yml', 'embodiment1/embodiment1.clab.yml', 'embodiment2-mac/embodiment2-mac.clab.yml', 'embodiment2-vip/embodiment2-vip.clab.yml',
+    'bird-r1/bird-r1.clab.yml', 'embodiment1-ospf/embodiment1-ospf.clab.yml', 'embodiment1/embodiment1.clab.yml', 'embodiment2-mac/embodiment2-mac.clab.yml', 'embodiment2-vip/embodiment2-vip.clab.yml',
     'embodiment2/embodiment2.clab.yml', 'examples/frr-bird/frr-bird.clab.yml', 'frr-r1/frr-r1.clab.yml', 'tun-only/tun-only.clab.yml',
   ]);
 });
@@ -63,4 +63,19 @@ test('embodiment 1 as the testbed builds it today: addresses, costs, BFD and RIP
   assert.deepEqual(t.links.map((l) => `${l.a.node}:${l.a.interface}-${l.b.node}:${l.b.interface}`), [
     'fleet:eth1-r1:eth1', 'test:eth1-r1:eth2', 'r1:eth3-r2:eth1', 'r1:eth4-r3:eth1', 'r2:eth2-tu:eth1', 'tu:eth2-server1:eth1', 'tu:eth3-server2:eth2', 'r3:eth2-server2:eth1',
   ]);
+});
+
+test('embodiment 1 over OSPF: the same lab, OSPF with BFD on the router links, the service as external routes', () => {
+  const t = loadTopology(join(ROOT, 'embodiment1-ospf/embodiment1-ospf.clab.yml'));
+  const run = (n: string) => {
+    const c = t.nodes.get(n)!.tunroute;
+    assert.ok(c?.kind === 'run');
+    return c.config;
+  };
+  const r1 = run('r1');
+  assert.equal(r1.rip, null);
+  assert.deepEqual(r1.ospf?.ports.map((p) => [p.port, p.cost, p.bfd, p.passive, p.helloInterval, p.deadInterval]),
+    [['r2', 10, true, false, 1, 4], ['r3', 10, true, false, 1, 4], ['fleet', 10, false, true, 10, 40], ['test', 10, false, true, 10, 40]]);
+  for (const r of ['r2', 'r3']) assert.deepEqual(run(r).ospf?.redistribute.map((x) => x.source), ['static']);
+  assert.deepEqual(run('r3').routes.map((r) => r.metric), [5]);
 });

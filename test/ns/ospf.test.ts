@@ -1,0 +1,323 @@
+// OSPFv2 against itself and against real BIRD 2 and FRR ospfd, over TUN
+// ports (the peer's kernel side of the TUN sits in the peer's namespace; a
+// TUN has no L2, so multicast to 224.0.0.5 just works there).
+//   1. BIRD, point-to-point, hello 1 dead 4, BFD: Full, routes both ways
+//      (BIRD's into its kernel table too), a cost change respected both
+//      ways, a block tells BIRD at once, a silent peer (BIRD killed) is
+//      found by BFD.
+//   2. FRR ospfd the same way (with bfdd).
+//   3. Cryptographic authentication: BIRD with HMAC-SHA-256 (RFC 5709) and
+//      FRR with MD5 (RFC 2328 D.3): Full and routes; a wrong key is refused
+//      and counted.
+//   4. A broadcast network with BIRD: DR/BDR election, BIRD's network LSA,
+//      routes both ways through it.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { Bird } from '../../src/testbed/bird.js';
+import { Frr } from '../../src/testbed/frr.js';
+import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
+import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+
+interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
+interface OspfJson {
+  interfaces: { port: string; state: string; dr: string | null; bdr: string | null }[];
+  neighbours: { port: string; routerId: string; address: string; state: string; bfd: string | null }[];
+  routes: { prefix: string; type: string; cost: number; nextHops: { port: string; via: string | null }[] }[];
+  database: { type: string; id: string; advRouter: string }[];
+  counters: { droppedPackets: Record<string, number>; droppedLsas: Record<string, number> } & Record<string, unknown>;
+}
+
+let lab: Lab;
+
+before(async () => {
+  lab = await Lab.create('ospf');
+});
+
+after(async () => {
+  await lab?.cleanup();
+});
+
+async function ospfRoute(r: RouterProcess, prefix: string): Promise<RouteJson | undefined> {
+  const routes = await r.api<RouteJson[]>('GET', '/v1/routes');
+  return routes.find((x) => x.prefix === prefix && x.source === 'ospf' && x.state === 'active');
+}
+
+async function ospfNeighbours(r: RouterProcess): Promise<OspfJson> {
+  return JSON.parse(await r.cli('--json', 'ospf', 'neighbours')) as OspfJson;
+}
+
+const fullWith = (r: RouterProcess, rid: string) => async () => (await ospfNeighbours(r)).neighbours.find((n) => n.routerId === rid && n.state === 'Full');
+
+async function ospfState(r: RouterProcess): Promise<OspfJson> {
+  return r.api<OspfJson>('GET', '/v1/ospf');
+}
+
+/** Rewrite a router's config file (a function of the old) and reload it. */
+async function reloadWith(r: RouterProcess, change: (c: { ospf: { ports: { cost?: number }[] } }) => void): Promise<void> {
+  const c = JSON.parse(readFileSync(r.configFile, 'utf8'));
+  change(c);
+  writeFileSync(r.configFile, JSON.stringify(c, null, 2));
+  await r.cli('reload');
+}
+
+function killPidFile(file: string): void {
+  process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGKILL');
+}
+
+describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
+  test('Full; routes both ways; cost changes both ways; block → BIRD drops us at once; BIRD killed → BFD finds it', { timeout: 90_000 }, async () => {
+    const ns = await lab.addNamespace('bird');
+    const h = await lab.addNamespace('hb');
+    const dev = lab.dev('bd');
+    await lab.hostPort(ns, dev, '10.0.3.2/30');
+    await lab.hostPort(h, lab.dev('hb'), '10.0.30.2/24', '10.0.30.1');
+    // An intra-area network behind BIRD (a stub on its loopback) and an external one (a static route).
+    await ip('-n', ns, 'addr', 'add', '192.168.51.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rb', {
+      ports: [
+        { name: 'bird', device: dev, netns: ns, address: '10.0.3.1/30' },
+        { name: 'lan', device: lab.dev('hb'), netns: h, address: '10.0.30.1/24' },
+      ],
+      bfd: { interval: 100, multiplier: 3 },
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
+    });
+    const conf = (cost: number) => [
+      'router id 10.255.0.2;',
+      `log "${lab.dir}/bird-ospf.log" all;`,
+      'debug protocols { states, events };',
+      'protocol device { scan time 1; }',
+      'protocol kernel { ipv4 { export where source = RTS_OSPF; }; }',
+      'protocol static { ipv4; route 192.168.50.0/24 blackhole; }',
+      `protocol bfd { interface "${dev}" { interval 100 ms; multiplier 3; }; }`,
+      'protocol ospf v2 {',
+      '  ipv4 { import all; export where source = RTS_STATIC; };',
+      `  area 0 { interface "${dev}" { type ptp; cost ${cost}; hello 1; dead 4; bfd yes; }; interface "lo" { stub yes; }; };`,
+      '}',
+      '',
+    ].join('\n');
+    const bird = await Bird.start(lab, ns, conf(10), 'bird-ospf');
+    const t0 = Date.now();
+    await waitFor('BIRD Full with us', async () => /10\.255\.0\.1\s+\d+\s+Full/.test(await bird.cmd('show ospf neighbors')), 20_000, 50);
+    await waitFor('we are Full with BIRD', fullWith(r, '10.255.0.2'), 10_000, 50);
+    console.log(`# BIRD: Full ${Date.now() - t0} ms after BIRD started`);
+    const birdRoute = (prefix: string, metric: number) => async () => {
+      const out = await bird.cmd(`show route ${prefix}`).catch(() => '');
+      return new RegExp(`${prefix.replace(/\./g, '\\.')}\\s+unicast \\[ospf1[^\\]]*\\] \\* I \\(150/${metric}\\)[^\\n]*\\n\\s+via 10\\.0\\.3\\.1 on `).test(out) ? out : undefined;
+    };
+    await waitFor('BIRD learns 10.0.30.0/24 (cost 10 + 10)', birdRoute('10.0.30.0/24', 20), 15_000, 50);
+    const stub = await waitFor('we learn BIRD\'s 192.168.51.0/24 (intra-area)', () => ospfRoute(r, '192.168.51.0/24'), 15_000, 50);
+    assert.deepEqual([stub.port, stub.via, stub.metric], ['bird', '10.0.3.2', 10 + 10]);
+    const ext = await waitFor('we learn BIRD\'s 192.168.50.0/24 (external)', () => ospfRoute(r, '192.168.50.0/24'), 15_000, 50);
+    assert.deepEqual([ext.port, ext.via], ['bird', '10.0.3.2']);
+    const st = await ospfState(r);
+    assert.equal(st.neighbours[0]?.bfd, 'Up');
+    assert.equal(st.routes.find((x) => x.prefix === '192.168.50.0/24')?.type, 'external-2');
+    assert.deepEqual(st.counters.droppedPackets, {});
+    assert.deepEqual(st.counters.droppedLsas, {});
+    await waitFor('kernel route in BIRD\'s namespace', async () => (await ip('-n', ns, 'route', 'show', '10.0.30.0/24')).stdout.includes('via 10.0.3.1'), 10_000, 100);
+    assert.match((await inNetns(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.30.2'])).stdout, /2 received/);
+
+    // Cost changes: BIRD's (its route to our LAN), then ours (our route to its stub).
+    writeFileSync(`${lab.dir}/bird-ospf.conf`, conf(30));
+    await bird.cmd('configure');
+    await waitFor('BIRD: 10.0.30.0/24 at 30 + 10', birdRoute('10.0.30.0/24', 40), 15_000, 50);
+    await reloadWith(r, (c) => { c.ospf.ports[0].cost = 25; });
+    await waitFor('we: 192.168.51.0/24 at 25 + 10', async () => (await ospfRoute(r, '192.168.51.0/24'))?.metric === 35, 15_000, 50);
+
+    // BIRD re-originates its own router LSA at most every 5 s (MinLSInterval) and recalculates only
+    // when an LSA's contents change: a flap within 5 s of its last LSA would leave it stale. Let that pass.
+    await sleep(5500);
+    // Block: BFD AdminDown and a Hello that lists nobody; BIRD drops the adjacency and our routes.
+    const tb = Date.now();
+    await r.api('POST', '/v1/ports/bird/block');
+    await waitFor('BIRD drops 10.0.30.0/24', async () => !/10\.0\.30\.0\/24/.test(await bird.cmd('show route protocol ospf1')), 5000, 5);
+    const droppedMs = Date.now() - tb;
+    const nbr = await bird.cmd('show ospf neighbors');
+    console.log(`# BIRD dropped our route ≤ ${droppedMs} ms after the block API call (BIRD's neighbours now: ${nbr.split('\n').filter((l) => /10\.255/.test(l)).join(' | ') || 'none'})`);
+    assert.equal(await ospfRoute(r, '192.168.51.0/24'), undefined, 'ours are gone too');
+    await r.api('POST', '/v1/ports/bird/unblock');
+    const tu = Date.now();
+    try {
+      await waitFor('BIRD re-learns 10.0.30.0/24', birdRoute('10.0.30.0/24', 40), 20_000, 50);
+    } catch (e) {
+      console.log(readFileSync(`${lab.dir}/bird-ospf.log`, 'utf8').split('\n').slice(-60).join('\n'));
+      console.log(r.events().filter((x) => x.time >= tu && String(x.event).startsWith('ospf')).map((x) => JSON.stringify(x)).join('\n'));
+      throw e;
+    }
+    await waitFor('we re-learn 192.168.51.0/24', () => ospfRoute(r, '192.168.51.0/24'), 20_000, 50);
+    console.log(`# after unblock, routes both ways again in ${Date.now() - tu} ms`);
+
+    // A silent peer: BIRD killed; BFD (100 ms × 3) finds it and the adjacency goes at once.
+    const killedAt = Date.now();
+    killPidFile(`${lab.dir}/bird-ospf.pid`);
+    const gone = await waitFor('we withdraw 192.168.51.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.51.0/24' && e.time >= killedAt), 5000, 10);
+    const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
+    console.log(`# BIRD killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
+    assert.equal(down?.cause, 'bfd-down');
+    assert.ok(gone.time - killedAt < 500, `withdrawn ${gone.time - killedAt} ms after the kill`);
+  });
+});
+
+describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
+  test('Full; routes both ways; FRR\'s cost change; block → FRR drops us; FRR killed → BFD finds it', { timeout: 90_000 }, async () => {
+    const ns = await lab.addNamespace('frr');
+    const h = await lab.addNamespace('hf');
+    const dev = lab.dev('fr');
+    await lab.hostPort(ns, dev, '10.0.4.2/30');
+    await lab.hostPort(h, lab.dev('hf'), '10.0.40.2/24', '10.0.40.1');
+    // Something for ospfd to redistribute: a connected network on its loopback.
+    await ip('-n', ns, 'addr', 'add', '192.168.60.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rf', {
+      ports: [
+        { name: 'frr', device: dev, netns: ns, address: '10.0.4.1/30' },
+        { name: 'lan', device: lab.dev('hf'), netns: h, address: '10.0.40.1/24' },
+      ],
+      bfd: { interval: 100, multiplier: 3 },
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'frr', cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
+    });
+    const ospfd = (cost: number) => [
+      'hostname frr-ospf', '!',
+      `interface ${dev}`, ' ip ospf network point-to-point', ` ip ospf cost ${cost}`, ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
+      ' ip ospf bfd', ' ip ospf bfd profile fast', '!',
+      'router ospf', ' ospf router-id 10.255.0.3', ' network 10.0.4.0/30 area 0', ' redistribute connected', '!', '',
+    ].join('\n');
+    const bfdd = ['hostname frr-bfd', '!', 'bfd', ' profile fast', '  receive-interval 100', '  transmit-interval 100', '  detect-multiplier 3', ' !', '!', ''].join('\n');
+    const t0 = Date.now();
+    const frr = await Frr.start(lab, ns, { bfdd, ospfd: ospfd(10) }, 'frr-ospf');
+    await waitFor('FRR Full with us', async () => /10\.255\.0\.1\s+\d+\s+Full\//.test(await frr.vtysh('show ip ospf neighbor')), 30_000, 100);
+    await waitFor('we are Full with FRR', fullWith(r, '10.255.0.3'), 10_000, 50);
+    console.log(`# FRR: Full ${Date.now() - t0} ms after ospfd started`);
+    const frrRoute = (cost: number) => async () => {
+      const out = await frr.vtysh('show ip route ospf');
+      return new RegExp(`O>\\* 10\\.0\\.40\\.0/24 \\[110/${cost}\\] via 10\\.0\\.4\\.1, `).test(out) ? out : undefined;
+    };
+    await waitFor('FRR installs 10.0.40.0/24 (10 + 10)', frrRoute(20), 15_000, 100);
+    const ext = await waitFor('we learn FRR\'s 192.168.60.0/24 (external)', () => ospfRoute(r, '192.168.60.0/24'), 15_000, 50);
+    assert.deepEqual([ext.port, ext.via, ext.metric], ['frr', '10.0.4.2', 20]);
+    const st = await ospfState(r);
+    assert.equal(st.neighbours[0]?.bfd, 'Up');
+    assert.deepEqual(st.counters.droppedPackets, {});
+    // FRR may send a new instance within MinLSArrival (1 s) of the last: those are dropped (and resent by FRR), nothing else.
+    assert.deepEqual(Object.keys(st.counters.droppedLsas).filter((k) => k !== 'min-ls-arrival'), []);
+    assert.match((await inNetns(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.40.2'])).stdout, /2 received/);
+
+    // FRR's cost change.
+    await inNetns(ns, 'vtysh', ['--vty_socket', frr.dir, '-c', 'configure terminal', '-c', `interface ${dev}`, '-c', 'ip ospf cost 30']);
+    await waitFor('FRR: 10.0.40.0/24 at 30 + 10', frrRoute(40), 15_000, 100);
+
+    const tb = Date.now();
+    await r.api('POST', '/v1/ports/frr/block');
+    await waitFor('FRR drops 10.0.40.0/24', async () => !(await frr.vtysh('show ip route ospf')).includes('10.0.40.0/24'), 5000, 5);
+    console.log(`# FRR dropped our route ≤ ${Date.now() - tb} ms after the block API call`);
+    await r.api('POST', '/v1/ports/frr/unblock');
+    const tu = Date.now();
+    await waitFor('we re-learn 192.168.60.0/24', () => ospfRoute(r, '192.168.60.0/24'), 20_000, 50);
+    const ours = Date.now() - tu;
+    await waitFor('FRR re-learns 10.0.40.0/24', frrRoute(40), 20_000, 50);
+    console.log(`# after unblock: we have FRR's routes again in ${ours} ms, FRR ours in ${Date.now() - tu} ms`);
+
+    const killedAt = Date.now();
+    killPidFile(`${frr.dir}/ospfd.pid`);
+    killPidFile(`${frr.dir}/bfdd.pid`);
+    const gone = await waitFor('we withdraw 192.168.60.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.60.0/24' && e.time >= killedAt), 5000, 10);
+    const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
+    console.log(`# FRR killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
+    assert.equal(down?.cause, 'bfd-down');
+    assert.ok(gone.time - killedAt < 500, `withdrawn ${gone.time - killedAt} ms after the kill`);
+  });
+});
+
+describe('cryptographic authentication with BIRD (HMAC-SHA-256) and FRR (MD5)', () => {
+  test('BIRD, HMAC-SHA-256: Full and routes; then a wrong key: dropped and counted, the adjacency goes', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('birdauth');
+    const dev = lab.dev('ba');
+    await lab.hostPort(ns, dev, '10.0.5.2/30');
+    await ip('-n', ns, 'addr', 'add', '192.168.55.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('ra', {
+      ports: [{ name: 'bird', device: dev, netns: ns, address: '10.0.5.1/30' }],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', helloInterval: 1, deadInterval: 4, auth: { type: 'hmac-sha-256', keyId: 7, key: 'tunroute-secret' } }] },
+    });
+    await Bird.start(lab, ns, [
+      'router id 10.255.0.5;',
+      'protocol device { scan time 1; }',
+      'protocol ospf v2 {',
+      '  ipv4 { import all; };',
+      `  area 0 { interface "${dev}" { type ptp; hello 1; dead 4; authentication cryptographic; password "tunroute-secret" { id 7; algorithm hmac sha256; }; }; interface "lo" { stub yes; }; };`,
+      '}',
+      '',
+    ].join('\n'), 'bird-auth');
+    await waitFor('Full with BIRD (HMAC-SHA-256)', fullWith(r, '10.255.0.5'), 20_000, 100);
+    await waitFor('we learn 192.168.55.0/24', () => ospfRoute(r, '192.168.55.0/24'), 15_000, 100);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
+    await reloadWith(r, (c) => { (c.ospf.ports[0] as { auth?: unknown }).auth = { type: 'hmac-sha-256', keyId: 7, key: 'wrong' }; });
+    const dropped = await waitFor('BIRD\'s packets refused (bad digest)', async () => (await ospfState(r)).counters.droppedPackets['bad-digest'], 10_000, 100);
+    assert.ok(dropped > 0);
+    await waitFor('the adjacency is gone', async () => !(await fullWith(r, '10.255.0.5')()), 10_000, 100);
+  });
+
+  test('FRR, MD5: Full and routes both ways', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('frrauth');
+    const dev = lab.dev('fa');
+    await lab.hostPort(ns, dev, '10.0.6.2/30');
+    await ip('-n', ns, 'addr', 'add', '192.168.66.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rfa', {
+      ports: [{ name: 'frr', device: dev, netns: ns, address: '10.0.6.1/30' }],
+      routes: [{ prefix: '172.20.0.0/16', port: 'frr', via: '10.0.6.2' }],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'frr', helloInterval: 1, deadInterval: 4, auth: { type: 'md5', keyId: 3, key: 'md5-secret' } }], redistribute: ['static'] },
+    });
+    const frr = await Frr.start(lab, ns, {
+      ospfd: ['hostname frr-auth', '!', `interface ${dev}`, ' ip ospf network point-to-point', ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
+        ' ip ospf authentication message-digest', ' ip ospf message-digest-key 3 md5 md5-secret', '!',
+        'router ospf', ' ospf router-id 10.255.0.6', ' network 10.0.6.0/30 area 0', ' redistribute connected', '!', ''].join('\n'),
+    }, 'frr-auth');
+    await waitFor('Full with FRR (MD5)', fullWith(r, '10.255.0.6'), 30_000, 100);
+    await waitFor('we learn 192.168.66.0/24', () => ospfRoute(r, '192.168.66.0/24'), 15_000, 100);
+    await waitFor('FRR learns our 172.20.0.0/16 (external, metric 1)', async () => /O>\* 172\.20\.0\.0\/16 \[110\/1\] via 10\.0\.6\.1/.test(await frr.vtysh('show ip route ospf')), 15_000, 100);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
+  });
+});
+
+describe('tunroute ↔ BIRD 2 on a broadcast network', () => {
+  test('DR/BDR election with BIRD (BIRD priority 10 → DR, us BDR), BIRD\'s network LSA, routes both ways', { timeout: 60_000 }, async () => {
+    const ns = await lab.addNamespace('birdbc');
+    const h = await lab.addNamespace('hbc');
+    const dev = lab.dev('bc');
+    await lab.hostPort(ns, dev, '10.0.8.2/24');
+    await lab.hostPort(h, lab.dev('hbc'), '10.0.80.2/24', '10.0.80.1');
+    await ip('-n', ns, 'addr', 'add', '192.168.88.1/24', 'dev', 'lo');
+    const r = await lab.startRouter('rbc', {
+      ports: [
+        { name: 'bird', device: dev, netns: ns, address: '10.0.8.1/24' },
+        { name: 'lan', device: lab.dev('hbc'), netns: h, address: '10.0.80.1/24' },
+      ],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', network: 'broadcast', priority: 1, helloInterval: 1, deadInterval: 4 }, { port: 'lan', passive: true }] },
+    });
+    const bird = await Bird.start(lab, ns, [
+      'router id 10.255.0.8;',
+      'protocol device { scan time 1; }',
+      'protocol ospf v2 {',
+      '  ipv4 { import all; };',
+      `  area 0 { interface "${dev}" { type broadcast; priority 10; hello 1; dead 4; wait 4; }; interface "lo" { stub yes; }; };`,
+      '}',
+      '',
+    ].join('\n'), 'bird-bc');
+    await waitFor('Full with BIRD on the broadcast network', fullWith(r, '10.255.0.8'), 30_000, 100);
+    const st = await waitFor('BIRD is DR, we are BDR', async () => {
+      const s = await ospfState(r);
+      const i = s.interfaces.find((x) => x.port === 'bird');
+      return i?.dr === '10.0.8.2' && i.bdr === '10.0.8.1' ? s : undefined;
+    }, 15_000, 100);
+    assert.equal(st.interfaces.find((x) => x.port === 'bird')?.state, 'Backup');
+    assert.match(await bird.cmd('show ospf interface'), /State: DR/);
+    await waitFor('BIRD\'s network LSA', async () => (await ospfState(r)).database.some((e) => e.type === 'network' && e.id === '10.0.8.2' && e.advRouter === '10.255.0.8'), 15_000, 100);
+    const stub = await waitFor('we learn 192.168.88.0/24 through the DR\'s network', () => ospfRoute(r, '192.168.88.0/24'), 15_000, 100);
+    assert.deepEqual([stub.port, stub.via, stub.metric], ['bird', '10.0.8.2', 20]);
+    await waitFor('BIRD learns 10.0.80.0/24', async () => /10\.0\.80\.0\/24\s+unicast \[ospf1[^\n]*\n\s+via 10\.0\.8\.1 on /.test(await bird.cmd('show route protocol ospf1')), 15_000, 100);
+    // The CLI's tables: the database with BIRD's network LSA, the routes with their type, cost and next hop.
+    assert.match(await r.cli('ospf', 'database'), /network\s+10\.0\.8\.2\s+10\.255\.0\.8\s/);
+    assert.match(await r.cli('ospf', 'routes'), /192\.168\.88\.0\/24\s+intra\s+20\s+10\.0\.8\.2 on bird\s+10\.255\.0\.8/);
+    assert.match(await r.cli('ospf', 'neighbours'), /bird\s+10\.0\.8\.1\/24\s+broadcast\s+Backup\s+10\s+10\.0\.8\.2\s+10\.0\.8\.1\s+null\s+1\/4\s+1\n[^]*bird\s+10\.255\.0\.8\s+10\.0\.8\.2\s+Full\s+10\s/);
+    assert.deepEqual((await ospfState(r)).counters.droppedPackets, {});
+  });
+});
