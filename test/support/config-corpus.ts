@@ -34,13 +34,31 @@ export const full = (): Json => ({
     { prefix: '172.16.0.0/12', port: 'p2p', bfd: true },
     { prefix: '172.32.0.0/16', port: 'p2p', via: '10.0.13.1' },
   ],
-  bfd: { interval: 50, multiplier: 5, sessions: [{ port: 'lan', peer: '10.0.1.3', interval: 200, multiplier: 2 }] },
+  bfd: {
+    interval: 50,
+    multiplier: 5,
+    sessions: [{ port: 'lan', peer: '10.0.1.3', interval: 200, multiplier: 2, auth: { type: 'password', keys: [{ id: 2, secret: 'pw' }] } }],
+    auth: { type: 'keyed-sha1', keys: [{ id: 1, secret: 'bfd-secret' }] },
+    ports: [{ port: 'wan', auth: { type: 'meticulous-keyed-md5', keys: [{ id: 7, secret: 'm', until: '2030-01-01' }] } }],
+  },
   rip: {
-    ports: ['wan', { port: 'lan', cost: 2, bfd: true, passive: true }],
+    ports: ['wan', { port: 'lan', cost: 2, bfd: true, passive: true }, {
+      port: 'p2p', ttlSecurity: 'tx-only', neighbours: ['10.0.13.1'], unicast: true, maxRoutesPerNeighbour: 100,
+      auth: {
+        type: 'hmac-sha256',
+        keys: [
+          { id: 1, secret: 'old', until: '2026-01-01T00:00:00Z', acceptUntil: '2026-01-02T00:00:00Z' },
+          { id: 2, secret: 'new', from: '2026-01-01T00:00:00Z', acceptFrom: '2025-12-31T00:00:00+01:00' },
+        ],
+      },
+    }],
     redistribute: ['connected'],
     updateTime: 5,
     timeoutTime: 30,
     garbageTime: 20,
+    maxRoutes: 2000,
+    maxRoutesPerNeighbour: 500,
+    maxNeighboursPerPort: 8,
   },
   policy: [
     { name: 'web', from: '10.0.1.0/24', to: '1.1.1.1', protocol: 'tcp', dstPorts: '80-443', port: 'wan', via: '10.0.12.2' },

@@ -93,7 +93,7 @@ test('packet-level validation: each failure has its reason code', () => {
   b = ok(); add('one byte short', b, RipCheck.BAD_LENGTH, b.length - 1);
   b = new Uint8Array(4 + 19); writeRipHeader(b, 0, 2); add('4 + 19', b, RipCheck.BAD_LENGTH);
   b = new Uint8Array(4 + 26 * 20); writeRipHeader(b, 0, 2); add('26 entries', b, RipCheck.TOO_MANY_ENTRIES);
-  b = ok(); b[4] = 0xff; b[5] = 0xff; add('authentication entry (AFI 0xffff)', b, RipCheck.AUTH_UNSUPPORTED);
+  b = ok(); b[4] = 0xff; b[5] = 0xff; add('auth entry of type 0', b, RipCheck.AUTH_MALFORMED);
 
   for (const [name, buf, code, len] of cases) {
     assert.equal(view(buf, 0, len).validate(), code, `${name}: expected ${RIP_CHECK_NAMES[code]}, got ${RIP_CHECK_NAMES[view(buf, 0, len).validate()]}`);
