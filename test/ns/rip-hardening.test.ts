@@ -9,17 +9,16 @@
 //   4. A hostile on-link host floods 65,000 routes: we hold the limit, log
 //      one rip.limit event, and the daemon's RSS stays flat.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import type { RipJson as RipApiJson } from '../../src/api/types.js';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, waitFor, sleep } from '../../src/testbed/shell.js';
 
 interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
-interface RipJson {
-  neighbours: { port: string; address: string; state: string; routes: number; held: number; routesRefused: number; authFailures: number }[];
-  counters: { droppedPackets: Record<string, number>; entriesOverLimit: number } & Record<string, unknown>;
-}
+type RipJson = Omit<RipApiJson, 'counters'> & { counters: { droppedPackets: Record<string, number>; entriesOverLimit: number } };
 
 const RIP_TIMERS = { updateTime: 5, timeoutTime: 30, garbageTime: 20 };
 
@@ -46,7 +45,7 @@ const rip = (r: RouterProcess) => r.api<RipJson>('GET', '/v1/rip');
  * and a host LAN behind us (10.1.N.0/24) for the peer to learn; returns
  * what the peer's config needs.
  */
-async function peerLab(label: string, ripPort: Record<string, unknown>): Promise<{ r: RouterProcess; ns: string; dev: string; n: number }> {
+async function peerLab(label: string, ripPort: Record<string, unknown>, ripGlobal: Record<string, unknown> = {}): Promise<{ r: RouterProcess; ns: string; dev: string; n: number }> {
   const n = subnet++;
   const ns = await lab.addNamespace(label);
   const h = await lab.addNamespace(`h${label}`);
@@ -58,7 +57,7 @@ async function peerLab(label: string, ripPort: Record<string, unknown>): Promise
       { name: 'peer', device: dev, netns: ns, address: `10.0.${n}.1/24` },
       { name: 'lan', device: lab.dev(`h${n}`), netns: h, address: `10.1.${n}.1/24` },
     ],
-    rip: { ports: [{ port: 'peer', ...ripPort }], ...RIP_TIMERS },
+    rip: { ports: [{ port: 'peer', ...ripPort }], ...RIP_TIMERS, ...ripGlobal },
   });
   return { r, ns, dev, n };
 }
@@ -208,5 +207,95 @@ describe('GTSM (RFC 5082, ttlSecurity)', () => {
     await waitFor('refused: bad-ttl', async () => ((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0) >= 1, 20_000, 100);
     await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
     assert.equal(await ripRoute(p.r, p.theirs), undefined);
+  });
+});
+
+/** Sends `count` /32 routes (172.16.0.0 + from …) in Responses of 25 entries from src:520 to dst:520, `rounds` times. */
+const FLOOD = `
+const dgram = require('node:dgram');
+const [src, dst, from, count, rounds] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+s.bind(520, src, async () => {
+  const base = (172 << 24 | 16 << 16) >>> 0;
+  for (let r = 0; r < Number(rounds); r++) {
+    for (let i = Number(from); i < Number(from) + Number(count); i += 25) {
+      const n = Math.min(25, Number(from) + Number(count) - i);
+      const b = Buffer.alloc(4 + 20 * n);
+      b.writeUInt32BE(0x02020000, 0);
+      for (let e = 0; e < n; e++) {
+        const o = 4 + 20 * e;
+        b.writeUInt16BE(2, o);
+        b.writeUInt32BE((base + i + e) >>> 0, o + 4);
+        b.writeUInt32BE(0xffffffff, o + 8);
+        b.writeUInt32BE(1, o + 16);
+      }
+      await new Promise((ok) => s.send(b, 520, dst, ok));
+      if ((i / 25) % 40 === 0) await new Promise((ok) => setTimeout(ok, 4));
+    }
+  }
+  s.close();
+});
+`;
+
+function rssMb(r: RouterProcess): number {
+  const status = readFileSync(`/proc/${r.proc!.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function flood(p: { ns: string; dev: string; n: number }, from: number, count: number, rounds = 1): Promise<void> {
+  // The host's queue toward the TUN holds a whole round: what the daemon reads slower than it comes is not lost on the way.
+  await ip('-n', p.ns, 'link', 'set', p.dev, 'txqueuelen', '10000');
+  await inNetns(p.ns, process.execPath, ['-e', FLOOD, `10.0.${p.n}.2`, `10.0.${p.n}.1`, String(from), String(count), String(rounds)]);
+}
+
+/** Wait until a counter stops moving (every entry sent has been read). */
+async function settled(read: () => Promise<number>, atLeast: number): Promise<number> {
+  let last = -1;
+  return waitFor(`counter settles at ≥ ${atLeast}`, async () => {
+    const v = await read();
+    const done = v >= atLeast && v === last;
+    last = v;
+    return done ? v : undefined;
+  }, 60_000, 500);
+}
+
+describe('a hostile on-link host floods 65,000 routes', () => {
+  test('limited (defaults: 5,000 per neighbour): held at the limit, one rip.limit event, RSS flat; unlimited for comparison', { timeout: 240_000 }, async () => {
+    const limited = await peerLab('flood', {});
+    const rss0 = rssMb(limited.r);
+    await flood(limited, 0, 5000);
+    await waitFor('5,000 held', async () => (await rip(limited.r)).limits.routesHeld === 5000, 30_000, 200);
+    await sleep(1000);
+    const rss1 = rssMb(limited.r);
+    // The other 60,000, twice (as a neighbour sends its table every update).
+    await flood(limited, 5000, 60_000, 2);
+    const refused = await settled(async () => (await rip(limited.r)).counters.entriesOverLimit, 100_000);
+    await sleep(1000);
+    const rss2 = rssMb(limited.r);
+    const j = await rip(limited.r);
+    const nb = j.neighbours.find((x) => x.address === `10.0.${limited.n}.2`)!;
+    assert.deepEqual([j.limits.routesHeld, nb.held, nb.limitReached], [5000, 5000, true]);
+    assert.equal(nb.routesRefused, refused);
+    const ev = limited.r.events();
+    const limits = ev.filter((e) => e.event === 'rip.limit');
+    assert.deepEqual(limits.map((e) => [e.limit, e.state, e.neighbour, e.max]), [['maxRoutesPerNeighbour', 'reached', `10.0.${limited.n}.2`, 5000]], 'one event');
+    const perRoute = ev.filter((e) => String(e.event).startsWith('route.') && e.event !== 'route.changes').length;
+    const summaries = ev.filter((e) => e.event === 'route.changes');
+    const notLogged = summaries.reduce((a, e) => a + (e.notLogged as { installed: number }).installed, 0);
+    assert.ok(perRoute < 500, `${perRoute} route.* lines for 5,000 routes`);
+    assert.equal(perRoute + notLogged, 5000 + 2, 'every FIB change is a line or counted in a summary (+ the two connected routes)');
+
+    // The same flood with the limits out of the way (what the daemon did before them), for comparison.
+    const open = await peerLab('open', {}, { maxRoutes: 100_000, maxRoutesPerNeighbour: 100_000 });
+    const orss0 = rssMb(open.r);
+    await flood(open, 0, 65_000, 2);
+    const held = await settled(async () => (await rip(open.r)).limits.routesHeld, 60_000);
+    assert.equal(held, 65_000);
+    await sleep(1000);
+    const orss = rssMb(open.r);
+    console.log(`# daemon RSS (MB): limited ${rss0.toFixed(1)} → ${rss1.toFixed(1)} holding 5,000 routes → ${rss2.toFixed(1)} after ${refused} more entries were refused; ` +
+      `without limits ${orss0.toFixed(1)} → ${orss.toFixed(1)} holding 65,000`);
+    assert.ok(rss2 - rss1 < 16, `RSS grew ${(rss2 - rss1).toFixed(1)} MB while every entry was refused`);
+    assert.ok(rss2 - rss0 < (orss - orss0) / 2, 'the limit holds memory well below the unlimited case');
   });
 });
