@@ -132,7 +132,9 @@ export interface BfdSessionJson {
   remoteDiagnostic: string;
   pollActive: boolean;
   owners: string[];
-  counters: { rx: number; tx: number; txBlocked: number; upTransitions: number; downTransitions: number; drops: Record<string, number> };
+  /** Never the secrets: the type, the key ids, the one sent now (null: none valid), whether a received sequence number is known. */
+  auth: { type: string; keys: number[]; sendKey: number | null; sequenceKnown: boolean };
+  counters: { rx: number; tx: number; txBlocked: number; txWithoutKey: number; upTransitions: number; downTransitions: number; drops: Record<string, number> };
 }
 
 export interface BfdJson {

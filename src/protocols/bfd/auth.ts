@@ -62,6 +62,20 @@ export class BfdAuth {
     this.xmitSeq = (random() * 0x1_0000_0000) >>> 0;
   }
 
+  /**
+   * The same session with a new key chain (a reload): the sequence numbers
+   * go on where they were, so a peer that knows ours keeps taking them — a
+   * key added for a roll-over does not flap the session.
+   */
+  rekeyed(config: AuthConfig<BfdAuthType>): BfdAuth {
+    const next = new BfdAuth(config, () => 0);
+    next.xmitSeq = this.xmitSeq;
+    next.xmitSecond = this.xmitSecond;
+    next.rcvSeq = this.rcvSeq;
+    next.rcvKnownUntil = this.rcvKnownUntil;
+    return next;
+  }
+
   get enabled(): boolean {
     return this.type !== 'none';
   }

@@ -168,10 +168,10 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
       const interval = own?.interval ?? next.interval;
       const multiplier = own?.multiplier ?? next.multiplier;
       this.retime(n, interval, multiplier);
-      // New keys or a new type: the session goes on (a peer configured the same way keeps it Up).
+      // New keys or a new type: the session goes on, its sequence numbers too (a peer configured the same way keeps it Up).
       const auth = this.authFor(n.port, n.peer);
       if (!isDeepStrictEqual(auth, n.auth.config)) {
-        n.auth = new BfdAuth(auth, () => this.ctx.clock.random());
+        n.auth = n.auth.rekeyed(auth);
         this.ctx.log.info({ event: 'bfd.session-auth', port: n.port.name, peer: n.peerText, auth: auth.type, keys: auth.keys.map((k) => k.id) },
           `BFD session to ${n.peerText} on ${n.port.name}: authentication ${auth.type}`);
       }
