@@ -341,7 +341,11 @@ function parseBfd(v: unknown, ports: readonly Subnet[], broken: readonly string[
       pp.check(() => onlyKeys(po, ['port', 'auth'], path));
       const port = pp.check(() => portRef(po, 'port', path, portNames));
       if (port !== undefined) pp.check(() => unique(seenPorts, port, join(path, 'port'), 'BFD port'));
-      return complete<BfdConfig['ports'][number]>({ port, auth: pp.check(() => parseAuth(po.auth, join(path, 'auth'), BFD_AUTH_TYPES)) });
+      const auth = pp.check(() => {
+        if (po.auth === undefined) throw new ConfigError(join(path, 'auth'), 'missing (required)');
+        return parseAuth(po.auth, join(path, 'auth'), BFD_AUTH_TYPES);
+      });
+      return complete<BfdConfig['ports'][number]>({ port, auth });
     })));
     const seen = new Map<string, string>();
     const sessions = allOf(eachOf(p, o.sessions, 'bfd.sessions', (sv, path) => collect<BfdSessionConfig>((sp) => {
