@@ -1,6 +1,6 @@
 // RIP hardening against real peers, over TUN ports:
 //   1. BIRD 2 with RIP authentication — plaintext, keyed MD5, HMAC-SHA-1,
-//      -256, -512 (RFC 4822): routes both ways; a wrong key: nothing learned
+//      -256, -384, -512 (RFC 4822): routes both ways; a wrong key: nothing learned
 //      on either side, and our refusals counted by reason.
 //   2. FRR ripd with `ip rip authentication mode md5` (a key chain) and
 //      `mode text`: routes both ways; a wrong key: nothing learned, counted.
@@ -83,6 +83,7 @@ const BIRD_AUTH: [string, string, Record<string, unknown>, string[]][] = [
   ['md5', 'keyed MD5', { type: 'md5', keys: [{ id: 3, secret: 'md5-secret' }] }, ['authentication cryptographic;', 'password "md5-secret" { id 3; algorithm keyed md5; };']],
   ['sha1', 'HMAC-SHA-1', { type: 'hmac-sha1', keys: [{ id: 4, secret: 'sha1-secret' }] }, ['authentication cryptographic;', 'password "sha1-secret" { id 4; algorithm hmac sha1; };']],
   ['sha256', 'HMAC-SHA-256', { type: 'hmac-sha256', keys: [{ id: 5, secret: 'sha256-secret' }] }, ['authentication cryptographic;', 'password "sha256-secret" { id 5; algorithm hmac sha256; };']],
+  ['sha384', 'HMAC-SHA-384', { type: 'hmac-sha384', keys: [{ id: 8, secret: 'sha384-secret' }] }, ['authentication cryptographic;', 'password "sha384-secret" { id 8; algorithm hmac sha384; };']],
   ['sha512', 'HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
 ];
 

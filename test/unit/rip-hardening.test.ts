@@ -415,3 +415,27 @@ test('a reload that lowers a limit: what is held stays, the next new route is re
   assert.equal(t.ripRoute('10.7.0.0/16'), undefined);
   assert.deepEqual(t.events('rip.limit').map((e) => [e.limit, e.max]), [['maxRoutesPerNeighbour', 1]]);
 });
+
+test('hostile packets on authenticated ports never throw: mutated signed packets, random bytes, truncations — all dropped by reason', () => {
+  let seed = 11;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) & 0xff;
+  for (const type of ['password', 'md5', 'hmac-sha1', 'hmac-sha512']) {
+    const p = pair({ type, keys: [key(1, 'k')] }, { type, keys: [key(1, 'k')] }, { w: { ttlSecurity: 'tx-only', neighbours: [] } });
+    const sent = responses(p.r1.take('w'));
+    const base = sent[0]!.payload;
+    for (let i = 0; i < 3000; i++) {
+      const b = i % 3 === 0 ? Uint8Array.from({ length: rnd() * 3 }, rnd) : base.slice(0, i % 3 === 1 ? base.length : rnd() % (base.length + 1));
+      for (let j = 0; j < 1 + (rnd() % 4); j++) if (b.length) b[rnd() % b.length] = rnd();
+      p.r2.inject('w', datagram('10.0.12.1', MCAST, b));
+    }
+    assert.equal(p.r2.rip.packetDrops[RIP_DROP_NAMES.indexOf('internal-error')], 0, type);
+    // A password protects nothing of the content (RFC 2453 §4.1 sends it in the clear): a mutated route with the password intact gets in.
+    // With a digest, only the packet as r1 signed it gets in (a mutation may write the byte that was there).
+    const genuine = new Set(sent[0]!.entries.filter((e) => e.metric < 16).map((e) => `${e.prefix} ${e.metric + 1}`));
+    const learned = [...p.r2.rip.table.all()].filter((r) => r.state === 'active').map((r) => `${formatAddress(r.prefix)}/${r.len} ${r.metric}`);
+    if (type === 'password') assert.ok(learned.some((x) => !genuine.has(x)), 'the password let a mutated route in');
+    else assert.deepEqual(learned.filter((x) => !genuine.has(x)), [], `${type}: nothing mutated got in`);
+    const total = [...p.r2.rip.packetDrops].reduce((a, n) => a + n, 0);
+    assert.ok(total >= (type === 'password' ? 2000 : 2900), `${type}: ${JSON.stringify(drops(p.r2))}`);
+  }
+});
