@@ -9,7 +9,7 @@
 //   4. A hostile on-link host floods 65,000 routes: we hold the limit, log
 //      one rip.limit event, and the daemon's RSS stays flat.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { RipJson as RipApiJson } from '../../src/api/types.js';
 import { Bird } from '../../src/testbed/bird.js';
@@ -307,5 +307,22 @@ describe('a hostile on-link host floods 65,000 routes', () => {
     // Refusing 120,000 entries costs what the API polls and GC slack cost, not what holding them would (≈ 3 KB a route, below).
     assert.ok(rss2 - rss1 < 25, `RSS grew ${(rss2 - rss1).toFixed(1)} MB while every entry was refused`);
     assert.ok(rss2 - rss0 < (orss - orss0) / 2, 'the limit holds memory well below the unlimited case');
+  });
+});
+
+describe('a reload turns RIP authentication on', () => {
+  test('BIRD authenticates, we do not: nothing learned; the same key written to our config and `tunroute reload`: routes both ways', { timeout: 60_000 }, async () => {
+    const p = await birdPeer('reload', {}, ['authentication cryptographic;', 'password "reload-key" { id 4; algorithm hmac sha1; };']);
+    await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-not-configured'] ?? 0) >= 1, 15_000, 100);
+    assert.equal(await ripRoute(p.r, p.theirs), undefined);
+    const config = JSON.parse(readFileSync(p.r.configFile, 'utf8')) as { rip: { ports: Record<string, unknown>[] } };
+    config.rip.ports[0]!.auth = { type: 'hmac-sha1', keys: [{ id: 4, secret: 'reload-key' }] };
+    writeFileSync(p.r.configFile, JSON.stringify(config));
+    await p.r.cli('reload');
+    await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
+    await waitFor(`we learn ${p.theirs}`, () => ripRoute(p.r, p.theirs), 15_000, 100);
+    const port = (await rip(p.r)).ports[0]!;
+    assert.deepEqual(port.auth, { type: 'hmac-sha1', keys: [4], sendKey: 4 });
+    assert.doesNotMatch(JSON.stringify(await p.r.api('GET', '/v1/rip')), /reload-key/, 'the API never shows a secret');
   });
 });
