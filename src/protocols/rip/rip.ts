@@ -49,14 +49,14 @@
 // reason, and a source that fails them never becomes a neighbour. What
 // neighbours can make us hold is bounded: routers per port, routes per
 // neighbour, routes in all. A limit reached is one log event (rip.limit,
-// warn), and one more when a whole update period passes with nothing
-// refused (cleared) — never a line per route.
+// warn), and one more once nothing has been refused for a route timeout
+// (cleared) — never a line per route.
+import { isDeepStrictEqual } from 'node:util';
 import type { RipConfig } from '../../config/router-config.js';
 import type { Clock, TimerHandle } from '../../control/clock.js';
 import type { NeighbourLiveness, SessionChange } from '../../control/liveness.js';
 import type { ProtocolContext, RouterPlugin, SelectedRoute } from '../../control/protocol.js';
 import { Drop } from '../../packet/drops.js';
-import { isDeepStrictEqual } from 'node:util';
 import { formatAddress, formatPrefix, prefixKey, prefixOfKey } from '../../net/addr.js';
 import type { PortView } from '../../control/protocol.js';
 import { copyBytes, type Ipv4View } from '../../wire/ipv4.js';
