@@ -810,14 +810,19 @@ static napi_value PacketReaderStats(napi_env env, napi_callback_info info) {
 
 // ---- writes ------------------------------------------------------------------
 
-// packetWriteBatch(fd, buf, offsets: Int32Array, lengths: Int32Array, count) -> frames sent.
+// packetWriteBatch(fd, buf, offsets: Int32Array, lengths: Int32Array, count,
+//                  vnet: Int32Array | null) -> frames sent.
 // One sendmmsg per up to 256 frames; a frame the kernel refuses is skipped
-// and its negative errno left in lengths[i] (the caller counts it).
+// and its negative errno left in lengths[i] (the caller counts it). Every
+// frame goes with a virtio-net header (the socket has PACKET_VNET_HDR): the
+// one at buf[vnet[i]] when vnet is given and vnet[i] >= 0 — a super-frame
+// the kernel segments, or hands whole to an interface that takes it (a veth
+// does), or a frame whose checksum it finishes — else all zero.
 #define TX_CHUNK 256
 static struct virtio_net_hdr tx_vnet;  // all zero: a complete frame, no offload asked
 static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd, count;
   uint8_t *data;
@@ -830,7 +835,15 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(napi_get_value_int32(env, argv[4], &count));
-  if (count < 0 || (size_t)count > n1 || (size_t)count > n2) {
+  int32_t *vnet = NULL;
+  size_t n3 = 0;
+  napi_valuetype vt = napi_undefined;
+  if (argc > 5) napi_typeof(env, argv[5], &vt);
+  if (vt == napi_object && !get_i32_array(env, argv[5], &vnet, &n3)) {
+    napi_throw_type_error(env, "EINVAL", "packetWriteBatch: vnet must be an Int32Array or null");
+    return NULL;
+  }
+  if (count < 0 || (size_t)count > n1 || (size_t)count > n2 || (vnet && (size_t)count > n3)) {
     napi_throw_range_error(env, "ERANGE", "packetWriteBatch: count out of range");
     return NULL;
   }
@@ -843,7 +856,9 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
     for (; i < count && m < TX_CHUNK; i++) {
       int32_t o = offs[i], l = lens[i];
       if (o < 0 || l < 14 || (size_t)o + (size_t)l > dlen) { lens[i] = -EINVAL; continue; }
-      iov[2 * m].iov_base = &tx_vnet;
+      int32_t h = vnet ? vnet[i] : -1;
+      if (h >= 0 && (size_t)h + VNET_LEN > dlen) { lens[i] = -EINVAL; continue; }
+      iov[2 * m].iov_base = h >= 0 ? (void *)(data + h) : (void *)&tx_vnet;
       iov[2 * m].iov_len = VNET_LEN;
       iov[2 * m + 1].iov_base = data + o;
       iov[2 * m + 1].iov_len = (size_t)l;
