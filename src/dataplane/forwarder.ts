@@ -98,16 +98,19 @@ export class Forwarder {
     port.counters.values[RX_BATCHES]! += 1;
     this.flows.tick();
     const link = port.link;
-    const vh = port.vnetHdrSize;
+    // Offload mode: each packet's virtio-net header is `back` bytes before it.
+    const back = port.rxVnetBack;
     for (let i = 0; i < count; i++, off += port.slotSize) {
       let drop: number;
       if (link === null) {
-        drop = vh === 0 ? this.process(port, off, lengths[i]!, false, 0) : this.receiveVnet(port, off, lengths[i]! - vh, vh);
+        drop = back === 0 ? this.process(port, off, lengths[i]!, false, 0) : this.receiveVnet(port, off, lengths[i]! - back, off - back, 0, false);
       } else {
         // The frame's header sits just before the packet; ARP and the rest stay in the link.
         const kind = link.receive(off - ETHERNET_HEADER_LEN, lengths[i]!);
         if (kind !== Rx.IPV4 && kind !== Rx.IPV4_LINK_GROUP) continue;
-        drop = this.process(port, off, lengths[i]! - ETHERNET_HEADER_LEN, kind === Rx.IPV4_LINK_GROUP);
+        const len = lengths[i]! - ETHERNET_HEADER_LEN;
+        const group = kind === Rx.IPV4_LINK_GROUP;
+        drop = back === 0 ? this.process(port, off, len, group, 0) : this.receiveVnet(port, off, len, off - back, ETHERNET_HEADER_LEN, group);
       }
       if (drop >= 0) port.counters.drop(drop);
     }
@@ -115,14 +118,14 @@ export class Forwarder {
   }
 
   /**
-   * A packet read behind a virtio-net header of `vh` bytes (an offload TUN):
-   * its offload word from the header. A partial checksum is kept only where
-   * the path knows it (TCP or UDP, from the end of the IP header); any other
-   * is finished here. A super-packet is checked in process().
+   * A packet read with a virtio-net header (at `h`; its offsets count from
+   * `linkLen` bytes of link header before the IP packet): its offload word
+   * from the header. A partial checksum is kept only where the path knows it
+   * (TCP or UDP, from the end of the IP header); any other is finished here.
+   * A super-packet is checked in process().
    */
-  private receiveVnet(port: Port, off: number, len: number, vh: number): number {
+  private receiveVnet(port: Port, off: number, len: number, h: number, linkLen: number, linkGroup: boolean): number {
     const b = this.output.arena.bytes;
-    const h = off - vh;
     const flags = b[h]!, gsoType = b[h + 1]!;
     if (len < 0) len = 0;
     if (gsoType !== VirtioGso.NONE) {
@@ -132,20 +135,20 @@ export class Forwarder {
         return Drop.BAD_OFFLOAD;
       }
       // Without NEEDS_CSUM the checksum field is made partial in process().
-      return this.process(port, off, len, false, ((flags & VirtioFlag.NEEDS_CSUM) !== 0 ? OFFLOAD_PARTIAL : 0) | (gsoType << 16) | size);
+      return this.process(port, off, len, linkGroup, ((flags & VirtioFlag.NEEDS_CSUM) !== 0 ? OFFLOAD_PARTIAL : 0) | (gsoType << 16) | size);
     }
-    if ((flags & VirtioFlag.NEEDS_CSUM) === 0) return this.process(port, off, len, false, 0);
-    const start = b[h + 6]! | (b[h + 7]! << 8), at = b[h + 8]! | (b[h + 9]! << 8);
+    if ((flags & VirtioFlag.NEEDS_CSUM) === 0) return this.process(port, off, len, linkGroup, 0);
+    const start = (b[h + 6]! | (b[h + 7]! << 8)) - linkLen, at = b[h + 8]! | (b[h + 9]! << 8);
     const proto = b[off + 9];
     if (start === (b[off]! & 0x0f) << 2 && ((proto === IpProto.TCP && at === 16) || (proto === IpProto.UDP && at === 6))) {
-      return this.process(port, off, len, false, OFFLOAD_PARTIAL);
+      return this.process(port, off, len, linkGroup, OFFLOAD_PARTIAL);
     }
-    if (finishPartialChecksum(b, off, len, start, at)) port.counters.values[CHECKSUMS_FINISHED]! += 1;
+    if (start >= 0 && finishPartialChecksum(b, off, len, start, at)) port.counters.values[CHECKSUMS_FINISHED]! += 1;
     else {
       port.counters.values[RX_PACKETS]! += 1;
       return Drop.BAD_OFFLOAD;
     }
-    return this.process(port, off, len, false, 0);
+    return this.process(port, off, len, linkGroup, 0);
   }
 
   /**

@@ -45,13 +45,13 @@ const SPARE_MTU = 9000;
  * reassembly.
  */
 export function arenaFor(config: RouterConfig): PacketArena {
-  // A port's receive slots (64 KB each for a TUN port in offload mode: 4.2 MB
+  // A port's receive slots (64 KB each for a port in offload mode: 4.2 MB
   // per port, touched only as far as super-packets arrive), and an Ethernet
   // port's link layer (control frames, the hold pool); 64-byte aligned.
   const portBytes = (mtu: number, ethernet: boolean, superSlots: boolean) =>
     Port.rxBytesFor(mtu, superSlots) + 64 + (ethernet ? EthernetLink.regionBytes({ mtu }) + 64 : 0);
-  const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet', p.type === 'tun' && p.offload), 0);
-  const spare = SPARE_PORTS * Math.max(portBytes(SPARE_MTU, true, false), portBytes(1500, false, true));
+  const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet', p.offload), 0);
+  const spare = SPARE_PORTS * Math.max(portBytes(SPARE_MTU, true, false), portBytes(SPARE_MTU, true, true));
   return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 

@@ -64,6 +64,12 @@ export class Port implements PortView {
   readonly superSlots: boolean;
   /** Bytes of virtio-net header in front of every packet the device reads and takes (0: none). */
   vnetHdrSize = 0;
+  /**
+   * Where a received packet's virtio-net header is: this many bytes before
+   * the IPv4 packet (a TUN's right before it; an Ethernet frame's before
+   * the frame's header); 0: received packets have none.
+   */
+  rxVnetBack = 0;
   /** The device may be given packets with a partial L4 checksum / TCP / UDP super-packets whole. */
   txCsum = false;
   txTso4 = false;
@@ -124,6 +130,7 @@ export class Port implements PortView {
     // A device that may hand over super-packets needs slots that hold them.
     if (o?.rxSuper && !this.superSlots) throw new RangeError(`port ${this.name}: device in offload mode, receive slots too small`);
     this.vnetHdrSize = o?.vnetHdrSize ?? 0;
+    this.rxVnetBack = !o ? 0 : o.vnetHdrSize !== 0 ? o.vnetHdrSize : o.rxSuper ? ETHERNET_HEADER_LEN + VIRTIO_NET_HDR_LEN : 0;
     this.txCsum = o?.csum ?? false;
     this.txTso4 = o?.tso4 ?? false;
     this.txUso4 = o?.uso4 ?? false;

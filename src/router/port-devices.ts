@@ -23,8 +23,8 @@ export const openDevice: DeviceOpener = (p) =>
     ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload })
     : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload });
 
-/** Whether a port's receive slots must hold 64 KB super-packets: a TUN port in offload mode. */
-export const superSlotsFor = (p: PortConfig): boolean => p.type === 'tun' && p.offload;
+/** Whether a port's receive slots must hold 64 KB super-packets: a port in offload mode. */
+export const superSlotsFor = (p: PortConfig): boolean => p.offload;
 
 /** A device is the same device when its name and namespace are. */
 export const deviceKey = (p: { device: string; netns: string }): string => `${p.netns}/${p.device}`;

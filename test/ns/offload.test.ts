@@ -4,13 +4,14 @@
 // daemon's counters show what it did with the super-packets:
 //   client (10.1.0.2) — [TUN c] R [TUN s] — server (10.2.0.2)
 //   client — R1 — [l1 ~ tc mirred ~ l2] — R2 — server
-//   client (veth, Ethernet port) — R — server
+//   client (veth, Ethernet port) — R — server, and client — R — server (veth)
 // One router with offloads (super-packets pass whole); into a plain 1280-byte
 // egress (cut in the router); from a plain ingress (coalesced); two routers
 // joined by tc mirred (super-packets cross the link whole), and over a
 // 1280-byte link between them, where DF makes R2 answer Fragmentation
 // Needed and the server's kernel lowers its path MTU; out of an Ethernet
-// port (passed whole to the kernel, or cut with offloads off); UDP
+// port (passed whole to the kernel, or cut with offloads off) and into one
+// (super-frames read whole); UDP
 // segmentation offload; plain mode on TUNs an offload reader used before.
 // Also the C offload forwarder the benchmark uses as the ceiling.
 import assert from 'node:assert/strict';
@@ -94,10 +95,14 @@ before(async () => {
   l1 = lab.dev('l1');
   l2 = lab.dev('l2');
   await lab.link(l1, l2);
-  // A client on a veth: the router's end is an Ethernet port.
+  // A client on a veth: the router's end is an Ethernet port; and a server on a veth, with the same content.
   ce = await lab.addNamespace('ce');
   await lab.addNamespace('re');
   await lab.ethernetHostPort(ce, lab.dev('ce'), lab.ns('re'), lab.dev('re'), '10.1.0.2/24', '10.1.0.1');
+  const se = await lab.addNamespace('se');
+  await lab.addNamespace('rs');
+  await lab.ethernetHostPort(se, lab.dev('se'), lab.ns('rs'), lab.dev('rs'), '10.2.0.2/24', '10.2.0.1');
+  lab.spawnIn(se, process.execPath, ['-e', SERVER, String(BYTES)]);
   cfwd = join(lab.dir, 'tunfwd-offload');
   execFileSync('cc', ['-O2', '-Wall', '-o', cfwd, `${ROOT}scripts/bench/tunfwd-offload.c`]);
   lab.spawnIn(s, process.execPath, ['-e', SERVER, String(BYTES)]);
@@ -228,6 +233,16 @@ test('out of an Ethernet port: super-packets handed to the kernel whole; with of
     }
     assert.deepEqual(cOut.drops, {});
   }
+});
+
+test('into an Ethernet port: the server\'s super-frames read whole and forwarded as one unit', { timeout: 90_000 }, async () => {
+  const ports = [clientPort(), { name: 's', type: 'ethernet', device: lab.dev('rs'), address: '10.2.0.1/24' }];
+  const st = await through(ports, () => fetchAndCheck('Ethernet ingress'), {}, 'rs');
+  const sIn = st.s!;
+  assert.ok((sIn.offload.rxSuperPackets ?? 0) > 0, JSON.stringify(sIn));
+  assert.ok(sIn.rxPackets < BYTES / 1448 / 4, `far fewer frames than segments: ${sIn.rxPackets}`);
+  assert.equal(st.c!.offload.txSuperPackets, sIn.offload.rxSuperPackets, JSON.stringify(st.c));
+  assert.deepEqual(sIn.drops, {});
 });
 
 test('UDP segmentation offload: 8000 datagrams intact, passed whole and cut in the router', { timeout: 90_000 }, async () => {

@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { parseMac } from '../../wire/ethernet.js';
+import { VIRTIO_NET_HDR_LEN } from '../../wire/virtio-net.js';
 import type { DeviceOffload, PacketDevice } from '../device.js';
 import { netnsPath } from '../tun-device.js';
 
@@ -23,7 +24,7 @@ interface EtherAddon {
   packetWriteBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number, vnet: Int32Array | null): number;
   startPacketReader(
     fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
-    lengths: Int32Array, onBatch: (count: number, errno: number) => void,
+    lengths: Int32Array, onBatch: (count: number, errno: number) => void, whole: boolean,
   ): object;
   stopPacketReader(handle: object): void;
   refPacketReader(handle: object, ref: boolean): void;
@@ -72,13 +73,19 @@ export interface EthernetOpenOptions {
   /** Take the interface for the router (default true); false: only listen. */
   configure?: boolean;
   /**
-   * Send super-packets and partial checksums to the kernel with a virtio-net
-   * header beside the frame (the kernel segments them, or its neighbour takes
-   * them whole as a veth's does). Default false. Received frames are always
-   * ordinary ones: the reader completes and cuts what the kernel hands over.
+   * Offload mode. Send super-packets to the kernel with a virtio-net header
+   * beside the frame (the kernel segments them, or the interface takes them
+   * whole as a veth does); read super-frames and partial checksums as they
+   * came, each frame's header in the VIRTIO_NET_HDR_LEN bytes before it
+   * (slots of ETHERNET_WHOLE_SLOT bytes or more). Default false: received
+   * frames are ordinary ones — the reader finishes and cuts what the kernel
+   * hands over.
    */
   offload?: boolean;
 }
+
+/** The smallest receive slot of an Ethernet device in offload mode: the largest frame and a virtio-net header before it. */
+export const ETHERNET_WHOLE_SLOT = 65535 + 14 + VIRTIO_NET_HDR_LEN;
 
 /**
  * What an Ethernet device in offload mode takes: TCP and UDP super-packets
@@ -87,7 +94,7 @@ export interface EthernetOpenOptions {
  * port finishes those itself — and a super-packet is sent whole only when it
  * is too big to be held (larger than the MTU).
  */
-const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: false, tso4: true, uso4: true, rxSuper: false };
+const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: false, tso4: true, uso4: true, rxSuper: true };
 
 export class EthernetDevice implements PacketDevice {
   readonly name: string;
@@ -165,7 +172,9 @@ export class EthernetDevice implements PacketDevice {
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
     onBatch: (count: number, errno: number) => void): void {
     if (this.reader) throw new EthernetError(`${this.name}: already reading`);
-    this.reader = load().startPacketReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch);
+    const whole = this.offload !== null;
+    if (whole && slotSize < ETHERNET_WHOLE_SLOT) throw new EthernetError(`${this.name}: offload mode needs slots of ${ETHERNET_WHOLE_SLOT} bytes`);
+    this.reader = load().startPacketReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch, whole);
   }
 
   setRef(ref: boolean): void {
