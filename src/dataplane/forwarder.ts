@@ -279,17 +279,19 @@ export class Forwarder {
 
   /**
    * The offload word of a packet with a valid IPv4 header, checked against
-   * it: a super-packet must be whole (not a fragment, no link padding), of
+   * it: neither kind may be a fragment; a super-packet must be whole (no link padding), of
    * the kind its gso_type says, with a gso_size; one that holds a single
    * segment is just a packet with a partial checksum. −1: refused.
    */
   private checkOffload(ingress: Port, ip: Ipv4View, word: number): number {
+    // A fragment's checksum cannot be finished from it alone, nor can it be segmented.
+    if (ip.isFragment) return -1;
     const type = (word >>> 16) & 0xff;
     if (type === VirtioGso.NONE) return word;
     const kind = type & ~VirtioGso.ECN;
     const b = ip.buf, off = ip.off, len = ip.totalLength;
     const size = word & 0xffff;
-    if (len !== ip.len || size === 0 || ip.isFragment) return -1;
+    if (len !== ip.len || size === 0) return -1;
     const hlen = gsoHeaderLength(b, off, len, kind);
     if (hlen < 0 || len <= hlen) return -1;
     if ((word & OFFLOAD_PARTIAL) === 0) {

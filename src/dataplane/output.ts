@@ -200,24 +200,27 @@ export class Output {
     const n = port.txCount;
     const vh = port.vnetHdrSize;
     const offs = port.txOffsets, lens = port.txLengths, words = port.txWords;
+    const b = this.arena.bytes;
     let candidates = 0;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      this.groOff[i] = offs[i]! + vh;
+      const ip = offs[i]! + vh;
+      this.groOff[i] = ip;
       this.groLen[i] = lens[i]! - vh;
       if (words[i] === 0) {
         this.groMark[i] = 0;
-        candidates++;
+        if (b[ip + 9] === IpProto.TCP) candidates++;
         bytes += lens[i]! + 16;
       } else {
         this.groMark[i] = PASS;
       }
     }
+    // (Small UDP at full rate: nothing to merge, no pass over the queue.)
     if (candidates < 2) return;
     const region = this.arena.scratch(bytes);
     if (region < 0) return;
     const gro = this.gro;
-    const out = gro.coalesce(this.arena.bytes, this.groOff, this.groLen, n, this.groMark, region, region + bytes, vh);
+    const out = gro.coalesce(b, this.groOff, this.groLen, n, this.groMark, region, region + bytes, vh);
     if (gro.merged === 0) return;
     this.qOff.set(offs.subarray(0, n));
     this.qLen.set(lens.subarray(0, n));

@@ -455,7 +455,7 @@ test('a super-packet with IP options is cut, and each segment takes the ordinary
   }
 });
 
-test('bad offload headers are counted drops: gso_size 0, an IPv6 GSO type on IPv4, link padding, a checksum beyond the packet', () => {
+test('bad offload headers are counted drops: gso_size 0, an IPv6 GSO type on IPv4, link padding, a checksum beyond the packet, a partial fragment', () => {
   const t = setup();
   const sp = build({ payload: 4 * 1448, partial: true });
   t.inject('a', [sp], [vnet({ flags: 1, gsoType: VirtioGso.TCPV4, gsoSize: 0, csumStart: 20, csumOffset: 16 })]);
@@ -465,7 +465,13 @@ test('bad offload headers are counted drops: gso_size 0, an IPv6 GSO type on IPv
   t.inject('a', [padded], [tsoHdr(1448)]);
   const small = build({ payload: 20 });
   t.inject('a', [small], [vnet({ flags: 1, csumStart: 20, csumOffset: 200 })]);
-  assert.equal(t.counters('a').drops['bad-offload'], 4);
+  const frag = build({ payload: 200, partial: true, df: false });
+  frag[6]! |= 0x20; // MF: a fragment's checksum cannot be finished from it
+  frag[10] = 0; frag[11] = 0;
+  const fc = ~naiveSum(frag.subarray(0, 20)) & 0xffff;
+  frag[10] = fc >> 8; frag[11] = fc & 0xff;
+  t.inject('a', [frag], [partialHdr()]);
+  assert.equal(t.counters('a').drops['bad-offload'], 5);
   assert.equal(t.sent('b').length, 0);
 });
 
