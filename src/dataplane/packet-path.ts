@@ -8,8 +8,11 @@
 //       to the control protocols) or a source-route hop → martians
 //     → selectors [source policy rules] → FIB → flow pinning (drain)
 //     → TTL → MTU/DF → options (record route, timestamp)
-//     → Output (fragmentation, transmit queues)
+//     → Output (super-packets whole or cut, partial checksums kept or
+//       finished, fragmentation, transmit queues; coalescing at the flush)
 //   ICMP errors are built by IcmpErrors and routed back through Output.
+//   Each packet carries its offload word (wire/virtio-net.ts) beside its
+//   (offset, length): 0 for an ordinary packet.
 //
 // Everything works in one PacketArena: the ports' receive slots and a
 // scratch ring for packets the router builds itself.
