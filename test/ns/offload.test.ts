@@ -173,7 +173,12 @@ async function throughTwo(linkMtu: number, body: () => Promise<void>): Promise<[
 // The body flows server → client: in on port s, out on port c.
 
 test('one router, offloads on by default: 8 MB arrive whole; the server\'s super-packets pass whole', { timeout: 90_000 }, async () => {
-  const st = await through([clientPort(), serverPort()], () => fetchAndCheck('one router'));
+  let metrics = '';
+  const st = await through([clientPort(), serverPort()], async (r) => {
+    await fetchAndCheck('one router');
+    metrics = (await inNetns(r.netns, 'curl', ['-sS', '--unix-socket', r.socket, 'http://x/metrics'])).stdout;
+  });
+  assert.match(metrics, /^tunroute_port_offload_total\{port="s",kind="rxSuperPackets"\} [1-9]\d*$/m);
   const sIn = st.s!, cOut = st.c!;
   assert.ok((sIn.offload.rxSuperPackets ?? 0) > 0, JSON.stringify(sIn));
   assert.equal(cOut.offload.txSuperPackets, sIn.offload.rxSuperPackets, JSON.stringify(cOut));
