@@ -100,10 +100,14 @@ export class Forwarder {
     const link = port.link;
     // Offload mode: each packet's virtio-net header is `back` bytes before it.
     const back = port.rxVnetBack;
+    const bytes = this.output.arena.bytes;
     for (let i = 0; i < count; i++, off += port.slotSize) {
       let drop: number;
       if (link === null) {
-        drop = back === 0 ? this.process(port, off, lengths[i]!, false, 0) : this.receiveVnet(port, off, lengths[i]! - back, off - back, 0, false);
+        if (back === 0) drop = this.process(port, off, lengths[i]!, false, 0);
+        // An all-zero header (flags, gso_type): an ordinary packet.
+        else if ((bytes[off - back]! | bytes[off - back + 1]!) === 0) drop = this.process(port, off, lengths[i]! - back, false, 0);
+        else drop = this.receiveVnet(port, off, lengths[i]! - back, off - back, 0, false);
       } else {
         // The frame's header sits just before the packet; ARP and the rest stay in the link.
         const kind = link.receive(off - ETHERNET_HEADER_LEN, lengths[i]!);

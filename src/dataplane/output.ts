@@ -201,22 +201,21 @@ export class Output {
     const vh = port.vnetHdrSize;
     const offs = port.txOffsets, lens = port.txLengths, words = port.txWords;
     const b = this.arena.bytes;
+    // First a look for two ordinary TCP packets (small UDP at full rate: nothing to merge).
     let candidates = 0;
+    for (let i = 0; i < n && candidates < 2; i++) if (words[i] === 0 && b[offs[i]! + vh + 9] === IpProto.TCP) candidates++;
+    if (candidates < 2) return;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      const ip = offs[i]! + vh;
-      this.groOff[i] = ip;
+      this.groOff[i] = offs[i]! + vh;
       this.groLen[i] = lens[i]! - vh;
       if (words[i] === 0) {
         this.groMark[i] = 0;
-        if (b[ip + 9] === IpProto.TCP) candidates++;
         bytes += lens[i]! + 16;
       } else {
         this.groMark[i] = PASS;
       }
     }
-    // (Small UDP at full rate: nothing to merge, no pass over the queue.)
-    if (candidates < 2) return;
     const region = this.arena.scratch(bytes);
     if (region < 0) return;
     const gro = this.gro;

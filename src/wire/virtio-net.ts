@@ -160,7 +160,10 @@ export function offloadGsoSize(word: number): number {
  */
 export function writeVnetHeader(buf: Uint8Array, at: number, size: number, ip: number, word: number, linkLen: number): void {
   if (word === 0) {
-    for (let i = at, end = at + size; i < end; i++) buf[i] = 0;
+    // (Unrolled: this runs for every ordinary packet an offload port sends.)
+    buf[at] = 0; buf[at + 1] = 0; buf[at + 2] = 0; buf[at + 3] = 0; buf[at + 4] = 0;
+    buf[at + 5] = 0; buf[at + 6] = 0; buf[at + 7] = 0; buf[at + 8] = 0; buf[at + 9] = 0;
+    if (size > 10) { buf[at + 10] = 0; buf[at + 11] = 0; }
     return;
   }
   const ihl = (buf[ip] & 0x0f) << 2;
@@ -180,5 +183,5 @@ export function writeVnetHeader(buf: Uint8Array, at: number, size: number, ip: n
   buf[at + 7] = csumStart >>> 8;
   buf[at + 8] = csumOffset;
   buf[at + 9] = 0;
-  for (let i = at + 10, end = at + size; i < end; i++) buf[i] = 0;
+  if (size > 10) { buf[at + 10] = 0; buf[at + 11] = 0; }
 }
