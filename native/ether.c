@@ -117,10 +117,21 @@ static int job_enter_netns(eth_job *job) {
 
 // Write a sysctl of the interface; /proc/sys/net follows this thread's netns.
 // A missing file is fine (no IPv6 in this kernel); other failures are not.
+// One that already has the value is left alone: in a container /proc/sys is
+// read-only (Docker's default without --privileged), and the value may have
+// been set from outside (`docker run --sysctl …default…`, inherited by an
+// interface moved in later).
 static int write_sysctl(eth_job *job, const char *family, const char *key, const char *value) {
   char path[160];
   snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, job->name, key);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
+  char now[16];
+  ssize_t r = read(fd, now, sizeof now - 1);
+  close(fd);
+  size_t len = strlen(value);
+  if (r == (ssize_t)len + 1 && memcmp(now, value, len) == 0 && now[len] == '\n') return 1;
+  fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
   ssize_t w = write(fd, value, strlen(value));
   int e = errno;

@@ -6,6 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ContainerOptions } from './container-nodes.js';
 import type { RouterProcess } from './lab.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
 import { loadTopology } from './topology/index.js';
@@ -14,7 +15,7 @@ import { TopologyLab } from './topology-lab.js';
 /** Which lab to rehearse on. */
 export type LabSpec =
   | { kind: 'built-in'; embodiment: Embodiment; routing: RoutingMode; serverDelayMs: number; bfdIntervalMs?: number }
-  | { kind: 'topology'; file: string };
+  | { kind: 'topology'; file: string; /** Container mode (container-nodes.ts). */ containers?: ContainerOptions };
 
 /** A configuration file the lab ran with, kept for the report (the lab's directory is removed afterwards). */
 export interface ConfigFile {
@@ -67,7 +68,7 @@ function readConfig(name: string, file: string): ConfigFile {
 
 /** Bring the lab up, its cut-over trigger armed for `cutover`. */
 export async function openRehearsalLab(spec: LabSpec, opts: OpenLabOptions): Promise<RehearsalLab> {
-  return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts);
+  return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts, spec.containers);
 }
 
 async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: OpenLabOptions): Promise<RehearsalLab> {
@@ -101,13 +102,13 @@ async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: O
   };
 }
 
-async function openTopology(file: string, opts: OpenLabOptions): Promise<RehearsalLab> {
+async function openTopology(file: string, opts: OpenLabOptions, containers?: ContainerOptions): Promise<RehearsalLab> {
   const topology = loadTopology(file);
   const m = topology.migration;
   if (!m) throw new Error(`${topology.file}: no migration settings (label tunroute.migration under topology.defaults.labels; see docs/topologies.md)`);
   const place = m.cutover[opts.cutover];
   if (!place) throw new Error(`${m.file}: cutover.${opts.cutover} is not set: say where the ${opts.cutover} acts ({ router, port })`);
-  const tl = await TopologyLab.up(topology, { log: opts.log, cutover: opts.cutover });
+  const tl = await TopologyLab.up(topology, { log: opts.log, cutover: opts.cutover, containers });
   try {
     const router = (name: string): RouterProcess => {
       const r = tl.routers.get(name);
@@ -124,7 +125,7 @@ async function openTopology(file: string, opts: OpenLabOptions): Promise<Rehears
     for (const n of topology.nodes.values()) if (n.tunroute?.kind === 'run') configs.push(readConfig(n.name, n.tunroute.configFile));
     const drain = m.cutover.drain;
     return {
-      description: { kind: 'topology', name: topology.name, file: topology.file, configs },
+      description: { kind: 'topology', name: containers ? `${topology.name} (routers in containers)` : topology.name, file: topology.file, configs },
       service: m.service,
       servers: { ...m.servers },
       fleet: { ns: tl.ns(m.fleet.node), prefix: m.fleet.prefix },
