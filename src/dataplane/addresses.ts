@@ -42,8 +42,11 @@ export class RouterAddresses {
     this.invalidSources = Uint32Array.from([...own, ...withHosts.flatMap((p) => [p.broadcast, p.network])]);
   }
 
+  // Each check takes an address as uint32 or int32 bits (the packet path passes int32).
+
   /** Whether `addr` is one of the router's unicast addresses. */
   isOwn(addr: number): boolean {
+    addr >>>= 0;
     const a = this.own;
     for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
     return false;
@@ -54,6 +57,7 @@ export class RouterAddresses {
    * subnet's broadcast, 255.255.255.255, and 224.0.0.0/24 (RIP lives there).
    */
   isLocal(dst: number): boolean {
+    dst >>>= 0;
     if (dst >>> 8 === 0xe00000 || dst === 0xffffffff) return true;
     const a = this.local;
     for (let i = 0; i < a.length; i++) if (a[i] === dst) return true;
@@ -62,6 +66,7 @@ export class RouterAddresses {
 
   /** An attached subnet's obsolete {prefix, 0} broadcast (RFC 1812 §4.2.3.1). */
   isSubnetNetwork(addr: number): boolean {
+    addr >>>= 0;
     const a = this.networks;
     for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
     return false;
@@ -75,9 +80,10 @@ export class RouterAddresses {
    * sends comes back to it, so such a packet is forged, and answering it
    * would send to itself. 0.0.0.0 passes here: a host that does not know
    * its address yet may use it toward the router (§4.2.2.11 a); the
-   * forwarder refuses it. `src` is a uint32. Returns a Drop reason, or -1.
+   * forwarder refuses it. Returns a Drop reason, or -1.
    */
   sourceDrop(src: number): number {
+    src >>>= 0;
     const top = src >>> 24;
     if (top === 127 || top >= 224 || (top === 0 && src !== 0)) return Drop.MARTIAN_SOURCE;
     const a = this.invalidSources;

@@ -21,6 +21,7 @@
 import type { Port } from '../ports/port.js';
 import { IpProto, type Ipv4View } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
+import { BatchClock } from './batch-clock.js';
 
 const WAYS = 8;
 const FLAG_CLOSING = 1;
@@ -39,11 +40,8 @@ export class FlowTable {
   private readonly gateway: Uint32Array;
   /** Set by track(): the next hop to send the packet to (0: its destination). */
   nextHop = 0;
-  /** Last packet, ms since `epoch` (0 = empty slot). */
+  /** Last packet, the batch clock's ms (0 = empty slot). */
   private readonly last: Float64Array;
-  private readonly epoch = Date.now() - 1;
-  /** Coarse clock: set once per receive batch, not per packet. */
-  now = 1;
   /** Packets of existing flows kept on a draining port. */
   pinned = 0;
   /** Flows given an entry. */
@@ -53,7 +51,7 @@ export class FlowTable {
   /** New flows left without an entry: every way held a flow pinned to a draining port. */
   untracked = 0;
 
-  constructor(private readonly portList: readonly Port[], public idleMs: number, bucketBits = 15) {
+  constructor(private readonly portList: readonly Port[], public idleMs: number, private readonly clock = new BatchClock(), bucketBits = 15) {
     this.bucketBits = bucketBits;
     const n = (1 << bucketBits) * WAYS;
     this.src = new Uint32Array(n);
@@ -66,8 +64,9 @@ export class FlowTable {
     this.last = new Float64Array(n);
   }
 
+  /** Move the clock on (before a scan outside the packet path). */
   tick(): void {
-    this.now = Date.now() - this.epoch;
+    this.clock.tick();
   }
 
   /**
@@ -120,7 +119,7 @@ export class FlowTable {
     this.flags[victim] = tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0;
     this.egress[victim] = egress;
     this.gateway[victim] = gateway;
-    this.last[victim] = this.now;
+    this.last[victim] = this.clock.now;
     return egress;
   }
 
@@ -140,12 +139,12 @@ export class FlowTable {
     if (newConnection) this.flags[i] = 0;
     if (tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) this.flags[i] = this.flags[i]! | FLAG_CLOSING;
     this.egress[i] = out;
-    this.last[i] = this.now;
+    this.last[i] = this.clock.now;
     return out;
   }
 
   private isLive(i: number): boolean {
-    const age = this.now - this.last[i]!;
+    const age = this.clock.now - this.last[i]!;
     return age < ((this.flags[i]! & FLAG_CLOSING) !== 0 ? Math.min(CLOSING_LINGER_MS, this.idleMs) : this.idleMs);
   }
 

@@ -24,6 +24,7 @@ import { Drop } from '../packet/drops.js';
 import { Rx } from '../ports/ethernet/ethernet-link.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { isLinkLocal, type RouterAddresses } from './addresses.js';
+import type { BatchClock } from './batch-clock.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
@@ -86,6 +87,7 @@ export class Forwarder {
     private readonly flows: FlowTable,
     private readonly addrs: RouterAddresses,
     private readonly options: OptionProcessing,
+    private readonly clock: BatchClock,
   ) {}
 
   /**
@@ -96,7 +98,7 @@ export class Forwarder {
     const lengths = port.rxLengths;
     let off = port.slotPacket(0);
     port.counters.values[RX_BATCHES]! += 1;
-    this.flows.tick();
+    this.clock.tick();
     const link = port.link;
     // Offload mode: each packet's virtio-net header is `back` bytes before it.
     const back = port.rxVnetBack;
@@ -179,7 +181,10 @@ export class Forwarder {
     }
 
     // RFC 1812 §4.2.2.11, §5.3.7: sources no packet may carry, to the router or through it.
-    const src = ip.src;
+    // Addresses travel the path as int32 bits: a uint32 ≥ 2^31 that crosses a
+    // call is boxed — an allocation per packet for any address from 128.0.0.0
+    // up (172.16/12 and 192.168/16 included).
+    const src = ip.srcBits;
     const srcDrop = this.addrs.sourceDrop(src);
     if (srcDrop >= 0) return srcDrop;
     const withOptions = ip.buf[off] !== PLAIN_IPV4;
@@ -195,7 +200,7 @@ export class Forwarder {
       if (drop >= 0) return drop;
     }
 
-    let dst = ip.dst;
+    let dst = ip.dstBits;
     if (this.addrs.isLocal(dst)) {
       // The router checks L4 checksums of what it takes itself: finished first.
       if (word !== 0) return this.ordinary(ingress, ip, word, linkGroup, true);
@@ -203,7 +208,7 @@ export class Forwarder {
       if (!withOptions || !this.options.pendingSourceRoute || !this.addrs.isOwn(dst) || !this.options.sourceRouteHop(ip)) {
         return this.local.deliver(ingress, ip, withOptions);
       }
-      dst = ip.dst;
+      dst = ip.dstBits;
     } else if (withOptions) {
       const drop = this.options.checkStrictTransit(ingress, ip);
       if (drop >= 0) return drop;
@@ -234,7 +239,7 @@ export class Forwarder {
       const s = this.selectors[i]!;
       egress = s.select(ingress, ip);
       if (egress >= 0) {
-        gateway = s.nextHop;
+        gateway = s.nextHop | 0;
         break;
       }
     }
@@ -249,11 +254,11 @@ export class Forwarder {
         return Drop.NO_ROUTE;
       }
       egress = this.fib.portOf(nh);
-      gateway = this.fib.gatewayOf(nh);
+      gateway = this.fib.gatewayOf(nh) | 0;
     }
     // Flows already on a draining port stay on it (and keep that port's next hop).
     egress = this.flows.track(ip, egress, gateway);
-    gateway = this.flows.nextHop;
+    gateway = this.flows.nextHop | 0;
     const out = this.ports[egress]!;
 
     const ttl = ip.ttl;
@@ -278,7 +283,7 @@ export class Forwarder {
     } else {
       ip.decrementTtl();
     }
-    return this.output.send(out, off, total, gateway || ip.dst, word);
+    return this.output.send(out, off, total, gateway || (ip.dstBits), word);
   }
 
   /**

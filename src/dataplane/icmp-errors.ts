@@ -7,6 +7,7 @@
 import { ICMP_ERROR_MAX_LEN, buildIcmpError, icmpErrorAllowed } from '../wire/icmp.js';
 import type { Ipv4View } from '../wire/ipv4.js';
 import type { Port } from '../ports/port.js';
+import type { BatchClock } from './batch-clock.js';
 import type { Output } from './output.js';
 import { TokenBucket, type RateLimit } from './token-bucket.js';
 
@@ -17,8 +18,8 @@ export class IcmpErrors {
   sent = 0;
   suppressed = 0;
 
-  constructor(private readonly output: Output, limit: IcmpRateLimit = { rate: 100, burst: 50 }) {
-    this.bucket = new TokenBucket(limit);
+  constructor(private readonly output: Output, limit: IcmpRateLimit, clock: BatchClock) {
+    this.bucket = new TokenBucket(limit, clock);
   }
 
   /** Send an ICMP error about the packet `ip` (attached to the arena) that arrived on `ingress`. */
@@ -41,6 +42,8 @@ export class IcmpErrors {
 
   private eligible(ip: Ipv4View, ingress: Port): boolean {
     // RFC 1812 §4.3.2.7 rules live with the format; the port's directed broadcast is ours.
-    return icmpErrorAllowed(ip.buf, ip.off, ip.len) && ip.src !== ingress.broadcast && ip.dst !== ingress.broadcast;
+    // (int32 bits compared: never boxed, see Ipv4View.srcBits)
+    const broadcast = ingress.broadcast | 0;
+    return icmpErrorAllowed(ip.buf, ip.off, ip.len) && ip.srcBits !== broadcast && ip.dstBits !== broadcast;
   }
 }

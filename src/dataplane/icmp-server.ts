@@ -22,6 +22,7 @@ import {
 } from '../wire/ipv4-options.js';
 import { TCP_HEADER_LEN, TcpFlag, TcpView, buildTcpReset } from '../wire/tcp.js';
 import type { RouterAddresses } from './addresses.js';
+import type { BatchClock } from './batch-clock.js';
 import type { OptionProcessing } from './ip-options.js';
 import type { Output } from './output.js';
 import { TokenBucket, type RateLimit } from './token-bucket.js';
@@ -38,9 +39,10 @@ export class IcmpServer {
     private readonly output: Output,
     private readonly options: OptionProcessing,
     limit: RateLimit,
+    clock: BatchClock,
     private readonly now: () => number = Date.now,
   ) {
-    this.bucket = new TokenBucket(limit);
+    this.bucket = new TokenBucket(limit, clock);
   }
   setLimit(limit: RateLimit): void {
     this.bucket.setLimit(limit);

@@ -36,7 +36,7 @@
 import { TcpFlag } from '../wire/tcp.js';
 import { ClientCounts } from './client-counts.js';
 
-/** A clock coarse enough to be set once per receive batch (FlowTable.now). */
+/** A clock coarse enough to be set once per receive batch (BatchClock). */
 export interface CoarseClock {
   readonly now: number;
 }

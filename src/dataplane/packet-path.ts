@@ -22,6 +22,7 @@ import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
 import type { Fib } from '../routing/fib.js';
 import { RouterAddresses } from './addresses.js';
+import { BatchClock } from './batch-clock.js';
 import { FlowTable } from './flow-table.js';
 import { Forwarder } from './forwarder.js';
 import { IcmpErrors } from './icmp-errors.js';
@@ -59,6 +60,8 @@ export function arenaFor(config: RouterConfig): PacketArena {
 }
 
 export class PacketPath {
+  /** Read once per receive batch; what the per-packet rate limits go by. */
+  readonly clock = new BatchClock();
   readonly output: Output;
   readonly addresses: RouterAddresses;
   readonly icmp: IcmpErrors;
@@ -76,15 +79,15 @@ export class PacketPath {
   constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig, now: () => number = Date.now) {
     this.output = new Output(arena, ports, fib);
     this.addresses = new RouterAddresses(ports);
-    this.icmp = new IcmpErrors(this.output, config.icmpRateLimit);
+    this.icmp = new IcmpErrors(this.output, config.icmpRateLimit, this.clock);
     this.options = new OptionProcessing(this.addresses, this.icmp, now);
-    this.server = new IcmpServer(this.addresses, this.output, this.options, config.replyRateLimit, now);
+    this.server = new IcmpServer(this.addresses, this.output, this.options, config.replyRateLimit, this.clock, now);
     this.reassembly = new Reassembly(arena);
     this.local = new LocalDelivery(this.addresses, this.server, this.icmp, this.reassembly, this.options, this.output);
-    this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000);
+    this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000, this.clock);
     this.policy = new PolicyTable(ports);
     this.setPolicy(config.policy);
-    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows, this.addresses, this.options);
+    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows, this.addresses, this.options, this.clock);
     this.setVirtualServices(config.virtualServices);
   }
 
@@ -96,7 +99,7 @@ export class PacketPath {
   /** The virtual services: a NAT element at the head of the path when there are any; their addresses are the router's own. */
   setVirtualServices(services: RouterConfig['virtualServices']): void {
     // The NAT's per-flow clock is the flow table's per-batch coarse one.
-    this.nat = services.length > 0 ? new VirtualServiceNat(services, this.flows) : null;
+    this.nat = services.length > 0 ? new VirtualServiceNat(services, this.clock) : null;
     this.forwarder.rewriters = this.nat ? [this.nat] : [];
     // A VIP is the router's own address: ping to it is answered.
     this.addresses.setExtra(services.map((s) => s.address));

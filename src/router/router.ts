@@ -85,6 +85,8 @@ export class Router {
       clock,
       unresolved: (port, off, len) => {
         const ip = this.unresolvedView.attach(this.arena.bytes, off, len);
+        // From the link's timer, outside any batch: the rate limit's clock moves on first.
+        this.path.clock.tick();
         if (ip.validate() === 0) this.path.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.HOST, 0, port, ip);
       },
     };

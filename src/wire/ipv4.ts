@@ -68,6 +68,13 @@ export class Ipv4View extends PacketView {
   set src(v: number) { writeU32(this.buf, this.off + 12, v); }
   get dst(): number { return readU32(this.buf, this.off + 16); }
   set dst(v: number) { writeU32(this.buf, this.off + 16, v); }
+  /**
+   * The addresses as int32 bits (negative from 128.0.0.0 up): always a small
+   * integer to V8, never a boxed number, however the call is compiled — what
+   * the packet path passes between its steps. `>>> 0` gives the uint32.
+   */
+  get srcBits(): number { return readI32(this.buf, this.off + 12); }
+  get dstBits(): number { return readI32(this.buf, this.off + 16); }
   /** Absolute offset of the payload in buf. */
   get payloadOffset(): number { return this.off + ((this.buf[this.off] & 0x0f) << 2); }
   get payloadLength(): number { return this.totalLength - this.headerLength; }
@@ -149,6 +156,11 @@ export class Ipv4View extends PacketView {
   }
 }
 
+
+/** Big-endian 32-bit read as int32 bits (see Ipv4View.srcBits). */
+export function readI32(b: Uint8Array, o: number): number {
+  return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+}
 
 /** Big-endian uint32 read, normalised to an unsigned number. */
 export function readU32(b: Uint8Array, o: number): number {

@@ -3,6 +3,7 @@
 // closed flows let go.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { BatchClock } from '../../src/dataplane/batch-clock.js';
 import { FlowTable } from '../../src/dataplane/flow-table.js';
 import type { Port } from '../../src/ports/port.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
@@ -11,10 +12,10 @@ import { tcpPacket, udpPacket } from './packets.js';
 
 function setup() {
   const ports = [{ state: 'up' }, { state: 'up' }, { state: 'up' }] as unknown as Port[];
-  const flows = new FlowTable(ports, 5000);
-  let now = 1;
-  flows.tick = () => { flows.now = now; };
-  const at = (ms: number) => { now = ms; flows.tick(); };
+  const clock = new BatchClock();
+  const flows = new FlowTable(ports, 5000, clock);
+  clock.tick = () => undefined; // the test's time only
+  const at = (ms: number) => { clock.now = ms; };
   const v = (b: Uint8Array) => new Ipv4View().attach(b, 0, b.length);
   return { ports, flows, at, v };
 }
@@ -67,10 +68,10 @@ test('the full-table policy: new flows always route; an expired entry first, the
   // One set of 8 ways: every flow lands in it.
   const setup1 = () => {
     const ports = [{ state: 'up' }, { state: 'up' }, { state: 'up' }] as unknown as Port[];
-    const flows = new FlowTable(ports, 5000, 0);
-    let now = 1;
-    flows.tick = () => { flows.now = now; };
-    const at = (ms: number) => { now = ms; flows.tick(); };
+    const clock = new BatchClock();
+    const flows = new FlowTable(ports, 5000, clock, 0);
+    clock.tick = () => undefined;
+    const at = (ms: number) => { clock.now = ms; };
     // Eight live flows on port 1 fill the set.
     for (let i = 1; i <= 8; i++) {
       at(1000 + i);
