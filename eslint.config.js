@@ -4,7 +4,10 @@
 // packet path and the RIB above them, protocols on the narrow core interface
 // (control/), the router that hosts them, then the daemon, the API, the CLI.
 // A new import across a boundary fails `npm run lint` (and CI).
+// The same run checks the layout (@stylistic: indent, quotes, semicolons,
+// spacing, trailing commas); `npm run format` rewrites a file to it.
 import js from '@eslint/js';
+import stylistic from '@stylistic/eslint-plugin';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
@@ -48,6 +51,25 @@ export default tseslint.config(
         })),
       }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['**/*.ts', '**/*.js'],
+    ...stylistic.configs.customize({ indent: 2, quotes: 'single', semi: true, braceStyle: '1tbs', commaDangle: 'always-multiline', arrowParens: true, quoteProps: 'as-needed' }),
+  },
+  {
+    // The house layout keeps short statements and lists on one line where they
+    // read as one thing (a packet field's getter and setter, a table row).
+    files: ['**/*.ts', '**/*.js'],
+    rules: {
+      '@stylistic/list-style': 'off',
+      '@stylistic/max-statements-per-line': 'off',
+      '@stylistic/operator-linebreak': 'off',
+      '@stylistic/lines-between-class-members': 'off',
+      '@stylistic/multiline-ternary': 'off',
+      '@stylistic/indent-binary-ops': 'off',
+      '@stylistic/generator-star-spacing': ['error', { before: false, after: true, method: { before: true, after: false } }],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
     },
   },
   {

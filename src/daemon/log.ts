@@ -69,7 +69,7 @@ export class LogSink {
 /** Write the whole string, retrying short writes and a non-blocking pipe's EAGAIN (briefly). */
 function writeAll(fd: number, text: string): void {
   let buf = Buffer.from(text);
-  for (let tries = 0; buf.length > 0; ) {
+  for (let tries = 0; buf.length > 0;) {
     try {
       const n = writeSync(fd, buf);
       buf = buf.subarray(n);

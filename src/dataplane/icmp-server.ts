@@ -48,7 +48,6 @@ export class IcmpServer {
     this.bucket.setLimit(limit);
   }
 
-
   /**
    * An ICMP message for the router (not a fragment); `withOptions`: its
    * header has options, already parsed by `options`. Returns a Drop

@@ -26,7 +26,6 @@ import type { Logger } from 'pino';
 import { attachLink, deviceKey, makePort, openDevice as openPortDevice, type DeviceOpener, type LinkHooks } from './port-devices.js';
 import { makeProtocolContext } from './protocol-context.js';
 
-
 /** How often a port whose device vanished looks for it again. */
 const REATTACH_INTERVAL_MS = 1000;
 
@@ -554,5 +553,4 @@ export class Router {
     }
     for (const l of this.fibListeners) l(c);
   }
-
 }

@@ -145,7 +145,7 @@ export class Rib {
     const keys = new Float64Array(this.byKey.size);
     const it = this.byKey.keys();
     let n = 0;
-    for (let done = false; !done && n < keys.length; ) {
+    for (let done = false; !done && n < keys.length;) {
       const start = n;
       for (; n < keys.length && n - start < RUN; n++) {
         const next = it.next();
@@ -256,7 +256,7 @@ class RunHeap {
   private push(run: number): void {
     const h = this.heap;
     h.push(run);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const up = (i - 1) >> 1;
       if (this.head(up) <= this.head(i)) break;
       [h[up], h[i]] = [h[i]!, h[up]!];

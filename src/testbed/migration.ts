@@ -237,9 +237,9 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
       ],
       ...(vip
         ? { virtualServices: [{ name: 'info', address: SERVICE, backends: [
-          { name: 'server2', address: '192.168.2.2', sources: [`${TEST_APPLIANCE}/32`] },
-          { name: 'server1', address: '192.168.1.2' },
-        ] }] }
+            { name: 'server2', address: '192.168.2.2', sources: [`${TEST_APPLIANCE}/32`] },
+            { name: 'server1', address: '192.168.1.2' },
+          ] }] }
         : { policy: [{ name: 'test-appliance', from: TEST_APPLIANCE, to: SERVICE, port: 'r5', via: '10.0.50.2' }] }),
     });
     extra.push(await lab.startRouter('r4', {

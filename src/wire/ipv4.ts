@@ -156,7 +156,6 @@ export class Ipv4View extends PacketView {
   }
 }
 
-
 /** Big-endian 32-bit read as int32 bits (see Ipv4View.srcBits). */
 export function readI32(b: Uint8Array, o: number): number {
   return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];

@@ -385,13 +385,13 @@ test('hostile frames from the host side are dropped and counted; the port keeps 
       mutate?.(o + 14);
     };
     const before = portA.link.counters.snapshot().drops;
-    frame(14, (o) => { u8[o + 12] = 0x08; u8[o + 13] = 0x06; });            // ARP with no body
-    frame(30, (o) => arp(o, [10, 0, 1, 1]));                              // ARP cut short
-    frame(60, (o) => arp(o, [10, 0, 1, 1], (x) => { u8[x + 4] = 8; }));  // hardware length 8
+    frame(14, (o) => { u8[o + 12] = 0x08; u8[o + 13] = 0x06; }); // ARP with no body
+    frame(30, (o) => arp(o, [10, 0, 1, 1])); // ARP cut short
+    frame(60, (o) => arp(o, [10, 0, 1, 1], (x) => { u8[x + 4] = 8; })); // hardware length 8
     frame(60, (o) => arp(o, [10, 0, 1, 1], (x) => { u8[x + 5] = 16; })); // protocol length 16
-    frame(60, (o) => arp(o, [10, 0, 1, 1], (x) => { u8[x + 7] = 7; }));  // op 7
-    frame(60, (o) => arp(o, [10, 0, 1, 99]));                             // for someone else
-    frame(60, (o) => { u8[o + 12] = 0x88; u8[o + 13] = 0xcc; });          // LLDP
+    frame(60, (o) => arp(o, [10, 0, 1, 1], (x) => { u8[x + 7] = 7; })); // op 7
+    frame(60, (o) => arp(o, [10, 0, 1, 99])); // for someone else
+    frame(60, (o) => { u8[o + 12] = 0x88; u8[o + 13] = 0xcc; }); // LLDP
     frame(60, (o) => { u8[o] = 0x02; u8[o + 5] = 0x42; u8[o + 12] = 0x08; }); // IPv4 to another MAC
     assert.equal(inj.writeBatch(buf, offs, lens, n), n);
     await sleep(300);

@@ -157,4 +157,3 @@ export const MCAST = formatAddress(RIP_MULTICAST);
 /** The metric last sent for `prefix` in `s`. */
 export const metricOf = (s: Sent[], prefix: string) => s.flatMap((x) => x.entries).filter((e) => e.prefix === prefix).at(-1)?.metric;
 export const responses = (s: Sent[]) => s.filter((x) => x.command === RipCommand.RESPONSE);
-

@@ -109,7 +109,7 @@ test('updateChecksum16 == full recompute over thousands of random headers, incl.
   for (let n = 0; n < 20000; n++) {
     for (let i = 0; i < 20; i++) b[i] = (r() * 256) | 0;
     b[0] = 0x45; // never an all-zero sum, as in a real header
-    const wi = 2 * (2 + ((r() * 3) | 0)) ; // words 2..4 (bytes 4..9), not the checksum
+    const wi = 2 * (2 + ((r() * 3) | 0)); // words 2..4 (bytes 4..9), not the checksum
     const mode = n % 4;
     const newWord = (r() * 65536) | 0;
     if (mode === 1) {

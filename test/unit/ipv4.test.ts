@@ -233,8 +233,7 @@ test('setSrcIncremental / setDstIncremental == full recompute', () => {
     if (n % 4 === 1) forceChecksum(b, 0);
     v.attach(b, 0, 60);
     const a = (r() * 2 ** 32) >>> 0;
-    if (n & 1) { v.setSrcIncremental(a); assert.equal(v.src, a); }
-    else { v.setDstIncremental(a | 0); assert.equal(v.dst, a); }
+    if (n & 1) { v.setSrcIncremental(a); assert.equal(v.src, a); } else { v.setDstIncremental(a | 0); assert.equal(v.dst, a); }
     assert.equal(v.headerChecksum, fullChecksum(b, 0));
   }
 });

@@ -438,7 +438,7 @@ test('a super-packet for the router itself is cut and delivered segment by segme
     assert.ok(l4ChecksumOk(o.ip));
   }
   assert.equal(u32(out[1]!.ip, 24), 777, 'seq = the segment\'s ACK');
-  assert.equal(out[1]!.ip[33]! & TcpFlag.ACK, 0, "a segment with ACK gets a reset without (RFC 9293 §3.10.7.1)");
+  assert.equal(out[1]!.ip[33]! & TcpFlag.ACK, 0, 'a segment with ACK gets a reset without (RFC 9293 §3.10.7.1)');
 });
 
 test('a super-packet with IP options is cut, and each segment takes the ordinary way (Record Route in each)', () => {

@@ -504,7 +504,6 @@ test('hostile packets never throw: random bytes, 26 entries, bad masks, bad chec
   assert.ok(router.rib.routes().length > 0);
 });
 
-
 /** A RibSink that keeps what it was given, as the RIB would. */
 function fakeSink() {
   const ops: string[] = [];

@@ -7,7 +7,6 @@ import type { HistoryOfferJson, TriggerJson } from '../../api/types.js';
 import { ctx, parseArg, UsageError } from '../context.js';
 import { table } from '../table.js';
 
-
 function clock(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().slice(11, 23);
 }

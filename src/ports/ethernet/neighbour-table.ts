@@ -442,7 +442,7 @@ export class NeighbourTable {
       this.unlink(i);
     }
     this.addrs[i] = addr;
-    this.state[i] = NeighbourState.STALE;  // the caller sets the real state at once
+    this.state[i] = NeighbourState.STALE; // the caller sets the real state at once
     this.used[i] = 0;
     this.usedAt[i] = NO_TIME;
     this.updatedAt[i] = now;
