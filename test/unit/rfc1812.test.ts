@@ -279,6 +279,21 @@ test('RFC 1122 §3.2.1.8: echo with a completed source route → the reply takes
   assert.equal(formatAddress(view(r!).dst), HOST_A, 'the router\'s own addresses in the return route are skipped');
 });
 
+test('RFC 1122 §3.2.1.3, RFC 1812 §4.2.2.11: a reversed source route that leads to no host (a broadcast, the router, a martian) gets no reply', () => {
+  const t = setup();
+  // Each a completed route whose last recorded hop — the reply's first — names no single host (found by npm run fuzz).
+  for (const hop of ['10.0.1.255', '10.0.3.0', '255.255.255.255', '224.0.0.9', '127.0.0.1', '0.0.0.0', '240.0.0.1']) {
+    t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr(hop)]));
+    assert.deepEqual([t.sent('a').length, t.sent('b').length, t.sent('c').length], [0, 0, 0], `no reply toward ${hop}`);
+  }
+  assert.equal(t.drops('c')['source-route-failed'], 7);
+  // A host's address there is answered; the router's own is passed over (the reply goes on to the source).
+  t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr('10.0.3.2')]));
+  assert.equal(t.sent('c').length, 1);
+  t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr('10.0.2.1')]));
+  assert.equal(formatAddress(view(t.sent('c')[0]!).dst), '10.9.0.7');
+});
+
 test('§4.3.3.8: timestamp request → reply with receive and transmit times (ms since midnight UT)', () => {
   const t = setup();
   const b = new Uint8Array(40);
