@@ -632,7 +632,8 @@ export class PacketPathHarness {
     if (!refValidQuery(d)) return this.expectDrop(s, Drop.LOCAL_UNHANDLED, null, what);
     const c = { unicast, ingressMask: maskOf(this.ingress.prefixLen), isOwn };
     // Where the reply goes before it is routed (the reference, with any egress: the destination does not depend on it).
-    const replyDst = u32(refQueryReply(d, o, c, 0).bytes, 16);
+    const unrouted = refQueryReply(d, o, c, 0).bytes;
+    const replyDst = u32(unrouted, 16);
     // A reversed source route must lead back to a host (not a broadcast, group, martian or the router itself).
     if (src !== 0 && (replyDst === 0 || this.sourceDrop(replyDst) >= 0)) {
       const ok = s.verdict === Drop.SOURCE_ROUTE_FAILED || (s.verdict === Drop.REPLY_RATE_LIMITED && this.batchNo <= this.scarceUntil);
@@ -641,7 +642,7 @@ export class PacketPathHarness {
       return;
     }
     if (!this.answered(s, replyDst, src === 0, what)) return;
-    const outs = this.claimById(u16(d, 4));
+    const outs = this.claimDatagram(u16(d, 4), unrouted.length - headerLength(unrouted));
     expect(outs.length > 0, () => `${what()}: answered, but no reply left the router`);
     const egress = outs[0]!.port;
     if (src === 0) expect(egress === this.ingress, () => `${what()}: the reply to a requester without an address left by ${egress.name}, not the port it asked on`);
@@ -732,6 +733,25 @@ export class PacketPathHarness {
   private claimById(id: number): Out[] {
     const list = (this.byId.get(id) ?? []).filter((w) => !w.claimed);
     for (const w of list) w.claimed = true;
+    return list;
+  }
+
+  /**
+   * One datagram of `payload` bytes (whole or in fragments) with this
+   * identification, the first sent: a fragment group may complete twice in
+   * a batch (a duplicate first piece starts the datagram again), and both
+   * replies carry the request's identification.
+   */
+  private claimDatagram(id: number, payload: number): Out[] {
+    const list: Out[] = [];
+    let carried = 0;
+    for (const w of this.byId.get(id) ?? []) {
+      if (w.claimed) continue;
+      if (list.length > 0 && carried >= payload) break;
+      w.claimed = true;
+      list.push(w);
+      carried += w.bytes.length - headerLength(w.bytes);
+    }
     return list;
   }
 
