@@ -12,7 +12,7 @@ import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { isLinkLocal, type RouterAddresses } from './addresses.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
-import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
+import { DST_FIELD, PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
 import { RX_BATCHES, RX_BYTES, RX_PACKETS } from '../ports/counters.js';
@@ -39,6 +39,11 @@ export interface EgressSelector {
  */
 export interface PacketRewriter {
   rewrite(ingress: Port, ip: Ipv4View): number;
+  /**
+   * Put back what rewrite() just changed in this packet: an ICMP error
+   * about it goes to its real sender and quotes it as it arrived.
+   */
+  undo(ip: Ipv4View): void;
 }
 
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
@@ -122,9 +127,10 @@ export class Forwarder {
         return this.local.deliver(ingress, ip, withOptions);
       }
       dst = ip.dst;
-    } else if (withOptions) {
-      const drop = this.options.checkStrictTransit(ingress, ip);
-      if (drop >= 0) return drop;
+    } else if (withOptions && this.options.strictTransit) {
+      // RFC 1812 §5.2.2: a strict source route reached a router it does not name.
+      this.error(IcmpType.PARAMETER_PROBLEM, 0, DST_FIELD << 24, ingress, ip);
+      return Drop.STRICT_ROUTE_NOT_OURS;
     }
     if (linkGroup) return Drop.LINK_BROADCAST_NOT_ROUTED;
 
@@ -141,7 +147,7 @@ export class Forwarder {
     if (sourceRouted && this.options.strictHop) {
       const nh = this.fib.lookup(dst);
       if (nh === NO_ROUTE || this.fib.gatewayOf(nh) !== 0) {
-        this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+        this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
         return Drop.SOURCE_ROUTE_FAILED;
       }
     }
@@ -160,10 +166,10 @@ export class Forwarder {
       const nh = this.fib.lookup(dst);
       if (nh === NO_ROUTE) {
         if (sourceRouted) {
-          this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+          this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
           return Drop.SOURCE_ROUTE_FAILED;
         }
-        this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip);
+        this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip);
         return Drop.NO_ROUTE;
       }
       egress = this.fib.portOf(nh);
@@ -176,12 +182,12 @@ export class Forwarder {
 
     const ttl = ip.ttl;
     if (ttl <= 1) {
-      this.icmp.send(IcmpType.TIME_EXCEEDED, 0, 0, ingress, ip);
+      this.error(IcmpType.TIME_EXCEEDED, 0, 0, ingress, ip);
       return Drop.TTL_EXPIRED;
     }
     const total = ip.totalLength;
     if (total > out.mtu && ip.dontFragment) {
-      this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, out.mtu, ingress, ip);
+      this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, out.mtu, ingress, ip);
       return Drop.FRAG_NEEDED;
     }
     if (withOptions) {
@@ -193,5 +199,16 @@ export class Forwarder {
       ip.decrementTtl();
     }
     return this.output.send(out, off, total, gateway || ip.dst);
+  }
+
+  /**
+   * An ICMP error about a packet the rewriters have seen: they put it back
+   * first. A reply the NAT gave the VIP's source would send the error to
+   * the router itself, and a backend's stack (PMTUD, traceroute) or a
+   * client's matches an error to its socket by the datagram it sent.
+   */
+  private error(type: number, code: number, param: number, ingress: Port, ip: Ipv4View): void {
+    for (let i = this.rewriters.length - 1; i >= 0; i--) this.rewriters[i]!.undo(ip);
+    this.icmp.send(type, code, param, ingress, ip);
   }
 }

@@ -408,6 +408,34 @@ test('§4.3.2.4: an ICMP error\'s source is the router\'s address on the port th
   assert.deepEqual([e.type, e.src, e.dst], [IcmpType.TIME_EXCEEDED, '10.0.1.1', HOST_A]);
 });
 
+test('§4.3.2.4 through the NAT: an error about a packet the NAT rewrote goes to its sender and quotes the datagram as it arrived', () => {
+  const VIP = '10.0.100.1';
+  const t = setup({ virtualServices: [{ name: 'svc', address: VIP, idleTimeout: 30, backends: [{ name: 's1', address: HOST_A }] }] });
+  const datagram = (src: string, dst: string, sport: number, dport: number, ttl: number) => {
+    const b = new Uint8Array(28 + 8);
+    buildUdpDatagram(b, 0, A(src), A(dst), sport, dport, 8, ttl);
+    return b;
+  };
+  // A client on b opens a flow to the service; the NAT sends it to the backend on a.
+  t.inject('b', datagram(HOST_B, VIP, 40000, 53, 64));
+  const [toBackend] = t.sent('a');
+  assert.equal(formatAddress(view(toBackend!).dst), HOST_A);
+  // The backend answers with TTL 1: the NAT gives it the VIP's source, and TTL expires.
+  // Time Exceeded goes to the backend (not the VIP, the router itself) about what it sent.
+  const answer = datagram(HOST_A, HOST_B, 53, 40000, 1);
+  t.inject('a', answer.slice());
+  const back = icmpError(t.sent('a')[0]!);
+  assert.deepEqual([back.type, back.src, back.dst], [IcmpType.TIME_EXCEEDED, '10.0.1.1', HOST_A]);
+  assert.deepEqual([...back.quoted], [...answer], 'the backend\'s datagram as it sent it (its address, its UDP checksum)');
+  // A client's packet to the VIP that expires: the error quotes the VIP it sent to, not the backend's address.
+  const request = datagram(HOST_B, VIP, 40001, 53, 1);
+  t.inject('b', request.slice());
+  const out = icmpError(t.sent('b')[0]!);
+  assert.deepEqual([out.type, out.src, out.dst], [IcmpType.TIME_EXCEEDED, '10.0.2.1', HOST_B]);
+  assert.deepEqual([...out.quoted], [...request]);
+  assert.deepEqual(t.sent('a'), []);
+});
+
 test('§4.2.2.3: the reserved flag bit and the TOS bits are passed through unchanged', () => {
   const t = setup();
   const p = udp(HOST_A, HOST_B);
