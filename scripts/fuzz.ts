@@ -37,15 +37,24 @@ const TARGETS: FuzzTarget[] = [packetPathTarget, wireTarget, configTarget, apiTa
 /** RSS may grow by this much per million inputs over a target's second half before we call it growth. */
 const RSS_SLOPE_LIMIT_MB_PER_M = 8;
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    target: { type: 'string', multiple: true },
-    inputs: { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-  },
-});
+const OPTIONS = {
+  seed: { type: 'string' },
+  target: { type: 'string', multiple: true },
+  inputs: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+function args(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>> {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (e) {
+    // A bad argument is a one-line error (a negative seed needs --seed=-N).
+    process.stderr.write(`fuzz: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exit(2);
+  }
+}
+const { values } = args();
 
 const seed = values.seed !== undefined ? Number(values.seed) | 0 : (Date.now() % 0x7fffffff) | 0;
 const chosen = values.target?.length ? values.target : TARGETS.map((t) => t.name);
@@ -105,5 +114,5 @@ for (const r of results) {
 const total = results.reduce((a, r) => a + r.inputs, 0);
 const failed = results.some((r) => r.failure);
 console.log(`\ntotal: ${fmt(total)} inputs in ${((performance.now() - t0) / 1000).toFixed(1)} s, seed ${seed}, peak RSS ${mb(peakRss)} MB, ${failed ? 'FAILED' : '0 failures'}${grew ? ', MEMORY OR HANDLES GROW' : ''}`);
-console.log(`reproduce: npm run fuzz -- --seed ${seed}${values.target?.length ? chosen.map((t) => ` --target ${t}`).join('') : ''}${values.inputs ? ` --inputs ${values.inputs}` : values.quick ? ' --quick' : ''}`);
+console.log(`reproduce: npm run fuzz -- --seed=${seed}${values.target?.length ? chosen.map((t) => ` --target ${t}`).join('') : ''}${values.inputs ? ` --inputs ${values.inputs}` : values.quick ? ' --quick' : ''}`);
 process.exit(failed || grew ? 1 : 0);

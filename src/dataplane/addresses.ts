@@ -90,6 +90,15 @@ export class RouterAddresses {
     for (let i = 0; i < a.length; i++) if (a[i] === src) return i < this.ownCount ? Drop.OWN_SOURCE : Drop.MARTIAN_SOURCE;
     return -1;
   }
+
+  /**
+   * Whether `addr` can be a single other host's: what a datagram the router
+   * originates may be sent to (RFC 1122 §3.2.1.3, RFC 1812 §4.2.2.11) — no
+   * martian, broadcast or group address, none of the router's own.
+   */
+  isOtherHost(addr: number): boolean {
+    return addr !== 0 && this.sourceDrop(addr) < 0;
+  }
 }
 
 /** RFC 3927 §2.7: 169.254/16 is never forwarded, as source or destination. */

@@ -27,7 +27,7 @@ import { isLinkLocal, type RouterAddresses } from './addresses.js';
 import type { BatchClock } from './batch-clock.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
-import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
+import { DST_FIELD, PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
 import { fold16, pseudoHeaderSum } from '../wire/checksum.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
@@ -61,6 +61,11 @@ export interface EgressSelector {
 export interface PacketRewriter {
   /** `word`: the packet's offload word (a partial L4 checksum is updated as one: gso.ts updatePartialChecksum32). */
   rewrite(ingress: Port, ip: Ipv4View, word: number): number;
+  /**
+   * Put back what rewrite() just changed in this packet: an ICMP error
+   * about it goes to its real sender and quotes it as it arrived.
+   */
+  undo(ip: Ipv4View): void;
 }
 
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
@@ -209,9 +214,10 @@ export class Forwarder {
         return this.local.deliver(ingress, ip, withOptions);
       }
       dst = ip.dstBits;
-    } else if (withOptions) {
-      const drop = this.options.checkStrictTransit(ingress, ip);
-      if (drop >= 0) return drop;
+    } else if (withOptions && this.options.strictTransit) {
+      // RFC 1812 §5.2.2: a strict source route reached a router it does not name.
+      this.error(IcmpType.PARAMETER_PROBLEM, 0, DST_FIELD << 24, ingress, ip, word);
+      return Drop.STRICT_ROUTE_NOT_OURS;
     }
     if (linkGroup) return Drop.LINK_BROADCAST_NOT_ROUTED;
 
@@ -228,7 +234,7 @@ export class Forwarder {
     if (sourceRouted && this.options.strictHop) {
       const nh = this.fib.lookup(dst);
       if (nh === NO_ROUTE || this.fib.gatewayOf(nh) !== 0) {
-        this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+        this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip, word);
         return Drop.SOURCE_ROUTE_FAILED;
       }
     }
@@ -247,7 +253,7 @@ export class Forwarder {
       const nh = this.fib.lookup(dst);
       if (nh === NO_ROUTE) {
         if (sourceRouted) {
-          this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
+          this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip, word);
           return Drop.SOURCE_ROUTE_FAILED;
         }
         this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip, word);
@@ -323,6 +329,7 @@ export class Forwarder {
    * segment (what the sender's kernel would have put on the wire).
    */
   private error(type: number, code: number, param: number, ingress: Port, ip: Ipv4View, word: number): void {
+    for (let i = this.rewriters.length - 1; i >= 0; i--) this.rewriters[i]!.undo(ip);
     if ((word & 0xff0000) === 0) {
       this.icmp.send(type, code, param, ingress, ip);
       return;

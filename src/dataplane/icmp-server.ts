@@ -85,6 +85,9 @@ export class IcmpServer {
           dst = sourceRouteNext(b, o.sr);
           sourceRouteSkip(b, o.sr);
         }
+        // A recorded route is the sender's word: one whose way back starts at no host (a broadcast, a group,
+        // a martian, the router) gets no reply — else a forged route turns the router into a broadcaster.
+        if (src !== 0 && !this.addrs.isOtherHost(dst)) return Drop.SOURCE_ROUTE_FAILED;
       }
     }
     let port: Port | null;

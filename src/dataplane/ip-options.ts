@@ -26,7 +26,7 @@ import type { IcmpErrors } from './icmp-errors.js';
 export const PLAIN_IPV4 = 0x45;
 
 /** Offset of the destination address in the IPv4 header: the Parameter Problem pointer for a misused strict route. */
-const DST_FIELD = 16;
+export const DST_FIELD = 16;
 
 export class OptionProcessing {
   /** The options of the packet last check()ed. */
@@ -51,13 +51,11 @@ export class OptionProcessing {
 
   /**
    * RFC 1812 §5.2.2: a strict source route must not reach a router that is
-   * not its next hop. Returns Drop.STRICT_ROUTE_NOT_OURS (after a Parameter
-   * Problem pointing at the destination address) or -1.
+   * not its next hop — asked of a packet not addressed to the router (the
+   * forwarder drops it with a Parameter Problem at the destination address).
    */
-  checkStrictTransit(ingress: Port, ip: Ipv4View): number {
-    if (this.opts.sr < 0 || !this.opts.strict) return -1;
-    this.icmp.send(IcmpType.PARAMETER_PROBLEM, 0, DST_FIELD << 24, ingress, ip);
-    return Drop.STRICT_ROUTE_NOT_OURS;
+  get strictTransit(): boolean {
+    return this.opts.sr >= 0 && this.opts.strict;
   }
 
   /** A source route whose next address is still to be visited (the packet is addressed to the router). */

@@ -19,6 +19,10 @@
 //   Non-first fragments from a backend pass untranslated for the same reason.
 // - Traffic from a backend that belongs to no flow (the backend's own
 //   lookups, pings, replies to direct connections) passes untouched.
+// An ICMP error the router itself sends about a rewritten packet (TTL
+// expired, fragmentation needed, no route) is about the packet as it
+// arrived: undo() puts it back first, so the error goes to its sender (a
+// backend, not the VIP) and quotes what that sender's stack can match.
 import type { VirtualServiceConfig } from '../config/migration-config.js';
 import { maskOf } from '../net/addr.js';
 import type { Port } from '../ports/port.js';
@@ -32,6 +36,10 @@ import { updatePartialChecksum32 } from './gso.js';
 import { OFFLOAD_PARTIAL } from '../wire/virtio-net.js';
 
 export const DEFAULT_NAT_CAPACITY = 65_536;
+
+/** Offsets of the address fields rewrite() changes (for undo()). */
+const SRC_ADDRESS = 12;
+const DST_ADDRESS = 16;
 
 export class VirtualServiceNat implements PacketRewriter {
   readonly flows: NatFlowTable;
@@ -66,6 +74,11 @@ export class VirtualServiceNat implements PacketRewriter {
   /** TCP/UDP from a backend address that matched no live flow, passed untouched. */
   returnUntranslated = 0;
 
+  /** What rewrite() changed in the packet in hand, for undo(): the address field (0: nothing), from and to. */
+  private changed = 0;
+  private changedFrom = 0;
+  private changedTo = 0;
+
   constructor(readonly services: readonly VirtualServiceConfig[], clock: CoarseClock, capacity = DEFAULT_NAT_CAPACITY) {
     if (services.length === 0) throw new RangeError('no virtual services');
     const backends = services.flatMap((s, si) => s.backends.map((b) => ({ ...b, service: si })));
@@ -93,6 +106,7 @@ export class VirtualServiceNat implements PacketRewriter {
 
   /** `word`: the packet's offload word — with OFFLOAD_PARTIAL, its L4 checksum field holds the pseudo-header sum. */
   rewrite(_ingress: Port, ip: Ipv4View, word = 0): number {
+    this.changed = 0;
     const proto = ip.protocol;
     if (proto !== IpProto.TCP && proto !== IpProto.UDP) return -1;
     this.partial = (word & OFFLOAD_PARTIAL) !== 0;
@@ -159,6 +173,7 @@ export class VirtualServiceNat implements PacketRewriter {
     const backend = flows.backend[e]!;
     ip.setDstIncremental(backend);
     this.adjustL4(proto, ip, vip, backend);
+    this.remember(DST_ADDRESS, vip, backend);
     this.backendPackets[flows.backendIndex[e]!]! += 1;
     this.packetsIn++;
     return -1;
@@ -187,8 +202,24 @@ export class VirtualServiceNat implements PacketRewriter {
     const vip = flows.vip[e]!;
     ip.setSrcIncremental(vip);
     this.adjustL4(proto, ip, backend, vip);
+    this.remember(SRC_ADDRESS, backend, vip);
     this.backendPackets[flows.backendIndex[e]!]! += 1;
     this.packetsOut++;
+  }
+
+  /** The packet in hand is dropped with an ICMP error: put back the address (and checksums) rewrite() changed. */
+  undo(ip: Ipv4View): void {
+    if (this.changed === 0) return;
+    if (this.changed === SRC_ADDRESS) ip.setSrcIncremental(this.changedFrom);
+    else ip.setDstIncremental(this.changedFrom);
+    this.adjustL4(ip.protocol, ip, this.changedTo, this.changedFrom);
+    this.changed = 0;
+  }
+
+  private remember(field: number, from: number, to: number): void {
+    this.changed = field;
+    this.changedFrom = from;
+    this.changedTo = to;
   }
 
   /**

@@ -1,6 +1,6 @@
-// What a port needs from the thing under it. TunDevice is the real one; the
-// same shape lets the forwarding logic run over an in-memory device in unit
-// tests.
+// What a port needs from the thing under it. TunDevice and EthernetDevice
+// are the real ones; the same shape lets the forwarding logic run over an
+// in-memory device in unit tests and the fuzzer.
 
 /**
  * What a device takes beyond ordinary packets (its offload mode): super-
@@ -26,6 +26,8 @@ export interface DeviceOffload {
 
 export interface PacketDevice {
   readonly name: string;
+  /** An Ethernet device's MAC: it carries whole frames, and its port gets a link layer. Absent: raw IPv4 (TUN). */
+  readonly mac?: Uint8Array;
   /** Offload mode, if the device is in it (absent or null: ordinary packets only). */
   readonly offload?: DeviceOffload | null;
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,

@@ -31,7 +31,7 @@ export const deviceKey = (p: { device: string; netns: string }): string => `${p.
 
 /** The device's MAC, if it is an Ethernet device. */
 function macOf(device: PacketDevice): Uint8Array | null {
-  return device instanceof EthernetDevice ? device.mac : null;
+  return device.mac ?? null;
 }
 
 /** Arena bytes of an Ethernet port's link layer (control frames and the hold pool). */

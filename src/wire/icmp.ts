@@ -173,8 +173,15 @@ export function icmpQueryToReply(buf: Uint8Array, io: number, len: number, time:
   if (type === IcmpType.ECHO_REQUEST) {
     // Type/code word changes from 0x08cc to 0x00cc.
     const code = buf[io + 1];
-    const c = updateChecksum16((buf[io + 2] << 8) | buf[io + 3], (IcmpType.ECHO_REQUEST << 8) | code, code);
+    let c = updateChecksum16((buf[io + 2] << 8) | buf[io + 3], (IcmpType.ECHO_REQUEST << 8) | code, code);
     buf[io] = IcmpType.ECHO_REPLY;
+    if (c === 0) {
+      // Eqn. 3 gives 0 when the reply's words sum to zero, and an all-zero
+      // reply (identifier, sequence, data 0) needs 0xffff: a full sum knows.
+      buf[io + 2] = 0;
+      buf[io + 3] = 0;
+      c = checksum(buf, io, len);
+    }
     buf[io + 2] = c >>> 8;
     buf[io + 3] = c;
     return true;

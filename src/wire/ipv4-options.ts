@@ -6,7 +6,10 @@
 //
 //  option:  | type | length | pointer | data … |   (RR, TS, LSRR, SSRR)
 //  pointer: 1-based offset in the option of the next free slot; the slot
-//           area is full (the route complete) when pointer > length.
+//           area is full (the route complete) when no whole entry fits
+//           from the pointer on (pointer > length when entries line up:
+//           a sender's odd pointer or length must not make the router
+//           read or write past the option).
 //  TS:      | 68 | length | pointer | overflow(4) flag(4) | [address] time … |
 
 import { readU32, writeU32 } from './ipv4.js';
@@ -132,9 +135,14 @@ export class Ipv4Options {
   }
 }
 
-/** Whether a slot option (RR, SR, TS) at buf[o] has no room left (the source route is complete). */
+/** Whether a route option (RR, SR) at buf[o] has no room left for an address (the source route is complete). */
 export function optionFull(buf: Uint8Array, o: number): boolean {
-  return buf[o + 2] > buf[o + 1];
+  return buf[o + 2] + 3 > buf[o + 1];
+}
+
+/** Whether a timestamp option at buf[o] has no room left for an entry (a time, or an address and a time). */
+function timestampFull(buf: Uint8Array, o: number): boolean {
+  return buf[o + 2] + ((buf[o + 3] & 0x0f) === TimestampFlag.TIMESTAMPS ? 3 : 7) > buf[o + 1];
 }
 
 /**
@@ -143,7 +151,7 @@ export function optionFull(buf: Uint8Array, o: number): boolean {
  */
 export function recordRoute(buf: Uint8Array, o: number, addr: number): void {
   const ptr = buf[o + 2];
-  if (ptr > buf[o + 1]) return;
+  if (optionFull(buf, o)) return;
   writeU32(buf, o + ptr - 1, addr);
   buf[o + 2] = ptr + 4;
 }
@@ -174,7 +182,7 @@ export function sourceRouteSkip(buf: Uint8Array, o: number): void {
  * there is none (full, or another flag).
  */
 export function timestampPrespecified(buf: Uint8Array, o: number): number {
-  if ((buf[o + 3] & 0x0f) !== TimestampFlag.PRESPECIFIED || buf[o + 2] > buf[o + 1]) return 0;
+  if ((buf[o + 3] & 0x0f) !== TimestampFlag.PRESPECIFIED || timestampFull(buf, o)) return 0;
   return readU32(buf, o + buf[o + 2] - 1);
 }
 
@@ -189,7 +197,8 @@ export function timestampPrespecified(buf: Uint8Array, o: number): number {
 export function stampTimestamp(buf: Uint8Array, o: number, addr: number, time: number, prespecifiedIsOurs: boolean): void {
   const ptr = buf[o + 2];
   const flag = buf[o + 3] & 0x0f;
-  if (ptr > buf[o + 1]) {
+  // (parse() let only full or whole-entry room in; a second stamp — the echo reply's — may find less.)
+  if (timestampFull(buf, o)) {
     const overflow = buf[o + 3] >>> 4;
     if (flag !== TimestampFlag.PRESPECIFIED && overflow < 15) buf[o + 3] = ((overflow + 1) << 4) | flag;
     return;

@@ -1,7 +1,7 @@
 // What a fuzz target is, and the runner that drives one: fast-check
 // properties run in chunks, each chunk on a fresh instance of the target
 // (a new router, a new API server, …) with its own seed, so a failure is
-// reproduced by running that one chunk again (`--seed S --inputs N` of the
+// reproduced by running that one chunk again (`--seed=S --inputs N` of the
 // chunk). Between chunks the runner yields to the event loop (the routers'
 // timers run) and samples the process's memory and open handles.
 import fc from 'fast-check';
@@ -96,7 +96,8 @@ export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<T
     inputs += consumed;
     runs += details.numRuns;
     if (details.failed) {
-      failure = `${target.name}: chunk ${chunk} failed; reproduce with: npm run fuzz -- --target ${target.name} --seed ${seed} --inputs ${consumed}\n` +
+      // The chunk again: its seed (`=`: a seed may be negative) and as many runs (inputs are counted by the run's estimate).
+      failure = `${target.name}: chunk ${chunk} failed; reproduce with: npm run fuzz -- --target ${target.name} --seed=${seed} --inputs ${numRuns * target.inputsPerRun}\n` +
         `${String((details.errorInstance as Error | undefined)?.message ?? '')}\n` + fc.defaultReportMessage(details);
     }
     // Let timers and closed handles settle, and (with --expose-gc) collect, before sampling.

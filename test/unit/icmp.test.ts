@@ -234,8 +234,23 @@ test('echoRequestToReply converts in place; checksums equal a full recompute', (
     const inc = icmp.checksum;
     buf[off + 22] = 0; buf[off + 23] = 0;
     const full = checksum(buf, off + 20, n - 20);
-    // Equal, except that an all-zero message has two encodings of zero.
-    assert.equal(inc, full === 0xffff ? 0 : full);
+    assert.equal(inc, full);
+  }
+});
+
+test('echoRequestToReply: an all-zero echo (identifier, sequence 0, no data) gets checksum 0xffff, not 0x0000 (RFC 1624 eqn. 3 alone gives 0, which no receiver accepts)', () => {
+  for (const plen of [0, 6, 64]) {
+    const buf = new Uint8Array(28 + plen);
+    const n = buildEchoRequest(buf, 0, HOST, ROUTER, 0, 0, plen);
+    buf.fill(0, 28);
+    buf[22] = 0; buf[23] = 0;
+    const c = checksum(buf, 20, n - 20); buf[22] = c >>> 8; buf[23] = c & 0xff;
+    assert.equal(c, 0xf7ff);
+    assert.equal(echoRequestToReply(buf, 0, n, ROUTER), true);
+    const icmp = new IcmpView().attach(buf, 20, n - 20);
+    assert.equal(icmp.type, 0);
+    assert.equal(icmp.checksum, 0xffff, `${plen} bytes of zeros`);
+    assert.ok(icmp.checksumOk());
   }
 });
 

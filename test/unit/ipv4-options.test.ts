@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { writeIpv4Header, readU32 } from '../../src/wire/ipv4.js';
 import {
-  IpOption, Ipv4Options, keepOnlyOptions, recordRoute, reverseSourceRoute, stampTimestamp, standardTimestamp,
+  IpOption, Ipv4Options, keepOnlyOptions, optionFull, recordRoute, reverseSourceRoute, stampTimestamp, standardTimestamp,
 } from '../../src/wire/ipv4-options.js';
 import { parseAddress as A } from '../../src/net/addr.js';
 import { seededRandom as rng } from '../../src/testbed/random.js';
@@ -59,6 +59,27 @@ test('stampTimestamp: one entry per flag; overflow counts when full, up to 15', 
   stampTimestamp(buf, off + 20, A('192.0.2.1'), 1, false);
   assert.equal(buf[off + 23], 0x11, 'full: overflow 1');
   assert.equal(standardTimestamp(Date.UTC(2024, 0, 2, 0, 0, 1, 5)), 1005);
+});
+
+test('an odd pointer or length never makes a write or read past the option: less than an entry of room is full (found by npm run fuzz)', () => {
+  // Timestamp, flag 0, length 40, pointer 36: one stamp fits; the second (an echo reply's) would reach 3 bytes past.
+  let { buf, off } = header([68, 40, 36, 0xd0, ...new Array(36).fill(0)]);
+  const after = buf[off + 60];
+  stampTimestamp(buf, off + 20, A('192.0.2.1'), 7, false);
+  assert.deepEqual([buf[off + 22], readU32(buf, off + 55)], [40, 7]);
+  stampTimestamp(buf, off + 20, A('192.0.2.1'), 8, false);
+  assert.deepEqual([buf[off + 22], buf[off + 23], buf[off + 60]], [40, 0xe0, after], 'counted in the overflow, nothing written past the option');
+  // Flag 1, length 20, pointer 9: one address+time entry fits, the next would reach 4 bytes past.
+  ({ buf, off } = header([68, 20, 9, 1, ...new Array(16).fill(0)]));
+  stampTimestamp(buf, off + 20, A('192.0.2.1'), 7, false);
+  stampTimestamp(buf, off + 20, A('192.0.2.2'), 8, false);
+  assert.deepEqual([buf[off + 22], buf[off + 23], readU32(buf, off + 40)], [17, 0x11, 0]);
+  // Record Route of length 9 with pointer 4: one address, then full (not one byte past).
+  ({ buf, off } = header([7, 9, 4, 0, 0, 0, 0, 0, 0, 0xee]));
+  recordRoute(buf, off + 20, A('192.0.2.1'));
+  assert.equal(optionFull(buf, off + 20), true);
+  recordRoute(buf, off + 20, A('192.0.2.9'));
+  assert.deepEqual([buf[off + 22], buf[off + 29]], [8, 0xee]);
 });
 
 test('reverseSourceRoute: {G1 … Gn} from S → to Gn with {Gn-1 … G1, S}; a route begun with S is not doubled', () => {

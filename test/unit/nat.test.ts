@@ -201,6 +201,51 @@ test('backend by source, destination rewritten in and source back out, checksums
   assert.equal(nat.packetsOut, 5000);
 });
 
+test('undo() puts back what rewrite() just changed, both ways (an ICMP error quotes the packet as it arrived); untranslated packets stay as they are', () => {
+  const r = rng(1624);
+  const nat = new VirtualServiceNat(SERVICES.slice(0, 1), new Clock());
+  for (let k = 0; k < 2000; k++) {
+    const src = r() < 0.5 ? TEST_APPLIANCE : (r() * 2 ** 32) >>> 0;
+    const isTcp = r() < 0.5;
+    const zero = !isTcp && r() < 0.25;
+    const sport = 1 + ((r() * 65535) | 0), dport = 1 + ((r() * 65535) | 0), payload = (r() * 600) | 0;
+    const p = isTcp ? tcp(src, VIP, sport, dport, TcpFlag.SYN, payload, r, r() < 0.2 ? 2 : 0) : udp(src, VIP, sport, dport, payload, r, zero, r() < 0.2 ? 2 : 0);
+    const arrived = p.buf.slice();
+    assert.equal(run(nat, p), -1);
+    assert.notDeepEqual(p.buf, arrived);
+    nat.undo(view(p));
+    assert.deepEqual(p.buf, arrived, `packet ${k}: to the VIP, put back`);
+    assertChecksumsRecomputed(p, zero);
+
+    const back = reply(p, r, TcpFlag.ACK, (r() * 600) | 0, zero);
+    // The flow's return tuple: the backend's address as the source.
+    view(back).setSrcIncremental(expectedBackend(VIP, src));
+    const o = view(back).payloadOffset;
+    if (isTcp) {
+      back.buf[o + 16] = 0; back.buf[o + 17] = 0;
+      const c = checksum(back.buf, o, back.len - o, pseudoHeaderSum(view(back).src, view(back).dst, IpProto.TCP, back.len - o));
+      back.buf[o + 16] = c >>> 8; back.buf[o + 17] = c & 0xff;
+    } else if (!zero) {
+      back.buf[o + 6] = 0; back.buf[o + 7] = 0;
+      const c = checksum(back.buf, o, back.len - o, pseudoHeaderSum(view(back).src, view(back).dst, IpProto.UDP, back.len - o)) || 0xffff;
+      back.buf[o + 6] = c >>> 8; back.buf[o + 7] = c & 0xff;
+    }
+    const backArrived = back.buf.slice();
+    assert.equal(run(nat, back), -1);
+    assert.equal(view(back).src, VIP);
+    nat.undo(view(back));
+    assert.deepEqual(back.buf, backArrived, `packet ${k}: from the backend, put back`);
+    assertChecksumsRecomputed(back, zero);
+
+    // A packet the NAT left alone: undo() leaves it alone too (even right after a rewrite of another).
+    const other = udp(src, a('203.0.113.1'), sport, dport, 8, r);
+    const otherArrived = other.buf.slice();
+    assert.equal(run(nat, other), -1);
+    nat.undo(view(other));
+    assert.deepEqual(other.buf, otherArrived);
+  }
+});
+
 test('UDP checksums whose update lands on 0 are sent as 0xffff, never as "no checksum"', () => {
   // Search for packets whose rewritten checksum computes to 0 and check both directions.
   const r = rng(99);

@@ -279,6 +279,21 @@ test('RFC 1122 §3.2.1.8: echo with a completed source route → the reply takes
   assert.equal(formatAddress(view(r!).dst), HOST_A, 'the router\'s own addresses in the return route are skipped');
 });
 
+test('RFC 1122 §3.2.1.3, RFC 1812 §4.2.2.11: a reversed source route that leads to no host (a broadcast, the router, a martian) gets no reply', () => {
+  const t = setup();
+  // Each a completed route whose last recorded hop — the reply's first — names no single host (found by npm run fuzz).
+  for (const hop of ['10.0.1.255', '10.0.3.0', '255.255.255.255', '224.0.0.9', '127.0.0.1', '0.0.0.0', '240.0.0.1']) {
+    t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr(hop)]));
+    assert.deepEqual([t.sent('a').length, t.sent('b').length, t.sent('c').length], [0, 0, 0], `no reply toward ${hop}`);
+  }
+  assert.equal(t.drops('c')['source-route-failed'], 7);
+  // A host's address there is answered; the router's own is passed over (the reply goes on to the source).
+  t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr('10.0.3.2')]));
+  assert.equal(t.sent('c').length, 1);
+  t.inject('c', echo('10.9.0.7', '10.0.3.1', [131, 7, 8, ...addr('10.0.2.1')]));
+  assert.equal(formatAddress(view(t.sent('c')[0]!).dst), '10.9.0.7');
+});
+
 test('§4.3.3.8: timestamp request → reply with receive and transmit times (ms since midnight UT)', () => {
   const t = setup();
   const b = new Uint8Array(40);
@@ -391,6 +406,34 @@ test('§4.3.2.4: an ICMP error\'s source is the router\'s address on the port th
   t.inject('b', udp(HOST_A, '10.9.0.1', [], 1));
   const e = icmpError(t.sent('a')[0]!);
   assert.deepEqual([e.type, e.src, e.dst], [IcmpType.TIME_EXCEEDED, '10.0.1.1', HOST_A]);
+});
+
+test('§4.3.2.4 through the NAT: an error about a packet the NAT rewrote goes to its sender and quotes the datagram as it arrived', () => {
+  const VIP = '10.0.100.1';
+  const t = setup({ virtualServices: [{ name: 'svc', address: VIP, idleTimeout: 30, backends: [{ name: 's1', address: HOST_A }] }] });
+  const datagram = (src: string, dst: string, sport: number, dport: number, ttl: number) => {
+    const b = new Uint8Array(28 + 8);
+    buildUdpDatagram(b, 0, A(src), A(dst), sport, dport, 8, ttl);
+    return b;
+  };
+  // A client on b opens a flow to the service; the NAT sends it to the backend on a.
+  t.inject('b', datagram(HOST_B, VIP, 40000, 53, 64));
+  const [toBackend] = t.sent('a');
+  assert.equal(formatAddress(view(toBackend!).dst), HOST_A);
+  // The backend answers with TTL 1: the NAT gives it the VIP's source, and TTL expires.
+  // Time Exceeded goes to the backend (not the VIP, the router itself) about what it sent.
+  const answer = datagram(HOST_A, HOST_B, 53, 40000, 1);
+  t.inject('a', answer.slice());
+  const back = icmpError(t.sent('a')[0]!);
+  assert.deepEqual([back.type, back.src, back.dst], [IcmpType.TIME_EXCEEDED, '10.0.1.1', HOST_A]);
+  assert.deepEqual([...back.quoted], [...answer], 'the backend\'s datagram as it sent it (its address, its UDP checksum)');
+  // A client's packet to the VIP that expires: the error quotes the VIP it sent to, not the backend's address.
+  const request = datagram(HOST_B, VIP, 40001, 53, 1);
+  t.inject('b', request.slice());
+  const out = icmpError(t.sent('b')[0]!);
+  assert.deepEqual([out.type, out.src, out.dst], [IcmpType.TIME_EXCEEDED, '10.0.2.1', HOST_B]);
+  assert.deepEqual([...out.quoted], [...request]);
+  assert.deepEqual(t.sent('a'), []);
 });
 
 test('§4.2.2.3: the reserved flag bit and the TOS bits are passed through unchanged', () => {

@@ -599,6 +599,28 @@ test('RipTable alone: thousands of routes from a neighbour that goes silent are 
   table.stop();
 });
 
+test('RipTable stopped: what still drops routes after stop() (BFD released, plugins stopping after RIP) arms no timer, which would change a stopped router\'s routes later and hold it in memory; start() sweeps what came due', () => {
+  const clock = new FakeClock();
+  const { rib, sink } = fakeSink();
+  const table = new RipTable(clock, sink, { timeoutMs: 1000, garbageMs: 500 }, { changed: () => undefined });
+  const P = A('10.1.0.0');
+  table.offer(0, 1, P, 16, 1, 5, 0);
+  table.stop();
+  assert.equal(clock.timers.size, 0);
+  assert.equal(table.dropNeighbour(0, 1, 'bfd-down'), 1);
+  assert.equal(table.offer(0, 2, P, 16, 2, 3, 0), Offer.LEARNED);
+  assert.equal(clock.timers.size, 0, 'no garbage-collection or timeout timer while stopped');
+  clock.advance(5000);
+  assert.deepEqual([table.size, rib.size], [2, 1], 'nothing swept while stopped');
+  table.start();
+  clock.advance(0);
+  assert.deepEqual([table.size, rib.size, table.route(0, 2, P, 16)!.state], [1, 0, 'garbage'], 'the garbage deleted, the active one timed out');
+  clock.advance(500);
+  assert.equal(table.size, 0);
+  table.stop();
+  assert.equal(clock.timers.size, 0);
+});
+
 // ---------- neighbours that keep only their best route (BIRD, FRR) ----------
 
 const wholeTableRequest = () => {

@@ -364,6 +364,7 @@ export class RipProtocol implements RouterPlugin {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.table.start();
     this.refreshLocalRoutes();
     this.clearChangeFlags();
     for (const rp of this.ports) {

@@ -140,6 +140,13 @@ export class RipTable {
   private timer: TimerHandle | undefined;
   private armedAt = Infinity;
   private sweeping = false;
+  /**
+   * After stop(): deadlines are kept but no timer is armed — what a stop
+   * still drops (BFD released, plugins stopping after RIP) would otherwise
+   * arm one that changes a stopped router's routes later and holds it in
+   * memory until then.
+   */
+  private stopped = false;
 
   constructor(
     private readonly clock: Clock,
@@ -288,6 +295,14 @@ export class RipTable {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.timer = undefined;
     this.armedAt = Infinity;
+    this.stopped = true;
+  }
+
+  /** Timers again after stop(): a sweep at once finds what came due and arms for the rest. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.arm(this.clock.now());
   }
 
   private dropWhere(pred: (r: LearnedRoute) => boolean, cause: string): number {
@@ -344,7 +359,7 @@ export class RipTable {
 
   /** One timer for the earliest deadline; a refreshed route just makes it fire early and re-arm. */
   private arm(deadline: number): void {
-    if (this.sweeping || deadline >= this.armedAt) return;
+    if (this.sweeping || this.stopped || deadline >= this.armedAt) return;
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
     this.armedAt = deadline;
     this.timer = this.clock.setTimer(deadline - this.clock.now(), () => this.sweep());
