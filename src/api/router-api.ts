@@ -7,10 +7,8 @@ import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
 import { ApiError, JsonStream, yieldToLoop, type ApiServer } from './server.js';
 import { formatMac, parseMac } from '../wire/ethernet.js';
-import type { LookupJson, NeighbourPortJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
+import { ROUTES_PER_REQUEST, type LookupJson, type NeighbourPortJson, type PortJson, type RouteJson, type RouterInfoJson, type StatsJson } from './types.js';
 
-/** Routes one POST /v1/routes may carry (a request body is at most 1 MiB). */
-export const ROUTES_PER_REQUEST = 10_000;
 /** Routes checked or added between two turns of the event loop. */
 const SLICE = 1000;
 

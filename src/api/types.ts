@@ -59,6 +59,9 @@ export interface PortActionJson {
   state: string;
 }
 
+/** Routes one POST /v1/routes may carry (a request body is at most 1 MiB). */
+export const ROUTES_PER_REQUEST = 10_000;
+
 export interface RouteJson {
   id: number;
   prefix: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiServer } from '../../src/api/server.js';
-import { ROUTES_PER_REQUEST } from '../../src/api/router-api.js';
+import { ROUTES_PER_REQUEST } from '../../src/api/types.js';
 import { loadRouterConfig } from '../../src/config/router-config.js';
 import { assembleDaemon, type Daemon } from '../../src/daemon/assemble.js';
 import { silentLogger } from '../../src/daemon/log.js';
