@@ -11,10 +11,14 @@
 //      and counted; a key roll-over with BIRD (a reload adds the new key,
 //      both switch to it, the old one stops being accepted) keeps the
 //      adjacency Full throughout.
-//   4. A broadcast network with BIRD: DR/BDR election, BIRD's network LSA,
+//   4. Every authentication type with BIRD (password, keyed MD5, HMAC-SHA-1,
+//      -384, -512) and a password with FRR: Full, routes both ways, nothing
+//      refused.
+//   5. A broadcast network with BIRD: DR/BDR election, BIRD's network LSA,
 //      routes both ways through it.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
@@ -349,6 +353,76 @@ describe('a key roll-over with BIRD (OSPF, HMAC-SHA-256)', () => {
     // BIRD's side: it takes only key 2 now, and we are still Full there.
     assert.match(await bird.cmd('show ospf neighbors'), /10\.255\.0\.1\s+\d+\s+Full\/PtP/);
     assert.ok(await ospfRoute(r, '192.168.77.0/24'));
+  });
+});
+
+/** Each type with BIRD as BIRD spells it (ours, BIRD's interface lines). */
+const BIRD_OSPF_AUTH: [string, Record<string, unknown>, string[]][] = [
+  ['password', { type: 'password', keys: [{ id: 1, secret: 'pass-wd' }] }, ['authentication simple;', 'password "pass-wd";']],
+  ['keyed MD5', { type: 'md5', keys: [{ id: 3, secret: 'md5-secret' }] }, ['authentication cryptographic;', 'password "md5-secret" { id 3; algorithm keyed md5; };']],
+  ['HMAC-SHA-1', { type: 'hmac-sha1', keys: [{ id: 4, secret: 'sha1-secret' }] }, ['authentication cryptographic;', 'password "sha1-secret" { id 4; algorithm hmac sha1; };']],
+  ['HMAC-SHA-384', { type: 'hmac-sha384', keys: [{ id: 8, secret: 'sha384-secret' }] }, ['authentication cryptographic;', 'password "sha384-secret" { id 8; algorithm hmac sha384; };']],
+  ['HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
+];
+
+describe('every authentication type with BIRD, a password with FRR', () => {
+  // 10.0.2N.0/30 toward the peer (ours .1), the peer's stub 192.168.2N.0/24, our static 172.2N.0.0/16.
+  let n = 20;
+  async function peerLab(label: string, auth: Record<string, unknown>) {
+    const i = n++;
+    const ns = await lab.addNamespace(label);
+    const dev = lab.dev(`a${i}`);
+    await lab.hostPort(ns, dev, `10.0.${i}.2/30`);
+    await ip('-n', ns, 'addr', 'add', `192.168.${i}.1/24`, 'dev', 'lo');
+    const r = await lab.startRouter(`r${label}`, {
+      ports: [{ name: 'peer', device: dev, netns: ns, address: `10.0.${i}.1/30` }],
+      routes: [{ prefix: `172.${i}.0.0/16`, port: 'peer', via: `10.0.${i}.2` }],
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'peer', helloInterval: 1, deadInterval: 4, auth }], redistribute: ['static'] },
+    });
+    return { i, ns, dev, r, theirs: `192.168.${i}.0/24`, ours: `172.${i}.0.0/16` };
+  }
+
+  for (const [name, ours, theirs] of BIRD_OSPF_AUTH) {
+    test(`BIRD, ${name}: Full both ways, routes both ways, nothing refused`, { timeout: 45_000 }, async () => {
+      const label = `ba${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`;
+      const p = await peerLab(label, ours);
+      const bird = await Bird.start(lab, p.ns, [
+        'router id 10.255.0.9;',
+        'protocol device { scan time 1; }',
+        'protocol ospf v2 {',
+        '  ipv4 { import all; };',
+        `  area 0 { interface "${p.dev}" { type ptp; hello 1; dead 4; ${theirs.join(' ')} }; interface "lo" { stub yes; }; };`,
+        '}',
+        '',
+      ].join('\n'), `bird-${label}`);
+      try {
+        const nb = await waitFor(`Full with BIRD (${name})`, fullWith(p.r, '10.255.0.9'), 20_000, 100);
+        await waitFor(`we learn ${p.theirs}`, () => ospfRoute(p.r, p.theirs), 15_000, 100);
+        await waitFor(`BIRD learns ${p.ours}`, async () => new RegExp(`${p.ours.replace(/\./g, '\\.')}\\s+unicast \\[ospf1`).test(await bird.cmd('show route')), 15_000, 100);
+        assert.match(await bird.cmd('show ospf neighbors'), /10\.255\.0\.1\s+\d+\s+Full\/PtP/);
+        const s = await ospfState(p.r);
+        assert.equal(s.interfaces[0]!.auth.type, ours.type);
+        // The key id BIRD signs with (cryptographic types; a password has none).
+        assert.equal(nb.authKey, ours.type === 'password' ? null : (ours.keys as { id: number }[])[0]!.id);
+        assert.deepEqual(s.counters.droppedPackets, {});
+      } finally {
+        killPidFile(join(lab.dir, `bird-${label}.pid`));
+        await p.r.stop();
+      }
+    });
+  }
+
+  test('FRR, password (ip ospf authentication): Full, routes both ways, nothing refused', { timeout: 60_000 }, async () => {
+    const p = await peerLab('frrpw', { type: 'password', keys: [{ id: 0, secret: 'pass-wd' }] });
+    const frr = await Frr.start(lab, p.ns, {
+      ospfd: ['hostname frr-pw', '!', `interface ${p.dev}`, ' ip ospf network point-to-point', ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
+        ' ip ospf authentication', ' ip ospf authentication-key pass-wd', '!',
+        'router ospf', ' ospf router-id 10.255.0.10', ` network 10.0.${p.i}.0/30 area 0`, ' redistribute connected', '!', ''].join('\n'),
+    }, 'frr-pw');
+    await waitFor('Full with FRR (password)', fullWith(p.r, '10.255.0.10'), 30_000, 100);
+    await waitFor(`we learn ${p.theirs}`, () => ospfRoute(p.r, p.theirs), 15_000, 100);
+    await waitFor(`FRR learns ${p.ours}`, async () => new RegExp(`O>\\* ${p.ours.replace(/\./g, '\\.')} \\[110/1\\] via 10\\.0\\.${p.i}\\.1`).test(await frr.vtysh('show ip route ospf')), 15_000, 100);
+    assert.deepEqual((await ospfState(p.r)).counters.droppedPackets, {});
   });
 });
 
