@@ -12,7 +12,7 @@
 //      both switch to it, the old one stops being accepted) keeps the
 //      adjacency Full throughout.
 //   4. Every authentication type with BIRD (password, keyed MD5, HMAC-SHA-1,
-//      -384, -512) and a password with FRR: Full, routes both ways, nothing
+//      -256, -384, -512) and a password with FRR: Full, routes both ways, nothing
 //      refused.
 //   5. A broadcast network with BIRD: DR/BDR election, BIRD's network LSA,
 //      routes both ways through it.
@@ -361,6 +361,7 @@ const BIRD_OSPF_AUTH: [string, Record<string, unknown>, string[]][] = [
   ['password', { type: 'password', keys: [{ id: 1, secret: 'pass-wd' }] }, ['authentication simple;', 'password "pass-wd";']],
   ['keyed MD5', { type: 'md5', keys: [{ id: 3, secret: 'md5-secret' }] }, ['authentication cryptographic;', 'password "md5-secret" { id 3; algorithm keyed md5; };']],
   ['HMAC-SHA-1', { type: 'hmac-sha1', keys: [{ id: 4, secret: 'sha1-secret' }] }, ['authentication cryptographic;', 'password "sha1-secret" { id 4; algorithm hmac sha1; };']],
+  ['HMAC-SHA-256', { type: 'hmac-sha256', keys: [{ id: 5, secret: 'sha256-secret' }] }, ['authentication cryptographic;', 'password "sha256-secret" { id 5; algorithm hmac sha256; };']],
   ['HMAC-SHA-384', { type: 'hmac-sha384', keys: [{ id: 8, secret: 'sha384-secret' }] }, ['authentication cryptographic;', 'password "sha384-secret" { id 8; algorithm hmac sha384; };']],
   ['HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
 ];
