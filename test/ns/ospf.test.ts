@@ -120,7 +120,9 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     assert.equal(st.neighbours[0]?.bfd, 'Up');
     assert.equal(st.routes.find((x) => x.prefix === '192.168.50.0/24')?.type, 'external-2');
     assert.deepEqual(st.counters.droppedPackets, {});
-    assert.deepEqual(st.counters.droppedLsas, {});
+    // As with FRR below: BIRD may send a new instance within MinLSArrival (1 s) of the last (seen on a
+    // loaded machine, on main too): those are dropped (and resent by BIRD), nothing else.
+    assert.deepEqual(Object.keys(st.counters.droppedLsas).filter((k) => k !== 'min-ls-arrival'), []);
     await waitFor('kernel route in BIRD\'s namespace', async () => (await ip('-n', ns, 'route', 'show', '10.0.30.0/24')).stdout.includes('via 10.0.3.1'), 10_000, 100);
     assert.match((await inNetns(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.30.2'])).stdout, /2 received/);
 
