@@ -55,10 +55,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
 function ospfConfigJson(o: NonNullable<RouterConfig['ospf']>): Record<string, unknown> {
   return {
     ...(o.routerId !== null ? { routerId: a(o.routerId) } : {}),
-    ports: o.ports.map((x) => ({
-      ...x,
-      auth: x.auth.type === 'null' ? { type: 'null' } : x.auth.type === 'simple' ? { type: 'simple', key: x.auth.key } : x.auth,
-    })),
+    ports: o.ports.map((x) => ({ ...x, auth: authJson(x.auth) })),
     redistribute: o.redistribute.map((r) => ({ source: r.source, ...(r.metric !== null ? { metric: r.metric } : {}), metricType: r.metricType })),
     lsdbLimit: o.lsdbLimit,
   };

@@ -225,7 +225,8 @@ export interface OspfJson {
     cost: number;
     passive: boolean;
     bfd: boolean;
-    auth: string;
+    /** Never the secrets: the type, the key ids, and the one we send with now (null: none valid). */
+    auth: { type: string; keys: number[]; sendKey: number | null };
     helloInterval: number;
     deadInterval: number;
     dr: string | null;
@@ -247,6 +248,9 @@ export interface OspfJson {
     retransmitQueue: number;
     requestQueue: number;
     adjacencyChanges: number;
+    /** Cryptographic authentication: the key id and sequence number of its last packet we accepted (null: none yet). */
+    authKey: number | null;
+    authSequence: number | null;
   }[];
   database: { type: string; id: string; advRouter: string; sequence: string; age: number; checksum: string; length: number; self: boolean }[];
   routes: { prefix: string; type: string; cost: number; internalCost: number; advRouter: string; nextHops: { port: string; via: string | null }[] }[];

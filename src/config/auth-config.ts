@@ -1,5 +1,6 @@
 // Authentication of a routing protocol's packets (RIP: RFC 2453 §4.1, RFC
-// 4822; BFD: RFC 5880 §6.7): a type and a key chain. A key has an id (on
+// 4822; BFD: RFC 5880 §6.7; OSPF: RFC 2328 appendix D, RFC 5709): a type
+// and a key chain. A key has an id (on
 // the wire, so both ends must agree on it), a secret, and optionally when
 // it may be sent and accepted — so keys can be rolled over without a flap:
 // the new key is accepted before it is sent, the old one still accepted a
@@ -27,6 +28,10 @@ export interface AuthConfig<T extends string = string> {
 export const RIP_AUTH_TYPES = ['none', 'password', 'md5', 'hmac-sha1', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512'] as const;
 export type RipAuthType = (typeof RIP_AUTH_TYPES)[number];
 
+/** OSPF's, named as RIP's: password = RFC 2328 simple, md5 = D.3 keyed MD5, hmac-sha* = RFC 5709. */
+export const OSPF_AUTH_TYPES = RIP_AUTH_TYPES;
+export type OspfAuthType = RipAuthType;
+
 export const BFD_AUTH_TYPES = ['none', 'password', 'keyed-md5', 'meticulous-keyed-md5', 'keyed-sha1', 'meticulous-keyed-sha1'] as const;
 export type BfdAuthType = (typeof BFD_AUTH_TYPES)[number];
 
@@ -50,6 +55,9 @@ export const AUTH_SECRET_MAX: Record<string, number> = {
   'meticulous-keyed-sha1': 20,
 };
 
+/** OSPF's limits: its simple password field is 8 bytes (RFC 2328 D.2); the rest as above. */
+export const OSPF_AUTH_SECRET_MAX: Record<string, number> = { ...AUTH_SECRET_MAX, password: 8 };
+
 export const NO_AUTH: AuthConfig<'none'> = Object.freeze({ type: 'none', keys: [] }) as AuthConfig<'none'>;
 
 /** `2025-01-01T00:00:00Z` (a date and time with a zone, as RFC 3339 has it), or a date `2025-01-01` (midnight UTC). */
@@ -65,15 +73,16 @@ function time(o: Json, key: string, path: string): number | null {
 
 /**
  * `{ "type": "md5", "keys": [{ "id": 1, "secret": "…", "from"?, "until"?,
- * "acceptFrom"?, "acceptUntil"? }] }`; absent: no authentication.
+ * "acceptFrom"?, "acceptUntil"? }] }`; absent: no authentication. `limits`:
+ * the longest secret per type, in bytes.
  */
-export function parseAuth<T extends string>(v: unknown, path: string, types: readonly T[]): AuthConfig<T> {
+export function parseAuth<T extends string>(v: unknown, path: string, types: readonly T[], limits: Record<string, number> = AUTH_SECRET_MAX): AuthConfig<T> {
   if (v === undefined) return NO_AUTH as unknown as AuthConfig<T>;
   return collect((p) => {
     const o = object(v, path);
     p.check(() => onlyKeys(o, ['type', 'keys'], path));
     const type = p.check(() => oneOf(o, 'type', path, types));
-    const max = type === undefined ? 64 : AUTH_SECRET_MAX[type] ?? 64;
+    const max = type === undefined ? 64 : limits[type] ?? 64;
     const ids = new Map<string, string>();
     const keys = allOf(eachOf(p, o.keys, join(path, 'keys'), (kv, kp) => collect<AuthKeyConfig>((q) => {
       const k = object(kv, kp);

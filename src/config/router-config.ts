@@ -7,7 +7,9 @@ import { neighbourProblem, overlapProblem, portAddressProblem, type Subnet } fro
 import {
   address, addressText, allOf, array, boolean, eachOf, integer, isObject, join, object, oneOf, onlyKeys, optionalString, portRef, string, unique, type Json,
 } from './fields.js';
-import { BFD_AUTH_TYPES, RIP_AUTH_TYPES, parseAuth, type AuthConfig, type BfdAuthType, type RipAuthType } from './auth-config.js';
+import {
+  BFD_AUTH_TYPES, OSPF_AUTH_SECRET_MAX, OSPF_AUTH_TYPES, RIP_AUTH_TYPES, parseAuth, type AuthConfig, type BfdAuthType, type OspfAuthType, type RipAuthType,
+} from './auth-config.js';
 import { readJson, JsonSyntaxError, type JsonSource } from './json-source.js';
 import { NAME, NAME_HINT } from './names.js';
 import { parseTriggers, parseVirtualServices, type TriggerConfig, type VirtualServiceConfig } from './migration-config.js';
@@ -16,7 +18,7 @@ import { ConfigError, Problems, collect, complete, type Problem } from './proble
 import { checkRoute, type StaticRouteConfig } from './route-config.js';
 
 export type { StaticRouteConfig } from './route-config.js';
-export type { AuthConfig, AuthKeyConfig, BfdAuthType, RipAuthType } from './auth-config.js';
+export type { AuthConfig, AuthKeyConfig, BfdAuthType, OspfAuthType, RipAuthType } from './auth-config.js';
 
 export interface PortConfig {
   name: string;
@@ -115,16 +117,6 @@ export interface RateLimitConfig {
 }
 
 export type OspfNetworkType = 'point-to-point' | 'broadcast';
-export type OspfAuthType = 'null' | 'simple' | 'md5' | 'hmac-sha-1' | 'hmac-sha-256' | 'hmac-sha-384' | 'hmac-sha-512';
-
-/** OSPF authentication on a port (RFC 2328 appendix D; RFC 5709 for HMAC-SHA). */
-export interface OspfAuthConfig {
-  type: OspfAuthType;
-  /** simple: the password (≤ 8 bytes); cryptographic: the key. */
-  key: string;
-  /** Cryptographic: the key id (0–255). */
-  keyId: number;
-}
 
 export interface OspfPortConfig {
   port: string;
@@ -141,7 +133,8 @@ export interface OspfPortConfig {
   retransmitInterval: number;
   /** Run BFD with each neighbour on the port: a BFD Down drops the adjacency at once. */
   bfd: boolean;
-  auth: OspfAuthConfig;
+  /** RFC 2328 appendix D (password: simple, md5: D.3) and RFC 5709 (hmac-sha*), with a key chain as RIP's. */
+  auth: AuthConfig<OspfAuthType>;
 }
 
 /** A kind of local route OSPF advertises as AS-external LSAs. */
@@ -491,7 +484,6 @@ function parseRip(v: unknown, subnets: readonly Subnet[], broken: readonly strin
   });
 }
 
-const OSPF_AUTH_TYPES: readonly OspfAuthType[] = ['null', 'simple', 'md5', 'hmac-sha-1', 'hmac-sha-256', 'hmac-sha-384', 'hmac-sha-512'];
 const OSPF_NETWORKS: readonly OspfNetworkType[] = ['point-to-point', 'broadcast'];
 const OSPF_PORT_FIELDS = ['port', 'cost', 'passive', 'network', 'priority', 'helloInterval', 'deadInterval', 'retransmitInterval', 'bfd', 'auth'];
 
@@ -545,26 +537,24 @@ function parseOspf(v: unknown, portNames: readonly string[]): OspfConfig {
   });
 }
 
-function parseOspfAuth(v: unknown, path: string): OspfAuthConfig {
-  if (v === undefined) return { type: 'null', key: '', keyId: 0 };
-  return collect((p) => {
-    const o = object(v, path);
-    p.check(() => onlyKeys(o, ['type', 'key', 'keyId'], path));
-    const type = p.check(() => oneOf(o, 'type', path, OSPF_AUTH_TYPES));
-    let key: string | undefined = '';
-    if (type !== undefined && type !== 'null') {
-      key = p.check(() => string(o, 'key', path));
-      const bytes = key === undefined ? 0 : Buffer.byteLength(key);
-      if (type === 'simple' && bytes > 8) p.add(join(path, 'key'), `a simple password is at most 8 bytes (got ${bytes})`);
-      if (type === 'md5' && bytes > 16) p.add(join(path, 'key'), `an MD5 key is at most 16 bytes (got ${bytes})`);
-    } else if (type === 'null' && o.key !== undefined) {
-      p.add(join(path, 'key'), 'no key with authentication type "null"');
+/** The OSPF format before the key chain, and what it is called now. */
+const OLD_OSPF_AUTH_TYPES: Record<string, OspfAuthType> = {
+  null: 'none', simple: 'password', 'hmac-sha-1': 'hmac-sha1', 'hmac-sha-256': 'hmac-sha256', 'hmac-sha-384': 'hmac-sha384', 'hmac-sha-512': 'hmac-sha512',
+};
+
+/** RIP's format (a type and a key chain) with OSPF's limits; the old one-key format is refused saying what to write instead. */
+function parseOspfAuth(v: unknown, path: string): AuthConfig<OspfAuthType> {
+  if (isObject(v)) {
+    const o = v;
+    const old = ['key', 'keyId'].find((k) => o[k] !== undefined);
+    if (old !== undefined) {
+      const id = Number.isInteger(o.keyId) ? (o.keyId as number) : 1;
+      throw new ConfigError(join(path, old), `"key" and "keyId" are no longer read: write "keys": [{ "id": ${id}, "secret": "…" }] (the key chain RIP and BFD use)`);
     }
-    const crypto = type !== undefined && type !== 'null' && type !== 'simple';
-    const keyId = crypto ? p.check(() => integer(o, 'keyId', path, 0, 255, 1)) : 0;
-    if (type !== undefined && !crypto && o.keyId !== undefined) p.add(join(path, 'keyId'), `only cryptographic authentication has a key id (type is "${String(type)}")`);
-    return complete<OspfAuthConfig>({ type, key, keyId });
-  });
+    const renamed = typeof o.type === 'string' ? OLD_OSPF_AUTH_TYPES[o.type] : undefined;
+    if (renamed !== undefined) throw new ConfigError(join(path, 'type'), `"${o.type as string}" is now "${renamed}" (the type names RIP uses)`);
+  }
+  return parseAuth(v, path, OSPF_AUTH_TYPES, OSPF_AUTH_SECRET_MAX);
 }
 
 /** `["10.0.12.2", …]`: routers on the port's subnet (not its own address, network or broadcast), each once. */

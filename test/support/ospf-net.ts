@@ -19,7 +19,7 @@ export interface RouterSpec {
 
 export const portDefaults = (p: Partial<OspfPortConfig> & { port: string }): OspfPortConfig => ({
   cost: 10, passive: false, network: 'point-to-point', priority: 1, helloInterval: 1, deadInterval: 4, retransmitInterval: 5, bfd: false,
-  auth: { type: 'null', key: '', keyId: 0 }, ...p,
+  auth: NO_AUTH, ...p,
 });
 
 export function ospfConfig(c: RouterSpec['ospf']): OspfConfig {

@@ -63,7 +63,7 @@ test('the schema states the checker\'s defaults', () => {
   const c = good();
   c.bfd = { sessions: [{ port: 'wan', peer: '10.0.12.2' }] };
   c.rip = { ports: [{ port: 'wan' }] };
-  c.ospf = { ports: [{ port: 'wan', auth: { type: 'md5', key: 'k' } }] };
+  c.ospf = { ports: [{ port: 'wan' }] };
   c.virtualServices = [{ name: 'v', address: '1.1.1.1', backends: [{ name: 'b', address: '10.0.1.2' }] }];
   c.triggers = [{ name: 't', match: { client: '10.0.2.2' }, port: 'wan' }];
   const parsed: RouterConfig = parseRouterConfig(c);
@@ -94,7 +94,6 @@ test('the schema states the checker\'s defaults', () => {
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/helloInterval', parsed.ospf!.ports[0]!.helloInterval],
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/retransmitInterval', parsed.ospf!.ports[0]!.retransmitInterval],
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/bfd', parsed.ospf!.ports[0]!.bfd],
-    ['/properties/ospf/properties/ports/items/oneOf/1/properties/auth/properties/keyId', parsed.ospf!.ports[0]!.auth.keyId],
     ['/properties/rip/properties/ports/items/oneOf/1/properties/ttlSecurity', parsed.rip!.ports[0]!.ttlSecurity],
     ['/properties/rip/properties/ports/items/oneOf/1/properties/neighbours', parsed.rip!.ports[0]!.neighbours],
     ['/properties/rip/properties/ports/items/oneOf/1/properties/unicast', parsed.rip!.ports[0]!.unicast],
@@ -109,7 +108,8 @@ test('the schema states the checker\'s defaults', () => {
   // A port's per-neighbour limit defaults to rip.maxRoutesPerNeighbour; auth defaults to none: said in words.
   assert.equal(parsed.rip!.ports[0]!.maxRoutesPerNeighbour, parsed.rip!.maxRoutesPerNeighbour);
   assert.match(node('/properties/rip/properties/ports/items/oneOf/1/properties/maxRoutesPerNeighbour').description, /Default: rip\.maxRoutesPerNeighbour/);
-  assert.deepEqual([parsed.rip!.ports[0]!.auth, parsed.bfd.auth], [{ type: 'none', keys: [] }, { type: 'none', keys: [] }]);
+  assert.deepEqual([parsed.rip!.ports[0]!.auth, parsed.bfd.auth, parsed.ospf!.ports[0]!.auth], [{ type: 'none', keys: [] }, { type: 'none', keys: [] }, { type: 'none', keys: [] }]);
+  assert.match(node('/properties/ospf/properties/ports/items/oneOf/1/properties/auth').description, /Default: none/);
   assert.match(node('/properties/bfd/properties/auth').description, /Default: none/);
   // The ICMP limit's default is an object; the schema says it in words.
   assert.deepEqual(parsed.icmpRateLimit, { rate: 100, burst: 50 });

@@ -87,6 +87,18 @@ test('a config with every field set parses, $schema included', () => {
     },
   ]);
   assert.deepEqual([c.rip?.maxRoutes, c.rip?.maxRoutesPerNeighbour, c.rip?.maxNeighboursPerPort], [2000, 500, 8]);
+  // OSPF takes RIP's format: a type and a key chain (the password within OSPF's 8 bytes).
+  assert.deepEqual(c.ospf?.ports.map((x) => x.auth), [
+    { type: 'none', keys: [] },
+    {
+      type: 'md5',
+      keys: [
+        key(3, 'secret', { until: '2026-06-01T00:00:00Z', acceptUntil: '2026-06-02T00:00:00Z' }),
+        key(4, 'secret2', { from: '2026-06-01T00:00:00Z', acceptFrom: '2026-05-31T00:00:00Z' }),
+      ],
+    },
+    { type: 'password', keys: [key(0, 'pw')] },
+  ]);
   assert.deepEqual(c.policy.map((r) => [r.name, r.protocol, r.dstPorts]), [['web', 6, [80, 443]], ['gre', 47, null], ['dns', 17, [53, 53]]]);
   assert.deepEqual(c.virtualServices[0]!.backends.map((b) => b.sources.length), [2, 0]);
   assert.deepEqual(c.triggers.map((t) => [t.name, t.api, t.action]), [['cut', true, 'drain'], ['cut2', true, 'block']]);

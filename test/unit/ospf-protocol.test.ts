@@ -7,8 +7,10 @@ import { NbrState } from '../../src/protocols/ospf/neighbour.js';
 import { OSPF_DISTANCE, OSPF_DROP_NAMES, OSPF_LSA_DROP_NAMES } from '../../src/protocols/ospf/ospf.js';
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
 import { INITIAL_SEQUENCE, fillLsaChecksum, writeExternalBody, writeLsaHeader } from '../../src/wire/ospf-lsa.js';
-import { ALL_SPF_ROUTERS, finishPacket, writeOspfHeader } from '../../src/wire/ospf.js';
+import { ALL_SPF_ROUTERS, finishPacket, writeHelloBody, writeOspfHeader } from '../../src/wire/ospf.js';
 import { OspfNet, ospfConfig } from '../support/ospf-net.js';
+import type { AuthKeyConfig, OspfPortConfig } from '../../src/config/router-config.js';
+import { OspfAuth } from '../../src/protocols/ospf/auth.js';
 
 function pair(opts: { bfd?: boolean } = {}) {
   const net = new OspfNet();
@@ -127,11 +129,11 @@ test('a broadcast segment of three: DR and BDR by priority then router id, a net
   }
 });
 
-test('authentication: MD5 and HMAC-SHA-256 keys that match make Full; a wrong key or type is refused and counted', async (t) => {
-  for (const type of ['simple', 'md5', 'hmac-sha-256'] as const) {
+test('authentication: password, MD5 and HMAC-SHA-256 keys that match make Full; a wrong key is refused and counted', async (t) => {
+  for (const type of ['password', 'md5', 'hmac-sha256'] as const) {
     await t.test(type, () => {
       const net = new OspfNet();
-      const auth = (key: string) => ({ type, key, keyId: type === 'simple' ? 0 : 7 });
+      const auth = (secret: string) => ({ type, keys: [key(7, secret)] });
       const a = net.add('a', { ports: { link: '10.0.12.1/30' }, ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link', auth: auth('secret') }] } });
       net.add('b', { ports: { link: '10.0.12.2/30' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link', auth: auth('secret') }] } });
       net.add('c', { ports: { link: '10.0.12.3/29' }, ospf: { routerId: A('3.3.3.3'), ports: [{ port: 'link', auth: auth('wrong') }] } });
@@ -141,15 +143,166 @@ test('authentication: MD5 and HMAC-SHA-256 keys that match make Full; a wrong ke
         net.clock.advance(5000);
         assert.equal(a.ospf.interfaces[0]!.byRouterId(A('2.2.2.2'))?.state, NbrState.FULL);
         assert.equal(a.ospf.interfaces[0]!.byRouterId(A('3.3.3.3')), undefined, 'c is never a neighbour');
-        const drops = Object.fromEntries([...a.ospf.packetDrops].map((n, i) => [i, n]).filter(([, n]) => n > 0));
-        assert.ok(Object.keys(drops).length > 0);
-        const why = type === 'simple' ? 'bad-password' : 'bad-digest';
-        const i = ospfDropIndex(why);
-        assert.ok(a.ospf.packetDrops[i]! >= 4, `${why} counted`);
+        const why = type === 'password' ? 'bad-password' : 'bad-digest';
+        assert.ok(a.ospf.packetDrops[ospfDropIndex(why)]! >= 4, `${why} counted`);
+        assert.deepEqual(Object.keys(authDrops(a)), [why], 'nothing else refused');
       } finally {
         net.stop();
       }
     });
+  }
+});
+
+/** A key of a chain: times are the fake clock's milliseconds (null: no bound). */
+function key(id: number, secret: string, times: Partial<Record<'from' | 'until' | 'acceptFrom' | 'acceptUntil', number>> = {}): AuthKeyConfig {
+  return { id, secret, from: null, until: null, acceptFrom: null, acceptUntil: null, ...times };
+}
+
+/** Two routers on a link with these port auths; returns them and a probe that the adjacency is Full both ways and has not moved since. */
+function authPair(authA: OspfPortConfig['auth'], authB: OspfPortConfig['auth']) {
+  const net = new OspfNet();
+  const a = net.add('a', { ports: { link: '10.0.12.1/30', lan: '10.0.1.1/24' }, ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link', auth: authA }, { port: 'lan', passive: true }] } });
+  const b = net.add('b', { ports: { link: '10.0.12.2/30', lan: '10.0.2.1/24' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link', auth: authB }, { port: 'lan', passive: true }] } });
+  net.link('ab', ['a', 'link'], ['b', 'link']);
+  net.start();
+  const nbr = (r: typeof a, rid: string) => r.ospf.interfaces[0]!.byRouterId(A(rid));
+  return { net, a, b, ab: () => nbr(a, '2.2.2.2'), ba: () => nbr(b, '1.1.1.1') };
+}
+
+const authDrops = (r: { ospf: { packetDrops: Float64Array } }) => Object.fromEntries([...r.ospf.packetDrops].flatMap((n, i) => (n > 0 ? [[OSPF_DROP_NAMES[i]!, n]] : [])));
+
+test('key roll-over: two routers switch from key 1 to key 2 (at different times) and the adjacency stays Full throughout; key 1 is refused afterwards', () => {
+  const t0 = new OspfNet().clock.now();
+  const switchA = t0 + 20_000, switchB = t0 + 23_000, oldGone = t0 + 30_000;
+  // Each accepts key 2 from the start and key 1 until oldGone; a sends key 2 from switchA, b from switchB (as if configured apart).
+  const chain = (sw: number) => ({
+    type: 'hmac-sha256' as const,
+    keys: [key(1, 'old-secret', { until: sw, acceptUntil: oldGone }), key(2, 'new-secret', { from: sw, acceptFrom: t0 })],
+  });
+  const { net, a, b, ab, ba } = authPair(chain(switchA), chain(switchB));
+  try {
+    net.clock.advance(5000);
+    const na = ab()!, nb = ba()!;
+    assert.deepEqual([na.state, nb.state], [NbrState.FULL, NbrState.FULL]);
+    assert.ok(a.route('10.0.2.0/24'));
+    const changes = [na.adjacencyChanges, nb.adjacencyChanges];
+    const keyFrom = (r: typeof a, rid: string) => r.ospf.interfaces[0]!.cryptoKeys.get(A(rid));
+    assert.deepEqual([keyFrom(a, '2.2.2.2'), keyFrom(b, '1.1.1.1')], [1, 1]);
+    // Step through the roll-over; at every step both are Full, the same neighbour objects, no state change since.
+    const seen: string[] = [];
+    while (net.clock.now() < oldGone + 10_000) {
+      net.clock.advance(250);
+      assert.ok(ab() === na && ba() === nb, 'the neighbours were never dropped');
+      assert.deepEqual([na.state, nb.state, na.adjacencyChanges, nb.adjacencyChanges], [NbrState.FULL, NbrState.FULL, ...changes], `at +${net.clock.now() - t0} ms`);
+      const keys = `${keyFrom(b, '1.1.1.1')}/${keyFrom(a, '2.2.2.2')}`;
+      if (seen.at(-1) !== keys) seen.push(keys);
+    }
+    // Key ids heard (a's at b / b's at a): both on 1, a moved first, then b.
+    assert.deepEqual(seen, ['1/1', '2/1', '2/2']);
+    assert.deepEqual(authDrops(a), {});
+    assert.deepEqual(authDrops(b), {});
+    assert.ok(a.route('10.0.2.0/24') && b.route('10.0.1.0/24'));
+    // Key 1 is past its accept window now: a packet signed with it is refused as an unknown key.
+    const old = new OspfAuth({ type: 'hmac-sha256', keys: [key(1, 'old-secret')] });
+    const bytes = new Uint8Array(200);
+    const hello = { mask: 0xfffffffc, helloInterval: 1, options: 2, priority: 1, deadInterval: 4, dr: 0, bdr: 0 };
+    const len = writeOspfHeader(bytes, 20, 1, A('2.2.2.2'), 0) + writeHelloBody(bytes, 20, hello, [A('1.1.1.1')]);
+    const total = old.sign(bytes, 20, len, net.clock.now());
+    writeIpv4Header(bytes, 0, 20 + total, 89, A('10.0.12.2'), ALL_SPF_ROUTERS, 1);
+    a.h.deliver('link', bytes.subarray(0, 20 + total));
+    assert.deepEqual(authDrops(a), { 'unknown-key-id': 1 });
+  } finally {
+    net.stop();
+  }
+});
+
+test('a key outside its accept window is refused: before it no adjacency, inside it Full, after it refused again and the adjacency dies', () => {
+  const t0 = new OspfNet().clock.now();
+  const opens = t0 + 20_000, closes = t0 + 40_000;
+  // a sends key 6 and accepts key 5 only in [opens, closes); b sends key 5 (the last of equals) and accepts both.
+  const { net, a, ab } = authPair(
+    { type: 'md5', keys: [key(6, 'a-secret'), key(5, 'b-secret', { from: 0, until: 1, acceptFrom: opens, acceptUntil: closes })] },
+    { type: 'md5', keys: [key(6, 'a-secret'), key(5, 'b-secret')] },
+  );
+  try {
+    const unknown = () => a.ospf.packetDrops[ospfDropIndex('unknown-key-id')]!;
+    net.clock.advance(15_000);
+    assert.equal(ab(), undefined, 'b\'s packets are refused before key 5 may be accepted');
+    assert.ok(unknown() >= 14, `unknown-key-id counted (${unknown()})`);
+    net.clock.advance(opens - net.clock.now() + 5000);
+    assert.equal(ab()?.state, NbrState.FULL, 'Full once key 5 is accepted');
+    assert.ok(a.route('10.0.2.0/24'));
+    const before = unknown();
+    net.clock.advance(closes - net.clock.now() + 3000);
+    assert.equal(ab()?.state, NbrState.FULL, 'still Full within the dead interval');
+    net.clock.advance(2000);
+    assert.ok(!ab() || ab()!.state < NbrState.TWO_WAY, 'the dead interval passed: b is gone');
+    assert.equal(a.route('10.0.2.0/24'), undefined);
+    assert.ok(unknown() >= before + 4, 'b\'s packets refused again');
+    assert.deepEqual(Object.keys(authDrops(a)), ['unknown-key-id'], 'nothing else refused');
+  } finally {
+    net.stop();
+  }
+});
+
+test('no key valid for sending: nothing is sent, counted; the neighbour loses us', () => {
+  const t0 = new OspfNet().clock.now();
+  const { net, a, b, ba } = authPair(
+    { type: 'hmac-sha1', keys: [key(1, 's', { until: t0 + 10_000, acceptUntil: t0 + 100_000 })] },
+    { type: 'hmac-sha1', keys: [key(1, 's')] },
+  );
+  try {
+    net.clock.advance(5000);
+    assert.equal(ba()?.state, NbrState.FULL);
+    const sent = a.ospf.counters.sent.hello!;
+    net.clock.advance(10_000);
+    assert.ok(a.ospf.counters.sendsWithoutKey >= 5, `sendsWithoutKey ${a.ospf.counters.sendsWithoutKey}`);
+    assert.ok(a.ospf.counters.sent.hello! - sent <= 5, 'no Hello counted as sent after the key expired');
+    assert.ok(!ba() || ba()!.state < NbrState.TWO_WAY, 'b lost a');
+    assert.equal(b.route('10.0.1.0/24'), undefined);
+  } finally {
+    net.stop();
+  }
+});
+
+test('reload: keys added, re-timed or removed in place keep the adjacency; a type change restarts it', () => {
+  const t0 = new OspfNet().clock.now();
+  const one = { type: 'hmac-sha256' as const, keys: [key(1, 'old-secret')] };
+  const { net, a, b, ab, ba } = authPair(one, one);
+  const reload = (r: typeof a, auth: OspfPortConfig['auth']) => r.ospf.reconfigure(ospfConfig({ ...r.spec.ospf, ports: [{ port: 'link', auth }, { port: 'lan', passive: true }] }));
+  try {
+    net.clock.advance(5000);
+    const na = ab()!, nb = ba()!;
+    assert.deepEqual([na.state, nb.state], [NbrState.FULL, NbrState.FULL]);
+    const changes = [na.adjacencyChanges, nb.adjacencyChanges];
+    const stillFull = (when: string) => {
+      assert.ok(ab() === na && ba() === nb, `${when}: the same neighbours`);
+      assert.deepEqual([na.state, nb.state, na.adjacencyChanges, nb.adjacencyChanges], [NbrState.FULL, NbrState.FULL, ...changes], when);
+    };
+    // Key 2 added on a (sent from switchAt); b learns it 3 s later — both accept it before either sends it.
+    const switchAt = t0 + 20_000;
+    const two = { type: 'hmac-sha256' as const, keys: [key(1, 'old-secret', { until: switchAt, acceptUntil: switchAt + 10_000 }), key(2, 'new-secret', { from: switchAt, acceptFrom: t0 })] };
+    reload(a, two);
+    net.clock.advance(3000);
+    stillFull('key 2 added on a');
+    reload(b, two);
+    net.clock.advance(switchAt + 15_000 - net.clock.now());
+    stillFull('after the switch');
+    assert.equal(a.ospf.interfaces[0]!.cryptoKeys.get(A('2.2.2.2')), 2);
+    // Key 1 removed for good.
+    reload(a, { type: 'hmac-sha256', keys: [key(2, 'new-secret')] });
+    reload(b, { type: 'hmac-sha256', keys: [key(2, 'new-secret')] });
+    net.clock.advance(10_000);
+    stillFull('key 1 removed');
+    assert.deepEqual(authDrops(a), {});
+    assert.deepEqual(authDrops(b), {});
+    // The sequence numbers sent went on across the reloads (never back).
+    assert.ok(b.ospf.interfaces[0]!.cryptoSequences.get(A('1.1.1.1'))! >= Math.floor(t0 / 1000));
+    // Another type is a flag day: the interface restarts at once.
+    reload(a, { type: 'md5', keys: [key(2, 'new-secret')] });
+    assert.notEqual(ab()?.state, NbrState.FULL);
+  } finally {
+    net.stop();
   }
 });
 

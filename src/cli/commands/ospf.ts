@@ -13,10 +13,13 @@ export function registerOspfCommands(program: Command): void {
   ospf.command('neighbours').alias('neighbors').description('OSPF interfaces and neighbours (state, DR/BDR, BFD, last heard)').action(async (_o, cmd: Command) => {
     const { c, call } = get(cmd);
     const s = await call();
+    // As `rip list` and `bfd list` say it: the type and the key sent now (never a secret).
+    const auth = (a: OspfJson['interfaces'][number]['auth']) => (a.type === 'none' ? 'none' : `${a.type} ${a.sendKey === null ? '(no valid key!)' : `key ${a.sendKey}`}`);
     const ifaces = table(['PORT', 'ADDRESS', 'NETWORK', 'STATE', 'COST', 'DR', 'BDR', 'AUTH', 'HELLO/DEAD', 'NEIGHBOURS'],
-      s.interfaces.map((i) => [i.port, i.address, i.network, `${i.state}${i.passive ? ' (passive)' : ''}`, i.cost, i.dr, i.bdr, i.auth, `${i.helloInterval}/${i.deadInterval}`, i.neighbours]));
-    const nbrs = table(['PORT', 'ROUTER ID', 'ADDRESS', 'STATE', 'PRI', 'BFD', 'HEARD', 'IN STATE', 'RXMT', 'REQ'],
-      s.neighbours.map((n) => [n.port, n.routerId, n.address, n.state, n.priority, n.bfd, `${duration(n.lastHeardMs)} ago`, duration(n.stateMs), n.retransmitQueue, n.requestQueue]));
+      s.interfaces.map((i) => [i.port, i.address, i.network, `${i.state}${i.passive ? ' (passive)' : ''}`, i.cost, i.dr, i.bdr, auth(i.auth), `${i.helloInterval}/${i.deadInterval}`, i.neighbours]));
+    // KEY: the key id the neighbour signs with (cryptographic authentication), to follow a roll-over.
+    const nbrs = table(['PORT', 'ROUTER ID', 'ADDRESS', 'STATE', 'PRI', 'BFD', 'KEY', 'HEARD', 'IN STATE', 'RXMT', 'REQ'],
+      s.neighbours.map((n) => [n.port, n.routerId, n.address, n.state, n.priority, n.bfd, n.authKey, `${duration(n.lastHeardMs)} ago`, duration(n.stateMs), n.retransmitQueue, n.requestQueue]));
     c.print([`OSPF router id ${s.routerId}, area 0`, '', 'Interfaces', ifaces, '', 'Neighbours', nbrs].join('\n'), { routerId: s.routerId, interfaces: s.interfaces, neighbours: s.neighbours });
   });
   ospf.command('database').description('the link state database (area 0 and AS-external)').action(async (_o, cmd: Command) => {

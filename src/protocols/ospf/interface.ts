@@ -23,6 +23,8 @@ export class OspfInterface {
   auth: OspfAuth;
   /** The last cryptographic sequence number heard per sender (Router ID), kept past a neighbour's end. */
   readonly cryptoSequences = new Map<number, number>();
+  /** The key id of the last packet accepted per sender (Router ID), cryptographic authentication only. */
+  readonly cryptoKeys = new Map<number, number>();
   helloTimer: TimerHandle | undefined;
   waitTimer: TimerHandle | undefined;
   readonly delayedAcks: Uint8Array[] = [];
@@ -46,7 +48,8 @@ export class OspfInterface {
   get speaks(): boolean { return this.state !== IfState.DOWN && !this.config.passive; }
 
   setConfig(c: OspfPortConfig): void {
-    if (JSON.stringify(c.auth) !== JSON.stringify(this.config.auth)) this.auth = new OspfAuth(c.auth);
+    // New keys take effect at once; the sequence number sent goes on from where it was.
+    if (JSON.stringify(c.auth) !== JSON.stringify(this.config.auth)) this.auth = new OspfAuth(c.auth, this.auth.sequence);
     this.config = c;
   }
 

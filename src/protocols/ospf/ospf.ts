@@ -91,6 +91,8 @@ export interface OspfCounters {
   spfRuns: number;
   lastSpfMs: number;
   lastSpfAt: number;
+  /** Packets not sent: the port authenticates and no key was valid for sending. */
+  sendsWithoutKey: number;
 }
 
 /** The highest port address: the Router ID when the config names none. */
@@ -111,7 +113,7 @@ export class OspfProtocol implements RouterPlugin {
   readonly clock: Clock;
   readonly liveness: NeighbourLiveness;
   readonly counters: OspfCounters = {
-    received: {}, sent: {}, lsasInstalled: 0, lsasOriginated: 0, lsasFlushed: 0, lsasRetransmitted: 0, spfRuns: 0, lastSpfMs: 0, lastSpfAt: 0,
+    received: {}, sent: {}, lsasInstalled: 0, lsasOriginated: 0, lsasFlushed: 0, lsasRetransmitted: 0, spfRuns: 0, lastSpfMs: 0, lastSpfAt: 0, sendsWithoutKey: 0,
   };
   readonly packetDrops = new Float64Array(OSPF_DROP_NAMES.length);
   readonly lsaDrops = new Float64Array(OSPF_LSA_DROP_NAMES.length);
@@ -309,9 +311,12 @@ export class OspfProtocol implements RouterPlugin {
     if (p.areaId !== BACKBONE) return OspfDrop.WRONG_AREA;
     const rid = p.routerId;
     if (rid === this.routerId) return OspfDrop.OWN_ROUTER_ID;
-    const auth = iface.auth.verify(p, iface.cryptoSequences.get(rid) ?? -1);
+    const auth = iface.auth.verify(p, this.clock.now(), iface.cryptoSequences.get(rid) ?? -1);
     if (auth !== AuthFailure.OK) return OspfDrop.AUTH + auth;
-    if (iface.auth.trailer > 0) iface.cryptoSequences.set(rid, p.cryptoSequence);
+    if (iface.auth.trailer > 0) {
+      iface.cryptoSequences.set(rid, p.cryptoSequence);
+      iface.cryptoKeys.set(rid, iface.auth.keyId);
+    }
     const type = OSPF_TYPE_NAMES[p.type]!;
     this.counters.received[type] = (this.counters.received[type] ?? 0) + 1;
     if (p.type === OspfType.HELLO) return this.adjacency.onHello(iface, src, p);
@@ -336,9 +341,13 @@ export class OspfProtocol implements RouterPlugin {
     return { bytes: room.bytes, off: room.off, max };
   }
 
-  /** Sign and send the packet of `len` bytes written at `off` (from beginPacket). */
+  /** Sign and send the packet of `len` bytes written at `off` (from beginPacket); false when no key may be sent now. */
   sendPacket(iface: OspfInterface, bytes: Uint8Array, off: number, len: number, dst: number): boolean {
     const total = iface.auth.sign(bytes, off, len, this.clock.now());
+    if (total < 0) {
+      this.counters.sendsWithoutKey++;
+      return false;
+    }
     const type = OSPF_TYPE_NAMES[bytes[off + 1]!]!;
     this.counters.sent[type] = (this.counters.sent[type] ?? 0) + 1;
     return this.ctx.packets.sendIp(iface.port, off, total, { dst, protocol: OSPF_PROTOCOL, ttl: OSPF_TTL, tos: OSPF_TOS });
@@ -435,7 +444,9 @@ export class OspfProtocol implements RouterPlugin {
   /**
    * A reloaded config: per-port cost, passive, timers, network type,
    * priority, BFD and authentication change in place (an interface whose
-   * network type, timers or passivity changed restarts its adjacencies);
+   * network type, timers, passivity or authentication type changed
+   * restarts its adjacencies; keys added, removed or re-timed do not — that
+   * is how keys roll over);
    * ports join and leave; redistribution and the database limit follow.
    * The Router ID cannot change while running.
    */
@@ -460,7 +471,7 @@ export class OspfProtocol implements RouterPlugin {
       }
       const old = iface.config;
       const restart = old.network !== pc.network || old.helloInterval !== pc.helloInterval || old.deadInterval !== pc.deadInterval ||
-        old.passive !== pc.passive || JSON.stringify(old.auth) !== JSON.stringify(pc.auth);
+        old.passive !== pc.passive || old.auth.type !== pc.auth.type;
       if (restart && iface.up) {
         if (iface.speaks) this.adjacency.sendHello(iface, true);
         this.interfaceDown(iface, 'ospf-reconfigured', false);
