@@ -206,6 +206,15 @@ export class OspfProtocol implements RouterPlugin {
     this.interfaceDown(iface, 'port-blocked', true);
   }
 
+  /**
+   * A draining port is no first hop for new paths: SPF again without it. Its
+   * routes stay usable as the router's last resort, so the drain itself may
+   * change nothing in the table — the table's own change hook is not enough.
+   */
+  portDraining(port: PortView): void {
+    if (this.interfaceOf(port)) this.scheduleSpf('port-draining');
+  }
+
   portUnblocked(port: PortView): void {
     const iface = this.interfaceOf(port);
     if (iface && !iface.up && this.running) {
