@@ -24,7 +24,10 @@ function sessionJson(n: BfdNeighbour, now: number): BfdSessionJson {
     remoteDiagnostic: diagName(s.remoteDiag),
     pollActive: s.pollActive,
     owners: [...n.owners].sort(),
-    counters: { rx: n.rx, tx: n.tx, txBlocked: n.txBlocked, upTransitions: n.upTransitions, downTransitions: n.downTransitions, drops: dropCounts(n.drops) },
+    auth: { type: n.auth.type, keys: n.auth.chain.keys.map((k) => k.id), sendKey: n.auth.chain.sendKey(now)?.id ?? null, sequenceKnown: n.auth.seqKnown(now) },
+    counters: {
+      rx: n.rx, tx: n.tx, txBlocked: n.txBlocked, txWithoutKey: n.txWithoutKey, upTransitions: n.upTransitions, downTransitions: n.downTransitions, drops: dropCounts(n.drops),
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 // The running config (GET /v1/config), in the config file's own format, so
 // it can be saved and loaded again; reload (POST /v1/reload) and the log
 // level (POST /v1/log).
+import { authJson } from '../config/auth-config.js';
 import type { RouterConfig } from '../config/router-config.js';
 import { formatAddress as a, formatPrefix } from '../net/addr.js';
 import { stringField } from './params.js';
@@ -19,8 +20,14 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     replyRateLimit: c.replyRateLimit,
     ports: c.ports.map((x) => ({ name: x.name, ...(x.type !== 'tun' ? { type: x.type } : {}), device: x.device, ...(x.netns ? { netns: x.netns } : {}), address: formatPrefix(x.address, x.prefixLen), mtu: x.mtu, ...(x.neighbours.length ? { neighbours: x.neighbours.map((n) => ({ address: a(n.address), mac: n.mac })) } : {}) })),
     routes: c.routes.map((r) => ({ prefix: formatPrefix(r.prefix, r.len), port: r.port, ...(r.via ? { via: a(r.via) } : {}), metric: r.metric, bfd: r.bfd })),
-    bfd: { interval: c.bfd.interval, multiplier: c.bfd.multiplier, sessions: c.bfd.sessions.map((s) => ({ ...s, peer: a(s.peer) })) },
-    ...(c.rip ? { rip: c.rip } : {}),
+    bfd: {
+      interval: c.bfd.interval,
+      multiplier: c.bfd.multiplier,
+      sessions: c.bfd.sessions.map((s) => ({ port: s.port, peer: a(s.peer), interval: s.interval, multiplier: s.multiplier, ...(s.auth ? { auth: authJson(s.auth) } : {}) })),
+      ...(c.bfd.auth.type !== 'none' ? { auth: authJson(c.bfd.auth) } : {}),
+      ...(c.bfd.ports.length ? { ports: c.bfd.ports.map((x) => ({ port: x.port, auth: authJson(x.auth) })) } : {}),
+    },
+    ...(c.rip ? { rip: { ...c.rip, ports: c.rip.ports.map((x) => ({ ...x, neighbours: x.neighbours.map(a), auth: authJson(x.auth) })) } } : {}),
     ...(c.ospf ? { ospf: ospfConfigJson(c.ospf) } : {}),
     policy: c.policy.map((r) => ({
       name: r.name,

@@ -75,7 +75,9 @@ export function metricsText(src: MetricSources): string {
   x.family('tunroute_bfd_session_down_transitions_total', 'counter', 'Times the BFD session went down from Up.', bfd.sessions.map((s) => [{ port: s.port, peer: s.peer }, s.counters.downTransitions]));
   x.family('tunroute_bfd_packets_received_total', 'counter', 'BFD Control packets a session took.', [[{}, bfd.counters.rx]]);
   x.family('tunroute_bfd_packets_sent_total', 'counter', 'BFD Control packets sent.', [[{}, bfd.counters.tx]]);
-  x.family('tunroute_bfd_drops_total', 'counter', 'BFD packets refused, by reason.', Object.entries(bfd.counters.drops).map(([reason, n]) => [{ reason }, n]));
+  x.family('tunroute_bfd_drops_total', 'counter', 'BFD packets refused, by reason (auth-* when authentication fails).', Object.entries(bfd.counters.drops).map(([reason, n]) => [{ reason }, n]));
+  x.family('tunroute_bfd_packets_unsent_total', 'counter', 'BFD Control packets not sent: the session authenticates and no key is valid now.',
+    [[{ reason: 'no-valid-key' }, bfd.sessions.reduce((a, s) => a + s.counters.txWithoutKey, 0)]]);
 
   const rip = src.rip();
   if (rip) {
@@ -85,6 +87,13 @@ export function metricsText(src: MetricSources): string {
     x.family('tunroute_rip_events_total', 'counter', 'RIP packets and updates, by kind.', numbers.map(([kind, n]) => [{ kind }, n]));
     const drops = rip.counters.droppedPackets as Record<string, number>;
     x.family('tunroute_rip_drops_total', 'counter', 'RIP packets refused, by reason.', Object.entries(drops).map(([reason, n]) => [{ reason }, n]));
+    x.family('tunroute_rip_routes_held', 'gauge', 'Routes RIP holds (active and in garbage collection), and the most it may (maxRoutes).',
+      [[{ kind: 'held' }, rip.limits.routesHeld], [{ kind: 'limit' }, rip.limits.maxRoutes]]);
+    x.family('tunroute_rip_limit_reached', 'gauge', 'A RIP limit reached (new routes or routers refused until it clears): 1, else 0.', [
+      [{ limit: 'maxRoutes' }, rip.limits.maxRoutesReached ? 1 : 0],
+      ...rip.ports.map((p): [Record<string, string>, number] => [{ limit: 'maxNeighboursPerPort', port: p.port }, p.neighbourLimitReached ? 1 : 0]),
+      ...rip.neighbours.map((n): [Record<string, string>, number] => [{ limit: 'maxRoutesPerNeighbour', port: n.port, neighbour: n.address }, n.limitReached ? 1 : 0]),
+    ]);
   }
 
   const ospf = src.ospf?.();

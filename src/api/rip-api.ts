@@ -16,6 +16,13 @@ export function ripJson(rip: RipProtocol, ports: readonly PortView[], liveness: 
     timeoutTime: rip.config.timeoutTime,
     garbageTime: rip.config.garbageTime,
     redistribute: rip.config.redistribute,
+    limits: {
+      maxRoutes: rip.config.maxRoutes,
+      maxRoutesPerNeighbour: rip.config.maxRoutesPerNeighbour,
+      maxNeighboursPerPort: rip.config.maxNeighboursPerPort,
+      routesHeld: rip.table.size,
+      maxRoutesReached: rip.totalLimit.hit,
+    },
     ports: rip.ports.map((p) => ({
       port: p.port.name,
       address: formatPrefix(p.port.address, p.port.prefixLen),
@@ -23,6 +30,12 @@ export function ripJson(rip: RipProtocol, ports: readonly PortView[], liveness: 
       passive: p.passive,
       bfd: p.bfd,
       state: p.active ? 'active' : 'blocked',
+      ttlSecurity: p.ttlSecurity,
+      neighbours: [...p.allowed].map(formatAddress),
+      unicast: p.unicast,
+      auth: { type: p.auth.type, keys: p.auth.chain.keys.map((k) => k.id), sendKey: p.auth.chain.sendKey(now)?.id ?? null },
+      maxRoutesPerNeighbour: p.maxRoutesPerNeighbour,
+      neighbourLimitReached: p.neighbourLimit.hit,
     })),
     neighbours: [...rip.neighbours.all()].map((n) => ({
       port: n.port.name,
@@ -35,6 +48,11 @@ export function ripJson(rip: RipProtocol, ports: readonly PortView[], liveness: 
       badRoutes: n.badRoutes,
       responses: n.responses,
       ignoredResponses: n.ignored,
+      held: rip.table.heldFrom(n.port.index, n.address),
+      routesRefused: n.limit.total,
+      limitReached: n.limit.hit,
+      authFailures: n.authFailures,
+      authSequence: n.authSequence >= 0 ? n.authSequence : null,
     })),
     routes: [...rip.table.prefixes()].flatMap((p) => p.routes.map((r) => ({
       prefix: formatPrefix(r.prefix, r.len),

@@ -5,9 +5,12 @@ import type { Route } from '../routing/rib.js';
 import { checkRoute } from '../config/route-config.js';
 import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
-import { ApiError, type ApiServer } from './server.js';
+import { ApiError, JsonStream, yieldToLoop, type ApiServer } from './server.js';
 import { formatMac, parseMac } from '../wire/ethernet.js';
-import type { LookupJson, NeighbourPortJson, PortJson, RouteJson, RouterInfoJson, StatsJson } from './types.js';
+import { ROUTES_PER_REQUEST, type LookupJson, type NeighbourPortJson, type PortJson, type RouteJson, type RouterInfoJson, type StatsJson } from './types.js';
+
+/** Routes checked or added between two turns of the event loop. */
+const SLICE = 1000;
 
 export function routeJson(router: Router, r: Route): RouteJson {
   return {
@@ -119,7 +122,8 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     return { port: params.name, state: 'draining' };
   });
 
-  api.on('GET', '/v1/routes', () => router.rib.routes().map((r) => routeJson(router, r)));
+  // Streamed: 500,000 routes go out in chunks with the event loop running in between (BFD's timers never wait for the list).
+  api.on('GET', '/v1/routes', () => new JsonStream(router.rib.routesInChunks(), (r) => routeJson(router, r)));
 
   api.on('GET', '/v1/routes/lookup', ({ query }): LookupJson => {
     const addr = addressText(query.get('addr'), 'addr');
@@ -134,14 +138,45 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     };
   });
 
-  api.on('POST', '/v1/routes', ({ body }) => {
-    // The config file's checks, word for word: a route the file would refuse, the API refuses.
-    const port = router.portByName(stringField(body, 'port', true));
-    const { via, ...rest } = body;
-    const { route, problems } = checkRoute(via === null ? rest : body, router.livePorts());
-    if (!route) throw new ApiError(400, problems.map(formatProblem).join('; '));
-    const r = router.addRoute({ prefix: route.prefix, len: route.len, port: port.index, nextHop: route.via, metric: route.metric, trackBfd: route.bfd }, 'api');
-    return routeJson(router, r);
+  // One route, or with `routes: [...]` up to ROUTES_PER_REQUEST at once: all checked first (the config
+  // file's checks, word for word), then all added, the event loop running between slices.
+  api.on('POST', '/v1/routes', async ({ body }): Promise<RouteJson | { added: number }> => {
+    if (body.routes === undefined) {
+      const port = router.portByName(stringField(body, 'port', true));
+      const { via, ...rest } = body;
+      const { route, problems } = checkRoute(via === null ? rest : body, router.livePorts());
+      if (!route) throw new ApiError(400, problems.map(formatProblem).join('; '));
+      const r = router.addRoute({ prefix: route.prefix, len: route.len, port: port.index, nextHop: route.via, metric: route.metric, trackBfd: route.bfd }, 'api');
+      return routeJson(router, r);
+    }
+    const list = body.routes;
+    if (!Array.isArray(list)) throw new ApiError(400, 'routes: must be a list of routes');
+    if (Object.keys(body).length !== 1) throw new ApiError(400, 'routes: give the list alone (each route has its own fields)');
+    if (list.length > ROUTES_PER_REQUEST) throw new ApiError(400, `routes: at most ${ROUTES_PER_REQUEST} per request (got ${list.length})`);
+    const ports = router.livePorts();
+    const routes = [];
+    const problems = [];
+    for (let i = 0; i < list.length; i++) {
+      const c = checkRoute(list[i], ports, `routes[${i}]`);
+      if (c.route) routes.push(c.route);
+      else problems.push(...c.problems);
+      if (i % SLICE === SLICE - 1) await yieldToLoop();
+    }
+    if (problems.length > 0) {
+      const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
+      throw new ApiError(400, `nothing added: ${problems.slice(0, 5).map(formatProblem).join('; ')}${more}`);
+    }
+    let added = 0;
+    try {
+      for (const r of routes) {
+        router.addRoute({ prefix: r.prefix, len: r.len, port: router.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'api');
+        if (++added % SLICE === 0) await yieldToLoop();
+      }
+    } catch (e) {
+      // Only a reload that removed a port while this ran gets here.
+      throw new ApiError(409, `${added} of ${routes.length} routes added, then: ${(e as Error).message}`);
+    }
+    return { added };
   });
 
   api.on('DELETE', '/v1/routes', ({ body }) => {

@@ -38,6 +38,21 @@ export class TextBody {
   constructor(readonly text: string, readonly contentType: string) {}
 }
 
+/**
+ * A JSON list too long to build at once (500,000 routes): its items come in
+ * chunks, and the event loop runs between them — timers (BFD) never wait
+ * for the whole answer, and memory holds one chunk, not the list.
+ */
+export class JsonStream<T = unknown> {
+  constructor(
+    readonly chunks: Iterable<T[]>,
+    readonly toJson: (item: T) => unknown = (item) => item,
+  ) {}
+}
+
+/** Let timers and I/O run (setImmediate), between chunks of long work. */
+export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 interface Entry {
   method: string;
   parts: string[];
@@ -109,7 +124,8 @@ export class ApiServer {
         if (e.method !== req.method) continue;
         const body = await readBody(req);
         const result = await e.handler({ params, query: url.searchParams, body });
-        send(res, 200, result ?? { ok: true });
+        if (result instanceof JsonStream) await stream(res, result);
+        else send(res, 200, result ?? { ok: true });
         return;
       }
       throw new ApiError(pathMatched ? 405 : 404, pathMatched ? `method ${req.method} not allowed on ${url.pathname}` : `no such endpoint: ${url.pathname}`);
@@ -169,6 +185,44 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ApiError(400, 'request body must be a JSON object');
   return v as Record<string, unknown>;
+}
+
+/**
+ * `[item,\nitem,…]` chunk by chunk, letting the loop run between chunks and
+ * waiting while the client reads slowly. Once the head is out an error can
+ * only cut the answer short: the socket is closed, and the client sees a
+ * truncated body, never a second status.
+ */
+async function stream<T>(res: ServerResponse, body: JsonStream<T>): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.write('[');
+  let first = true;
+  try {
+    for (const chunk of body.chunks) {
+      if (chunk.length > 0) {
+        const text = chunk.map((x) => JSON.stringify(body.toJson(x))).join(',\n');
+        const flowing = res.write(first ? text : `,\n${text}`);
+        first = false;
+        if (!flowing) await drained(res);
+      }
+      await yieldToLoop();
+      if (res.destroyed) return;
+    }
+    res.end(']\n');
+  } catch (e) {
+    res.destroy(e as Error);
+  }
+}
+
+/** Resolves when the socket takes more, or closes. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -59,6 +59,9 @@ export interface PortActionJson {
   state: string;
 }
 
+/** Routes one POST /v1/routes may carry (a request body is at most 1 MiB). */
+export const ROUTES_PER_REQUEST = 10_000;
+
 export interface RouteJson {
   id: number;
   prefix: string;
@@ -133,7 +136,9 @@ export interface BfdSessionJson {
   remoteDiagnostic: string;
   pollActive: boolean;
   owners: string[];
-  counters: { rx: number; tx: number; txBlocked: number; upTransitions: number; downTransitions: number; drops: Record<string, number> };
+  /** Never the secrets: the type, the key ids, the one sent now (null: none valid), whether a received sequence number is known. */
+  auth: { type: string; keys: number[]; sendKey: number | null; sequenceKnown: boolean };
+  counters: { rx: number; tx: number; txBlocked: number; txWithoutKey: number; upTransitions: number; downTransitions: number; drops: Record<string, number> };
 }
 
 export interface BfdJson {
@@ -147,7 +152,25 @@ export interface RipJson {
   timeoutTime: number;
   garbageTime: number;
   redistribute: string[];
-  ports: { port: string; address: string; cost: number; passive: boolean; bfd: boolean; state: 'active' | 'blocked' }[];
+  /** The limits, what is held, and whether maxRoutes is reached now (new routes refused). */
+  limits: { maxRoutes: number; maxRoutesPerNeighbour: number; maxNeighboursPerPort: number; routesHeld: number; maxRoutesReached: boolean };
+  ports: {
+    port: string;
+    address: string;
+    cost: number;
+    passive: boolean;
+    bfd: boolean;
+    state: 'active' | 'blocked';
+    ttlSecurity: boolean | 'tx-only';
+    /** Configured neighbours (empty: any router on the link). */
+    neighbours: string[];
+    unicast: boolean;
+    /** Never the secrets: the type, the key ids, and the one we send with now (null: none valid). */
+    auth: { type: string; keys: number[]; sendKey: number | null };
+    maxRoutesPerNeighbour: number;
+    /** maxNeighboursPerPort is reached now (packets from new routers refused). */
+    neighbourLimitReached: boolean;
+  }[];
   neighbours: {
     port: string;
     address: string;
@@ -159,6 +182,15 @@ export interface RipJson {
     badRoutes: number;
     responses: number;
     ignoredResponses: number;
+    /** Routes held from it (active and in garbage collection). */
+    held: number;
+    /** New routes from it refused by a limit, in all; whether its limit is reached now. */
+    routesRefused: number;
+    limitReached: boolean;
+    /** Its packets that failed authentication. */
+    authFailures: number;
+    /** The last RFC 4822 sequence number taken from it (null: none). */
+    authSequence: number | null;
   }[];
   /** One row per (prefix, neighbour); `best`: the one RIP advertises (the RIB selects among them all). */
   routes: {

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { parseAddress, parseInterfaceAddress } from '../net/addr.js';
 import { neighbourProblem, overlapProblem, portAddressProblem, type Subnet } from './addressing.js';
 import {
-  address, allOf, array, boolean, eachOf, integer, isObject, join, object, oneOf, onlyKeys, optionalString, portRef, string, unique, type Json,
+  address, addressText, allOf, array, boolean, eachOf, integer, isObject, join, object, oneOf, onlyKeys, optionalString, portRef, string, unique, type Json,
 } from './fields.js';
+import { BFD_AUTH_TYPES, RIP_AUTH_TYPES, parseAuth, type AuthConfig, type BfdAuthType, type RipAuthType } from './auth-config.js';
 import { readJson, JsonSyntaxError, type JsonSource } from './json-source.js';
 import { NAME, NAME_HINT } from './names.js';
 import { parseTriggers, parseVirtualServices, type TriggerConfig, type VirtualServiceConfig } from './migration-config.js';
@@ -15,6 +16,7 @@ import { ConfigError, Problems, collect, complete, type Problem } from './proble
 import { checkRoute, type StaticRouteConfig } from './route-config.js';
 
 export type { StaticRouteConfig } from './route-config.js';
+export type { AuthConfig, AuthKeyConfig, BfdAuthType, RipAuthType } from './auth-config.js';
 
 export interface PortConfig {
   name: string;
@@ -37,6 +39,8 @@ export interface BfdSessionConfig {
   /** Desired min TX and required min RX interval, ms. */
   interval: number;
   multiplier: number;
+  /** This session's authentication; null: its port's (bfd.ports), else bfd.auth. */
+  auth: AuthConfig<BfdAuthType> | null;
 }
 
 /** BFD (RFC 5880/5881). Sessions come from this list, from BFD-tracked static routes, and from RIP ports with bfd on. */
@@ -44,6 +48,10 @@ export interface BfdConfig {
   interval: number;
   multiplier: number;
   sessions: BfdSessionConfig[];
+  /** Authentication (RFC 5880 §6.7) of every session, unless its port or the session says otherwise. */
+  auth: AuthConfig<BfdAuthType>;
+  /** Per port: the authentication of every session on it (configured or made for RIP and tracked routes). */
+  ports: { port: string; auth: AuthConfig<BfdAuthType> }[];
 }
 
 export interface RipPortConfig {
@@ -61,6 +69,20 @@ export interface RipPortConfig {
    * FRR) can fall back to us within the interval.
    */
   standbyRefresh: number;
+  /**
+   * GTSM (RFC 5082): true sends with TTL 255 and takes only packets that
+   * arrive with 255; "tx-only" sends 255 and takes any (for a change-over,
+   * as BIRD's `ttl security tx only`); false sends TTL 1 and takes any.
+   */
+  ttlSecurity: boolean | 'tx-only';
+  /** The only routers heard on the port (empty: any on-link address). */
+  neighbours: number[];
+  /** Send updates to each of `neighbours`, unicast, instead of to 224.0.0.9. */
+  unicast: boolean;
+  /** RFC 2453 §4.1 password or RFC 4822 cryptographic authentication. */
+  auth: AuthConfig<RipAuthType>;
+  /** Routes held from one neighbour on this port, at most. */
+  maxRoutesPerNeighbour: number;
 }
 
 /** RIPv2 (RFC 2453). Timers in seconds. */
@@ -71,6 +93,12 @@ export interface RipConfig {
   updateTime: number;
   timeoutTime: number;
   garbageTime: number;
+  /** Learned routes held (one per prefix and neighbour, garbage collection included), at most. */
+  maxRoutes: number;
+  /** Default of the ports' maxRoutesPerNeighbour. */
+  maxRoutesPerNeighbour: number;
+  /** Routers heard on one port, at most (a packet from one more is dropped). */
+  maxNeighboursPerPort: number;
 }
 
 /** Packets per second, sustained, and how many may come at once. */
@@ -220,7 +248,7 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
       return route ?? undefined;
     }));
     const bfd = p.check(() => parseBfd(root.bfd, subnets, broken));
-    const rip = root.rip === undefined ? null : p.check(() => parseRip(root.rip, portNames));
+    const rip = root.rip === undefined ? null : p.check(() => parseRip(root.rip, subnets, broken));
     const ospf = root.ospf === undefined ? null : p.check(() => parseOspf(root.ospf, portNames));
     const policy = parsePolicy(p, root.policy, subnets, broken);
     const virtualServices = p.check(() => parseVirtualServices(root.virtualServices, 'virtualServices'));
@@ -350,17 +378,31 @@ function parseStaticNeighbours(v: unknown, path: string, type: PortConfig['type'
 }
 
 function parseBfd(v: unknown, ports: readonly Subnet[], broken: readonly string[]): BfdConfig {
-  if (v === undefined) return { interval: 100, multiplier: 3, sessions: [] };
+  if (v === undefined) return { interval: 100, multiplier: 3, sessions: [], auth: parseAuth(undefined, 'bfd.auth', BFD_AUTH_TYPES), ports: [] };
+  const portNames = [...ports.map((x) => x.name), ...broken];
   return collect((p) => {
     const o = object(v, 'bfd');
-    p.check(() => onlyKeys(o, ['interval', 'multiplier', 'sessions'], 'bfd'));
+    p.check(() => onlyKeys(o, ['interval', 'multiplier', 'sessions', 'auth', 'ports'], 'bfd'));
     const interval = p.check(() => integer(o, 'interval', 'bfd', 10, 60_000, 100));
     const multiplier = p.check(() => integer(o, 'multiplier', 'bfd', 1, 255, 3));
+    const auth = p.check(() => parseAuth(o.auth, 'bfd.auth', BFD_AUTH_TYPES));
+    const seenPorts = new Map<string, string>();
+    const bfdPorts = allOf(eachOf(p, o.ports, 'bfd.ports', (pv, path) => collect<BfdConfig['ports'][number]>((pp) => {
+      const po = object(pv, path);
+      pp.check(() => onlyKeys(po, ['port', 'auth'], path));
+      const port = pp.check(() => portRef(po, 'port', path, portNames));
+      if (port !== undefined) pp.check(() => unique(seenPorts, port, join(path, 'port'), 'BFD port'));
+      const auth = pp.check(() => {
+        if (po.auth === undefined) throw new ConfigError(join(path, 'auth'), 'missing (required)');
+        return parseAuth(po.auth, join(path, 'auth'), BFD_AUTH_TYPES);
+      });
+      return complete<BfdConfig['ports'][number]>({ port, auth });
+    })));
     const seen = new Map<string, string>();
     const sessions = allOf(eachOf(p, o.sessions, 'bfd.sessions', (sv, path) => collect<BfdSessionConfig>((sp) => {
       const so = object(sv, path);
-      sp.check(() => onlyKeys(so, ['port', 'peer', 'interval', 'multiplier'], path));
-      const portName = sp.check(() => portRef(so, 'port', path, [...ports.map((x) => x.name), ...broken]));
+      sp.check(() => onlyKeys(so, ['port', 'peer', 'interval', 'multiplier', 'auth'], path));
+      const portName = sp.check(() => portRef(so, 'port', path, portNames));
       const port = ports.find((x) => x.name === portName);
       const peer = sp.check(() => address(so, 'peer', path, parseAddress));
       const badPeer = port && peer !== undefined && neighbourProblem('BFD peer', peer, port, ports);
@@ -371,24 +413,35 @@ function parseBfd(v: unknown, ports: readonly Subnet[], broken: readonly string[
         peer,
         interval: sp.check(() => integer(so, 'interval', path, 10, 60_000, interval ?? 100)),
         multiplier: sp.check(() => integer(so, 'multiplier', path, 1, 255, multiplier ?? 3)),
+        auth: so.auth === undefined ? null : sp.check(() => parseAuth(so.auth, join(path, 'auth'), BFD_AUTH_TYPES)),
       });
     })));
-    return complete<BfdConfig>({ interval, multiplier, sessions });
+    return complete<BfdConfig>({ interval, multiplier, sessions, auth, ports: bfdPorts });
   });
 }
 
-function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
+const RIP_PORT_FIELDS = ['port', 'cost', 'bfd', 'passive', 'standbyRefresh', 'ttlSecurity', 'neighbours', 'unicast', 'auth', 'maxRoutesPerNeighbour'];
+
+function parseRip(v: unknown, subnets: readonly Subnet[], broken: readonly string[]): RipConfig {
+  const portNames = [...subnets.map((x) => x.name), ...broken];
   return collect((p) => {
     const o = object(v, 'rip');
-    p.check(() => onlyKeys(o, ['ports', 'redistribute', 'updateTime', 'timeoutTime', 'garbageTime'], 'rip'));
+    p.check(() => onlyKeys(o, ['ports', 'redistribute', 'updateTime', 'timeoutTime', 'garbageTime', 'maxRoutes', 'maxRoutesPerNeighbour', 'maxNeighboursPerPort'], 'rip'));
+    const maxRoutes = p.check(() => integer(o, 'maxRoutes', 'rip', 1, 1_000_000, 10_000));
+    const maxRoutesPerNeighbour = p.check(() => integer(o, 'maxRoutesPerNeighbour', 'rip', 1, 1_000_000, 5_000));
+    const maxNeighboursPerPort = p.check(() => integer(o, 'maxNeighboursPerPort', 'rip', 1, 4096, 32));
     const seen = new Map<string, string>();
     const items = p.check(() => array(o, 'ports', 'rip', true));
     const ripPorts = allOf(items && eachOf(p, items, 'rip.ports', (pv, path) => collect<RipPortConfig>((pp) => {
       // A bare port name is shorthand for { "port": name }.
       const po = typeof pv === 'string' ? { port: pv } : object(pv, path);
-      pp.check(() => onlyKeys(po, ['port', 'cost', 'bfd', 'passive', 'standbyRefresh'], path));
+      pp.check(() => onlyKeys(po, RIP_PORT_FIELDS, path));
       const port = pp.check(() => portRef(po, 'port', path, portNames));
       if (port !== undefined) pp.check(() => unique(seen, port, join(path, 'port'), 'RIP port'));
+      const subnet = subnets.find((x) => x.name === port);
+      const neighbours = pp.check(() => parseRipNeighbours(po.neighbours, join(path, 'neighbours'), subnet, subnets));
+      const unicast = pp.check(() => boolean(po, 'unicast', path, false));
+      if (unicast && neighbours?.length === 0) pp.add(join(path, 'unicast'), 'needs "neighbours" to send to');
       return complete<RipPortConfig>({
         port,
         cost: pp.check(() => integer(po, 'cost', path, 1, 15, 1)),
@@ -399,6 +452,15 @@ function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
           if (ms > 0 && ms < 10) throw new ConfigError(join(path, 'standbyRefresh'), 'must be 0 (off) or at least 10 ms');
           return ms;
         }),
+        ttlSecurity: pp.check(() => {
+          const t = po.ttlSecurity;
+          if (t === undefined || typeof t === 'boolean' || t === 'tx-only') return t ?? false;
+          throw new ConfigError(join(path, 'ttlSecurity'), `must be true, false or "tx-only" (got ${JSON.stringify(t)})`);
+        }),
+        neighbours,
+        unicast,
+        auth: pp.check(() => parseAuth(po.auth, join(path, 'auth'), RIP_AUTH_TYPES)),
+        maxRoutesPerNeighbour: pp.check(() => integer(po, 'maxRoutesPerNeighbour', path, 1, 1_000_000, maxRoutesPerNeighbour ?? 5_000)),
       });
     })));
     const redistribute = allOf(eachOf(p, o.redistribute, 'rip.redistribute', (r, path) => {
@@ -413,6 +475,7 @@ function parseRip(v: unknown, portNames: readonly string[]): RipConfig {
     }
     return complete<RipConfig>({
       ports: ripPorts, redistribute: o.redistribute === undefined ? ['connected', 'static'] : redistribute, updateTime, timeoutTime, garbageTime,
+      maxRoutes, maxRoutesPerNeighbour, maxNeighboursPerPort,
     });
   });
 }
@@ -490,6 +553,21 @@ function parseOspfAuth(v: unknown, path: string): OspfAuthConfig {
     const keyId = crypto ? p.check(() => integer(o, 'keyId', path, 0, 255, 1)) : 0;
     if (type !== undefined && !crypto && o.keyId !== undefined) p.add(join(path, 'keyId'), `only cryptographic authentication has a key id (type is "${String(type)}")`);
     return complete<OspfAuthConfig>({ type, key, keyId });
+  });
+}
+
+/** `["10.0.12.2", …]`: routers on the port's subnet (not its own address, network or broadcast), each once. */
+function parseRipNeighbours(v: unknown, path: string, port: Subnet | undefined, ports: readonly Subnet[]): number[] {
+  if (v === undefined) return [];
+  return collect((p) => {
+    const seen = new Map<string, string>();
+    return allOf(eachOf(p, v, path, (nv, np) => {
+      const addr = addressText(nv, np, parseAddress);
+      const bad = port && neighbourProblem('neighbour', addr, port, ports);
+      if (bad) throw new ConfigError(np, bad);
+      unique(seen, String(addr), np, 'neighbour');
+      return addr;
+    }));
   });
 }
 

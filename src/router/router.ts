@@ -10,6 +10,7 @@
 // them (protocol-context.ts).
 import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import { systemClock, type Clock, type TimerHandle } from '../control/clock.js';
+import { LogBudget } from './log-budget.js';
 import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
@@ -40,6 +41,9 @@ export const GOODBYE_MS = 25;
 
 export { deviceKey, type DeviceOpener } from './port-devices.js';
 
+/** route.installed/changed/withdrawn lines a second, at most; the rest are summed up in one route.changes line. */
+const ROUTE_LOG_BUDGET = 50;
+
 /** How often Ethernet links run their timers (ARP retransmission, neighbour ageing, announcements). */
 const LINK_TICK_MS = 100;
 
@@ -57,6 +61,8 @@ export class Router {
   /** FIB changes so far, by kind. */
   readonly fibEvents = { installed: 0, changed: 0, withdrawn: 0 };
   private readonly fibListeners = new Set<(c: FibChange) => void>();
+  /** route.* lines: one per change up to ROUTE_LOG_BUDGET a second, then a summary (a flood of routes is not a flood of lines). */
+  private readonly routeLog: LogBudget;
   private liveness: NeighbourLiveness | null = null;
   /** BFD-tracked routes per (port, peer): the sessions the router holds for them. */
   private readonly tracked = new Map<number, number>();
@@ -82,6 +88,10 @@ export class Router {
         if (ip.validate() === 0) this.path.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.HOST, 0, port, ip);
       },
     };
+    this.routeLog = new LogBudget(clock, ROUTE_LOG_BUDGET, 1000, (left, windowMs) => {
+      const n = left.installed + left.changed + left.withdrawn;
+      this.log.info({ event: 'route.changes', notLogged: left, windowMs }, `${n} more route changes in ${windowMs} ms not logged one by one (installed ${left.installed}, changed ${left.changed}, withdrawn ${left.withdrawn})`);
+    });
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c));
     this.ports.push(...this.openPorts(config.ports));
     this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
@@ -316,6 +326,7 @@ export class Router {
     for (const p of [...this.plugins].reverse()) p.stop();
     this.path.output.flushAll();
     for (const port of this.ports) port.device.close();
+    this.routeLog.flush();
     this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
   }
 
@@ -532,12 +543,14 @@ export class Router {
   private fibChanged(c: FibChange): void {
     const kind = !c.before ? 'installed' : !c.after ? 'withdrawn' : 'changed';
     this.fibEvents[kind]++;
-    const event = `route.${kind}`;
-    const prefix = formatPrefix(c.prefix, c.len);
-    const before = this.describeRoute(c.before);
-    const after = this.describeRoute(c.after);
-    const what = after ? `via ${after.port}${after.via ? ` ${after.via}` : ''} metric ${after.metric}` : 'no route';
-    this.log.info({ event, prefix, old: before, new: after, cause: c.cause }, `${prefix}: ${what}`);
+    if (this.routeLog.take(kind)) {
+      const prefix = formatPrefix(c.prefix, c.len);
+      const before = this.describeRoute(c.before);
+      const after = this.describeRoute(c.after);
+      const what = after ? `via ${after.port}${after.via ? ` ${after.via}` : ''} metric ${after.metric}` : 'no route';
+      this.log.info({ event: `route.${kind}`, prefix, old: before, new: after, cause: c.cause }, `${prefix}: ${what}`);
+    }
     for (const l of this.fibListeners) l(c);
   }
+
 }

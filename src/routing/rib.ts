@@ -132,6 +132,48 @@ export class Rib {
     return [...this.byId.values()].sort((a, b) => a.prefix - b.prefix || a.len - b.len || a.metric - b.metric || a.id - b.id);
   }
 
+  /**
+   * Every route in routes()' order, `size` at a time, each step of the
+   * generator a bounded piece of work: a caller that lets the event loop run
+   * between steps never holds the thread for long, however many routes
+   * there are (the keys are gathered and sorted in runs, then the runs
+   * merged). A step may give an empty chunk while it sorts. Routes removed
+   * meanwhile are skipped; prefixes added meanwhile may be missed.
+   */
+  *routesInChunks(size = 2048): Generator<Route[]> {
+    const RUN = 16384;
+    const keys = new Float64Array(this.byKey.size);
+    const it = this.byKey.keys();
+    let n = 0;
+    for (let done = false; !done && n < keys.length; ) {
+      const start = n;
+      for (; n < keys.length && n - start < RUN; n++) {
+        const next = it.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        keys[n] = next.value;
+      }
+      keys.subarray(start, n).sort();
+      yield [];
+    }
+    // Merge the sorted runs: a binary heap of run heads, smallest key on top.
+    const heads = Int32Array.from({ length: Math.ceil(n / RUN) }, (_, i) => i * RUN);
+    const ends = heads.map((h) => Math.min(h + RUN, n));
+    const heap = new RunHeap(keys, heads, ends);
+    let out: Route[] = [];
+    for (let key = heap.pop(); key >= 0; key = heap.pop()) {
+      const list = this.byKey.get(key);
+      if (list) out.push(...[...list].sort((a, b) => a.metric - b.metric || a.id - b.id));
+      if (out.length >= size) {
+        yield out;
+        out = [];
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+
   find(pred: (r: Route) => boolean): Route[] {
     return [...this.byId.values()].filter(pred);
   }
@@ -178,5 +220,61 @@ export class Rib {
     }
     if (cur) this.fib.release(cur.nh);
     this.onChange({ prefix, len, before, after: best, cause });
+  }
+}
+
+/** The runs' current heads in a binary heap by key; pop() gives the next key in order, -1 when all are done. */
+class RunHeap {
+  private readonly heap: number[] = [];
+
+  constructor(
+    private readonly keys: Float64Array,
+    private readonly pos: Int32Array,
+    private readonly ends: Int32Array,
+  ) {
+    for (let r = 0; r < pos.length; r++) if (pos[r]! < ends[r]!) this.push(r);
+  }
+
+  pop(): number {
+    const h = this.heap;
+    if (h.length === 0) return -1;
+    const run = h[0]!;
+    const key = this.keys[this.pos[run]!]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      this.down(0);
+    }
+    if (++this.pos[run]! < this.ends[run]!) this.push(run);
+    return key;
+  }
+
+  private head(i: number): number {
+    return this.keys[this.pos[this.heap[i]!]!]!;
+  }
+
+  private push(run: number): void {
+    const h = this.heap;
+    h.push(run);
+    for (let i = h.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (this.head(up) <= this.head(i)) break;
+      [h[up], h[i]] = [h[i]!, h[up]!];
+      i = up;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.head(l) < this.head(m)) m = l;
+      if (r < h.length && this.head(r) < this.head(m)) m = r;
+      if (m === i) return;
+      [h[m], h[i]] = [h[i]!, h[m]!];
+      i = m;
+    }
   }
 }

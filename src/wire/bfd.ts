@@ -1,5 +1,11 @@
-// BFD Control packet (RFC 5880 §4.1, no authentication section) as a
-// reusable, zero-copy view, its reception checks (§6.8.6) and a writer.
+// BFD Control packet (RFC 5880 §4.1) as a reusable, zero-copy view, its
+// reception checks (§6.8.6) and writers, with the optional authentication
+// section (§4.2–4.4) that follows the 24 bytes when the A bit is set:
+//
+// | Auth Type | Auth Len  |  Key ID   | Password (1–16) …                simple (§4.2)
+// | Auth Type | Auth Len  |  Key ID   | Reserved  |                      keyed MD5 / SHA1,
+// |                  Sequence Number                  |                  meticulous or not
+// |      Digest (16, MD5) or Hash (20, SHA1) …        |                  (§4.3, §4.4)
 //
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -19,6 +25,19 @@ import { PacketView } from './view.js';
 export const BFD_VERSION = 1;
 /** Length of a Control packet without an authentication section. */
 export const BFD_CONTROL_LEN = 24;
+/** The longest authentication section (keyed SHA1: 8 + 20). */
+export const BFD_MAX_AUTH_LEN = 28;
+
+/** Auth Type (RFC 5880 §4.1). */
+export const BfdAuthCode = {
+  SIMPLE: 1,
+  KEYED_MD5: 2,
+  METICULOUS_KEYED_MD5: 3,
+  KEYED_SHA1: 4,
+  METICULOUS_KEYED_SHA1: 5,
+} as const;
+/** Bytes of a keyed section before the digest: type, length, key id, reserved, sequence number. */
+export const BFD_KEYED_HEADER_LEN = 8;
 /** RFC 5881 §4: single-hop Control packets go to this UDP port. */
 export const BFD_CONTROL_PORT = 3784;
 /** RFC 5881 §4: the source port of a session is taken from this range. */
@@ -75,7 +94,8 @@ export const BfdCheck = {
   OK: 0,
   TRUNCATED: 1,
   BAD_VERSION: 2,
-  AUTH_UNSUPPORTED: 3,
+  /** The A bit with a Length under 26, or an authentication section that does not fit in it. */
+  AUTH_MALFORMED: 3,
   LENGTH_TOO_SHORT: 4,
   LENGTH_EXCEEDS_DATAGRAM: 5,
   ZERO_DETECT_MULT: 6,
@@ -89,7 +109,7 @@ export const BFD_CHECK_NAMES: readonly string[] = [
   'ok',
   'truncated',
   'bad-version',
-  'auth-unsupported',
+  'auth-malformed',
   'length-too-short',
   'length-exceeds-datagram',
   'zero-detect-mult',
@@ -119,22 +139,35 @@ export class BfdControlView extends PacketView {
   get requiredMinRx(): number { return readU32(this.buf, this.off + 16); }
   /** µs */
   get requiredMinEchoRx(): number { return readU32(this.buf, this.off + 20); }
+  // The authentication section (valid when authPresent and validate() said OK).
+  get authType(): number { return this.buf[this.off + 24]!; }
+  get authLen(): number { return this.buf[this.off + 25]!; }
+  get authKeyId(): number { return this.buf[this.off + 26]!; }
+  /** Keyed types' sequence number. */
+  get authSequence(): number { return readU32(this.buf, this.off + 28); }
+  /** Absolute offset of a simple password; of a keyed digest. */
+  get passwordOffset(): number { return this.off + 27; }
+  get digestOffset(): number { return this.off + BFD_CONTROL_LEN + BFD_KEYED_HEADER_LEN; }
 
   /**
    * The RFC 5880 §6.8.6 reception checks that need no session, in the RFC's
-   * order. Returns a BfdCheck code. We implement no authentication, so a
-   * packet with the A bit is discarded (§6.8.6: "A bit set and no
-   * authentication in use").
+   * order. Returns a BfdCheck code. An authentication section must fit in
+   * the packet; whether it authenticates is the session's business.
    */
   validate(): number {
     const b = this.buf, o = this.off;
     if (this.len < BFD_CONTROL_LEN) return BfdCheck.TRUNCATED;
     if (b[o]! >>> 5 !== BFD_VERSION) return BfdCheck.BAD_VERSION;
     const flags = b[o + 1]!;
-    if (flags & BfdFlag.AUTH_PRESENT) return BfdCheck.AUTH_UNSUPPORTED;
     const length = b[o + 3]!;
     if (length < BFD_CONTROL_LEN) return BfdCheck.LENGTH_TOO_SHORT;
     if (length > this.len) return BfdCheck.LENGTH_EXCEEDS_DATAGRAM;
+    // §6.8.6: with the A bit, at least 26 bytes, and the section within Length.
+    if (flags & BfdFlag.AUTH_PRESENT) {
+      if (length < BFD_CONTROL_LEN + 2) return BfdCheck.AUTH_MALFORMED;
+      const authLen = b[o + 25]!;
+      if (authLen < 3 || BFD_CONTROL_LEN + authLen > length) return BfdCheck.AUTH_MALFORMED;
+    }
     if (b[o + 2] === 0) return BfdCheck.ZERO_DETECT_MULT;
     if (flags & BfdFlag.MULTIPOINT) return BfdCheck.MULTIPOINT;
     if (readU32(b, o + 4) === 0) return BfdCheck.ZERO_MY_DISCRIMINATOR;
@@ -165,4 +198,35 @@ export function writeBfdControl(
   writeU32(buf, off + 16, requiredMinRx);
   writeU32(buf, off + 20, requiredMinEchoRx);
   return BFD_CONTROL_LEN;
+}
+
+/** A simple-password section (§4.2) after the 24 bytes at buf[off]; sets the A bit and Length. Returns the packet's length. */
+export function writeBfdSimpleAuth(buf: Uint8Array, off: number, keyId: number, password: Uint8Array): number {
+  const at = off + BFD_CONTROL_LEN;
+  const len = 3 + password.length;
+  buf[at] = BfdAuthCode.SIMPLE;
+  buf[at + 1] = len;
+  buf[at + 2] = keyId;
+  buf.set(password, at + 3);
+  buf[off + 1]! |= BfdFlag.AUTH_PRESENT;
+  buf[off + 3] = BFD_CONTROL_LEN + len;
+  return BFD_CONTROL_LEN + len;
+}
+
+/**
+ * A keyed MD5/SHA1 section (§4.3, §4.4) after the 24 bytes at buf[off],
+ * its digest field left for the caller; sets the A bit and Length.
+ * Returns the packet's length.
+ */
+export function writeBfdKeyedAuth(buf: Uint8Array, off: number, type: number, keyId: number, sequence: number, digestLen: number): number {
+  const at = off + BFD_CONTROL_LEN;
+  const len = BFD_KEYED_HEADER_LEN + digestLen;
+  buf[at] = type;
+  buf[at + 1] = len;
+  buf[at + 2] = keyId;
+  buf[at + 3] = 0;
+  writeU32(buf, at + 4, sequence);
+  buf[off + 1]! |= BfdFlag.AUTH_PRESENT;
+  buf[off + 3] = BFD_CONTROL_LEN + len;
+  return BFD_CONTROL_LEN + len;
 }

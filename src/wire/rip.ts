@@ -9,9 +9,23 @@
 // |                         Metric (4)                            |   ┘
 //
 // Only version 2 is accepted: RIPv1 (RFC 1058) carries no masks, and every
-// peer we meet (BIRD, FRR) speaks v2. Authentication (AFI 0xffff, RFC 2453
-// §4.1 / RFC 4822) is not supported: such packets are dropped whole, as a
-// router without authentication configured must not trust them either.
+// peer we meet (BIRD, FRR) speaks v2.
+//
+// Authentication, when present, is the first entry (AFI 0xffff):
+// - a password (RFC 2453 §4.1, type 2): 16 bytes, zero-padded;
+// - cryptographic (RFC 4822, type 3): the entry says where the RIP message
+//   ends (RIPv2 Packet Length), the key id, the length of the digest, a
+//   non-decreasing sequence number; a trailer follows the message:
+//
+// | 0xffff | type 3 | RIPv2 Packet Length | Key ID | Auth Data Len |   auth entry
+// |                      Sequence Number                           |
+// |                 reserved, must be zero (8)                     |
+// | … route entries …                                              |
+// | 0xffff | 0x0001 | Authentication Data (16–64 bytes) …          |   trailer
+//
+// "Auth Data Len" is the digest's length (RFC 4822) or, in the older
+// keyed-MD5 habit that BIRD and FRR keep, the trailer's (digest + 4).
+// Here only the layout is checked; the digest is the protocol's business.
 //
 // Checks come in two layers, as RFC 2453 §3.9.2 has them: validate() judges
 // the packet (a failure drops it), checkEntry() one route entry (a failure
@@ -32,6 +46,16 @@ export const RIP_MAX_LEN = RIP_HEADER_LEN + RIP_MAX_ENTRIES * RIP_ENTRY_LEN;
 export const RIP_INFINITY = 16;
 export const AFI_INET = 2;
 export const AFI_AUTH = 0xffff;
+/** Authentication types of the auth entry. */
+export const RipAuthType = { PASSWORD: 2, CRYPTO: 3 } as const;
+/** RFC 2453 §4.1: the password field. */
+export const RIP_PASSWORD_LEN = 16;
+/** The trailer's 0xffff 0x0001 before the authentication data (RFC 4822). */
+export const RIP_TRAILER_HEADER_LEN = 4;
+/** The longest digest (HMAC-SHA-512). */
+export const RIP_MAX_DIGEST_LEN = 64;
+/** Room for the longest message: 504 bytes and the longest trailer. */
+export const RIP_MAX_AUTH_LEN = RIP_HEADER_LEN + RIP_MAX_ENTRIES * RIP_ENTRY_LEN + RIP_TRAILER_HEADER_LEN + RIP_MAX_DIGEST_LEN;
 
 export const RipCommand = { REQUEST: 1, RESPONSE: 2 } as const;
 
@@ -44,7 +68,8 @@ export const RipCheck = {
   BAD_COMMAND: 3,
   BAD_LENGTH: 4,
   TOO_MANY_ENTRIES: 5,
-  AUTH_UNSUPPORTED: 6,
+  /** An auth entry of an unknown type, a packet length that does not fit, no trailer where it says. */
+  AUTH_MALFORMED: 6,
   // entry
   BAD_AFI: 7,
   BAD_METRIC: 8,
@@ -55,7 +80,7 @@ export const RipCheck = {
 
 /** Indexed by RipCheck codes, for logs and counters. */
 export const RIP_CHECK_NAMES: readonly string[] = [
-  'ok', 'truncated', 'bad-version', 'bad-command', 'bad-length', 'too-many-entries', 'auth-unsupported',
+  'ok', 'truncated', 'bad-version', 'bad-command', 'bad-length', 'too-many-entries', 'auth-malformed',
   'bad-afi', 'bad-metric', 'bad-mask', 'host-bits-set', 'bad-address',
 ];
 
@@ -74,10 +99,39 @@ export function maskLength(mask: number): number {
 
 /** A RIPv2 message; `len` is the UDP payload length. */
 export class RipView extends PacketView {
+  /** The message without an RFC 4822 trailer (set by validate()). */
+  bodyLen = 0;
+
+  override attach(buf: Uint8Array, off: number, len: number): this {
+    super.attach(buf, off, len);
+    this.bodyLen = len;
+    return this;
+  }
+
   get command(): number { return this.buf[this.off]; }
   get version(): number { return this.buf[this.off + 1]; }
-  /** Route entries carried (valid after validate() said OK). */
-  get entryCount(): number { return ((this.len - RIP_HEADER_LEN) / RIP_ENTRY_LEN) | 0; }
+  /** Entries carried, the auth entry included (valid after validate() said OK). */
+  get entryCount(): number { return ((this.bodyLen - RIP_HEADER_LEN) / RIP_ENTRY_LEN) | 0; }
+  /** The first entry is an auth entry (AFI 0xffff). */
+  get hasAuthEntry(): boolean {
+    return this.len >= RIP_HEADER_LEN + RIP_ENTRY_LEN && this.afi(0) === AFI_AUTH;
+  }
+  /** The auth entry's type (RipAuthType; validate() refuses others), or 0 when there is none. */
+  get authType(): number {
+    return this.hasAuthEntry ? this.routeTag(0) : 0;
+  }
+  /** The first route entry: 1 after an auth entry. */
+  get firstRoute(): number { return this.hasAuthEntry ? 1 : 0; }
+  // The cryptographic auth entry (RFC 4822 §2.1).
+  get authPacketLength(): number { return (this.buf[this.off + 8] << 8) | this.buf[this.off + 9]; }
+  get authKeyId(): number { return this.buf[this.off + 10]; }
+  get authDataLen(): number { return this.buf[this.off + 11]; }
+  get authSequence(): number { return readU32(this.buf, this.off + 12); }
+  /** Where the trailer's authentication data starts (absolute offset), and how long it is. */
+  get digestOffset(): number { return this.off + this.bodyLen + RIP_TRAILER_HEADER_LEN; }
+  get digestLength(): number { return this.len - this.bodyLen - RIP_TRAILER_HEADER_LEN; }
+  /** The password of a type-2 auth entry starts here (absolute offset); 16 bytes. */
+  get passwordOffset(): number { return this.off + 8; }
 
   /** Absolute offset of entry i. */
   entryOffset(i: number): number { return this.off + RIP_HEADER_LEN + i * RIP_ENTRY_LEN; }
@@ -95,8 +149,9 @@ export class RipView extends PacketView {
    * (what BIRD and FRR send at start).
    */
   get isWholeTableRequest(): boolean {
-    return this.command === RipCommand.REQUEST && this.len === RIP_HEADER_LEN + RIP_ENTRY_LEN &&
-      this.afi(0) === 0 && this.metric(0) === RIP_INFINITY;
+    const i = this.firstRoute;
+    return this.command === RipCommand.REQUEST && this.entryCount === i + 1 &&
+      this.afi(i) === 0 && this.metric(i) === RIP_INFINITY;
   }
 
   /** Packet-level checks; returns a RipCheck code. */
@@ -106,10 +161,21 @@ export class RipView extends PacketView {
     if (b[o + 1] !== RIP_VERSION) return RipCheck.BAD_VERSION;
     const cmd = b[o];
     if (cmd !== RipCommand.REQUEST && cmd !== RipCommand.RESPONSE) return RipCheck.BAD_COMMAND;
-    if ((len - RIP_HEADER_LEN) % RIP_ENTRY_LEN !== 0) return RipCheck.BAD_LENGTH;
-    if (len > RIP_MAX_LEN) return RipCheck.TOO_MANY_ENTRIES;
     // RFC 2453 §4.1: authentication, if present, is the first entry.
-    if (len > RIP_HEADER_LEN && ((b[o + 4] << 8) | b[o + 5]) === AFI_AUTH) return RipCheck.AUTH_UNSUPPORTED;
+    const auth = this.authType;
+    if (auth === RipAuthType.CRYPTO) {
+      // The message ends where the auth entry says; the trailer follows it.
+      const body = this.authPacketLength;
+      if (body < RIP_HEADER_LEN + RIP_ENTRY_LEN || body + RIP_TRAILER_HEADER_LEN >= len) return RipCheck.AUTH_MALFORMED;
+      if (readU32(b, o + body) !== 0xffff0001) return RipCheck.AUTH_MALFORMED;
+      if (len - body - RIP_TRAILER_HEADER_LEN > RIP_MAX_DIGEST_LEN) return RipCheck.AUTH_MALFORMED;
+      this.bodyLen = body;
+    } else if (this.hasAuthEntry && auth !== RipAuthType.PASSWORD) {
+      return RipCheck.AUTH_MALFORMED;
+    }
+    const body = this.bodyLen;
+    if ((body - RIP_HEADER_LEN) % RIP_ENTRY_LEN !== 0) return RipCheck.BAD_LENGTH;
+    if (body > RIP_MAX_LEN) return RipCheck.TOO_MANY_ENTRIES;
     return RipCheck.OK;
   }
 
@@ -157,11 +223,48 @@ export function writeRipEntry(
   return RIP_ENTRY_LEN;
 }
 
-/** The whole-table Request (§3.9.1): one entry, AFI 0, metric 16. Returns 24. */
-export function writeWholeTableRequest(buf: Uint8Array, off: number): number {
+/**
+ * The whole-table Request (§3.9.1): one entry, AFI 0, metric 16, written
+ * `gap` bytes after the header (room for an auth entry). Returns 24 + gap.
+ */
+export function writeWholeTableRequest(buf: Uint8Array, off: number, gap = 0): number {
   writeRipHeader(buf, off, RipCommand.REQUEST);
-  const e = off + RIP_HEADER_LEN;
+  const e = off + RIP_HEADER_LEN + gap;
   for (let i = 0; i < 16; i++) buf[e + i] = 0;
   writeU32(buf, e + 16, RIP_INFINITY);
-  return RIP_HEADER_LEN + RIP_ENTRY_LEN;
+  return RIP_HEADER_LEN + gap + RIP_ENTRY_LEN;
+}
+
+/** A password auth entry (RFC 2453 §4.1) at buf[off]: the secret's bytes, zero-padded to 16. Returns 20. */
+export function writeRipPasswordEntry(buf: Uint8Array, off: number, password: Uint8Array): number {
+  buf[off] = 0xff;
+  buf[off + 1] = 0xff;
+  buf[off + 2] = 0;
+  buf[off + 3] = RipAuthType.PASSWORD;
+  for (let i = 0; i < RIP_PASSWORD_LEN; i++) buf[off + 4 + i] = password[i] ?? 0;
+  return RIP_ENTRY_LEN;
+}
+
+/** A cryptographic auth entry (RFC 4822 §2.1) at buf[off]. Returns 20. */
+export function writeRipCryptoEntry(
+  buf: Uint8Array, off: number, packetLen: number, keyId: number, authDataLen: number, sequence: number,
+): number {
+  buf[off] = 0xff;
+  buf[off + 1] = 0xff;
+  buf[off + 2] = 0;
+  buf[off + 3] = RipAuthType.CRYPTO;
+  buf[off + 4] = packetLen >>> 8;
+  buf[off + 5] = packetLen;
+  buf[off + 6] = keyId;
+  buf[off + 7] = authDataLen;
+  writeU32(buf, off + 8, sequence);
+  writeU32(buf, off + 12, 0);
+  writeU32(buf, off + 16, 0);
+  return RIP_ENTRY_LEN;
+}
+
+/** The trailer's header (0xffff, 0x0001) at buf[off]; the authentication data follows it. Returns 4. */
+export function writeRipTrailerHeader(buf: Uint8Array, off: number): number {
+  writeU32(buf, off, 0xffff0001);
+  return RIP_TRAILER_HEADER_LEN;
 }

@@ -35,6 +35,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { Drop, DROP_NAMES, DROP_REASON_COUNT } from '../../src/packet/drops.js';
 import { RX_PACKETS } from '../../src/ports/counters.js';
 import type { Port } from '../../src/ports/port.js';
+import { HEADROOM } from '../../src/packet/arena.js';
 import { MemoryDevice } from '../support/memory-device.js';
 import { edits, mutate } from './mutate.js';
 import { fillBytes, ip, ipText, put16, put32, refChecksum, refL4ChecksumOk, u16, u32 } from './reference.js';
@@ -480,8 +481,8 @@ export class PacketPathHarness {
     const bytes = router.arena.bytes;
     for (let i = 0; i < n; i++) {
       const p = buildPacket(b.packets[i]!, base | i, (src) => this.yourDisc(src));
-      const len = Math.min(p.length, port.slotSize);
-      bytes.set(p.subarray(0, len), port.rxBase + i * port.slotSize);
+      const len = Math.min(p.length, port.slotSize - HEADROOM);
+      bytes.set(p.subarray(0, len), port.slotPacket(i));
       port.rxLengths[i] = len;
       inputs.push(p.subarray(0, len).slice());
     }

@@ -145,9 +145,17 @@ function refRipCheck(b: Uint8Array): number {
   if (b.length < 4) return RipCheck.TRUNCATED;
   if (b[1] !== 2) return RipCheck.BAD_VERSION;
   if (b[0] !== 1 && b[0] !== 2) return RipCheck.BAD_COMMAND;
-  if ((b.length - 4) % 20 !== 0) return RipCheck.BAD_LENGTH;
-  if ((b.length - 4) / 20 > 25) return RipCheck.TOO_MANY_ENTRIES;
-  if (b.length > 4 && u16(b, 4) === 0xffff) return RipCheck.AUTH_UNSUPPORTED;
+  // RFC 2453 §4.1 / RFC 4822: an auth entry first; type 2 a password, type 3 a trailer after the message.
+  let body = b.length;
+  if (b.length >= 24 && u16(b, 4) === 0xffff) {
+    const type = u16(b, 6);
+    if (type === 3) {
+      body = u16(b, 8);
+      if (body < 24 || body + 4 >= b.length || u32(b, body) !== 0xffff0001 || b.length - body - 4 > 64) return RipCheck.AUTH_MALFORMED;
+    } else if (type !== 2) return RipCheck.AUTH_MALFORMED;
+  }
+  if ((body - 4) % 20 !== 0) return RipCheck.BAD_LENGTH;
+  if ((body - 4) / 20 > 25) return RipCheck.TOO_MANY_ENTRIES;
   return RipCheck.OK;
 }
 
@@ -169,9 +177,10 @@ function refRipEntry(b: Uint8Array, i: number): number {
 function refBfdCheck(b: Uint8Array): number {
   if (b.length < 24) return BfdCheck.TRUNCATED;
   if (b[0]! >> 5 !== 1) return BfdCheck.BAD_VERSION;
-  if (b[1]! & 0x04) return BfdCheck.AUTH_UNSUPPORTED;
   if (b[3]! < 24) return BfdCheck.LENGTH_TOO_SHORT;
   if (b[3]! > b.length) return BfdCheck.LENGTH_EXCEEDS_DATAGRAM;
+  // RFC 5880 §6.8.6: with the A bit, an authentication section of at least 3 bytes within Length.
+  if (b[1]! & 0x04 && (b[3]! < 26 || b[25]! < 3 || 24 + b[25]! > b[3]!)) return BfdCheck.AUTH_MALFORMED;
   if (b[2] === 0) return BfdCheck.ZERO_DETECT_MULT;
   if (b[1]! & 0x01) return BfdCheck.MULTIPOINT;
   if (u32(b, 4) === 0) return BfdCheck.ZERO_MY_DISCRIMINATOR;

@@ -176,6 +176,20 @@ test('a long --json answer survives a pipe (no cut at 64 KiB)', { timeout: 60_00
   assert.doesNotMatch(head.stderr, /Error|at /);
 });
 
+test('route load: 25,000 routes from a file in three requests; a bad entry names its place in the file', { timeout: 60_000 }, async () => {
+  const route = (i: number) => ({ prefix: `${40 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`, port: 'b', via: '10.0.2.2' });
+  const good = join(lab.dir, 'routes.json');
+  writeFileSync(good, JSON.stringify({ routes: Array.from({ length: 25_000 }, (_, i) => route(i)) }));
+  assert.match(await router.cli('route', 'load', good), /^added 25000 routes/);
+  const routes = await router.api<RouteJson[]>('GET', '/v1/routes');
+  assert.equal(routes.filter((r) => r.prefix.startsWith('40.')).length, 25_000);
+  const bad = join(lab.dir, 'bad-routes.json');
+  const list: unknown[] = Array.from({ length: 12_000 }, (_, i) => route(30_000 + i));
+  list[10_003] = { ...route(0), metric: 'seven' };
+  writeFileSync(bad, JSON.stringify(list));
+  await assert.rejects(router.cli('route', 'load', bad), /bad-routes\.json: 10000 routes added, then nothing added: routes\[10003\]\.metric: must be an integer/);
+});
+
 test('the API socket never replaces somebody\'s file; too long and /proc paths get a clear error', { timeout: 30_000 }, async () => {
   const precious = join(lab.dir, 'precious.txt');
   writeFileSync(precious, 'keep me');

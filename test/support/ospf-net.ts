@@ -2,6 +2,7 @@
 // each link is a segment — a datagram sent on a member port arrives (1 ms
 // later) at every other member, as multicast on a point-to-point link or an
 // Ethernet segment does. A segment can be cut, and a router's port blocked.
+import { NO_AUTH } from '../../src/config/auth-config.js';
 import type { OspfConfig, OspfPortConfig } from '../../src/config/router-config.js';
 import { formatPrefix, parseAddress } from '../../src/net/addr.js';
 import { BfdProtocol } from '../../src/protocols/bfd/bfd.js';
@@ -32,7 +33,7 @@ export class OspfRouter {
 
   start(): this {
     const h = this.h;
-    this.bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions: [] });
+    this.bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions: [], auth: NO_AUTH, ports: [] });
     this.ospf = new OspfProtocol(h.context('ospf', OSPF_DISTANCE, this.bfd), ospfConfig(this.spec.ospf));
     this.bfd.start();
     this.ospf.start();

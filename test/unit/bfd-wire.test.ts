@@ -102,7 +102,11 @@ test('validate: every RFC 5880 §6.8.6 failure', () => {
   assert.equal(check((b) => { b[0] = (0 << 5); }), BfdCheck.BAD_VERSION);
   assert.equal(check((b) => { b[0] = (2 << 5); }), BfdCheck.BAD_VERSION);
   assert.equal(check((b) => { b[0] = (7 << 5) | 1; }), BfdCheck.BAD_VERSION);
-  assert.equal(check((b) => { b[1]! |= BfdFlag.AUTH_PRESENT; b[3] = 26; }, 26), BfdCheck.AUTH_UNSUPPORTED);
+  // The A bit: at least 26 bytes, and an authentication section (≥ 3 bytes) within Length.
+  assert.equal(check((b) => { b[1]! |= BfdFlag.AUTH_PRESENT; b[3] = 26; }, 26), BfdCheck.AUTH_MALFORMED, 'Auth Len 0');
+  assert.equal(check((b) => { b[1]! |= BfdFlag.AUTH_PRESENT; }), BfdCheck.AUTH_MALFORMED, 'Length 24 with the A bit');
+  assert.equal(check((b) => { b[1]! |= BfdFlag.AUTH_PRESENT; b[3] = 27; b[24] = 1; b[25] = 4; }, 27), BfdCheck.AUTH_MALFORMED, 'section past Length');
+  assert.equal(check((b) => { b[1]! |= BfdFlag.AUTH_PRESENT; b[3] = 28; b[24] = 1; b[25] = 4; }, 28), BfdCheck.OK, 'a 1-byte password fits');
   assert.equal(check((b) => { b[3] = 23; }), BfdCheck.LENGTH_TOO_SHORT);
   assert.equal(check((b) => { b[3] = 0; }), BfdCheck.LENGTH_TOO_SHORT);
   assert.equal(check((b) => { b[3] = 25; }), BfdCheck.LENGTH_EXCEEDS_DATAGRAM);
@@ -133,7 +137,8 @@ test('validate never reads outside the datagram and never throws on random bytes
     assert.ok(r >= 0 && r < BFD_CHECK_NAMES.length);
     if (r === BfdCheck.OK) {
       ok++;
-      assert.ok(v.length >= 24 && v.length <= len && v.detectMult > 0 && v.myDiscriminator !== 0 && !v.multipoint && !v.authPresent);
+      assert.ok(v.length >= 24 && v.length <= len && v.detectMult > 0 && v.myDiscriminator !== 0 && !v.multipoint);
+      if (v.authPresent) assert.ok(v.authLen >= 3 && 24 + v.authLen <= v.length);
     }
   }
   assert.ok(ok >= 0);

@@ -94,10 +94,22 @@ test('the schema states the checker\'s defaults', () => {
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/retransmitInterval', parsed.ospf!.ports[0]!.retransmitInterval],
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/bfd', parsed.ospf!.ports[0]!.bfd],
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/auth/properties/keyId', parsed.ospf!.ports[0]!.auth.keyId],
+    ['/properties/rip/properties/ports/items/oneOf/1/properties/ttlSecurity', parsed.rip!.ports[0]!.ttlSecurity],
+    ['/properties/rip/properties/ports/items/oneOf/1/properties/neighbours', parsed.rip!.ports[0]!.neighbours],
+    ['/properties/rip/properties/ports/items/oneOf/1/properties/unicast', parsed.rip!.ports[0]!.unicast],
+    ['/properties/rip/properties/maxRoutes', parsed.rip!.maxRoutes],
+    ['/properties/rip/properties/maxRoutesPerNeighbour', parsed.rip!.maxRoutesPerNeighbour],
+    ['/properties/rip/properties/maxNeighboursPerPort', parsed.rip!.maxNeighboursPerPort],
+    ['/properties/bfd/properties/ports', parsed.bfd.ports],
     ['/$defs/virtualService/properties/idleTimeout', parsed.virtualServices[0]!.idleTimeout],
     ['/$defs/trigger/properties/action', parsed.triggers[0]!.action],
   ];
   for (const [pointer, value] of defaults) assert.deepEqual(node(pointer).default, value, pointer);
+  // A port's per-neighbour limit defaults to rip.maxRoutesPerNeighbour; auth defaults to none: said in words.
+  assert.equal(parsed.rip!.ports[0]!.maxRoutesPerNeighbour, parsed.rip!.maxRoutesPerNeighbour);
+  assert.match(node('/properties/rip/properties/ports/items/oneOf/1/properties/maxRoutesPerNeighbour').description, /Default: rip\.maxRoutesPerNeighbour/);
+  assert.deepEqual([parsed.rip!.ports[0]!.auth, parsed.bfd.auth], [{ type: 'none', keys: [] }, { type: 'none', keys: [] }]);
+  assert.match(node('/properties/bfd/properties/auth').description, /Default: none/);
   // The ICMP limit's default is an object; the schema says it in words.
   assert.deepEqual(parsed.icmpRateLimit, { rate: 100, burst: 50 });
   assert.match(node('/properties/icmpRateLimit').description, /rate 100, burst 50/);
@@ -122,6 +134,11 @@ test('the schema\'s integer ranges are the checker\'s: min and max pass both, on
     ['/properties/ospf/properties/ports/items/oneOf/1/properties/retransmitInterval', (c, v) => { c.ospf = { ports: [{ port: 'wan', retransmitInterval: v }] }; }],
     ['/properties/ospf/properties/lsdbLimit', (c, v) => { c.ospf = { ports: ['wan'], lsdbLimit: v }; }],
     ['/properties/ospf/properties/redistribute/items/oneOf/1/properties/metric', (c, v) => { c.ospf = { ports: ['wan'], redistribute: [{ source: 'static', metric: v }] }; }],
+    ['/properties/rip/properties/maxRoutes', (c, v) => { c.rip = { ports: ['wan'], maxRoutes: v }; }],
+    ['/properties/rip/properties/maxRoutesPerNeighbour', (c, v) => { c.rip = { ports: ['wan'], maxRoutesPerNeighbour: v }; }],
+    ['/properties/rip/properties/maxNeighboursPerPort', (c, v) => { c.rip = { ports: ['wan'], maxNeighboursPerPort: v }; }],
+    ['/properties/rip/properties/ports/items/oneOf/1/properties/maxRoutesPerNeighbour', (c, v) => { c.rip = { ports: [{ port: 'wan', maxRoutesPerNeighbour: v }] }; }],
+    ['/$defs/authKey/properties/id', (c, v) => { c.rip = { ports: [{ port: 'wan', auth: { type: 'md5', keys: [{ id: v, secret: 's' }] } }] }; }],
     ['/$defs/virtualService/properties/idleTimeout', (c, v) => { c.virtualServices = [{ name: 'v', address: '1.1.1.1', idleTimeout: v, backends: [{ name: 'b', address: '10.0.1.2' }] }]; }],
     ['/$defs/trigger/properties/match/properties/status', (c, v) => { c.triggers = [{ name: 't', match: { client: '10.0.2.2', status: v }, port: 'wan' }]; }],
     ['/$defs/policyRule/properties/protocol/oneOf/1', (c, v) => { c.policy = [{ name: 'p', from: '10.0.1.0/24', protocol: v, port: 'wan' }]; }],

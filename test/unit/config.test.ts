@@ -54,7 +54,7 @@ test('a good config parses with defaults', () => {
   assert.equal(c.ports[1]!.netns, '');
   assert.equal(c.routes[0]!.metric, 1);
   assert.equal(c.routes[0]!.bfd, false);
-  assert.deepEqual(c.bfd, { interval: 100, multiplier: 3, sessions: [] });
+  assert.deepEqual(c.bfd, { interval: 100, multiplier: 3, sessions: [], auth: { type: 'none', keys: [] }, ports: [] });
   assert.equal(c.rip, null);
   assert.equal(c.drainIdleTimeout, 5);
 });
@@ -64,8 +64,29 @@ test('a config with every field set parses, $schema included', () => {
   assert.equal(c.socket, '/tmp/r1.sock');
   assert.equal(c.ports[2]!.prefixLen, 31);
   assert.deepEqual(c.routes.map((r) => [r.len, r.metric, r.bfd]), [[0, 10, true], [16, 0, false], [12, 1, true], [16, 1, false]]);
-  assert.deepEqual(c.bfd.sessions, [{ port: 'lan', peer: parseInterfaceAddress('10.0.1.3/32').addr, interval: 200, multiplier: 2 }]);
-  assert.deepEqual(c.rip?.ports, [{ port: 'wan', cost: 1, bfd: false, passive: false, standbyRefresh: 0 }, { port: 'lan', cost: 2, bfd: true, passive: true, standbyRefresh: 0 }]);
+  const key = (id: number, secret: string, times: Partial<Record<'from' | 'until' | 'acceptFrom' | 'acceptUntil', string>> = {}) => ({
+    id, secret, from: null, until: null, acceptFrom: null, acceptUntil: null, ...Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Date.parse(v)])),
+  });
+  assert.deepEqual(c.bfd.sessions, [{ port: 'lan', peer: parseInterfaceAddress('10.0.1.3/32').addr, interval: 200, multiplier: 2, auth: { type: 'password', keys: [key(2, 'pw')] } }]);
+  assert.deepEqual(c.bfd.auth, { type: 'keyed-sha1', keys: [key(1, 'bfd-secret')] });
+  assert.deepEqual(c.bfd.ports, [{ port: 'wan', auth: { type: 'meticulous-keyed-md5', keys: [key(7, 'm', { until: '2030-01-01T00:00:00Z' })] } }]);
+  const plain = { standbyRefresh: 0, ttlSecurity: false, neighbours: [], unicast: false, auth: { type: 'none', keys: [] }, maxRoutesPerNeighbour: 500 };
+  assert.deepEqual(c.rip?.ports, [
+    { port: 'wan', cost: 1, bfd: false, passive: false, ...plain },
+    { port: 'lan', cost: 2, bfd: true, passive: true, ...plain },
+    {
+      port: 'p2p', cost: 1, bfd: false, passive: false, standbyRefresh: 0, ttlSecurity: 'tx-only', neighbours: [parseInterfaceAddress('10.0.13.1/32').addr], unicast: true,
+      maxRoutesPerNeighbour: 100,
+      auth: {
+        type: 'hmac-sha256',
+        keys: [
+          key(1, 'old', { until: '2026-01-01T00:00:00Z', acceptUntil: '2026-01-02T00:00:00Z' }),
+          key(2, 'new', { from: '2026-01-01T00:00:00Z', acceptFrom: '2025-12-30T23:00:00Z' }),
+        ],
+      },
+    },
+  ]);
+  assert.deepEqual([c.rip?.maxRoutes, c.rip?.maxRoutesPerNeighbour, c.rip?.maxNeighboursPerPort], [2000, 500, 8]);
   assert.deepEqual(c.policy.map((r) => [r.name, r.protocol, r.dstPorts]), [['web', 6, [80, 443]], ['gre', 47, null], ['dns', 17, [53, 53]]]);
   assert.deepEqual(c.virtualServices[0]!.backends.map((b) => b.sources.length), [2, 0]);
   assert.deepEqual(c.triggers.map((t) => [t.name, t.api, t.action]), [['cut', true, 'drain'], ['cut2', true, 'block']]);

@@ -5,14 +5,18 @@
 // distance, a block tells the neighbour at once, silence is detected.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RipConfig } from '../../src/config/router-config.js';
+import { parseRouterConfig, type RipConfig } from '../../src/config/router-config.js';
+import { NO_AUTH } from '../../src/config/auth-config.js';
 import { formatPrefix, parseAddress as A } from '../../src/net/addr.js';
 import { BfdProtocol } from '../../src/protocols/bfd/bfd.js';
 import { RIP_DISTANCE, RipProtocol } from '../../src/protocols/rip/rip.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { ProtocolHarness } from '../support/protocol-harness.js';
 
-const RIP: RipConfig = { ports: [{ port: 'link', cost: 1, bfd: true, passive: false, standbyRefresh: 0 }], redistribute: ['connected'], updateTime: 5, timeoutTime: 30, garbageTime: 20 };
+const RIP: RipConfig = parseRouterConfig({
+  router: 'x', ports: [{ name: 'link', device: 'l', address: '10.0.12.1/30' }],
+  rip: { ports: [{ port: 'link', bfd: true }], redistribute: ['connected'], updateTime: 5, timeoutTime: 30, garbageTime: 20 },
+}).rip!;
 
 function pair() {
   const clock = new FakeClock();
@@ -31,7 +35,7 @@ function pair() {
     for (const p of h.ports) h.rib.add({ prefix: p.network, len: p.prefixLen, port: p.index, nextHop: 0, metric: 0, source: 'connected', distance: 0 });
   }
   const make = (h: ProtocolHarness, peer: string) => {
-    const bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions: [{ port: 'link', peer: A(peer), interval: 100, multiplier: 3 }] });
+    const bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions: [{ port: 'link', peer: A(peer), interval: 100, multiplier: 3, auth: null }], auth: NO_AUTH, ports: [] });
     const rip = new RipProtocol(h.context('rip', RIP_DISTANCE, bfd), RIP);
     bfd.start();
     rip.start();

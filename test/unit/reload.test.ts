@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { pino } from 'pino';
 import { configJson } from '../../src/api/config-api.js';
+import { full } from '../support/config-corpus.js';
 import { ApiServer } from '../../src/api/server.js';
 import { loadRouterConfig, parseRouterConfig } from '../../src/config/router-config.js';
 import { assembleDaemon } from '../../src/daemon/assemble.js';
@@ -158,4 +159,7 @@ test('the running config in the file format loads again to the same config (ever
     assert.deepEqual(again, c, f);
   }
   assert.ok(readFileSync(join(examples, 'router.json'), 'utf8').length > 0);
+  // And the config with every field set (keys, their times, RIP neighbours and limits, BFD per port and session).
+  const c = parseRouterConfig(full());
+  assert.deepEqual(parseRouterConfig(JSON.parse(JSON.stringify(configJson(c))), c.file), c);
 });

@@ -151,3 +151,31 @@ test('random tables against a brute-force reference (prefix, metric, usability)'
     }
   }
 });
+
+test('routesInChunks: the order of routes(), in bounded chunks, skipping what was removed meanwhile', () => {
+  const { rib } = makeRib(new Set());
+  const ids: number[] = [];
+  // 40,000 prefixes (three sorting runs), some with two routes, inserted out of order.
+  for (let i = 0; i < 40_000; i++) {
+    const prefix = ((i * 2654435761) >>> 0) & 0xffffff00;
+    ids.push(rib.add({ prefix, len: 24, port: 1, nextHop: 0, metric: 5, source: 'static', distance: D.static }).id);
+    if (i % 7 === 0) rib.add({ prefix, len: 24, port: 2, nextHop: 0, metric: 1, source: 'static', distance: D.static });
+  }
+  const whole = rib.routes();
+  const chunks = [...rib.routesInChunks(1000)];
+  assert.ok(chunks.every((c) => c.length <= 1000 + 1), 'a chunk may pass its size by one prefix\'s routes only');
+  assert.deepEqual(chunks.flat().map((r) => r.id), whole.map((r) => r.id));
+
+  const it = rib.routesInChunks(1000);
+  const seen: Route[] = [];
+  let before = -1;
+  for (let step = it.next(); !step.done; step = it.next()) {
+    seen.push(...step.value);
+    if (seen.length > 0 && before < 0) {
+      before = seen.length;
+      for (const id of ids.slice(30_000)) rib.remove(id);
+    }
+  }
+  assert.ok(seen.slice(before).every((r) => rib.get(r.id) !== undefined), 'routes removed before they were reached are skipped');
+  assert.ok(seen.length < whole.length);
+});

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseAddress } from '../../src/net/addr.js';
 import {
-  AFI_AUTH, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY, RipCheck, RipCommand, RipView,
-  maskLength, writeRipEntry, writeRipHeader, writeWholeTableRequest,
+  AFI_AUTH, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY, RipAuthType, RipCheck, RipCommand, RipView,
+  maskLength, writeRipCryptoEntry, writeRipEntry, writeRipHeader, writeRipPasswordEntry, writeRipTrailerHeader, writeWholeTableRequest,
 } from '../../src/wire/rip.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -93,7 +93,7 @@ test('packet-level validation: each failure has its reason code', () => {
   b = ok(); add('one byte short', b, RipCheck.BAD_LENGTH, b.length - 1);
   b = new Uint8Array(4 + 19); writeRipHeader(b, 0, 2); add('4 + 19', b, RipCheck.BAD_LENGTH);
   b = new Uint8Array(4 + 26 * 20); writeRipHeader(b, 0, 2); add('26 entries', b, RipCheck.TOO_MANY_ENTRIES);
-  b = ok(); b[4] = 0xff; b[5] = 0xff; add('authentication entry (AFI 0xffff)', b, RipCheck.AUTH_UNSUPPORTED);
+  b = ok(); b[4] = 0xff; b[5] = 0xff; add('auth entry of type 0', b, RipCheck.AUTH_MALFORMED);
 
   for (const [name, buf, code, len] of cases) {
     assert.equal(view(buf, 0, len).validate(), code, `${name}: expected ${RIP_CHECK_NAMES[code]}, got ${RIP_CHECK_NAMES[view(buf, 0, len).validate()]}`);
@@ -156,4 +156,69 @@ test('random bytes never throw, and whatever validates has sane entries', () => 
     }
   }
   assert.ok(okCount > 100, `only ${okCount} random packets got past validate()`);
+});
+
+/** A Response with an RFC 4822 auth entry, `routes` route entries and a trailer with `digest` bytes. */
+function crypto(routes: number, digest: number, packetLen?: number): Uint8Array {
+  const body = RIP_HEADER_LEN + RIP_ENTRY_LEN * (1 + routes);
+  const b = new Uint8Array(body + 4 + digest).fill(0xee, body + 4);
+  writeRipHeader(b, 0, RipCommand.RESPONSE);
+  writeRipCryptoEntry(b, 4, packetLen ?? body, 7, digest, 0x01020304);
+  for (let i = 0; i < routes; i++) writeRipEntry(b, 24 + i * 20, A(`10.${i}.0.0`), 16, 0, 1);
+  writeRipTrailerHeader(b, body);
+  return b;
+}
+
+test('RFC 4822 layout: the auth entry, byte for byte; the message ends where it says, the trailer follows', () => {
+  const b = crypto(2, 16);
+  assert.equal(toHex(b.subarray(4, 24)), 'ffff' + '0003' + '0040' + '07' + '10' + '01020304' + '0000000000000000');
+  assert.equal(toHex(b.subarray(64, 68)), 'ffff0001');
+  const v = view(b);
+  assert.equal(v.validate(), RipCheck.OK);
+  assert.deepEqual([v.hasAuthEntry, v.authType, v.firstRoute, v.bodyLen, v.entryCount], [true, RipAuthType.CRYPTO, 1, 64, 3]);
+  assert.deepEqual([v.authPacketLength, v.authKeyId, v.authDataLen, v.authSequence, v.digestOffset, v.digestLength], [64, 7, 16, 0x01020304, 68, 16]);
+  assert.equal(v.checkEntry(1), RipCheck.OK);
+  assert.equal(v.address(2), A('10.1.0.0'));
+  // A password entry (RFC 2453 §4.1): 16 bytes, zero-padded.
+  const p = new Uint8Array(24);
+  writeRipHeader(p, 0, RipCommand.RESPONSE);
+  writeRipPasswordEntry(p, 4, Buffer.from('secret'));
+  assert.equal(toHex(p.subarray(4)), 'ffff0002' + Buffer.from('secret').toString('hex') + '00'.repeat(10));
+  const pv = view(p);
+  assert.equal(pv.validate(), RipCheck.OK);
+  assert.deepEqual([pv.authType, pv.firstRoute, pv.entryCount, pv.passwordOffset], [RipAuthType.PASSWORD, 1, 1, 8]);
+  // A whole-table Request after an auth entry is still one.
+  const r = new Uint8Array(64);
+  const len = writeWholeTableRequest(r, 0, 20);
+  writeRipPasswordEntry(r, 4, Buffer.from('x'));
+  assert.equal(len, 44);
+  const rv = view(r, 0, len);
+  assert.equal(rv.validate(), RipCheck.OK);
+  assert.equal(rv.isWholeTableRequest, true);
+});
+
+test('RFC 4822 layout failures: packet length out of range or not on an entry, no trailer, a digest longer than 64, an unknown auth type', () => {
+  const failing: [string, Uint8Array, number][] = [
+    ['packet length past the datagram', crypto(1, 16, 200), RipCheck.AUTH_MALFORMED],
+    ['packet length under header + auth entry', crypto(1, 16, 20), RipCheck.AUTH_MALFORMED],
+    ['packet length leaving no digest', crypto(1, 16, 44 + 16), RipCheck.AUTH_MALFORMED],
+    ['packet length not on an entry', crypto(2, 16, 50), RipCheck.AUTH_MALFORMED],
+    ['digest of 65 bytes', crypto(1, 65), RipCheck.AUTH_MALFORMED],
+  ];
+  const noTrailer = crypto(1, 16);
+  noTrailer[47] = 2;
+  failing.push(['trailer 0xffff 0x0002', noTrailer, RipCheck.AUTH_MALFORMED]);
+  const odd = crypto(1, 16, 40);
+  writeRipTrailerHeader(odd, 40);
+  failing.push(['message of 40 bytes (not header + entries)', odd, RipCheck.BAD_LENGTH]);
+  for (const type of [0, 1, 4, 0xffff]) {
+    const b = crypto(1, 16);
+    b[6] = type >>> 8;
+    b[7] = type & 0xff;
+    failing.push([`auth type ${type}`, b, RipCheck.AUTH_MALFORMED]);
+  }
+  const big = crypto(25, 16);
+  failing.push(['26 entries before the trailer', big, RipCheck.TOO_MANY_ENTRIES]);
+  for (const [name, b, code] of failing) assert.equal(view(b).validate(), code, `${name}: got ${RIP_CHECK_NAMES[view(b).validate()]}`);
+  assert.equal(view(crypto(24, 64)).validate(), RipCheck.OK, '25 entries with the auth entry, and the longest digest');
 });

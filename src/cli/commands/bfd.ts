@@ -9,9 +9,10 @@ function ms(v: number): string {
 }
 
 export function bfdTable(b: BfdJson): string {
-  return table(['PORT', 'PEER', 'STATE', 'TX', 'RX', 'MULT', 'UPTIME', 'DIAG'],
+  return table(['PORT', 'PEER', 'STATE', 'TX', 'RX', 'MULT', 'UPTIME', 'DIAG', 'AUTH'],
     b.sessions.map((s) => [s.port, s.peer, s.state, ms(s.txIntervalMs), ms(s.rxIntervalMs), s.detectMult,
-      s.uptimeMs === null ? null : duration(s.uptimeMs), s.lastDiagnostic === 'none' ? null : s.lastDiagnostic]));
+      s.uptimeMs === null ? null : duration(s.uptimeMs), s.lastDiagnostic === 'none' ? null : s.lastDiagnostic,
+      s.auth.type === 'none' ? null : `${s.auth.type} ${s.auth.sendKey === null ? '(no valid key!)' : `key ${s.auth.sendKey}`}`]));
 }
 
 export function registerBfdCommands(program: Command): void {

@@ -1,6 +1,7 @@
 // Core commands: run the daemon, check a config; ports, routes, stats of a running one.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { LookupJson, PortJson, RouteJson, StatsJson } from '../../api/types.js';
+import { ROUTES_PER_REQUEST, type LookupJson, type PortJson, type RouteJson, type StatsJson } from '../../api/types.js';
 import { checkConfigFile, checkText } from '../../daemon/check-config.js';
 import { ExitError, runDaemon } from '../../daemon/run-daemon.js';
 import { parseAddress, parsePrefix } from '../../net/addr.js';
@@ -99,6 +100,23 @@ export function registerCoreCommands(program: Command): void {
       const r = await c.call<RouteJson>('POST', '/v1/routes', { prefix, port: o.port, via: o.via, metric: metricArg(o.metric), bfd: o.bfd === true });
       c.print(`added ${r.prefix} via ${r.via ?? 'direct'} port ${r.port} metric ${r.metric} (${r.state})`, r);
     });
+  route.command('load <file>')
+    .description(`add every route a JSON file lists (a list, or { "routes": [...] }, each as in the config's routes[]); ${ROUTES_PER_REQUEST} per request, each request all or nothing`)
+    .action(async (file: string, _o, cmd: Command) => {
+      const routes = routesFile(file);
+      const c = ctx(cmd);
+      let added = 0;
+      for (let i = 0; i < routes.length; i += ROUTES_PER_REQUEST) {
+        try {
+          added += (await c.call<{ added: number }>('POST', '/v1/routes', { routes: routes.slice(i, i + ROUTES_PER_REQUEST) })).added;
+        } catch (e) {
+          // Name the entry in the file, not in the request.
+          const msg = (e as Error).message.replace(/routes\[(\d+)\]/g, (_m, n: string) => `routes[${i + Number(n)}]`);
+          throw new ExitError(1, `${file}: ${added ? `${added} routes added, then ` : ''}${msg}`);
+        }
+      }
+      c.print(`added ${added} routes`, { added });
+    });
   route.command('del <prefix>')
     .description('remove a route (give --port/--via/--metric when several match)')
     .option('-p, --port <port>', 'egress port')
@@ -120,4 +138,17 @@ export function registerCoreCommands(program: Command): void {
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
     c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${policy}`, s);
   });
+}
+
+/** The routes a `route load` file lists. */
+function routesFile(file: string): unknown[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${file}: ${(e as Error).message}`);
+  }
+  const list = Array.isArray(v) ? v : (v as { routes?: unknown } | null)?.routes;
+  if (!Array.isArray(list)) throw new UsageError(`${file}: expected a list of routes, or { "routes": [...] }`);
+  return list;
 }

@@ -6,18 +6,24 @@
 // Sessions come from `bfd.sessions` in the config and from require(): the
 // router requires one per next hop of its BFD-tracked routes, RIP one per
 // neighbour on a port with `bfd`.
-import type { BfdConfig } from '../../config/router-config.js';
+//
+// Authentication (RFC 5880 §6.7) is per session: the session's own in
+// `bfd.sessions`, else its port's in `bfd.ports`, else `bfd.auth`. A packet
+// that fails it is dropped and counted by reason before the session sees it.
+import { isDeepStrictEqual } from 'node:util';
+import type { AuthConfig, BfdAuthType, BfdConfig } from '../../config/router-config.js';
 import type { Clock } from '../../control/clock.js';
 import type { BfdState, NeighbourLiveness, SessionChange } from '../../control/liveness.js';
 import type { PortView, ProtocolContext, RouterPlugin } from '../../control/protocol.js';
 import { Drop, namedCounts } from '../../packet/drops.js';
 import { formatAddress, portAddressKey } from '../../net/addr.js';
 import {
-  BFD_CHECK_NAMES, BFD_CONTROL_LEN, BFD_CONTROL_PORT, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN,
+  BFD_CHECK_NAMES, BFD_CONTROL_LEN, BFD_CONTROL_PORT, BFD_MAX_AUTH_LEN, BFD_SOURCE_PORT_MAX, BFD_SOURCE_PORT_MIN,
   BfdControlView, BfdStateCode as S, Diag, STATE_NAMES, diagName,
 } from '../../wire/bfd.js';
 import type { Ipv4View } from '../../wire/ipv4.js';
 import { UDP_HEADER_LEN, UdpView } from '../../wire/udp.js';
+import { BfdAuth } from './auth.js';
 import { BfdSession, type SessionEnv, type SessionTimer } from './session.js';
 
 /** RFC 5881 §5: single-hop packets are sent, and must arrive, with TTL 255 (GTSM). */
@@ -39,6 +45,14 @@ export const BfdDrop = {
   WRONG_PEER: BFD_CHECK_NAMES.length + 6,
   ADMIN_DOWN: BFD_CHECK_NAMES.length + 7,
   INTERNAL_ERROR: BFD_CHECK_NAMES.length + 8,
+  // Authentication (BfdAuthFailure + AUTH_MISSING − 1).
+  AUTH_MISSING: BFD_CHECK_NAMES.length + 9,
+  AUTH_NOT_CONFIGURED: BFD_CHECK_NAMES.length + 10,
+  AUTH_WRONG_TYPE: BFD_CHECK_NAMES.length + 11,
+  AUTH_UNKNOWN_KEY: BFD_CHECK_NAMES.length + 12,
+  AUTH_BAD_LENGTH: BFD_CHECK_NAMES.length + 13,
+  AUTH_BAD_DIGEST: BFD_CHECK_NAMES.length + 14,
+  AUTH_BAD_SEQUENCE: BFD_CHECK_NAMES.length + 15,
 } as const;
 
 export const BFD_DROP_NAMES: readonly string[] = [
@@ -52,6 +66,13 @@ export const BFD_DROP_NAMES: readonly string[] = [
   'wrong-port-or-peer',
   'session-admin-down',
   'internal-error',
+  'auth-missing',
+  'auth-not-configured',
+  'auth-wrong-type',
+  'auth-unknown-key',
+  'auth-bad-length',
+  'auth-bad-digest',
+  'auth-bad-sequence',
 ];
 
 export function dropCounts(values: Float64Array): Record<string, number> {
@@ -68,6 +89,9 @@ export class BfdNeighbour {
   tx = 0;
   /** Sends refused because the port was blocked. */
   txBlocked = 0;
+  /** Packets not sent: the session authenticates and no key may be sent now. */
+  txWithoutKey = 0;
+  auth!: BfdAuth;
   upTransitions = 0;
   downTransitions = 0;
   /** The diagnostic of the last transition to Down or AdminDown. */
@@ -144,6 +168,13 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
       const interval = own?.interval ?? next.interval;
       const multiplier = own?.multiplier ?? next.multiplier;
       this.retime(n, interval, multiplier);
+      // New keys or a new type: the session goes on, its sequence numbers too (a peer configured the same way keeps it Up).
+      const auth = this.authFor(n.port, n.peer);
+      if (!isDeepStrictEqual(auth, n.auth.config)) {
+        n.auth = n.auth.rekeyed(auth);
+        this.ctx.log.info({ event: 'bfd.session-auth', port: n.port.name, peer: n.peerText, auth: auth.type, keys: auth.keys.map((k) => k.id) },
+          `BFD session to ${n.peerText} on ${n.port.name}: authentication ${auth.type}`);
+      }
     }
   }
 
@@ -224,6 +255,12 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
     return [...this.byPeer.values()].filter((n) => n.port === port);
   }
 
+  /** The authentication a session on `port` to `peer` uses: its own, its port's, or the default. */
+  private authFor(port: PortView, peer: number): AuthConfig<BfdAuthType> {
+    const own = this.config.sessions.find((s) => s.port === port.name && s.peer >>> 0 === peer >>> 0)?.auth;
+    return own ?? this.config.ports.find((p) => p.port === port.name)?.auth ?? this.config.auth;
+  }
+
   private ensure(port: PortView, peer: number, owner: string, intervalMs: number, multiplier: number): BfdNeighbour | undefined {
     peer >>>= 0;
     const key = peerKey(port.index, peer);
@@ -239,6 +276,7 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
       return undefined;
     }
     const n = new BfdNeighbour(port, peer, this.freeSourcePort());
+    n.auth = new BfdAuth(this.authFor(port, peer), () => this.ctx.clock.random());
     n.owners.add(owner);
     n.intervalMs = intervalMs;
     n.multiplier = multiplier;
@@ -282,8 +320,13 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
   /** RFC 5881 §4: to UDP 3784 from the session's own source port, TTL 255, from the port's address. */
   private transmit(n: BfdNeighbour, final: boolean): void {
     const packets = this.ctx.packets;
-    const { bytes, off } = packets.udpPayload(BFD_CONTROL_LEN);
-    const len = n.session.writeControl(bytes, off, final);
+    const { bytes, off } = packets.udpPayload(BFD_CONTROL_LEN + BFD_MAX_AUTH_LEN);
+    n.session.writeControl(bytes, off, final);
+    const len = n.auth.sign(bytes, off, this.ctx.clock.now());
+    if (len < 0) {
+      n.txWithoutKey++;
+      return;
+    }
     if (packets.sendUdp(n.port, off, len, { dst: n.peer, srcPort: n.sourcePort, dstPort: BFD_CONTROL_PORT, ttl: BFD_TTL, tos: BFD_TOS })) n.tx++;
     else n.txBlocked++;
   }
@@ -328,7 +371,7 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
     if (!this.running) return Drop.LOCAL_UNHANDLED;
     const src = ip.src;
     const dst = ip.dst;
-    // RFC 5881 §5: TTL 255 proves the sender is on the link (no authentication here).
+    // RFC 5881 §5: TTL 255 proves the sender is on the link (with or without authentication).
     if (ip.ttl !== BFD_TTL) return this.reject(port, src, BfdDrop.BAD_TTL);
     if (!port.isNeighbourAddress(src)) {
       return this.reject(port, src, BfdDrop.OFF_LINK_SOURCE);
@@ -351,6 +394,11 @@ export class BfdProtocol implements RouterPlugin, NeighbourLiveness {
       n = this.byPeer.get(peerKey(port.index, src));
       if (!n) return this.reject(port, src, BfdDrop.NO_SESSION);
     }
+    // §6.8.6: authenticated (or not) as the session is, before anything is taken from the packet.
+    const s = n.session;
+    const detectionMs = (v.detectMult * Math.max(v.desiredMinTx, s.requiredMinRxUs)) / 1000;
+    const failed = n.auth.verify(v, this.ctx.clock.now(), detectionMs);
+    if (failed !== 0) return this.reject(port, src, BfdDrop.AUTH_MISSING - 1 + failed);
     n.rx++;
     this.rx++;
     if (!n.session.receive(v)) {

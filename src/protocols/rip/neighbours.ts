@@ -2,6 +2,7 @@
 // Responses are taken (BFD), and what was wrong with what they sent.
 import { portAddressKey } from '../../net/addr.js';
 import type { PortView } from '../../control/protocol.js';
+import { LimitWatch } from './limits.js';
 
 /**
  * up: its Responses are taken; bfd-down: the port runs BFD and the session
@@ -21,6 +22,12 @@ export class RipNeighbour {
   badRoutes = 0;
   /** Responses ignored while BFD was not Up. */
   ignored = 0;
+  /** Packets that failed authentication (it is known by its address only, which anyone can use). */
+  authFailures = 0;
+  /** The last RFC 4822 sequence number accepted from it (−1: none yet). */
+  authSequence = -1;
+  /** Its per-neighbour route limit: reached, refusals. */
+  readonly limit = new LimitWatch();
   /** A BFD session was required for it (released when it is forgotten). */
   bfdRequired = false;
   /** When its last Response came (ms), or null before the first. */
@@ -41,6 +48,8 @@ const keyOf = portAddressKey;
 
 export class NeighbourTable {
   private readonly map = new Map<number, RipNeighbour>();
+  /** Neighbours per port index. */
+  private readonly perPort = new Map<number, number>();
 
   get(port: PortView, address: number): RipNeighbour | undefined {
     return this.map.get(keyOf(port.index, address));
@@ -50,13 +59,21 @@ export class NeighbourTable {
   heard(port: PortView, address: number, now: number): RipNeighbour {
     const key = keyOf(port.index, address);
     let n = this.map.get(key);
-    if (!n) this.map.set(key, (n = new RipNeighbour(port, address, now)));
+    if (!n) {
+      this.map.set(key, (n = new RipNeighbour(port, address, now)));
+      this.perPort.set(port.index, this.countOn(port) + 1);
+    }
     n.lastHeard = now;
     return n;
   }
 
   delete(n: RipNeighbour): void {
-    this.map.delete(keyOf(n.port.index, n.address));
+    if (this.map.delete(keyOf(n.port.index, n.address))) this.perPort.set(n.port.index, this.countOn(n.port) - 1);
+  }
+
+  /** How many are known on the port (any state). */
+  countOn(port: PortView): number {
+    return this.perPort.get(port.index) ?? 0;
   }
 
   all(): IterableIterator<RipNeighbour> {

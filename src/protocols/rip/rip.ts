@@ -42,6 +42,16 @@
 // a learned one share a prefix, the redistributed one is what the RIB
 // chose, so it is what we advertise. Split horizon is relative to the port
 // of the route we advertise.
+//
+// Hardening: a port may take packets only from its configured neighbours,
+// only with TTL 255 (GTSM, RFC 5082), only authenticated (RFC 2453 §4.1
+// password, RFC 4822 keyed MD5 / HMAC-SHA); every refusal is counted by
+// reason, and a source that fails them never becomes a neighbour. What
+// neighbours can make us hold is bounded: routers per port, routes per
+// neighbour, routes in all. A limit reached is one log event (rip.limit,
+// warn), and one more once nothing has been refused for a route timeout
+// (cleared) — never a line per route.
+import { isDeepStrictEqual } from 'node:util';
 import type { RipConfig } from '../../config/router-config.js';
 import type { Clock, TimerHandle } from '../../control/clock.js';
 import type { NeighbourLiveness, SessionChange } from '../../control/liveness.js';
@@ -51,13 +61,15 @@ import { formatAddress, formatPrefix, prefixKey, prefixOfKey } from '../../net/a
 import type { PortView } from '../../control/protocol.js';
 import { copyBytes, type Ipv4View } from '../../wire/ipv4.js';
 import {
-  AFI_INET, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY, RIP_MAX_ENTRIES, RIP_MAX_LEN,
-  RIP_MULTICAST, RIP_PORT, RipCheck, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader,
+  AFI_INET, RIP_CHECK_NAMES, RIP_ENTRY_LEN, RIP_HEADER_LEN, RIP_INFINITY,
+  RIP_MAX_AUTH_LEN, RIP_MULTICAST, RIP_PORT, RipCheck, RipCommand, RipView, maskLength, writeRipEntry, writeRipHeader,
   writeWholeTableRequest,
 } from '../../wire/rip.js';
 import { UDP_HEADER_LEN, UdpView } from '../../wire/udp.js';
+import { RipAuth } from './auth.js';
+import { LimitWatch } from './limits.js';
 import { NeighbourTable, type NeighbourState, type RipNeighbour } from './neighbours.js';
-import { RipTable, type LearnedRoute, type RouteChange } from './table.js';
+import { Offer, RipTable, type LearnedRoute, type RouteChange } from './table.js';
 
 /** Why a RIP packet was refused: the wire checks (RipCheck), then ours. */
 export const RipDrop = {
@@ -69,15 +81,35 @@ export const RipDrop = {
   SOURCE_NOT_ON_LINK: 16,
   BAD_SOURCE_PORT: 17,
   INTERNAL_ERROR: 18,
+  /** GTSM: the port takes only TTL 255. */
+  BAD_TTL: 19,
+  /** Not one of the port's configured neighbours. */
+  NOT_A_NEIGHBOUR: 20,
+  /** A new router on a port that has maxNeighboursPerPort already. */
+  TOO_MANY_NEIGHBOURS: 21,
+  // Authentication (AuthFailure + 21).
+  AUTH_MISSING: 22,
+  AUTH_NOT_CONFIGURED: 23,
+  AUTH_WRONG_TYPE: 24,
+  AUTH_UNKNOWN_KEY: 25,
+  AUTH_BAD_LENGTH: 26,
+  AUTH_BAD_DIGEST: 27,
+  AUTH_OLD_SEQUENCE: 28,
 } as const;
 
 export const RIP_DROP_NAMES: readonly string[] = [
   ...RIP_CHECK_NAMES,
   'not-rip-port', 'port-inactive', 'bad-udp', 'own-source', 'source-not-on-link', 'bad-source-port', 'internal-error',
+  'bad-ttl', 'not-a-neighbour', 'too-many-neighbours',
+  'auth-missing', 'auth-not-configured', 'auth-wrong-type', 'auth-unknown-key', 'auth-bad-length', 'auth-bad-digest', 'auth-old-sequence',
 ];
 
-/** Sent as BIRD and FRR do: TTL 1 (link-local), precedence 6 (internetwork control). */
+/** An AuthFailure as a RipDrop reason. */
+const AUTH_DROP_BASE = RipDrop.AUTH_MISSING - 1;
+
+/** Sent as BIRD and FRR do: TTL 1 (link-local), precedence 6 (internetwork control); 255 with GTSM. */
 const RIP_TTL = 1;
+const GTSM_TTL = 255;
 const RIP_TOS = 0xc0;
 /** RFC 2453 §3.8: the update timer is offset by a random ±15 % each time. */
 const UPDATE_JITTER = 0.15;
@@ -98,6 +130,16 @@ export interface RipPort {
   bfd: boolean;
   /** Standby refresh interval, ms (0: off). */
   standbyRefresh: number;
+  /** GTSM: true (send 255, take only 255), 'tx-only' (send 255), false. */
+  ttlSecurity: boolean | 'tx-only';
+  /** The only sources taken (empty: any router on the link). */
+  allowed: Set<number>;
+  /** Updates go to each of `allowed`, unicast, instead of 224.0.0.9. */
+  unicast: boolean;
+  auth: RipAuth;
+  maxRoutesPerNeighbour: number;
+  /** Its maxNeighboursPerPort: reached, packets refused. */
+  neighbourLimit: LimitWatch;
   /** False while the port is blocked or down: nothing sent, nothing taken. */
   active: boolean;
   /** When we last asked the link for its routers' tables (ms). */
@@ -134,6 +176,10 @@ export interface RipCounters {
   standbyRefreshes: number;
   /** Whole-table Requests we answered with a Request of our own. */
   requestsAskedBack: number;
+  /** Route entries refused because a limit (maxRoutes, maxRoutesPerNeighbour) was reached. */
+  entriesOverLimit: number;
+  /** Datagrams not sent: the port authenticates and no key may be sent now. */
+  sendsWithoutKey: number;
 }
 
 const keyOf = prefixKey;
@@ -148,8 +194,10 @@ export class RipProtocol implements RouterPlugin {
   readonly counters: RipCounters = {
     responsesReceived: 0, requestsReceived: 0, responsesIgnoredBfd: 0, requestsIgnoredPassive: 0, entriesAccepted: 0,
     responsesSent: 0, requestsSent: 0, entriesSent: 0, periodicUpdates: 0, triggeredUpdates: 0,
-    answersSent: 0, standbyRefreshes: 0, requestsAskedBack: 0,
+    answersSent: 0, standbyRefreshes: 0, requestsAskedBack: 0, entriesOverLimit: 0, sendsWithoutKey: 0,
   };
+  /** maxRoutes: reached, entries refused. */
+  readonly totalLimit = new LimitWatch();
   /** Packets refused, by RipDrop reason. */
   readonly packetDrops = new Float64Array(RIP_DROP_NAMES.length);
   /** Route entries refused, by RipCheck reason. */
@@ -169,6 +217,7 @@ export class RipProtocol implements RouterPlugin {
   private readonly reply = new RipView();
   // The Response being written (see beginResponse).
   private wPort: PortView | undefined;
+  private wAuth: RipAuth | undefined;
   private wDst = 0;
   private wDstPort = 0;
   private wPoison = false;
@@ -195,6 +244,10 @@ export class RipProtocol implements RouterPlugin {
     }, this.timers, {
       changed: () => this.trigger(),
       route: (r, change, cause, best) => this.logRoute(r, change, cause, best),
+    }, {
+      // Read at each offer, so a reload's limits apply to the next entry.
+      maxRoutes: () => this.config.maxRoutes,
+      perNeighbour: (port) => this.byPort[port]?.maxRoutesPerNeighbour ?? 0,
     });
     ctx.packets.listenUdp(RIP_PORT, (port, ip) => this.receive(port, ip));
     this.liveness.onChange((c) => this.bfdChanged(c));
@@ -226,6 +279,9 @@ export class RipProtocol implements RouterPlugin {
     const port = this.ctx.port(pc.port);
     const rp: RipPort = {
       port, cost: pc.cost, passive: pc.passive, bfd: pc.bfd, standbyRefresh: pc.standbyRefresh,
+      ttlSecurity: pc.ttlSecurity, allowed: new Set(pc.neighbours.map((a) => a >>> 0)), unicast: pc.unicast,
+      auth: new RipAuth(pc.auth), maxRoutesPerNeighbour: pc.maxRoutesPerNeighbour,
+      neighbourLimit: new LimitWatch(),
       active: port.state === 'up' || port.state === 'draining', requestedAt: -Infinity, standbyTimer: undefined,
     };
     this.byPort[port.index] = rp;
@@ -237,7 +293,11 @@ export class RipProtocol implements RouterPlugin {
    * A reloaded config: timers and redistribution take effect with the next
    * update; a port that left RIP gets its last (poisoned) words and its
    * routes and neighbours go; a new port starts with a Request and our
-   * table; cost, passive and BFD change in place. Nothing else is touched.
+   * table; cost, passive, BFD, GTSM, unicast and authentication change in
+   * place; a neighbour a new `neighbours` list leaves out is forgotten with
+   * its routes. Limits apply to the next route offered (what is held above
+   * a lowered limit stays until it is withdrawn or times out). Nothing else
+   * is touched.
    */
   reconfigure(next: RipConfig): void {
     this.config = next;
@@ -262,6 +322,21 @@ export class RipProtocol implements RouterPlugin {
       }
       existing.cost = pc.cost;
       existing.passive = pc.passive;
+      existing.ttlSecurity = pc.ttlSecurity;
+      existing.unicast = pc.unicast;
+      existing.maxRoutesPerNeighbour = pc.maxRoutesPerNeighbour;
+      // A new key chain keeps each neighbour's sequence number (replays stay refused).
+      if (!isDeepStrictEqual(existing.auth.config, pc.auth)) existing.auth = new RipAuth(pc.auth);
+      existing.allowed = new Set(pc.neighbours.map((a) => a >>> 0));
+      // Neighbours no longer allowed go, and their routes with them.
+      if (existing.allowed.size > 0) {
+        for (const n of this.neighbours.onPort(existing.port)) {
+          if (existing.allowed.has(n.address)) continue;
+          this.table.dropNeighbour(existing.port.index, n.address, 'rip-neighbour-removed');
+          this.setNeighbourState(n, 'down');
+          this.forget(n);
+        }
+      }
       if (existing.standbyRefresh !== pc.standbyRefresh) {
         existing.standbyRefresh = pc.standbyRefresh;
         if (existing.standbyTimer !== undefined) this.clock.clearTimer(existing.standbyTimer);
@@ -293,8 +368,8 @@ export class RipProtocol implements RouterPlugin {
     this.clearChangeFlags();
     for (const rp of this.ports) {
       if (!this.speaks(rp)) continue;
-      this.sendRequest(rp.port, RIP_MULTICAST);
-      if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+      this.askLink(rp);
+      if (this.advertises(rp)) this.tellLink(rp);
     }
     for (const rp of this.ports) this.scheduleStandby(rp);
     this.schedulePeriodic();
@@ -303,7 +378,7 @@ export class RipProtocol implements RouterPlugin {
   stop(): void {
     if (!this.running) return;
     // Graceful shutdown: tell the neighbours at once instead of letting them time out.
-    for (const rp of this.ports) if (this.speaks(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true);
+    for (const rp of this.ports) if (this.speaks(rp)) this.tellLink(rp, true);
     this.running = false;
     for (const t of [this.periodicTimer, this.triggerTimer, this.dampingTimer]) if (t !== undefined) this.clock.clearTimer(t);
     this.periodicTimer = this.triggerTimer = this.dampingTimer = undefined;
@@ -336,7 +411,7 @@ export class RipProtocol implements RouterPlugin {
   portDraining(port: PortView): void {
     const rp = this.ripPort(port);
     if (!rp || !this.running || !this.advertises(rp)) return;
-    this.sendFullTable(port, RIP_MULTICAST, RIP_PORT);
+    this.tellLink(rp);
     this.counters.triggeredUpdates++;
   }
 
@@ -364,7 +439,7 @@ export class RipProtocol implements RouterPlugin {
   /** Returns whether last words went out. */
   private silence(rp: RipPort, cause: string, lastWords: boolean): boolean {
     if (!rp.active) return false;
-    const spoke = lastWords && this.running && !rp.passive && this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT, true) > 0;
+    const spoke = lastWords && this.running && !rp.passive && this.tellLink(rp, true) > 0;
     rp.active = false;
     for (const n of this.neighbours.onPort(rp.port)) {
       this.setNeighbourState(n, 'down');
@@ -378,8 +453,26 @@ export class RipProtocol implements RouterPlugin {
   private greet(rp: RipPort): void {
     if (!rp.active || rp.passive) return;
     this.refreshLocalRoutes();
-    this.sendRequest(rp.port, RIP_MULTICAST);
-    if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+    this.askLink(rp);
+    if (this.advertises(rp)) this.tellLink(rp);
+  }
+
+  /** Where the port's updates go: 224.0.0.9, or each configured neighbour (unicast). */
+  private destinations(rp: RipPort): Iterable<number> {
+    return rp.unicast ? rp.allowed : [RIP_MULTICAST];
+  }
+
+  /** Our whole table to the link (all 16 with `poison`). Returns the datagrams sent. */
+  private tellLink(rp: RipPort, poison = false): number {
+    let n = 0;
+    for (const dst of this.destinations(rp)) n += this.sendFullTable(rp.port, dst, RIP_PORT, poison);
+    return n;
+  }
+
+  /** Ask the link's routers for their tables. */
+  private askLink(rp: RipPort): void {
+    for (const dst of this.destinations(rp)) this.sendRequest(rp.port, dst);
+    rp.requestedAt = this.clock.now();
   }
 
   // ---- receiving (RFC 2453 §3.9) ----
@@ -412,12 +505,32 @@ export class RipProtocol implements RouterPlugin {
     if (this.ctx.packets.isOwnAddress(src)) return RipDrop.OWN_SOURCE;
     // §3.9.2: a Response must come from a neighbour on the link.
     if (!port.isNeighbourAddress(src)) return RipDrop.SOURCE_NOT_ON_LINK;
+    // RFC 5082: TTL 255 can only have been sent on the link itself.
+    if (rp.ttlSecurity === true && ip.ttl !== GTSM_TTL) return RipDrop.BAD_TTL;
+    if (rp.allowed.size > 0 && !rp.allowed.has(src)) return RipDrop.NOT_A_NEIGHBOUR;
     const rip = this.rip.attach(ip.buf, udp.off + UDP_HEADER_LEN, udp.length - UDP_HEADER_LEN);
     const valid = rip.validate();
     const srcPort = udp.srcPort;
     if (valid !== RipCheck.OK) {
       if (srcPort === RIP_PORT) this.noteBad(port, src);
       return valid;
+    }
+    // Authentication before anything is remembered of the sender.
+    const known = this.neighbours.get(port, src);
+    const failed = rp.auth.verify(rip, this.clock.now(), known && known.state !== 'down' ? known.authSequence : -1);
+    if (failed !== 0) {
+      if (known) known.authFailures++;
+      return AUTH_DROP_BASE + failed;
+    }
+    if (known) {
+      if (rp.auth.sequence >= 0) known.authSequence = rp.auth.sequence;
+    } else if (srcPort === RIP_PORT) {
+      // A router we have not heard yet: only while the port has room for it.
+      if (this.neighbours.countOn(port) >= this.config.maxNeighboursPerPort) {
+        this.refuseNeighbour(rp);
+        return RipDrop.TOO_MANY_NEIGHBOURS;
+      }
+      this.noteNeighbour(rp, src).authSequence = rp.auth.sequence;
     }
     if (rip.command === RipCommand.REQUEST) return this.onRequest(rp, src, srcPort, rip);
     // §3.9.2: Responses come from the RIP port (BIRD refuses the same).
@@ -440,7 +553,7 @@ export class RipProtocol implements RouterPlugin {
     }
     const port = rp.port;
     const count = rip.entryCount;
-    for (let i = 0; i < count; i++) {
+    for (let i = rip.firstRoute; i < count; i++) {
       const bad = rip.checkEntry(i);
       if (bad !== RipCheck.OK) {
         // §3.9.2: a bad entry is ignored; the rest of the packet still counts.
@@ -456,7 +569,11 @@ export class RipProtocol implements RouterPlugin {
       const len = maskLength(rip.mask(i));
       const before = this.table.route(port.index, src, prefix, len);
       const was = before?.state === 'active' ? before.metric : RIP_INFINITY;
-      this.table.offer(port.index, src, prefix, len, nextHop, metric, rip.routeTag(i));
+      const taken = this.table.offer(port.index, src, prefix, len, nextHop, metric, rip.routeTag(i));
+      if (taken === Offer.OVER_TOTAL_LIMIT || taken === Offer.OVER_NEIGHBOUR_LIMIT) {
+        this.refuseRoute(n, taken);
+        continue;
+      }
       this.counters.entriesAccepted++;
       // Its path got worse (or went): it may want ours now, but it kept no copy.
       if (metric > was) this.answer(n, prefix, len);
@@ -473,7 +590,7 @@ export class RipProtocol implements RouterPlugin {
       this.counters.requestsIgnoredPassive++;
       return -1;
     }
-    if (rip.entryCount === 0) return -1;
+    if (rip.entryCount <= rip.firstRoute) return -1;
     if (rip.isWholeTableRequest) {
       if (srcPort !== RIP_PORT) {
         this.sendFullTable(rp.port, src, srcPort);
@@ -493,19 +610,23 @@ export class RipProtocol implements RouterPlugin {
 
   /** Turn the Request into the Response in place: same entries, our metrics (§3.9.1). */
   private answerSpecific(port: PortView, dst: number, dstPort: number, request: RipView): void {
-    const len = request.len;
-    const { bytes, off: at } = this.ctx.packets.udpPayload(len);
-    copyBytes(request.buf, request.off, bytes, at, len);
+    // The request's route entries (not its authentication), after room for our own.
+    const auth = this.ripPort(port)!.auth;
+    const first = request.firstRoute;
+    const count = Math.min(request.entryCount - first, auth.maxEntries);
+    const len = auth.entriesOffset + count * RIP_ENTRY_LEN;
+    const { bytes, off: at } = this.ctx.packets.udpPayload(RIP_MAX_AUTH_LEN);
+    writeRipHeader(bytes, at, RipCommand.RESPONSE);
+    copyBytes(request.buf, request.entryOffset(first), bytes, at + auth.entriesOffset, count * RIP_ENTRY_LEN);
     const reply = this.reply.attach(bytes, at, len);
-    bytes[at] = RipCommand.RESPONSE;
-    for (let i = 0; i < reply.entryCount; i++) {
+    for (let i = auth.enabled ? 1 : 0; i < reply.entryCount; i++) {
       const plen = reply.afi(i) === AFI_INET ? maskLength(reply.mask(i)) : -1;
       const metric = plen < 0 ? RIP_INFINITY : this.metricFor((reply.address(i) & reply.mask(i)) >>> 0, plen);
       reply.setMetric(i, port.state === 'draining' && metric < RIP_INFINITY ? Math.max(metric, DRAIN_METRIC) : metric);
     }
-    this.send(port, at, dst, dstPort, len);
+    if (!this.send(port, bytes, at, dst, dstPort, len)) return;
     this.counters.responsesSent++;
-    this.counters.entriesSent += reply.entryCount;
+    this.counters.entriesSent += count;
   }
 
   private noteBad(port: PortView, src: number): void {
@@ -514,6 +635,47 @@ export class RipProtocol implements RouterPlugin {
   }
 
   /** A router spoke on the port: remember it, run BFD with it if asked, decide whether we listen. */
+  /** A new route refused by a limit: counted; the first refusal since the limit was clear is logged. */
+  private refuseRoute(n: RipNeighbour, why: number): void {
+    this.counters.entriesOverLimit++;
+    const total = why === Offer.OVER_TOTAL_LIMIT;
+    const watch = total ? this.totalLimit : n.limit;
+    if (total) n.limit.total++;
+    if (!watch.refuse(this.clock.now())) return;
+    const max = total ? this.config.maxRoutes : this.ripPort(n.port)?.maxRoutesPerNeighbour;
+    const limit = total ? 'maxRoutes' : 'maxRoutesPerNeighbour';
+    const neighbour = formatAddress(n.address);
+    this.ctx.log.warn({ event: 'rip.limit', limit, max, state: 'reached', port: n.port.name, neighbour, held: this.table.heldFrom(n.port.index, n.address), total: this.table.size },
+      `RIP ${limit} (${max}) reached: new routes from ${neighbour} on ${n.port.name} are refused`);
+  }
+
+  /** A packet from one router more than the port takes: counted; the first since the limit was clear is logged. */
+  private refuseNeighbour(rp: RipPort): void {
+    if (!rp.neighbourLimit.refuse(this.clock.now())) return;
+    const max = this.config.maxNeighboursPerPort;
+    this.ctx.log.warn({ event: 'rip.limit', limit: 'maxNeighboursPerPort', max, state: 'reached', port: rp.port.name },
+      `RIP maxNeighboursPerPort (${max}) reached on ${rp.port.name}: packets from other routers are refused`);
+  }
+
+  /** Limits with nothing refused for a route timeout are clear again: one event each. */
+  private checkLimits(): void {
+    const now = this.clock.now();
+    const quiet = this.timeoutMs;
+    const cleared = (limit: string, max: number, w: LimitWatch, where: Record<string, string>) => {
+      this.ctx.log.info({ event: 'rip.limit', limit, max, state: 'cleared', refused: w.refused, ...where },
+        `RIP ${limit} (${max}) clear again${where.neighbour ? ` for ${where.neighbour}` : ''}${where.port ? ` on ${where.port}` : ''}: ${w.refused} refused meanwhile`);
+    };
+    if (this.totalLimit.clears(now, quiet)) cleared('maxRoutes', this.config.maxRoutes, this.totalLimit, {});
+    for (const rp of this.ports) {
+      if (rp.neighbourLimit.clears(now, quiet)) cleared('maxNeighboursPerPort', this.config.maxNeighboursPerPort, rp.neighbourLimit, { port: rp.port.name });
+    }
+    for (const n of this.neighbours.all()) {
+      if (n.limit.clears(now, quiet)) {
+        cleared('maxRoutesPerNeighbour', this.ripPort(n.port)?.maxRoutesPerNeighbour ?? 0, n.limit, { port: n.port.name, neighbour: formatAddress(n.address) });
+      }
+    }
+  }
+
   private noteNeighbour(rp: RipPort, src: number): RipNeighbour {
     const n = this.neighbours.heard(rp.port, src, this.clock.now());
     if (rp.bfd) this.requireBfd(n);
@@ -562,6 +724,10 @@ export class RipProtocol implements RouterPlugin {
   }
 
   private forget(n: RipNeighbour): void {
+    if (n.limit.hit) {
+      this.ctx.log.info({ event: 'rip.limit', limit: 'maxRoutesPerNeighbour', state: 'cleared', refused: n.limit.refused, port: n.port.name, neighbour: formatAddress(n.address) },
+        `RIP maxRoutesPerNeighbour clear for ${formatAddress(n.address)} on ${n.port.name}: neighbour forgotten`);
+    }
     this.dropAnswer(n);
     this.releaseBfd(n);
     this.neighbours.delete(n);
@@ -608,10 +774,11 @@ export class RipProtocol implements RouterPlugin {
     this.schedulePeriodic();
     this.refreshLocalRoutes();
     this.checkNeighbours();
+    this.checkLimits();
     for (const rp of this.ports) {
-      if (this.advertises(rp)) this.sendFullTable(rp.port, RIP_MULTICAST, RIP_PORT);
+      if (this.advertises(rp)) this.tellLink(rp);
       // A BFD port with no session Up keeps knocking: the neighbour learns we are here.
-      else if (this.speaks(rp)) this.sendRequest(rp.port, RIP_MULTICAST);
+      else if (this.speaks(rp)) this.askLink(rp);
     }
     this.counters.periodicUpdates++;
     // A regular update carries every change: a pending triggered one is moot (§3.10.1).
@@ -643,9 +810,11 @@ export class RipProtocol implements RouterPlugin {
     if (!this.hasChanges()) return;
     for (const rp of this.ports) {
       if (!this.advertises(rp)) continue;
-      this.beginResponse(rp.port, RIP_MULTICAST, RIP_PORT, false);
-      this.advertise(rp.port, true);
-      this.endResponse();
+      for (const dst of this.destinations(rp)) {
+        this.beginResponse(rp.port, dst, RIP_PORT, false);
+        this.advertise(rp.port, true);
+        this.endResponse();
+      }
     }
     this.counters.triggeredUpdates++;
     this.clearChangeFlags();
@@ -664,9 +833,10 @@ export class RipProtocol implements RouterPlugin {
   }
 
   private sendRequest(port: PortView, dst: number): void {
-    const { bytes, off } = this.ctx.packets.udpPayload(RIP_HEADER_LEN + RIP_ENTRY_LEN);
-    const len = writeWholeTableRequest(bytes, off);
-    this.send(port, off, dst, RIP_PORT, len);
+    const auth = this.ripPort(port)!.auth;
+    const { bytes, off } = this.ctx.packets.udpPayload(RIP_MAX_AUTH_LEN);
+    const len = writeWholeTableRequest(bytes, off, auth.entriesOffset - RIP_HEADER_LEN);
+    if (!this.send(port, bytes, off, dst, RIP_PORT, len)) return;
     this.counters.requestsSent++;
     const now = this.clock.now();
     if (dst === RIP_MULTICAST) {
@@ -788,9 +958,22 @@ export class RipProtocol implements RouterPlugin {
     }
   }
 
-  /** Send the RIP message written at `off` (from udpPayload) now, from our port address, TTL 1, TOS 0xc0. */
-  private send(port: PortView, off: number, dst: number, dstPort: number, ripLen: number): void {
-    this.ctx.packets.sendUdp(port, off, ripLen, { dst, srcPort: RIP_PORT, dstPort, ttl: RIP_TTL, tos: RIP_TOS });
+  /**
+   * Send the RIP message written at bytes[off…off+ripLen) (from udpPayload,
+   * room left for the port's authentication) now, from our port address,
+   * TOS 0xc0, TTL 1 (255 with GTSM). False when the port authenticates and
+   * has no key to send with now.
+   */
+  private send(port: PortView, bytes: Uint8Array, off: number, dst: number, dstPort: number, ripLen: number): boolean {
+    const rp = this.ripPort(port)!;
+    const len = rp.auth.sign(bytes, off, ripLen, this.clock.now());
+    if (len < 0) {
+      this.counters.sendsWithoutKey++;
+      return false;
+    }
+    const ttl = rp.ttlSecurity === false ? RIP_TTL : GTSM_TTL;
+    this.ctx.packets.sendUdp(port, off, len, { dst, srcPort: RIP_PORT, dstPort, ttl, tos: RIP_TOS });
+    return true;
   }
 
   /**
@@ -828,6 +1011,7 @@ export class RipProtocol implements RouterPlugin {
   // entries per datagram, each datagram sent as soon as it is full.
   private beginResponse(port: PortView, dst: number, dstPort: number, poison: boolean): void {
     this.wPort = port;
+    this.wAuth = this.ripPort(port)!.auth;
     this.wDst = dst;
     this.wDstPort = dstPort;
     this.wPoison = poison;
@@ -838,25 +1022,27 @@ export class RipProtocol implements RouterPlugin {
 
   private addEntry(prefix: number, len: number, metric: number, tag: number): void {
     if (this.wOff < 0) {
-      const room = this.ctx.packets.udpPayload(RIP_MAX_LEN);
+      const room = this.ctx.packets.udpPayload(RIP_MAX_AUTH_LEN);
       this.wBytes = room.bytes;
       this.wOff = room.off;
     }
-    const at = this.wOff + RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
+    const auth = this.wAuth!;
+    const at = this.wOff + auth.entriesOffset + this.wCount * RIP_ENTRY_LEN;
     // A draining port asks its neighbours to prefer any other path (see DRAIN_METRIC).
     const floor = this.wPort!.state === 'draining' && metric < RIP_INFINITY ? Math.max(metric, DRAIN_METRIC) : metric;
     writeRipEntry(this.wBytes, at, prefix, len, 0, this.wPoison ? RIP_INFINITY : floor, tag);
-    if (++this.wCount === RIP_MAX_ENTRIES) this.flushResponse();
+    if (++this.wCount === auth.maxEntries) this.flushResponse();
   }
 
   private flushResponse(): void {
     if (this.wCount === 0 || !this.wPort) return;
-    const payload = RIP_HEADER_LEN + this.wCount * RIP_ENTRY_LEN;
+    const payload = this.wAuth!.entriesOffset + this.wCount * RIP_ENTRY_LEN;
     writeRipHeader(this.wBytes, this.wOff, RipCommand.RESPONSE);
-    this.send(this.wPort, this.wOff, this.wDst, this.wDstPort, payload);
-    this.counters.responsesSent++;
-    this.counters.entriesSent += this.wCount;
-    this.wPackets++;
+    if (this.send(this.wPort, this.wBytes, this.wOff, this.wDst, this.wDstPort, payload)) {
+      this.counters.responsesSent++;
+      this.counters.entriesSent += this.wCount;
+      this.wPackets++;
+    }
     this.wOff = -1;
     this.wCount = 0;
   }
@@ -864,6 +1050,7 @@ export class RipProtocol implements RouterPlugin {
   private endResponse(): number {
     this.flushResponse();
     this.wPort = undefined;
+    this.wAuth = undefined;
     return this.wPackets;
   }
 

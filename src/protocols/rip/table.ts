@@ -22,10 +22,17 @@
 // its metric, port (for split horizon) or tag — changes, not when a
 // neighbour's route that is not the best changes.
 //
+// Limits: a route the table does not hold yet is refused when the table
+// holds maxRoutes routes, or its neighbour its per-neighbour limit (routes
+// in garbage collection count: they are held, and a neighbour that churns
+// through prefixes must not grow the table either). What is held already
+// is refreshed, changed and withdrawn as always. A refused entry costs
+// nothing: no route, no prefix, no RIB entry.
+//
 // No sockets, no wall clock: time and timers come from an injected Clock,
 // so every rule and timing can be tested exactly.
 import type { Clock, TimerHandle } from '../../control/clock.js';
-import { prefixKey } from '../../net/addr.js';
+import { portAddressKey, prefixKey } from '../../net/addr.js';
 import { RIP_INFINITY } from '../../wire/rip.js';
 
 export type RipRouteState = 'active' | 'garbage';
@@ -94,6 +101,15 @@ export interface RipTimers {
   garbageMs: number;
 }
 
+export interface RipLimits {
+  /** Routes held in all. */
+  maxRoutes(): number;
+  /** Routes held from one neighbour on port `port` (an index). */
+  perNeighbour(port: number): number;
+}
+
+const NO_LIMITS: RipLimits = { maxRoutes: () => Infinity, perNeighbour: () => Infinity };
+
 /** What offer() did with an entry. */
 export const Offer = {
   IGNORED: 0,
@@ -101,6 +117,10 @@ export const Offer = {
   LEARNED: 2,
   UPDATED: 3,
   WITHDRAWN: 4,
+  /** New, and the table is full (maxRoutes): not taken. */
+  OVER_TOTAL_LIMIT: 5,
+  /** New, and its neighbour has its limit: not taken. */
+  OVER_NEIGHBOUR_LIMIT: 6,
 } as const;
 
 const keyOf = prefixKey;
@@ -114,6 +134,8 @@ function better(a: LearnedRoute, b: LearnedRoute): boolean {
 export class RipTable {
   private readonly prefixMap = new Map<number, RipPrefix>();
   private count = 0;
+  /** Routes held per (port, neighbour). */
+  private readonly heldBy = new Map<number, number>();
   private seq = 0;
   private timer: TimerHandle | undefined;
   private armedAt = Infinity;
@@ -124,11 +146,17 @@ export class RipTable {
     private readonly sink: RibSink,
     readonly timers: RipTimers,
     private readonly events: TableEvents,
+    readonly limits: RipLimits = NO_LIMITS,
   ) {}
 
   /** Number of routes held (active and in garbage collection), over all prefixes and neighbours. */
   get size(): number {
     return this.count;
+  }
+
+  /** Routes held (active and in garbage collection) from `neighbour` on `port`. */
+  heldFrom(port: number, neighbour: number): number {
+    return this.heldBy.get(portAddressKey(port, neighbour)) ?? 0;
   }
 
   /** Number of prefixes held. */
@@ -180,6 +208,10 @@ export class RipTable {
 
     if (!r || r.state === 'garbage') {
       if (metric >= RIP_INFINITY) return Offer.IGNORED;
+      if (!r) {
+        if (this.count >= this.limits.maxRoutes()) return Offer.OVER_TOTAL_LIMIT;
+        if (this.heldFrom(port, neighbour) >= this.limits.perNeighbour(port)) return Offer.OVER_NEIGHBOUR_LIMIT;
+      }
       let route: LearnedRoute;
       if (r) {
         route = r;
@@ -195,6 +227,8 @@ export class RipTable {
         }
         p.routes.push(route);
         this.count++;
+        const held = portAddressKey(port, neighbour);
+        this.heldBy.set(held, (this.heldBy.get(held) ?? 0) + 1);
       }
       route.refreshedAt = now;
       route.deadline = now + this.timers.timeoutMs;
@@ -334,6 +368,10 @@ export class RipTable {
             } else {
               p.routes.splice(i--, 1);
               this.count--;
+              const held = portAddressKey(r.port, r.neighbour);
+              const n = (this.heldBy.get(held) ?? 1) - 1;
+              if (n > 0) this.heldBy.set(held, n);
+              else this.heldBy.delete(held);
               this.events.route?.(r, 'deleted', 'rip-garbage-collected', false);
               continue;
             }
