@@ -1,13 +1,16 @@
 # tunroute's container image: one router per container, for container network
-# labs (containerlab's `linux` kind and the like). Ports are TUN devices, so a
-# container needs NET_ADMIN and /dev/net/tun (containerlab runs nodes
-# privileged, which covers both).
+# labs (containerlab's `linux` kind and the like). A router needs NET_ADMIN
+# (Ethernet ports on the links moved in as eth1, …; AF_PACKET's NET_RAW is
+# Docker's default) and /dev/net/tun for TUN ports; containerlab runs nodes
+# privileged, which covers both.
 #
 #   build:  scripts/container-image.sh      (or: docker build -t tunroute:latest .)
 #   run:    docker run -d --name r1 --network none --cap-add NET_ADMIN --device /dev/net/tun \
+#             --sysctl net.ipv6.conf.default.disable_ipv6=1 --sysctl net.ipv4.conf.default.forwarding=0 \
 #             -v "$PWD/r1.json:/config/r1.json:ro" tunroute:latest run --config /config/r1.json
 #           docker exec r1 tunroute port list
-# README.md ("Container image") has a containerlab topology and the limits.
+# README.md ("Container image") has containerlab, clabernetes and the testbed's
+# container mode.
 #
 # Three stages; only the last one ships. Layers are ordered so that editing
 # src/ rebuilds only the TypeScript, and editing native/ the addon and the

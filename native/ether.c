@@ -23,7 +23,10 @@
 // per frame (PACKET_VNET_HDR) and the reader finishes partial checksums and
 // cuts TCPv4 and UDP GSO super-frames into MTU-sized segments, as the
 // kernel's own software GSO would. JS only ever sees complete, ordinary
-// frames no larger than a slot.
+// frames no larger than a slot — unless the port is in offload mode
+// ("whole" mode, 64 KB slots): then super-frames and partial checksums go
+// to JS as they came, each with its virtio-net header in front, and the
+// router forwards a super-frame as one unit.
 //
 // Reading: recvmmsg puts each frame straight into its JS slot; the rare
 // bytes beyond a slot spill into a per-message staging buffer laid out so
@@ -114,10 +117,21 @@ static int job_enter_netns(eth_job *job) {
 
 // Write a sysctl of the interface; /proc/sys/net follows this thread's netns.
 // A missing file is fine (no IPv6 in this kernel); other failures are not.
+// One that already has the value is left alone: in a container /proc/sys is
+// read-only (Docker's default without --privileged), and the value may have
+// been set from outside (`docker run --sysctl …default…`, inherited by an
+// interface moved in later).
 static int write_sysctl(eth_job *job, const char *family, const char *key, const char *value) {
   char path[160];
   snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, job->name, key);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
+  char now[16];
+  ssize_t r = read(fd, now, sizeof now - 1);
+  close(fd);
+  size_t len = strlen(value);
+  if (r == (ssize_t)len + 1 && memcmp(now, value, len) == 0 && now[len] == '\n') return 1;
+  fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
   ssize_t w = write(fd, value, strlen(value));
   int e = errno;
@@ -473,6 +487,11 @@ typedef struct {
   int stage_next;
   int stage_count;
   size_t seg_next;              // next segment of the staged super-frame in progress
+  // Whole mode (an offload port): super-frames and partial checksums are
+  // delivered as they came, each frame's virtio-net header written in the
+  // VNET_LEN bytes before it in the slot (all zero for an ordinary frame);
+  // the slots hold the largest frame and that header.
+  int whole;
   double stats[ST_COUNT];
 } preader;
 
@@ -511,6 +530,7 @@ static int deliver_staged(preader *r, int j, int *n) {
     if (len > r->slot_size) { r->stats[ST_OVERSIZE]++; return 1; }
     uint8_t *slot = r->base + (size_t)*n * r->slot_size;
     memcpy(slot, f, len);
+    if (r->whole) memset(slot - VNET_LEN, 0, VNET_LEN);
     if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
       if (!finish_checksum(slot, len, h)) { r->stats[ST_BAD_OFFLOAD]++; return 1; }
       r->stats[ST_CSUM_DONE]++;
@@ -530,6 +550,7 @@ static int deliver_staged(preader *r, int j, int *n) {
   while (r->seg_next < nseg) {
     if (*n >= r->slots) return 0;
     uint8_t *slot = r->base + (size_t)*n * r->slot_size;
+    if (r->whole) memset(slot - VNET_LEN, 0, VNET_LEN);
     r->lengths[(*n)++] = (int32_t)gso_segment(f, len, hdrs, is_tcp, mss, r->seg_next++, slot);
     r->stats[ST_GSO_SEGMENTS]++;
   }
@@ -548,11 +569,12 @@ static void init_messages(preader *r) {
     v[1].iov_base = r->base + (size_t)j * r->slot_size;
     v[1].iov_len = r->slot_size;
     v[2].iov_base = stage_of(r, j) + r->slot_size;
-    v[2].iov_len = STAGE_BYTES - r->slot_size;
+    v[2].iov_len = r->slot_size < STAGE_BYTES ? STAGE_BYTES - r->slot_size : 0;
     struct msghdr *mh = &r->msgs[j].msg_hdr;
     memset(mh, 0, sizeof *mh);
     mh->msg_iov = v;
-    mh->msg_iovlen = 3;
+    // A whole-mode slot holds any frame: no spill.
+    mh->msg_iovlen = v[2].iov_len ? 3 : 2;
     mh->msg_control = r->cmsg + (size_t)j * r->cmsg_len;
   }
 }
@@ -583,6 +605,14 @@ static int fill_batch(preader *r, int *err) {
       const struct virtio_net_hdr *h = &r->vnet[j];
       if (r->msgs[j].msg_hdr.msg_flags & MSG_TRUNC) { r->stats[ST_TRUNCATED]++; continue; }
       if (vlan_tagged(r, j)) { r->stats[ST_VLAN]++; continue; }
+      if (r->whole && len + VNET_LEN <= r->slot_size) {
+        // As it came, header in front (it cannot reach into the previous frame: that one ends VNET_LEN before this slot).
+        uint8_t *dst = r->base + (size_t)w * r->slot_size;
+        if (w != j) memmove(dst, r->base + (size_t)j * r->slot_size, len);
+        memcpy(dst - VNET_LEN, h, VNET_LEN);
+        r->lengths[w++] = (int32_t)len;
+        continue;
+      }
       if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= r->slot_size) {
         uint8_t *slot = r->base + (size_t)j * r->slot_size;
         if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -590,6 +620,7 @@ static int fill_batch(preader *r, int *err) {
           r->stats[ST_CSUM_DONE]++;
         }
         if (w != j) memmove(r->base + (size_t)w * r->slot_size, slot, len);
+        if (r->whole) memset(r->base + (size_t)w * r->slot_size - VNET_LEN, 0, VNET_LEN);
         r->lengths[w++] = (int32_t)len;
         continue;
       }
@@ -682,10 +713,15 @@ static void on_handle_closed(uv_handle_t *h) {
 
 static void reader_finalize(napi_env env, void *data, void *hint) { (void)env; (void)data; (void)hint; }
 
-// startPacketReader(fd, buf, offset, slotSize, slots, lengths: Int32Array, callback(count, errno)) -> handle
+// startPacketReader(fd, buf, offset, slotSize, slots, lengths: Int32Array, callback(count, errno), whole?) -> handle
+// whole: deliver super-frames and partial checksums as they came, each
+// frame's virtio-net header in the VNET_LEN bytes before it (offset >=
+// VNET_LEN; slots of at least 64 KB + an Ethernet and a virtio-net header).
+#define WHOLE_SLOT_MIN (65535 + 14 + VNET_LEN)
+#define WHOLE_SLOT_MAX (128 * 1024)
 static napi_value StartPacketReader(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd, offset, slot_size, slots;
   uint8_t *data;
@@ -699,9 +735,13 @@ static napi_value StartPacketReader(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[2], &offset));
   CHECK(napi_get_value_int32(env, argv[3], &slot_size));
   CHECK(napi_get_value_int32(env, argv[4], &slots));
-  if (offset < 0 || slot_size < 64 || slot_size > STAGE_BYTES / 2 || slots <= 0 || slots > MAX_SLOTS ||
+  bool whole = false;
+  if (argc > 7) napi_get_value_bool(env, argv[7], &whole);
+  int slot_ok = whole ? slot_size >= WHOLE_SLOT_MIN && slot_size <= WHOLE_SLOT_MAX && offset >= VNET_LEN
+                      : slot_size >= 64 && slot_size <= STAGE_BYTES / 2;
+  if (offset < 0 || !slot_ok || slots <= 0 || slots > MAX_SLOTS ||
       (size_t)slots > nlen || (size_t)offset + (size_t)slot_size * (size_t)slots > dlen) {
-    napi_throw_range_error(env, "ERANGE", "startPacketReader: slots do not fit the buffer (or slot size out of 64..32K)");
+    napi_throw_range_error(env, "ERANGE", "startPacketReader: slots do not fit the buffer (or slot size out of 64..32K; whole: 64K..128K)");
     return NULL;
   }
   preader *r = calloc(1, sizeof *r);
@@ -712,6 +752,7 @@ static napi_value StartPacketReader(napi_env env, napi_callback_info info) {
   r->lengths = lens;
   r->slot_size = (size_t)slot_size;
   r->slots = slots;
+  r->whole = whole;
   r->cmsg_len = CMSG_SPACE(sizeof(struct tpacket_auxdata));
   r->msgs = calloc((size_t)slots, sizeof *r->msgs);
   r->iov = calloc((size_t)slots * 3, sizeof *r->iov);
@@ -823,14 +864,19 @@ static napi_value PacketReaderStats(napi_env env, napi_callback_info info) {
 
 // ---- writes ------------------------------------------------------------------
 
-// packetWriteBatch(fd, buf, offsets: Int32Array, lengths: Int32Array, count) -> frames sent.
+// packetWriteBatch(fd, buf, offsets: Int32Array, lengths: Int32Array, count,
+//                  vnet: Int32Array | null) -> frames sent.
 // One sendmmsg per up to 256 frames; a frame the kernel refuses is skipped
-// and its negative errno left in lengths[i] (the caller counts it).
+// and its negative errno left in lengths[i] (the caller counts it). Every
+// frame goes with a virtio-net header (the socket has PACKET_VNET_HDR): the
+// one at buf[vnet[i]] when vnet is given and vnet[i] >= 0 — a super-frame
+// the kernel segments, or hands whole to an interface that takes it (a veth
+// does), or a frame whose checksum it finishes — else all zero.
 #define TX_CHUNK 256
 static struct virtio_net_hdr tx_vnet;  // all zero: a complete frame, no offload asked
 static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int fd, count;
   uint8_t *data;
@@ -843,7 +889,15 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(napi_get_value_int32(env, argv[4], &count));
-  if (count < 0 || (size_t)count > n1 || (size_t)count > n2) {
+  int32_t *vnet = NULL;
+  size_t n3 = 0;
+  napi_valuetype vt = napi_undefined;
+  if (argc > 5) napi_typeof(env, argv[5], &vt);
+  if (vt == napi_object && !get_i32_array(env, argv[5], &vnet, &n3)) {
+    napi_throw_type_error(env, "EINVAL", "packetWriteBatch: vnet must be an Int32Array or null");
+    return NULL;
+  }
+  if (count < 0 || (size_t)count > n1 || (size_t)count > n2 || (vnet && (size_t)count > n3)) {
     napi_throw_range_error(env, "ERANGE", "packetWriteBatch: count out of range");
     return NULL;
   }
@@ -856,7 +910,9 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
     for (; i < count && m < TX_CHUNK; i++) {
       int32_t o = offs[i], l = lens[i];
       if (o < 0 || l < 14 || (size_t)o + (size_t)l > dlen) { lens[i] = -EINVAL; continue; }
-      iov[2 * m].iov_base = &tx_vnet;
+      int32_t h = vnet ? vnet[i] : -1;
+      if (h >= 0 && (size_t)h + VNET_LEN > dlen) { lens[i] = -EINVAL; continue; }
+      iov[2 * m].iov_base = h >= 0 ? (void *)(data + h) : (void *)&tx_vnet;
       iov[2 * m].iov_len = VNET_LEN;
       iov[2 * m + 1].iov_base = data + o;
       iov[2 * m + 1].iov_len = (size_t)l;

@@ -1,23 +1,35 @@
 /**
- * Bulk TCP benchmark: iperf3 from a client namespace through one router (and
- * through two routers joined by the tc-mirred wiring) to a server namespace,
- * Gbit/s received, side by side in one run:
- *   - the Linux kernel as router (veths, ip_forward=1),
- *   - the C TUN↔TUN forwarder without offloads (scripts/bench/tunfwd-offload.c),
- *   - the same C forwarder with TUN offloads (virtio-net header, TSO/USO,
- *     partial checksums: 64 KB super-packets pass whole),
- *   - tunroute as it is (plain TUN ports),
- *   - the minimal TS loop over offload TUNs (scripts/bench/tsfwd-offload.ts),
- * and through two routers (R1 — wiring TUN pair joined by tc mirred — R2):
- * the C forwarder without and with offloads and the TS loop with offloads.
+ * Bulk TCP benchmark: iperf3 from a client namespace through one router, and
+ * through two routers, to a server namespace; Gbit/s received, side by side
+ * in one run, each beside the kernel on the same chain:
+ *   one router:
+ *     - the Linux kernel as router (veths, ip_forward=1),
+ *     - the C TUN↔TUN forwarder without offloads (scripts/bench/tunfwd-offload.c),
+ *     - the same C forwarder with TUN offloads (virtio-net header, TSO/USO,
+ *       partial checksums: 64 KB super-packets pass whole) — the ceiling for
+ *       a TUN router,
+ *     - tunroute (offloads on, its default),
+ *     - tunroute with the client on an Ethernet port (a veth) — client →
+ *       router traffic arrives as frames the port's reader cuts, and the
+ *       server's ACKs leave as frames; and the same toward a server on a veth
+ *       with the port's offloads on (super-frames to the kernel whole) and off
+ *       (cut in the router): what the Ethernet egress choice is worth;
+ *   two routers (R1 — R2):
+ *     - the kernel (two router namespaces, veths),
+ *     - two C forwarders without and with offloads, joined by the tc-mirred
+ *       wiring (a TUN pair in a wiring namespace),
+ *     - two tunroute daemons on the same wiring.
  * Each configuration runs several rounds, interleaved; the median is
  * reported. The scheduler places everything: in bulk TCP through TUNs the
  * forwarder's write() also runs the receiving kernel's TCP, so a fixed
  * split of a 2-CPU machine measures the split more than the forwarder.
  * --pin puts iperf3 client and server on CPU 0 and the forwarding (kernel
  * RPS target, forwarders, tunroute) on CPU 1, as the forwarding bench does.
+ * --ts-loop adds the minimal TypeScript loop over offload TUNs
+ * (scripts/bench/tsfwd-offload.ts): what the packet path costs beyond it.
  *
- * Run: node dist/scripts/bench-bulk.js [--seconds 5] [--rounds 3] [--pin]
+ * Run: node dist/scripts/bench-bulk.js [--seconds 5] [--rounds 3] [--pin] [--ts-loop] [--only 'NAME|NAME…']
+ * (--only: those rows and what starts with "NAME,"; the kernel rows always run).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -25,7 +37,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Lab } from '../src/testbed/lab.js';
+import type { StatsJson } from '../src/api/types.js';
+import { Lab, type RouterProcess } from '../src/testbed/lab.js';
 import { inNetns, ip, run, sleep, waitFor } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -37,8 +50,10 @@ const ROUTER_CPU = '1';
 export interface BulkRow {
   name: string;
   routers: 1 | 2;
+  /** The kernel row this one is compared with (same chain). */
+  kernel: string;
   gbps: number[];
-  /** Mean bytes per packet the forwarder moved client→server (offload runs: super-packets). */
+  /** Mean bytes per packet the (first) forwarder read client→server (offloads: super-packets). */
   meanPacketBytes?: number;
 }
 
@@ -96,7 +111,23 @@ function meanPacket(file: string, ts: boolean): number | undefined {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function runBulkBench(opts: { seconds?: number; rounds?: number; pin?: boolean; log?: (s: string) => void } = {}): Promise<BulkRow[]> {
+/** A kernel router namespace between `left` and `right` (veth ends already in it), forwarding on. */
+async function kernelRouter(ns: string, pin: boolean, ingress: string): Promise<void> {
+  await inNetns(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  if (pin) await inNetns(ns, 'sh', ['-c', `echo ${1 << Number(ROUTER_CPU)} > /sys/class/net/${ingress}/queues/rx-0/rps_cpus`]);
+}
+
+/** A veth pair between two namespaces, with an address on each end (either may be omitted: a router's Ethernet port). */
+async function veth(a: [string, string, string?], b: [string, string, string?]): Promise<void> {
+  await ip('link', 'add', a[1], 'netns', a[0], 'type', 'veth', 'peer', 'name', b[1], 'netns', b[0]);
+  for (const [ns, dev, addr] of [a, b]) {
+    if (!addr) continue;
+    await ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
+    await ip('-n', ns, 'link', 'set', dev, 'up');
+  }
+}
+
+export async function runBulkBench(opts: { seconds?: number; rounds?: number; pin?: boolean; tsLoop?: boolean; only?: string; log?: (s: string) => void } = {}): Promise<BulkRow[]> {
   const seconds = Math.min(opts.seconds ?? 5, 8);
   const rounds = opts.rounds ?? 3;
   const log = opts.log ?? (() => undefined);
@@ -105,20 +136,30 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
   const pin = (opts.pin ?? false) && availableParallelism() > 1;
   const servers: ChildProcess[] = [];
   try {
-    // Kernel router: veths, ip_forward, RPS on its ingress to the router CPU.
+    // Kernel, one router: client — kr — server, veths.
     const kc = await lab.addNamespace('kc');
     const kr = await lab.addNamespace('kr');
     const ks = await lab.addNamespace('ks');
-    await ip('link', 'add', 'bbc0', 'netns', kc, 'type', 'veth', 'peer', 'name', 'bbr0', 'netns', kr);
-    await ip('link', 'add', 'bbr1', 'netns', kr, 'type', 'veth', 'peer', 'name', 'bbs0', 'netns', ks);
-    for (const [ns, dev, addr] of [[kc, 'bbc0', '10.1.0.2/24'], [kr, 'bbr0', '10.1.0.1/24'], [kr, 'bbr1', '10.2.0.1/24'], [ks, 'bbs0', '10.2.0.2/24']] as const) {
-      await ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-      await ip('-n', ns, 'link', 'set', dev, 'up');
-    }
+    await veth([kc, 'bbc0', '10.1.0.2/24'], [kr, 'bbr0', '10.1.0.1/24']);
+    await veth([kr, 'bbr1', '10.2.0.1/24'], [ks, 'bbs0', '10.2.0.2/24']);
     await ip('-n', kc, 'route', 'add', 'default', 'via', '10.1.0.1');
     await ip('-n', ks, 'route', 'add', 'default', 'via', '10.2.0.1');
-    await inNetns(kr, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
-    if (pin) await inNetns(kr, 'sh', ['-c', `echo ${1 << Number(ROUTER_CPU)} > /sys/class/net/bbr0/queues/rx-0/rps_cpus`]);
+    await kernelRouter(kr, pin, 'bbr0');
+
+    // Kernel, two routers: client — k1 — k2 — server.
+    const k2c = await lab.addNamespace('k2c');
+    const k1 = await lab.addNamespace('k1');
+    const k2 = await lab.addNamespace('k2');
+    const k2s = await lab.addNamespace('k2s');
+    await veth([k2c, 'bkc0', '10.1.0.2/24'], [k1, 'bk10', '10.1.0.1/24']);
+    await veth([k1, 'bk11', '10.9.0.1/30'], [k2, 'bk20', '10.9.0.2/30']);
+    await veth([k2, 'bk21', '10.2.0.1/24'], [k2s, 'bks0', '10.2.0.2/24']);
+    await ip('-n', k2c, 'route', 'add', 'default', 'via', '10.1.0.1');
+    await ip('-n', k2s, 'route', 'add', 'default', 'via', '10.2.0.1');
+    await ip('-n', k1, 'route', 'add', '10.2.0.0/24', 'via', '10.9.0.2');
+    await ip('-n', k2, 'route', 'add', '10.1.0.0/24', 'via', '10.9.0.1');
+    await kernelRouter(k1, pin, 'bk10');
+    await kernelRouter(k2, pin, 'bk20');
 
     // One router on TUNs: client TUN in tc, server TUN in ts (as tunroute's host ports).
     const tc = await lab.addNamespace('tc');
@@ -128,18 +169,23 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
     await lab.hostPort(tc, cin, '10.1.0.2/24', '10.1.0.1');
     await lab.hostPort(ts, sout, '10.2.0.2/24', '10.2.0.1');
 
-    // Two routers: client TUN in wc, R1 ↔ wiring pair (tc mirred) ↔ R2, server TUN in ws.
-    const wc = await lab.addNamespace('wc');
-    const ws = await lab.addNamespace('ws');
-    const wcin = lab.dev('wc');
-    const wsout = lab.dev('ws');
-    await lab.hostPort(wc, wcin, '10.1.0.2/24', '10.1.0.1');
-    await lab.hostPort(ws, wsout, '10.2.0.2/24', '10.2.0.1');
+    // Two routers: the same host TUNs; R1 ↔ wiring pair (tc mirred) ↔ R2.
     const l1 = lab.dev('l1');
     const l2 = lab.dev('l2');
     const wire = await lab.link(l1, l2);
 
-    for (const ns of [ks, ts, ws]) {
+    // Ethernet ports: a client on a veth (router end in er), and a server on a veth (router end in er2).
+    const ec = await lab.addNamespace('ec');
+    const er = await lab.addNamespace('er');
+    await lab.ethernetHostPort(ec, 'bec0', er, 'ber0', '10.1.0.2/24', '10.1.0.1');
+    const es = await lab.addNamespace('es');
+    const er2 = await lab.addNamespace('er2');
+    await lab.ethernetHostPort(es, 'bes0', er2, 'bes1', '10.2.0.2/24', '10.2.0.1');
+    const ec2 = await lab.addNamespace('ec2');
+    const ec2dev = lab.dev('ec2');
+    await lab.hostPort(ec2, ec2dev, '10.1.0.2/24', '10.1.0.1');
+
+    for (const ns of [ks, k2s, ts, es]) {
       servers.push(lab.spawnIn(ns, 'taskset', ['-c', pin ? CLIENT_CPU : '0-1023', 'iperf3', '-s', '-B', '10.2.0.2']));
     }
     await sleep(300);
@@ -151,77 +197,94 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
       spawnPinned(a[0], [`${BIN_DIR}/tunfwd-offload`, ...(offload ? ['--offload'] : []), a[0], a[1], b[0], b[1]], out);
     const tsfwd = (a: [string, string], b: [string, string], out: string) =>
       spawnPinned(a[0], [process.execPath, TSFWD, a[0], a[1], b[0], b[1], '--mtu-a', '1500', '--mtu-b', '1500', '--addr-a', '10.1.0.1', '--addr-b', '10.2.0.1'], out);
+    let started = 0;
+    /** A tunroute daemon in the lab namespace of role `role` (else a fresh one). */
+    const daemon = async (config: Record<string, unknown>, role?: string): Promise<RouterProcess> => {
+      const r = await lab.startRouter(role ?? `r${started++}`, { logLevel: 'warn', ...config });
+      if (pin) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(r.proc!.pid)]);
+      return r;
+    };
+    const bytesPerPacket = async (r: RouterProcess, port: string): Promise<number | undefined> => {
+      const p = (await r.api<StatsJson>('GET', '/v1/stats')).ports[port];
+      return p && p.rxPackets ? p.rxBytes / p.rxPackets : undefined;
+    };
+    const tunPorts = [
+      { name: 'c', device: cin, netns: tc, address: '10.1.0.1/24' },
+      { name: 's', device: sout, netns: ts, address: '10.2.0.1/24' },
+    ];
 
-    interface Config { name: string; routers: 1 | 2; ts?: boolean; run: (out: string) => Promise<() => Promise<void>>; client: string }
-    const configs: Config[] = [
-      { name: 'kernel (veth)', routers: 1, client: kc, run: async () => async () => undefined },
+    interface Config {
+      name: string; routers: 1 | 2; kernel: string; ts?: boolean; client: string;
+      /** Start the forwarding; the returned function stops it and may say the bytes per packet it read client→server. */
+      run: (out: string) => Promise<() => Promise<number | undefined>>;
+    }
+    const K1 = 'kernel (veth)';
+    const K2 = 'kernel (veth), 2 routers';
+    const stopC = (...cs: ChildProcess[]) => async () => { for (const c of cs) await stopChild(c); return undefined; };
+    const all: Config[] = [
+      { name: K1, routers: 1, kernel: K1, client: kc, run: async () => async () => undefined },
+      { name: 'C TUN↔TUN, no offloads', routers: 1, kernel: K1, client: tc, run: async (out) => stopC(cfwd(false, [tc, cin], [ts, sout], out)) },
+      { name: 'C TUN↔TUN, offloads', routers: 1, kernel: K1, client: tc, run: async (out) => stopC(cfwd(true, [tc, cin], [ts, sout], out)) },
       {
-        name: 'C TUN↔TUN, no offloads', routers: 1, client: tc,
-        run: async (out) => { const c = cfwd(false, [tc, cin], [ts, sout], out); return () => stopChild(c); },
-      },
-      {
-        name: 'C TUN↔TUN, offloads', routers: 1, client: tc,
-        run: async (out) => { const c = cfwd(true, [tc, cin], [ts, sout], out); return () => stopChild(c); },
-      },
-      {
-        name: 'tunroute (today)', routers: 1, client: tc,
+        name: 'tunroute', routers: 1, kernel: K1, client: tc,
         run: async () => {
-          const r = await lab.startRouter(`r${Math.random().toString(36).slice(2, 6)}`, {
-            logLevel: 'warn',
-            ports: [
-              { name: 'c', device: cin, netns: tc, address: '10.1.0.1/24' },
-              { name: 's', device: sout, netns: ts, address: '10.2.0.1/24' },
-            ],
-          });
-          if (pin) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(r.proc!.pid)]);
-          return () => r.stop();
+          const r = await daemon({ ports: tunPorts });
+          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
         },
       },
       {
-        name: 'TS loop, offloads', routers: 1, client: tc, ts: true,
-        run: async (out) => { const c = tsfwd([tc, cin], [ts, sout], out); return () => stopChild(c); },
-      },
-      {
-        name: 'C TUN↔TUN, no offloads', routers: 2, client: wc,
-        run: async (out) => {
-          const a = cfwd(false, [wc, wcin], [wire, l1], out);
-          const b = cfwd(false, [wire, l2], [ws, wsout], `${out}.r2`);
-          return async () => { await stopChild(a); await stopChild(b); };
+        name: 'tunroute, Ethernet client', routers: 1, kernel: K1, client: ec,
+        run: async () => {
+          const r = await daemon({ ports: [{ name: 'c', type: 'ethernet', device: 'ber0', address: '10.1.0.1/24' }, tunPorts[1]] }, 'er');
+          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
         },
       },
-      {
-        name: 'C TUN↔TUN, offloads', routers: 2, client: wc,
-        run: async (out) => {
-          const a = cfwd(true, [wc, wcin], [wire, l1], out);
-          const b = cfwd(true, [wire, l2], [ws, wsout], `${out}.r2`);
-          return async () => { await stopChild(a); await stopChild(b); };
+      ...[true, false].map((offload): Config => ({
+        name: `tunroute, Ethernet server, ${offload ? 'whole' : 'cut'}`, routers: 1, kernel: K1, client: ec2,
+        run: async () => {
+          const r = await daemon({ ports: [{ name: 'c', device: ec2dev, netns: ec2, address: '10.1.0.1/24' }, { name: 's', type: 'ethernet', device: 'bes1', address: '10.2.0.1/24', offload }] }, 'er2');
+          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
         },
+      })),
+      ...(opts.tsLoop ? [{ name: 'TS loop, offloads', routers: 1, kernel: K1, client: tc, ts: true, run: async (out: string) => stopC(tsfwd([tc, cin], [ts, sout], out)) } as Config] : []),
+      { name: K2, routers: 2, kernel: K2, client: k2c, run: async () => async () => undefined },
+      {
+        name: 'C TUN↔TUN, no offloads', routers: 2, kernel: K2, client: tc,
+        run: async (out) => stopC(cfwd(false, [tc, cin], [wire, l1], out), cfwd(false, [wire, l2], [ts, sout], `${out}.r2`)),
       },
       {
-        name: 'TS loop, offloads', routers: 2, client: wc, ts: true,
-        run: async (out) => {
-          const a = tsfwd([wc, wcin], [wire, l1], out);
-          const b = tsfwd([wire, l2], [ws, wsout], `${out}.r2`);
-          return async () => { await stopChild(a); await stopChild(b); };
+        name: 'C TUN↔TUN, offloads', routers: 2, kernel: K2, client: tc,
+        run: async (out) => stopC(cfwd(true, [tc, cin], [wire, l1], out), cfwd(true, [wire, l2], [ts, sout], `${out}.r2`)),
+      },
+      {
+        name: 'tunroute', routers: 2, kernel: K2, client: tc,
+        run: async () => {
+          const r1 = await daemon({ ports: [tunPorts[0], { name: 'l', device: l1, netns: wire, address: '10.9.0.1/30' }], routes: [{ prefix: '10.2.0.0/24', port: 'l', via: '10.9.0.2' }] });
+          const r2 = await daemon({ ports: [{ name: 'l', device: l2, netns: wire, address: '10.9.0.2/30' }, tunPorts[1]], routes: [{ prefix: '10.1.0.0/24', port: 'l', via: '10.9.0.1' }] });
+          return async () => { const b = await bytesPerPacket(r1, 'c'); await r1.stop(); await r2.stop(); return b; };
         },
       },
     ];
-    const rows: BulkRow[] = configs.map((c) => ({ name: c.name, routers: c.routers, gbps: [] }));
+    const only = opts.only?.split('|');
+    const configs = all.filter((c) => !only || c.name.startsWith('kernel') || only.some((o) => c.name === o || c.name.startsWith(`${o},`)));
+    const rows: BulkRow[] = configs.map((c) => ({ name: c.name, routers: c.routers, kernel: c.kernel, gbps: [] }));
     for (let round = 0; round < rounds; round++) {
       for (const [i, cfg] of configs.entries()) {
         const out = join(lab.dir, `run-${round}-${i}.out`);
-        const stop = await cfg.run(out);
         let g = 0;
+        let bpp: number | undefined;
+        let stop: (() => Promise<number | undefined>) | undefined;
         try {
+          stop = await cfg.run(out);
           await reachable(cfg.client, '10.2.0.2');
           g = await iperf(cfg.client, '10.2.0.2', seconds, pin, log);
         } catch (e) {
           log(`    ${cfg.name}: ${(e as Error).message}`);
         } finally {
-          await stop();
+          bpp = await stop?.().catch(() => undefined);
         }
         rows[i]!.gbps.push(g);
-        const mp = cfg.name.startsWith('kernel') || cfg.name.startsWith('tunroute') ? undefined : meanPacket(out, cfg.ts ?? false);
+        const mp = bpp ?? (cfg.name.startsWith('C') || cfg.ts ? meanPacket(out, cfg.ts ?? false) : undefined);
         if (mp !== undefined) rows[i]!.meanPacketBytes = mp;
         log(`  round ${round + 1}: ${cfg.name}${cfg.routers === 2 ? ' ×2' : ''}: ${g.toFixed(2)} Gbit/s${mp ? ` (${Math.round(mp)} B/packet)` : ''}`);
       }
@@ -234,21 +297,29 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
 }
 
 export function formatBulkBench(rows: BulkRow[], seconds: number): string {
-  const kernel = median(rows[0]!.gbps);
+  const med = new Map(rows.map((r) => [`${r.routers}/${r.name}`, median(r.gbps)]));
   const lines = [
     `Bulk TCP (iperf3, ${seconds} s per run, median of ${rows[0]!.gbps.length} interleaved rounds): Gbit/s received`,
-    '  routers  forwarder                      Gbit/s   ×kernel   bytes/packet (client→server)',
+    '  routers  forwarder                              Gbit/s   ×kernel   ×C offloads   bytes/packet in',
   ];
   for (const r of rows) {
     const m = median(r.gbps);
-    lines.push(`  ${String(r.routers).padStart(7)}  ${r.name.padEnd(30)} ${m.toFixed(2).padStart(6)} ${(m / kernel).toFixed(2).padStart(9)}   ${r.meanPacketBytes ? Math.round(r.meanPacketBytes).toString().padStart(6) : '     -'}`);
+    const k = med.get(`${r.routers}/${r.kernel}`) ?? NaN;
+    const c = med.get(`${r.routers}/C TUN↔TUN, offloads`);
+    const vsC = r.name.startsWith('tunroute') && c ? (m / c).toFixed(2) : '';
+    lines.push(`  ${String(r.routers).padStart(7)}  ${r.name.padEnd(38)} ${m.toFixed(2).padStart(6)} ${(m / k).toFixed(2).padStart(9)} ${vsC.padStart(13)}   ${r.meanPacketBytes ? Math.round(r.meanPacketBytes).toString().padStart(6) : '     -'}`);
   }
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, rounds: { type: 'string' }, pin: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string' }, rounds: { type: 'string' }, pin: { type: 'boolean' }, 'ts-loop': { type: 'boolean' }, only: { type: 'string' } },
+  });
   const seconds = Math.min(Number(values.seconds ?? 5), 8);
-  const rows = await runBulkBench({ seconds, rounds: Number(values.rounds ?? 3), pin: values.pin ?? false, log: (s) => process.stderr.write(`${s}\n`) });
+  const rows = await runBulkBench({
+    seconds, rounds: Number(values.rounds ?? 3), pin: values.pin ?? false, tsLoop: values['ts-loop'] ?? false, only: values.only,
+    log: (s) => process.stderr.write(`${s}\n`),
+  });
   console.log(formatBulkBench(rows, seconds));
 }

@@ -114,7 +114,7 @@ async function measure(senderNs: string, receiverNs: string, receiverDev: string
   };
 }
 
-interface Chain {
+export interface Chain {
   s: string;
   r: string;
   d: string;
@@ -126,7 +126,7 @@ interface Chain {
 }
 
 /** sender —veth— router —veth— receiver; the router's veth ends carry no addresses. */
-async function vethChain(lab: Lab, tag: string, withTaps: boolean): Promise<Chain> {
+export async function vethChain(lab: Lab, tag: string, withTaps: boolean): Promise<Chain> {
   const s = await lab.addNamespace(`${tag}s`);
   const r = await lab.addNamespace(`${tag}r`);
   const d = await lab.addNamespace(`${tag}d`);

@@ -4,7 +4,10 @@
  *   - the Linux kernel forwarding (router namespace with ip_forward=1, veths),
  *   - a minimal C TUN→TUN forwarder (scripts/bench/tunfwd.c): the ceiling for
  *     any userspace router on TUN ports,
- *   - tunroute.
+ *   - tunroute on TUN ports,
+ *   - and on Ethernet ports (veth ends, AF_PACKET), beside the C AF_PACKET
+ *     forwarder of bench-ethernet (scripts/bench/ethfwd.c, vnet mode: what
+ *     the addon does) as that attachment's ceiling.
  * The sender (scripts/bench/udpflood.c) blasts UDP with sendmmsg for a few
  * seconds; the receiver's interface counter tells how many got through.
  * Each configuration runs several rounds, interleaved, and the median is
@@ -22,6 +25,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
+import { vethChain } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -35,6 +39,9 @@ export interface ForwardingRow {
   kernelPps: number;
   cPps: number;
   tunroutePps: number;
+  /** Ethernet ports: the C AF_PACKET forwarder and tunroute. */
+  cEthPps: number;
+  tunrouteEthPps: number;
   /** Sent by the generator per second in the tunroute run (offered load). */
   offeredPps: number;
 }
@@ -48,7 +55,7 @@ export interface ForwardingBenchResult {
 
 function buildTools(): void {
   mkdirSync(BIN_DIR, { recursive: true });
-  for (const tool of ['udpflood', 'tunfwd']) {
+  for (const tool of ['udpflood', 'tunfwd', 'ethfwd']) {
     execFileSync('cc', ['-O2', '-Wall', '-o', `${BIN_DIR}/${tool}`, `${ROOT}scripts/bench/${tool}.c`], { stdio: 'inherit' });
   }
 }
@@ -100,11 +107,30 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     await lab.hostPort(ts, din, '10.1.0.2/24', '10.1.0.1');
     await lab.hostPort(td, dout, '10.2.0.2/24', '10.2.0.1');
 
+    // Ethernet chain: sender —veth— router —veth— receiver (the router's ends carry no addresses).
+    const eth = await vethChain(lab, 'e', false);
+
     const cpus = availableParallelism();
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
-    const samples = sizes.map(() => ({ kernel: [] as number[], c: [] as number[], tunroute: [] as number[], offered: [] as number[] }));
+    const samples = sizes.map(() => ({ kernel: [] as number[], c: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[] }));
     let rss = 0;
+    /** A tunroute daemon on its own CPU; returns the pps delivered while it runs. */
+    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<number> => {
+      const router = await lab.startRouter(name, { logLevel: 'warn', ports });
+      try {
+        await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
+        // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
+        await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
+        const [t, offered] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
+        if (receiverNs !== eth.d) samples[sizes.indexOf(size)]!.offered.push(offered);
+        const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
+        rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+        return t;
+      } finally {
+        await router.stop();
+      }
+    };
     for (let round = 0; round < rounds; round++) {
       for (const [i, size] of sizes.entries()) {
         const [k] = await measure(ks, kd, 'bkd0', '10.2.0.2', size, seconds);
@@ -115,21 +141,24 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         samples[i]!.c.push(cp);
         c.kill('SIGKILL');
         await new Promise((r) => c.once('exit', r));
-        const router = await lab.startRouter(`r${round}${size}`, {
-          logLevel: 'warn',
-          ports: [
-            { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
-            { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
-          ],
-        });
-        await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
-        const [t, offered] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
+        const t = await tunroute(`r${round}${size}`, [
+          { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
+          { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
+        ], ts, td, dout, size);
         samples[i]!.tunroute.push(t);
-        samples[i]!.offered.push(offered);
-        const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
-        rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-        await router.stop();
-        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, tunroute ${Math.round(t)} pps`);
+        const ce = lab.spawnIn(eth.r, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac]);
+        await sleep(300);
+        const [cep] = await measure(eth.s, eth.d, 'e0', '10.2.0.2', size, seconds);
+        samples[i]!.cEth.push(cep);
+        ce.kill('SIGKILL');
+        await new Promise((r) => ce.once('exit', r));
+        // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
+        const te = await tunroute('er', [
+          { name: 'in', type: 'ethernet', device: eth.inDev, address: '10.1.0.1/24' },
+          { name: 'out', type: 'ethernet', device: eth.outDev, address: '10.2.0.1/24' },
+        ], eth.s, eth.d, 'e0', size);
+        samples[i]!.tunrouteEth.push(te);
+        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, tunroute ${Math.round(t)}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
       }
     }
     const rows = sizes.map((size, i) => ({
@@ -137,6 +166,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       kernelPps: median(samples[i]!.kernel),
       cPps: median(samples[i]!.c),
       tunroutePps: median(samples[i]!.tunroute),
+      cEthPps: median(samples[i]!.cEth),
+      tunrouteEthPps: median(samples[i]!.tunrouteEth),
       offeredPps: median(samples[i]!.offered),
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
@@ -150,10 +181,12 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 export function formatForwardingBench(r: ForwardingBenchResult): string {
   const lines = [
     `Forwarding, UDP sender → router → receiver namespaces: packets/s delivered, median of ${r.rounds} interleaved ${r.seconds}-s runs`,
-    `  size   kernel (veth)   C TUN→TUN   tunroute   tunroute/C   tunroute/kernel`,
+    `                           TUN ports                                 Ethernet ports (veth, AF_PACKET)`,
+    `  size   kernel (veth)   C TUN→TUN   tunroute   tunroute/C   tunroute/kernel   C AF_PACKET   tunroute   tunroute/C   tunroute/kernel`,
   ];
   for (const row of r.rows) {
-    lines.push(`  ${String(row.size).padStart(4)} B ${fmt(row.kernelPps).padStart(14)} ${fmt(row.cPps).padStart(11)} ${fmt(row.tunroutePps).padStart(10)} ${(row.tunroutePps / row.cPps).toFixed(2).padStart(12)} ${(row.tunroutePps / row.kernelPps).toFixed(2).padStart(17)}`);
+    lines.push(`  ${String(row.size).padStart(4)} B ${fmt(row.kernelPps).padStart(14)} ${fmt(row.cPps).padStart(11)} ${fmt(row.tunroutePps).padStart(10)} ${(row.tunroutePps / row.cPps).toFixed(2).padStart(12)} ${(row.tunroutePps / row.kernelPps).toFixed(2).padStart(17)}` +
+      ` ${fmt(row.cEthPps).padStart(13)} ${fmt(row.tunrouteEthPps).padStart(10)} ${(row.tunrouteEthPps / row.cEthPps).toFixed(2).padStart(12)} ${(row.tunrouteEthPps / row.kernelPps).toFixed(2).padStart(17)}`);
   }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
   return lines.join('\n');

@@ -4,7 +4,8 @@
 # it says how many in CLAB_INTFS, the management eth0 not counted) and runs
 # its exec lines, so first wait — bounded, then start anyway (the daemon names
 # a missing device in one line itself) — for what the command needs:
-#   - the links;
+#   - the links, each up: a link arrives under a temporary name and is
+#     renamed before it is set up, so one that is up has its final name;
 #   - the address a host command binds or polls from (serve --address,
 #     probe --source), which the node's exec lines add.
 # With no command the container idles: a host where the rehearsal runs
@@ -31,8 +32,14 @@ case $want in
   '' | *[!0-9]*) echo "tunroute-entrypoint: CLAB_INTFS=\"$want\" is not a number; not waiting for interfaces" >&2; want=0 ;;
 esac
 
-links_present() {
-  [ "$(ls /sys/class/net | grep -v -x -e lo -e eth0 | wc -l)" -ge "$want" ]
+links_up() {
+  up=0
+  for dev in /sys/class/net/*; do
+    case ${dev##*/} in lo | eth0) continue ;; esac
+    # IFF_UP is bit 0 of the interface flags.
+    [ $(($(cat "$dev/flags" 2>/dev/null || echo 0) & 1)) -eq 1 ] && up=$((up + 1))
+  done
+  [ "$up" -ge "$want" ]
 }
 
 address_local() {
@@ -44,7 +51,7 @@ if [ "$#" -eq 0 ]; then
   while :; do sleep 3600 & wait $!; done
 fi
 
-wait_until links_present
+wait_until links_up
 [ "$want" -gt 0 ] && echo "tunroute-entrypoint: interfaces: $(ls /sys/class/net | tr '\n' ' ')" >&2
 prev=
 for arg in "$@"; do

@@ -8,6 +8,7 @@
  *
  *   npm run demo -- --fleet 1000000 --day 10m           # a million appliances, a day in 10 minutes
  *   npm run demo -- --topology topologies/tun-only/tun-only.clab.yml
+ *   npm run demo -- --topology topologies/embodiment1/embodiment1.clab.yml --containers   # routers as containers of the image
  *   npm run demo -- --rate 1000,2000,3000,4000,5000     # find this machine's capacity (drain)
  */
 import { statSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,8 @@ const program = new Command('npm run demo --')
   .description('rehearse the service migration (JP4820780B2) on a namespace lab and report it')
   .addOption(new Option('--embodiment <e>', 'built-in lab: 1 (transfer unit + dedicated line), 2 (transfer distribution device, R4/R5), 2-vip (its virtual-address variant)').choices(['1', '2', '2-vip']).default('1'))
   .option('--topology <file>', 'rehearse on the lab a containerlab topology file describes, with its migration settings (docs/topologies.md)')
+  .option('--containers', 'with --topology: run its tunroute routers as containers of the image (built from this checkout first), wired as containerlab wires them')
+  .option('--image <name>', 'with --containers: run the routers from this image as it is, instead of building the topology\'s')
   .addOption(new Option('--cutover <mode>', 'block (the method), drain (zero-loss), or both, compared').choices(['block', 'drain', 'both']))
   .addOption(new Option('--routing <r>', 'built-in lab: how R1 knows its two paths').choices(['rip', 'ospf', 'static']).default('rip'))
   .option('--fleet <n>', 'number of appliances, each its own source address (default 2000, or the topology\'s count)')
@@ -48,7 +51,7 @@ const program = new Command('npm run demo --')
 
 program.parse(process.argv);
 const o = program.opts<{
-  embodiment: Embodiment; topology?: string; cutover?: CutoverMode | 'both'; routing: RoutingMode; fleet?: string; interval?: string; day?: string; rate?: string; step: string;
+  embodiment: Embodiment; topology?: string; containers?: boolean; image?: string; cutover?: CutoverMode | 'both'; routing: RoutingMode; fleet?: string; interval?: string; day?: string; rate?: string; step: string;
   serverDelay: string; bfdInterval: string; warmup: string; after: string; timeout: string; logMaxSize: string; out?: string;
 }>();
 
@@ -65,6 +68,8 @@ function dur(flag: string, text: string): number {
 }
 if (process.getuid?.() !== 0) fail('run as root: the lab creates network namespaces and TUN devices');
 if (o.day && o.interval) fail('--day and --interval: choose one (once a day, or again and again)');
+if (o.containers && !o.topology) fail('--containers: give the lab with --topology FILE (the built-in labs have no containers)');
+if (o.image && !o.containers) fail('--image: only with --containers');
 
 let lab: LabSpec;
 let prefix = FLEET_PREFIX;
@@ -77,7 +82,7 @@ if (o.topology) {
     prefix = t.migration.fleet.prefix;
     defaultFleet = t.migration.fleet.count;
     defaultIntervalMs = t.migration.fleet.intervalMs;
-    lab = { kind: 'topology', file: t.file };
+    lab = { kind: 'topology', file: t.file, ...(o.containers ? { containers: { ...(o.image ? { image: o.image } : {}) } } : {}) };
   } catch (e) {
     if (e instanceof TopologyError) fail(e.message);
     throw e;
@@ -115,6 +120,11 @@ async function runOne(opts: Omit<RehearsalOptions, 'log' | 'progress'>, label: s
   const printer = new ProgressPrinter(process.stderr, `[${label}] `);
   try {
     return await rehearse({ ...opts, log: (s) => printer.log(`[${label}] ${s}`), progress: (p) => printer.update(p) });
+  } catch (e) {
+    // The lab is down already (rehearse and the lab builders remove what they made): one line, no stack.
+    printer.done();
+    process.stderr.write(`demo: [${label}] ${(e as Error).message}\n`);
+    process.exit(1);
   } finally {
     printer.done();
   }

@@ -7,14 +7,33 @@
 # the addon alone if it is missing; the TypeScript alone if a source file
 # is newer than the last build. A second run finds everything done and
 # returns at once. ./scripts/demo and ./scripts/test call it first.
-#   --quiet   say nothing when there is nothing to do
+#   --quiet        say nothing when there is nothing to do
+#   --containers   also what the container image and container mode need: the
+#                  Docker engine (Debian's docker.io, unless a dockerd is
+#                  installed already) and mmdebstrap (the local stand-in base
+#                  image where no image registry answers); ./scripts/test
+#                  asks for it (the suite builds the image), and ./scripts/demo
+#                  when given --containers. scripts/container-image.sh starts
+#                  dockerd and builds.
 set -eu
 cd "$(dirname "$0")/.."
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+containers=false
+for arg in "$@"; do
+  case $arg in
+    --quiet) quiet=true ;;
+    --containers) containers=true ;;
+    *) echo "setup: unknown option $arg (--quiet, --containers)" >&2; exit 2 ;;
+  esac
+done
 say() { echo "setup: $*"; }
 
 PACKAGES="iproute2 iputils-ping traceroute curl bird2 frr make g++ python3 iperf3"
+if $containers; then
+  PACKAGES="$PACKAGES mmdebstrap"
+  # Docker CE's packages conflict with docker.io: an engine already there is kept.
+  command -v dockerd >/dev/null 2>&1 || PACKAGES="$PACKAGES docker.io"
+fi
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

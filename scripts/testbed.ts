@@ -4,6 +4,7 @@
  *
  *   npm run testbed -- up --embodiment 2      # (re)creates it: idempotent
  *   npm run testbed -- up --topology FILE     # any lab in containerlab's format
+ *   npm run testbed -- up --topology FILE --containers   # its tunroute routers as containers of the image
  *   npm run testbed -- status
  *   npm run testbed -- down                   # removes everything it made
  *
@@ -12,7 +13,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { Lab, PERSISTENT_DIR } from '../src/testbed/lab.js';
+import { removeLabContainers } from '../src/testbed/containers.js';
+import type { ContainerOptions } from '../src/testbed/container-nodes.js';
+import { Lab, PERSISTENT_DIR, persistentLabId } from '../src/testbed/lab.js';
 import { FLEET_PREFIX, MigrationTestbed, type CutoverMode, type Embodiment, type RoutingMode } from '../src/testbed/migration.js';
 import { loadTopology, TopologyError } from '../src/testbed/topology/index.js';
 import { TopologyLab } from '../src/testbed/topology-lab.js';
@@ -27,10 +30,18 @@ program.command('up')
   .addOption(new Option('--cutover <mode>', 'what the history trigger does').choices(['block', 'drain']).default('block'))
   .option('--no-trigger', 'do not arm the history trigger (block ports by hand)')
   .option('--topology <file>', 'build the lab a containerlab topology file describes instead (see docs/topologies.md)')
+  .option('--containers', 'with --topology: its tunroute routers as containers of the image (built from this checkout first)')
+  .option('--image <name>', 'with --containers: run the routers from this image as it is')
   .option('--name <name>', 'testbed name', 'mig')
-  .action(async (o: { embodiment: Embodiment; routing: RoutingMode; cutover: CutoverMode; trigger: boolean; name: string; topology?: string }) => {
+  .action(async (o: { embodiment: Embodiment; routing: RoutingMode; cutover: CutoverMode; trigger: boolean; name: string; topology?: string; containers?: boolean; image?: string }) => {
+    if ((o.containers || o.image) && !o.topology) {
+      console.error('testbed: --containers and --image need --topology FILE');
+      process.exit(2);
+    }
+    // Containers of an earlier testbed of this name (docker does not remove them with its namespaces).
+    await removeLabContainers(persistentLabId(o.name));
     if (o.topology) {
-      await upTopology(o.topology, o.name);
+      await upTopology(o.topology, o.name, o.containers ? { ...(o.image ? { image: o.image } : {}) } : undefined);
       return;
     }
     const tb = await MigrationTestbed.up({ ...o, persistentName: o.name }, (s) => process.stderr.write(`testbed: ${s}\n`));
@@ -55,7 +66,7 @@ program.command('up')
     console.log(lines.join('\n'));
   });
 
-async function upTopology(file: string, name: string): Promise<void> {
+async function upTopology(file: string, name: string, containers?: ContainerOptions): Promise<void> {
   let topology;
   try {
     topology = loadTopology(file);
@@ -68,7 +79,7 @@ async function upTopology(file: string, name: string): Promise<void> {
   }
   let tl: TopologyLab;
   try {
-    tl = await TopologyLab.up(topology, { persistentName: name, log: (s) => process.stderr.write(`testbed: ${s}\n`) });
+    tl = await TopologyLab.up(topology, { persistentName: name, containers, log: (s) => process.stderr.write(`testbed: ${s}\n`) });
   } catch (e) {
     console.error(`testbed: ${(e as Error).message}`);
     process.exit(1);
@@ -82,6 +93,8 @@ async function upTopology(file: string, name: string): Promise<void> {
     '',
   ];
   if (tl.routers.size) lines.push('routers (CLI):', ...[...tl.routers.values()].map((r) => `  ${r.name.padEnd(10)} tunroute --socket ${r.socket} route list`), '');
+  const inContainers = [...tl.routers.keys()].filter((r) => tl.containers?.container(r));
+  if (inContainers.length) lines.push('routers (CLI in their containers):', ...inContainers.map((r) => `  ${r.padEnd(10)} docker exec ${tl.containers!.container(r)} tunroute route list`));
   for (const [n, f] of tl.frr) lines.push(`FRR ${n}: ip netns exec ${f.ns} vtysh --vty_socket ${f.dir} -c 'show ip route'`);
   for (const [n, b] of tl.bird) lines.push(`BIRD ${n}: birdc -s ${b.socket} show route`);
   if (m) {
@@ -98,7 +111,8 @@ program.command('down')
   .description('stop every process of the testbed and remove its namespaces (nothing left behind)')
   .option('--name <name>', 'testbed name', 'mig')
   .action(async (o: { name: string }) => {
-    const had = await Lab.destroyPersistent(o.name);
+    const containers = await removeLabContainers(persistentLabId(o.name));
+    const had = (await Lab.destroyPersistent(o.name)) || containers.length > 0;
     console.log(had ? `testbed "${o.name}" removed` : `testbed "${o.name}" was not up`);
   });
 

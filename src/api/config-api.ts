@@ -18,7 +18,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     logLevel: c.logLevel,
     icmpRateLimit: c.icmpRateLimit,
     replyRateLimit: c.replyRateLimit,
-    ports: c.ports.map((x) => ({ name: x.name, ...(x.type !== 'tun' ? { type: x.type } : {}), device: x.device, ...(x.netns ? { netns: x.netns } : {}), address: formatPrefix(x.address, x.prefixLen), mtu: x.mtu, ...(x.neighbours.length ? { neighbours: x.neighbours.map((n) => ({ address: a(n.address), mac: n.mac })) } : {}) })),
+    ports: c.ports.map((x) => ({ name: x.name, ...(x.type !== 'tun' ? { type: x.type } : {}), device: x.device, ...(x.netns ? { netns: x.netns } : {}), address: formatPrefix(x.address, x.prefixLen), mtu: x.mtu, ...(x.neighbours.length ? { neighbours: x.neighbours.map((n) => ({ address: a(n.address), mac: n.mac })) } : {}), ...(x.offload !== c.offload ? { offload: x.offload } : {}) })),
     routes: c.routes.map((r) => ({ prefix: formatPrefix(r.prefix, r.len), port: r.port, ...(r.via ? { via: a(r.via) } : {}), metric: r.metric, bfd: r.bfd })),
     bfd: {
       interval: c.bfd.interval,
@@ -48,6 +48,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     })),
     drainIdleTimeout: c.drainIdleTimeout,
     ...(c.metricsListen ? { metricsListen: `${c.metricsListen.address}:${c.metricsListen.port}` } : {}),
+    ...(c.offload ? {} : { offload: false }),
   };
 }
 

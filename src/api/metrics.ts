@@ -56,6 +56,8 @@ export function metricsText(src: MetricSources): string {
   x.family('tunroute_port_transmit_bytes_total', 'counter', 'Bytes sent on the port.', perPort((p) => p.txBytes));
   x.family('tunroute_port_drops_total', 'counter', 'Packets dropped, by the port they arrived on and the reason.',
     ports.flatMap((p) => Object.entries(p.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
+  x.family('tunroute_port_offload_total', 'counter', 'Offload work on the port, by kind (rxSuperPackets, txSuperPackets, segmented, segments, coalesced, coalescedSegments, checksumsFinished).',
+    ports.flatMap((p) => Object.entries(p.offload).map(([kind, n]): [Labels, number] => [{ port: p.name, kind }, n])));
 
   const stats = src.stats();
   x.family('tunroute_icmp_errors_sent_total', 'counter', 'ICMP errors sent.', [[{}, stats.icmp.sent]]);

@@ -20,6 +20,8 @@ export interface CountersJson {
   txPackets: number;
   txBytes: number;
   drops: Record<string, number>;
+  /** Offload work by kind, non-zero ones only (rxSuperPackets, txSuperPackets, segmented, segments, coalesced, coalescedSegments, checksumsFinished). */
+  offload: Record<string, number>;
 }
 
 export interface PortJson extends CountersJson {

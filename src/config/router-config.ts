@@ -31,6 +31,13 @@ export interface PortConfig {
   mtu: number;
   /** An Ethernet port's configured neighbours: address → MAC, never asked for by ARP (as `ip neigh … permanent`). */
   neighbours: { address: number; mac: string }[];
+  /**
+   * Segmentation and checksum offloads (the port's own setting, else the
+   * router's; default on): a TUN port is opened with a virtio-net header and
+   * carries 64 KB TCP/UDP super-packets; an Ethernet port hands super-packets
+   * to the kernel whole. Off: every packet is an ordinary one.
+   */
+  offload: boolean;
 }
 
 export interface BfdSessionConfig {
@@ -175,6 +182,8 @@ export interface RouterConfig {
   triggers: TriggerConfig[];
   /** Flows idle this long no longer hold a draining port, s. */
   drainIdleTimeout: number;
+  /** The default of every port's `offload` (default true). */
+  offload: boolean;
   /** Serve GET /metrics (Prometheus) on this TCP address too, or null (it is always on the API socket). */
   metricsListen: { address: string; port: number } | null;
 }
@@ -186,7 +195,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
   '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'ospf', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
-  'metricsListen',
+  'metricsListen', 'offload',
 ] as const;
 
 export function socketPathFor(router: string): string {
@@ -239,7 +248,8 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const logLevel = p.check(() => oneOf(root, 'logLevel', '', LOG_LEVELS, 'info'));
     const icmpRateLimit = p.check(() => parseRateLimit(root.icmpRateLimit, 'icmpRateLimit', { rate: 100, burst: 50 }));
     const replyRateLimit = p.check(() => parseRateLimit(root.replyRateLimit, 'replyRateLimit', { rate: 1000, burst: 100 }));
-    const { ports, subnets, broken } = parsePorts(p, root);
+    const offload = p.check(() => boolean(root, 'offload', '', true));
+    const { ports, subnets, broken } = parsePorts(p, root, offload ?? true);
     const portNames = [...subnets.map((x) => x.name), ...broken];
 
     const routes = allOf(eachOf(p, root.routes, 'routes', (v, path) => {
@@ -256,7 +266,7 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     return complete<RouterConfig>({
-      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen,
+      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload,
     });
   });
 }
@@ -295,7 +305,7 @@ function parseRateLimit(v: unknown, key: string, dflt: RateLimitConfig): RateLim
  * route on one is not refused for it: the port's own problem is the one to
  * report).
  */
-function parsePorts(p: Problems, root: Json): { ports: PortConfig[]; subnets: Subnet[]; broken: string[] } {
+function parsePorts(p: Problems, root: Json, offload: boolean): { ports: PortConfig[]; subnets: Subnet[]; broken: string[] } {
   const items = p.check(() => array(root, 'ports', '', true));
   if (items?.length === 0) p.add('ports', 'at least one port is required');
   const ports: PortConfig[] = [];
@@ -303,7 +313,7 @@ function parsePorts(p: Problems, root: Json): { ports: PortConfig[]; subnets: Su
   const broken: string[] = [];
   items?.forEach((v, i) => {
     const path = join('ports', i);
-    const port = p.check(() => parsePort(v, path));
+    const port = p.check(() => parsePort(v, path, offload));
     if (port) ports.push(port);
     const subnet = port ?? addressingOf(v);
     if (subnet) usable.push({ subnet, port, path });
@@ -335,10 +345,10 @@ function addressingOf(v: unknown): Subnet | undefined {
   }
 }
 
-function parsePort(v: unknown, path: string): PortConfig {
+function parsePort(v: unknown, path: string, routerOffload: boolean): PortConfig {
   return collect((p) => {
     const o = object(v, path);
-    p.check(() => onlyKeys(o, ['name', 'type', 'device', 'netns', 'address', 'mtu', 'neighbours'], path));
+    p.check(() => onlyKeys(o, ['name', 'type', 'device', 'netns', 'address', 'mtu', 'neighbours', 'offload'], path));
     const name = p.check(() => string(o, 'name', path, { pattern: NAME, hint: NAME_HINT }));
     const type = p.check(() => oneOf(o, 'type', path, ['tun', 'ethernet'] as const, 'tun'));
     const device = p.check(() => string(o, 'device', path, { pattern: DEVICE, hint: DEVICE_HINT }));
@@ -348,7 +358,8 @@ function parsePort(v: unknown, path: string): PortConfig {
     if (badAddress) p.add(join(path, 'address'), badAddress);
     const mtu = p.check(() => integer(o, 'mtu', path, 68, 65535, 1500));
     const neighbours = p.check(() => parseStaticNeighbours(o.neighbours, join(path, 'neighbours'), type, ifa));
-    return complete<PortConfig>({ name, type, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu, neighbours });
+    const offload = p.check(() => boolean(o, 'offload', path, routerOffload));
+    return complete<PortConfig>({ name, type, device, netns, address: ifa?.addr, prefixLen: ifa?.len, mtu, neighbours, offload });
   });
 }
 

@@ -6,6 +6,20 @@
 // Which rewriters and selectors run is decided in one place (packet-path.ts).
 // Works in place on the arena's bytes through one reused view: no allocation
 // per packet. Every drop is counted by reason on the ingress port.
+//
+// Offloads: a port in offload mode hands over, behind a virtio-net header,
+// TCP/UDP super-packets of up to 64 KB and packets whose L4 checksum is
+// partial. Each packet carries its offload word (wire/virtio-net.ts; 0 for
+// an ordinary packet) through the path, and a super-packet is forwarded as
+// one unit: its IP header is complete, so the header checks, TTL, routing,
+// policy, drain pinning and NAT (partial-checksum aware) work on it as on
+// any packet; the MTU rule is the kernel's (its segments must fit: gso.ts
+// mtuVerdict); an ICMP error about it quotes its first segment; the output
+// passes it whole or cuts it for the egress. The rare rest is made ordinary
+// first: a partial checksum is finished, and a super-packet with IP options
+// or for the router itself is cut into its segments, each of which then
+// goes the ordinary way.
+import { HEADROOM } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
 import { Rx } from '../ports/ethernet/ethernet-link.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
@@ -13,13 +27,19 @@ import { isLinkLocal, type RouterAddresses } from './addresses.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import { PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
+import { fold16, pseudoHeaderSum } from '../wire/checksum.js';
 import type { LocalDelivery } from './local-delivery.js';
 import type { Output } from './output.js';
-import { RX_BATCHES, RX_BYTES, RX_PACKETS } from '../ports/counters.js';
+import { CHECKSUMS_FINISHED, RX_BATCHES, RX_BYTES, RX_PACKETS, RX_SUPER } from '../ports/counters.js';
 import type { Port } from '../ports/port.js';
 import { NO_ROUTE, type Fib } from '../routing/fib.js';
-import { IcmpType, UnreachCode } from '../wire/icmp.js';
-import { Ipv4Check, Ipv4View } from '../wire/ipv4.js';
+import { ICMP_ERROR_MAX_LEN, IcmpType, UnreachCode } from '../wire/icmp.js';
+import { IpProto, Ipv4Check, Ipv4View } from '../wire/ipv4.js';
+import { OFFLOAD_PARTIAL, VirtioFlag, VirtioGso } from '../wire/virtio-net.js';
+import {
+  MtuVerdict, SegmentChecksum, finishPartialChecksum, firstSegment, gsoHeaderLength, mtuVerdict, segmentGso, segmentedSize,
+} from './gso.js';
+import { MAX_SEGMENTS } from './output.js';
 
 /**
  * A step before the FIB that may pick the egress port itself (source-based
@@ -38,13 +58,20 @@ export interface EgressSelector {
  * its addresses (virtual-address NAT). Returns a Drop reason, or −1 to go on.
  */
 export interface PacketRewriter {
-  rewrite(ingress: Port, ip: Ipv4View): number;
+  /** `word`: the packet's offload word (a partial L4 checksum is updated as one: gso.ts updatePartialChecksum32). */
+  rewrite(ingress: Port, ip: Ipv4View, word: number): number;
 }
 
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
 
 export class Forwarder {
   private readonly ip = new Ipv4View();
+  /** The quoted first segment of a super-packet, or one segment being delivered. */
+  private readonly segment = new Ipv4View();
+  private readonly segOffsets = new Int32Array(MAX_SEGMENTS);
+  private readonly segLengths = new Int32Array(MAX_SEGMENTS);
+  /** Header bytes (IP + L4) of the super-packet in process(), from its offload check. */
+  private gsoHeaderLen = 0;
 
   constructor(
     private readonly ports: readonly Port[],
@@ -71,14 +98,23 @@ export class Forwarder {
     port.counters.values[RX_BATCHES]! += 1;
     this.flows.tick();
     const link = port.link;
+    // Offload mode: each packet's virtio-net header is `back` bytes before it.
+    const back = port.rxVnetBack;
+    const bytes = this.output.arena.bytes;
     for (let i = 0; i < count; i++, off += port.slotSize) {
       let drop: number;
-      if (link === null) drop = this.process(port, off, lengths[i]!, false);
-      else {
+      if (link === null) {
+        if (back === 0) drop = this.process(port, off, lengths[i]!, false, 0);
+        // An all-zero header (flags, gso_type): an ordinary packet.
+        else if ((bytes[off - back]! | bytes[off - back + 1]!) === 0) drop = this.process(port, off, lengths[i]! - back, false, 0);
+        else drop = this.receiveVnet(port, off, lengths[i]! - back, off - back, 0, false);
+      } else {
         // The frame's header sits just before the packet; ARP and the rest stay in the link.
         const kind = link.receive(off - ETHERNET_HEADER_LEN, lengths[i]!);
         if (kind !== Rx.IPV4 && kind !== Rx.IPV4_LINK_GROUP) continue;
-        drop = this.process(port, off, lengths[i]! - ETHERNET_HEADER_LEN, kind === Rx.IPV4_LINK_GROUP);
+        const len = lengths[i]! - ETHERNET_HEADER_LEN;
+        const group = kind === Rx.IPV4_LINK_GROUP;
+        drop = back === 0 ? this.process(port, off, len, group, 0) : this.receiveVnet(port, off, len, off - back, ETHERNET_HEADER_LEN, group);
       }
       if (drop >= 0) port.counters.drop(drop);
     }
@@ -86,19 +122,61 @@ export class Forwarder {
   }
 
   /**
+   * A packet read with a virtio-net header (at `h`; its offsets count from
+   * `linkLen` bytes of link header before the IP packet): its offload word
+   * from the header. A partial checksum is kept only where the path knows it
+   * (TCP or UDP, from the end of the IP header); any other is finished here.
+   * A super-packet is checked in process().
+   */
+  private receiveVnet(port: Port, off: number, len: number, h: number, linkLen: number, linkGroup: boolean): number {
+    const b = this.output.arena.bytes;
+    const flags = b[h]!, gsoType = b[h + 1]!;
+    if (len < 0) len = 0;
+    if (gsoType !== VirtioGso.NONE) {
+      const size = b[h + 4]! | (b[h + 5]! << 8);
+      if (size === 0) {
+        port.counters.values[RX_PACKETS]! += 1;
+        return Drop.BAD_OFFLOAD;
+      }
+      // Without NEEDS_CSUM the checksum field is made partial in process().
+      return this.process(port, off, len, linkGroup, ((flags & VirtioFlag.NEEDS_CSUM) !== 0 ? OFFLOAD_PARTIAL : 0) | (gsoType << 16) | size);
+    }
+    if ((flags & VirtioFlag.NEEDS_CSUM) === 0) return this.process(port, off, len, linkGroup, 0);
+    const start = (b[h + 6]! | (b[h + 7]! << 8)) - linkLen, at = b[h + 8]! | (b[h + 9]! << 8);
+    const proto = b[off + 9];
+    if (start === (b[off]! & 0x0f) << 2 && ((proto === IpProto.TCP && at === 16) || (proto === IpProto.UDP && at === 6))) {
+      return this.process(port, off, len, linkGroup, OFFLOAD_PARTIAL);
+    }
+    if (start >= 0 && finishPartialChecksum(b, off, len, start, at)) port.counters.values[CHECKSUMS_FINISHED]! += 1;
+    else {
+      port.counters.values[RX_PACKETS]! += 1;
+      return Drop.BAD_OFFLOAD;
+    }
+    return this.process(port, off, len, linkGroup, 0);
+  }
+
+  /**
    * One packet; returns a Drop reason, or −1 when it was forwarded or
    * consumed. `linkGroup`: it came in a link-layer broadcast or multicast
    * frame — for the router only, never forwarded (RFC 1812 §5.3.4).
+   * `word`: its offload word as read (0: an ordinary packet).
    */
-  process(ingress: Port, off: number, len: number, linkGroup = false): number {
+  process(ingress: Port, off: number, len: number, linkGroup = false, word = 0): number {
     const c = ingress.counters.values;
     c[RX_PACKETS]! += 1;
     c[RX_BYTES]! += len;
     if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
+    return this.handle(ingress, off, len, linkGroup, word);
+  }
 
+  private handle(ingress: Port, off: number, len: number, linkGroup: boolean, word: number): number {
     const ip = this.ip.attach(this.output.arena.bytes, off, len);
     const check = ip.validate();
     if (check !== Ipv4Check.OK) return CHECK_TO_DROP[check]!;
+    if (word !== 0) {
+      word = this.checkOffload(ingress, ip, word);
+      if (word < 0) return Drop.BAD_OFFLOAD;
+    }
 
     // RFC 1812 §4.2.2.11, §5.3.7: sources no packet may carry, to the router or through it.
     const src = ip.src;
@@ -106,17 +184,21 @@ export class Forwarder {
     if (srcDrop >= 0) return srcDrop;
     const withOptions = ip.buf[off] !== PLAIN_IPV4;
     if (withOptions) {
+      // Options and offloads are rare together: the segments take the ordinary way.
+      if (word !== 0) return this.ordinary(ingress, ip, word, linkGroup, false);
       const drop = this.options.check(ingress, ip);
       if (drop >= 0) return drop;
     }
 
     for (let i = 0; i < this.rewriters.length; i++) {
-      const drop = this.rewriters[i]!.rewrite(ingress, ip);
+      const drop = this.rewriters[i]!.rewrite(ingress, ip, word);
       if (drop >= 0) return drop;
     }
 
     let dst = ip.dst;
     if (this.addrs.isLocal(dst)) {
+      // The router checks L4 checksums of what it takes itself: finished first.
+      if (word !== 0) return this.ordinary(ingress, ip, word, linkGroup, true);
       // A source route that goes on makes the router a hop, not the destination (§5.2.4.1).
       if (!withOptions || !this.options.pendingSourceRoute || !this.addrs.isOwn(dst) || !this.options.sourceRouteHop(ip)) {
         return this.local.deliver(ingress, ip, withOptions);
@@ -163,7 +245,7 @@ export class Forwarder {
           this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.SOURCE_ROUTE_FAILED, 0, ingress, ip);
           return Drop.SOURCE_ROUTE_FAILED;
         }
-        this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip);
+        this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.NET, 0, ingress, ip, word);
         return Drop.NO_ROUTE;
       }
       egress = this.fib.portOf(nh);
@@ -176,13 +258,17 @@ export class Forwarder {
 
     const ttl = ip.ttl;
     if (ttl <= 1) {
-      this.icmp.send(IcmpType.TIME_EXCEEDED, 0, 0, ingress, ip);
+      this.error(IcmpType.TIME_EXCEEDED, 0, 0, ingress, ip, word);
       return Drop.TTL_EXPIRED;
     }
     const total = ip.totalLength;
-    if (total > out.mtu && ip.dontFragment) {
-      this.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, out.mtu, ingress, ip);
-      return Drop.FRAG_NEEDED;
+    if (total > out.mtu) {
+      // A super-packet is too big only if its segments are (and without DF those get fragmented).
+      const segLen = (word & 0xff0000) === 0 ? 0 : this.gsoHeaderLen + (word & 0xffff);
+      if (mtuVerdict(total, ip.dontFragment, segLen, out.mtu) === MtuVerdict.FRAG_NEEDED) {
+        this.error(IcmpType.DEST_UNREACHABLE, UnreachCode.FRAG_NEEDED, out.mtu, ingress, ip, word);
+        return Drop.FRAG_NEEDED;
+      }
     }
     if (withOptions) {
       // Options change with the TTL: one full checksum instead of two incremental updates.
@@ -192,6 +278,91 @@ export class Forwarder {
     } else {
       ip.decrementTtl();
     }
-    return this.output.send(out, off, total, gateway || ip.dst);
+    return this.output.send(out, off, total, gateway || ip.dst, word);
+  }
+
+  /**
+   * The offload word of a packet with a valid IPv4 header, checked against
+   * it: neither kind may be a fragment; a super-packet must be whole (no link padding), of
+   * the kind its gso_type says, with a gso_size; one that holds a single
+   * segment is just a packet with a partial checksum. −1: refused.
+   */
+  private checkOffload(ingress: Port, ip: Ipv4View, word: number): number {
+    // A fragment's checksum cannot be finished from it alone, nor can it be segmented.
+    if (ip.isFragment) return -1;
+    const type = (word >>> 16) & 0xff;
+    if (type === VirtioGso.NONE) return word;
+    const kind = type & ~VirtioGso.ECN;
+    const b = ip.buf, off = ip.off, len = ip.totalLength;
+    const size = word & 0xffff;
+    if (len !== ip.len || size === 0) return -1;
+    const hlen = gsoHeaderLength(b, off, len, kind);
+    if (hlen < 0 || len <= hlen) return -1;
+    if ((word & OFFLOAD_PARTIAL) === 0) {
+      // GSO without NEEDS_CSUM: the field becomes the pseudo-header sum every segmenter expects.
+      const l4 = ip.payloadOffset;
+      const at = l4 + (kind === VirtioGso.TCPV4 ? 16 : 6);
+      const sum = fold16(pseudoHeaderSum(ip.src, ip.dst, b[off + 9]!, len - (l4 - off)));
+      b[at] = sum >>> 8;
+      b[at + 1] = sum;
+      word |= OFFLOAD_PARTIAL;
+    }
+    if (len - hlen <= size) return OFFLOAD_PARTIAL;
+    this.gsoHeaderLen = hlen;
+    ingress.counters.values[RX_SUPER]! += 1;
+    return word;
+  }
+
+  /**
+   * An ICMP error about `ip`; about a super-packet, quoting its first
+   * segment (what the sender's kernel would have put on the wire).
+   */
+  private error(type: number, code: number, param: number, ingress: Port, ip: Ipv4View, word: number): void {
+    if ((word & 0xff0000) === 0) {
+      this.icmp.send(type, code, param, ingress, ip);
+      return;
+    }
+    const kind = (word >>> 16) & ~VirtioGso.ECN & 0xff;
+    const at = this.output.scratch(this.gsoHeaderLen + (word & 0xffff));
+    const n = firstSegment(ip.buf, ip.off, ip.totalLength, kind, word & 0xffff, ip.buf, at);
+    if (n > 0) this.icmp.send(type, code, param, ingress, this.segment.attach(ip.buf, at, n));
+  }
+
+  /**
+   * A packet with offloads the path cannot keep here (IP options; for the
+   * router itself): its checksum finished or its segments cut, it goes on
+   * as ordinary packets — through the whole path again, or (`local`)
+   * straight to local delivery.
+   */
+  private ordinary(ingress: Port, ip: Ipv4View, word: number, linkGroup: boolean, local: boolean): number {
+    const off = ip.off, len = ip.totalLength;
+    if ((word & 0xff0000) === 0) {
+      if (!this.output.finishChecksum(ingress, off, len)) return Drop.BAD_OFFLOAD;
+      if (local) return this.local.deliver(ingress, this.ip.attach(ip.buf, off, len), false);
+      return this.handle(ingress, off, len, linkGroup, 0);
+    }
+    const kind = (word >>> 16) & ~VirtioGso.ECN & 0xff;
+    const size = word & 0xffff;
+    const hlen = this.gsoHeaderLen;
+    const n = Math.ceil((len - hlen) / size);
+    const room = segmentedSize(len, hlen, size, HEADROOM);
+    // Room for the segments and for what each may take (fragments, an ICMP error or reply), so no flush overwrites them.
+    const per = hlen + size + 64 * (64 + HEADROOM) + ICMP_ERROR_MAX_LEN + 4 * (HEADROOM + 8);
+    if (n > MAX_SEGMENTS || !this.output.reserveScratch(room + HEADROOM + 8 + n * per)) return Drop.BAD_OFFLOAD;
+    const region = this.output.scratch(room);
+    const b = ip.buf;
+    const got = segmentGso(b, off, len, kind, size, b, region - HEADROOM, region + room, HEADROOM, SegmentChecksum.FULL,
+      this.segOffsets, this.segLengths, 0, MAX_SEGMENTS);
+    if (got < 0) return Drop.BAD_OFFLOAD;
+    let last = -1;
+    for (let i = 0; i < got; i++) {
+      const so = this.segOffsets[i]!, sl = this.segLengths[i]!;
+      const drop = local ? this.local.deliver(ingress, this.segment.attach(b, so, sl), false) : this.handle(ingress, so, sl, linkGroup, 0);
+      if (drop >= 0) {
+        if (i < got - 1) ingress.counters.drop(drop);
+        else last = drop;
+      }
+    }
+    return last;
   }
 }

@@ -25,6 +25,8 @@ import { VirtioGso, VirtioNetHdrView } from '../wire/virtio-net.js';
 const MAX_IP_LEN = 0xffff;
 const ACK = TcpFlag.ACK;
 const ACK_PSH = TcpFlag.ACK | TcpFlag.PSH;
+/** A `trusted` value for coalesce(): pass this packet as it is. */
+export const PASS = 2;
 
 export class TcpCoalescer {
   /** Per output packet, in batch order: offset of the IP packet in buf. */
@@ -38,6 +40,8 @@ export class TcpCoalescer {
    */
   readonly outMerged: Uint8Array;
   readonly outInput: Int32Array;
+  /** Per merged output packet: its gso_size (the payload of its first segment). */
+  readonly outGso: Int32Array;
   outCount = 0;
   /** Input packets merged into another (so: writes saved) in the last batch. */
   merged = 0;
@@ -72,6 +76,7 @@ export class TcpCoalescer {
     this.outLengths = new Int32Array(n);
     this.outMerged = new Uint8Array(n);
     this.outInput = new Int32Array(n);
+    this.outGso = new Int32Array(n);
     this.itHead = new Int32Array(n);
     this.itTail = new Int32Array(n);
     this.itMembers = new Int32Array(n);
@@ -91,7 +96,9 @@ export class TcpCoalescer {
 
   /**
    * Coalesce packets buf[offsets[i], +lengths[i]) for i < count (IP packets;
-   * `trusted[i]` = 1 when the kernel marked the checksum partial or valid).
+   * `trusted[i]` = 1 when the kernel marked the checksum partial or valid,
+   * PASS when the packet must go as it is — a super-packet, a partial
+   * checksum — though what follows it of its flow still must not overtake it).
    * Merged packets are written into buf[regionOff, regionEnd), each after
    * `vnetHdrSize` bytes that receive its virtio-net header. Results in
    * outOffsets/outLengths/outMerged/outInput[0, outCount). Returns outCount.
@@ -104,11 +111,14 @@ export class TcpCoalescer {
     this.items = 0;
     this.orderLen = 0;
     this.merged = 0;
-    for (let i = 0; i < count; i++) this.group(buf, offsets[i], lengths[i], i, trusted !== null && trusted[i] === 1);
+    for (let i = 0; i < count; i++) {
+      const t = trusted === null ? 0 : trusted[i];
+      this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS);
+    }
     return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize);
   }
 
-  private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean): void {
+  private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean, hold: boolean): void {
     this.next[i] = -1;
     // Candidate: IPv4 without options, whole (not a fragment), TCP, ACK or ACK|PSH, with payload.
     const tcp = len >= 40 && b[o] === 0x45 && b[o + 9] === IpProto.TCP;
@@ -120,7 +130,7 @@ export class TcpCoalescer {
     const thl = (b[o + 32] >>> 4) << 2;
     const flags = b[o + 33];
     const payload = len - 20 - thl;
-    const candidate = ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0 &&
+    const candidate = !hold && ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0 &&
       thl >= 20 && payload > 0 && (flags === ACK || flags === ACK_PSH);
     if (!candidate) {
       // Anything else of this flow (a pure ACK, FIN, …) must not be overtaken by later data.
@@ -246,6 +256,7 @@ export class TcpCoalescer {
       this.outLengths[out] = total;
       this.outMerged[out] = 1;
       this.outInput[out] = head;
+      this.outGso[out] = this.itGso[e];
       out++;
       p = at + total;
     }

@@ -134,69 +134,87 @@ export function segmentGso(
   if (n > max || at + n > offsets.length || at + n > lengths.length) return SegmentError.TOO_MANY;
   if (outOff + segmentedSize(len, hlen, gsoSize, headroom) > outEnd) return SegmentError.NO_ROOM;
 
-  const hl = (buf[off] & 0x0f) << 2;
-  const tcp = gsoKind === VirtioGso.TCPV4;
-  const proto = tcp ? IpProto.TCP : IpProto.UDP;
-  const csumAt = hl + (tcp ? 16 : 6);
-  const src = readU32(buf, off + 12);
-  const dst = readU32(buf, off + 16);
-  const id0 = (buf[off + 4] << 8) | buf[off + 5];
-  const seq0 = tcp ? readU32(buf, off + hl + 4) : 0;
-  const same = out === buf;
-
   let p = outOff;
   for (let i = 0; i < n; i++) {
     const d = p + headroom;
-    const segPayload = i < n - 1 ? gsoSize : payload - i * gsoSize;
-    const segLen = hlen + segPayload;
-    const from = off + hlen + i * gsoSize;
-    if (same) {
-      out.copyWithin(d, off, off + hlen);
-      out.copyWithin(d + hlen, from, from + segPayload);
-    } else {
-      copyBytes(buf, off, out, d, hlen);
-      copyBytes(buf, from, out, d + hlen, segPayload);
-    }
-    // IPv4: length, identification, header checksum.
-    out[d + 2] = segLen >>> 8;
-    out[d + 3] = segLen;
-    const id = (id0 + i) & 0xffff;
-    out[d + 4] = id >>> 8;
-    out[d + 5] = id;
-    out[d + 10] = 0;
-    out[d + 11] = 0;
-    const ipc = ~fold16(sum16(out, d, hl)) & 0xffff;
-    out[d + 10] = ipc >>> 8;
-    out[d + 11] = ipc;
-    if (tcp) {
-      writeU32(out, d + hl + 4, seq0 + i * gsoSize);
-      let flags = out[d + hl + 13];
-      if (i < n - 1) flags &= ~(TcpFlag.FIN | TcpFlag.PSH);
-      if (i > 0) flags &= ~TcpFlag.CWR;
-      out[d + hl + 13] = flags;
-    } else {
-      const ul = 8 + segPayload;
-      out[d + hl + 4] = ul >>> 8;
-      out[d + hl + 5] = ul;
-    }
-    const l4Len = segLen - hl;
-    const pseudo = pseudoHeaderSum(src, dst, proto, l4Len);
-    out[d + csumAt] = 0;
-    out[d + csumAt + 1] = 0;
-    let c: number;
-    if (csum === SegmentChecksum.PARTIAL) {
-      c = fold16(pseudo);
-    } else {
-      c = ~fold16(sum16(out, d + hl, l4Len, pseudo)) & 0xffff;
-      if (c === 0 && !tcp) c = 0xffff; // UDP: a computed 0 is sent as all ones (RFC 768)
-    }
-    out[d + csumAt] = c >>> 8;
-    out[d + csumAt + 1] = c;
+    const segLen = writeSegment(buf, off, hlen, gsoKind, gsoSize, i, n, out, d, csum);
     offsets[at + i] = d;
     lengths[at + i] = segLen;
     p = (d + segLen + 7) & ~7;
   }
   return n;
+}
+
+/**
+ * The first segment of a super-packet, whole (complete checksums), at
+ * out[outOff]: what an ICMP error about the super-packet quotes, as if the
+ * sender's kernel had segmented it. Returns its length, or -1 (malformed).
+ * out must hold header + gsoSize bytes there; the source must not overlap.
+ */
+export function firstSegment(buf: Uint8Array, off: number, len: number, gsoKind: number, gsoSize: number, out: Uint8Array, outOff: number): number {
+  const hlen = gsoHeaderLength(buf, off, len, gsoKind);
+  if (hlen < 0 || gsoSize <= 0 || len <= hlen || len > 0xffff || ((buf[off + 2] << 8) | buf[off + 3]) !== len) return -1;
+  const n = Math.ceil((len - hlen) / gsoSize);
+  return writeSegment(buf, off, hlen, gsoKind, gsoSize, 0, n, out, outOff, SegmentChecksum.FULL);
+}
+
+/** Segment i of n of the super-packet at buf[off] (headers hlen bytes) written at out[d]; returns its length. */
+function writeSegment(
+  buf: Uint8Array, off: number, hlen: number, gsoKind: number, gsoSize: number, i: number, n: number,
+  out: Uint8Array, d: number, csum: number,
+): number {
+  const len = (buf[off + 2] << 8) | buf[off + 3];
+  const payload = len - hlen;
+  const hl = (buf[off] & 0x0f) << 2;
+  const tcp = gsoKind === VirtioGso.TCPV4;
+  const proto = tcp ? IpProto.TCP : IpProto.UDP;
+  const csumAt = hl + (tcp ? 16 : 6);
+  const segPayload = i < n - 1 ? gsoSize : payload - i * gsoSize;
+  const segLen = hlen + segPayload;
+  const from = off + hlen + i * gsoSize;
+  if (out === buf) {
+    out.copyWithin(d, off, off + hlen);
+    out.copyWithin(d + hlen, from, from + segPayload);
+  } else {
+    copyBytes(buf, off, out, d, hlen);
+    copyBytes(buf, from, out, d + hlen, segPayload);
+  }
+  // IPv4: length, identification, header checksum.
+  out[d + 2] = segLen >>> 8;
+  out[d + 3] = segLen;
+  const id = (((buf[off + 4] << 8) | buf[off + 5]) + i) & 0xffff;
+  out[d + 4] = id >>> 8;
+  out[d + 5] = id;
+  out[d + 10] = 0;
+  out[d + 11] = 0;
+  const ipc = ~fold16(sum16(out, d, hl)) & 0xffff;
+  out[d + 10] = ipc >>> 8;
+  out[d + 11] = ipc;
+  if (tcp) {
+    writeU32(out, d + hl + 4, readU32(buf, off + hl + 4) + i * gsoSize);
+    let flags = out[d + hl + 13];
+    if (i < n - 1) flags &= ~(TcpFlag.FIN | TcpFlag.PSH);
+    if (i > 0) flags &= ~TcpFlag.CWR;
+    out[d + hl + 13] = flags;
+  } else {
+    const ul = 8 + segPayload;
+    out[d + hl + 4] = ul >>> 8;
+    out[d + hl + 5] = ul;
+  }
+  const l4Len = segLen - hl;
+  const pseudo = pseudoHeaderSum(readU32(buf, off + 12), readU32(buf, off + 16), proto, l4Len);
+  out[d + csumAt] = 0;
+  out[d + csumAt + 1] = 0;
+  let c: number;
+  if (csum === SegmentChecksum.PARTIAL) {
+    c = fold16(pseudo);
+  } else {
+    c = ~fold16(sum16(out, d + hl, l4Len, pseudo)) & 0xffff;
+    if (c === 0 && !tcp) c = 0xffff; // UDP: a computed 0 is sent as all ones (RFC 768)
+  }
+  out[d + csumAt] = c >>> 8;
+  out[d + csumAt + 1] = c;
+  return segLen;
 }
 
 /**

@@ -28,6 +28,8 @@ import { UDP_HEADER_LEN, UdpView } from '../wire/udp.js';
 import { Drop } from '../packet/drops.js';
 import type { PacketRewriter } from './forwarder.js';
 import { NatFlowTable, type CoarseClock } from './nat-flows.js';
+import { updatePartialChecksum32 } from './gso.js';
+import { OFFLOAD_PARTIAL } from '../wire/virtio-net.js';
 
 export const DEFAULT_NAT_CAPACITY = 65_536;
 
@@ -35,6 +37,8 @@ export class VirtualServiceNat implements PacketRewriter {
   readonly flows: NatFlowTable;
   private readonly tcp = new TcpView();
   private readonly udp = new UdpView();
+  /** The packet being rewritten has a partial L4 checksum. */
+  private partial = false;
 
   // Addresses are int32 here, as in NatFlowTable (no boxing per packet).
   /** Per service: its virtual address and default backend. */
@@ -87,9 +91,11 @@ export class VirtualServiceNat implements PacketRewriter {
     this.flows = new NatFlowTable(capacity, services.map((s) => s.idleTimeout * 1000), clock);
   }
 
-  rewrite(_ingress: Port, ip: Ipv4View): number {
+  /** `word`: the packet's offload word — with OFFLOAD_PARTIAL, its L4 checksum field holds the pseudo-header sum. */
+  rewrite(_ingress: Port, ip: Ipv4View, word = 0): number {
     const proto = ip.protocol;
     if (proto !== IpProto.TCP && proto !== IpProto.UDP) return -1;
+    this.partial = (word & OFFLOAD_PARTIAL) !== 0;
     const dst = readI32(ip.buf, ip.off + 16);
     const vips = this.vips;
     for (let s = 0; s < vips.length; s++) if (vips[s] === dst) return this.inbound(s, ip, proto);
@@ -185,8 +191,20 @@ export class VirtualServiceNat implements PacketRewriter {
     this.packetsOut++;
   }
 
-  /** The pseudo-header changed with the address: fix the TCP/UDP checksum. */
+  /**
+   * The pseudo-header changed with the address: fix the TCP/UDP checksum —
+   * a partial one (offloads) holds the pseudo-header sum itself, so it takes
+   * the change as it is rather than complemented.
+   */
   private adjustL4(proto: number, ip: Ipv4View, from: number, to: number): void {
+    if (this.partial) {
+      const at = ip.payloadOffset + (proto === IpProto.TCP ? 16 : 6);
+      const b = ip.buf;
+      const c = updatePartialChecksum32((b[at]! << 8) | b[at + 1]!, from, to);
+      b[at] = c >>> 8;
+      b[at + 1] = c;
+      return;
+    }
     if (proto === IpProto.TCP) this.tcp.attach(ip.buf, ip.payloadOffset, ip.payloadLength).adjustForAddressChange(from, to);
     else this.udp.attach(ip.buf, ip.payloadOffset, ip.payloadLength).adjustForAddressChange(from, to);
   }

@@ -8,8 +8,11 @@
 //       to the control protocols) or a source-route hop → martians
 //     → selectors [source policy rules] → FIB → flow pinning (drain)
 //     → TTL → MTU/DF → options (record route, timestamp)
-//     → Output (fragmentation, transmit queues)
+//     → Output (super-packets whole or cut, partial checksums kept or
+//       finished, fragmentation, transmit queues; coalescing at the flush)
 //   ICMP errors are built by IcmpErrors and routed back through Output.
+//   Each packet carries its offload word (wire/virtio-net.ts) beside its
+//   (offset, length): 0 for an ordinary packet.
 //
 // Everything works in one PacketArena: the ports' receive slots and a
 // scratch ring for packets the router builds itself.
@@ -45,10 +48,13 @@ const SPARE_MTU = 9000;
  * reassembly.
  */
 export function arenaFor(config: RouterConfig): PacketArena {
-  // A port's receive slots, and an Ethernet port's link layer (control frames, the hold pool); 64-byte aligned.
-  const portBytes = (mtu: number, ethernet: boolean) => Port.rxBytesFor(mtu) + 64 + (ethernet ? EthernetLink.regionBytes({ mtu }) + 64 : 0);
-  const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet'), 0);
-  const spare = SPARE_PORTS * portBytes(SPARE_MTU, true);
+  // A port's receive slots (64 KB each for a port in offload mode: 4.2 MB
+  // per port, touched only as far as super-packets arrive), and an Ethernet
+  // port's link layer (control frames, the hold pool); 64-byte aligned.
+  const portBytes = (mtu: number, ethernet: boolean, superSlots: boolean) =>
+    Port.rxBytesFor(mtu, superSlots) + 64 + (ethernet ? EthernetLink.regionBytes({ mtu }) + 64 : 0);
+  const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet', p.offload), 0);
+  const spare = SPARE_PORTS * Math.max(portBytes(SPARE_MTU, true, false), portBytes(SPARE_MTU, true, true));
   return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 

@@ -51,6 +51,11 @@ export class PacketArena {
     return off;
   }
 
+  /** Bytes left in the scratch ring (each scratch() takes HEADROOM and up to 7 bytes of alignment more than it is asked for). */
+  scratchFree(): number {
+    return this.scratchEnd - this.scratchNext;
+  }
+
   resetScratch(): void {
     this.scratchNext = this.scratchStart;
   }

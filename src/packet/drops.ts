@@ -30,6 +30,8 @@ export const Drop = {
   LINK_BROADCAST_NOT_ROUTED: 25,
   /** An OSPF packet the protocol refused (bad header, checksum, area, authentication, …). */
   OSPF_INVALID: 26,
+  /** A super-packet or partial checksum whose virtio-net header does not fit the packet (or too many segments). */
+  BAD_OFFLOAD: 27,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -60,6 +62,7 @@ export const DROP_NAMES: readonly string[] = [
   'reassembly-failed',
   'link-broadcast-not-routed',
   'ospf-invalid',
+  'bad-offload',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

@@ -1,13 +1,44 @@
 // What a port needs from the thing under it. TunDevice is the real one; the
 // same shape lets the forwarding logic run over an in-memory device in unit
 // tests.
+
+/**
+ * What a device takes beyond ordinary packets (its offload mode): super-
+ * packets (TCP/UDP segmentation offload) and partial checksums, each
+ * described by a virtio-net header.
+ */
+export interface DeviceOffload {
+  /**
+   * Bytes of virtio-net header in front of every packet read and written (a
+   * TUN opened with IFF_VNET_HDR); 0 when headers travel beside the frames
+   * (writeBatch's `vnet` list, an AF_PACKET socket's).
+   */
+  readonly vnetHdrSize: number;
+  /** May be given a packet whose L4 checksum is partial (NEEDS_CSUM). */
+  readonly csum: boolean;
+  /** Takes TCP/IPv4 super-packets whole. */
+  readonly tso4: boolean;
+  /** Takes UDP super-packets (USO) whole. */
+  readonly uso4: boolean;
+  /** May hand over super-packets when read: its receive slots must hold 64 KB. */
+  readonly rxSuper: boolean;
+}
+
 export interface PacketDevice {
   readonly name: string;
+  /** Offload mode, if the device is in it (absent or null: ordinary packets only). */
+  readonly offload?: DeviceOffload | null;
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
     onBatch: (count: number, errno: number) => void): void;
   /** Stop the watch startReading() began (the device stays open; reading may start again elsewhere). */
   stopReading?(): void;
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  /**
+   * Write packets (or frames) buf[offsets[i], +lengths[i]) for i < count; a
+   * refused one gets −errno in lengths[i]. `vnet` (devices whose offload has
+   * vnetHdrSize 0): per packet, where its 10-byte virtio-net header is in
+   * buf, or −1 for none (a complete, ordinary packet).
+   */
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number, vnet?: Int32Array | null): number;
   setCarrier(on: boolean): void;
   /** Whether the device still exists (after a read error: was it deleted?). Absent: assume yes. */
   exists?(): boolean;

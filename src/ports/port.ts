@@ -9,14 +9,23 @@
 // in the HEADROOM in front of it — or waits in the link while its next hop
 // is resolved. Either way each receive slot's IPv4 packet starts HEADROOM
 // bytes into the slot.
+//
+// Offload mode (device.offload): a TUN port's device puts a virtio-net
+// header in front of every packet it reads and wants one in front of every
+// packet written — the port writes it into the headroom from the packet's
+// offload word (0: ordinary, all zero) — and its receive slots hold 64 KB
+// super-packets. An Ethernet port in offload mode writes the header for a
+// super-packet in the headroom before the frame and hands its place to the
+// device beside the frame.
 import { HEADROOM, type PacketArena } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
 import type { PortState, PortView } from '../control/port-view.js';
 import { maskOf } from '../net/addr.js';
 import { PortCounters, TX_BYTES, TX_PACKETS } from './counters.js';
-import type { PacketDevice } from './device.js';
+import type { DeviceOffload, PacketDevice } from './device.js';
 import type { EthernetLink } from './ethernet/ethernet-link.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
+import { VIRTIO_NET_HDR_LEN, writeVnetHeader } from '../wire/virtio-net.js';
 
 /** up: forwarding; blocked: sends and receives nothing; draining: only existing flows use it. */
 export type { PortState };
@@ -29,10 +38,16 @@ export interface PortSettings {
   /** Where the device sits, for display: a netns name or "" for the daemon's own. */
   netns: string;
   deviceName: string;
+  /** Receive slots for 64 KB super-packets (a TUN port in offload mode). */
+  superSlots?: boolean;
 }
 
 export const RX_BATCH = 64;
-const TX_QUEUE = 256;
+export const TX_QUEUE = 256;
+/** The largest IPv4 datagram: what a super-packet can be. */
+const MAX_IPV4 = 65535;
+/** Offload word of a queued frame that is not an IPv4 packet of the path (ARP, held packets released). */
+export const TX_NOT_IP = -1;
 
 export class Port implements PortView {
   readonly index: number;
@@ -45,6 +60,22 @@ export class Port implements PortView {
   readonly netns: string;
   readonly deviceName: string;
   readonly counters = new PortCounters();
+  /** Whether the receive slots hold super-packets (see PortSettings.superSlots). */
+  readonly superSlots: boolean;
+  /** Bytes of virtio-net header in front of every packet the device reads and takes (0: none). */
+  vnetHdrSize = 0;
+  /**
+   * Where a received packet's virtio-net header is: this many bytes before
+   * the IPv4 packet (a TUN's right before it; an Ethernet frame's before
+   * the frame's header); 0: received packets have none.
+   */
+  rxVnetBack = 0;
+  /** The device may be given packets with a partial L4 checksum / TCP / UDP super-packets whole. */
+  txCsum = false;
+  txTso4 = false;
+  txUso4 = false;
+  private dev!: PacketDevice;
+  private readonly bytes: Uint8Array;
   state: PortState = 'up';
   stateSince = Date.now();
   /** Nothing is written to the device (set once a block's last words are out). */
@@ -63,9 +94,15 @@ export class Port implements PortView {
   readonly rxLengths = new Int32Array(RX_BATCH);
   readonly txOffsets = new Int32Array(TX_QUEUE);
   readonly txLengths = new Int32Array(TX_QUEUE);
+  /** Per queued packet: its offload word (0 ordinary; TX_NOT_IP for a frame the link layer made). */
+  readonly txWords = new Int32Array(TX_QUEUE);
+  /** Per queued frame of an Ethernet port: where its virtio-net header is (−1: none). */
+  readonly txVnet = new Int32Array(TX_QUEUE);
+  /** Frames in the queue with a virtio-net header of their own. */
+  private txVnetCount = 0;
   txCount = 0;
 
-  constructor(index: number, settings: PortSettings, public device: PacketDevice, private readonly arena: PacketArena) {
+  constructor(index: number, settings: PortSettings, device: PacketDevice, private readonly arena: PacketArena) {
     this.index = index;
     this.name = settings.name;
     this.address = settings.address >>> 0;
@@ -75,18 +112,43 @@ export class Port implements PortView {
     this.mtu = settings.mtu;
     this.netns = settings.netns;
     this.deviceName = settings.deviceName;
-    this.slotSize = Port.slotSizeFor(settings.mtu);
-    this.rxBase = arena.reserve(Port.rxBytesFor(settings.mtu));
+    this.bytes = arena.bytes;
+    this.superSlots = settings.superSlots ?? false;
+    this.slotSize = Port.slotSizeFor(settings.mtu, this.superSlots);
+    this.rxBase = arena.reserve(Port.rxBytesFor(settings.mtu, this.superSlots));
+    this.device = device;
   }
 
-  /** A slot holds HEADROOM and the largest frame the device can hand us (MTU + an Ethernet header). */
-  static slotSizeFor(mtu: number): number {
+  /** The device under the port (replaced when a vanished device comes back). */
+  get device(): PacketDevice {
+    return this.dev;
+  }
+
+  set device(d: PacketDevice) {
+    this.dev = d;
+    const o: DeviceOffload | null = d.offload ?? null;
+    // A device that may hand over super-packets needs slots that hold them.
+    if (o?.rxSuper && !this.superSlots) throw new RangeError(`port ${this.name}: device in offload mode, receive slots too small`);
+    this.vnetHdrSize = o?.vnetHdrSize ?? 0;
+    this.rxVnetBack = !o ? 0 : o.vnetHdrSize !== 0 ? o.vnetHdrSize : o.rxSuper ? ETHERNET_HEADER_LEN + VIRTIO_NET_HDR_LEN : 0;
+    this.txCsum = o?.csum ?? false;
+    this.txTso4 = o?.tso4 ?? false;
+    this.txUso4 = o?.uso4 ?? false;
+  }
+
+  /**
+   * A slot holds HEADROOM and the largest frame the device can hand us (MTU
+   * + an Ethernet header; with super-packets: a virtio-net header and the
+   * largest IPv4 datagram).
+   */
+  static slotSizeFor(mtu: number, superSlots = false): number {
+    if (superSlots) return (HEADROOM + MAX_IPV4 + 1023) & ~1023;
     return Math.max(2048, (HEADROOM + mtu + ETHERNET_HEADER_LEN + 1023) & ~1023);
   }
 
   /** Arena bytes a port's receive slots take (a frame's header may start in the first slot's headroom). */
-  static rxBytesFor(mtu: number): number {
-    return Port.slotSizeFor(mtu) * RX_BATCH + HEADROOM;
+  static rxBytesFor(mtu: number, superSlots = false): number {
+    return Port.slotSizeFor(mtu, superSlots) * RX_BATCH + HEADROOM;
   }
 
   /** Where the IPv4 packet of receive slot `i` starts. */
@@ -94,9 +156,9 @@ export class Port implements PortView {
     return this.rxBase + i * this.slotSize + HEADROOM;
   }
 
-  /** Where the device writes slot 0: the frame's link header (if any) right before the IPv4 packet. */
+  /** Where the device writes slot 0: the frame's link header or virtio-net header (if any) right before the IPv4 packet. */
   get readOffset(): number {
-    return this.rxBase + HEADROOM - (this.link ? ETHERNET_HEADER_LEN : 0);
+    return this.rxBase + HEADROOM - (this.link ? ETHERNET_HEADER_LEN : this.vnetHdrSize);
   }
 
   /** Whether `addr` is on this port's subnet. */
@@ -133,31 +195,59 @@ export class Port implements PortView {
    * Send the IPv4 packet at (off, len) toward `nextHop` (the neighbour on
    * the link: the route's gateway, or the destination itself). On an
    * Ethernet port the link writes the header into the headroom, or holds the
-   * packet while the next hop is resolved.
+   * packet while the next hop is resolved. `word`: the packet's offload word
+   * (wire/virtio-net.ts; 0 for an ordinary packet) — only what the device
+   * takes (txCsum, txTso4, txUso4): the caller checks.
    */
-  transmit(off: number, len: number, nextHop: number): void {
+  transmit(off: number, len: number, nextHop: number, word = 0): void {
     const link = this.link;
     if (link === null) {
-      this.enqueue(off, len);
+      const vh = this.vnetHdrSize;
+      if (vh === 0) {
+        this.enqueue(off, len, 0);
+        return;
+      }
+      writeVnetHeader(this.bytes, off - vh, vh, off, word, 0);
+      this.enqueue(off - vh, len + vh, word);
       return;
     }
     const frame = link.transmit(off, len, nextHop);
-    if (frame > 0) this.enqueue(off - ETHERNET_HEADER_LEN, frame);
+    if (frame <= 0) return;
+    const f = off - ETHERNET_HEADER_LEN;
+    if (word === 0) {
+      this.enqueue(f, frame, 0);
+      return;
+    }
+    // The frame's virtio-net header goes in the headroom before it; the device sends it beside the frame.
+    const h = f - VIRTIO_NET_HDR_LEN;
+    writeVnetHeader(this.bytes, h, VIRTIO_NET_HDR_LEN, off, word, ETHERNET_HEADER_LEN);
+    this.enqueue(f, frame, word);
+    this.txVnet[this.txCount - 1] = h;
+    this.txVnetCount++;
   }
 
-  /** Queue bytes in the arena (a packet, or an already framed frame) for the device; flushed by flush(). */
-  enqueue(off: number, len: number): void {
+  /**
+   * Queue bytes in the arena (a packet, or an already framed frame) for the
+   * device; flushed by flush(). `word`: its offload word, TX_NOT_IP for a
+   * frame the link layer made.
+   */
+  enqueue(off: number, len: number, word = TX_NOT_IP): void {
     if (this.txCount === TX_QUEUE) this.flush();
-    this.txOffsets[this.txCount] = off;
-    this.txLengths[this.txCount] = len;
-    this.txCount++;
+    const n = this.txCount;
+    this.txOffsets[n] = off;
+    this.txLengths[n] = len;
+    this.txWords[n] = word;
+    this.txVnet[n] = -1;
+    this.txCount = n + 1;
   }
 
   flush(): void {
     const n = this.txCount;
     if (n === 0) return;
     this.txCount = 0;
-    const ok = this.device.writeBatch(this.arena.buffer, this.txOffsets, this.txLengths, n);
+    const vnet = this.txVnetCount > 0 ? this.txVnet : null;
+    this.txVnetCount = 0;
+    const ok = this.device.writeBatch(this.arena.buffer, this.txOffsets, this.txLengths, n, vnet);
     // The addon marks each packet the kernel refused with a negative length (−errno).
     let bytes = 0;
     for (let i = 0; i < n; i++) {

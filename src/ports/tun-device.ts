@@ -3,6 +3,7 @@
 // loop; reads arrive in batches into fixed slots of a caller-owned buffer.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import type { DeviceOffload, PacketDevice } from './device.js';
 
 interface TunAddon {
   openTun(name: string, netnsPath: string, mtu: number): number;
@@ -75,7 +76,7 @@ export interface TunOpenOptions {
   offload?: boolean | TunOffloadOptions;
 }
 
-export class TunDevice {
+export class TunDevice implements PacketDevice {
   readonly name: string;
   readonly netns: string | undefined;
   readonly fd: number;
@@ -83,6 +84,8 @@ export class TunDevice {
   readonly vnetHdrSize: number = 0;
   /** TunOffload flags the kernel accepted (0 in plain mode). */
   readonly offloads: number = 0;
+  /** Offload mode as a port sees it; null in plain mode. */
+  readonly offload: DeviceOffload | null = null;
   private reader: object | undefined;
   private closed = false;
 
@@ -105,6 +108,11 @@ export class TunDevice {
         const size = o.vnetHdrSize ?? 10;
         [this.fd, this.offloads] = tun.openTunOffload(opts.name, ns, opts.mtu ?? 0, size, o.offloads ?? DEFAULT_OFFLOADS);
         this.vnetHdrSize = size;
+        // The kernel takes a super-packet only with the checksum it leaves partial.
+        const csum = (this.offloads & TunOffload.CSUM) !== 0;
+        this.offload = {
+          vnetHdrSize: size, csum, tso4: csum && (this.offloads & TunOffload.TSO4) !== 0, uso4: csum && (this.offloads & TunOffload.USO4) !== 0, rxSuper: true,
+        };
       } else {
         this.fd = tun.openTun(opts.name, ns, opts.mtu ?? 0);
       }

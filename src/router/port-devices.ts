@@ -14,11 +14,17 @@ import { parseMac } from '../wire/ethernet.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
 
-/** Open the device a port config names (in its namespace). Throws with one line when it cannot. */
+/**
+ * Open the device a port config names (in its namespace), in offload mode
+ * unless the port has offloads off. Throws with one line when it cannot.
+ */
 export const openDevice: DeviceOpener = (p) =>
   p.type === 'ethernet'
-    ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu })
-    : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu });
+    ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload })
+    : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload });
+
+/** Whether a port's receive slots must hold 64 KB super-packets: a port in offload mode. */
+export const superSlotsFor = (p: PortConfig): boolean => p.offload;
 
 /** A device is the same device when its name and namespace are. */
 export const deviceKey = (p: { device: string; netns: string }): string => `${p.netns}/${p.device}`;
@@ -39,7 +45,10 @@ export interface LinkHooks {
 
 /** A port on its device; an Ethernet device gets its link layer, in a region of the arena of its own. */
 export function makePort(index: number, pc: PortConfig, device: PacketDevice, arena: PacketArena, hooks: LinkHooks): Port {
-  const port = new Port(index, { name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device }, device, arena);
+  const port = new Port(index, {
+    name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device,
+    superSlots: superSlotsFor(pc) || (device.offload?.rxSuper ?? false),
+  }, device, arena);
   if (macOf(device)) {
     port.linkRegion = arena.reserve(linkRegionBytes(pc.mtu));
     attachLink(port, pc, arena, hooks);

@@ -17,6 +17,11 @@ const LAB_PREFIX = 'tr-';
 /** Where persistent labs (`testbed up`) keep their state and files. */
 export const PERSISTENT_DIR = '/run/tunroute/testbeds';
 
+/** The id (namespace prefix) of the persistent lab NAME. */
+export function persistentLabId(name: string): string {
+  return `trtb-${name}`;
+}
+
 export interface LogEvent {
   time: number;
   event?: string;
@@ -38,6 +43,11 @@ export class RouterProcess {
   /** Call the daemon's API. */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
     return call<T>(this.socket, method, path, body);
+  }
+
+  /** The daemon's process id on this machine (for its costs), while it runs. */
+  pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   /** Run the tunroute CLI against this daemon; resolves with stdout, rejects on a non-zero exit. */
@@ -92,6 +102,7 @@ export class Lab {
   private readonly children = new Set<ChildProcess>();
   private readonly routers: RouterProcess[] = [];
   private wiringNs: string | undefined;
+  private readonly cleanups: (() => Promise<void>)[] = [];
   private cleaned = false;
 
   private constructor(id: string, short: string, dir: string, readonly persistent: boolean) {
@@ -119,7 +130,7 @@ export class Lab {
     await Lab.destroyPersistent(name);
     const dir = join(PERSISTENT_DIR, name);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    const lab = new Lab(`trtb-${name}`, name.slice(0, 4), dir, true);
+    const lab = new Lab(persistentLabId(name), name.slice(0, 4), dir, true);
     lab.saveState();
     return lab;
   }
@@ -167,6 +178,22 @@ export class Lab {
     this.saveState();
     await ip('-n', ns, 'link', 'set', 'lo', 'up');
     // Hosts speak IPv4 only: no IPv6 router solicitations or MLD on the ports.
+    await inNetns(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    return ns;
+  }
+
+  /**
+   * Name the network namespace of a running process (a container's) as a
+   * namespace of this lab, so `ip -n` and `ip netns exec` reach it and
+   * cleanup removes the name (which would otherwise keep the namespace, and
+   * the links in it, alive after the process).
+   */
+  async attachNamespace(role: string, pid: number): Promise<string> {
+    const ns = this.ns(role);
+    await ip('netns', 'attach', ns, String(pid));
+    this.namespaces.push(ns);
+    this.saveState();
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
     await inNetns(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     return ns;
   }
@@ -264,11 +291,17 @@ export class Lab {
     child.once('exit', () => this.children.delete(child));
   }
 
+  /** Run `fn` first at cleanup (also on SIGINT/SIGTERM): for what lives outside the lab's namespaces, e.g. containers. */
+  onCleanup(fn: () => Promise<void>): void {
+    this.cleanups.push(fn);
+  }
+
   /** Stop every process and remove every namespace; safe to call twice. */
   async cleanup(): Promise<void> {
     if (this.cleaned) return;
     this.cleaned = true;
     LIVE.delete(this);
+    for (const fn of this.cleanups) await fn().catch(() => undefined);
     await Promise.all(this.routers.map((r) => r.stop('SIGTERM', 2000).catch(() => undefined)));
     for (const c of this.children) c.kill('SIGKILL');
     for (const ns of [...this.namespaces].reverse()) await removeNamespace(ns);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleetRange } from '../hosts/fleet.js';
 import { parsePrefix } from '../net/addr.js';
+import type { ContainerOptions } from './container-nodes.js';
 import { KernelRouteWatch } from './kernel-routes.js';
 import type { Lab, RouterProcess } from './lab.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
@@ -18,7 +19,7 @@ import { TopologyLab } from './topology-lab.js';
 /** Which lab to rehearse on. */
 export type LabSpec =
   | { kind: 'built-in'; embodiment: Embodiment; routing: RoutingMode; serverDelayMs: number; bfdIntervalMs?: number }
-  | { kind: 'topology'; file: string };
+  | { kind: 'topology'; file: string; /** Container mode (container-nodes.ts). */ containers?: ContainerOptions };
 
 /** A configuration file the lab ran with, kept for the report (the lab's directory is removed afterwards). */
 export interface ConfigFile {
@@ -107,7 +108,7 @@ function readConfig(name: string, file: string): ConfigFile {
 
 /** Bring the lab up, its cut-over trigger armed for `cutover`. */
 export async function openRehearsalLab(spec: LabSpec, opts: OpenLabOptions): Promise<RehearsalLab> {
-  return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts);
+  return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts, spec.containers);
 }
 
 async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: OpenLabOptions): Promise<RehearsalLab> {
@@ -141,13 +142,13 @@ async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: O
   };
 }
 
-async function openTopology(file: string, opts: OpenLabOptions): Promise<RehearsalLab> {
+async function openTopology(file: string, opts: OpenLabOptions, containers?: ContainerOptions): Promise<RehearsalLab> {
   const topology = loadTopology(file);
   const m = topology.migration;
   if (!m) throw new Error(`${topology.file}: no migration settings (label tunroute.migration under topology.defaults.labels; see docs/topologies.md)`);
   const place = m.cutover[opts.cutover];
   if (!place) throw new Error(`${m.file}: cutover.${opts.cutover} is not set: say where the ${opts.cutover} acts ({ router, port })`);
-  const tl = await TopologyLab.up(topology, { log: opts.log, cutover: opts.cutover });
+  const tl = await TopologyLab.up(topology, { log: opts.log, cutover: opts.cutover, containers });
   try {
     const router = (name: string): RouterProcess => {
       const r = tl.routers.get(name);
@@ -180,7 +181,7 @@ async function openTopology(file: string, opts: OpenLabOptions): Promise<Rehears
       return r.code === 0 && /^x-served-by: (\S+)/im.exec(r.stdout)?.[1] === m.servers.from;
     }, 30_000, 100);
     return {
-      description: { kind: 'topology', name: topology.name, file: topology.file, configs },
+      description: { kind: 'topology', name: containers ? `${topology.name} (routers in containers)` : topology.name, file: topology.file, configs },
       service: m.service,
       servers: { ...m.servers },
       fleet: { ns: tl.ns(m.fleet.node), prefix: m.fleet.prefix },

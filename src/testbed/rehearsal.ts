@@ -181,7 +181,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const timeoutMs = opts.pollTimeoutMs ?? 2000;
 
   const meter = new ProcessMeter();
-  for (const r of lab.routers) meter.add(r.name, 'router', () => r.proc?.pid);
+  for (const r of lab.routers) meter.add(r.name, 'router', () => r.pid());
   for (const h of lab.hostProcesses) meter.add(h.name, h.role, () => h.process.pid);
   let ticker: NodeJS.Timeout | undefined;
   try {

@@ -12,6 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Bird } from './bird.js';
+import { ContainerNodes, type ContainerOptions } from './container-nodes.js';
 import { Frr } from './frr.js';
 import { Lab, type RouterProcess } from './lab.js';
 import { inNetns, ip, run, waitFor } from './shell.js';
@@ -26,6 +27,8 @@ export interface TopologyLabOptions {
   log?: (line: string) => void;
   /** Arm the cut-over trigger for this mode instead of the settings' own (a rehearsal of either mode). */
   cutover?: 'block' | 'drain';
+  /** Container mode: tunroute routers as containers of the image (container-nodes.ts). */
+  containers?: ContainerOptions;
 }
 
 export interface NodeState {
@@ -43,16 +46,20 @@ export class TopologyLab {
   readonly processes = new Map<string, ChildProcess>();
   readonly state: Record<string, NodeState> = {};
 
-  private constructor(readonly lab: Lab, readonly topology: Topology, private readonly cutoverMode?: 'block' | 'drain') {}
+  private constructor(readonly lab: Lab, readonly topology: Topology, private readonly cutoverMode?: 'block' | 'drain',
+    /** Container mode's nodes, or null (every node a namespace). */
+    readonly containers: ContainerNodes | null = null) {}
 
   /** Build the lab and start everything; on a failure everything made so far is removed. */
   static async up(topology: Topology, opts: TopologyLabOptions = {}): Promise<TopologyLab> {
+    const containers = opts.containers ? await ContainerNodes.prepare(topology.nodes.values(), opts.containers, opts.log ?? (() => undefined)) : null;
     const lab = opts.persistentName ? await Lab.createPersistent(opts.persistentName) : await Lab.create('topo');
-    const tl = new TopologyLab(lab, topology, opts.cutover);
+    const tl = new TopologyLab(lab, topology, opts.cutover, containers);
     try {
       await tl.build(opts.log ?? (() => undefined));
       return tl;
     } catch (e) {
+      await containers?.down();
       if (opts.persistentName) await Lab.destroyPersistent(opts.persistentName);
       else await lab.cleanup();
       throw e;
@@ -61,6 +68,7 @@ export class TopologyLab {
 
   /** Stop everything and remove every namespace (also the veths inside them). */
   async down(): Promise<void> {
+    await this.containers?.down();
     if (this.lab.persistent) await Lab.destroyPersistent(this.lab.dir.split('/').pop()!);
     else await this.lab.cleanup();
   }
@@ -86,9 +94,10 @@ export class TopologyLab {
   private async build(log: (line: string) => void): Promise<void> {
     const t = this.topology;
     const nodes = [...t.nodes.values()];
-    log(`${nodes.length} namespaces`);
+    log(this.containers ? `${nodes.filter((n) => this.containers!.runs(n)).length} containers, ${nodes.filter((n) => !this.containers!.runs(n)).length} namespaces` : `${nodes.length} namespaces`);
     for (const n of nodes) {
-      const ns = await this.lab.addNamespace(n.name);
+      // Container mode: the container's own namespace, named like the others.
+      const ns = this.containers?.runs(n) ? await this.containers.create(n, this) : await this.lab.addNamespace(n.name);
       this.state[n.name] = { ns, role: n.role, runs: '' };
       for (const [k, v] of Object.entries(n.sysctls)) await inNetns(ns, 'sysctl', ['-qw', `${k}=${v}`]);
       // Bind sources that do not exist are made as directories, as docker does.
@@ -153,6 +162,12 @@ export class TopologyLab {
       this.bird.set(n.name, await Bird.startFile(this.lab, ns, n.bird.configFile, `${n.name}.bird`));
       st.runs = 'BIRD';
       st.socket = join(this.lab.dir, `${n.name}.bird.ctl`);
+    } else if (n.tunroute?.kind === 'run' && this.containers?.runs(n)) {
+      // Container mode: the container runs since its namespace was made; wait for its daemon.
+      const r = await this.containers.router(n, this);
+      this.routers.set(n.name, r);
+      st.runs = `container ${r.container} (${r.image}): tunroute run (${n.tunroute.config.router})`;
+      st.socket = r.socket;
     } else if (n.tunroute?.kind === 'run') {
       const c = n.tunroute;
       // The config as the container would see it, with its files where this machine has them.
@@ -203,7 +218,8 @@ export class TopologyLab {
     const node = this.topology.nodes.get(place.router)!;
     await router.api('POST', '/v1/triggers', {
       name: 'cutover',
-      file: this.hostPath(node, place.accessLog),
+      // A router in a container reads the log through its own binds.
+      file: this.containers?.runs(node) ? place.accessLog : this.hostPath(node, place.accessLog),
       api: false,
       match: { client: m.testAppliance.address, server: m.servers.to, status: 200 },
       action: mode,

@@ -123,3 +123,65 @@ export class VirtioNetHdrView extends PacketView {
     this.buf[this.off + rel + 1] = v >>> 8;
   }
 }
+
+// ---- the offload word: what a packet in the router's path needs of its egress ----
+//
+// The packet path carries, beside each packet's (offset, length), one small
+// integer saying what is special about it — 0 for an ordinary packet with a
+// complete checksum; else its gso_type (with the ECN bit), gso_size and
+// whether its L4 checksum is partial — so no object is made per packet and
+// the egress writes the virtio-net header it needs from the packet itself.
+// A partial checksum always starts at the end of the IPv4 header (TCP: field
+// at +16, UDP: at +6): the only kind the path keeps partial.
+
+/** The packet's L4 checksum holds only the pseudo-header sum (NEEDS_CSUM). */
+export const OFFLOAD_PARTIAL = 1 << 24;
+
+/** An offload word: a super-packet (gsoType with its ECN bit, gsoSize > 0) or, with gsoType NONE, a partial checksum. */
+export function offloadWord(gsoType: number, gsoSize: number): number {
+  return OFFLOAD_PARTIAL | ((gsoType & 0xff) << 16) | (gsoSize & 0xffff);
+}
+
+/** gso_type of an offload word, with its ECN bit (VirtioGso.NONE: not a super-packet). */
+export function offloadGsoType(word: number): number {
+  return (word >>> 16) & 0xff;
+}
+
+/** gso_size of an offload word. */
+export function offloadGsoSize(word: number): number {
+  return word & 0xffff;
+}
+
+/**
+ * Write the virtio-net header (`size` bytes at buf[at]) for the IPv4 packet
+ * at buf[ip] described by offload word `word`; `linkLen` bytes of link header
+ * (an Ethernet frame's 14) sit before the IP header, and csum_start and
+ * hdr_len count from the frame's start. Word 0: an all-zero header.
+ */
+export function writeVnetHeader(buf: Uint8Array, at: number, size: number, ip: number, word: number, linkLen: number): void {
+  if (word === 0) {
+    // (Unrolled: this runs for every ordinary packet an offload port sends.)
+    buf[at] = 0; buf[at + 1] = 0; buf[at + 2] = 0; buf[at + 3] = 0; buf[at + 4] = 0;
+    buf[at + 5] = 0; buf[at + 6] = 0; buf[at + 7] = 0; buf[at + 8] = 0; buf[at + 9] = 0;
+    if (size > 10) { buf[at + 10] = 0; buf[at + 11] = 0; }
+    return;
+  }
+  const ihl = (buf[ip] & 0x0f) << 2;
+  const tcp = buf[ip + 9] === 6;
+  const gsoType = (word >>> 16) & 0xff;
+  const csumStart = linkLen + ihl;
+  const hdrLen = gsoType === VirtioGso.NONE ? 0 : csumStart + (tcp ? (buf[ip + ihl + 12] >>> 4) << 2 : 8);
+  const gsoSize = gsoType === VirtioGso.NONE ? 0 : word & 0xffff;
+  const csumOffset = tcp ? 16 : 6;
+  buf[at] = VirtioFlag.NEEDS_CSUM;
+  buf[at + 1] = gsoType;
+  buf[at + 2] = hdrLen;
+  buf[at + 3] = hdrLen >>> 8;
+  buf[at + 4] = gsoSize;
+  buf[at + 5] = gsoSize >>> 8;
+  buf[at + 6] = csumStart;
+  buf[at + 7] = csumStart >>> 8;
+  buf[at + 8] = csumOffset;
+  buf[at + 9] = 0;
+  if (size > 10) { buf[at + 10] = 0; buf[at + 11] = 0; }
+}

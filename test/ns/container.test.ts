@@ -1,101 +1,65 @@
-// tunroute's container image, proven: build it (scripts/container-image.sh,
-// reused when up to date), run two routers in containers and wire them the
-// way containerlab does — a veth pair whose ends are moved into the running
-// containers as eth1. The entry point waits for that link (CLAB_INTFS), then
-// starts the daemon.
+// tunroute's container image in a lab, as containerlab runs it: build the
+// image with the project's one command (reused when up to date), then bring
+// up the shipped embodiment-1 topology in container mode — its four tunroute
+// routers as containers of that image (no network but what the lab moves
+// in, the node's binds, CLAB_INTFS, the node's cmd), every link a veth pair
+// whose ends are moved into the containers' namespaces and renamed as the
+// endpoints say; hosts and servers as namespaces:
 //
-// Router traffic uses TUN ports (tunroute has no Ethernet ports yet): each
-// daemon makes its TUNs inside its container, and the test moves their
-// kernel sides out — host ports into the host namespaces, the r1–r2 link
-// into a wiring namespace where tc joins the pair:
+//   fleet ──┐                      ┌─ [r2] ── [tu] ── server1
+//           ├── [r1] ──────────────┤           └── line ──┐
+//   test ───┘                      └─ [r3] ─────────── server2      [ ] = container
 //
-//   host a ─TUN─ [r1 container] ─TUN═tc═TUN─ [r2 container] ─TUN─ host b
-//                      └──────── eth1 ═veth═ eth1 ────────┘
+//   1. the image ships the CLI and no compilers;
+//   2. the lab: containers as containerlab starts them, each entry point
+//      waited for its links, Ethernet ports up on eth1…, RIP across the
+//      containers, the CLI through the bound socket and `docker exec`,
+//      HTTP from the fleet to the service, `docker stop` a clean exit; down
+//      removes containers, namespaces and veths;
+//   3. the demo with `--containers`: block and drain rehearsed over it, every
+//      check passes;
+//   4. a failure while building removes the containers made so far.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Lab } from '../../src/testbed/lab.js';
-import { buildImage, docker, engineRunning, IMAGE, linkContainers, removeStaleContainers, RouterContainer, stopEngine } from '../../src/testbed/containers.js';
-import { inNetns, ip, waitFor } from '../../src/testbed/shell.js';
-import { startHttpEcho } from './helpers.js';
+import { after, before, describe, test } from 'node:test';
+import { buildImage, docker, engineRunning, IMAGE, LAB_LABEL, stopEngine } from '../../src/testbed/containers.js';
+import type { ContainerRouter } from '../../src/testbed/container-nodes.js';
+import type { RehearsalResult } from '../../src/testbed/rehearsal.js';
+import { inNetns, ip, run, waitFor } from '../../src/testbed/shell.js';
+import { loadTopology } from '../../src/testbed/topology/index.js';
+import { TopologyLab } from '../../src/testbed/topology-lab.js';
 
-interface PortJson { name: string; state: string; rxPackets: number; txPackets: number }
-
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const EMB1 = join(ROOT, 'topologies/embodiment1/embodiment1.clab.yml');
+const ROUTERS = ['r1', 'r2', 'r3', 'tu'];
 const BUILD_TIMEOUT_MS = 20 * 60_000; // a fresh machine: engine, base image and a cold build
+const MINE = `tr-${process.pid.toString(36)}-`;
+
+interface PortJson { name: string; device: string; state: string; rxPackets: number; txPackets: number }
+
 let startedEngine = false;
 let buildOutput = '';
-let lab: Lab;
-let a: string;
-let b: string;
-let r1: RouterContainer | undefined;
-let r2: RouterContainer | undefined;
-let pid1BeforeLink = '';
+const dir = mkdtempSync(join(tmpdir(), 'tunroute-ctlab-'));
 
 before(async () => {
   startedEngine = !(await engineRunning());
-  buildOutput = await buildImage(BUILD_TIMEOUT_MS);
-  await removeStaleContainers();
-  lab = await Lab.create('ctr');
-  a = await lab.addNamespace('a');
-  b = await lab.addNamespace('b');
-  const wire = await lab.wiring();
-  const dev = { a: lab.dev('a'), l1: lab.dev('l1'), l2: lab.dev('l2'), b: lab.dev('b') };
-  const config = (name: string, cfg: object): string => {
-    const file = join(lab.dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify({ router: `${lab.id}-${name}`, ...cfg }, null, 2));
-    return file;
-  };
-  // No `netns` on the ports: each daemon makes its TUNs in its own container.
-  const r1Config = config('r1', {
-    ports: [
-      { name: 'a', device: dev.a, address: '10.0.1.1/24' },
-      { name: 'r2', device: dev.l1, address: '10.0.12.1/30' },
-    ],
-    routes: [{ prefix: '10.0.2.0/24', port: 'r2', via: '10.0.12.2' }],
-  });
-  const r2Config = config('r2', {
-    ports: [
-      { name: 'r1', device: dev.l2, address: '10.0.12.2/30' },
-      { name: 'b', device: dev.b, address: '10.0.2.1/24' },
-    ],
-    routes: [{ prefix: '10.0.1.0/24', port: 'r1', via: '10.0.12.1' }],
-  });
-  // containerlab tells each node how many links it will move in.
-  r1 = await RouterContainer.start(lab, 'r1', r1Config, { CLAB_INTFS: '1' });
-  r2 = await RouterContainer.start(lab, 'r2', r2Config, { CLAB_INTFS: '1' });
-  pid1BeforeLink = await r1.pid1();
-
-  await linkContainers(lab, r1, 'eth1', r2, 'eth1');
-  for (const [c, addr] of [[r1, '10.0.99.1/30'], [r2, '10.0.99.2/30']] as const) {
-    await ip('-n', c.netns, 'addr', 'add', addr, 'dev', 'eth1');
-  }
-  for (const c of [r1, r2]) {
-    await waitFor(`daemon in ${c.name}`, () => c.cli('port', 'list').then(() => true), 20_000, 100)
-      .catch(async (e: Error) => { throw new Error(`${e.message}; container output: ${(await c.logs()).slice(-600)}`); });
-  }
-
-  // The kernel sides of the daemons' TUNs: out of the containers.
-  await r1.moveOut(dev.a, a);
-  await r1.moveOut(dev.l1, wire);
-  await r2.moveOut(dev.l2, wire);
-  await r2.moveOut(dev.b, b);
-  for (const [ns, d, addr, gw] of [[a, dev.a, '10.0.1.2/24', '10.0.1.1'], [b, dev.b, '10.0.2.2/24', '10.0.2.1']] as const) {
-    await ip('-n', ns, 'link', 'set', d, 'up');
-    await ip('-n', ns, 'addr', 'add', addr, 'dev', d);
-    await ip('-n', ns, 'route', 'add', 'default', 'via', gw, 'dev', d);
-  }
-  await ip('-n', wire, 'link', 'set', dev.l1, 'up');
-  await ip('-n', wire, 'link', 'set', dev.l2, 'up');
-  await lab.join(wire, dev.l1, dev.l2);
-}, { timeout: BUILD_TIMEOUT_MS + 120_000 });
+  buildOutput = await buildImage(BUILD_TIMEOUT_MS, IMAGE);
+}, { timeout: BUILD_TIMEOUT_MS + 60_000 });
 
 after(async () => {
-  await r1?.remove();
-  await r2?.remove();
-  await lab?.cleanup();
+  rmSync(dir, { recursive: true, force: true });
   if (startedEngine) await stopEngine();
 });
+
+/** What this process left: containers, namespaces, veths being wired. */
+async function leftovers(): Promise<string[]> {
+  const containers = (await docker(['ps', '-a', '--filter', `name=^${MINE}`, '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+  const namespaces = (await ip('netns', 'list')).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(MINE));
+  const veths = [...(await ip('-o', 'link', 'show')).stdout.matchAll(new RegExp(`^\\d+: (trv${process.pid.toString(36)}-[^@:]+)`, 'gm'))].map((m) => m[1]!);
+  return [...containers, ...namespaces, ...veths];
+}
 
 test('the image is built by the one command; it ships the CLI and no compilers', { timeout: 60_000 }, async (t) => {
   const summary = buildOutput.trim().split('\n').filter((l) => l.startsWith('container-image: built')).pop();
@@ -108,55 +72,103 @@ test('the image is built by the one command; it ships the CLI and no compilers',
   assert.equal(tools.stdout.trim(), '', `compilers present or runtime tools missing: ${tools.stdout}`);
 });
 
-test('the entry point waited for the containerlab link before starting the router', async () => {
-  assert.match(pid1BeforeLink, /container-entrypoint\.sh/, `PID 1 before the link: ${pid1BeforeLink}`);
-  assert.match(await r1!.pid1(), /^node .*tunroute\.js run --config/);
-  const logs = await r1!.logs();
-  assert.match(logs, /tunroute-entrypoint: interfaces: .*eth1/);
-});
+describe('embodiment 1 with its routers as containers of the image', () => {
+  let tl: TopologyLab | undefined;
+  after(async () => {
+    await tl?.down();
+  });
 
-test('ping from host a through both containerised routers to host b (TTL − 2)', { timeout: 20_000 }, async () => {
-  const r = await inNetns(a, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.2.2']);
-  assert.match(r.stdout, /3 received/);
-  assert.match(r.stdout, /ttl=62 /);
-  const back = await inNetns(b, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.1.2']);
-  assert.match(back.stdout, /2 received/);
-});
+  test('started and wired as containerlab does it; traffic and RIP across the containers; down removes everything', { timeout: 180_000 }, async (t) => {
+    const topology = loadTopology(EMB1);
+    tl = await TopologyLab.up(topology, { containers: { image: IMAGE } });
+    const lab = tl;
+    const router = (n: string) => lab.routers.get(n) as ContainerRouter;
 
-test('HTTP from host a to host b through the containers', { timeout: 30_000 }, async () => {
-  const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
-  try {
-    const r = await inNetns(a, 'curl', ['-sS', '--max-time', '5', 'http://10.0.2.2:8080/?bytes=100000']);
-    assert.equal(r.stdout, 'x'.repeat(100000));
-  } finally {
-    server.kill('SIGKILL');
-  }
-});
-
-test('`tunroute port list` through docker exec shows both ports up and carrying traffic', { timeout: 20_000 }, async (t) => {
-  const text = await r1!.cli('port', 'list');
-  t.diagnostic(`docker exec ${r1!.name} tunroute port list`);
-  for (const line of text.trimEnd().split('\n')) t.diagnostic(line);
-  assert.match(text, /^PORT\s+DEVICE/m);
-  for (const c of [r1!, r2!]) {
-    const ports = JSON.parse(await c.cli('--json', 'port', 'list')) as PortJson[];
-    assert.equal(ports.length, 2);
-    for (const p of ports) {
-      assert.equal(p.state, 'up', `${c.name} port ${p.name}`);
-      assert.ok(p.rxPackets > 0 && p.txPackets > 0, `${c.name} port ${p.name} rx ${p.rxPackets} tx ${p.txPackets}`);
+    // One container per router, of the image, as containerlab starts a linux node.
+    const ids = (await docker(['ps', '--filter', `label=${LAB_LABEL}=${lab.lab.id}`, '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(ids, ROUTERS.map((n) => lab.ns(n)).sort());
+    for (const n of ROUTERS) {
+      const r = router(n);
+      const [image, network, pid, env, cmd] = (await docker(['inspect', '-f', '{{.Config.Image}}|{{.HostConfig.NetworkMode}}|{{.State.Pid}}|{{json .Config.Env}}|{{json .Config.Cmd}}', r.container])).stdout.trim().split('|');
+      assert.equal(image, IMAGE);
+      assert.equal(network, 'none');
+      assert.ok((JSON.parse(env!) as string[]).includes(`CLAB_INTFS=${topology.nodes.get(n)!.interfaces.length}`), env);
+      // The node's cmd, plus the log the testbed places.
+      assert.deepEqual(JSON.parse(cmd!), ['run', '--config', `/config/${n}.json`, '--log-file', `/run/tunroute/${n}.log`]);
+      // The daemon the rehearsal measures is the container's PID 1 (the entry point exec'd it), in the namespace the links went into.
+      assert.equal(r.pid(), Number(pid));
+      assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '), /^node \/opt\/tunroute\/bin\/tunroute\.js run --config/);
+      assert.equal((await ip('netns', 'identify', pid!)).stdout.trim(), lab.ns(n));
     }
+
+    // Each entry point waited for its links (all up, under their final names) before the daemon started.
+    const logs = await docker(['logs', router('r1').container]);
+    assert.match(logs.stdout + logs.stderr, /tunroute-entrypoint: interfaces: eth1 eth2 eth3 eth4 lo/);
+
+    // The CLI inside the container (docker exec) and on this machine (the bound socket) reach the same daemon.
+    const text = (await router('r1').exec(['tunroute', 'port', 'list'])).stdout;
+    for (const line of text.trimEnd().split('\n')) t.diagnostic(line);
+    const ports = JSON.parse((await router('r1').exec(['tunroute', '--json', 'port', 'list'])).stdout) as PortJson[];
+    assert.deepEqual(ports.map((p) => [p.name, p.device, p.state]), [['fleet', 'eth1', 'up'], ['test', 'eth2', 'up'], ['r2', 'eth3', 'up'], ['r3', 'eth4', 'up']]);
+    assert.deepEqual((JSON.parse(await router('r1').cli('--json', 'port', 'list')) as PortJson[]).map((p) => p.name), ['fleet', 'test', 'r2', 'r3']);
+
+    // RIP across the containers' veths: r1 learns the service from r2 (better) and r3.
+    await waitFor('r1 learns 1.1.1.1 via r2 and r3 over RIP', async () => {
+      const routes = await router('r1').cli('route', 'list');
+      return /^1\.1\.1\.1\/32\s+10\.0\.12\.2\s+r2\s+2\s+rip\s+\*active/m.test(routes) && /^1\.1\.1\.1\/32\s+10\.0\.13\.2\s+r3\s+6\s+rip\s+standby/m.test(routes);
+    }, 30_000, 200);
+
+    // A poll from the fleet's namespace through r1, r2 and tu (all containers) to server 1; ping shows the three hops.
+    const poll = await inNetns(lab.ns('fleet'), 'curl', ['-sS', '--max-time', '5', '-o', '/dev/null', '-w', '%{http_code} %header{x-served-by}', 'http://1.1.1.1/']);
+    assert.equal(poll.stdout, '200 server1');
+    const ping = await inNetns(lab.ns('fleet'), 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '1.1.1.1']);
+    assert.match(ping.stdout, /2 received/);
+    assert.match(ping.stdout, /ttl=61 /);
+
+    // docker stop: SIGTERM to the daemon, a clean exit.
+    await docker(['stop', '-t', '10', router('tu').container], 30_000);
+    const exit = (await docker(['inspect', '-f', '{{.State.ExitCode}}', router('tu').container])).stdout.trim();
+    assert.equal(exit, '0');
+
+    await lab.down();
+    tl = undefined;
+    assert.deepEqual(await leftovers(), []);
+  });
+});
+
+test('the demo rehearses embodiment 1 with its routers in containers: block and drain pass', { timeout: 360_000 }, async (t) => {
+  const out = join(dir, 'demo');
+  const started = Date.now();
+  const r = await run(process.execPath, [join(ROOT, 'dist/scripts/demo.js'), '--topology', EMB1, '--containers', '--image', IMAGE,
+    '--fleet', '300', '--interval', '2s', '--warmup', '2s', '--after', '4s', '--out', out], { timeoutMs: 300_000, allowFail: true });
+  t.diagnostic(`demo --containers: ${((Date.now() - started) / 1000).toFixed(1)} s, exit ${r.code}`);
+  const runs = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RehearsalResult[];
+  assert.deepEqual(runs.map((x) => x.options.cutover), ['block', 'drain']);
+  for (const x of runs) {
+    assert.equal(x.lab.name, 'tunroute-emb1 (routers in containers)');
+    t.diagnostic(`${x.options.cutover}: ${x.metrics.fleetPolls} polls, ${x.metrics.failedPolls} failed, ${x.metrics.answeredByNewAfterSwitch}/${x.metrics.sentAfterSwitch} after the switch on server2`);
+    for (const c of x.checks) assert.ok(c.ok, `${x.options.cutover}: ${c.name}: ${c.detail}`);
+    // The routers' costs were read from the containers' daemons.
+    for (const n of ROUTERS) assert.ok(x.costs.processes.some((p) => p.name === n && p.role === 'router' && p.cpuS > 0), `${n} measured`);
   }
+  assert.equal(r.code, 0, r.stderr.slice(-800));
+  assert.match(r.stdout, /Overall verdict: PASS/);
+  assert.deepEqual(await leftovers(), []);
 });
 
-test('the containerlab link (eth1 veth) carries traffic between the containers', { timeout: 20_000 }, async () => {
-  const r = await r1!.exec(['ping', '-c', '2', '-i', '0.2', '-W', '2', '10.0.99.2']);
-  assert.match(r.stdout, /2 received/);
-});
-
-test('docker stop ends the router cleanly (SIGTERM to PID 1, exit status 0)', { timeout: 30_000 }, async () => {
-  await docker(['stop', '-t', '10', r2!.name], 25_000);
-  const state = (await docker(['inspect', '-f', '{{.State.ExitCode}}', r2!.name])).stdout.trim();
-  assert.equal(state, '0', `exit status ${state}; output: ${(await r2!.logs()).slice(-600)}`);
-  const r = await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true });
-  assert.notEqual(r.code, 0, 'host b still reachable with r2 stopped');
+test('a failure while building removes the containers made so far', { timeout: 120_000 }, async () => {
+  // embodiment 1 with one more exec line on server 2 that the kernel refuses (a gateway on no link).
+  const copy = join(dir, 'emb1-broken');
+  cpSync(join(ROOT, 'topologies/embodiment1'), copy, { recursive: true });
+  const file = join(copy, 'embodiment1.clab.yml');
+  const text = readFileSync(file, 'utf8');
+  const last = '        - ip route add 10.0.2.2/32 via 10.9.0.1 dev eth2\n';
+  assert.ok(text.includes(last));
+  writeFileSync(file, text.replace(last, `${last}        - ip route add 10.77.0.0/16 via 10.66.0.1\n`));
+  const line = text.slice(0, text.indexOf(last) + last.length).split('\n').length;
+  await assert.rejects(TopologyLab.up(loadTopology(file), { containers: { image: IMAGE } }), (e: Error) => {
+    assert.match(e.message, new RegExp(`embodiment1\\.clab\\.yml:${line}: topology\\.nodes\\.server2\\.exec\\[5\\]: "ip route add 10\\.77\\.0\\.0/16 via 10\\.66\\.0\\.1" failed`));
+    return true;
+  });
+  assert.deepEqual(await leftovers(), []);
 });

@@ -1,12 +1,19 @@
-// Real kernel TCP through TUN offloads: a client namespace fetches 8 MB over
-// HTTP from a server namespace through a forwarder whose TUNs carry
-// virtio-net headers and 64 KB super-packets, and the bytes must arrive
-// whole (count and SHA-256):
-//   client (10.1.0.2) — [TUN c] forwarder [TUN s] — server (10.2.0.2)
-// Through the C offload forwarder and the TS loop; into a plain egress with
-// MTU 1280 (the loop must segment in software); with a router MTU below the
-// server's, where DF makes the loop answer Fragmentation Needed and the
-// client's kernel lowers its path MTU; from a plain ingress with coalescing.
+// Real kernel TCP (and UDP) through tunroute with offloads: a client
+// namespace fetches 8 MB over HTTP from a server namespace through the
+// daemon, and the bytes must arrive whole (count and SHA-256), while the
+// daemon's counters show what it did with the super-packets:
+//   client (10.1.0.2) — [TUN c] R [TUN s] — server (10.2.0.2)
+//   client — R1 — [l1 ~ tc mirred ~ l2] — R2 — server
+//   client (veth, Ethernet port) — R — server, and client — R — server (veth)
+// One router with offloads (super-packets pass whole); into a plain 1280-byte
+// egress (cut in the router); from a plain ingress (coalesced); two routers
+// joined by tc mirred (super-packets cross the link whole), and over a
+// 1280-byte link between them, where DF makes R2 answer Fragmentation
+// Needed and the server's kernel lowers its path MTU; out of an Ethernet
+// port (passed whole to the kernel, or cut with offloads off) and into one
+// (super-frames read whole); UDP
+// segmentation offload; plain mode on TUNs an offload reader used before.
+// Also the C offload forwarder the benchmark uses as the ceiling.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -14,7 +21,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Lab } from '../../src/testbed/lab.js';
+import type { StatsJson } from '../../src/api/types.js';
+import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 
 // UDP segmentation offload (UDP_SEGMENT): 200 sends of 40 datagrams of 1200
@@ -47,7 +55,6 @@ print(n, ok, flush=True)
 `;
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const TSFWD = `${ROOT}dist/scripts/bench/tsfwd-offload.js`;
 const BYTES = 8 << 20;
 
 // The same xorshift32 stream in the server and here: content that shows any
@@ -69,9 +76,13 @@ const expected = createHash('sha256').update((new Function(`${CONTENT}; return c
 let lab: Lab;
 let c: string;
 let s: string;
+let ce: string;
 let devC: string;
 let devS: string;
+let l1: string;
+let l2: string;
 let cfwd: string;
+let routers = 0;
 
 before(async () => {
   lab = await Lab.create('offload');
@@ -81,6 +92,17 @@ before(async () => {
   devS = lab.dev('s');
   await lab.hostPort(c, devC, '10.1.0.2/24', '10.1.0.1');
   await lab.hostPort(s, devS, '10.2.0.2/24', '10.2.0.1');
+  l1 = lab.dev('l1');
+  l2 = lab.dev('l2');
+  await lab.link(l1, l2);
+  // A client on a veth: the router's end is an Ethernet port; and a server on a veth, with the same content.
+  ce = await lab.addNamespace('ce');
+  await lab.addNamespace('re');
+  await lab.ethernetHostPort(ce, lab.dev('ce'), lab.ns('re'), lab.dev('re'), '10.1.0.2/24', '10.1.0.1');
+  const se = await lab.addNamespace('se');
+  await lab.addNamespace('rs');
+  await lab.ethernetHostPort(se, lab.dev('se'), lab.ns('rs'), lab.dev('rs'), '10.2.0.2/24', '10.2.0.1');
+  lab.spawnIn(se, process.execPath, ['-e', SERVER, String(BYTES)]);
   cfwd = join(lab.dir, 'tunfwd-offload');
   execFileSync('cc', ['-O2', '-Wall', '-o', cfwd, `${ROOT}scripts/bench/tunfwd-offload.c`]);
   lab.spawnIn(s, process.execPath, ['-e', SERVER, String(BYTES)]);
@@ -98,38 +120,163 @@ async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode === null && p.signalCode === null) { p.kill('SIGKILL'); await done; }
 }
 
-/** Fetch the body through whatever forwards now; assert count and hash. */
-async function fetchAndCheck(what: string): Promise<void> {
+/** Fetch the body from `client` through whatever forwards now; assert count and hash. */
+async function fetchAndCheck(what: string, client = c): Promise<void> {
   await waitFor(`${what}: server reachable`, async () => {
-    await inNetns(c, 'curl', ['-sf', '--max-time', '2', '-o', '/dev/null', 'http://10.2.0.2:8080/']);
+    await inNetns(client, 'curl', ['-sf', '--max-time', '2', '-o', '/dev/null', 'http://10.2.0.2:8080/']);
     return true;
   }, 20_000, 200);
   const file = join(lab.dir, 'body');
-  await inNetns(c, 'curl', ['-sS', '--max-time', '30', '-o', file, 'http://10.2.0.2:8080/'], { timeoutMs: 40_000 });
+  await inNetns(client, 'curl', ['-sS', '--max-time', '30', '-o', file, 'http://10.2.0.2:8080/'], { timeoutMs: 40_000 });
   const got = readFileSync(file);
   assert.equal(got.length, BYTES, `${what}: byte count`);
   assert.equal(createHash('sha256').update(got).digest('hex'), expected, `${what}: content`);
 }
 
-interface Direction { packets: number; superPackets: number; passedWhole: number; segmented: number; segmentsOut: number; fragNeeded: number; coalescedInto: number; checksumsFinished: number; drops: Record<string, number> }
+type Ports = StatsJson['ports'];
 
-/** Run the TS loop with `args`, fetch, stop it; its counters. */
-async function throughTsLoop(what: string, args: string[]): Promise<{ aToB: Direction; bToA: Direction }> {
-  const out = join(lab.dir, `tsfwd-${Date.now()}.json`);
-  const p = lab.spawnIn(c, process.execPath, [TSFWD, c, devC, s, devS, '--addr-a', '10.1.0.1', '--addr-b', '10.2.0.1', ...args], { stdout: out });
+interface PortSpec { name: string; device: string; netns?: string; address: string; type?: string; mtu?: number; offload?: boolean }
+const clientPort = (o: Partial<PortSpec> = {}): PortSpec => ({ name: 'c', device: devC, netns: c, address: '10.1.0.1/24', ...o });
+const serverPort = (o: Partial<PortSpec> = {}): PortSpec => ({ name: 's', device: devS, netns: s, address: '10.2.0.1/24', ...o });
+
+/** Start a daemon with these ports (and config), run `body`, stop it; its per-port counters after the run. */
+async function through(ports: PortSpec[], body: (r: RouterProcess) => Promise<void>, extra: Record<string, unknown> = {}, ns?: string): Promise<Ports> {
+  const r = await lab.startRouter(ns ?? `r${routers++}`, { logLevel: 'warn', ports, ...extra });
   try {
-    await fetchAndCheck(what);
+    await body(r);
+    return (await r.api<StatsJson>('GET', '/v1/stats')).ports;
   } finally {
-    await stop(p);
+    await r.stop();
   }
-  return JSON.parse(readFileSync(out, 'utf8').trim()) as { aToB: Direction; bToA: Direction };
 }
 
-async function setMtu(ns: string, dev: string, mtu: number): Promise<void> {
-  await ip('-n', ns, 'link', 'set', dev, 'mtu', String(mtu));
+/** Two daemons: R1 (client, link l1) and R2 (link l2, server), joined by tc mirred in the wiring namespace; the link's MTU given. */
+async function throughTwo(linkMtu: number, body: () => Promise<void>): Promise<[Ports, Ports]> {
+  const n = routers++;
+  const r1 = await lab.startRouter(`a${n}`, {
+    logLevel: 'warn', routes: [{ prefix: '10.2.0.0/24', port: 'l', via: '10.9.0.2' }],
+    ports: [clientPort(), { name: 'l', device: l1, netns: await lab.wiring(), address: '10.9.0.1/30', mtu: linkMtu }],
+  });
+  const r2 = await lab.startRouter(`b${n}`, {
+    logLevel: 'warn', routes: [{ prefix: '10.1.0.0/24', port: 'l', via: '10.9.0.1' }],
+    ports: [{ name: 'l', device: l2, netns: await lab.wiring(), address: '10.9.0.2/30', mtu: linkMtu }, serverPort()],
+  });
+  try {
+    await body();
+    return [(await r1.api<StatsJson>('GET', '/v1/stats')).ports, (await r2.api<StatsJson>('GET', '/v1/stats')).ports];
+  } finally {
+    await r1.stop();
+    await r2.stop();
+  }
 }
 
-test('C forwarder with offloads: 8 MB arrive whole, as super-packets', { timeout: 90_000 }, async () => {
+// The body flows server → client: in on port s, out on port c.
+
+test('one router, offloads on by default: 8 MB arrive whole; the server\'s super-packets pass whole', { timeout: 90_000 }, async () => {
+  let metrics = '';
+  const st = await through([clientPort(), serverPort()], async (r) => {
+    await fetchAndCheck('one router');
+    metrics = (await inNetns(r.netns, 'curl', ['-sS', '--unix-socket', r.socket, 'http://x/metrics'])).stdout;
+  });
+  assert.match(metrics, /^tunroute_port_offload_total\{port="s",kind="rxSuperPackets"\} [1-9]\d*$/m);
+  const sIn = st.s!, cOut = st.c!;
+  assert.ok((sIn.offload.rxSuperPackets ?? 0) > 0, JSON.stringify(sIn));
+  assert.equal(cOut.offload.txSuperPackets, sIn.offload.rxSuperPackets, JSON.stringify(cOut));
+  assert.equal(cOut.offload.segmented, undefined);
+  assert.ok(sIn.rxPackets < BYTES / 1448 / 4, `far fewer packets than segments: ${sIn.rxPackets}`);
+  assert.deepEqual(sIn.drops, {});
+});
+
+test('into a plain egress with MTU 1280: super-packets cut in the router', { timeout: 90_000 }, async () => {
+  try {
+    const st = await through([clientPort({ offload: false, mtu: 1280 }), serverPort()], () => fetchAndCheck('plain 1280 egress'));
+    const cOut = st.c!;
+    assert.ok((cOut.offload.segmented ?? 0) > 0, JSON.stringify(cOut));
+    assert.ok((cOut.offload.segments ?? 0) >= BYTES / 1240 * 0.9, `segments: ${cOut.offload.segments}`);
+    assert.equal(st.s!.drops['frag-needed-df'], undefined, 'the client announced MSS 1240: every segment fits');
+  } finally {
+    await ip('-n', c, 'link', 'set', devC, 'mtu', '1500');
+  }
+});
+
+test('from a plain ingress into an offload egress: segments coalesced into super-packets', { timeout: 90_000 }, async () => {
+  const st = await through([clientPort(), serverPort({ offload: false })], () => fetchAndCheck('coalescing'));
+  assert.equal(st.s!.offload.rxSuperPackets, undefined, 'a plain TUN hands over no super-packets');
+  assert.ok((st.c!.offload.coalesced ?? 0) > 0, JSON.stringify(st.c));
+  assert.ok(st.c!.offload.coalescedSegments! > 2 * st.c!.offload.coalesced!, JSON.stringify(st.c));
+});
+
+test('two routers joined by tc mirred: super-packets cross the link whole', { timeout: 90_000 }, async () => {
+  const [st1, st2] = await throughTwo(1500, () => fetchAndCheck('two routers'));
+  assert.ok((st2.s!.offload.rxSuperPackets ?? 0) > 0, JSON.stringify(st2.s));
+  assert.ok((st2.l!.offload.txSuperPackets ?? 0) > 0, JSON.stringify(st2.l));
+  assert.ok((st1.l!.offload.rxSuperPackets ?? 0) > 0, `R1 reads them off the link whole: ${JSON.stringify(st1.l)}`);
+  assert.ok((st1.c!.offload.txSuperPackets ?? 0) > 0);
+});
+
+test('a 1280-byte link between two routers, DF set: Fragmentation Needed from R2, the server lowers its path MTU', { timeout: 90_000 }, async () => {
+  await inNetns(s, 'ip', ['route', 'flush', 'cache']);
+  const [, st2] = await throughTwo(1280, () => fetchAndCheck('DF over 1280'));
+  assert.ok((st2.s!.drops['frag-needed-df'] ?? 0) >= 1, JSON.stringify(st2.s));
+  const route = (await inNetns(s, 'ip', ['route', 'get', '10.1.0.2'])).stdout;
+  assert.match(route, /mtu 1280/, `the server's kernel learned the path MTU: ${route}`);
+  assert.ok((st2.l!.offload.txSuperPackets ?? 0) > 0, `then its super-packets fit the link: ${JSON.stringify(st2.l)}`);
+  await inNetns(s, 'ip', ['route', 'flush', 'cache']);
+});
+
+test('out of an Ethernet port: super-packets handed to the kernel whole; with offloads off, cut in the router', { timeout: 120_000 }, async () => {
+  for (const offload of [true, false]) {
+    const ports = [{ name: 'c', type: 'ethernet', device: lab.dev('re'), address: '10.1.0.1/24', offload }, serverPort()];
+    const st = await through(ports, () => fetchAndCheck(`Ethernet egress, offload ${offload}`, ce), {}, 're');
+    const cOut = st.c!;
+    if (offload) {
+      assert.ok((cOut.offload.txSuperPackets ?? 0) > 0, JSON.stringify(cOut));
+      assert.ok(cOut.txPackets < BYTES / 1448 / 4, `far fewer frames than segments: ${cOut.txPackets}`);
+    } else {
+      assert.equal(cOut.offload.txSuperPackets, undefined, JSON.stringify(cOut));
+      assert.ok((cOut.offload.segments ?? 0) >= BYTES / 1448 * 0.9, JSON.stringify(cOut));
+    }
+    assert.deepEqual(cOut.drops, {});
+  }
+});
+
+test('into an Ethernet port: the server\'s super-frames read whole and forwarded as one unit', { timeout: 90_000 }, async () => {
+  const ports = [clientPort(), { name: 's', type: 'ethernet', device: lab.dev('rs'), address: '10.2.0.1/24' }];
+  const st = await through(ports, () => fetchAndCheck('Ethernet ingress'), {}, 'rs');
+  const sIn = st.s!;
+  assert.ok((sIn.offload.rxSuperPackets ?? 0) > 0, JSON.stringify(sIn));
+  assert.ok(sIn.rxPackets < BYTES / 1448 / 4, `far fewer frames than segments: ${sIn.rxPackets}`);
+  assert.equal(st.c!.offload.txSuperPackets, sIn.offload.rxSuperPackets, JSON.stringify(st.c));
+  assert.deepEqual(sIn.drops, {});
+});
+
+test('UDP segmentation offload: 8000 datagrams intact, passed whole and cut in the router', { timeout: 90_000 }, async () => {
+  for (const plain of [false, true]) {
+    const got = join(lab.dir, `uso-recv-${plain}.txt`);
+    const st = await through([clientPort(), serverPort({ offload: !plain })], async () => {
+      await waitFor('router up', async () => { await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']); return true; }, 10_000, 100);
+      const recv = lab.spawnIn(s, 'python3', ['-c', USO_RECV], { stdout: got });
+      await waitFor('receiver bound', () => readFileSync(got, 'utf8').includes('ready'), 10_000, 50);
+      await inNetns(c, 'python3', ['-c', USO_SEND], { timeoutMs: 20_000 });
+      await new Promise((r) => recv.once('exit', r));
+    });
+    const [n, ok] = readFileSync(got, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    assert.equal(ok, 8000, `${plain ? 'cut' : 'whole'}: ${n} datagrams, ${ok} intact`);
+    assert.equal(n, 8000);
+    assert.ok((st.c!.offload.rxSuperPackets ?? 0) >= 100, JSON.stringify(st.c));
+    if (plain) assert.equal(st.s!.offload.segments, 8000, JSON.stringify(st.s));
+    else assert.equal(st.s!.offload.txSuperPackets, st.c!.offload.rxSuperPackets, JSON.stringify(st.s));
+  }
+});
+
+test('offloads off on TUNs an offload reader used before: switched off again, ordinary packets only', { timeout: 90_000 }, async () => {
+  const st = await through([clientPort(), serverPort()], () => fetchAndCheck('plain after offload'), { offload: false });
+  assert.equal(st.s!.offload.rxSuperPackets, undefined);
+  assert.equal(st.s!.offload.checksumsFinished, undefined);
+  assert.ok(st.s!.rxPackets >= BYTES / 1460, JSON.stringify(st.s));
+});
+
+test('the C forwarder with offloads (the benchmark\'s ceiling): 8 MB arrive whole, as super-packets', { timeout: 90_000 }, async () => {
   const log = join(lab.dir, 'cfwd.log');
   const p = lab.spawnIn(c, cfwd, ['--offload', c, devC, s, devS], { stderr: log });
   try {
@@ -141,85 +288,7 @@ test('C forwarder with offloads: 8 MB arrive whole, as super-packets', { timeout
   const f = /offloads A 0x([0-9a-f]+) B 0x([0-9a-f]+)/.exec(text);
   assert.ok(f, text);
   assert.ok((parseInt(f[1]!, 16) & 2) !== 0 && (parseInt(f[2]!, 16) & 2) !== 0, `the kernel took TSO4 on both: ${f[0]}`);
-  // The body flows server → client (B → A).
   const m = /B->A: packets (\d+) bytes (\d+) gso (\d+)/.exec(text);
   assert.ok(m, text);
   assert.ok(Number(m[3]) > 0, `the server's kernel sent super-packets: ${m[0]}`);
-});
-
-// The body flows server → client: B → A in the forwarders' terms.
-
-test('TS loop with offloads on both sides: super-packets pass whole', { timeout: 90_000 }, async () => {
-  const st = await throughTsLoop('TS offload', ['--mtu-a', '1500', '--mtu-b', '1500']);
-  const d = st.bToA;
-  assert.ok(d.superPackets > 0, JSON.stringify(d));
-  assert.equal(d.passedWhole, d.superPackets);
-  assert.equal(d.segmented, 0);
-  assert.equal(d.fragNeeded, 0);
-  assert.ok(d.packets < BYTES / 1448 / 4, `far fewer packets than segments: ${d.packets}`);
-});
-
-test('TS loop into a plain egress with MTU 1280: super-packets segmented in software', { timeout: 90_000 }, async () => {
-  await setMtu(c, devC, 1280);
-  try {
-    const st = await throughTsLoop('plain 1280 egress', ['--plain-a', '--mtu-a', '1280', '--mtu-b', '1500']);
-    const d = st.bToA;
-    assert.ok(d.segmented > 0, JSON.stringify(d));
-    assert.ok(d.segmentsOut >= BYTES / 1240, `segments out: ${d.segmentsOut}`);
-    assert.equal(d.fragNeeded, 0, 'the client announced MSS 1240: every segment fits');
-    // the client's ACKs come in plain and leave through the offload TUN
-    assert.ok(st.aToB.packets > 0);
-  } finally {
-    await setMtu(c, devC, 1500);
-  }
-});
-
-test('router MTU 1280 below both hosts\' 1500, DF set: Fragmentation Needed, the sender lowers its path MTU', { timeout: 90_000 }, async () => {
-  await inNetns(s, 'ip', ['route', 'flush', 'cache']);
-  const st = await throughTsLoop('DF / frag needed', ['--plain-a', '--mtu-a', '1280', '--mtu-b', '1500']);
-  const d = st.bToA;
-  assert.ok(d.fragNeeded >= 1, JSON.stringify(d));
-  assert.ok(d.segmented > 0, 'after the path MTU drop, segments fit and are cut in software');
-  const route = (await inNetns(s, 'ip', ['route', 'get', '10.1.0.2'])).stdout;
-  assert.match(route, /mtu 1280/, `the server's kernel learned the path MTU: ${route}`);
-  await inNetns(s, 'ip', ['route', 'flush', 'cache']);
-});
-
-test('TS loop from a plain ingress into an offload egress with coalescing', { timeout: 90_000 }, async () => {
-  const st = await throughTsLoop('GRO', ['--plain-b', '--gro', '--mtu-a', '1500', '--mtu-b', '1500']);
-  const d = st.bToA;
-  assert.ok(d.coalescedInto > 0, JSON.stringify(d));
-  assert.equal(d.superPackets, 0, 'a plain TUN hands over no super-packets');
-});
-
-test('plain mode after offload mode on the same persistent TUNs: offloads switched off again', { timeout: 90_000 }, async () => {
-  // The TUNs keep the offloads the earlier offload-mode readers set; a plain
-  // reader would get super-packets and partial checksums it cannot read.
-  const st = await throughTsLoop('plain after offload', ['--plain-a', '--plain-b']);
-  assert.equal(st.bToA.superPackets, 0);
-  assert.equal(st.bToA.checksumsFinished, 0);
-  assert.ok(st.bToA.packets >= BYTES / 1460, JSON.stringify(st.bToA));
-});
-
-test('UDP segmentation offload: 8000 datagrams intact, passed whole and segmented in software', { timeout: 90_000 }, async () => {
-  for (const plain of [false, true]) {
-    const out = join(lab.dir, `tsfwd-uso-${plain}.json`);
-    const got = join(lab.dir, `uso-recv-${plain}.txt`);
-    const p = lab.spawnIn(c, process.execPath, [TSFWD, c, devC, s, devS, ...(plain ? ['--plain-b'] : [])], { stdout: out });
-    try {
-      await waitFor('loop up', async () => { await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']); return true; }, 10_000, 100);
-      const recv = lab.spawnIn(s, 'python3', ['-c', USO_RECV], { stdout: got });
-      await waitFor('receiver bound', () => readFileSync(got, 'utf8').includes('ready'), 10_000, 50);
-      await inNetns(c, 'python3', ['-c', USO_SEND], { timeoutMs: 20_000 });
-      await new Promise((r) => recv.once('exit', r));
-    } finally {
-      await stop(p);
-    }
-    const [n, ok] = readFileSync(got, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-    assert.equal(ok, 8000, `${plain ? 'segmented' : 'whole'}: ${n} datagrams, ${ok} intact`);
-    assert.equal(n, 8000);
-    const st = JSON.parse(readFileSync(out, 'utf8').trim()) as { aToB: Direction };
-    assert.ok(st.aToB.superPackets >= 100, JSON.stringify(st.aToB));
-    if (plain) assert.equal(st.aToB.segmentsOut, 8000); else assert.equal(st.aToB.passedWhole, st.aToB.superPackets);
-  }
 });

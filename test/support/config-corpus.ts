@@ -26,7 +26,7 @@ export const full = (): Json => ({
   ports: [
     { name: 'lan', device: 'r1-lan', netns: 'hostA', address: '10.0.1.1/24', mtu: 1500 },
     { name: 'wan', device: 'r1-wan', address: '10.0.12.1/30', mtu: 1400 },
-    { name: 'p2p', device: 'r1-p2p', address: '10.0.13.0/31' },
+    { name: 'p2p', device: 'r1-p2p', address: '10.0.13.0/31', offload: true },
   ],
   routes: [
     { prefix: '0.0.0.0/0', port: 'wan', via: '10.0.12.2', metric: 10, bfd: true },
@@ -89,6 +89,7 @@ export const full = (): Json => ({
     { name: 'cut2', match: { client: '10.0.2.3' }, port: 'lan' },
   ],
   drainIdleTimeout: 10,
+  offload: false,
 });
 
 export interface BadConfig {
@@ -121,6 +122,8 @@ export const BAD: BadConfig[] = [
   { what: 'metric 1.5', mutate: (c) => { route(c).metric = 1.5; }, problem: /^routes\[0\]\.metric: must be an integer .* \(got 1\.5\)$/, schema: true },
   { what: 'metric 2^31', mutate: (c) => { route(c).metric = 2 ** 31; }, problem: /^routes\[0\]\.metric: must be an integer/, schema: true },
   { what: 'bfd "yes"', mutate: (c) => { route(c).bfd = 'yes'; }, problem: /^routes\[0\]\.bfd: must be true or false \(got "yes"\)$/, schema: true },
+  { what: 'port offload "on"', mutate: (c) => { c.ports[0].offload = 'on'; }, problem: /^ports\[0\]\.offload: must be true or false \(got "on"\)$/, schema: true },
+  { what: 'router offload 1', mutate: (c) => { c.offload = 1; }, problem: /^offload: must be true or false \(got 1\)$/, schema: true },
   // destinations a router does not route to
   { what: 'route to 127/8', mutate: (c) => { route(c).prefix = '127.0.0.0/8'; }, problem: /^routes\[0\]\.prefix: 127\.0\.0\.0\/8 is inside 127\.0\.0\.0\/8 \(loopback\)/, schema: true },
   { what: 'route to 127.0.0.1', mutate: (c) => { route(c).prefix = '127.0.0.1/32'; }, problem: /^routes\[0\]\.prefix: .*\(loopback\)/, schema: true },

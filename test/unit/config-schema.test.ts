@@ -70,6 +70,7 @@ test('the schema states the checker\'s defaults', () => {
   const defaults: [string, unknown][] = [
     ['/properties/logLevel', parsed.logLevel],
     ['/properties/drainIdleTimeout', parsed.drainIdleTimeout],
+    ['/properties/offload', parsed.offload],
     ['/properties/routes', []],
     ['/properties/policy', parsed.policy],
     ['/$defs/port/properties/mtu', parsed.ports[0]!.mtu],

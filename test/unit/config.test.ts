@@ -165,7 +165,7 @@ test('all problems are reported, not just the first', () => {
     'bfd.interval', 'bfd.sessions[0].peer', 'drainIdleTimeout',
   ]);
   // The message stays one line (API answers, logs): the first problem and a count.
-  assert.equal(error.message, 'ports[0].colour: unknown field (allowed: name, type, device, netns, address, mtu, neighbours) (and 9 more)');
+  assert.equal(error.message, 'ports[0].colour: unknown field (allowed: name, type, device, netns, address, mtu, neighbours, offload) (and 9 more)');
   assert.equal(error.lines().length, 10);
 });
 
@@ -238,7 +238,7 @@ test('problems in a file give FILE:LINE:COL at the value, the key of an unknown 
       assert.ok(e instanceof ConfigError);
       assert.deepEqual(e.lines(), [
         `${file}:${at(text, 5, '"10.0.1.300/24"')}: ports[0].address: "10.0.1.300/24": "10.0.1.300" is not an IPv4 address`,
-        `${file}:${at(text, 6, '"colour"')}: ports[1].colour: unknown field (allowed: name, type, device, netns, address, mtu, neighbours)`,
+        `${file}:${at(text, 6, '"colour"')}: ports[1].colour: unknown field (allowed: name, type, device, netns, address, mtu, neighbours, offload)`,
         `${file}:${at(text, 9, '"7"')}: routes[0].metric: must be an integer from 0 to 2147483647 (got "7")`,
         `${file}:${at(text, 10, '{')}: routes[1].prefix: missing (required)`,
         `${file}:11:14: routes[2].prefix: 224.0.0.0/4 is inside 224.0.0.0/4 (multicast): not a destination to route to`,

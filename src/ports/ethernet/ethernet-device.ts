@@ -12,7 +12,8 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { parseMac } from '../../wire/ethernet.js';
-import type { PacketDevice } from '../device.js';
+import { VIRTIO_NET_HDR_LEN } from '../../wire/virtio-net.js';
+import type { DeviceOffload, PacketDevice } from '../device.js';
 import { netnsPath } from '../tun-device.js';
 
 interface EtherAddon {
@@ -20,10 +21,10 @@ interface EtherAddon {
   setLinkUp(name: string, netnsPath: string, up: boolean): void;
   linkRunning(name: string, netnsPath: string): boolean;
   close(fd: number): void;
-  packetWriteBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  packetWriteBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number, vnet: Int32Array | null): number;
   startPacketReader(
     fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
-    lengths: Int32Array, onBatch: (count: number, errno: number) => void,
+    lengths: Int32Array, onBatch: (count: number, errno: number) => void, whole: boolean,
   ): object;
   stopPacketReader(handle: object): void;
   refPacketReader(handle: object, ref: boolean): void;
@@ -71,7 +72,29 @@ export interface EthernetOpenOptions {
   mtu?: number;
   /** Take the interface for the router (default true); false: only listen. */
   configure?: boolean;
+  /**
+   * Offload mode. Send super-packets to the kernel with a virtio-net header
+   * beside the frame (the kernel segments them, or the interface takes them
+   * whole as a veth does); read super-frames and partial checksums as they
+   * came, each frame's header in the VIRTIO_NET_HDR_LEN bytes before it
+   * (slots of ETHERNET_WHOLE_SLOT bytes or more). Default false: received
+   * frames are ordinary ones — the reader finishes and cuts what the kernel
+   * hands over.
+   */
+  offload?: boolean;
 }
+
+/** The smallest receive slot of an Ethernet device in offload mode: the largest frame and a virtio-net header before it. */
+export const ETHERNET_WHOLE_SLOT = 65535 + 14 + VIRTIO_NET_HDR_LEN;
+
+/**
+ * What an Ethernet device in offload mode takes: TCP and UDP super-packets
+ * (the kernel segments what the interface cannot). Not a lone partial
+ * checksum: a frame held for ARP is sent later without its header, so the
+ * port finishes those itself — and a super-packet is sent whole only when it
+ * is too big to be held (larger than the MTU).
+ */
+const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: false, tso4: true, uso4: true, rxSuper: true };
 
 export class EthernetDevice implements PacketDevice {
   readonly name: string;
@@ -83,6 +106,7 @@ export class EthernetDevice implements PacketDevice {
   readonly macText: string;
   /** The interface MTU after opening (an IPv4 packet of up to this many bytes fits a frame). */
   readonly mtu: number;
+  readonly offload: DeviceOffload | null;
   private reader: object | undefined;
   private closed = false;
 
@@ -98,6 +122,7 @@ export class EthernetDevice implements PacketDevice {
       throw new EthernetError(`network namespace "${opts.netns}" does not exist (${netnsPath(opts.netns)})`);
     }
     const configure = opts.configure ?? true;
+    this.offload = opts.offload ? ETHERNET_OFFLOAD : null;
     let r: ReturnType<EtherAddon['openPacket']>;
     try {
       r = ether.openPacket(opts.name, this.nsPath, opts.mtu ?? 0, configure);
@@ -147,16 +172,22 @@ export class EthernetDevice implements PacketDevice {
   startReading(buf: ArrayBuffer, offset: number, slotSize: number, slots: number, lengths: Int32Array,
     onBatch: (count: number, errno: number) => void): void {
     if (this.reader) throw new EthernetError(`${this.name}: already reading`);
-    this.reader = load().startPacketReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch);
+    const whole = this.offload !== null;
+    if (whole && slotSize < ETHERNET_WHOLE_SLOT) throw new EthernetError(`${this.name}: offload mode needs slots of ${ETHERNET_WHOLE_SLOT} bytes`);
+    this.reader = load().startPacketReader(this.fd, buf, offset, slotSize, slots, lengths, onBatch, whole);
   }
 
   setRef(ref: boolean): void {
     if (this.reader) load().refPacketReader(this.reader, ref);
   }
 
-  /** Frames at (offsets[i], lengths[i]); a refused one gets −errno in lengths[i]. Returns frames sent. */
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    return load().packetWriteBatch(this.fd, buf, offsets, lengths, count);
+  /**
+   * Frames at (offsets[i], lengths[i]); a refused one gets −errno in
+   * lengths[i]. `vnet[i]`: where frame i's virtio-net header is in buf (−1:
+   * none, an ordinary frame). Returns frames sent.
+   */
+  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number, vnet: Int32Array | null = null): number {
+    return load().packetWriteBatch(this.fd, buf, offsets, lengths, count, vnet);
   }
 
   /** What the device dropped or repaired before JS saw the frames (zeros before reading starts). */
