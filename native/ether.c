@@ -198,6 +198,19 @@ static int open_socket(eth_job *job) {
     close(fd);
     return 0;
   }
+  // Every IPv4 multicast frame (01:00:5e + the group's low 23 bits, RFC 1112
+  // §6.4): OSPF's 224.0.0.5/6 and RIP's 224.0.0.9 are groups the kernel never
+  // joins on this interface, so a NIC that filters by MAC would drop them.
+  // A veth filters nothing; the membership goes with the socket when it closes.
+  struct packet_mreq mr;
+  memset(&mr, 0, sizeof mr);
+  mr.mr_ifindex = job->ifindex;
+  mr.mr_type = PACKET_MR_ALLMULTI;
+  if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
+    job_fail(job, "multicast membership");
+    close(fd);
+    return 0;
+  }
   job->fd = fd;
   return 1;
 }

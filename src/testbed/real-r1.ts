@@ -11,13 +11,13 @@
 // The client polls http://1.1.1.1/ (a fresh connection each time); R1's
 // kernel routes are watched with `ip -ts monitor route`, so the moment R1
 // switches is the kernel's, not a daemon's log line.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAnswered } from '../hosts/poller.js';
 import { readPollRecords, type PollRecord } from '../hosts/records.js';
 import { analyseSwitch } from '../hosts/switch-analysis.js';
 import { Bird } from './bird.js';
 import { Frr } from './frr.js';
+import { KernelRouteWatch, type KernelRouteChange } from './kernel-routes.js';
 import { Lab, type RouterProcess } from './lab.js';
 import { spawnInfoServer } from './servers.js';
 import { inNetns, ip, sleep, waitFor } from './shell.js';
@@ -48,15 +48,6 @@ export interface RealR1Options {
   bfdIntervalMs?: number;
 }
 
-/** One line of `ip -ts monitor route` about the service prefix. */
-export interface KernelRouteChange {
-  /** Epoch ms. */
-  time: number;
-  deleted: boolean;
-  via: string | null;
-  line: string;
-}
-
 export class RealR1Lab {
   constructor(
     readonly lab: Lab,
@@ -66,7 +57,7 @@ export class RealR1Lab {
     readonly r3: RouterProcess,
     readonly bird: Bird | undefined,
     readonly frr: Frr | undefined,
-    readonly routeLog: string,
+    readonly routes: KernelRouteWatch,
   ) {}
 
   static async up(kind: RealR1, opts: RealR1Options = {}): Promise<RealR1Lab> {
@@ -106,21 +97,7 @@ export class RealR1Lab {
 
   /** Every change of R1's kernel route to the service so far. */
   kernelChanges(): KernelRouteChange[] {
-    let text: string;
-    try {
-      text = readFileSync(this.routeLog, 'utf8');
-    } catch {
-      return [];
-    }
-    const out: KernelRouteChange[] = [];
-    for (const line of text.split('\n')) {
-      const m = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\]\s+(Deleted\s+)?(.*)$/.exec(line);
-      if (!m || !/^(unicast\s+)?1\.1\.1\.1(\/32)?\s/.test(m[3]!)) continue;
-      const via = /\bvia (\S+)/.exec(m[3]!)?.[1] ?? null;
-      // `ip -ts` prints local time with microseconds and no zone.
-      out.push({ time: localTimeMs(m[1]!), deleted: m[2] !== undefined, via, line: line.trim() });
-    }
-    return out;
+    return this.routes.changes();
   }
 
   /**
@@ -254,13 +231,6 @@ export function formatCutover(kind: RealR1, r: CutoverResult): string {
     `first server-1 answer ${ms(r.server1Ms)}, failed polls ${r.failedAfterUnblock}`;
 }
 
-function localTimeMs(stamp: string): number {
-  const [date, time] = stamp.split('T') as [string, string];
-  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
-  const [h, mi, s] = time.split(':') as [string, string, string];
-  return new Date(y, mo - 1, d, Number(h), Number(mi), 0, 0).getTime() + Number(s) * 1000;
-}
-
 async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1Lab> {
   const update = o.updateTime ?? 5;
   const timeout = o.timeoutTime ?? 30;
@@ -293,8 +263,7 @@ async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1La
   for (const s of [server1, server2]) await ip('-n', s, 'addr', 'add', `${SERVICE}/32`, 'dev', 'lo');
 
   // The route monitor starts before any routing daemon, so it sees every change.
-  const routeLog = join(lab.dir, 'r1-routes.log');
-  lab.spawnIn(r1, 'ip', ['-4', '-ts', 'monitor', 'route'], { stdout: routeLog });
+  const routes = KernelRouteWatch.start(lab, r1, `${SERVICE}/32`, join(lab.dir, 'r1-routes.log'));
 
   const bfd = { interval: bfdMs, multiplier: 3 };
   const rip = { updateTime: update, timeoutTime: timeout, garbageTime: garbage };
@@ -371,7 +340,7 @@ async function build(lab: Lab, kind: RealR1, o: RealR1Options): Promise<RealR1La
 
   await spawnInfoServer(lab, server1, 'server1', SERVICE, join(lab.dir, 'server1.access.log'));
   await spawnInfoServer(lab, server2, 'server2', SERVICE, join(lab.dir, 'server2.access.log'));
-  const tb = new RealR1Lab(lab, kind, { r1, client, server1, server2 }, r2, r3, bird, frr, routeLog);
+  const tb = new RealR1Lab(lab, kind, { r1, client, server1, server2 }, r2, r3, bird, frr, routes);
   await tb.converged(30_000);
   await waitFor('the service answering the client through R1', async () => {
     await inNetns(client, 'curl', ['-sf', '--max-time', '1', '-o', '/dev/null', `http://${SERVICE}/`]);

@@ -6,9 +6,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fleetRange } from '../hosts/fleet.js';
+import { parsePrefix } from '../net/addr.js';
 import type { ContainerOptions } from './container-nodes.js';
-import type { RouterProcess } from './lab.js';
+import { KernelRouteWatch } from './kernel-routes.js';
+import type { Lab, RouterProcess } from './lab.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
+import { inNetns, ip, waitFor } from './shell.js';
 import { loadTopology } from './topology/index.js';
 import { TopologyLab } from './topology-lab.js';
 
@@ -34,6 +38,42 @@ export interface LabDescription {
   configs: ConfigFile[];
 }
 
+/** A change of a router's route to the service: when, and the port it now leaves by (null: no route). */
+export interface RouteChange {
+  time: number;
+  port: string | null;
+}
+
+/** Where the fall-back is seen: the route to the service on the router with both paths. */
+export interface FallbackWatch {
+  router: string;
+  /** Its port toward the old path (an FRR or BIRD router: its interface). */
+  oldPort: string;
+  /** tunroute's own log, or the kernel of a router that forwards there (FRR, BIRD). */
+  source: 'log' | 'kernel';
+  /** Every change of its route to the service so far, oldest first. */
+  routeChanges(): RouteChange[];
+}
+
+/** A tunroute router's route changes for `prefix`, from its log events. */
+function logFallback(router: RouterProcess, prefix: string, oldPort: string): FallbackWatch {
+  const changed = new Set(['route.changed', 'route.installed', 'route.withdrawn']);
+  return {
+    router: router.name, oldPort, source: 'log',
+    routeChanges: () => router.events().filter((e) => changed.has(e.event ?? '') && e.prefix === prefix)
+      .map((e) => ({ time: e.time, port: (e.new as { port?: string } | null)?.port ?? null })),
+  };
+}
+
+/** A kernel router's route changes for `prefix`, from `ip monitor route` in its namespace. */
+function kernelFallback(lab: Lab, name: string, ns: string, prefix: string, oldPort: string): FallbackWatch {
+  const watch = KernelRouteWatch.start(lab, ns, prefix, join(lab.dir, `${name}-routes.log`));
+  return {
+    router: name, oldPort, source: 'kernel',
+    routeChanges: () => watch.changes().map((c) => ({ time: c.time, port: c.deleted ? null : c.dev })),
+  };
+}
+
 export interface RehearsalLab {
   readonly description: LabDescription;
   readonly service: string;
@@ -44,7 +84,7 @@ export interface RehearsalLab {
   /** Where the cut-over acts (its trigger armed for this mode). */
   readonly cutover: { mode: CutoverMode; router: RouterProcess; port: string };
   /** The router with both paths and its port toward the old one: its route change is the fall-back. */
-  readonly fallback: { router: RouterProcess; oldPort: string } | null;
+  readonly fallback: FallbackWatch | null;
   /** Each server's access log on this machine (it may rotate: FILE.1, FILE.2, …). */
   readonly accessLogs: Record<string, string>;
   readonly routers: RouterProcess[];
@@ -90,7 +130,7 @@ async function openBuiltIn(spec: Extract<LabSpec, { kind: 'built-in' }>, opts: O
     testAppliance: { ns: tb.ns.test, address: TEST_APPLIANCE },
     // A hard block is R2's (its port toward R1); a drain is R1's (the router with both paths).
     cutover: opts.cutover === 'block' ? { mode: 'block', router: r2, port: 'r1' } : { mode: 'drain', router: r1, port: 'r2' },
-    fallback: { router: r1, oldPort: 'r2' },
+    fallback: logFallback(r1, `${SERVICE}/32`, 'r2'),
     accessLogs: { ...tb.accessLog },
     routers: tb.allRouters,
     hostProcesses: [
@@ -123,7 +163,23 @@ async function openTopology(file: string, opts: OpenLabOptions, containers?: Con
     }
     const configs = [readConfig('topology', topology.file), readConfig('migration settings', m.file)];
     for (const n of topology.nodes.values()) if (n.tunroute?.kind === 'run') configs.push(readConfig(n.name, n.tunroute.configFile));
-    const drain = m.cutover.drain;
+    const fb = m.fallback;
+    const service = `${m.service}/32`;
+    const fallback = !fb ? null : fb.kernel ? kernelFallback(tl.lab, fb.router, tl.ns(fb.router), service, fb.port) : logFallback(router(fb.router), service, fb.port);
+    // The lab is up when its routing has converged: the fall-back router on its old path, the fleet answered by server `from`.
+    if (fb) {
+      const path = fb.kernel
+        ? async () => /\bdev (\S+)/.exec((await ip('-n', tl.ns(fb.router), 'route', 'get', m.service)).stdout)?.[1]
+        : async () => (await router(fb.router).api<{ port: string | null }>('GET', `/v1/routes/lookup?addr=${m.service}`)).port;
+      opts.log?.(`waiting for ${fb.router} to reach ${m.service} by ${fb.port}`);
+      await waitFor(`${fb.router}'s route to ${m.service} by ${fb.port}`, async () => (await path().catch(() => null)) === fb.port, 60_000, 100);
+    }
+    const first = fleetRange(parsePrefix(m.fleet.prefix), 1).source(0);
+    opts.log?.(`waiting for ${m.servers.from} to answer ${first}`);
+    await waitFor(`${m.servers.from} answering the fleet's ${first}`, async () => {
+      const r = await inNetns(tl.ns(m.fleet.node), 'curl', ['-s', '--max-time', '1', '--interface', first, '-D', '-', '-o', '/dev/null', `http://${m.service}/`], { allowFail: true });
+      return r.code === 0 && /^x-served-by: (\S+)/im.exec(r.stdout)?.[1] === m.servers.from;
+    }, 30_000, 100);
     return {
       description: { kind: 'topology', name: containers ? `${topology.name} (routers in containers)` : topology.name, file: topology.file, configs },
       service: m.service,
@@ -131,8 +187,7 @@ async function openTopology(file: string, opts: OpenLabOptions, containers?: Con
       fleet: { ns: tl.ns(m.fleet.node), prefix: m.fleet.prefix },
       testAppliance: { ns: tl.ns(m.testAppliance.node), address: m.testAppliance.address },
       cutover: { mode: opts.cutover, router: router(place.router), port: place.port },
-      // The drain acts on the router that holds both paths; without a drain place, the fall-back is not watched.
-      fallback: drain ? { router: router(drain.router), oldPort: drain.port } : null,
+      fallback,
       accessLogs,
       routers: [...tl.routers.values()],
       hostProcesses: [...tl.processes].map(([name, process]) => ({ name, role: topology.nodes.get(name)?.tunroute?.kind === 'serve' ? 'server' : 'host', process })),

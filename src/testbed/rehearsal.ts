@@ -74,7 +74,11 @@ export interface Check {
 
 export interface RehearsalResult {
   options: Omit<RehearsalOptions, 'log' | 'progress'>;
-  lab: LabDescription & { service: string; servers: { from: string; to: string }; cutover: { router: string; port: string }; fallback: { router: string; oldPort: string } | null };
+  lab: LabDescription & {
+    service: string; servers: { from: string; to: string }; cutover: { router: string; port: string };
+    /** Where the fall-back was watched: a tunroute router's log, or a router's kernel (FRR, BIRD). */
+    fallback: { router: string; oldPort: string; source?: 'log' | 'kernel' } | null;
+  };
   version: { tunroute: string; commit: string | null; node: string };
   startedAt: number;
   timeline: TimelineEntry[];
@@ -396,9 +400,8 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   const switchAt = draining?.time ?? blocked?.time ?? null;
   // The router with both paths moves the service off its old port (for a drain: when new flows start taking the new path).
   const fb = lab.fallback;
-  const moved = fb ? ev(fb.router.name, (e) => (e.event === 'route.changed' || e.event === 'route.installed') && e.prefix === `${lab.service}/32`
-    && (e.new as { port?: string } | null)?.port !== undefined && (e.new as { port?: string }).port !== fb.oldPort && (switchAt === null || e.time >= switchAt - 1)) : undefined;
-  const routeChangeAt = moved?.time ?? null;
+  const moved = fb?.routeChanges().find((c) => c.port !== null && c.port !== fb.oldPort && (switchAt === null || c.time >= switchAt - 1));
+  const routeChangeAt = moved ? Math.round(moved.time) : null;
 
   const history = lab.accessLogs[to] ? await findHistoryLine(lab.accessLogs[to], lab.testAppliance.address) : null;
   const marks: Record<string, number> = {};
@@ -457,7 +460,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   add(fired?.time, `${cut.router.name}'s trigger fires`, cut.router.name);
   add(draining?.time, `${cut.router.name} starts draining port ${cut.port}`, cut.router.name);
   add(blocked?.time, `${cut.router.name} blocks port ${cut.port}`, cut.router.name);
-  if (fb) add(moved?.time, `${fb.router.name} changes its route to ${lab.service}: via ${(moved?.new as { port?: string } | undefined)?.port ?? '?'}`, fb.router.name);
+  if (fb) add(moved?.time, `${fb.router}${fb.source === 'kernel' ? '\'s kernel' : ''} changes its route to ${lab.service}: via ${moved?.port ?? '?'}`, fb.source === 'kernel' ? `${fb.router} kernel` : fb.router);
   add(firstFleetOnNew, `first fleet poll answered by ${to}`, 'fleet');
   add(lastFleetOnOld, `last fleet poll answered by ${from}`, 'fleet');
   timeline.sort((a, b) => a.t - b.t);
@@ -475,13 +478,20 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
     check('the cut-over followed the history line, not before', history !== null && fired !== undefined && fired.time >= history.time,
       fired && history ? `trigger ${fired.time - history.time} ms after the history line` : 'trigger did not fire'),
   ];
-  if (fb) checks.push(check(`${fb.router.name} fell back to the other path`, moved !== undefined, moved ? `route change at +${moved.time - st.startedAt} ms` : `no route change seen in ${fb.router.name}'s log`));
+  if (fb) {
+    checks.push(check(`${fb.router} fell back to the other path`, moved !== undefined,
+      moved ? `route change at +${Math.round(moved.time - st.startedAt)} ms${fb.source === 'kernel' ? ' (its kernel\'s route)' : ''}` : `no route change seen in ${fb.source === 'kernel' ? `${fb.router}'s kernel` : `${fb.router}'s log`}`));
+  }
   if (opts.cutover === 'drain') {
-    checks.push(check(`every poll sent after the switch was answered by ${to}`, sw.total > 0 && (sw.byServer[to] ?? 0) === sw.total,
-      `${sw.byServer[to] ?? 0} of ${sw.total} polls sent after the drain started`));
+    // A drain on the router with both paths moves new flows at once; a drain on a neighbour of it (a real
+    // R1, which cannot pin flows) moves them when that router's route changes: count from there.
+    const fromRouteChange = fb !== null && fb.router !== cut.router.name && routeChangeAt !== null;
+    const moved = fromRouteChange ? settled : sw;
+    checks.push(check(`every poll sent after ${fromRouteChange ? `${fb.router}'s route change` : 'the switch'} was answered by ${to}`, moved.total > 0 && (moved.byServer[to] ?? 0) === moved.total,
+      `${moved.byServer[to] ?? 0} of ${moved.total} polls sent after ${fromRouteChange ? 'the route change' : 'the drain started'}`));
     checks.push(check('drain lost no poll', summary.failed === 0 && read.bad === 0, `${summary.failed} failed polls${read.bad ? `, ${read.bad} unreadable records` : ''}`));
   } else {
-    checks.push(check(`every poll sent after ${fb ? `${fb.router.name}'s route change` : 'the switch (+2 s)'} was answered by ${to}`, settled.total > 0 && (settled.byServer[to] ?? 0) === settled.total,
+    checks.push(check(`every poll sent after ${fb ? `${fb.router}'s route change` : 'the switch (+2 s)'} was answered by ${to}`, settled.total > 0 && (settled.byServer[to] ?? 0) === settled.total,
       `${settled.byServer[to] ?? 0} of ${settled.total} polls`));
     // Only the polls in flight at the instant are lost: sent before the switch and not answered by then, or sent before the fall-back took effect.
     const settledAt = marks.settled ?? Infinity;
@@ -503,7 +513,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
     options: { ...opts, log: undefined, progress: undefined } as Omit<RehearsalOptions, 'log' | 'progress'>,
     lab: {
       ...lab.description, service: lab.service, servers: lab.servers, cutover: { router: cut.router.name, port: cut.port },
-      fallback: fb ? { router: fb.router.name, oldPort: fb.oldPort } : null,
+      fallback: fb ? { router: fb.router, oldPort: fb.oldPort, source: fb.source } : null,
     },
     version: v,
     startedAt: st.startedAt,

@@ -78,8 +78,8 @@ function others(c: CostReport): number {
 
 export function comparisonText(runs: RehearsalResult[]): string {
   if (runs.length < 2) return '';
-  const rows = runs.map((r) => `  ${r.options.cutover.padEnd(6)} ${int(r.metrics.fleetPolls).padStart(10)} ${int(r.metrics.failedPolls).padStart(7)} ${String(r.metrics.lostInFlight).padStart(9)} ${ms(r.metrics.longestGapMs).padStart(12)} ${ms(r.metrics.blockToFirstServer2Ms).padStart(22)}`);
-  return ['Cut-over modes compared', '  mode        polls  failed  in flight  longest gap  switch→first new answer', ...rows].join('\n');
+  const rows = runs.map((r) => `  ${r.options.cutover.padEnd(6)} ${int(r.metrics.fleetPolls).padStart(10)} ${int(r.metrics.failedPolls).padStart(7)} ${String(r.metrics.lostInFlight).padStart(9)} ${ms(r.metrics.longestGapMs).padStart(12)} ${ms(r.metrics.blockToRouteChangeMs).padStart(20)} ${ms(r.metrics.blockToFirstServer2Ms).padStart(24)}`);
+  return ['Cut-over modes compared', '  mode        polls  failed  in flight  longest gap  switch→route change  switch→first new answer', ...rows].join('\n');
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -285,7 +285,7 @@ table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ddd;padding
 <h1>Service migration rehearsal — <span class="${ok ? 'pass' : 'fail'}">${ok ? 'PASS' : 'FAIL'}</span></h1>
 <p>The service address ${esc(first?.lab.service ?? '')} moved from ${esc(first?.lab.servers.from ?? '')} to ${esc(first?.lab.servers.to ?? '')} under a polling fleet (method of JP4820780B2), rehearsed with tunroute routers in network namespaces.</p>
 <table><tr><th>lab</th><td>${esc(first?.lab.name ?? '')}${first?.lab.file ? ` — ${esc(first.lab.file)}` : ' (built in)'}</td></tr>
-<tr><th>cut-over</th><td>${runs.map((r) => `${esc(r.options.cutover)}: ${esc(r.lab.cutover.router)} port ${esc(r.lab.cutover.port)}`).join('; ')}${first?.lab.fallback ? `; fall-back watched on ${esc(first.lab.fallback.router)} (old port ${esc(first.lab.fallback.oldPort)})` : ''}</td></tr>
+<tr><th>cut-over</th><td>${runs.map((r) => `${esc(r.options.cutover)}: ${esc(r.lab.cutover.router)} port ${esc(r.lab.cutover.port)}`).join('; ')}${first?.lab.fallback ? `; fall-back watched on ${esc(first.lab.fallback.router)}${first.lab.fallback.source === 'kernel' ? '\'s kernel' : ''} (old port ${esc(first.lab.fallback.oldPort)})` : ''}</td></tr>
 <tr><th>version</th><td>tunroute ${esc(v?.tunroute ?? '?')}${v?.commit ? ` (${esc(v.commit)})` : ''}, Node ${esc(v?.node ?? '?')}</td></tr>
 <tr><th>generated</th><td>${esc(new Date().toISOString())}</td></tr>
 <tr><th>data</th><td><a href="report.json">report.json</a> (per-interval series, events, every failed poll, costs); poll records per run below</td></tr></table>

@@ -55,7 +55,7 @@ test('a lab from a topology file (tunroute with TUN ports only): the hard block 
   console.log(`# tun-only topology, block: ${r.metrics.fleetPolls} polls, ${r.metrics.failedPolls} failed (${r.metrics.lostInFlight} in flight), switch → first server 2 answer ${r.metrics.blockToFirstServer2Ms} ms`);
   for (const c of r.checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
   assert.equal(r.lab.kind, 'topology');
-  assert.deepEqual([r.lab.cutover, r.lab.fallback], [{ router: 'r1', port: 's1' }, { router: 'r1', oldPort: 's1' }]);
+  assert.deepEqual([r.lab.cutover, r.lab.fallback], [{ router: 'r1', port: 's1' }, { router: 'r1', oldPort: 's1', source: 'log' }]);
   assert.ok(r.lab.configs.some((c) => c.name === 'r1' && c.text.includes('"ts1"')), 'the router config is in the report');
   assert.equal(r.metrics.fleetPolls, 2000);
 });

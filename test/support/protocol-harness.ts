@@ -58,7 +58,10 @@ export class ProtocolHarness {
 
   constructor(readonly clock: FakeClock, ports: Record<string, string>) {
     this.ports = Object.entries(ports).map(([name, cidr], i) => new TestPort(i, name, cidr));
-    this.rib = new Rib((r) => (this.ports[r.port]?.blocked ? 'port-blocked' : null), (c) => {
+    this.rib = new Rib((r) => {
+      const state = this.ports[r.port]?.state;
+      return state === 'blocked' ? 'port-blocked' : state === 'draining' ? 'port-draining' : null;
+    }, (c) => {
       for (const l of this.listeners) l(c.before && select(c.before), c.after && select(c.after));
     });
   }
@@ -133,5 +136,13 @@ export class ProtocolHarness {
     this.rib.reevaluate((r) => r.port === p.index, 'port-blocked');
     for (const plugin of plugins) plugin.portBlocked?.(p);
     p.muted = true;
+  }
+
+  /** The router's drain, as it starts it: routes through the port become its last resort, then the plugins are told. */
+  drain(name: string, plugins: RouterPlugin[]): void {
+    const p = this.port(name);
+    p.state = 'draining';
+    this.rib.reevaluate((r) => r.port === p.index, 'port-draining');
+    for (const plugin of plugins) plugin.portDraining?.(p);
   }
 }

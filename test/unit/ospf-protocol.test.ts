@@ -72,6 +72,33 @@ test('a block: the peer hears a Hello without it and drops the adjacency at once
   }
 });
 
+test('a drain: SPF runs again without the draining port at once (not after the hold time), though the table did not change; the adjacency stays', () => {
+  // a reaches 1.1.1.1 via b (external metric 1) and via c (metric 5).
+  const net = new OspfNet();
+  const ext = [{ source: 'static' as const, metric: null, metricType: 2 as const }];
+  const a = net.add('a', {
+    ports: { ab: '10.0.12.1/30', ac: '10.0.13.1/30' },
+    ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'ab' }, { port: 'ac' }] },
+  });
+  const b = net.add('b', { ports: { ab: '10.0.12.2/30', srv: '10.0.22.1/24' }, ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'ab' }], redistribute: ext }, statics: [['1.1.1.1/32', 'srv', '10.0.22.2']] });
+  net.add('c', { ports: { ac: '10.0.13.2/30', srv: '10.0.33.1/24' }, ospf: { routerId: A('3.3.3.3'), ports: [{ port: 'ac' }], redistribute: ext }, statics: [['1.1.1.1/32', 'srv', '10.0.33.2']] });
+  net.routers.get('c')!.h.rib.routes().find((r) => r.source === 'static')!.metric = 5;
+  net.link('ab', ['a', 'ab'], ['b', 'ab']);
+  net.link('ac', ['a', 'ac'], ['c', 'ac']);
+  net.start();
+  try {
+    net.clock.advance(5000);
+    assert.equal(a.route('1.1.1.1/32')?.nextHop, A('10.0.12.2'), 'via b first');
+    a.h.drain('ab', a.plugins);
+    // No time passes: a new flow arriving right after the drain starts already takes c.
+    assert.equal(a.route('1.1.1.1/32')?.nextHop, A('10.0.13.2'), 'new flows via c as soon as the port drains');
+    assert.deepEqual(a.neighbourStates(), [`ab:${NbrState.FULL}`, `ac:${NbrState.FULL}`], 'running flows still have b');
+    assert.ok(b.route('10.0.13.0/30'), 'b still routes through a');
+  } finally {
+    net.stop();
+  }
+});
+
 test('BFD coupling: a cut wire is found in 3 × 100 ms and the adjacency drops at once (not at the 4 s dead interval)', () => {
   const { net, a } = pair({ bfd: true });
   try {

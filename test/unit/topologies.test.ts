@@ -43,6 +43,8 @@ for (const file of files) {
       assert.ok(m, 'migration settings');
       assert.deepEqual([m.service, m.servers, m.testAppliance, m.fleet.prefix], ['1.1.1.1', { from: 'server1', to: 'server2' }, { node: 'test', address: '10.0.2.2' }, tunOnly ? '10.64.0.0/10' : '10.100.0.0/16']);
       assert.deepEqual(m.cutover.block && [m.cutover.block.router, m.cutover.block.port], tunOnly ? ['r1', 's1'] : ['r2', 'r1']);
+      // With a real R1 the fall-back is seen in R1's kernel: its route to the service leaving eth3 (toward R2).
+      if (name.startsWith('bird-r1/') || name.startsWith('frr-r1/')) assert.deepEqual(m.fallback, { router: 'r1', port: 'eth3', kernel: true });
     }
   });
 }

@@ -357,8 +357,17 @@ describe('the migration settings file', () => {
       fleet: { node: 'test', prefix: '10.100.0.0/16', count: 100, intervalMs: 5000 },
       testAppliance: { node: 'test', address: '10.0.2.2' },
       cutover: { mode: 'block', block: { router: 'r2', port: 's2', accessLog: '/var/log/tunroute/s2.log' }, drain: null },
+      fallback: null,
       trigger: true,
     });
+  });
+
+  test('the fall-back: by default where the drain acts; or named (a tunroute router\'s port)', () => {
+    const s = MIGRATION_FILES['migration.yml'];
+    const drain = load(MIGRATION, { ...MIGRATION_FILES, 'migration.yml': `${s}  drain: { router: r2, port: t }\n` });
+    assert.deepEqual(drain.topology?.migration?.fallback, { router: 'r2', port: 't', kernel: false }, drain.error?.message);
+    const named = load(MIGRATION, { ...MIGRATION_FILES, 'migration.yml': `${s}fallback: { router: r2, port: s2 }\n` });
+    assert.deepEqual(named.topology?.migration?.fallback, { router: 'r2', port: 's2', kernel: false }, named.error?.message);
   });
 
   /** The settings file's line of `marker`, for errors reported there. */
@@ -383,6 +392,8 @@ describe('the migration settings file', () => {
     settingsFails(s.replace('mode: block', 'mode: drain'), 'mode: drain', 'cutover.mode', /drain: say where it acts/);
     settingsFails(s.replace('interval: 5s', 'interval: soon'), 'fleet:', 'fleet.interval', /is not a duration/);
     settingsFails(`${s}colour: blue\n`, 'colour', 'colour', /unknown field/);
+    settingsFails(`${s}fallback: { router: r2, port: eth1 }\n`, 'fallback:', 'fallback.port', /router "r2" has no port "eth1" \(ports: s2, t\)/);
+    settingsFails(`${s}fallback: { router: test, port: eth1 }\n`, 'fallback:', 'fallback.router', /must be a tunroute router, or an FRR or BIRD node/);
     settingsFails(s, 'block:', 'cutover.block.router', /router "r2" cannot read s2's access log/, MIGRATION.replace('      binds: ["r2.json:/config/r2.json"]', '      binds: ["r2.json:/config/r2.json", "/tmp:/var/log/tunroute"]'));
   });
 

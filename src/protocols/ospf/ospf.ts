@@ -208,6 +208,17 @@ export class OspfProtocol implements RouterPlugin {
     this.interfaceDown(iface, 'port-blocked', true);
   }
 
+  /**
+   * A draining port is no first hop for new paths: SPF again without it. Its
+   * routes stay usable as the router's last resort, so the drain itself may
+   * change nothing in the table — the table's own change hook is not enough.
+   * At once, not after the hold time: a new flow that arrives in between
+   * would still take the draining port (one operator action, no storm).
+   */
+  portDraining(port: PortView): void {
+    if (this.interfaceOf(port)) this.runSpfNow('port-draining');
+  }
+
   portUnblocked(port: PortView): void {
     const iface = this.interfaceOf(port);
     if (iface && !iface.up && this.running) {

@@ -24,6 +24,14 @@ export interface MigrationSettings {
     block: CutoverPlace | null;
     drain: CutoverPlace | null;
   };
+  /**
+   * The router with both paths and its port toward the old one: its route to
+   * the service leaving that port is the fall-back. A tunroute router's change
+   * is read from its log; an FRR or BIRD node's (`kernel`) from its
+   * namespace's kernel, and its port is an interface. Default: where the
+   * drain acts; null: not watched.
+   */
+  fallback: { router: string; port: string; kernel: boolean } | null;
   /** Arm the cut-over trigger when the lab comes up. */
   trigger: boolean;
 }
@@ -73,7 +81,7 @@ export function parseMigrationSettings(src: YamlSource, nodes: ReadonlyMap<strin
   const router = (n: TopologyNode): string | null => (n.tunroute?.kind === 'run' ? null : 'must be a tunroute router (cmd: run --config …)');
 
   const root = obj(src.value, []);
-  only(root, ['service', 'servers', 'fleet', 'test-appliance', 'cutover', 'trigger'], []);
+  only(root, ['service', 'servers', 'fleet', 'test-appliance', 'cutover', 'fallback', 'trigger'], []);
   const service = addr(root, 'service', []);
 
   const sv = obj(root.servers, ['servers']);
@@ -127,6 +135,18 @@ export function parseMigrationSettings(src: YamlSource, nodes: ReadonlyMap<strin
   const cutover = { mode: mode as 'block' | 'drain', block: where('block'), drain: where('drain') };
   if (!cutover[cutover.mode]) throw src.error(['cutover', 'mode'], `${cutover.mode}: say where it acts (cutover.${cutover.mode}: { router, port })`);
 
+  let fallback: MigrationSettings['fallback'] = cutover.drain ? { router: cutover.drain.router, port: cutover.drain.port, kernel: false } : null;
+  if (root.fallback !== undefined) {
+    const fb = obj(root.fallback, ['fallback']);
+    only(fb, ['router', 'port'], ['fallback']);
+    const r = node(fb, 'router', ['fallback'], (n) => (n.tunroute?.kind === 'run' || n.frr || n.bird ? null : 'must be a tunroute router, or an FRR or BIRD node'));
+    const port = str(fb, 'port', ['fallback']);
+    const kernel = r.tunroute?.kind !== 'run';
+    const ports = r.tunroute?.kind === 'run' ? r.tunroute.config.ports.map((p) => p.name) : r.interfaces;
+    if (!ports.includes(port)) throw src.error(['fallback', 'port'], `${kernel ? 'node' : 'router'} "${r.name}" has no ${kernel ? 'interface' : 'port'} "${port}" (${kernel ? 'interfaces' : 'ports'}: ${ports.join(', ')})`);
+    fallback = { router: r.name, port, kernel };
+  }
+
   const trigger = root.trigger ?? true;
   if (typeof trigger !== 'boolean') throw src.error(['trigger'], 'must be true or false');
 
@@ -134,6 +154,6 @@ export function parseMigrationSettings(src: YamlSource, nodes: ReadonlyMap<strin
     file: src.file, service, servers: { from: from.name, to: to.name },
     fleet: { node: fleetNode.name, prefix, count, intervalMs },
     testAppliance: { node: testNode.name, address: testAddress },
-    cutover, trigger,
+    cutover, fallback, trigger,
   };
 }
