@@ -17,6 +17,7 @@ import { IpProto, Ipv4View, readU32, writeIpv4Header, writeU32 } from '../../src
 import { TcpFlag, TcpView } from '../../src/wire/tcp.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
 import { fragmentIpv4 } from '../../src/dataplane/fragment.js';
+import { MemoryDevice as EthernetMemoryDevice } from '../support/memory-device.js';
 
 const A = parseAddress;
 const HOST_A = '10.0.1.2';
@@ -564,4 +565,40 @@ test('§4.3.2.8: ICMP errors are rate-limited by the configured bucket', () => {
   assert.ok(errors >= 3 && errors <= 4, `${errors} errors`);
   assert.equal(t.router.path.icmp.suppressed, 10 - errors);
   assert.equal(t.drops('a')['ttl-expired'], 10);
+});
+
+test('§5.3.4: a packet that came in a link-layer broadcast or multicast frame is the router\'s only, never forwarded', () => {
+  const mac = Uint8Array.from([0x02, 0, 0, 0, 0, 0x0e]);
+  const devices = new Map<string, EthernetMemoryDevice>();
+  const config = parseRouterConfig({
+    router: 'r',
+    ports: [
+      { name: 'e', type: 'ethernet', device: 'e0', address: '10.0.5.1/24' },
+      { name: 'b', device: 'b0', address: '10.0.2.1/24' },
+    ],
+  });
+  const router = new Router(config, silentLogger(), (p) => {
+    const d = new EthernetMemoryDevice(p.name, p.type === 'ethernet' ? mac : undefined);
+    devices.set(p.name, d);
+    return d;
+  });
+  router.start();
+  try {
+    const e = router.portByName('e');
+    const frameTo = (dstMac: number[]) => {
+      const pkt = udp('10.0.5.2', HOST_B);
+      const at = e.slotPacket(0) - 14;
+      router.arena.bytes.set([...dstMac, 0x02, 0, 0, 0, 0, 0x99, 0x08, 0x00], at);
+      router.arena.bytes.set(pkt, at + 14);
+      e.rxLengths[0] = 14 + pkt.length;
+      router.path.forwarder.receive(e, 1);
+      return devices.get('b')!.written.splice(0).length;
+    };
+    assert.equal(frameTo([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 0, 'a broadcast frame is not forwarded');
+    assert.equal(frameTo([0x01, 0x00, 0x5e, 0x00, 0x00, 0x09]), 0, 'a multicast frame is not forwarded');
+    assert.equal(e.counters.snapshot().drops['link-broadcast-not-routed'], 2);
+    assert.equal(frameTo([...mac]), 1, 'the same packet in a frame to the port\'s MAC is');
+  } finally {
+    router.stop();
+  }
 });
