@@ -155,7 +155,13 @@ export class PacketPathHarness {
   private readonly reassembly = new RefReassembly();
   /** The router's reassembly clock (a counter, as the reference's). */
   private reassemblyClock = 0;
-  /** Replies may be rate-limited up to this batch (the bucket refills on the monotonic clock). */
+  /**
+   * Replies may be rate-limited in a batch that starts at or before this
+   * time (Date.now() ms; Infinity while they are scarce). The limiter reads
+   * the router's batch clock, whole milliseconds read once per batch: after
+   * the limit is raised the bucket refills only once that clock has moved
+   * on, and then by 1,000 tokens a millisecond, more than a batch can take.
+   */
   private scarceUntil = -1;
   private fibChanges = 0;
   // The batch being checked.
@@ -255,7 +261,7 @@ export class PacketPathHarness {
           break;
         case 'replies-plenty':
           router.path.server.setLimit(ROUTER_CONFIG.replyRateLimit);
-          if (this.scarceUntil === Infinity) this.scarceUntil = this.batchNo + 1;
+          if (this.scarceUntil === Infinity) this.scarceUntil = Date.now();
           break;
         case 'reassembly-timeout':
           this.reassemblyClock += TIMEOUT + 1;
@@ -620,11 +626,16 @@ export class PacketPathHarness {
     }
   }
 
+  /** The batch began (window[0], read before receive()) while replies were scarce, or in the same millisecond as they stopped being. */
+  private repliesMayBeLimited(): boolean {
+    return this.window[0] <= this.scarceUntil;
+  }
+
   /** An answer the server sends may be limited, unroutable, refused by the port; otherwise it must be there. */
   private answered(s: Slot, replyDst: number, broadcastOnIngress: boolean, what: () => string): boolean {
     const v = s.verdict;
     if (v === Drop.REPLY_RATE_LIMITED) {
-      expect(this.batchNo <= this.scarceUntil, () => `${what()}: reply rate-limited, but the limit is a million a second`);
+      expect(this.repliesMayBeLimited(), () => `${what()}: reply rate-limited, but the limit is a million a second`);
       return false;
     }
     if (v === Drop.NO_ROUTE) {
@@ -650,7 +661,7 @@ export class PacketPathHarness {
     const replyDst = u32(unrouted, 16);
     // A reversed source route must lead back to a host (not a broadcast, group, martian or the router itself).
     if (src !== 0 && (replyDst === 0 || this.sourceDrop(replyDst) >= 0)) {
-      const ok = s.verdict === Drop.SOURCE_ROUTE_FAILED || (s.verdict === Drop.REPLY_RATE_LIMITED && this.batchNo <= this.scarceUntil);
+      const ok = s.verdict === Drop.SOURCE_ROUTE_FAILED || (s.verdict === Drop.REPLY_RATE_LIMITED && this.repliesMayBeLimited());
       expect(ok, () => `${what()}: the reply would go to ${ipText(replyDst)}, verdict ${this.verdictName(s.verdict)}`);
       this.count('reply:no-host-to-return-to');
       return;
