@@ -73,7 +73,12 @@ test('SIGHUP reloads the config (a route added, the others untouched); a bad con
 
 test('Prometheus metrics on the API socket: ports, drops by reason, routes, route changes, BFD, process', { timeout: 20_000 }, async () => {
   await inNetns(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.2.2']);
+  // TTL 1 through the router: dropped as ttl-expired (the ping itself gets Time Exceeded and fails).
+  await inNetns(a, 'sh', ['-c', 'ping -c 3 -i 0.2 -W 1 -t 1 10.0.2.2 || true']);
   const text = (await inNetns(lab.ns('r'), 'curl', ['-sS', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
+  assert.match(text, /^# TYPE tunroute_port_drops_total counter$/m);
+  const ttl = Number(/^tunroute_port_drops_total\{port="a",reason="ttl-expired"\} (\d+)$/m.exec(text)?.[1]);
+  assert.equal(ttl, 3, `ttl-expired drops on port a: ${ttl}`);
   assert.match(text, /^# TYPE tunroute_port_receive_packets_total counter$/m);
   const rx = Number(/^tunroute_port_receive_packets_total\{port="a"\} (\d+)$/m.exec(text)?.[1]);
   assert.ok(rx >= 2, `port a received ${rx}`);
