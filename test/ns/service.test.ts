@@ -86,6 +86,11 @@ test('Prometheus metrics on the API socket: ports, drops by reason, routes, rout
   assert.match(text, /^tunroute_routes\{source="connected",state="active"\} 2$/m);
   assert.match(text, /^tunroute_route_changes_total\{kind="installed"\} \d+$/m);
   assert.match(text, /^process_resident_memory_bytes \d+$/m);
+  // This lab runs no BFD session and no NAT: the BFD families say so (no session sample, nothing sent); no NAT table is reported.
+  assert.match(text, /^# TYPE tunroute_bfd_session_up gauge$/m);
+  assert.doesNotMatch(text, /^tunroute_bfd_session_up\{/m);
+  assert.match(text, /^tunroute_bfd_packets_sent_total 0$/m);
+  assert.doesNotMatch(text, /^tunroute_nat_flows/m);
   // Every sample line is NAME{labels} VALUE or NAME VALUE.
   for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) assert.match(line, /^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/, line);
 });
