@@ -3,102 +3,9 @@ import assert from 'node:assert/strict';
 import { formatAddress } from '../../src/net/addr.js';
 import { LpmTable1688 as LpmTable } from '../../src/routing/lpm-16-8-8.js';
 import { mulberry32 as prng } from '../../src/testbed/random.js';
+import { checkAgainst, churnAgainstReference, lpmSeed, maskOf, randomValue, Reference } from '../support/lpm-reference.js';
 
-// Reproduce a failure with LPM_SEED=<seed printed below>.
-const SEED = process.env.LPM_SEED !== undefined ? Number(process.env.LPM_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-console.log(`lpm.test seed=${SEED} (set LPM_SEED to reproduce)`);
-
-const maskOf = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
-const key = (p: number, len: number): string => `${p}/${len}`;
-
-/** Brute-force reference: a flat list of prefixes, longest match wins. */
-class Reference {
-  readonly routes = new Map<string, { p: number; len: number; v: number }>();
-  set(p: number, len: number, v: number): void {
-    this.routes.set(key(p, len), { p, len, v });
-  }
-  delete(p: number, len: number): boolean {
-    return this.routes.delete(key(p, len));
-  }
-  lookup(addr: number): number {
-    let best = -1;
-    let v = 0;
-    for (const r of this.routes.values()) {
-      if (r.len > best && ((addr ^ r.p) & maskOf(r.len)) === 0) {
-        best = r.len;
-        v = r.v;
-      }
-    }
-    return v;
-  }
-}
-
-function randomLen(rnd: () => number): number {
-  const x = rnd() % 100;
-  if (x < 5) return rnd() % 8; // /0../7 rarely
-  if (x < 75) return 8 + (rnd() % 17); // /8../24 mostly
-  return 25 + (rnd() % 8); // /25../32
-}
-
-function randomValue(rnd: () => number): number {
-  const x = rnd() % 20;
-  if (x === 0) return 1;
-  if (x === 1) return 0x7fffffff;
-  return 1 + (rnd() % 0x7fffffff);
-}
-
-/** A random prefix; often nested inside (or around) one already present, so prefixes overlap. */
-function randomPrefix(rnd: () => number, existing: { p: number; len: number }[]): [number, number] {
-  const x = rnd() % 10;
-  if (existing.length > 0 && x < 5) {
-    const base = existing[rnd() % existing.length];
-    if (x < 4 && base.len < 32) {
-      // Longer prefix inside base.
-      const len = base.len + 1 + (rnd() % (32 - base.len));
-      return [((base.p | (rnd() & ~maskOf(base.len))) & maskOf(len)) >>> 0, len];
-    }
-    // Shorter prefix covering base.
-    const len = rnd() % (base.len + 1);
-    return [(base.p & maskOf(len)) >>> 0, len];
-  }
-  const len = randomLen(rnd);
-  return [(rnd() & maskOf(len)) >>> 0, len];
-}
-
-/** Addresses to probe: random ones plus the edges of every stored prefix (first, last, and just outside). */
-function probeAddresses(rnd: () => number, ref: Reference, nRandom: number): number[] {
-  const out: number[] = [0, 0xffffffff];
-  for (let i = 0; i < nRandom; i++) out.push(rnd());
-  for (const { p, len } of ref.routes.values()) {
-    const last = (p | ~maskOf(len)) >>> 0;
-    out.push(p, last, (p - 1) >>> 0, (last + 1) >>> 0, (p | (rnd() & ~maskOf(len))) >>> 0);
-  }
-  return out;
-}
-
-function checkAgainst(t: LpmTable, ref: Reference, addrs: number[], ctx: string): void {
-  const batchIn = Uint32Array.from(addrs);
-  const batchOut = new Uint32Array(addrs.length);
-  t.lookupBatch(batchIn, batchOut);
-  for (let i = 0; i < addrs.length; i++) {
-    const a = addrs[i];
-    const want = ref.lookup(a);
-    const got = t.lookup(a);
-    if (got !== want) assert.fail(`${ctx}: lookup(${formatAddress(a)}) = ${got}, want ${want} (seed=${SEED})`);
-    if (batchOut[i] !== want) assert.fail(`${ctx}: lookupBatch [${i}] ${formatAddress(a)} = ${batchOut[i]}, want ${want} (seed=${SEED})`);
-  }
-  assert.equal(t.size, ref.routes.size, `${ctx}: size (seed=${SEED})`);
-  for (const { p, len, v } of ref.routes.values()) {
-    if (t.get(p, len) !== v) assert.fail(`${ctx}: get(${formatAddress(p)}/${len}) = ${t.get(p, len)}, want ${v} (seed=${SEED})`);
-  }
-  let n = 0;
-  for (const [p, len, v] of t.entries()) {
-    n++;
-    const r = ref.routes.get(key(p, len));
-    if (r === undefined || r.v !== v) assert.fail(`${ctx}: entries() has ${formatAddress(p)}/${len}=${v} (seed=${SEED})`);
-  }
-  assert.equal(n, ref.routes.size, `${ctx}: entries() count (seed=${SEED})`);
-}
+const SEED = lpmSeed('lpm-16-8-8.test');
 
 test('empty table, default route, /32s', () => {
   const t = new LpmTable();
@@ -201,47 +108,11 @@ test('bad input throws RangeError', () => {
 
 test('random inserts, replacements and deletes against brute force', () => {
   const rnd = prng(SEED);
-  for (let round = 0; round < 6; round++) {
+  const targets = [50, 300, 1500, 3000, 800, 2000];
+  for (let round = 0; round < targets.length; round++) {
     const t = new LpmTable({ initialGroups: 1 + (rnd() % 8) });
-    const ref = new Reference();
-    const startBytes = t.memoryBytes();
-    const target = [50, 300, 1500, 3000, 800, 2000][round];
-    for (let batch = 0; batch < 14; batch++) {
-      const ops = 1 + (rnd() % Math.max(1, target >>> 2));
-      // First batches mostly grow the table, later ones mostly shrink it.
-      const insertShare = batch < 7 ? 75 : 30;
-      for (let k = 0; k < ops; k++) {
-        const list = [...ref.routes.values()];
-        const x = rnd() % 100;
-        if (x < insertShare || list.length === 0) {
-          const [p, len] = randomPrefix(rnd, list);
-          const v = randomValue(rnd);
-          t.set(p, len, v);
-          ref.set(p, len, v);
-        } else if (x < insertShare + 10) {
-          const r = list[rnd() % list.length]; // replace the value
-          const v = randomValue(rnd);
-          t.set(r.p, r.len, v);
-          ref.set(r.p, r.len, v);
-        } else if (x < insertShare + 15) {
-          const [p, len] = randomPrefix(rnd, list); // mostly absent
-          assert.equal(t.delete(p, len), ref.delete(p, len), `delete ${formatAddress(p)}/${len} (seed=${SEED})`);
-        } else {
-          const r = list[rnd() % list.length];
-          assert.equal(t.delete(r.p, r.len), true);
-          ref.delete(r.p, r.len);
-        }
-      }
-      checkAgainst(t, ref, probeAddresses(rnd, ref, 500), `round ${round} batch ${batch}`);
-    }
-    // Delete everything: every lookup misses and memory is back to the start.
-    for (const r of [...ref.routes.values()]) {
-      assert.equal(t.delete(r.p, r.len), true);
-      ref.delete(r.p, r.len);
-    }
-    checkAgainst(t, ref, probeAddresses(rnd, ref, 2000), `round ${round} emptied`);
+    churnAgainstReference(t, rnd, targets[round], `round ${round} (seed=${SEED})`);
     assert.equal(t.groupCount, 0);
-    assert.equal(t.memoryBytes(), startBytes, `round ${round}: memory back to start (seed=${SEED})`);
   }
 });
 
