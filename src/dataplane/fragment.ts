@@ -18,11 +18,12 @@ const OPT_NOP = 1;
 const OPT_COPIED = 0x80;
 
 /**
- * Length of the option bytes that must be copied into every fragment
- * (option type has the copied flag, RFC 791 §3.1), unpadded. Parsing stops
- * at EOL or at a malformed option (nothing after it is copied).
+ * The option bytes that must be copied into every fragment (option type has
+ * the copied flag, RFC 791 §3.1), unpadded: their length, and written to
+ * out[o] when `out` is given. Parsing stops at EOL or at a malformed option
+ * (nothing after it is copied).
  */
-function copiedOptionsLength(b: Uint8Array, off: number, hl: number): number {
+function copiedOptions(b: Uint8Array, off: number, hl: number, out: Uint8Array | null, o: number): number {
   let n = 0;
   let i = off + IPV4_HEADER_LEN;
   const end = off + hl;
@@ -33,31 +34,13 @@ function copiedOptionsLength(b: Uint8Array, off: number, hl: number): number {
     if (i + 1 >= end) break;
     const l = b[i + 1];
     if (l < 2 || i + l > end) break;
-    if (t & OPT_COPIED) n += l;
-    i += l;
-  }
-  return n;
-}
-
-/** Copy the copied-flag options to out[o], pad with EOL to `padded` bytes. */
-function writeCopiedOptions(b: Uint8Array, off: number, hl: number, out: Uint8Array, o: number, padded: number): void {
-  let w = o;
-  let i = off + IPV4_HEADER_LEN;
-  const end = off + hl;
-  while (i < end) {
-    const t = b[i];
-    if (t === OPT_EOL) break;
-    if (t === OPT_NOP) { i++; continue; }
-    if (i + 1 >= end) break;
-    const l = b[i + 1];
-    if (l < 2 || i + l > end) break;
     if (t & OPT_COPIED) {
-      for (let k = 0; k < l; k++) out[w + k] = b[i + k];
-      w += l;
+      if (out !== null) for (let k = 0; k < l; k++) out[o + n + k] = b[i + k];
+      n += l;
     }
     i += l;
   }
-  while (w < o + padded) out[w++] = OPT_EOL;
+  return n;
 }
 
 /** Finish a fragment header at out[o]: IHL, total length, flags/offset, checksum. */
@@ -123,7 +106,7 @@ export function fragmentIpv4(
   if (flagsWord & FLAG_DF) return -1;
 
   const payload = total - hl;
-  const optCopied = copiedOptionsLength(src, srcOff, hl);
+  const optCopied = copiedOptions(src, srcOff, hl, null, 0);
   const laterHl = IPV4_HEADER_LEN + ((optCopied + 3) & ~3);
   // Data per non-last fragment: the largest multiple of 8 that fits.
   const firstData = (mtu - hl) & ~7;
@@ -156,7 +139,8 @@ export function fragmentIpv4(
     const last = i === count - 1;
     const n = last ? payload - dataPos : laterData;
     copyBytes(src, srcOff, out, o, IPV4_HEADER_LEN);
-    writeCopiedOptions(src, srcOff, hl, out, o + IPV4_HEADER_LEN, laterHl - IPV4_HEADER_LEN);
+    // The copied options, padded with EOL to the later fragments' header length.
+    for (let w = o + IPV4_HEADER_LEN + copiedOptions(src, srcOff, hl, out, o + IPV4_HEADER_LEN); w < o + laterHl; w++) out[w] = OPT_EOL;
     copyBytes(src, srcOff + hl + dataPos, out, o + laterHl, n);
     finishHeader(out, o, laterHl, laterHl + n,
       keepFlags | (last ? lastMf : FLAG_MF) | (baseOffset + (dataPos >>> 3)));
