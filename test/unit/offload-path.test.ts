@@ -14,31 +14,20 @@ import { test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { parseAddress } from '../../src/net/addr.js';
-import type { DeviceOffload, PacketDevice } from '../../src/ports/device.js';
+import type { DeviceOffload } from '../../src/ports/device.js';
 import { Router } from '../../src/router/router.js';
+import { MemoryDevice } from '../support/memory-device.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { VIRTIO_NET_HDR_LEN, VirtioFlag, VirtioGso, VirtioNetHdrView } from '../../src/wire/virtio-net.js';
 
 const A = parseAddress;
 const VH = VIRTIO_NET_HDR_LEN;
 
-class Device implements PacketDevice {
-  readonly written: Uint8Array[] = [];
-  constructor(readonly name: string, readonly offload: DeviceOffload | null) {}
-  startReading(): void {}
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    for (let i = 0; i < count; i++) this.written.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
-    return count;
-  }
-  setCarrier(): void {}
-  close(): void {}
-}
-
 const FULL: DeviceOffload = { vnetHdrSize: VH, csum: true, tso4: true, uso4: true, rxSuper: true };
 const CSUM_ONLY: DeviceOffload = { vnetHdrSize: VH, csum: true, tso4: false, uso4: false, rxSuper: true };
 
 function setup(extra: Record<string, unknown> = {}) {
-  const devices = new Map<string, Device>();
+  const devices = new Map<string, MemoryDevice>();
   const config = parseRouterConfig({
     router: 'r',
     ports: [
@@ -51,7 +40,7 @@ function setup(extra: Record<string, unknown> = {}) {
     ...extra,
   });
   const router = new Router(config, silentLogger(), (pc) => {
-    const d = new Device(pc.name, !pc.offload ? null : pc.name === 'n' ? CSUM_ONLY : FULL);
+    const d = new MemoryDevice(pc.name, undefined, !pc.offload ? null : pc.name === 'n' ? CSUM_ONLY : FULL);
     devices.set(pc.name, d);
     return d;
   });

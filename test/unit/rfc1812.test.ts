@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { formatAddress, parseAddress } from '../../src/net/addr.js';
-import type { PacketDevice } from '../../src/ports/device.js';
 import { Router } from '../../src/router/router.js';
 import { checksum } from '../../src/wire/checksum.js';
 import { IcmpType, UnreachCode, buildEchoRequest } from '../../src/wire/icmp.js';
@@ -17,23 +16,11 @@ import { IpProto, Ipv4View, readU32, writeIpv4Header, writeU32 } from '../../src
 import { TcpFlag, TcpView } from '../../src/wire/tcp.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
 import { fragmentIpv4 } from '../../src/dataplane/fragment.js';
-import { MemoryDevice as EthernetMemoryDevice } from '../support/memory-device.js';
+import { MemoryDevice } from '../support/memory-device.js';
 
 const A = parseAddress;
 const HOST_A = '10.0.1.2';
 const HOST_B = '10.0.2.2';
-
-class MemoryDevice implements PacketDevice {
-  readonly written: Uint8Array[] = [];
-  constructor(readonly name: string) {}
-  startReading(): void {}
-  writeBatch(buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    for (let i = 0; i < count; i++) this.written.push(new Uint8Array(buf, offsets[i]!, lengths[i]!).slice());
-    return count;
-  }
-  setCarrier(): void {}
-  close(): void {}
-}
 
 function setup(extra: Record<string, unknown> = {}) {
   const devices = new Map<string, MemoryDevice>();
@@ -569,7 +556,7 @@ test('§4.3.2.8: ICMP errors are rate-limited by the configured bucket', () => {
 
 test('§5.3.4: a packet that came in a link-layer broadcast or multicast frame is the router\'s only, never forwarded', () => {
   const mac = Uint8Array.from([0x02, 0, 0, 0, 0, 0x0e]);
-  const devices = new Map<string, EthernetMemoryDevice>();
+  const devices = new Map<string, MemoryDevice>();
   const config = parseRouterConfig({
     router: 'r',
     ports: [
@@ -578,7 +565,7 @@ test('§5.3.4: a packet that came in a link-layer broadcast or multicast frame i
     ],
   });
   const router = new Router(config, silentLogger(), (p) => {
-    const d = new EthernetMemoryDevice(p.name, p.type === 'ethernet' ? mac : undefined);
+    const d = new MemoryDevice(p.name, p.type === 'ethernet' ? mac : undefined);
     devices.set(p.name, d);
     return d;
   });
