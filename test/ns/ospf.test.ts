@@ -67,27 +67,37 @@ async function reloadWith(r: RouterProcess, change: (c: { ospf: { ports: { cost?
   await r.cli('reload');
 }
 
+/**
+ * A peer's namespace on 10.0.<n>.0/30 (a network on its loopback), a host on
+ * 10.0.<n>0.0/24, and tunroute between them: OSPF cost 10 toward the peer
+ * with BFD at 100 ms × 3, the host's LAN passive.
+ */
+async function peerLab(o: { peer: string; dev: string; host: string; router: string; n: number; loopback: string }) {
+  const ns = await lab.addNamespace(o.peer);
+  const h = await lab.addNamespace(o.host);
+  const dev = lab.dev(o.dev);
+  await lab.hostPort(ns, dev, `10.0.${o.n}.2/30`);
+  await lab.hostPort(h, lab.dev(o.host), `10.0.${o.n}0.2/24`, `10.0.${o.n}0.1`);
+  await ip('-n', ns, 'addr', 'add', o.loopback, 'dev', 'lo');
+  const r = await lab.startRouter(o.router, {
+    ports: [
+      { name: o.peer, device: dev, netns: ns, address: `10.0.${o.n}.1/30` },
+      { name: 'lan', device: lab.dev(o.host), netns: h, address: `10.0.${o.n}0.1/24` },
+    ],
+    bfd: { interval: 100, multiplier: 3 },
+    ospf: { routerId: '10.255.0.1', ports: [{ port: o.peer, cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
+  });
+  return { ns, dev, r };
+}
+
 function killPidFile(file: string): void {
   process.kill(Number(readFileSync(file, 'utf8').trim()), 'SIGKILL');
 }
 
 describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
   test('Full; routes both ways; cost changes both ways; block → BIRD drops us at once; BIRD killed → BFD finds it', { timeout: 90_000 }, async () => {
-    const ns = await lab.addNamespace('bird');
-    const h = await lab.addNamespace('hb');
-    const dev = lab.dev('bd');
-    await lab.hostPort(ns, dev, '10.0.3.2/30');
-    await lab.hostPort(h, lab.dev('hb'), '10.0.30.2/24', '10.0.30.1');
     // An intra-area network behind BIRD (a stub on its loopback) and an external one (a static route).
-    await ip('-n', ns, 'addr', 'add', '192.168.51.1/24', 'dev', 'lo');
-    const r = await lab.startRouter('rb', {
-      ports: [
-        { name: 'bird', device: dev, netns: ns, address: '10.0.3.1/30' },
-        { name: 'lan', device: lab.dev('hb'), netns: h, address: '10.0.30.1/24' },
-      ],
-      bfd: { interval: 100, multiplier: 3 },
-      ospf: { routerId: '10.255.0.1', ports: [{ port: 'bird', cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
-    });
+    const { ns, dev, r } = await peerLab({ peer: 'bird', dev: 'bd', host: 'hb', router: 'rb', n: 3, loopback: '192.168.51.1/24' });
     const conf = (cost: number) => [
       'router id 10.255.0.2;',
       `log "${lab.dir}/bird-ospf.log" all;`,
@@ -169,21 +179,8 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
 
 describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
   test('Full; routes both ways; FRR\'s cost change; block → FRR drops us; FRR killed → BFD finds it', { timeout: 90_000 }, async () => {
-    const ns = await lab.addNamespace('frr');
-    const h = await lab.addNamespace('hf');
-    const dev = lab.dev('fr');
-    await lab.hostPort(ns, dev, '10.0.4.2/30');
-    await lab.hostPort(h, lab.dev('hf'), '10.0.40.2/24', '10.0.40.1');
     // Something for ospfd to redistribute: a connected network on its loopback.
-    await ip('-n', ns, 'addr', 'add', '192.168.60.1/24', 'dev', 'lo');
-    const r = await lab.startRouter('rf', {
-      ports: [
-        { name: 'frr', device: dev, netns: ns, address: '10.0.4.1/30' },
-        { name: 'lan', device: lab.dev('hf'), netns: h, address: '10.0.40.1/24' },
-      ],
-      bfd: { interval: 100, multiplier: 3 },
-      ospf: { routerId: '10.255.0.1', ports: [{ port: 'frr', cost: 10, helloInterval: 1, deadInterval: 4, bfd: true }, { port: 'lan', passive: true }] },
-    });
+    const { ns, dev, r } = await peerLab({ peer: 'frr', dev: 'fr', host: 'hf', router: 'rf', n: 4, loopback: '192.168.60.1/24' });
     const ospfd = (cost: number) => [
       'hostname frr-ospf', '!',
       `interface ${dev}`, ' ip ospf network point-to-point', ` ip ospf cost ${cost}`, ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
