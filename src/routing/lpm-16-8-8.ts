@@ -39,6 +39,8 @@
  *   it started.
  */
 
+import { checkPrefix, maskOf } from './prefix-check.js';
+
 /** Pointer flag (the sign bit); the low 31 bits are then the group number. */
 const PTR = -0x80000000;
 const IDX_MASK = 0x7fffffff;
@@ -51,26 +53,6 @@ const DEFAULT_INITIAL_GROUPS = 64;
 /** parentOf marks: free group, and level-1 group (never allocated or moved). */
 const FREE = -1;
 const RESERVED = -2;
-
-/** Network mask for a prefix length 0..32, as uint32. */
-function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}
-
-function checkPrefix(prefix: number, len: number): number {
-  if (!Number.isInteger(len) || len < 0 || len > 32) {
-    throw new RangeError(`prefix length must be an integer 0..32, got ${len}`);
-  }
-  // Accept int32 too (results of `addr & mask` are signed) and normalise.
-  if (!Number.isInteger(prefix) || prefix < -0x80000000 || prefix > 0xffffffff) {
-    throw new RangeError(`prefix must be a 32-bit integer, got ${prefix}`);
-  }
-  const p = prefix >>> 0;
-  if ((p & ~maskOf(len)) !== 0) {
-    throw new RangeError(`prefix ${p >>> 24}.${(p >>> 16) & 255}.${(p >>> 8) & 255}.${p & 255}/${len} has host bits set`);
-  }
-  return p;
-}
 
 export class LpmTable1688 {
   /** Entries: level 1 at [0, 65536), group g at [g*256, g*256+256). Replaced on grow/shrink. */

@@ -121,6 +121,7 @@ import {
   type FibGenerationMessage,
   type FibHandles,
 } from './fib-lookup.js';
+import { checkPrefix, maskOf } from './prefix-check.js';
 
 export { FibReader } from './fib-reader.js';
 export type { FibHandles } from './fib-lookup.js';
@@ -178,26 +179,6 @@ const DEFAULT_INITIAL_WORDS = 1 << 14;
 const DEFAULT_MAX_READERS = 16;
 /** Prefixes of /0../16 live in a dense array indexed by (length, bits): 2^17 - 1 slots. */
 const SHORT_SLOTS = (2 << DIRB) - 1;
-
-/** Network mask for a prefix length 0..32, as uint32. */
-function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}
-
-function checkPrefix(prefix: number, len: number): number {
-  if (!Number.isInteger(len) || len < 0 || len > 32) {
-    throw new RangeError(`prefix length must be an integer 0..32, got ${len}`);
-  }
-  // Accept int32 too (results of `addr & mask` are signed) and normalise.
-  if (!Number.isInteger(prefix) || prefix < -0x80000000 || prefix > 0xffffffff) {
-    throw new RangeError(`prefix must be a 32-bit integer, got ${prefix}`);
-  }
-  const p = prefix >>> 0;
-  if ((p & ~maskOf(len)) !== 0) {
-    throw new RangeError(`prefix ${p >>> 24}.${(p >>> 16) & 255}.${(p >>> 8) & 255}.${p & 255}/${len} has host bits set`);
-  }
-  return p;
-}
 
 function popcnt(x: number): number {
   x = (x - ((x >>> 1) & 0x55555555)) | 0;
