@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import { apiTarget } from '../test/fuzz/api.js';
 import { configTarget } from '../test/fuzz/config.js';
 import { packetPathTarget } from '../test/fuzz/packet-path.js';
-import { runTarget, slope, type FuzzTarget, type TargetResult } from '../test/fuzz/target.js';
+import { slope } from '../src/testbed/proc-stats.js';
+import { runTarget, type FuzzTarget, type TargetResult } from '../test/fuzz/target.js';
 import { wireTarget } from '../test/fuzz/wire.js';
 
 /** Inputs per target in the full run: 10.4 M together (the slow targets get fewer). */

@@ -20,6 +20,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Lab, type RouterProcess } from '../src/testbed/lab.js';
+import { slope } from '../src/testbed/proc-stats.js';
 import { CommandError, inNetns, sleep, waitFor } from '../src/testbed/shell.js';
 
 const { values } = parseArgs({
@@ -97,20 +98,6 @@ function probeOf(dir: string, pid: number): { heapUsed: number; handles: Record<
   } catch {
     return null;
   }
-}
-
-function slope(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den ? num / den : 0;
 }
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(1);

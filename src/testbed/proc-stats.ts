@@ -155,3 +155,18 @@ export class ProcessMeter {
     return { windowS: r2((this.lastAt - this.startedAt) / 1000), processes, machine: { ...diffCpu(this.cpu0 ?? this.cpuLast!, this.cpuLast!), cpus } };
   }
 }
+
+/** Least-squares slope of y over x (how fast a sampled RSS or fd count grows). */
+export function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}

@@ -111,18 +111,3 @@ export async function runTarget(target: FuzzTarget, opts: RunOptions): Promise<T
   }
   return { target: target.name, seed: opts.seed, inputs, runs, chunks: chunk, ms: performance.now() - t0, failure, tally, samples };
 }
-
-/** Least-squares slope of y over x. */
-export function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i]! - mx) * (ys[i]! - my);
-    den += (xs[i]! - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
