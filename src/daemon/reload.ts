@@ -1,8 +1,10 @@
 // Reload without restart (SIGHUP, POST /v1/reload): read the config again
 // and apply only the difference. A new config that does not load is refused
 // whole — the running one stays — and so is one that changes what cannot
-// change while running (the router's name, its API socket), or names a new
-// trigger like one added through the API. New ports are
+// change while running (the router's name, metricsListen, RIP or OSPF on or
+// off, the OSPF router id), or names a new trigger like one added through
+// the API. The API socket stays where it was opened (it may come from the
+// command line): a changed `socket` waits for a restart. New ports are
 // opened before anything else changes, so a device that cannot be opened
 // refuses the reload too. Then, in this order: new ports join; static routes,
 // policy, virtual services and settings follow; protocols and triggers are
