@@ -1,7 +1,10 @@
 // Reload without restart (SIGHUP, POST /v1/reload): read the config again
 // and apply only the difference. A new config that does not load is refused
 // whole — the running one stays — and so is one that changes what cannot
-// change while running (the router's name, its API socket). New ports are
+// change while running (the router's name, metricsListen, RIP or OSPF on or
+// off, the OSPF router id), or names a new trigger like one added through
+// the API. The API socket stays where it was opened (it may come from the
+// command line): a changed `socket` waits for a restart. New ports are
 // opened before anything else changes, so a device that cannot be opened
 // refuses the reload too. Then, in this order: new ports join; static routes,
 // policy, virtual services and settings follow; protocols and triggers are
@@ -38,6 +41,12 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   if (next.ospf && ospf && (next.ospf.routerId ?? ospf.routerId) !== ospf.routerId) {
     throw new ReloadRefused(`${file}: ospf.routerId: the router id cannot change while running: restart instead`);
   }
+
+  // A trigger added through the API keeps its name: a config trigger taking it would be skipped silently, then replace it at the next reload.
+  const fromConfig = new Set(prev.triggers.map((t) => t.name));
+  next.triggers.forEach((t, i) => {
+    if (!fromConfig.has(t.name) && triggers.get(t.name)) throw new ReloadRefused(`${file}: triggers[${i}].name: "${t.name}" is the name of a trigger added through the API: choose another`);
+  });
 
   const before = new Map(prev.ports.map((p) => [p.name, p]));
   const after = new Map(next.ports.map((p) => [p.name, p]));

@@ -1,10 +1,12 @@
 // Reload without restart, on a daemon over in-memory devices: only the
 // difference is applied (what did not change is not touched: no FIB event),
-// ports come and go, a changed port keeps its device, a bad config or a
-// forbidden change is refused whole and the running config stays. And the
+// ports come and go, a changed port keeps its device, triggers are added,
+// re-armed and removed while the unchanged ones keep their state and their
+// history tail, a bad config or a forbidden change is refused whole and the
+// running config stays. And the
 // running config, served back in the file's format, loads again unchanged.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,6 +19,7 @@ import { loadRouterConfig, parseRouterConfig } from '../../src/config/router-con
 import { assembleDaemon } from '../../src/daemon/assemble.js';
 import { ReloadRefused, reloadDaemon } from '../../src/daemon/reload.js';
 import { formatPrefix } from '../../src/net/addr.js';
+import { waitFor } from '../../src/testbed/shell.js';
 import { MemoryDevice } from '../support/memory-device.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunroute-reload-'));
@@ -162,4 +165,74 @@ test('the running config in the file format loads again to the same config (ever
   // And the config with every field set (keys, their times, RIP neighbours and limits, BFD per port and session).
   const c = parseRouterConfig(full());
   assert.deepEqual(parseRouterConfig(JSON.parse(JSON.stringify(configJson(c))), c.file), c);
+});
+
+test('triggers: one added, one changed (re-armed), one removed; the unchanged ones keep their state, their history tail and its position', async () => {
+  const history = join(dir, `history-${Math.random().toString(36).slice(2)}.log`);
+  writeFileSync(history, '');
+  const line = (client: string, server = 'server2') => `${JSON.stringify({ time: Date.now(), client, path: '/poll', status: 200, server })}\n`;
+  const keep = { name: 'keep', file: history, match: { client: '192.0.2.1' }, action: 'drain', port: 'lan' };
+  const done = { name: 'done', api: true, match: { client: '192.0.2.2' }, action: 'block', port: 'wan' };
+  const change = { name: 'change', api: true, match: { client: '192.0.2.3' }, action: 'block', port: 'wan' };
+  const drop = { name: 'drop', file: history, match: { client: '192.0.2.4', server: 'server9' }, action: 'block', port: 'wan' };
+  const t = start({ ...BASE, triggers: [keep, done, change, drop] });
+  const triggers = t.daemon.triggers;
+  try {
+    // Before the reload: the tail follows the file (one line read, no trigger's), and `done` has fired.
+    await waitFor('the history tail', () => triggers.watchStats(history)?.following === true, 5000, 10);
+    appendFileSync(history, line('192.0.2.99'));
+    await waitFor('the first line read', () => triggers.watchStats(history)?.lines === 1, 5000, 10);
+    const position = triggers.watchStats(history)!.bytes;
+    assert.deepEqual(triggers.offerFromApi([JSON.parse(line('192.0.2.2'))]).fired, ['done']);
+    assert.equal(t.daemon.router.portByName('wan').state, 'blocked');
+    // An operator's trigger, added through the API: not the config's business.
+    triggers.add({ name: 'operator', file: null, api: true, match: { client: 3221225989, server: null, status: null, path: null }, action: 'block', port: 'lan' });
+    const keptKeep = triggers.get('keep')!;
+    const keptDone = triggers.get('done')!;
+    const oldChange = triggers.get('change')!;
+
+    t.rewrite({ ...BASE, triggers: [keep, done, { ...change, match: { client: '192.0.2.33' } }, { name: 'new', api: true, match: { client: '192.0.2.5' }, action: 'drain', port: 'lan' }] });
+    const r = t.reload();
+    assert.equal(r.changed, true);
+    assert.deepEqual({ added: [...r.triggers.added].sort(), removed: [...r.triggers.removed].sort() }, { added: ['change', 'new'], removed: ['change', 'drop'] });
+    assert.deepEqual(triggers.list().map((x) => `${x.name} ${x.state}`).sort(), ['change armed', 'done fired', 'keep armed', 'new armed', 'operator armed']);
+    // Unchanged: the very same triggers, their state untouched (`done` is not re-armed, its port stays blocked).
+    assert.equal(triggers.get('keep'), keptKeep);
+    assert.equal(triggers.get('done'), keptDone);
+    assert.equal(keptDone.matched?.clientAddr, 3221225986);
+    assert.equal(t.daemon.router.portByName('wan').state, 'blocked');
+    // Changed: a new trigger on the new match; the old one was disarmed.
+    assert.notEqual(triggers.get('change'), oldChange);
+    assert.equal(oldChange.state, 'cancelled');
+    assert.equal(triggers.get('change')!.config.match.client, 3221226017);
+    assert.ok(t.events.some((e) => e.event === 'trigger.cancelled' && e.trigger === 'drop'));
+    // The tail `keep` shares with `drop` was not reopened: same position, and lines appended now are still read.
+    assert.equal(triggers.watchStats(history)!.bytes, position);
+    assert.equal(triggers.watchStats(history)!.lines, 1);
+    appendFileSync(history, line('192.0.2.4', 'server9') + line('192.0.2.1'));
+    await waitFor('keep fired', () => keptKeep.state === 'fired', 5000, 10);
+    assert.equal(t.daemon.router.portByName('lan').state, 'draining');
+    assert.equal(triggers.watchStats(history), undefined, 'no armed trigger watches the file any more: its tail is closed');
+    // The changed trigger fires on its new match only; the removed one is gone for good.
+    assert.deepEqual(triggers.offerFromApi([JSON.parse(line('192.0.2.3')), JSON.parse(line('192.0.2.4', 'server9'))]).fired, []);
+    assert.equal(triggers.get('drop'), undefined);
+  } finally {
+    t.stop();
+    await triggers.stop();
+  }
+});
+
+test('triggers: a config trigger that takes the name of one added through the API is refused, nothing changed', () => {
+  const t = start(BASE);
+  try {
+    t.daemon.triggers.add({ name: 'x', file: null, api: true, match: { client: 3221225989, server: null, status: null, path: null }, action: 'block', port: 'lan' });
+    const running = t.daemon.router.config;
+    t.rewrite({ ...BASE, routes: [], triggers: [{ name: 'x', api: true, match: { client: '192.0.2.6' }, action: 'drain', port: 'wan' }] });
+    assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused && /triggers\[0\]\.name: .*"x".*API/.test((e as Error).message));
+    assert.equal(t.daemon.router.config, running);
+    assert.equal(t.daemon.triggers.get('x')!.config.action, 'block');
+    assert.equal(t.routes().filter((r) => r.endsWith('static')).length, 2);
+  } finally {
+    t.stop();
+  }
 });
