@@ -92,6 +92,13 @@ export interface TunQueueHandle {
   offloads: number;
 }
 
+/** Offload mode as a port sees it, from what the kernel accepted. */
+function offloadOf(vnetHdrSize: number, offloads: number): DeviceOffload {
+  // The kernel takes a super-packet only with the checksum it leaves partial.
+  const csum = (offloads & TunOffload.CSUM) !== 0;
+  return { vnetHdrSize, csum, tso4: csum && (offloads & TunOffload.TSO4) !== 0, uso4: csum && (offloads & TunOffload.USO4) !== 0, rxSuper: true };
+}
+
 export class TunDevice implements PacketDevice {
   readonly name: string;
   readonly netns: string | undefined;
@@ -113,7 +120,10 @@ export class TunDevice implements PacketDevice {
    */
   static adopt(h: TunQueueHandle): TunDevice {
     const d = Object.create(TunDevice.prototype) as TunDevice;
-    Object.assign(d, { name: h.name, netns: h.netns, fd: h.fd, vnetHdrSize: h.vnetHdrSize, offloads: h.offloads, reader: undefined, closed: false, owner: false });
+    Object.assign(d, {
+      name: h.name, netns: h.netns, fd: h.fd, vnetHdrSize: h.vnetHdrSize, offloads: h.offloads, offload: h.vnetHdrSize > 0 ? offloadOf(h.vnetHdrSize, h.offloads) : null,
+      reader: undefined, closed: false, owner: false,
+    });
     return d;
   }
 
@@ -141,11 +151,7 @@ export class TunDevice implements PacketDevice {
         const size = o.vnetHdrSize ?? 10;
         [this.fd, this.offloads] = tun.openTunOffload(opts.name, ns, opts.mtu ?? 0, size, o.offloads ?? DEFAULT_OFFLOADS, opts.multiQueue === true);
         this.vnetHdrSize = size;
-        // The kernel takes a super-packet only with the checksum it leaves partial.
-        const csum = (this.offloads & TunOffload.CSUM) !== 0;
-        this.offload = {
-          vnetHdrSize: size, csum, tso4: csum && (this.offloads & TunOffload.TSO4) !== 0, uso4: csum && (this.offloads & TunOffload.USO4) !== 0, rxSuper: true,
-        };
+        this.offload = offloadOf(size, this.offloads);
       } else {
         this.fd = tun.openTun(opts.name, ns, opts.mtu ?? 0, opts.multiQueue === true);
       }
