@@ -146,6 +146,16 @@ class ForwardingWorker {
   }
 
   private message(m: ControlToWorker): void {
+    // What the message makes the path send may look routes up (an ICMP error about a held packet).
+    this.fib.quiescent();
+    try {
+      this.handleMessage(m);
+    } finally {
+      this.fib.offline();
+    }
+  }
+
+  private handleMessage(m: ControlToWorker): void {
     switch (m.type) {
       case 'policy':
         this.path.setPolicy(m.rules);
@@ -176,6 +186,7 @@ class ForwardingWorker {
 
   /** Timers: the link layer's (ARP retries, ageing), and what a drain waits for. */
   private tick(): void {
+    this.fib.quiescent();
     this.followCells();
     for (const port of this.ports) {
       if (port.link) {
@@ -185,6 +196,7 @@ class ForwardingWorker {
       }
       Atomics.store(this.status, STATUS_LIVE0 + port.index, port.state === 'draining' ? this.path.flows.liveFlowsOn(port.index) : 0);
     }
+    this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
   }
