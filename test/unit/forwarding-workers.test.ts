@@ -7,7 +7,7 @@
 // router's address goes through the hand-over to the control thread.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { parseRouterConfig } from '../../src/config/router-config.js';
+import { checkWorkers, parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { Router } from '../../src/router/router.js';
 import { Lab } from '../../src/testbed/lab.js';
@@ -98,4 +98,13 @@ test('a route the control thread installs and withdraws is followed by the worke
 test('ping to the router: a worker hands it to the control thread, which answers', { skip: !root && 'needs root' }, async () => {
   const r = await inNetns(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.1.1']);
   assert.match(r.stdout, /3 received/);
+});
+
+test('config: workers is 0..64, default 0; with virtual services a one-line error', () => {
+  const ports = [{ name: 'a', device: 'a0', address: '10.0.1.1/24' }];
+  assert.equal(parseRouterConfig({ router: 'r', ports }).workers, 0);
+  assert.equal(parseRouterConfig({ router: 'r', ports, workers: 3 }).workers, 3);
+  assert.throws(() => parseRouterConfig({ router: 'r', ports, workers: 65 }), /workers/);
+  assert.throws(() => checkWorkers(2, [{}]), /^Error|2 forwarding workers with virtualServices: not supported/);
+  assert.doesNotThrow(() => checkWorkers(0, [{}]));
 });
