@@ -866,6 +866,24 @@ static napi_value PacketReaderStats(napi_env env, napi_callback_info info) {
 
 // packetWriteBatch(fd, buf, offsets: Int32Array, lengths: Int32Array, count,
 //                  vnet: Int32Array | null) -> frames sent.
+// joinFanout(fd, group): the socket joins a fanout group (PACKET_FANOUT_HASH):
+// the kernel hands each frame to one socket of the group by a symmetric flow
+// hash, so both directions of a flow land on the same socket (the same
+// forwarding thread) and its packets keep their order. Every socket of one
+// interface joins with the same group id (unique among the process's groups).
+static napi_value JoinFanout(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  uint32_t group;
+  CHECK(napi_get_value_int32(env, argv[0], &fd));
+  CHECK(napi_get_value_uint32(env, argv[1], &group));
+  int arg = (int)((group & 0xffff) | (PACKET_FANOUT_HASH << 16));
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) return throw_errno(env, errno, "PACKET_FANOUT");
+  return NULL;
+}
+
 // One sendmmsg per up to 256 frames; a frame the kernel refuses is skipped
 // and its negative errno left in lengths[i] (the caller counts it). Every
 // frame goes with a virtio-net header (the socket has PACKET_VNET_HDR): the
@@ -941,6 +959,7 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
 
 napi_value ether_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
+    {"joinFanout", NULL, JoinFanout, NULL, NULL, NULL, napi_default, NULL},
     {"openPacket", NULL, OpenPacket, NULL, NULL, NULL, napi_default, NULL},
     {"setLinkUp", NULL, SetLinkUp, NULL, NULL, NULL, napi_default, NULL},
     {"startPacketReader", NULL, StartPacketReader, NULL, NULL, NULL, napi_default, NULL},

@@ -64,6 +64,7 @@ typedef struct {
   char netns[512];  // path of a netns file, or "" for the current namespace
   int mtu;          // 0 = leave as is
   int vnet_hdr_sz;  // > 0: open with IFF_VNET_HDR and this header size (offload mode)
+  int multi_queue;  // open one queue of an IFF_MULTI_QUEUE device (every queue must say so)
   unsigned offloads; // offload mode: TUN_F_* wanted in; TUN_F_* the kernel accepted out
   int fd;           // result: the fd (open), 1/0 running (link check), -1 failed
   int err;          // errno on failure
@@ -173,6 +174,7 @@ static void *open_in_thread(void *arg) {
   memset(&ifr, 0, sizeof ifr);
   ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
   if (job->vnet_hdr_sz > 0) ifr.ifr_flags |= IFF_VNET_HDR;
+  if (job->multi_queue) ifr.ifr_flags |= IFF_MULTI_QUEUE;
   memcpy(ifr.ifr_name, job->name, strlen(job->name)); // name < IFNAMSIZ, checked by OpenTun
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) { job->err = errno; job->step = "TUNSETIFF"; close(fd); return NULL; }
   if (job->vnet_hdr_sz > 0) {
@@ -221,14 +223,26 @@ static napi_value LinkRunning(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// openTun(name: string, netnsPath: string, mtu: number) -> fd
+// An optional trailing boolean argument: open a queue of a multi-queue device.
+static int multi_queue_arg(napi_env env, size_t argc, napi_value *argv, size_t at, open_job *job) {
+  bool mq = false;
+  if (argc > at && napi_get_value_bool(env, argv[at], &mq) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "multiQueue must be a boolean");
+    return 0;
+  }
+  job->multi_queue = mq;
+  return 1;
+}
+
+// openTun(name: string, netnsPath: string, mtu: number, multiQueue?: boolean) -> fd
 static napi_value OpenTun(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   open_job job;
   if (!job_args(env, argv[0], argv[1], &job)) return NULL;
   CHECK(napi_get_value_int32(env, argv[2], &job.mtu));
+  if (!multi_queue_arg(env, argc, argv, 3, &job)) return NULL;
   if (!run_job(env, open_in_thread, &job)) return NULL;
   if (job.fd < 0) {
     char what[128];
@@ -240,11 +254,11 @@ static napi_value OpenTun(napi_env env, napi_callback_info info) {
   return out;
 }
 
-// openTunOffload(name, netnsPath, mtu, vnetHdrSize: 10|12, wanted: TUN_F_* mask)
+// openTunOffload(name, netnsPath, mtu, vnetHdrSize: 10|12, wanted: TUN_F_* mask, multiQueue?)
 //   -> [fd, accepted TUN_F_* mask]
 static napi_value OpenTunOffload(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   open_job job;
   if (!job_args(env, argv[0], argv[1], &job)) return NULL;
@@ -257,6 +271,7 @@ static napi_value OpenTunOffload(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job.offloads = wanted;
+  if (!multi_queue_arg(env, argc, argv, 5, &job)) return NULL;
   if (!run_job(env, open_in_thread, &job)) return NULL;
   if (job.fd < 0) {
     char what[128];

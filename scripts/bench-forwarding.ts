@@ -5,6 +5,9 @@
  *   - a minimal C TUN→TUN forwarder (scripts/bench/tunfwd.c): the ceiling for
  *     any userspace router on TUN ports,
  *   - tunroute on TUN ports,
+ *   - tunroute with forwarding workers (64 B only): `workers: 1` and
+ *     `workers: 2` on multi-queue TUNs, the sender spreading its packets
+ *     over WORKER_FLOWS flows (one flow always takes one queue),
  *   - and on Ethernet ports (veth ends, AF_PACKET), beside the C AF_PACKET
  *     forwarder of bench-ethernet (scripts/bench/ethfwd.c, vnet mode: what
  *     the addon does) as that attachment's ceiling.
@@ -44,7 +47,13 @@ export interface ForwardingRow {
   tunrouteEthPps: number;
   /** Sent by the generator per second in the tunroute run (offered load). */
   offeredPps: number;
+  /** TUN ports, forwarding workers (64 B only, else NaN): 1 and 2 workers. */
+  workers1Pps: number;
+  workers2Pps: number;
 }
+
+/** Flows the sender spreads its packets over in the workers runs. */
+const WORKER_FLOWS = 8;
 
 export interface ForwardingBenchResult {
   seconds: number;
@@ -65,9 +74,9 @@ async function rxPackets(ns: string, dev: string): Promise<number> {
 }
 
 /** Blast for `seconds`; return [delivered pps, offered pps]. */
-async function measure(senderNs: string, receiverNs: string, receiverDev: string, dst: string, size: number, seconds: number): Promise<[number, number]> {
+async function measure(senderNs: string, receiverNs: string, receiverDev: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number]> {
   const before = await rxPackets(receiverNs, receiverDev);
-  const sent = Number((await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, dst, String(size), String(seconds)], { timeoutMs: (seconds + 10) * 1000 })).stdout.trim());
+  const sent = Number((await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, dst, String(size), String(seconds), '0', String(flows)], { timeoutMs: (seconds + 10) * 1000 })).stdout.trim());
   await sleep(200); // let the queues drain
   const after = await rxPackets(receiverNs, receiverDev);
   return [(after - before) / seconds, sent / seconds];
@@ -107,23 +116,41 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     await lab.hostPort(ts, din, '10.1.0.2/24', '10.1.0.1');
     await lab.hostPort(td, dout, '10.2.0.2/24', '10.2.0.1');
 
+    // The same chain on multi-queue TUNs, for forwarding workers (a worker opens one queue of each).
+    const ms = await lab.addNamespace('ms');
+    const md = await lab.addNamespace('md');
+    const mqin = lab.dev('mqin');
+    const mqout = lab.dev('mqout');
+    for (const [ns, dev, addr, gw] of [[ms, mqin, '10.1.0.2/24', '10.1.0.1'], [md, mqout, '10.2.0.2/24', '10.2.0.1']] as const) {
+      await ip('-n', ns, 'tuntap', 'add', 'dev', dev, 'mode', 'tun', 'multi_queue');
+      await ip('-n', ns, 'link', 'set', dev, 'up');
+      await ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
+      await ip('-n', ns, 'route', 'add', 'default', 'via', gw, 'dev', dev);
+    }
+
     // Ethernet chain: sender —veth— router —veth— receiver (the router's ends carry no addresses).
     const eth = await vethChain(lab, 'e', false);
 
     const cpus = availableParallelism();
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
-    const samples = sizes.map(() => ({ kernel: [] as number[], c: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[] }));
+    const samples = sizes.map(() => ({
+      kernel: [] as number[], c: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
+      workers1: [] as number[], workers2: [] as number[],
+    }));
     let rss = 0;
-    /** A tunroute daemon on its own CPU; returns the pps delivered while it runs. */
-    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<number> => {
-      const router = await lab.startRouter(name, { logLevel: 'warn', ports });
+    /**
+     * A tunroute daemon on its own CPU (with 2 workers: on every CPU, the
+     * sender's included); returns the pps delivered while it runs.
+     */
+    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<number> => {
+      const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers });
       try {
-        await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
+        if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
-        const [t, offered] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
-        if (receiverNs !== eth.d) samples[sizes.indexOf(size)]!.offered.push(offered);
+        const [t, offered] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
+        if (receiverNs !== eth.d && workers === 0) samples[sizes.indexOf(size)]!.offered.push(offered);
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
         rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
         return t;
@@ -158,7 +185,19 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           { name: 'out', type: 'ethernet', device: eth.outDev, address: '10.2.0.1/24' },
         ], eth.s, eth.d, 'e0', size);
         samples[i]!.tunrouteEth.push(te);
-        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, tunroute ${Math.round(t)}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
+        let w = '';
+        if (size === 64) {
+          const mqPorts = [
+            { name: 'in', device: mqin, netns: ms, address: '10.1.0.1/24' },
+            { name: 'out', device: mqout, netns: md, address: '10.2.0.1/24' },
+          ];
+          const w1 = await tunroute(`w1r${round}`, mqPorts, ms, md, mqout, size, 1);
+          const w2 = await tunroute(`w2r${round}`, mqPorts, ms, md, mqout, size, 2);
+          samples[i]!.workers1.push(w1);
+          samples[i]!.workers2.push(w2);
+          w = `, workers 1: ${Math.round(w1)}, workers 2: ${Math.round(w2)}`;
+        }
+        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, tunroute ${Math.round(t)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
       }
     }
     const rows = sizes.map((size, i) => ({
@@ -169,6 +208,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cEthPps: median(samples[i]!.cEth),
       tunrouteEthPps: median(samples[i]!.tunrouteEth),
       offeredPps: median(samples[i]!.offered),
+      workers1Pps: samples[i]!.workers1.length > 0 ? median(samples[i]!.workers1) : NaN,
+      workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
   } finally {
@@ -188,11 +229,18 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
     lines.push(`  ${String(row.size).padStart(4)} B ${fmt(row.kernelPps).padStart(14)} ${fmt(row.cPps).padStart(11)} ${fmt(row.tunroutePps).padStart(10)} ${(row.tunroutePps / row.cPps).toFixed(2).padStart(12)} ${(row.tunroutePps / row.kernelPps).toFixed(2).padStart(17)}` +
       ` ${fmt(row.cEthPps).padStart(13)} ${fmt(row.tunrouteEthPps).padStart(10)} ${(row.tunrouteEthPps / row.cEthPps).toFixed(2).padStart(12)} ${(row.tunrouteEthPps / row.kernelPps).toFixed(2).padStart(17)}`);
   }
+  for (const row of r.rows) {
+    if (Number.isNaN(row.workers1Pps)) continue;
+    lines.push(`  ${row.size} B on TUN ports with forwarding workers (multi-queue TUNs, ${WORKER_FLOWS} flows): in-thread ${fmt(row.tunroutePps)}, ` +
+      `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
+      `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
+  }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
   return lines.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await runForwardingBench({ log: (s) => process.stderr.write(`${s}\n`) });
+  const quick = process.argv.includes('--quick');
+  const r = await runForwardingBench({ log: (s) => process.stderr.write(`${s}\n`), ...(quick ? { rounds: 1, seconds: 2 } : {}) });
   console.log(formatForwardingBench(r));
 }

@@ -175,6 +175,11 @@ export interface RouterConfig {
   triggers: TriggerConfig[];
   /** Flows idle this long no longer hold a draining port, s. */
   drainIdleTimeout: number;
+  /**
+   * Forwarding worker threads (one queue of every port each); 0: the
+   * packet path runs in the daemon's own thread.
+   */
+  workers: number;
   /** The default of every port's `offload` (default true). */
   offload: boolean;
   /** Serve GET /metrics (Prometheus) on this TCP address too, or null (it is always on the API socket). */
@@ -188,8 +193,11 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
   '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'ospf', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
-  'metricsListen', 'offload',
+  'metricsListen', 'offload', 'workers',
 ] as const;
+
+/** The most forwarding workers a router may have. */
+export const MAX_WORKERS = 64;
 
 export function socketPathFor(router: string): string {
   return `${SOCKET_DIR}/${router}.sock`;
@@ -258,10 +266,24 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const triggers = p.check(() => parseTriggers(root.triggers, 'triggers', portNames));
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
+    const workers = p.check(() => integer(root, 'workers', '', 0, MAX_WORKERS, 0));
+    if (workers !== undefined && virtualServices !== undefined) p.check(() => checkWorkers(workers, virtualServices));
     return complete<RouterConfig>({
-      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload,
+      file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload, workers,
     });
   });
+}
+
+/**
+ * What forwarding workers do not do yet. Virtual-service NAT: a flow's two
+ * directions are different address pairs before and after the rewrite, so
+ * the kernel's flow hash may put them on different workers, whose NAT flow
+ * tables are their own.
+ */
+export function checkWorkers(workers: number, virtualServices: readonly unknown[]): void {
+  if (workers > 0 && virtualServices.length > 0) {
+    throw new ConfigError('workers', `${workers} forwarding workers with virtualServices: not supported (NAT runs in the daemon's thread only); set workers to 0`);
+  }
 }
 
 /** "ADDRESS:PORT" (an IPv4 address of this namespace, or 0.0.0.0), or null when absent. */

@@ -12,7 +12,7 @@
 // go last, after the protocols said their last words on them.
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/problems.js';
-import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { checkWorkers, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import { OperationError } from '../control/errors.js';
 import { deviceKey } from '../router/router.js';
 import type { ReloadJson as ReloadSummary } from '../api/types.js';
@@ -32,6 +32,12 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const { router, bfd, rip, ospf, triggers } = daemon;
   const prev = router.config;
   next.socket = prev.socket; // may come from the command line; never changes while running
+  next.workers = prev.workers; // the same: forwarding workers start with the daemon
+  try {
+    checkWorkers(next.workers, next.virtualServices);
+  } catch (e) {
+    throw new ReloadRefused(`${file}: ${(e as Error).message}`);
+  }
   if (JSON.stringify(next.metricsListen) !== JSON.stringify(prev.metricsListen)) throw new ReloadRefused(`${file}: metricsListen: cannot change while running: restart instead`);
   if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
   if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);
@@ -56,6 +62,9 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
 
   // Prepare: open what is new (or changed) before anything changes; a failure refuses the whole reload.
   // A changed port that keeps its device (same name and namespace) takes the open device over.
+  if (prev.workers > 0 && removed.length + changed.length + added.length > 0) {
+    throw new ReloadRefused(`${file}: ports: cannot be added, removed or changed while ${prev.workers} forwarding workers run: restart instead`);
+  }
   const leaving = [...removed, ...changed].map((name) => router.portByName(name));
   const reuse = new Map(leaving.filter((p) => after.has(p.name)).map((p) => [deviceKey({ device: p.deviceName, netns: p.netns }), p.device]));
   let opened;

@@ -5,7 +5,7 @@
 // no permission, …).
 import { ApiServer } from '../api/server.js';
 import { ConfigError } from '../config/problems.js';
-import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { MAX_WORKERS, checkWorkers, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import { createServer, type Server } from 'node:http';
 import { registerConfigApi } from '../api/config-api.js';
 import { METRICS_CONTENT_TYPE, metricsText, type MetricSources } from '../api/metrics.js';
@@ -18,6 +18,8 @@ export interface RunOptions {
   logFile?: string;
   logLevel?: string;
   socket?: string;
+  /** Forwarding workers (overrides the config's `workers`). */
+  workers?: number;
 }
 
 export class ExitError extends Error {
@@ -42,6 +44,17 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     throw e;
   }
   if (opts.socket) config.socket = opts.socket;
+  if (opts.workers !== undefined) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > MAX_WORKERS) {
+      throw new ExitError(2, `--workers: ${opts.workers} is not a whole number from 0 to ${MAX_WORKERS}`);
+    }
+    try {
+      checkWorkers(opts.workers, config.virtualServices);
+    } catch (e) {
+      throw new ExitError(2, `${opts.config}: ${(e as Error).message}`);
+    }
+    config.workers = opts.workers;
+  }
   let sink: LogSink;
   try {
     sink = new LogSink(opts.logFile);
@@ -107,6 +120,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   router.stop();
   metricsServer?.close();
   await api.close();
+  await router.stopped();
 }
 
 /** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */

@@ -29,11 +29,11 @@ import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import { DST_FIELD, PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
 import { fold16, pseudoHeaderSum } from '../wire/checksum.js';
-import type { LocalDelivery } from './local-delivery.js';
+import type { LocalSink } from './local-delivery.js';
 import type { Output } from './output.js';
 import { CHECKSUMS_FINISHED, RX_BATCHES, RX_BYTES, RX_PACKETS, RX_SUPER } from '../ports/counters.js';
 import type { Port } from '../ports/port.js';
-import { NO_ROUTE, type Fib } from '../routing/fib.js';
+import { NO_ROUTE, type FibLookup } from '../routing/fib.js';
 import { ICMP_ERROR_MAX_LEN, IcmpType, UnreachCode } from '../wire/icmp.js';
 import { IpProto, Ipv4Check, Ipv4View } from '../wire/ipv4.js';
 import { OFFLOAD_PARTIAL, VirtioFlag, VirtioGso } from '../wire/virtio-net.js';
@@ -81,13 +81,13 @@ export class Forwarder {
 
   constructor(
     private readonly ports: readonly Port[],
-    private readonly fib: Fib,
+    private readonly fib: FibLookup,
     /** Applied to every valid packet first, in order (replaced when virtual services are reconfigured). */
     public rewriters: readonly PacketRewriter[],
     /** Consulted before the FIB, in order. */
     readonly selectors: readonly EgressSelector[],
     private readonly output: Output,
-    private readonly local: LocalDelivery,
+    private readonly local: LocalSink,
     private readonly icmp: IcmpErrors,
     private readonly flows: FlowTable,
     private readonly addrs: RouterAddresses,

@@ -19,7 +19,13 @@ import { ReassemblyResult, type Reassembly } from './reassembly.js';
 /** Receives a UDP datagram for the router; returns a Drop reason, or -1 if taken. */
 export type UdpHandler = (port: Port, ip: Ipv4View) => number;
 
-export class LocalDelivery {
+/** Where the forwarder hands packets for the router itself (LocalDelivery; a forwarding worker's hand-over). */
+export interface LocalSink {
+  /** A Drop reason, or −1 when taken. */
+  deliver(port: Port, ip: Ipv4View, withOptions?: boolean): number;
+}
+
+export class LocalDelivery implements LocalSink {
   private readonly udp = new Map<number, UdpHandler>();
   /** Handlers of other IP protocols (OSPF: 89), by protocol number. */
   private readonly protocols = new Map<number, UdpHandler>();

@@ -22,7 +22,7 @@ import {
   CHECKSUMS_FINISHED, COALESCED, COALESCED_SEGMENTS, SEGMENTED, SEGMENTS, TX_SUPER,
 } from '../ports/counters.js';
 import { TX_QUEUE, type Port } from '../ports/port.js';
-import { NO_ROUTE, type Fib } from '../routing/fib.js';
+import { NO_ROUTE, type FibLookup } from '../routing/fib.js';
 import { IpProto } from '../wire/ipv4.js';
 import { VirtioGso, offloadWord } from '../wire/virtio-net.js';
 
@@ -51,7 +51,7 @@ export class Output {
   constructor(
     readonly arena: PacketArena,
     readonly ports: readonly Port[],
-    private readonly fib: Fib,
+    private readonly fib: FibLookup,
   ) {}
 
   /** Room in the arena for a locally built packet of `len` bytes. */

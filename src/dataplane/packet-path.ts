@@ -18,9 +18,10 @@
 // scratch ring for packets the router builds itself.
 import type { RouterConfig } from '../config/router-config.js';
 import { PacketArena } from '../packet/arena.js';
+import { Drop } from '../packet/drops.js';
 import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
-import type { Fib } from '../routing/fib.js';
+import type { FibLookup } from '../routing/fib.js';
 import { RouterAddresses } from './addresses.js';
 import { BatchClock } from './batch-clock.js';
 import { FlowTable } from './flow-table.js';
@@ -28,7 +29,9 @@ import { Forwarder } from './forwarder.js';
 import { IcmpErrors } from './icmp-errors.js';
 import { IcmpServer } from './icmp-server.js';
 import { OptionProcessing } from './ip-options.js';
-import { LocalDelivery } from './local-delivery.js';
+import { LocalDelivery, type LocalSink } from './local-delivery.js';
+import { Ipv4View } from '../wire/ipv4.js';
+import { PLAIN_IPV4 } from './ip-options.js';
 import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
 import { Output } from './output.js';
@@ -74,9 +77,16 @@ export class PacketPath {
   /** The virtual-service NAT, when the config has virtual services. */
   nat: VirtualServiceNat | null = null;
   readonly forwarder: Forwarder;
+  /** Told of new policy rules (the router passes them on to forwarding workers). */
+  onPolicy: ((rules: RouterConfig['policy']) => void) | null = null;
+  private readonly handedOver = new Ipv4View();
 
-  /** `now`: the wall clock for IP and ICMP timestamps (ms since the epoch). */
-  constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: Fib, config: RouterConfig, now: () => number = Date.now) {
+  /**
+   * `now`: the wall clock for IP and ICMP timestamps (ms since the epoch).
+   * `localSink`: where packets for the router go instead of local delivery
+   * (a forwarding worker hands them to the control thread).
+   */
+  constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: FibLookup, config: RouterConfig, now: () => number = Date.now, localSink?: LocalSink) {
     this.output = new Output(arena, ports, fib);
     this.addresses = new RouterAddresses(ports);
     this.icmp = new IcmpErrors(this.output, config.icmpRateLimit, this.clock);
@@ -87,12 +97,33 @@ export class PacketPath {
     this.flows = new FlowTable(ports, config.drainIdleTimeout * 1000, this.clock);
     this.policy = new PolicyTable(ports);
     this.setPolicy(config.policy);
-    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, this.local, this.icmp, this.flows, this.addresses, this.options, this.clock);
+    this.forwarder = new Forwarder(ports, fib, [], [this.policy], this.output, localSink ?? this.local, this.icmp, this.flows, this.addresses, this.options, this.clock);
     this.setVirtualServices(config.virtualServices);
+  }
+
+  /**
+   * A packet for the router that a forwarding worker took (checked there up
+   * to local delivery): into the scratch ring and delivered. A Drop reason,
+   * or −1.
+   */
+  deliverHandedOver(port: Port, packet: Uint8Array): number {
+    this.clock.tick();
+    const off = this.output.scratch(packet.length);
+    this.arena.bytes.set(packet, off);
+    const ip = this.handedOver.attach(this.arena.bytes, off, packet.length);
+    if (ip.validate() !== 0) return Drop.TRUNCATED;
+    const withOptions = packet[0] !== PLAIN_IPV4;
+    if (withOptions) {
+      // The option state local delivery answers from (record route, timestamps).
+      const drop = this.options.check(port, ip);
+      if (drop >= 0) return drop;
+    }
+    return this.local.deliver(port, ip, withOptions);
   }
 
   /** The source-policy rules, in order (rules name their egress port; ports are looked up by name). */
   setPolicy(rules: RouterConfig['policy']): void {
+    this.onPolicy?.(rules);
     this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.ports.findIndex((p) => p.name === rule.port && !p.removed) })));
   }
 

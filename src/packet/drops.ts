@@ -32,6 +32,8 @@ export const Drop = {
   OSPF_INVALID: 26,
   /** A super-packet or partial checksum whose virtio-net header does not fit the packet (or too many segments). */
   BAD_OFFLOAD: 27,
+  /** For the router, taken by a forwarding worker while the hand-over to the control thread was full. */
+  HANDOFF_FULL: 28,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -63,6 +65,7 @@ export const DROP_NAMES: readonly string[] = [
   'link-broadcast-not-routed',
   'ospf-invalid',
   'bad-offload',
+  'handoff-full',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

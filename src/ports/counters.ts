@@ -27,22 +27,52 @@ const OFFLOAD_AT = RX_SUPER;
 const OFFLOAD_NAMES: readonly string[] = ['rxSuperPackets', 'txSuperPackets', 'segmented', 'segments', 'coalesced', 'coalescedSegments', 'checksumsFinished'];
 const DROPS_AT = OFFLOAD_AT + OFFLOAD_NAMES.length;
 
+/** Slots of one port's counters (a forwarding worker's shard is this many Float64s). */
+export const COUNTER_SLOTS = DROPS_AT + DROP_REASON_COUNT;
+
+/**
+ * A port's counters. With forwarding workers, each worker counts its
+ * traffic in a shard of its own (a Float64Array over shared memory that only
+ * it writes): no lock or atomic operation on the packet path; reading sums
+ * the owner's values and every shard (a reader may see a shard mid-update
+ * by one packet, never a torn number: a Float64 store is one machine word).
+ */
 export class PortCounters {
-  readonly values = new Float64Array(DROPS_AT + DROP_REASON_COUNT);
+  readonly values: Float64Array;
+  private readonly shards: Float64Array[] = [];
+
+  /** `values`: where to count (a worker's shard), default a fresh array. */
+  constructor(values?: Float64Array) {
+    if (values && values.length !== COUNTER_SLOTS) throw new RangeError(`port counters: ${values.length} slots, expected ${COUNTER_SLOTS}`);
+    this.values = values ?? new Float64Array(COUNTER_SLOTS);
+  }
+
+  /** A worker's shard, summed into what this reports. */
+  addShard(shard: Float64Array): void {
+    this.shards.push(shard);
+  }
 
   drop(reason: number): void {
     this.values[DROPS_AT + reason]! += 1;
   }
 
   dropCount(reason: number): number {
-    return this.values[DROPS_AT + reason]!;
+    return this.total()[DROPS_AT + reason]!;
+  }
+
+  /** Every slot: this thread's counts plus the workers'. */
+  total(): Float64Array {
+    if (this.shards.length === 0) return this.values;
+    const sum = Float64Array.from(this.values);
+    for (const s of this.shards) for (let i = 0; i < sum.length; i++) sum[i]! += s[i]!;
+    return sum;
   }
 
   snapshot(): {
     rxPackets: number; rxBytes: number; rxBatches: number; txPackets: number; txBytes: number;
     drops: Record<string, number>; offload: Record<string, number>;
   } {
-    const v = this.values;
+    const v = this.total();
     return {
       rxPackets: v[RX_PACKETS]!, rxBytes: v[RX_BYTES]!, rxBatches: v[RX_BATCHES]!, txPackets: v[TX_PACKETS]!, txBytes: v[TX_BYTES]!,
       drops: namedCounts(v, DROP_NAMES, DROPS_AT), offload: namedCounts(v, OFFLOAD_NAMES, OFFLOAD_AT),

@@ -40,7 +40,15 @@ export interface PortSettings {
   deviceName: string;
   /** Receive slots for 64 KB super-packets (a TUN port in offload mode). */
   superSlots?: boolean;
+  /** Where to count (a forwarding worker's shard in shared memory); default a fresh array. */
+  counters?: Float64Array;
 }
+
+/** A port's state as a number in shared memory (what forwarding workers follow). */
+const STATE_CODES: Record<PortState, number> = { up: 0, blocked: 1, draining: 2, down: 3 };
+const STATE_NAMES: readonly PortState[] = ['up', 'blocked', 'draining', 'down'];
+/** Int32 slots of a port's shared state cell: state code, muted. */
+export const PORT_CELL_SLOTS = 2;
 
 export const RX_BATCH = 64;
 export const TX_QUEUE = 256;
@@ -59,7 +67,7 @@ export class Port implements PortView {
   readonly mtu: number;
   readonly netns: string;
   readonly deviceName: string;
-  readonly counters = new PortCounters();
+  readonly counters: PortCounters;
   /** Whether the receive slots hold super-packets (see PortSettings.superSlots). */
   readonly superSlots: boolean;
   /** Bytes of virtio-net header in front of every packet the device reads and takes (0: none). */
@@ -76,10 +84,11 @@ export class Port implements PortView {
   txUso4 = false;
   private dev!: PacketDevice;
   private readonly bytes: Uint8Array;
-  state: PortState = 'up';
+  private stateValue: PortState = 'up';
+  private mutedValue = false;
+  /** Shared state cell the owner publishes state and muted to (forwarding workers read it). */
+  private cell: Int32Array | null = null;
   stateSince = Date.now();
-  /** Nothing is written to the device (set once a block's last words are out). */
-  muted = false;
   /** Taken out of the config by a reload: kept only so port indices stay stable. */
   removed = false;
 
@@ -104,6 +113,7 @@ export class Port implements PortView {
 
   constructor(index: number, settings: PortSettings, device: PacketDevice, private readonly arena: PacketArena) {
     this.index = index;
+    this.counters = new PortCounters(settings.counters);
     this.name = settings.name;
     this.address = settings.address >>> 0;
     this.prefixLen = settings.prefixLen;
@@ -117,6 +127,41 @@ export class Port implements PortView {
     this.slotSize = Port.slotSizeFor(settings.mtu, this.superSlots);
     this.rxBase = arena.reserve(Port.rxBytesFor(settings.mtu, this.superSlots));
     this.device = device;
+  }
+
+  get state(): PortState {
+    return this.stateValue;
+  }
+
+  set state(s: PortState) {
+    this.stateValue = s;
+    if (this.cell) Atomics.store(this.cell, 0, STATE_CODES[s]);
+  }
+
+  /** Nothing is written to the device (set once a block's last words are out). */
+  get muted(): boolean {
+    return this.mutedValue;
+  }
+
+  set muted(m: boolean) {
+    this.mutedValue = m;
+    if (this.cell) Atomics.store(this.cell, 1, m ? 1 : 0);
+  }
+
+  /** Publish state and muted to `cell` from now on (PORT_CELL_SLOTS Int32s in shared memory). */
+  publishTo(cell: Int32Array): void {
+    this.cell = cell;
+    this.state = this.stateValue;
+    this.muted = this.mutedValue;
+  }
+
+  /** A forwarding worker's copy: take state and muted from the owner's cell; returns whether muted changed. */
+  followCell(cell: Int32Array): boolean {
+    this.stateValue = STATE_NAMES[Atomics.load(cell, 0)] ?? 'down';
+    const m = Atomics.load(cell, 1) === 1;
+    if (m === this.mutedValue) return false;
+    this.mutedValue = m;
+    return true;
   }
 
   /** The device under the port (replaced when a vanished device comes back). */

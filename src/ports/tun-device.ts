@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import type { DeviceOffload, PacketDevice } from './device.js';
 
 interface TunAddon {
-  openTun(name: string, netnsPath: string, mtu: number): number;
-  openTunOffload(name: string, netnsPath: string, mtu: number, vnetHdrSize: number, wanted: number): [number, number];
+  openTun(name: string, netnsPath: string, mtu: number, multiQueue?: boolean): number;
+  openTunOffload(name: string, netnsPath: string, mtu: number, vnetHdrSize: number, wanted: number, multiQueue?: boolean): [number, number];
   setCarrier(fd: number, on: boolean): void;
   linkRunning(name: string, netnsPath: string): boolean;
   close(fd: number): void;
@@ -74,6 +74,29 @@ export interface TunOpenOptions {
    * vnetHdrSize + 65535 bytes (a shorter slot truncates a super-packet).
    */
   offload?: boolean | TunOffloadOptions;
+  /**
+   * Open one queue of a multi-queue device (IFF_MULTI_QUEUE): each open adds
+   * a queue, and the kernel spreads what it sends over them by flow (a flow
+   * whose packets we wrote on a queue comes back on that queue).
+   */
+  multiQueue?: boolean;
+}
+
+/** An open queue as another thread of this process takes it over: the fd is the process's. */
+export interface TunQueueHandle {
+  kind: 'tun';
+  name: string;
+  netns: string | undefined;
+  fd: number;
+  vnetHdrSize: number;
+  offloads: number;
+}
+
+/** Offload mode as a port sees it, from what the kernel accepted. */
+function offloadOf(vnetHdrSize: number, offloads: number): DeviceOffload {
+  // The kernel takes a super-packet only with the checksum it leaves partial.
+  const csum = (offloads & TunOffload.CSUM) !== 0;
+  return { vnetHdrSize, csum, tso4: csum && (offloads & TunOffload.TSO4) !== 0, uso4: csum && (offloads & TunOffload.USO4) !== 0, rxSuper: true };
 }
 
 export class TunDevice implements PacketDevice {
@@ -88,6 +111,26 @@ export class TunDevice implements PacketDevice {
   readonly offload: DeviceOffload | null = null;
   private reader: object | undefined;
   private closed = false;
+  /** Whether close() closes the fd (false for an adopted queue). */
+  private owner = true;
+
+  /**
+   * The device on a queue another thread opened (a forwarding worker): it
+   * reads and writes that fd; closing it leaves the fd to its owner.
+   */
+  static adopt(h: TunQueueHandle): TunDevice {
+    const d = Object.create(TunDevice.prototype) as TunDevice;
+    Object.assign(d, {
+      name: h.name, netns: h.netns, fd: h.fd, vnetHdrSize: h.vnetHdrSize, offloads: h.offloads, offload: h.vnetHdrSize > 0 ? offloadOf(h.vnetHdrSize, h.offloads) : null,
+      reader: undefined, closed: false, owner: false,
+    });
+    return d;
+  }
+
+  /** What adopt() needs to take this queue over in another thread. */
+  handle(): TunQueueHandle {
+    return { kind: 'tun', name: this.name, netns: this.netns, fd: this.fd, vnetHdrSize: this.vnetHdrSize, offloads: this.offloads };
+  }
 
   constructor(opts: TunOpenOptions) {
     const tun = load();
@@ -106,15 +149,11 @@ export class TunDevice implements PacketDevice {
       if (opts.offload) {
         const o = opts.offload === true ? {} : opts.offload;
         const size = o.vnetHdrSize ?? 10;
-        [this.fd, this.offloads] = tun.openTunOffload(opts.name, ns, opts.mtu ?? 0, size, o.offloads ?? DEFAULT_OFFLOADS);
+        [this.fd, this.offloads] = tun.openTunOffload(opts.name, ns, opts.mtu ?? 0, size, o.offloads ?? DEFAULT_OFFLOADS, opts.multiQueue === true);
         this.vnetHdrSize = size;
-        // The kernel takes a super-packet only with the checksum it leaves partial.
-        const csum = (this.offloads & TunOffload.CSUM) !== 0;
-        this.offload = {
-          vnetHdrSize: size, csum, tso4: csum && (this.offloads & TunOffload.TSO4) !== 0, uso4: csum && (this.offloads & TunOffload.USO4) !== 0, rxSuper: true,
-        };
+        this.offload = offloadOf(size, this.offloads);
       } else {
-        this.fd = tun.openTun(opts.name, ns, opts.mtu ?? 0);
+        this.fd = tun.openTun(opts.name, ns, opts.mtu ?? 0, opts.multiQueue === true);
       }
     } catch (err) {
       const e = err as Error & { code?: string };
@@ -122,6 +161,9 @@ export class TunDevice implements PacketDevice {
         throw new TunError(`not permitted to open TUN "${opts.name}"${where}: run as root (CAP_NET_ADMIN) — ${e.message}`);
       }
       if (e.code === 'EBUSY') throw new TunError(`TUN "${opts.name}"${where} is already in use by another process`);
+      if (e.code === 'EINVAL' && opts.multiQueue) {
+        throw new TunError(`TUN "${opts.name}"${where} exists as a single-queue device: forwarding workers need one made with multi_queue (ip tuntap add dev ${opts.name} mode tun multi_queue), or none`);
+      }
       throw new TunError(`cannot open TUN "${opts.name}"${where}: ${e.message}`);
     }
   }
@@ -172,6 +214,6 @@ export class TunDevice implements PacketDevice {
     this.closed = true;
     if (this.reader) load().stopReader(this.reader);
     this.reader = undefined;
-    load().close(this.fd);
+    if (this.owner) load().close(this.fd);
   }
 }

@@ -6,10 +6,10 @@ import type { PortConfig } from '../config/router-config.js';
 import type { Clock } from '../control/clock.js';
 import type { PacketArena } from '../packet/arena.js';
 import type { PacketDevice } from '../ports/device.js';
-import { EthernetDevice } from '../ports/ethernet/ethernet-device.js';
+import { EthernetDevice, type EthernetQueueHandle } from '../ports/ethernet/ethernet-device.js';
 import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
-import { TunDevice } from '../ports/tun-device.js';
+import { TunDevice, type TunQueueHandle } from '../ports/tun-device.js';
 import { parseMac } from '../wire/ethernet.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
@@ -22,6 +22,53 @@ export const openDevice: DeviceOpener = (p) =>
   p.type === 'ethernet'
     ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload })
     : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload });
+
+/** A port's device with forwarding workers: its queues (worker i reads queue i). */
+export type QueueOpener = (port: PortConfig, queues: number, portIndex: number) => PacketDevice[];
+
+/** An open queue as a worker takes it over. */
+export type QueueHandle = TunQueueHandle | EthernetQueueHandle;
+
+/**
+ * A PACKET_FANOUT group id for a port of this process (16 bits, unique
+ * among the groups in the interface's namespace: the kernel joins sockets
+ * of any process that name the same id there).
+ */
+export function fanoutGroupFor(portIndex: number, pid = process.pid): number {
+  return (Math.imul(pid, 0x9e37) + portIndex * 0x3b1) & 0xffff;
+}
+
+/**
+ * Open `queues` queues of a port's device: a TUN with IFF_MULTI_QUEUE (the
+ * kernel spreads what it sends over the queues by flow), an Ethernet
+ * interface on that many AF_PACKET sockets in one PACKET_FANOUT_HASH group.
+ * All or none.
+ */
+export const openQueues: QueueOpener = (p, queues, portIndex) => {
+  const opened: PacketDevice[] = [];
+  try {
+    for (let i = 0; i < queues; i++) {
+      opened.push(p.type === 'ethernet'
+        ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload, fanoutGroup: fanoutGroupFor(portIndex) })
+        : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload, multiQueue: true }));
+    }
+  } catch (e) {
+    for (const d of opened) d.close();
+    throw e;
+  }
+  return opened;
+};
+
+/** What a worker needs to take `device` over (a queue openQueues opened). */
+export function queueHandle(device: PacketDevice): QueueHandle {
+  if (device instanceof TunDevice || device instanceof EthernetDevice) return device.handle();
+  throw new Error(`device ${device.name}: forwarding workers need TUN or Ethernet devices`);
+}
+
+/** The device on a queue the control thread opened. */
+export function adoptQueue(h: QueueHandle): PacketDevice {
+  return h.kind === 'tun' ? TunDevice.adopt(h) : EthernetDevice.adopt(h);
+}
 
 /** Whether a port's receive slots must hold 64 KB super-packets: a port in offload mode. */
 export const superSlotsFor = (p: PortConfig): boolean => p.offload;
@@ -41,13 +88,15 @@ export interface LinkHooks {
   clock: Clock;
   /** A packet held for ARP whose next hop never resolved (RFC 1812 §4.3.3.1: host unreachable). */
   unresolved(port: Port, off: number, len: number, nextHop: number): void;
+  /** Gratuitous ARPs per link up (default 2; a forwarding worker's link: 0, the control thread announces). */
+  announcements?: number;
 }
 
 /** A port on its device; an Ethernet device gets its link layer, in a region of the arena of its own. */
-export function makePort(index: number, pc: PortConfig, device: PacketDevice, arena: PacketArena, hooks: LinkHooks): Port {
+export function makePort(index: number, pc: PortConfig, device: PacketDevice, arena: PacketArena, hooks: LinkHooks, counters?: Float64Array): Port {
   const port = new Port(index, {
     name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device,
-    superSlots: superSlotsFor(pc) || (device.offload?.rxSuper ?? false),
+    superSlots: superSlotsFor(pc) || (device.offload?.rxSuper ?? false), counters,
   }, device, arena);
   if (macOf(device)) {
     port.linkRegion = arena.reserve(linkRegionBytes(pc.mtu));
@@ -74,6 +123,7 @@ export function attachLink(port: Port, pc: PortConfig, arena: PacketArena, hooks
     prefixLen: port.prefixLen,
     mtu: port.mtu,
     clock: () => hooks.clock.now(),
+    announcements: hooks.announcements,
     send: (off, len) => port.enqueue(off, len),
     unresolved: (off, len, nextHop) => hooks.unresolved(port, off, len, nextHop),
   });

@@ -23,7 +23,10 @@ import type { PacketDevice } from '../ports/device.js';
 import type { Port } from '../ports/port.js';
 import { DISTANCE, Rib, type FibChange, type Route, type RouteSpec } from '../routing/rib.js';
 import type { Logger } from 'pino';
-import { attachLink, deviceKey, makePort, openDevice as openPortDevice, type DeviceOpener, type LinkHooks } from './port-devices.js';
+import {
+  attachLink, deviceKey, makePort, openDevice as openPortDevice, openQueues, type DeviceOpener, type LinkHooks, type QueueOpener,
+} from './port-devices.js';
+import { ForwardingWorkers } from './forwarding-workers.js';
 import { makeProtocolContext } from './protocol-context.js';
 
 /** How often a port whose device vanished looks for it again. */
@@ -76,8 +79,16 @@ export class Router {
   private readonly unresolvedView = new Ipv4View();
   /** What an Ethernet port's link layer needs of the router. */
   private readonly linkHooks: LinkHooks;
+  /** With forwarding workers: per port, its queues (worker i reads queue i; queue 0 is the port's device, which this thread sends on). */
+  private readonly queues: PacketDevice[][] = [];
+  /** The forwarding workers (config.workers > 0), from start(). */
+  workers: ForwardingWorkers | null = null;
+  private stopping: Promise<void> = Promise.resolve();
 
-  constructor(public config: RouterConfig, readonly log: Logger, private readonly openDevice: DeviceOpener = openPortDevice, readonly clock: Clock = systemClock) {
+  constructor(
+    public config: RouterConfig, readonly log: Logger, private readonly openDevice: DeviceOpener = openPortDevice, readonly clock: Clock = systemClock,
+    private readonly openDeviceQueues: QueueOpener = openQueues,
+  ) {
     this.name = config.router;
     this.arena = arenaFor(config);
     this.linkHooks = {
@@ -93,7 +104,7 @@ export class Router {
       const n = left.installed + left.changed + left.withdrawn;
       this.log.info({ event: 'route.changes', notLogged: left, windowMs }, `${n} more route changes in ${windowMs} ms not logged one by one (installed ${left.installed}, changed ${left.changed}, withdrawn ${left.withdrawn})`);
     });
-    this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c));
+    this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c), { sharedFib: config.workers > 0 });
     this.ports.push(...this.openPorts(config.ports));
     this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
   }
@@ -105,16 +116,23 @@ export class Router {
    */
   openPorts(configs: readonly PortConfig[], reuse = new Map<string, PacketDevice>()): Port[] {
     const opened: Port[] = [];
+    const queues: PacketDevice[][] = [];
+    const workers = this.config.workers;
+    if (workers > 0 && this.workers) throw new Error('ports cannot join while forwarding workers run');
     try {
       for (const pc of configs) {
-        const device = reuse.get(deviceKey(pc)) ?? this.openDevice(pc);
-        opened.push(makePort(this.ports.length + opened.length, pc, device, this.arena, this.linkHooks));
+        const index = this.ports.length + opened.length;
+        if (workers > 0) queues.push(this.openDeviceQueues(pc, workers, index));
+        const device = workers > 0 ? queues.at(-1)![0]! : reuse.get(deviceKey(pc)) ?? this.openDevice(pc);
+        opened.push(makePort(index, pc, device, this.arena, this.linkHooks));
       }
     } catch (e) {
       const reused = new Set(reuse.values());
       for (const p of opened) if (!reused.has(p.device)) p.device.close();
+      for (const q of queues) for (const d of q.slice(1)) d.close();
       throw e;
     }
+    this.queues.push(...queues);
     return opened;
   }
 
@@ -151,6 +169,12 @@ export class Router {
     if (this.started) return;
     this.started = true;
     for (const port of this.ports) this.bringUp(port);
+    if (this.config.workers > 0) {
+      this.workers = new ForwardingWorkers({
+        config: this.config, ports: this.ports, queues: this.queues, fib: this.rib.fib, path: this.path, log: this.log,
+        readError: (port, errno) => this.readError(port, errno),
+      });
+    }
     for (const port of this.ports) this.addConnected(port);
     this.linkTimer = setInterval(() => this.tickLinks(), LINK_TICK_MS);
     this.linkTimer.unref();
@@ -164,12 +188,17 @@ export class Router {
   /** Carrier on, reading, the link layer announced, logged. */
   private bringUp(port: Port): void {
     port.device.setCarrier(true);
+    // With forwarding workers, they read: this thread sends on the port's queue 0 and reads nothing.
+    if (this.config.workers === 0) this.startReading(port);
+    if (port.state !== 'blocked') this.linkUp(port);
+    this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
+  }
+
+  private startReading(port: Port): void {
     port.device.startReading(this.arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
       if (count > 0) this.path.forwarder.receive(port, count);
       if (errno) this.readError(port, errno);
     });
-    if (port.state !== 'blocked') this.linkUp(port);
-    this.log.info({ event: 'port.up', port: port.name, device: port.deviceName, netns: port.netns || undefined, address: formatPrefix(port.address, port.prefixLen), mtu: port.mtu }, `port ${port.name} up`);
   }
 
   /** A read failed: if the device is gone (deleted under us), the port goes down until it returns. */
@@ -216,6 +245,10 @@ export class Router {
   private reattach(port: Port, state: Port['state']): boolean {
     const pc = this.config.ports.find((p) => p.name === port.name);
     if (!pc) return true;
+    if (this.workers) {
+      this.log.warn({ event: 'port.reattach-unsupported', port: port.name }, `port ${port.name} stays down: a vanished device is not reopened while forwarding workers run (restart the daemon)`);
+      return true;
+    }
     try {
       if (port.device.exists && !port.device.exists()) return false;
       const device = this.openDevice(pc);
@@ -326,9 +359,18 @@ export class Router {
     // In reverse, as for a block: RIP's goodbye before BFD's AdminDown.
     for (const p of [...this.plugins].reverse()) p.stop();
     this.path.output.flushAll();
-    for (const port of this.ports) port.device.close();
+    const close = () => {
+      for (const port of this.ports) port.device.close();
+    };
+    if (this.workers) this.stopping = this.workers.stop().then(close);
+    else close();
     this.routeLog.flush();
     this.log.info({ event: 'router.stopped' }, `router ${this.name} stopped`);
+  }
+
+  /** Resolves once stop() is complete (forwarding workers gone, every queue closed). */
+  stopped(): Promise<void> {
+    return this.stopping;
   }
 
   // ---- ports ----
@@ -422,10 +464,18 @@ export class Router {
     for (const p of this.plugins) p.portDraining?.(port);
     const started = Date.now();
     const flows = this.path.flows;
+    const workers = this.workers;
+    // Workers count their pinned flows at their ticks: trust counts from two ticks after the drain began.
+    const ticksAtStart = workers?.ticks() ?? [];
+    const workersLive = (): number => {
+      if (!workers) return 0;
+      const fresh = workers.ticks().every((t, i) => t >= ticksAtStart[i]! + 2);
+      return fresh ? workers.liveFlowsOn(port.index) : 1;
+    };
     const timer = setInterval(() => {
       const waited = Date.now() - started;
-      if (flows.hasLiveFlowOn(port.index) && waited < maxMs) return;
-      const live = flows.liveFlowsOn(port.index);
+      if ((flows.hasLiveFlowOn(port.index) || workersLive() > 0) && waited < maxMs) return;
+      const live = flows.liveFlowsOn(port.index) + (workers ? workers.liveFlowsOn(port.index) : 0);
       this.stopDrain(port);
       this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: flows.pinned }, `port ${port.name} drained`);
       this.blockPort(port.name);

@@ -2,15 +2,42 @@
 // address to a next-hop id, and per id the egress port and the gateway (0 =
 // the destination is on-link). The RIB is its only writer; the packet path
 // only reads it, with uint32 addresses and no allocation.
-import { LpmTable } from './lpm.js';
-import { NextHopTable } from './nexthops.js';
+//
+// Shared (forwarding workers): the LPM table and the next hops live in
+// SharedArrayBuffers; share() hands a worker what SharedFib (fib-view.ts)
+// reads them with, lock-free, while this thread keeps updating.
+import { LpmTable, type FibHandles } from './lpm.js';
+import { NextHopTable, type NextHopHandles } from './nexthops.js';
 
 /** What the FIB's lookup returns when no prefix covers the address. */
 export const NO_ROUTE = 0;
 
-export class Fib {
-  readonly lpm = new LpmTable();
-  readonly nexthops = new NextHopTable();
+/** What the packet path reads of a FIB (the Fib itself, or a worker's view of a shared one). */
+export interface FibLookup {
+  lookup(dst: number): number;
+  portOf(nh: number): number;
+  gatewayOf(nh: number): number;
+}
+
+/** One reader's handles on a shared FIB (transferable to a worker: list `lpm.port` in the transfer list). */
+export interface SharedFibHandles {
+  lpm: FibHandles;
+  nexthops: NextHopHandles;
+}
+
+export class Fib implements FibLookup {
+  readonly lpm: LpmTable;
+  readonly nexthops: NextHopTable;
+
+  constructor(opts: { shared?: boolean } = {}) {
+    this.lpm = new LpmTable({ shared: opts.shared === true, maxReaders: 64 });
+    this.nexthops = new NextHopTable(opts.shared === true);
+  }
+
+  /** A reader slot for a worker (the FIB must have been made shared). */
+  share(): SharedFibHandles {
+    return { lpm: this.lpm.share(), nexthops: this.nexthops.handles() };
+  }
 
   /** The next-hop id for `dst`, or NO_ROUTE. */
   lookup(dst: number): number {

@@ -58,7 +58,7 @@ function better(a: Route, b: Route): boolean {
 }
 
 export class Rib {
-  readonly fib = new Fib();
+  readonly fib: Fib;
   private readonly byKey = new Map<number, Route[]>();
   private readonly byId = new Map<number, Route>();
   private readonly installed = new Map<number, { route: Route; nh: number }>();
@@ -67,7 +67,11 @@ export class Rib {
   constructor(
     private readonly usability: (r: Route) => string | null,
     private readonly onChange: (c: FibChange) => void,
-  ) {}
+    /** A FIB in shared memory, for forwarding workers. */
+    opts: { sharedFib?: boolean } = {},
+  ) {
+    this.fib = new Fib({ shared: opts.sharedFib === true });
+  }
 
   add(spec: RouteSpec, cause = 'route-added'): Route {
     const route: Route = { ...spec, prefix: spec.prefix >>> 0, nextHop: spec.nextHop >>> 0, id: this.nextId++, addedAt: Date.now(), unusable: null, selected: false };

@@ -21,9 +21,11 @@ export function registerCoreCommands(program: Command): void {
     .requiredOption('-c, --config <file>', 'router config (JSON)')
     .option('--log-file <file>', 'append JSON log lines here instead of stdout')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
-    .action(async (o: { config: string; logFile?: string; logLevel?: string }, cmd: Command) => {
+    .option('--workers <n>', 'forwarding worker threads, one queue of every port each (overrides the config\'s "workers"; 0: forward in the daemon\'s thread)')
+    .action(async (o: { config: string; logFile?: string; logLevel?: string; workers?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals() as { socket?: string };
-      await runDaemon({ config: o.config, logFile: o.logFile, logLevel: o.logLevel, socket: g.socket });
+      const workers = o.workers === undefined ? undefined : integerArg('--workers', o.workers, 0, 64);
+      await runDaemon({ config: o.config, logFile: o.logFile, logLevel: o.logLevel, socket: g.socket, workers });
     });
 
   program.command('check')

@@ -21,6 +21,7 @@ interface EtherAddon {
   setLinkUp(name: string, netnsPath: string, up: boolean): void;
   linkRunning(name: string, netnsPath: string): boolean;
   close(fd: number): void;
+  joinFanout(fd: number, group: number): void;
   packetWriteBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number, vnet: Int32Array | null): number;
   startPacketReader(
     fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
@@ -82,6 +83,25 @@ export interface EthernetOpenOptions {
    * hands over.
    */
   offload?: boolean;
+  /**
+   * Join this PACKET_FANOUT_HASH group (an id unique to the interface in its
+   * namespace): the kernel hands each frame to one socket of the group by a
+   * symmetric flow hash, so a flow always lands on the same socket (one
+   * forwarding worker's queue) and keeps its order.
+   */
+  fanoutGroup?: number;
+}
+
+/** An open socket as another thread of this process takes it over: the fd is the process's. */
+export interface EthernetQueueHandle {
+  kind: 'ethernet';
+  name: string;
+  netns: string | undefined;
+  fd: number;
+  ifindex: number;
+  mac: string;
+  mtu: number;
+  offload: boolean;
 }
 
 /** The smallest receive slot of an Ethernet device in offload mode: the largest frame and a virtio-net header before it. */
@@ -109,6 +129,26 @@ export class EthernetDevice implements PacketDevice {
   readonly offload: DeviceOffload | null;
   private reader: object | undefined;
   private closed = false;
+  /** Whether close() closes the fd (false for an adopted queue). */
+  private owner = true;
+
+  /**
+   * The device on a socket another thread opened (a forwarding worker): it
+   * reads and writes that fd; closing it leaves the fd to its owner.
+   */
+  static adopt(h: EthernetQueueHandle): EthernetDevice {
+    const d = Object.create(EthernetDevice.prototype) as EthernetDevice;
+    Object.assign(d, {
+      name: h.name, netns: h.netns, fd: h.fd, ifindex: h.ifindex, macText: h.mac, mac: parseMac(h.mac), mtu: h.mtu,
+      offload: h.offload ? ETHERNET_OFFLOAD : null, reader: undefined, closed: false, owner: false,
+    });
+    return d;
+  }
+
+  /** What adopt() needs to take this socket over in another thread. */
+  handle(): EthernetQueueHandle {
+    return { kind: 'ethernet', name: this.name, netns: this.netns, fd: this.fd, ifindex: this.ifindex, mac: this.macText, mtu: this.mtu, offload: this.offload !== null };
+  }
 
   constructor(opts: EthernetOpenOptions) {
     const ether = load();
@@ -142,6 +182,14 @@ export class EthernetDevice implements PacketDevice {
     if (configure && r.hasIpv4) {
       ether.close(r.fd);
       throw new EthernetError(`interface "${opts.name}"${where} has an IPv4 address: the router answers for the port's address itself — remove it (ip addr flush dev ${opts.name})`);
+    }
+    if (opts.fanoutGroup !== undefined) {
+      try {
+        ether.joinFanout(r.fd, opts.fanoutGroup);
+      } catch (err) {
+        ether.close(r.fd);
+        throw new EthernetError(`interface "${opts.name}"${where}: cannot join fanout group ${opts.fanoutGroup}: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -201,6 +249,6 @@ export class EthernetDevice implements PacketDevice {
     this.closed = true;
     if (this.reader) load().stopPacketReader(this.reader);
     this.reader = undefined;
-    load().close(this.fd);
+    if (this.owner) load().close(this.fd);
   }
 }

@@ -1,0 +1,209 @@
+// A forwarding worker: one thread that owns queue `index` of every port and
+// runs the transit packet path on it — the same elements as the daemon's
+// own thread (dataplane/packet-path.ts), in an arena of its own, over the
+// router's FIB in shared memory (routing/fib-view.ts).
+//
+// What it shares with the control thread (forwarding-workers.ts):
+//   - the FIB: read lock-free, quiescent between batches;
+//   - each port's state cell (state, muted), followed at every batch;
+//   - its own shard of every port's counters, which only it writes;
+//   - a status block: ticks, packets handed over and not yet taken, and
+//     per port the live flows it pins to a draining port.
+// Packets for the router (BFD, RIP, OSPF, ICMP to it, fragments of them)
+// go to the control thread in one message per batch, bounded by the
+// status block's in-flight count (full: counted handoff-full). ARP replies
+// an Ethernet port reads are copied to the control thread (which passes
+// them on to the other workers): a reply comes back on the queue its flow
+// hashes to, not necessarily to the thread that asked.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { RouterConfig } from '../config/router-config.js';
+import { systemClock } from '../control/clock.js';
+import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
+import type { LocalSink } from '../dataplane/local-delivery.js';
+import { Drop } from '../packet/drops.js';
+import type { Port } from '../ports/port.js';
+import { SharedFib } from '../routing/fib-view.js';
+import type { SharedFibHandles } from '../routing/fib.js';
+import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
+import { IcmpType, UnreachCode } from '../wire/icmp.js';
+import { Ipv4View } from '../wire/ipv4.js';
+import { adoptQueue, makePort, type QueueHandle } from './port-devices.js';
+import {
+  HANDOFF_MAX, STATUS_HANDOFF, STATUS_LIVE0, STATUS_TICKS,
+  type ControlToWorker, type HandedOver, type WorkerToControl,
+} from './worker-protocol.js';
+
+export interface WorkerInit {
+  index: number;
+  config: RouterConfig;
+  fib: SharedFibHandles;
+  /** Per port (by index): its queue for this worker. */
+  queues: QueueHandle[];
+  /** Int32 state cells of every port (PORT_CELL_SLOTS each). */
+  cells: SharedArrayBuffer;
+  /** This worker's counter shard of each port. */
+  counters: SharedArrayBuffer[];
+  /** This worker's status block (worker-protocol.ts STATUS_*). */
+  status: SharedArrayBuffer;
+}
+
+/** How often the worker runs its timers (link layer, drain accounting). */
+const TICK_MS = 50;
+/** Ethertype ARP and ARP's reply opcode, where they sit in a frame. */
+const ARP_TYPE = 0x0806;
+const ARP_REPLY = 2;
+
+class ForwardingWorker {
+  private readonly ports: Port[] = [];
+  private readonly path: PacketPath;
+  private readonly fib: SharedFib;
+  private readonly cells: Int32Array;
+  private readonly status: Int32Array;
+  /** Packets for the router taken in this batch (sent at its end). */
+  private pending: HandedOver[] = [];
+  private pendingArp: HandedOver[] = [];
+  private readonly view = new Ipv4View();
+
+  constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
+    const { config } = init;
+    const arena = arenaFor(config);
+    this.fib = new SharedFib(init.fib);
+    this.cells = new Int32Array(init.cells);
+    this.status = new Int32Array(init.status);
+    const hooks = {
+      clock: systemClock,
+      announcements: 0,
+      unresolved: (port: Port, off: number, len: number) => {
+        const ip = this.view.attach(arena.bytes, off, len);
+        this.path.clock.tick();
+        if (ip.validate() === 0) this.path.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.HOST, 0, port, ip);
+      },
+    };
+    const sink: LocalSink = { deliver: (port, ip) => this.handOver(port, ip) };
+    config.ports.forEach((pc, i) => {
+      this.ports.push(makePort(i, pc, adoptQueue(init.queues[i]!), arena, hooks, new Float64Array(init.counters[i]!)));
+    });
+    this.path = new PacketPath(arena, this.ports, this.fib, config, Date.now, sink);
+    this.followCells();
+    for (const port of this.ports) {
+      port.link?.linkUp();
+      port.device.startReading(arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+        if (count > 0) this.receive(port, count);
+        if (errno) this.send({ type: 'read-error', port: port.index, errno });
+      });
+    }
+    this.fib.offline();
+    setInterval(() => this.tick(), TICK_MS);
+    control.on('message', (m: ControlToWorker) => this.message(m));
+  }
+
+  private receive(port: Port, count: number): void {
+    this.fib.quiescent();
+    this.followCells();
+    if (port.link !== null) this.copyArpReplies(port, count);
+    this.path.forwarder.receive(port, count);
+    this.fib.offline();
+    this.flushHandOver();
+  }
+
+  /** Port states as the control thread set them; a port muted or unmuted takes its link down or up. */
+  private followCells(): void {
+    for (const port of this.ports) {
+      const changed = port.followCell(this.cells.subarray(port.index * 2, port.index * 2 + 2));
+      if (!changed || !port.link) continue;
+      if (port.muted) port.link.linkDown();
+      else port.link.linkUp();
+    }
+  }
+
+  /** A packet for the router: a copy to the control thread (it answers, and runs the protocols). */
+  private handOver(port: Port, ip: Ipv4View): number {
+    if (Atomics.load(this.status, STATUS_HANDOFF) >= HANDOFF_MAX) return Drop.HANDOFF_FULL;
+    Atomics.add(this.status, STATUS_HANDOFF, 1);
+    this.pending.push({ port: port.index, bytes: ip.buf.slice(ip.off, ip.off + ip.totalLength) });
+    return -1;
+  }
+
+  private copyArpReplies(port: Port, count: number): void {
+    const b = this.path.arena.bytes;
+    let f = port.slotPacket(0) - ETHERNET_HEADER_LEN;
+    for (let i = 0; i < count; i++, f += port.slotSize) {
+      const len = port.rxLengths[i]!;
+      if (len < ETHERNET_HEADER_LEN + 8 || ((b[f + 12]! << 8) | b[f + 13]!) !== ARP_TYPE || b[f + 21] !== ARP_REPLY) continue;
+      this.pendingArp.push({ port: port.index, bytes: b.slice(f, f + len) });
+    }
+  }
+
+  private flushHandOver(): void {
+    if (this.pending.length > 0) {
+      this.send({ type: 'local', packets: this.pending });
+      this.pending = [];
+    }
+    if (this.pendingArp.length > 0) {
+      this.send({ type: 'arp', frames: this.pendingArp, from: this.init.index });
+      this.pendingArp = [];
+    }
+  }
+
+  private message(m: ControlToWorker): void {
+    // What the message makes the path send may look routes up (an ICMP error about a held packet).
+    this.fib.quiescent();
+    try {
+      this.handleMessage(m);
+    } finally {
+      this.fib.offline();
+    }
+  }
+
+  private handleMessage(m: ControlToWorker): void {
+    switch (m.type) {
+      case 'policy':
+        this.path.setPolicy(m.rules);
+        break;
+      case 'arp': {
+        // Another thread's ARP replies: learnt here too.
+        const out = this.path.output;
+        this.path.clock.tick();
+        for (const f of m.frames) {
+          const port = this.ports[f.port];
+          if (!port?.link) continue;
+          const off = out.scratch(f.bytes.length);
+          this.path.arena.bytes.set(f.bytes, off);
+          port.link.receive(off, f.bytes.length);
+        }
+        out.flushAll();
+        break;
+      }
+      case 'stop':
+        for (const port of this.ports) {
+          port.device.stopReading?.();
+          port.device.close();
+        }
+        this.fib.close();
+        process.exit(0);
+    }
+  }
+
+  /** Timers: the link layer's (ARP retries, ageing), and what a drain waits for. */
+  private tick(): void {
+    this.fib.quiescent();
+    this.followCells();
+    for (const port of this.ports) {
+      if (port.link) {
+        this.path.clock.tick();
+        port.link.tick();
+        port.flush();
+      }
+      Atomics.store(this.status, STATUS_LIVE0 + port.index, port.state === 'draining' ? this.path.flows.liveFlowsOn(port.index) : 0);
+    }
+    this.fib.offline();
+    this.flushHandOver();
+    Atomics.add(this.status, STATUS_TICKS, 1);
+  }
+
+  private send(m: WorkerToControl): void {
+    this.control.postMessage(m);
+  }
+}
+
+if (parentPort) new ForwardingWorker(workerData as WorkerInit, parentPort);

@@ -1,0 +1,148 @@
+// The control thread's side of forwarding workers (`workers: N`): N
+// threads, worker i reading queue i of every port (forwarding-worker.ts).
+// The control thread keeps the RIB, the protocols, the API and the ports'
+// administrative state; it writes the FIB (in shared memory: the workers
+// see a change at their next batch), publishes port states in shared cells,
+// sums the workers' counter shards, and takes what the workers hand over:
+// packets for the router and ARP replies (passed on to the other workers).
+// It sends on queue 0 of each port; it reads none.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { RouterConfig } from '../config/router-config.js';
+import type { PacketPath } from '../dataplane/packet-path.js';
+import type { PacketDevice } from '../ports/device.js';
+import { COUNTER_SLOTS } from '../ports/counters.js';
+import { PORT_CELL_SLOTS, type Port } from '../ports/port.js';
+import type { Fib } from '../routing/fib.js';
+import { queueHandle } from './port-devices.js';
+import type { WorkerInit } from './forwarding-worker.js';
+import {
+  STATUS_HANDOFF, STATUS_LIVE0, STATUS_TICKS, statusSlots, type ControlToWorker, type HandedOver, type WorkerToControl,
+} from './worker-protocol.js';
+
+/** How long stop() waits for a worker to close its readers before terminating it. */
+const STOP_WAIT_MS = 2000;
+
+export interface WorkerHost {
+  config: RouterConfig;
+  ports: readonly Port[];
+  /** Per port: its queues (queue i for worker i; queue 0 is also the port's own device). */
+  queues: readonly PacketDevice[][];
+  fib: Fib;
+  path: PacketPath;
+  log: Logger;
+  readError(port: Port, errno: number): void;
+}
+
+export class ForwardingWorkers {
+  private readonly threads: Worker[] = [];
+  private readonly status: Int32Array[] = [];
+  private readonly exited: Promise<void>[] = [];
+  private stopping = false;
+
+  constructor(private readonly host: WorkerHost) {
+    const { config, ports } = host;
+    const n = config.workers;
+    const cells = new Int32Array(new SharedArrayBuffer(ports.length * PORT_CELL_SLOTS * 4));
+    ports.forEach((p, i) => p.publishTo(cells.subarray(i * PORT_CELL_SLOTS, (i + 1) * PORT_CELL_SLOTS)));
+    for (let w = 0; w < n; w++) {
+      const counters = ports.map(() => new SharedArrayBuffer(COUNTER_SLOTS * 8));
+      counters.forEach((c, i) => ports[i]!.counters.addShard(new Float64Array(c)));
+      const status = new SharedArrayBuffer(statusSlots(ports.length) * 4);
+      this.status.push(new Int32Array(status));
+      const fib = host.fib.share();
+      const init: WorkerInit = {
+        index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, status,
+        queues: host.queues.map((q) => queueHandle(q[w]!)),
+      };
+      const t = new Worker(new URL('./forwarding-worker.js', import.meta.url), { workerData: init, transferList: [fib.lpm.port] });
+      t.on('message', (m: WorkerToControl) => this.message(w, m));
+      t.on('error', (e) => host.log.error({ event: 'worker.error', worker: w, err: e.message }, `forwarding worker ${w}: ${e.message}`));
+      this.exited.push(new Promise((resolve) => t.once('exit', (code) => {
+        if (!this.stopping) host.log.error({ event: 'worker.exit', worker: w, code }, `forwarding worker ${w} exited (${code})`);
+        resolve();
+      })));
+      this.threads.push(t);
+    }
+    host.path.onPolicy = (rules) => this.broadcast({ type: 'policy', rules });
+    host.log.info({ event: 'workers.started', workers: n }, `${n} forwarding worker${n === 1 ? '' : 's'}`);
+  }
+
+  get count(): number {
+    return this.threads.length;
+  }
+
+  /** Timer ticks each worker has run (a drain reads live flows only after fresh ones). */
+  ticks(): number[] {
+    return this.status.map((s) => Atomics.load(s, STATUS_TICKS));
+  }
+
+  /** Live flows the workers pin to a draining port. */
+  liveFlowsOn(port: number): number {
+    return this.status.reduce((n, s) => n + Atomics.load(s, STATUS_LIVE0 + port), 0);
+  }
+
+  private message(from: number, m: WorkerToControl): void {
+    const { path, ports } = this.host;
+    switch (m.type) {
+      case 'local': {
+        for (const p of m.packets) {
+          const port = ports[p.port];
+          if (!port) continue;
+          const drop = path.deliverHandedOver(port, p.bytes);
+          if (drop >= 0) port.counters.drop(drop);
+        }
+        path.output.flushAll();
+        Atomics.sub(this.status[from]!, STATUS_HANDOFF, m.packets.length);
+        break;
+      }
+      case 'arp':
+        this.learnArp(m.frames);
+        for (let w = 0; w < this.threads.length; w++) if (w !== from) this.post(w, { type: 'arp', frames: m.frames });
+        break;
+      case 'read-error': {
+        const port = ports[m.port];
+        if (port) this.host.readError(port, m.errno);
+        break;
+      }
+    }
+  }
+
+  /** ARP replies a worker read: the control thread's link learns from them too. */
+  private learnArp(frames: HandedOver[]): void {
+    const { path, ports } = this.host;
+    path.clock.tick();
+    for (const f of frames) {
+      const link = ports[f.port]?.link;
+      if (!link) continue;
+      const off = path.output.scratch(f.bytes.length);
+      path.arena.bytes.set(f.bytes, off);
+      link.receive(off, f.bytes.length);
+    }
+    path.output.flushAll();
+  }
+
+  private broadcast(m: ControlToWorker): void {
+    for (let w = 0; w < this.threads.length; w++) this.post(w, m);
+  }
+
+  private post(w: number, m: ControlToWorker): void {
+    this.threads[w]!.postMessage(m);
+  }
+
+  /**
+   * Each worker stops reading and leaves (terminated if it does not within
+   * STOP_WAIT_MS); then the queues only the workers used are closed.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.broadcast({ type: 'stop' });
+    const timer = setTimeout(() => {
+      for (const t of this.threads) void t.terminate();
+    }, STOP_WAIT_MS);
+    await Promise.all(this.exited);
+    clearTimeout(timer);
+    for (const q of this.host.queues) for (let i = 1; i < q.length; i++) q[i]!.close();
+  }
+}

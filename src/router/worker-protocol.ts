@@ -1,0 +1,31 @@
+// What the control thread and its forwarding workers say to each other, and
+// the layout of a worker's status block (Int32 slots in shared memory).
+import type { RouterConfig } from '../config/router-config.js';
+
+/** Status block: timer ticks the worker ran (a drain waits for fresh counts). */
+export const STATUS_TICKS = 0;
+/** Status block: packets handed to the control thread and not yet taken. */
+export const STATUS_HANDOFF = 1;
+/** Status block: from here, per port, the live flows this worker pins to it while it drains. */
+export const STATUS_LIVE0 = 2;
+/** Int32 slots of a status block for `ports` ports. */
+export const statusSlots = (ports: number): number => STATUS_LIVE0 + ports;
+
+/** Packets for the router a worker may have handed over and the control thread not yet taken. */
+export const HANDOFF_MAX = 4096;
+
+/** A packet (or an ARP frame) copied out of a worker's arena, with the index of the port it came in on. */
+export interface HandedOver {
+  port: number;
+  bytes: Uint8Array;
+}
+
+export type WorkerToControl =
+  | { type: 'local'; packets: HandedOver[] }
+  | { type: 'arp'; frames: HandedOver[]; from: number }
+  | { type: 'read-error'; port: number; errno: number };
+
+export type ControlToWorker =
+  | { type: 'policy'; rules: RouterConfig['policy'] }
+  | { type: 'arp'; frames: HandedOver[] }
+  | { type: 'stop' };

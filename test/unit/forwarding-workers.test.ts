@@ -1,0 +1,110 @@
+// A Router with forwarding workers, in this process, on two real
+// multi-queue TUNs in a namespace (needs root): the workers forward what
+// the namespace's kernel sends in through port a out of port b, the
+// control thread's counters are the workers' summed (and match the
+// kernel's own count on the TUN), a route the control thread installs is
+// used by the workers at once and its withdrawal too, and ping to the
+// router's address goes through the hand-over to the control thread.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { checkWorkers, parseRouterConfig } from '../../src/config/router-config.js';
+import { silentLogger } from '../../src/daemon/log.js';
+import { Router } from '../../src/router/router.js';
+import { Lab } from '../../src/testbed/lab.js';
+import { inNetns, ip, sleep } from '../../src/testbed/shell.js';
+
+const root = process.getuid?.() === 0;
+let lab: Lab;
+let ns: string;
+let router: Router;
+
+async function kernelRx(dev: string): Promise<number> {
+  return Number((await inNetns(ns, 'cat', [`/sys/class/net/${dev}/statistics/rx_packets`])).stdout.trim());
+}
+
+/** Wait (bounded) until `probe` holds. */
+async function until(what: string, probe: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+before(async () => {
+  if (!root) return;
+  lab = await Lab.create('wku');
+  ns = await lab.addNamespace('r');
+  const config = parseRouterConfig({
+    router: 'wku',
+    workers: 2,
+    ports: [
+      { name: 'a', device: lab.dev('a'), netns: ns, address: '10.0.1.1/24' },
+      { name: 'b', device: lab.dev('b'), netns: ns, address: '10.0.2.1/24' },
+    ],
+  });
+  router = new Router(config, silentLogger());
+  router.start();
+  // The namespace's kernel is on the other side of both TUNs: it sends into a, and b's packets arrive at it.
+  await ip('-n', ns, 'addr', 'add', '10.0.1.2/24', 'dev', lab.dev('a'));
+  await ip('-n', ns, 'link', 'set', lab.dev('a'), 'up');
+  await ip('-n', ns, 'link', 'set', lab.dev('b'), 'up');
+  await ip('-n', ns, 'route', 'add', '10.0.2.0/24', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+  await ip('-n', ns, 'route', 'add', '10.7.0.0/16', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+});
+
+after(async () => {
+  if (!root) return;
+  router?.stop();
+  await router?.stopped();
+  await lab?.cleanup();
+});
+
+const pings = (dst: string, n: number) => inNetns(ns, 'ping', ['-c', String(n), '-i', '0.01', '-W', '0.2', dst], { allowFail: true });
+
+test('workers forward through port a out of port b; the counters the control thread reports are theirs summed', { skip: !root && 'needs root' }, async () => {
+  assert.equal(router.workers?.count, 2);
+  const before = router.portByName('b').counters.snapshot().txPackets;
+  const kernelBefore = await kernelRx(lab.dev('b'));
+  await pings('10.0.2.9', 40);
+  await until('40 packets out of b', () => router.portByName('b').counters.snapshot().txPackets - before >= 40);
+  assert.equal(router.portByName('b').counters.snapshot().txPackets - before, 40);
+  // The control thread read none of them: every count is in the workers' shards.
+  assert.equal(router.portByName('b').counters.values[2], 0, 'the control thread\'s own txPackets');
+  assert.ok(router.portByName('a').counters.snapshot().rxPackets >= 40);
+  await until('the kernel saw 40 on b', async () => (await kernelRx(lab.dev('b'))) - kernelBefore >= 40);
+  // Each forwarded once, by one worker.
+  assert.equal((await kernelRx(lab.dev('b'))) - kernelBefore, 40);
+});
+
+test('a route the control thread installs and withdraws is followed by the workers at once', { skip: !root && 'needs root' }, async () => {
+  const b = router.portByName('b');
+  const a = router.portByName('a');
+  const noRoute = () => a.counters.snapshot().drops['no-route'] ?? 0;
+  const n0 = noRoute();
+  await pings('10.7.0.1', 5);
+  await until('5 no-route drops', () => noRoute() - n0 >= 5);
+  const route = router.addRoute({ prefix: 0x0a070000, len: 16, port: b.index, nextHop: 0x0a020009, metric: 1 });
+  const tx0 = b.counters.snapshot().txPackets;
+  await pings('10.7.0.1', 10);
+  await until('10 packets out of b', () => b.counters.snapshot().txPackets - tx0 >= 10);
+  router.removeRoute(route.id);
+  const n1 = noRoute();
+  await pings('10.7.0.1', 5);
+  await until('5 more no-route drops', () => noRoute() - n1 >= 5);
+  assert.equal(b.counters.snapshot().txPackets - tx0, 10);
+});
+
+test('ping to the router: a worker hands it to the control thread, which answers', { skip: !root && 'needs root' }, async () => {
+  const r = await inNetns(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.1.1']);
+  assert.match(r.stdout, /3 received/);
+});
+
+test('config: workers is 0..64, default 0; with virtual services a one-line error', () => {
+  const ports = [{ name: 'a', device: 'a0', address: '10.0.1.1/24' }];
+  assert.equal(parseRouterConfig({ router: 'r', ports }).workers, 0);
+  assert.equal(parseRouterConfig({ router: 'r', ports, workers: 3 }).workers, 3);
+  assert.throws(() => parseRouterConfig({ router: 'r', ports, workers: 65 }), /workers/);
+  assert.throws(() => checkWorkers(2, [{}]), /^Error|2 forwarding workers with virtualServices: not supported/);
+  assert.doesNotThrow(() => checkWorkers(0, [{}]));
+});
