@@ -1,4 +1,4 @@
-// The service-migration testbeds (DESIGN §1), as namespaces and tunroute
+// The service-migration testbeds (see README "The demo"), as namespaces and tunroute
 // daemons. Both servers own the service address 1.1.1.1; R1 reaches it via
 // R2 (better metric) and via R3 (worse); a test appliance with a known
 // address polls like any device and is steered to server 2 before anyone

@@ -3,7 +3,7 @@
 //      once; SIGKILL → the peer detects the silence (100 ms × 3).
 //   2. BIRD in a host namespace on a tunroute port: session Up both ways;
 //      a port block takes BIRD's session Down within 1 s.
-//   3. FRR bfdd: Up both ways, and no flapping for 10 s (DESIGN §6: FRR
+//   3. FRR bfdd: Up both ways, and no flapping for 10 s (FRR
 //      polls 1 s → 100 ms; we must re-arm our transmit timer).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -8,9 +8,9 @@
 //   4. r3 ═ r4 with `bfd: true` on the RIP ports: routes only once BFD is Up;
 //      SIGKILL r4 → r3 withdraws its routes when BFD declares it down
 //      (cause rip-bfd-down), long before the RIP timeout.
-//   5. BIRD with `bfd yes` in its RIP interface (DESIGN §6) and us with
+//   5. BIRD with `bfd yes` in its RIP interface and us with
 //      `bfd: true`: sessions Up, routes both ways.
-//   6. The migration's fall-back (DESIGN §1): m1 hears 1.1.1.1/32 from m2
+//   6. The migration's fall-back (R1 from R2 to R3): m1 hears 1.1.1.1/32 from m2
 //      (metric 1 + 1) and from m3 (5 + 1), keeps both; `tunroute port block`
 //      on m2's port toward m1 → m1's FIB moves to m3 at once (< 50 ms after
 //      m2's port.blocked), not an update period later.

@@ -73,7 +73,12 @@ test('SIGHUP reloads the config (a route added, the others untouched); a bad con
 
 test('Prometheus metrics on the API socket: ports, drops by reason, routes, route changes, BFD, process', { timeout: 20_000 }, async () => {
   await inNetns(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.2.2']);
+  // TTL 1 through the router: dropped as ttl-expired (the ping itself gets Time Exceeded and fails).
+  await inNetns(a, 'sh', ['-c', 'ping -c 3 -i 0.2 -W 1 -t 1 10.0.2.2 || true']);
   const text = (await inNetns(lab.ns('r'), 'curl', ['-sS', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
+  assert.match(text, /^# TYPE tunroute_port_drops_total counter$/m);
+  const ttl = Number(/^tunroute_port_drops_total\{port="a",reason="ttl-expired"\} (\d+)$/m.exec(text)?.[1]);
+  assert.equal(ttl, 3, `ttl-expired drops on port a: ${ttl}`);
   assert.match(text, /^# TYPE tunroute_port_receive_packets_total counter$/m);
   const rx = Number(/^tunroute_port_receive_packets_total\{port="a"\} (\d+)$/m.exec(text)?.[1]);
   assert.ok(rx >= 2, `port a received ${rx}`);
@@ -81,6 +86,11 @@ test('Prometheus metrics on the API socket: ports, drops by reason, routes, rout
   assert.match(text, /^tunroute_routes\{source="connected",state="active"\} 2$/m);
   assert.match(text, /^tunroute_route_changes_total\{kind="installed"\} \d+$/m);
   assert.match(text, /^process_resident_memory_bytes \d+$/m);
+  // This lab runs no BFD session and no NAT: the BFD families say so (no session sample, nothing sent); no NAT table is reported.
+  assert.match(text, /^# TYPE tunroute_bfd_session_up gauge$/m);
+  assert.doesNotMatch(text, /^tunroute_bfd_session_up\{/m);
+  assert.match(text, /^tunroute_bfd_packets_sent_total 0$/m);
+  assert.doesNotMatch(text, /^tunroute_nat_flows/m);
   // Every sample line is NAME{labels} VALUE or NAME VALUE.
   for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) assert.match(line, /^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$/, line);
 });

@@ -363,6 +363,20 @@ test('tunroute check: ok, the problems, --json; exit 0/2; no root needed', async
     ].join('\n'));
     assert.equal(r.stderr, '');
 
+    // A port on 0.0.0.0/0 would make every destination on-link: refused, on one line.
+    const all = join(dir, 'all.json');
+    const allText = '{\n  "router": "r1",\n  "ports": [{ "name": "a", "device": "d", "address": "0.0.0.0/0" }]\n}\n';
+    writeFileSync(all, allText);
+    chmodSync(all, 0o644);
+    const z = await tunroute(['check', '--config', all], asNobody);
+    assert.equal(z.code, 2);
+    assert.equal(z.stdout, [
+      `${all}:${at(allText, 3, '"0.0.0.0/0"')}: ports[0].address: 0.0.0.0/0: a port's subnet cannot be /0 (everything would be on-link)`,
+      `${all}: 1 problem`,
+      '',
+    ].join('\n'));
+    assert.equal(z.stderr, '');
+
     const j = await tunroute(['check', '--config', bad, '--json'], asNobody);
     assert.equal(j.code, 2);
     const json = JSON.parse(j.stdout);

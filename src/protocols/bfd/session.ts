@@ -220,7 +220,7 @@ export class BfdSession {
       // told at once too (faster convergence, one packet per packet received).
       if (v.poll) this.transmit(true);
       else if (this.state !== from) this.transmit(false);
-      // DESIGN §6 / §6.8.7: the TX interval changed (the peer's Required Min
+      // RFC 5880 §6.8.7: the TX interval changed (the peer's Required Min
       // RX, e.g. FRR polling down from 1 s to 100 ms): re-arm now, or the
       // next packet comes a whole old interval late and the peer times out.
       else if (this.txIntervalUs !== txBefore) this.rescheduleTx();

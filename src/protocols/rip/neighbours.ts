@@ -6,7 +6,8 @@ import { LimitWatch } from './limits.js';
 
 /**
  * up: its Responses are taken; bfd-down: the port runs BFD and the session
- * to it is not Up, so its Responses are ignored (DESIGN §6); down: silent
+ * to it is not Up, so its Responses are ignored (RIP listens only to neighbours BFD
+ * says are alive); down: silent
  * for the timeout, or its port was blocked.
  */
 export type NeighbourState = 'up' | 'bfd-down' | 'down';

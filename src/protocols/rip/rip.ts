@@ -5,8 +5,8 @@
 // triggered updates when routes change (§3.10.1, damped), split horizon
 // with poisoned reverse (§3.4.3). A blocked port gets one last poisoned
 // Response; a neighbour whose BFD session is not Up is not listened to
-// (DESIGN §6: a BFD-down neighbour's next Response would re-install its
-// routes otherwise).
+// (a BFD-down neighbour's next Response would re-install the routes BFD
+// just withdrew otherwise).
 //
 // Neighbours that keep only their best route. BIRD and FRR ripd, like RFC
 // 2453's table, hold per prefix only the routes with the lowest metric

@@ -6,7 +6,7 @@
 // next sends it.) The RIB selects among them (administrative distance, metric,
 // age), so when the best neighbour withdraws or times out the next one is
 // already installed: the FIB falls back at once, not an update period later
-// (DESIGN §1, step 5). A route in garbage collection is no longer in the
+// (the migration's fall-back from R2 to R3 on R1). A route in garbage collection is no longer in the
 // RIB; while every route of a prefix is in garbage collection the prefix is
 // advertised with metric 16, until the last of them is deleted.
 //
