@@ -32,6 +32,8 @@ export const Drop = {
   OSPF_INVALID: 26,
   /** A super-packet or partial checksum whose virtio-net header does not fit the packet (or too many segments). */
   BAD_OFFLOAD: 27,
+  /** A new TCP connection (a bare SYN) from the side of a draining port: see Forwarder.handle. */
+  PORT_DRAINING: 28,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -63,6 +65,7 @@ export const DROP_NAMES: readonly string[] = [
   'link-broadcast-not-routed',
   'ospf-invalid',
   'bad-offload',
+  'port-draining-new-connection',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;
