@@ -25,6 +25,8 @@ import { BatchClock } from './batch-clock.js';
 
 const WAYS = 8;
 const FLAG_CLOSING = 1;
+/** This direction opened the connection (its first packet was a bare SYN): the client's side. */
+const FLAG_OPENER = 2;
 /** A flow that saw FIN or RST holds its port only this much longer, ms. */
 const CLOSING_LINGER_MS = 1000;
 
@@ -120,7 +122,7 @@ export class FlowTable {
     this.dst[victim] = dst;
     this.ports[victim] = l4;
     this.proto[victim] = proto;
-    this.flags[victim] = tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0;
+    this.flags[victim] = (tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0) | ((tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN ? FLAG_OPENER : 0);
     this.egress[victim] = egress;
     this.ingress[victim] = ingress;
     this.gateway[victim] = gateway;
@@ -141,7 +143,7 @@ export class FlowTable {
     } else {
       this.gateway[i] = gateway;
     }
-    if (newConnection) this.flags[i] = 0;
+    if (newConnection) this.flags[i] = FLAG_OPENER;
     if (tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) this.flags[i] = this.flags[i]! | FLAG_CLOSING;
     this.egress[i] = out;
     this.last[i] = this.clock.now;
@@ -163,7 +165,8 @@ export class FlowTable {
   }
 
   /**
-   * Open TCP connections that came in by `port`: their sender has sent
+   * Open TCP connections opened from `port`'s side (their SYN came in by
+   * it; the answers of connections opened from elsewhere do not count): their sender has sent
    * neither FIN nor RST, and sent something in the last `activeMs`. While one
    * is open, a neighbour on that port that moved its traffic elsewhere would
    * cut it in half. (One silent for longer — its peer gone, or idle — is cut
@@ -174,7 +177,7 @@ export class FlowTable {
     const since = this.clock.now - activeMs;
     let n = 0;
     for (let i = 0; i < this.last.length; i++) {
-      if (this.last[i]! > since && this.ingress[i] === port && this.proto[i] === IpProto.TCP && (this.flags[i]! & FLAG_CLOSING) === 0) n++;
+      if (this.last[i]! > since && this.ingress[i] === port && this.proto[i] === IpProto.TCP && (this.flags[i]! & (FLAG_CLOSING | FLAG_OPENER)) === FLAG_OPENER) n++;
     }
     return n;
   }

@@ -425,7 +425,7 @@ export class Router {
    *
    * The neighbour on the port is asked to move its traffic elsewhere (the
    * plugins: RIP's drain metric, OSPF's cost) only once no TCP connection
-   * that came in by the port is open — meanwhile new ones from its side are
+   * opened from its side (its SYN came in by the port) is open — meanwhile new ones from its side are
    * refused (their SYNs dropped, Forwarder) — so a neighbour that cannot
    * pin flows (a kernel router) moves when it cuts no connection in half.
    * That quiet wait is bounded by QUIET_MAX_MS (a long-lived connection).
