@@ -25,6 +25,8 @@ import { BatchClock } from './batch-clock.js';
 
 const WAYS = 8;
 const FLAG_CLOSING = 1;
+/** This direction opened the connection (its first packet was a bare SYN): the client's side. */
+const FLAG_OPENER = 2;
 /** A flow that saw FIN or RST holds its port only this much longer, ms. */
 const CLOSING_LINGER_MS = 1000;
 
@@ -36,6 +38,8 @@ export class FlowTable {
   private readonly proto: Uint8Array;
   private readonly flags: Uint8Array;
   private readonly egress: Int16Array;
+  /** The port the flow's last packet came in by (−1: not told). */
+  private readonly ingress: Int16Array;
   /** The next hop each flow was sent to on its port (0: its destination). */
   private readonly gateway: Uint32Array;
   /** Set by track(): the next hop to send the packet to (0: its destination). */
@@ -60,6 +64,7 @@ export class FlowTable {
     this.proto = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.egress = new Int16Array(n);
+    this.ingress = new Int16Array(n);
     this.gateway = new Uint32Array(n);
     this.last = new Float64Array(n);
   }
@@ -75,7 +80,7 @@ export class FlowTable {
    * its flow already uses, if any, else `egress`; `nextHop` then holds the
    * gateway that goes with it.
    */
-  track(ip: Ipv4View, egress: number, gateway = 0): number {
+  track(ip: Ipv4View, egress: number, gateway = 0, ingress = -1): number {
     this.nextHop = gateway;
     const proto = ip.protocol;
     const src = ip.src;
@@ -95,6 +100,7 @@ export class FlowTable {
     for (let i = base; i < base + WAYS; i++) {
       const seen = this.last[i]!;
       if (seen !== 0 && this.src[i] === src && this.dst[i] === dst && this.ports[i] === l4 && this.proto[i] === proto) {
+        this.ingress[i] = ingress;
         return this.update(i, egress, gateway, tcpFlags);
       }
       // A free or expired entry first; else the least recently used live one not pinned to a draining port.
@@ -116,8 +122,9 @@ export class FlowTable {
     this.dst[victim] = dst;
     this.ports[victim] = l4;
     this.proto[victim] = proto;
-    this.flags[victim] = tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0;
+    this.flags[victim] = (tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0) | ((tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN ? FLAG_OPENER : 0);
     this.egress[victim] = egress;
+    this.ingress[victim] = ingress;
     this.gateway[victim] = gateway;
     this.last[victim] = this.clock.now;
     return egress;
@@ -136,7 +143,7 @@ export class FlowTable {
     } else {
       this.gateway[i] = gateway;
     }
-    if (newConnection) this.flags[i] = 0;
+    if (newConnection) this.flags[i] = FLAG_OPENER;
     if (tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) this.flags[i] = this.flags[i]! | FLAG_CLOSING;
     this.egress[i] = out;
     this.last[i] = this.clock.now;
@@ -155,6 +162,24 @@ export class FlowTable {
       if (this.last[i] !== 0 && this.egress[i] === port && this.isLive(i)) return true;
     }
     return false;
+  }
+
+  /**
+   * Open TCP connections opened from `port`'s side (their SYN came in by
+   * it; the answers of connections opened from elsewhere do not count): their sender has sent
+   * neither FIN nor RST, and sent something in the last `activeMs`. While one
+   * is open, a neighbour on that port that moved its traffic elsewhere would
+   * cut it in half. (One silent for longer — its peer gone, or idle — is cut
+   * by its next packet whenever the move comes: waiting does not save it.)
+   */
+  openConnectionsFrom(port: number, activeMs: number): number {
+    this.tick();
+    const since = this.clock.now - activeMs;
+    let n = 0;
+    for (let i = 0; i < this.last.length; i++) {
+      if (this.last[i]! > since && this.ingress[i] === port && this.proto[i] === IpProto.TCP && (this.flags[i]! & (FLAG_CLOSING | FLAG_OPENER)) === FLAG_OPENER) n++;
+    }
+    return n;
   }
 
   /** Entries and live flows in all. */

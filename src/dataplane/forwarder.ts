@@ -36,6 +36,7 @@ import type { Port } from '../ports/port.js';
 import { NO_ROUTE, type FibLookup } from '../routing/fib.js';
 import { ICMP_ERROR_MAX_LEN, IcmpType, UnreachCode } from '../wire/icmp.js';
 import { IpProto, Ipv4Check, Ipv4View } from '../wire/ipv4.js';
+import { TcpFlag } from '../wire/tcp.js';
 import { OFFLOAD_PARTIAL, VirtioFlag, VirtioGso } from '../wire/virtio-net.js';
 import {
   MtuVerdict, SegmentChecksum, finishPartialChecksum, firstSegment, gsoHeaderLength, mtuVerdict, segmentGso, segmentedSize,
@@ -66,6 +67,11 @@ export interface PacketRewriter {
    * about it goes to its real sender and quotes it as it arrived.
    */
   undo(ip: Ipv4View): void;
+}
+
+/** A TCP segment that opens a connection: SYN without ACK, in a first fragment. */
+function isBareSyn(ip: Ipv4View): boolean {
+  return ip.protocol === IpProto.TCP && ip.hasPorts && ip.payloadLength >= 14 && (ip.buf[ip.payloadOffset + 13]! & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
 }
 
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
@@ -228,6 +234,12 @@ export class Forwarder {
     if (dstTop === 0 || dstTop === 127 || dstTop >= 240 || isLinkLocal(dst)) return Drop.MARTIAN_DESTINATION;
     // §4.2.3.1: an attached subnet's obsolete {prefix, 0} broadcast is silently discarded.
     if (this.addrs.isSubnetNetwork(dst)) return Drop.MARTIAN_DESTINATION;
+    // A draining port takes no new connection from its side: its neighbour is
+    // moving that traffic to another path, and a connection opened now would be
+    // cut in half when it moves (a neighbour that cannot pin flows sends the
+    // rest by the new path, to a server that resets it). The client sends the
+    // SYN again (TCP's 1 s) — by then by the new path.
+    if (ingress.state === 'draining' && isBareSyn(ip)) return Drop.PORT_DRAINING;
 
     // A strict source route's next hop must be on a connected network (RFC 791; RFC 1812 §4.3.3.1 code 5).
     const sourceRouted = withOptions && this.options.isSourceRouteHop;
@@ -263,7 +275,7 @@ export class Forwarder {
       gateway = this.fib.gatewayOf(nh) | 0;
     }
     // Flows already on a draining port stay on it (and keep that port's next hop).
-    egress = this.flows.track(ip, egress, gateway);
+    egress = this.flows.track(ip, egress, gateway, ingress.index);
     gateway = this.flows.nextHop | 0;
     const out = this.ports[egress]!;
 

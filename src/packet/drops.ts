@@ -34,6 +34,8 @@ export const Drop = {
   BAD_OFFLOAD: 27,
   /** For the router, taken by a forwarding worker while the hand-over to the control thread was full. */
   HANDOFF_FULL: 28,
+  /** A new TCP connection (a bare SYN) from the side of a draining port: see Forwarder.handle. */
+  PORT_DRAINING: 29,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -66,6 +68,7 @@ export const DROP_NAMES: readonly string[] = [
   'ospf-invalid',
   'bad-offload',
   'handoff-full',
+  'port-draining-new-connection',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

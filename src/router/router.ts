@@ -31,6 +31,14 @@ import { makeProtocolContext } from './protocol-context.js';
 
 /** How often a port whose device vanished looks for it again. */
 const REATTACH_INTERVAL_MS = 1000;
+/** A draining port: how often it looks for flows left on it (ms). */
+const DRAIN_POLL_MS = 50;
+/** While connections from a draining port's side are open: how often it looks, and how long at most before its neighbours are told anyway (ms). */
+const QUIET_POLL_MS = 5;
+/** Well under TCP's first SYN retransmission (1 s): a SYN refused at once comes back after the neighbour has moved. */
+const QUIET_MAX_MS = 250;
+/** A connection silent for longer is not waited for (its peer gone: a reset it never answered). */
+const OPEN_ACTIVE_MS = 500;
 
 /**
  * How long a neighbour gets to read a protocol's last words on a blocked
@@ -456,12 +464,18 @@ export class Router {
    * Zero-loss cut-over: new flows take the next-best route at once, flows
    * already on the port keep it until they finish or go idle; then the port
    * blocks itself (with the same last words as a block). `maxMs` bounds the wait.
+   *
+   * The neighbour on the port is asked to move its traffic elsewhere (the
+   * plugins: RIP's drain metric, OSPF's cost) only once no TCP connection
+   * opened from its side (its SYN came in by the port) is open — meanwhile new ones from its side are
+   * refused (their SYNs dropped, Forwarder) — so a neighbour that cannot
+   * pin flows (a kernel router) moves when it cuts no connection in half.
+   * That quiet wait is bounded by QUIET_MAX_MS (a long-lived connection).
    */
   drainPort(name: string, maxMs = 30_000): void {
     const port = this.portByName(name);
     if (port.state !== 'up') throw new OperationError('conflict', `port "${name}" is ${port.state}`);
     this.setPortState(port, 'draining');
-    for (const p of this.plugins) p.portDraining?.(port);
     const started = Date.now();
     const flows = this.path.flows;
     const workers = this.workers;
@@ -472,20 +486,38 @@ export class Router {
       const fresh = workers.ticks().every((t, i) => t >= ticksAtStart[i]! + 2);
       return fresh ? workers.liveFlowsOn(port.index) : 1;
     };
-    const timer = setInterval(() => {
+    // (With forwarding workers the quiet wait sees only the control thread's flows: workers refuse new
+    // connections from the port's side all the same, but its neighbours are told at once.)
+    let told = false;
+    const open = flows.openConnectionsFrom(port.index, OPEN_ACTIVE_MS);
+    const step = (first = false) => {
       const waited = Date.now() - started;
-      if ((flows.hasLiveFlowOn(port.index) || workersLive() > 0) && waited < maxMs) return;
+      if (!told) {
+        const left = open === 0 ? 0 : flows.openConnectionsFrom(port.index, OPEN_ACTIVE_MS);
+        if (left > 0 && waited < Math.min(QUIET_MAX_MS, maxMs)) {
+          this.drains.set(port.index, setTimeout(() => step(), QUIET_POLL_MS));
+          return;
+        }
+        if (open > 0) this.log.info({ event: 'port.quiet', port: port.name, waitedMs: waited, openBefore: open, openLeft: left }, `port ${port.name}: ${left ? `${left} connections still open` : 'no connection open'} from its side; its neighbours told`);
+        told = true;
+        for (const p of this.plugins) p.portDraining?.(port);
+      }
+      // The first look comes a poll interval after the drain began.
+      if (first || ((flows.hasLiveFlowOn(port.index) || workersLive() > 0) && waited < maxMs)) {
+        this.drains.set(port.index, setTimeout(() => step(), DRAIN_POLL_MS));
+        return;
+      }
       const live = flows.liveFlowsOn(port.index) + (workers ? workers.liveFlowsOn(port.index) : 0);
       this.stopDrain(port);
       this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: flows.pinned }, `port ${port.name} drained`);
       this.blockPort(port.name);
-    }, 50);
-    this.drains.set(port.index, timer);
+    };
+    step(true);
   }
 
   private stopDrain(port: Port): void {
     const t = this.drains.get(port.index);
-    if (t) clearInterval(t);
+    if (t) clearTimeout(t);
     this.drains.delete(port.index);
   }
 

@@ -169,6 +169,7 @@ export class RealR1Lab {
       r1BackMs: viaR2 ? viaR2.time - backAt : null,
       server1Ms: back ? firstAnswer(records, backAt, 'server1') : null,
       slow: records.filter((r) => r.t >= at - 1000 && isAnswered(r) && r.latencyMs >= SLOW_MS).length,
+      slowPolls: records.filter((r) => r.t >= at - 1000 && r.t < backAt && isAnswered(r) && r.latencyMs >= SLOW_MS),
       failedAfterUnblock: failedBetween(backAt, Infinity).length,
       failedAfterUnblockPolls: failedBetween(backAt, Infinity),
       kernel: kernel.filter((c) => c.time >= at - 10),
@@ -206,6 +207,8 @@ export interface CutoverResult {
   server2Ms: number | null;
   /** Polls answered only after ≥ 500 ms (a lost SYN retransmitted), from 1 s before `at` on. */
   slow: number;
+  /** Those polls, until the unblock. */
+  slowPolls: PollRecord[];
   /** Polls that failed from 1 s before `at` until the unblock. */
   failed: number;
   failedPolls: PollRecord[];

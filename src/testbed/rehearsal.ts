@@ -113,7 +113,14 @@ export interface RehearsalResult {
     /** Failed polls sent before the switch (in flight at it), and sent after it. */
     lostInFlight: number;
     lostAfterSwitch: number;
-    /** Polls sent after the switch, and of them answered by the new server. */
+    /**
+     * Polls sent once new polls take the new path, and of them answered by the
+     * new server. That moment is the switch — except for a drain acting on a
+     * neighbour of the router with both paths (a real R1, which cannot pin
+     * flows): until that router's route changes it still sends new polls
+     * through the draining port, which forwards them to the old server, so
+     * the count starts at its route change.
+     */
     sentAfterSwitch: number;
     answeredByNewAfterSwitch: number;
     /** Polls the fleet did not send: its device still busy, or its own limit of polls in flight. */
@@ -409,6 +416,9 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   if (routeChangeAt !== null) marks.routeChange = routeChangeAt;
   // Block without a watched fall-back: allow 2 s for the routers to notice.
   if (switchAt !== null) marks.settled = routeChangeAt ?? switchAt + 2000;
+  // A drain on a neighbour of the router with both paths moves new polls when that router's route changes
+  // (it cannot pin flows; until then the draining port still carries them to the old server).
+  const fromRouteChange = opts.cutover === 'drain' && fb !== null && fb.router !== cut.router.name && routeChangeAt !== null;
   // Every failure is kept up to 20,000 (a few MB of report.json); beyond that a run has collapsed, they are counted, and the poll records hold them all.
   const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: 20_000 });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
@@ -485,7 +495,6 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   if (opts.cutover === 'drain') {
     // A drain on the router with both paths moves new flows at once; a drain on a neighbour of it (a real
     // R1, which cannot pin flows) moves them when that router's route changes: count from there.
-    const fromRouteChange = fb !== null && fb.router !== cut.router.name && routeChangeAt !== null;
     const moved = fromRouteChange ? settled : sw;
     checks.push(check(`every poll sent after ${fromRouteChange ? `${fb.router}'s route change` : 'the switch'} was answered by ${to}`, moved.total > 0 && (moved.byServer[to] ?? 0) === moved.total,
       `${moved.byServer[to] ?? 0} of ${moved.total} polls sent after ${fromRouteChange ? 'the route change' : 'the drain started'}`));
@@ -535,8 +544,8 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
       latencyP99Ms: summary.latency?.p99 ?? null,
       lostInFlight,
       lostAfterSwitch,
-      sentAfterSwitch: sw.total,
-      answeredByNewAfterSwitch: sw.byServer[to] ?? 0,
+      sentAfterSwitch: (fromRouteChange ? settled : sw).total,
+      answeredByNewAfterSwitch: (fromRouteChange ? settled : sw).byServer[to] ?? 0,
       notSent,
       fleetLoopDelayMaxMs: status?.loopDelayMs?.max ?? null,
     },

@@ -497,6 +497,9 @@ export class PacketPathHarness {
     const top = dst >>> 24;
     if (top >= 224 && top < 240) return this.expectDrop(s, Drop.MULTICAST_NOT_ROUTED, null, what);
     if (top === 0 || top === 127 || top >= 240 || isLinkLocal(dst) || NETWORKS.has(dst)) return this.expectDrop(s, Drop.MARTIAN_DESTINATION, null, what);
+    // A draining port refuses new connections from its side: a bare SYN (TCP, first fragment, flags byte present).
+    const synOnly = proto === 6 && first && total - hl >= 14 && (st[hl + 13]! & 0x12) === 0x02;
+    if (port.state === 'draining' && synOnly) return this.expectDrop(s, Drop.PORT_DRAINING, null, what);
     this.forwardStage(s, p.subarray(0, total), st, o, hop, natIn, mayNatOut, free, what);
   }
 

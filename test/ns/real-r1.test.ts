@@ -4,13 +4,18 @@
 // a client polls http://1.1.1.1/ every 50 ms (20 devices taking turns).
 // For each R1:
 //   block — R2 blocks its port toward R1: R1's kernel route moves to R3 and
-//           server 2 answers within the bounds below; then unblock: back to
-//           server 1, no poll lost;
-//   drain — R2 drains the port (advertises the drain metric, keeps
-//           forwarding) and blocks it once nothing flows: R1 moves without
-//           ever being without a route, so no poll is lost except one that
-//           was in flight at the very moment R1's kernel switched (its next
-//           segments reach server 2, which resets it).
+//           server 2 answers within 100 ms; then unblock: back to server 1,
+//           no poll lost;
+//   drain — R2 drains the port: it refuses new connections from R1's side
+//           (a SYN dropped is sent again by the client 1 s later), tells R1
+//           (the drain metric) once no connection from R1's side is open,
+//           keeps forwarding, and blocks the port once nothing flows. R1
+//           moves without ever being without a route and with no connection
+//           open through R2, so no poll is lost: a kernel R1 cannot pin
+//           flows, and a connection open when it moved would have its next
+//           segments reach server 2, which resets it. Server 2 answers
+//           within 100 ms; the only slow polls are those whose SYN R2
+//           refused before R1 moved.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PollRecord } from '../../src/hosts/records.js';
@@ -20,16 +25,14 @@ import { sleep } from '../../src/testbed/shell.js';
 /** R2's and R3's standby refresh toward R1 (ms). */
 const STANDBY_MS = 20;
 /**
- * Bounds, with the measured values printed beside them. R1 switches within
- * one refresh interval of the block, plus its own processing (BIRD, FRR
- * and zebra, the kernel): 20 + ≤ 40 ms on a shared 2-vCPU machine. Server 2
- * answers a poll sent after that: + one poll interval (50 ms) + the poll's
- * own time (connect, request, answer: ≤ 40 ms here under load). The goal
- * — ≤ 100 ms — is what the printed numbers show; the assertions leave CI
- * that much jitter.
+ * R1 switches within one refresh interval of the block (or of R2 telling it
+ * the drain metric), plus its own processing (BIRD, FRR and zebra, the
+ * kernel): 20 + ≤ 40 ms on a shared 2-vCPU machine. Server 2 answers the
+ * first poll sent after that within the issue's goal: ≤ 100 ms from R2's
+ * block or drain.
  */
 const SWITCH_BOUND_MS = 60;
-const SERVER2_BOUND_MS = 150;
+const SERVER2_BOUND_MS = 100;
 /** Unblock: BIRD takes R2's table as soon as its interface is up; FRR ripd listens to a link only 1 s after it came up. */
 const BACK_BOUND_MS: Record<RealR1, number> = { bird: 300, frr: 1500 };
 
@@ -73,16 +76,16 @@ for (const kind of ['bird', 'frr'] as const) {
       }
     });
 
-    test('R2 drains its port toward R1: R1 moves with no poll lost (but one in flight at the switch), then R2 blocks; unblock returns', { timeout: 30_000 }, async () => {
+    test('R2 drains its port toward R1: R1 moves with no poll lost, then R2 blocks; unblock returns', { timeout: 30_000 }, async () => {
       await sleep(1000);
       const r = await tb.cutover('drain', polls);
       check(r);
       assert.equal(r.r1WithdrawnMs, null, 'R1 never withdrew the route via R2 before R3\'s replaced it');
       assert.ok(r.drainMs !== null && r.drainMs < 5000, `drained in ${r.drainMs} ms`);
-      assert.equal(r.slow, 0, 'no SYN lost: R2 forwarded until R1 had moved');
-      const inFlight = r.failedPolls.filter((p) => inFlightAt(p, r.at + r.r1SwitchMs!));
-      assert.deepEqual(r.failedPolls.filter((p) => !inFlight.includes(p)), [], 'every failed poll was in flight when R1 switched');
-      assert.ok(inFlight.length <= 1);
+      assert.deepEqual(r.failedPolls, [], 'no poll lost in the drain');
+      // A slow poll is one whose SYN R2 refused while draining, before R1 moved: its retry went to server 2.
+      const switchedAt = r.at + r.r1SwitchMs!;
+      assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at || p.t >= switchedAt || p.server !== 'server2'), [], 'slow polls other than those R2 refused before R1 moved');
     });
   });
 }

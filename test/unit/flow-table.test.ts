@@ -114,3 +114,30 @@ test('the full-table policy: new flows always route; an expired entry first, the
   assert.deepEqual([b.flows.untracked, b.flows.evictedLive], [2, 0]);
   assert.equal(b.flows.liveFlows(), 1);
 });
+
+test('open connections opened from a port\'s side: until their sender\'s FIN or RST, or silence; UDP and other ports not counted', () => {
+  const { flows, at, v } = setup();
+  at(1000);
+  // Two connections in by port 0 toward port 1, one by port 2; a UDP flow by port 0.
+  flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN)), 1, 0, 0);
+  flows.track(v(tcpPacket('10.0.0.3', '1.1.1.1', 40001, 80, TcpFlag.SYN)), 1, 0, 0);
+  flows.track(v(tcpPacket('10.0.0.4', '1.1.1.1', 40002, 80, TcpFlag.SYN)), 1, 0, 2);
+  flows.track(v(udpPacket('10.0.0.5', '1.1.1.1', 5000, 53)), 1, 0, 0);
+  // The answers go out by port 0: they came in by port 1, but the connection was opened from port 0's side.
+  flows.track(v(tcpPacket('1.1.1.1', '10.0.0.2', 80, 40000, TcpFlag.SYN | TcpFlag.ACK)), 0, 0, 1);
+  flows.track(v(tcpPacket('1.1.1.1', '10.0.0.2', 80, 40000, TcpFlag.ACK)), 0, 0, 1);
+  assert.equal(flows.openConnectionsFrom(0, 500), 2);
+  assert.equal(flows.openConnectionsFrom(2, 500), 1);
+  assert.equal(flows.openConnectionsFrom(1, 500), 0);
+  // The server's FIN closes nothing on the client's side; the client's does.
+  flows.track(v(tcpPacket('1.1.1.1', '10.0.0.2', 80, 40000, TcpFlag.FIN | TcpFlag.ACK)), 0, 0, 1);
+  assert.equal(flows.openConnectionsFrom(0, 500), 2);
+  flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.FIN | TcpFlag.ACK)), 1, 0, 0);
+  flows.track(v(tcpPacket('10.0.0.3', '1.1.1.1', 40001, 80, TcpFlag.RST)), 1, 0, 0);
+  assert.equal(flows.openConnectionsFrom(0, 500), 0);
+  // A connection silent for longer than the window is not open.
+  at(1000 + 499);
+  assert.equal(flows.openConnectionsFrom(2, 500), 1);
+  at(1000 + 501);
+  assert.equal(flows.openConnectionsFrom(2, 500), 0);
+});
