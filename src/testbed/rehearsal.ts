@@ -115,11 +115,11 @@ export interface RehearsalResult {
     lostAfterSwitch: number;
     /**
      * Polls sent once new polls take the new path, and of them answered by the
-     * new server. That moment is the switch — except for a drain acting on a
-     * neighbour of the router with both paths (a real R1, which cannot pin
-     * flows): until that router's route changes it still sends new polls
-     * through the draining port, which forwards them to the old server, so
-     * the count starts at its route change.
+     * new server. That moment is the route change of the router with both
+     * paths (R1) when it is watched: after a block, and after a drain acting
+     * on a neighbour of R1 (a real R1 cannot pin flows: until its route
+     * changes it still sends new polls through the draining port, to the old
+     * server). Otherwise (a drain on R1 itself, or no R1 watched) the switch.
      */
     sentAfterSwitch: number;
     answeredByNewAfterSwitch: number;
@@ -416,9 +416,11 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   if (routeChangeAt !== null) marks.routeChange = routeChangeAt;
   // Block without a watched fall-back: allow 2 s for the routers to notice.
   if (switchAt !== null) marks.settled = routeChangeAt ?? switchAt + 2000;
-  // A drain on a neighbour of the router with both paths moves new polls when that router's route changes
-  // (it cannot pin flows; until then the draining port still carries them to the old server).
-  const fromRouteChange = opts.cutover === 'drain' && fb !== null && fb.router !== cut.router.name && routeChangeAt !== null;
+  // New polls move when the router with both paths changes its route: after a block, polls sent before
+  // that still go to the dead path (a real R1 may even have no route for a moment and answer Net
+  // Unreachable); a drain on a neighbour of that router moves them then too (it cannot pin flows; until
+  // then the draining port still carries them to the old server). Count "after" from there.
+  const fromRouteChange = fb !== null && routeChangeAt !== null && (opts.cutover === 'block' || fb.router !== cut.router.name);
   // Every failure is kept up to 20,000 (a few MB of report.json); beyond that a run has collapsed, they are counted, and the poll records hold them all.
   const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: 20_000 });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
