@@ -61,7 +61,7 @@ export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(
  * kernel then lets it wait behind other processes like any CPU hog — the
  * packets with it (measured with 500,000 routes on 2 shared CPUs: ping p99
  * 22-56 ms with setImmediate, 11 ms with a rest, idle 5-14 ms; the listing
- * takes about twice as long).
+ * took about 1.5 times as long).
  */
 const rest = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
