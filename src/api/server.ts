@@ -51,19 +51,42 @@ export class JsonStream<T = unknown> {
   ) {}
 }
 
-/** Let timers and I/O run (setImmediate), between chunks of long work. */
-export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
-
 /**
- * Sleep until the next timer tick (~1 ms), between slices of a stream: the
- * daemon stays idle most of the time a listing takes. Only setImmediate
- * between slices kept it runnable throughout, and on a busy machine the
- * kernel then lets it wait behind other processes like any CPU hog — the
- * packets with it (measured with 500,000 routes on 2 shared CPUs: ping p99
- * 22-56 ms with setImmediate, 11 ms with a rest, idle 5-14 ms; the listing
- * took about 1.5 times as long).
+ * Sleep until the next timer tick (~1 ms), between slices of long work (a
+ * listing, a bulk add): the daemon stays idle most of the time the work
+ * takes. Only setImmediate between slices kept it runnable throughout, and
+ * on a busy machine the kernel then lets it wait behind other processes
+ * like any CPU hog — the packets with it (measured with 500,000 routes on 2
+ * shared CPUs: ping p99 22-56 ms with setImmediate, 11 ms with a rest, idle
+ * 5-14 ms; the listing took about 1.5 times as long).
  */
 const rest = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+/**
+ * Long work cut into slices of `ms`: ask due() after each item (it looks at
+ * the clock every 16 calls, performance.now() costs ~50 ns), and when it
+ * says so, await rest().
+ */
+export class Slices {
+  private start = performance.now();
+  private n = 0;
+
+  constructor(private readonly ms = STREAM_SLICE_MS) {}
+
+  due(): boolean {
+    return (++this.n & 15) === 0 && performance.now() - this.start >= this.ms;
+  }
+
+  /** The slice's time is spent, whatever due() said (a step that was not an item, e.g. sorting). */
+  spent(): boolean {
+    return performance.now() - this.start >= this.ms;
+  }
+
+  async rest(): Promise<void> {
+    await rest();
+    this.start = performance.now();
+  }
+}
 
 interface Entry {
   method: string;
@@ -219,27 +242,25 @@ async function stream<T>(res: ServerResponse, body: JsonStream<T>): Promise<void
   res.writeHead(200, { 'content-type': 'application/json' });
   let text = '[';
   let first = true;
-  let sliceStart = performance.now();
+  const slices = new Slices();
   const flush = async () => {
     const flowing = res.write(text);
     text = '';
     if (!flowing) await drained(res);
-    await rest();
-    sliceStart = performance.now();
+    await slices.rest();
   };
   try {
     for (const chunk of body.chunks) {
-      for (let i = 0; i < chunk.length; i++) {
-        text += (first ? '' : ',\n') + JSON.stringify(body.toJson(chunk[i]!));
+      for (const item of chunk) {
+        text += (first ? '' : ',\n') + JSON.stringify(body.toJson(item));
         first = false;
-        // performance.now() costs ~50 ns: look at the clock every 16 items.
-        if ((i & 15) === 15 && performance.now() - sliceStart >= STREAM_SLICE_MS) {
+        if (slices.due()) {
           await flush();
           if (res.destroyed) return;
         }
       }
       // A chunk's own making (the table's sorting and merging) counts too.
-      if (performance.now() - sliceStart >= STREAM_SLICE_MS) {
+      if (slices.spent()) {
         await flush();
         if (res.destroyed) return;
       }
