@@ -5,12 +5,12 @@ import type { Route } from '../routing/rib.js';
 import { checkRoute } from '../config/route-config.js';
 import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
-import { ApiError, JsonStream, yieldToLoop, type ApiServer } from './server.js';
+import { ApiError, JsonStream, Slices, type ApiServer } from './server.js';
 import { formatMac, parseMac } from '../wire/ethernet.js';
 import { ROUTES_PER_REQUEST, type LookupJson, type NeighbourPortJson, type PortJson, type RouteJson, type RouterInfoJson, type StatsJson } from './types.js';
 
-/** Routes checked or added between two turns of the event loop. */
-const SLICE = 1000;
+/** Time a bulk add works before it lets the event loop run (and sleeps, see Slices): packets and BFD wait at most this long. */
+const ADD_SLICE_MS = 1;
 
 export function routeJson(router: Router, r: Route): RouteJson {
   return {
@@ -139,7 +139,7 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
   });
 
   // One route, or with `routes: [...]` up to ROUTES_PER_REQUEST at once: all checked first (the config
-  // file's checks, word for word), then all added, the event loop running between slices.
+  // file's checks, word for word), then all added, the event loop running between slices of ADD_SLICE_MS.
   api.on('POST', '/v1/routes', async ({ body }): Promise<RouteJson | { added: number }> => {
     if (body.routes === undefined) {
       const port = router.portByName(stringField(body, 'port', true));
@@ -156,11 +156,12 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     const ports = router.livePorts();
     const routes = [];
     const problems = [];
+    const slices = new Slices(ADD_SLICE_MS);
     for (let i = 0; i < list.length; i++) {
       const c = checkRoute(list[i], ports, `routes[${i}]`);
       if (c.route) routes.push(c.route);
       else problems.push(...c.problems);
-      if (i % SLICE === SLICE - 1) await yieldToLoop();
+      if (slices.due()) await slices.rest();
     }
     if (problems.length > 0) {
       const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
@@ -170,7 +171,8 @@ export function registerRouterApi(api: ApiServer, router: Router, logStats: () =
     try {
       for (const r of routes) {
         router.addRoute({ prefix: r.prefix, len: r.len, port: router.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'api');
-        if (++added % SLICE === 0) await yieldToLoop();
+        added++;
+        if (slices.due()) await slices.rest();
       }
     } catch (e) {
       // Only a reload that removed a port while this ran gets here.

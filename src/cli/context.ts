@@ -1,6 +1,6 @@
 // What every client command needs: the chosen daemon and the output mode.
 import type { Command } from 'commander';
-import { call, resolveSocket } from '../api/client.js';
+import { call, callList, resolveSocket } from '../api/client.js';
 import { DurationError } from '../hosts/duration.js';
 import { AddressError } from '../net/addr.js';
 
@@ -8,6 +8,15 @@ export interface Ctx {
   json: boolean;
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   print(humanText: string, json: unknown): void;
+  /** A list the daemon streams, a batch at a time (never whole in memory). */
+  list<T = unknown>(path: string): AsyncGenerator<T[]>;
+  /**
+   * Print a streamed list: with --json as JSON.stringify(list, null, 2)
+   * would, item by item; else each batch's text from `human`. Waits for
+   * stdout to take each batch, so a slow reader slows the daemon's stream
+   * instead of filling memory.
+   */
+  printList<T>(items: AsyncIterable<T[]>, human: { batch(items: T[]): string; end(): string }): Promise<void>;
 }
 
 export function ctx(cmd: Command): Ctx {
@@ -18,6 +27,17 @@ export function ctx(cmd: Command): Ctx {
     call: (method, path, body) => call(socket ??= resolveSocket(o), method, path, body),
     print(humanText, json) {
       process.stdout.write(o.json ? `${JSON.stringify(json, null, 2)}\n` : `${humanText}\n`);
+    },
+    list: (path) => callList(socket ??= resolveSocket(o), path),
+    async printList(items, human) {
+      let n = 0;
+      // Each item indented as a list's member: the text JSON.stringify(list, null, 2) gives (strings hold no line breaks).
+      const member = (item: unknown) => `${n++ === 0 ? '[\n' : ',\n'}${JSON.stringify(item, null, 2).replace(/^/gm, '  ')}`;
+      for await (const batch of items) {
+        const text = o.json ? batch.map(member).join('') : human.batch(batch);
+        if (text && !process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+      process.stdout.write(o.json ? (n === 0 ? '[]\n' : '\n]\n') : human.end());
     },
   };
 }

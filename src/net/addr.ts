@@ -1,6 +1,8 @@
 // IPv4 addresses and prefixes at the edges (config, CLI, API, logs).
-// Inside the router an address is a uint32 number; ip-num does the parsing and
-// printing so that what users type is checked by a well-kept library.
+// Inside the router an address is a uint32 number; ip-num does the parsing
+// so that what users type is checked by a well-kept library. Printing is
+// four shifts: through ip-num (a BigInt and objects per address) it took
+// ~2 µs, most of the cost of listing 500,000 routes.
 import { IPv4, IPv4CidrRange } from 'ip-num';
 
 export class AddressError extends Error {}
@@ -22,7 +24,7 @@ export function parseAddress(text: string): number {
 }
 
 export function formatAddress(addr: number): string {
-  return IPv4.fromNumber(BigInt(addr >>> 0)).toString();
+  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}`;
 }
 
 export interface Prefix {

@@ -3,10 +3,12 @@
 // with the event loop running in between.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { callList, type ClientError } from '../../src/api/client.js';
 import { ApiServer } from '../../src/api/server.js';
 import { ROUTES_PER_REQUEST } from '../../src/api/types.js';
 import { loadRouterConfig } from '../../src/config/router-config.js';
@@ -86,4 +88,34 @@ test('30,000 routes in three requests; GET /v1/routes streams all of them in ord
   assert.equal(routes.length, 30_002);
   assert.deepEqual(routes.map((x) => x.id), daemon.router.rib.routes().map((x) => x.id), 'in the order of the table (prefix, length, metric)');
   console.log(`# GET /v1/routes, 30,002 routes: ${r.text.length} bytes; the event loop was never held longer than ${longest.toFixed(1)} ms`);
+});
+
+test('the client reads the streamed list in batches (callList), and the CLI prints it whole: a table, or the JSON of the list', async () => {
+  let n = 0;
+  let batches = 0;
+  const ids: number[] = [];
+  for await (const batch of callList<{ id: number }>(socket, '/v1/routes')) {
+    batches++;
+    n += batch.length;
+    for (const r of batch) ids.push(r.id);
+  }
+  assert.equal(n, daemon.router.rib.size);
+  assert.ok(batches > 1, `${batches} batches`);
+  assert.deepEqual(ids, daemon.router.rib.routes().map((x) => x.id));
+  await assert.rejects(async () => {
+    for await (const _ of callList(socket, '/v1/nope')) assert.fail('no items from a 404');
+  }, (e: ClientError) => e.status === 404 && /no such endpoint/.test(e.message));
+
+  const bin = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
+  const cli = (...args: string[]) => new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [bin, '--socket', socket, ...args], { maxBuffer: 64 << 20 }, (e, out) => (e ? reject(e) : resolve(out))));
+  const json = await cli('--json', 'route', 'list');
+  const list = JSON.parse(json) as { id: number }[];
+  assert.equal(json, `${JSON.stringify(list, null, 2)}\n`, 'the text JSON.stringify(list, null, 2) gives');
+  assert.deepEqual(list.map((r) => r.id), ids);
+  const lines = (await cli('route', 'list')).split('\n');
+  assert.equal(lines.pop(), '', 'ends with a line break');
+  assert.equal(lines.length, ids.length + 1, 'a header and a line per route');
+  assert.match(lines[0]!, /^PREFIX +VIA +PORT +METRIC +SOURCE +STATE +WHY +AGE$/);
+  assert.match(lines[lines.length - 1]!, /^20\.117\.47\.0\/24 +10\.0\.12\.2 +wan +5 +api +\*active +- +\d+s$/);
 });

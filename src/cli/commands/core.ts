@@ -6,14 +6,13 @@ import { checkConfigFile, checkText } from '../../daemon/check-config.js';
 import { ExitError, runDaemon } from '../../daemon/run-daemon.js';
 import { parseAddress, parsePrefix } from '../../net/addr.js';
 import { ctx, integerArg, parseArg, UsageError } from '../context.js';
-import { duration, table } from '../table.js';
+import { duration, StreamedTable, table } from '../table.js';
 
 const metricArg = (v: string) => integerArg('--metric', v, 0, 0x7fffffff);
 
-export function routeTable(routes: RouteJson[]): string {
-  return table(['PREFIX', 'VIA', 'PORT', 'METRIC', 'SOURCE', 'STATE', 'WHY', 'AGE'],
-    routes.map((r) => [r.prefix, r.via ?? 'direct', r.port, r.metric, r.source + (r.bfd ? '+bfd' : ''), r.state === 'active' ? '*active' : r.state, r.unusable, duration(r.ageMs)]));
-}
+const ROUTE_HEADERS = ['PREFIX', 'VIA', 'PORT', 'METRIC', 'SOURCE', 'STATE', 'WHY', 'AGE'];
+
+const routeRow = (r: RouteJson) => [r.prefix, r.via ?? 'direct', r.port, r.metric, r.source + (r.bfd ? '+bfd' : ''), r.state === 'active' ? '*active' : r.state, r.unusable, duration(r.ageMs)];
 
 export function registerCoreCommands(program: Command): void {
   program.command('run')
@@ -71,9 +70,10 @@ export function registerCoreCommands(program: Command): void {
 
   const route = program.command('route').description('the route table: list, lookup, add, del');
   route.command('list').description('every route: source, metric, and why an unusable one is unusable').action(async (_o, cmd: Command) => {
+    // Streamed: 500,000 routes are printed as they come, never held whole.
     const c = ctx(cmd);
-    const routes = await c.call<RouteJson[]>('GET', '/v1/routes');
-    c.print(routeTable(routes), routes);
+    const t = new StreamedTable(ROUTE_HEADERS);
+    await c.printList(c.list<RouteJson>('/v1/routes'), { batch: (routes) => t.rows(routes.map(routeRow)), end: () => t.end() });
   });
   route.command('lookup <addr>')
     .description('which route a packet to ADDR takes (with --from, after source-based rules)')
