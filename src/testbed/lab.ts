@@ -204,7 +204,7 @@ export class Lab {
    * The daemon attaches to it by name; the host's set-up survives restarts.
    */
   async hostPort(hostNs: string, device: string, hostAddress: string, gateway?: string, mtu = 1500): Promise<void> {
-    await ip('-n', hostNs, 'tuntap', 'add', 'dev', device, 'mode', 'tun');
+    await ip('-n', hostNs, 'tuntap', 'add', 'dev', device, 'mode', 'tun', ...this.tunFlags());
     await ip('-n', hostNs, 'link', 'set', device, 'mtu', String(mtu), 'up');
     await ip('-n', hostNs, 'addr', 'add', hostAddress, 'dev', device);
     if (gateway) await ip('-n', hostNs, 'route', 'add', 'default', 'via', gateway, 'dev', device);
@@ -224,6 +224,13 @@ export class Lab {
     if (gateway) await ip('-n', hostNs, 'route', 'add', 'default', 'via', gateway, 'dev', hostDev);
   }
 
+  /** TUNs the lab makes from now on are multi-queue: a router with forwarding workers opens one queue per worker. */
+  multiQueueTuns = false;
+
+  private tunFlags(): string[] {
+    return this.multiQueueTuns ? ['multi_queue'] : [];
+  }
+
   /** The namespace where router–router links are joined (made on first use). */
   async wiring(): Promise<string> {
     this.wiringNs ??= await this.addNamespace('wire');
@@ -238,7 +245,7 @@ export class Lab {
   async link(devA: string, devB: string, mtu = 1500): Promise<string> {
     const w = await this.wiring();
     for (const d of [devA, devB]) {
-      await ip('-n', w, 'tuntap', 'add', 'dev', d, 'mode', 'tun');
+      await ip('-n', w, 'tuntap', 'add', 'dev', d, 'mode', 'tun', ...this.tunFlags());
       await ip('-n', w, 'link', 'set', d, 'mtu', String(mtu), 'up');
     }
     await this.join(w, devA, devB);

@@ -25,10 +25,8 @@ for (const workers of [1, 2]) {
       a = await lab.addNamespace('a');
       b = await lab.addNamespace('b');
       // Host a's NIC: a TUN made multi-queue (each worker opens one queue of it).
-      await ip('-n', a, 'tuntap', 'add', 'dev', lab.dev('a'), 'mode', 'tun', 'multi_queue');
-      await ip('-n', a, 'link', 'set', lab.dev('a'), 'up');
-      await ip('-n', a, 'addr', 'add', '10.0.1.2/24', 'dev', lab.dev('a'));
-      await ip('-n', a, 'route', 'add', 'default', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+      lab.multiQueueTuns = true;
+      await lab.hostPort(a, lab.dev('a'), '10.0.1.2/24', '10.0.1.1');
       const r = await lab.addNamespace('r');
       await lab.ethernetHostPort(b, lab.dev('hb'), r, lab.dev('rb'), '10.0.2.2/24', '10.0.2.1');
       await ip('-n', b, 'link', 'set', 'lo', 'up');
