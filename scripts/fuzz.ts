@@ -13,10 +13,11 @@
 // heap and keep the freed pages; with a fixed threshold they are mapped and
 // unmapped, so RSS shows what is held.
 //
-// Prints inputs/s per target, RSS and open handles sampled after every
-// chunk (each chunk runs on a fresh instance of its target), the peak RSS,
-// and the RSS slope over the second half of each target's run; exits 1 on
-// a failure (with the command that reproduces it) or when memory grows.
+// Prints inputs/s per target, RSS, heap and open handles sampled after
+// every chunk (each chunk runs on a fresh instance of its target), the peak
+// RSS, and the heap and RSS slopes over the second half of each target's
+// run; exits 1 on a failure (with the command that reproduces it) or when
+// memory grows.
 import { parseArgs } from 'node:util';
 import { apiTarget } from '../test/fuzz/api.js';
 import { configTarget } from '../test/fuzz/config.js';
@@ -35,8 +36,25 @@ const FULL: Record<string, number> = {
 
 const TARGETS: FuzzTarget[] = [packetPathTarget, wireTarget, configTarget, apiTarget];
 
-/** RSS may grow by this much per million inputs over a target's second half before we call it growth. */
+// Growth is judged on each target's second half (the first is warm-up:
+// compiled code, inline caches, pools), on two measures:
+// - the V8 heap after a forced collection: exact to a few kB, so it may
+//   grow by 1 MB per million inputs (1 byte an input) and no more than
+//   0.5 MB over the half (a small, slow target's half is 150,000 inputs,
+//   where code caches still settle by a few hundred kB). A leak of one
+//   small object per router made (~150 B every 40 config inputs) shows.
+// - RSS, which also sees native memory, but wobbles by up to ~7 MB from
+//   chunk to chunk (the config target maps and unmaps ~18 MB per router):
+//   8 MB per million inputs and more than 8 MB over the half. A leak of a
+//   few hundred bytes an input is 30 MB or more over the smallest half.
+/** Heap after GC may grow by this much per million inputs over a target's second half… */
+const HEAP_SLOPE_LIMIT_MB_PER_M = 1;
+/** …and by this much in all over that half. */
+const HEAP_GROWTH_LIMIT_MB = 0.5;
+/** RSS may grow by this much per million inputs over a target's second half… */
 const RSS_SLOPE_LIMIT_MB_PER_M = 8;
+/** …and by this much in all over that half (the noise floor). */
+const RSS_GROWTH_LIMIT_MB = 8;
 
 const OPTIONS = {
   seed: { type: 'string' },
@@ -96,21 +114,26 @@ for (const target of TARGETS.filter((t) => chosen.includes(t.name))) {
   if (top) console.log(`  outcomes: ${top}`);
 }
 
-// Memory: the RSS slope over the second half of each target's samples.
-console.log('\ntarget         inputs        seconds   inputs/s   rss first→last (MB)  peak   handles first→last  rss slope 2nd half (MB per M inputs)');
+// Memory: the heap-after-GC and RSS slopes over the second half of each target's samples.
+console.log('\ntarget         inputs        seconds   inputs/s   rss first→last (MB)  peak   heap first→last (MB)  handles first→last  2nd half (MB per M inputs): heap   rss');
 let grew = false;
 for (const r of results) {
   const s = r.samples;
   const half = s.slice(Math.floor(s.length / 2));
-  const k = slope(half.map((x) => x.inputs / 1e6), half.map((x) => x.rss / 2 ** 20));
+  const xs = half.map((x) => x.inputs / 1e6);
+  const span = (xs.at(-1) ?? 0) - (xs[0] ?? 0);
+  const k = slope(xs, half.map((x) => x.rss / 2 ** 20));
+  const kHeap = slope(xs, half.map((x) => x.heapUsed / 2 ** 20));
   const peak = Math.max(...s.map((x) => x.rss));
   // A trend needs samples and inputs enough (a short run is all warm-up).
   const judged = half.length >= 10 && r.inputs >= 100_000;
-  const bad = judged && k > RSS_SLOPE_LIMIT_MB_PER_M;
+  const heapGrows = judged && kHeap > HEAP_SLOPE_LIMIT_MB_PER_M && kHeap * span > HEAP_GROWTH_LIMIT_MB;
+  const rssGrows = judged && k > RSS_SLOPE_LIMIT_MB_PER_M && k * span > RSS_GROWTH_LIMIT_MB;
+  const bad = heapGrows || rssGrows;
   // Handles left open after a chunk's instance closed (sockets still closing) vary a little: a leak climbs.
   const handlesUp = judged && Math.min(...half.slice(-3).map((x) => x.handles)) > Math.max(...s.slice(0, Math.max(3, Math.floor(s.length / 4))).map((x) => x.handles)) + 2;
   grew ||= bad || handlesUp;
-  console.log(`${r.target.padEnd(13)} ${fmt(r.inputs).padStart(11)} ${(r.ms / 1000).toFixed(1).padStart(10)} ${fmt(r.inputs / (r.ms / 1000)).padStart(10)}   ${mb(s[0]?.rss ?? 0).padStart(7)} → ${mb(s.at(-1)?.rss ?? 0).padEnd(7)}  ${mb(peak).padStart(6)}   ${String(s[0]?.handles ?? 0).padStart(4)} → ${String(s.at(-1)?.handles ?? 0).padEnd(10)} ${judged ? k.toFixed(2).padStart(8) : '       -'}${bad ? '  GROWS' : ''}${handlesUp ? '  HANDLES GROW' : ''}`);
+  console.log(`${r.target.padEnd(13)} ${fmt(r.inputs).padStart(11)} ${(r.ms / 1000).toFixed(1).padStart(10)} ${fmt(r.inputs / (r.ms / 1000)).padStart(10)}   ${mb(s[0]?.rss ?? 0).padStart(7)} → ${mb(s.at(-1)?.rss ?? 0).padEnd(7)}  ${mb(peak).padStart(6)}   ${mb(s[0]?.heapUsed ?? 0).padStart(6)} → ${mb(s.at(-1)?.heapUsed ?? 0).padEnd(11)}  ${String(s[0]?.handles ?? 0).padStart(4)} → ${String(s.at(-1)?.handles ?? 0).padEnd(10)}                    ${judged ? `${kHeap.toFixed(2).padStart(6)} ${k.toFixed(2).padStart(6)}` : '     -      -'}${heapGrows ? '  HEAP GROWS' : ''}${rssGrows ? '  RSS GROWS' : ''}${handlesUp ? '  HANDLES GROW' : ''}`);
 }
 const total = results.reduce((a, r) => a + r.inputs, 0);
 const failed = results.some((r) => r.failure);

@@ -83,7 +83,16 @@ export function createLogger(router: string, level: string, sink: LogSink): Logg
   return pino({ level, base: { router }, timestamp: pino.stdTimeFunctions.epochTime }, sink);
 }
 
+/**
+ * Where a silent logger writes: nowhere. Without a destination pino would
+ * open stdout through sonic-boom and register that stream to be flushed at
+ * exit — one registration per logger, whose removal after the stream is
+ * collected depends on finalizers running; a process making a logger per
+ * router (tests, the fuzzers) piled them up.
+ */
+const NOWHERE = { write(): void {} };
+
 /** A logger that drops everything (unit tests, tools). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino({ level: 'silent' }, NOWHERE);
 }

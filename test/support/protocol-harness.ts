@@ -2,7 +2,7 @@
 // (so imported routes are selected as in the daemon), a fake clock, and UDP
 // that goes where the test says — to another harness (two protocols talking
 // over a link), or into a list. Protocols need nothing more than this to run.
-import { pino } from 'pino';
+import { silentLogger } from '../../src/daemon/log.js';
 import type { NeighbourLiveness } from '../../src/control/liveness.js';
 import type { PacketReceiver, PortState, PortView, ProtocolContext, RouterPlugin, SelectedRoute } from '../../src/control/protocol.js';
 import { OperationError } from '../../src/control/errors.js';
@@ -76,7 +76,7 @@ export class ProtocolHarness {
     const rib = this.rib;
     return {
       routerName: 'harness',
-      log: pino({ level: 'silent' }),
+      log: silentLogger(),
       clock: this.clock,
       ports: this.ports,
       port: (name) => this.port(name),
