@@ -72,7 +72,7 @@ async function reloadWith(r: RouterProcess, change: (c: { ospf: { ports: { cost?
  * 10.0.<n>0.0/24, and tunroute between them: OSPF cost 10 toward the peer
  * with BFD at 100 ms × 3, the host's LAN passive.
  */
-async function peerLab(o: { peer: string; dev: string; host: string; router: string; n: number; loopback: string }) {
+async function peerWithHost(o: { peer: string; dev: string; host: string; router: string; n: number; loopback: string }) {
   const ns = await lab.addNamespace(o.peer);
   const h = await lab.addNamespace(o.host);
   const dev = lab.dev(o.dev);
@@ -97,7 +97,7 @@ function killPidFile(file: string): void {
 describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
   test('Full; routes both ways; cost changes both ways; block → BIRD drops us at once; BIRD killed → BFD finds it', { timeout: 90_000 }, async () => {
     // An intra-area network behind BIRD (a stub on its loopback) and an external one (a static route).
-    const { ns, dev, r } = await peerLab({ peer: 'bird', dev: 'bd', host: 'hb', router: 'rb', n: 3, loopback: '192.168.51.1/24' });
+    const { ns, dev, r } = await peerWithHost({ peer: 'bird', dev: 'bd', host: 'hb', router: 'rb', n: 3, loopback: '192.168.51.1/24' });
     const conf = (cost: number) => [
       'router id 10.255.0.2;',
       `log "${lab.dir}/bird-ospf.log" all;`,
@@ -180,7 +180,7 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
 describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
   test('Full; routes both ways; FRR\'s cost change; block → FRR drops us; FRR killed → BFD finds it', { timeout: 90_000 }, async () => {
     // Something for ospfd to redistribute: a connected network on its loopback.
-    const { ns, dev, r } = await peerLab({ peer: 'frr', dev: 'fr', host: 'hf', router: 'rf', n: 4, loopback: '192.168.60.1/24' });
+    const { ns, dev, r } = await peerWithHost({ peer: 'frr', dev: 'fr', host: 'hf', router: 'rf', n: 4, loopback: '192.168.60.1/24' });
     const ospfd = (cost: number) => [
       'hostname frr-ospf', '!',
       `interface ${dev}`, ' ip ospf network point-to-point', ` ip ospf cost ${cost}`, ' ip ospf hello-interval 1', ' ip ospf dead-interval 4',
