@@ -232,7 +232,7 @@ export const STREAM_SLICE_MS = 0.5;
 
 /**
  * `[item,\nitem,…]` slice by slice: items are serialised until the slice's
- * time is spent, written, and the loop runs (setImmediate: timers and
+ * time is spent, written, and the daemon rests (Slices.rest: timers and
  * packets first) before the next slice; while the client reads slowly the
  * next slice waits for the socket to drain. Memory holds one slice. Once the
  * head is out an error can only cut the answer short: the socket is closed,
@@ -243,27 +243,23 @@ async function stream<T>(res: ServerResponse, body: JsonStream<T>): Promise<void
   let text = '[';
   let first = true;
   const slices = new Slices();
-  const flush = async () => {
+  /** Write the slice and rest; false once the client is gone. */
+  const flush = async (): Promise<boolean> => {
     const flowing = res.write(text);
     text = '';
     if (!flowing) await drained(res);
     await slices.rest();
+    return !res.destroyed;
   };
   try {
     for (const chunk of body.chunks) {
       for (const item of chunk) {
         text += (first ? '' : ',\n') + JSON.stringify(body.toJson(item));
         first = false;
-        if (slices.due()) {
-          await flush();
-          if (res.destroyed) return;
-        }
+        if (slices.due() && !(await flush())) return;
       }
       // A chunk's own making (the table's sorting and merging) counts too.
-      if (slices.spent()) {
-        await flush();
-        if (res.destroyed) return;
-      }
+      if (slices.spent() && !(await flush())) return;
     }
     res.end(`${text}]\n`);
   } catch (e) {

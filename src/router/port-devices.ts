@@ -18,10 +18,15 @@ export type DeviceOpener = (port: PortConfig) => PacketDevice;
  * Open the device a port config names (in its namespace), in offload mode
  * unless the port has offloads off. Throws with one line when it cannot.
  */
-export const openDevice: DeviceOpener = (p) =>
-  p.type === 'ethernet'
-    ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload })
-    : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload });
+export const openDevice: DeviceOpener = (p) => open(p);
+
+/** The device, or with `queueOf` one queue of it for the port with that index (see openQueues). */
+function open(p: PortConfig, queueOf?: number): PacketDevice {
+  const where = { name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload };
+  return p.type === 'ethernet'
+    ? new EthernetDevice({ ...where, fanoutGroup: queueOf === undefined ? undefined : fanoutGroupFor(queueOf) })
+    : new TunDevice({ ...where, multiQueue: queueOf !== undefined });
+}
 
 /** A port's device with forwarding workers: its queues (worker i reads queue i). */
 export type QueueOpener = (port: PortConfig, queues: number, portIndex: number) => PacketDevice[];
@@ -47,11 +52,7 @@ export function fanoutGroupFor(portIndex: number, pid = process.pid): number {
 export const openQueues: QueueOpener = (p, queues, portIndex) => {
   const opened: PacketDevice[] = [];
   try {
-    for (let i = 0; i < queues; i++) {
-      opened.push(p.type === 'ethernet'
-        ? new EthernetDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload, fanoutGroup: fanoutGroupFor(portIndex) })
-        : new TunDevice({ name: p.device, netns: p.netns || undefined, mtu: p.mtu, offload: p.offload, multiQueue: true }));
-    }
+    for (let i = 0; i < queues; i++) opened.push(open(p, portIndex));
   } catch (e) {
     for (const d of opened) d.close();
     throw e;
