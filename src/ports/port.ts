@@ -44,8 +44,7 @@ export interface PortSettings {
   counters?: Float64Array;
 }
 
-/** A port's state as a number in shared memory (what forwarding workers follow). */
-const STATE_CODES: Record<PortState, number> = { up: 0, blocked: 1, draining: 2, down: 3 };
+/** A port's state as a number in shared memory (what forwarding workers follow): its index here. */
 const STATE_NAMES: readonly PortState[] = ['up', 'blocked', 'draining', 'down'];
 /** Int32 slots of a port's shared state cell: state code, muted. */
 export const PORT_CELL_SLOTS = 2;
@@ -135,7 +134,7 @@ export class Port implements PortView {
 
   set state(s: PortState) {
     this.stateValue = s;
-    if (this.cell) Atomics.store(this.cell, 0, STATE_CODES[s]);
+    if (this.cell) Atomics.store(this.cell, 0, STATE_NAMES.indexOf(s));
   }
 
   /** Nothing is written to the device (set once a block's last words are out). */
