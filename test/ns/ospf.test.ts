@@ -365,7 +365,8 @@ const BIRD_OSPF_AUTH: [string, Record<string, unknown>, string[]][] = [
   ['HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
 ];
 
-describe('every authentication type with BIRD, a password with FRR', () => {
+// Each test has its own namespace, peer and router, and mostly waits on Hello timers: run them side by side.
+describe('every authentication type with BIRD, a password with FRR', { concurrency: true }, () => {
   // 10.0.2N.0/30 toward the peer (ours .1), the peer's stub 192.168.2N.0/24, our static 172.2N.0.0/16.
   let n = 20;
   async function peerLab(label: string, auth: Record<string, unknown>) {

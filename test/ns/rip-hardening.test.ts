@@ -87,7 +87,8 @@ const BIRD_AUTH: [string, string, Record<string, unknown>, string[]][] = [
   ['sha512', 'HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
 ];
 
-describe('RIP authentication with BIRD 2', () => {
+// Each test has its own namespaces, peer and router, and mostly waits on RIP updates: run them side by side.
+describe('RIP authentication with BIRD 2', { concurrency: true }, () => {
   for (const [label, name, ours, theirs] of BIRD_AUTH) {
     test(`${name}: routes both ways`, { timeout: 40_000 }, async () => {
       const p = await birdPeer(label, { auth: ours }, theirs);
@@ -131,7 +132,7 @@ async function frrPeer(label: string, ripPort: Record<string, unknown>, frrLines
   return { ...p, frr, frrHasOurs, theirs: `192.168.${p.n}.0/24` };
 }
 
-describe('RIP authentication with FRR ripd 8', () => {
+describe('RIP authentication with FRR ripd 8', { concurrency: true }, () => {
   test('keyed MD5 with a key chain (key 7): routes both ways', { timeout: 60_000 }, async () => {
     const p = await frrPeer('fmd5', { auth: { type: 'md5', keys: [{ id: 7, secret: 'frr-md5-secret' }] } }, {
       global: ['key chain tunroute', ' key 7', '  key-string frr-md5-secret'],
@@ -182,7 +183,7 @@ describe('RIP authentication with FRR ripd 8', () => {
   });
 });
 
-describe('GTSM (RFC 5082, ttlSecurity)', () => {
+describe('GTSM (RFC 5082, ttlSecurity)', { concurrency: true }, () => {
   test('with BIRD `ttl security on`: both send TTL 255, routes both ways', { timeout: 40_000 }, async () => {
     const p = await birdPeer('gtsm', { ttlSecurity: true }, ['ttl security on;']);
     await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
