@@ -30,6 +30,9 @@ const FLAG_OPENER = 2;
 /** A flow that saw FIN or RST holds its port only this much longer, ms. */
 const CLOSING_LINGER_MS = 1000;
 
+/** A connection silent for longer is not counted open (its peer gone: a reset it never answered). */
+export const OPEN_ACTIVE_MS = 500;
+
 export class FlowTable {
   private readonly bucketBits: number;
   private readonly src: Uint32Array;
@@ -172,7 +175,7 @@ export class FlowTable {
    * cut it in half. (One silent for longer — its peer gone, or idle — is cut
    * by its next packet whenever the move comes: waiting does not save it.)
    */
-  openConnectionsFrom(port: number, activeMs: number): number {
+  openConnectionsFrom(port: number, activeMs = OPEN_ACTIVE_MS): number {
     this.tick();
     const since = this.clock.now - activeMs;
     let n = 0;

@@ -29,7 +29,7 @@ import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
 import { adoptQueue, makePort, type QueueHandle } from './port-devices.js';
 import {
-  HANDOFF_MAX, STATUS_HANDOFF, STATUS_LIVE0, STATUS_TICKS,
+  HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS, statusLive, statusOpen,
   type ControlToWorker, type HandedOver, type WorkerToControl,
 } from './worker-protocol.js';
 
@@ -49,6 +49,8 @@ export interface WorkerInit {
 
 /** How often the worker runs its timers (link layer, drain accounting). */
 const TICK_MS = 50;
+/** While one of its ports drains: the drain's quiet wait polls the counts every 5 ms. */
+const DRAIN_TICK_MS = 5;
 /** Ethertype ARP and ARP's reply opcode, where they sit in a frame. */
 const ARP_TYPE = 0x0806;
 const ARP_REPLY = 2;
@@ -93,7 +95,7 @@ class ForwardingWorker {
       });
     }
     this.fib.offline();
-    setInterval(() => this.tick(), TICK_MS);
+    this.tick();
     control.on('message', (m: ControlToWorker) => this.message(m));
   }
 
@@ -188,17 +190,23 @@ class ForwardingWorker {
   private tick(): void {
     this.fib.quiescent();
     this.followCells();
+    let draining = false;
+    const flows = this.path.flows;
     for (const port of this.ports) {
       if (port.link) {
         this.path.clock.tick();
         port.link.tick();
         port.flush();
       }
-      Atomics.store(this.status, STATUS_LIVE0 + port.index, port.state === 'draining' ? this.path.flows.liveFlowsOn(port.index) : 0);
+      const drains = port.state === 'draining';
+      draining ||= drains;
+      Atomics.store(this.status, statusLive(port.index), drains ? flows.liveFlowsOn(port.index) : 0);
+      Atomics.store(this.status, statusOpen(port.index), drains ? flows.openConnectionsFrom(port.index) : 0);
     }
     this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
+    setTimeout(() => this.tick(), draining ? DRAIN_TICK_MS : TICK_MS);
   }
 
   private send(m: WorkerToControl): void {

@@ -17,7 +17,7 @@ import type { Fib } from '../routing/fib.js';
 import { queueHandle } from './port-devices.js';
 import type { WorkerInit } from './forwarding-worker.js';
 import {
-  STATUS_HANDOFF, STATUS_LIVE0, STATUS_TICKS, statusSlots, type ControlToWorker, type HandedOver, type WorkerToControl,
+  STATUS_HANDOFF, STATUS_TICKS, statusLive, statusOpen, statusSlots, type ControlToWorker, type HandedOver, type WorkerToControl,
 } from './worker-protocol.js';
 
 /** How long stop() waits for a worker to close its readers before terminating it. */
@@ -79,7 +79,12 @@ export class ForwardingWorkers {
 
   /** Live flows the workers pin to a draining port. */
   liveFlowsOn(port: number): number {
-    return this.status.reduce((n, s) => n + Atomics.load(s, STATUS_LIVE0 + port), 0);
+    return this.status.reduce((n, s) => n + Atomics.load(s, statusLive(port)), 0);
+  }
+
+  /** TCP connections opened from a draining port's side that are still open in the workers. */
+  openConnectionsFrom(port: number): number {
+    return this.status.reduce((n, s) => n + Atomics.load(s, statusOpen(port)), 0);
   }
 
   private message(from: number, m: WorkerToControl): void {

@@ -37,8 +37,6 @@ const DRAIN_POLL_MS = 50;
 const QUIET_POLL_MS = 5;
 /** Well under TCP's first SYN retransmission (1 s): a SYN refused at once comes back after the neighbour has moved. */
 const QUIET_MAX_MS = 250;
-/** A connection silent for longer is not waited for (its peer gone: a reset it never answered). */
-const OPEN_ACTIVE_MS = 500;
 
 /**
  * How long a neighbour gets to read a protocol's last words on a blocked
@@ -479,22 +477,25 @@ export class Router {
     const started = Date.now();
     const flows = this.path.flows;
     const workers = this.workers;
-    // Workers count their pinned flows at their ticks: trust counts from two ticks after the drain began.
+    // Workers count at their ticks (every 5 ms while a port drains): trust counts
+    // from two ticks after the drain began; until then their count is unknown (−1).
     const ticksAtStart = workers?.ticks() ?? [];
-    const workersLive = (): number => {
+    const fromWorkers = (count: (w: ForwardingWorkers) => number): number => {
       if (!workers) return 0;
-      const fresh = workers.ticks().every((t, i) => t >= ticksAtStart[i]! + 2);
-      return fresh ? workers.liveFlowsOn(port.index) : 1;
+      return workers.ticks().every((t, i) => t >= ticksAtStart[i]! + 2) ? count(workers) : -1;
     };
-    // (With forwarding workers the quiet wait sees only the control thread's flows: workers refuse new
-    // connections from the port's side all the same, but its neighbours are told at once.)
+    const openNow = (): number => {
+      const inWorkers = fromWorkers((w) => w.openConnectionsFrom(port.index));
+      return inWorkers < 0 ? -1 : inWorkers + flows.openConnectionsFrom(port.index);
+    };
     let told = false;
-    const open = flows.openConnectionsFrom(port.index, OPEN_ACTIVE_MS);
+    let open = openNow();
     const step = (first = false) => {
       const waited = Date.now() - started;
       if (!told) {
-        const left = open === 0 ? 0 : flows.openConnectionsFrom(port.index, OPEN_ACTIVE_MS);
-        if (left > 0 && waited < Math.min(QUIET_MAX_MS, maxMs)) {
+        const left = open === 0 ? 0 : openNow();
+        if (open < 0) open = left;
+        if (left !== 0 && waited < Math.min(QUIET_MAX_MS, maxMs)) {
           this.drains.set(port.index, setTimeout(() => step(), QUIET_POLL_MS));
           return;
         }
@@ -503,7 +504,7 @@ export class Router {
         for (const p of this.plugins) p.portDraining?.(port);
       }
       // The first look comes a poll interval after the drain began.
-      if (first || ((flows.hasLiveFlowOn(port.index) || workersLive() > 0) && waited < maxMs)) {
+      if (first || ((flows.hasLiveFlowOn(port.index) || fromWorkers((w) => w.liveFlowsOn(port.index)) !== 0) && waited < maxMs)) {
         this.drains.set(port.index, setTimeout(() => step(), DRAIN_POLL_MS));
         return;
       }

@@ -6,10 +6,14 @@ import type { RouterConfig } from '../config/router-config.js';
 export const STATUS_TICKS = 0;
 /** Status block: packets handed to the control thread and not yet taken. */
 export const STATUS_HANDOFF = 1;
-/** Status block: from here, per port, the live flows this worker pins to it while it drains. */
-export const STATUS_LIVE0 = 2;
+/** Status block: from here, two slots per port, counted while the port drains (else 0). */
+const STATUS_PORT0 = 2;
+/** Status block slot: the live flows this worker pins to a draining port. */
+export const statusLive = (port: number): number => STATUS_PORT0 + 2 * port;
+/** Status block slot: the TCP connections opened from a draining port's side still open in this worker. */
+export const statusOpen = (port: number): number => STATUS_PORT0 + 2 * port + 1;
 /** Int32 slots of a status block for `ports` ports. */
-export const statusSlots = (ports: number): number => STATUS_LIVE0 + ports;
+export const statusSlots = (ports: number): number => STATUS_PORT0 + 2 * ports;
 
 /** Packets for the router a worker may have handed over and the control thread not yet taken. */
 export const HANDOFF_MAX = 4096;

@@ -3,13 +3,22 @@
 // Port a is a multi-queue TUN, port b a veth end (AF_PACKET fanout): the
 // workers forward ping and TCP, the control thread still answers ping to
 // the router, route changes it makes reach the workers, a block withdraws
-// the routes through the port and the workers stop sending on it, and the
-// counters `stats` shows are the workers' summed.
+// the routes through the port and the workers stop sending on it, the
+// counters `stats` shows are the workers' summed, and a drain sees the
+// connections the workers carry.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip } from '../../src/testbed/shell.js';
+import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 import { startHttpEcho } from './helpers.js';
+
+/** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
+const TRICKLE = `
+const s = require('net').connect(Number(process.argv[2]), process.argv[1], () => {
+  s.write('GET / HTTP/1.1\\r\\nX-Trickle: ');
+  setInterval(() => s.write('x'), 50);
+});
+`;
 
 interface Stats { ports: Record<string, { rxBytes: number; txBytes: number; drops: Record<string, number> }> }
 
@@ -101,6 +110,29 @@ for (const workers of [1, 2]) {
         back = (await inNetns(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout;
       }
       assert.match(back, / 0% packet loss/);
+    });
+
+    test('a drain waits (≤ 250 ms) for a connection from the port\'s side that the workers carry before telling the neighbours', { timeout: 30_000 }, async () => {
+      const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
+      // A connection from host a (its SYN comes in by port a) that sends every 50 ms: a request header, byte by byte.
+      const client = lab.spawnIn(a, process.execPath, ['-e', TRICKLE, '10.0.2.2', '8080']);
+      try {
+        await sleep(1000);
+        await router.cli('port', 'drain', 'a', '--max-wait', '1500');
+        const quiet = await waitFor('port.quiet logged', async () => router.events().find((e) => e.event === 'port.quiet' && e.port === 'a'), 5000, 50);
+        // The workers' flow tables hold the connection: the drain saw it open and waited its bound for it.
+        assert.equal(quiet.openBefore, 1);
+        assert.equal(quiet.openLeft, 1);
+        assert.ok(Number(quiet.waitedMs) >= 250, `waited ${String(quiet.waitedMs)} ms`);
+        // Its flow is pinned to port a until the drain's bound: then the port blocks itself.
+        const drained = await waitFor('port.drained logged', async () => router.events().find((e) => e.event === 'port.drained' && e.port === 'a'), 5000, 50);
+        assert.ok(Number(drained.flowsLeft) >= 1, `flows left ${String(drained.flowsLeft)}`);
+      } finally {
+        client.kill('SIGKILL');
+        server.kill('SIGKILL');
+      }
+      await router.cli('port', 'unblock', 'a');
+      await waitFor('ping through port a again', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout), 10_000, 100);
     });
   });
 }
