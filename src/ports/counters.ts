@@ -1,6 +1,7 @@
 // Per-port traffic counters in one Float64Array (exact integers up to 2^53),
 // so the packet path bumps numbers in place and never allocates.
 import { DROP_NAMES, DROP_REASON_COUNT, namedCounts } from '../packet/drops.js';
+import { ShardedCounters } from './sharded-counters.js';
 
 export const RX_PACKETS = 0;
 export const RX_BYTES = 1;
@@ -30,26 +31,10 @@ const DROPS_AT = OFFLOAD_AT + OFFLOAD_NAMES.length;
 /** Slots of one port's counters (a forwarding worker's shard is this many Float64s). */
 export const COUNTER_SLOTS = DROPS_AT + DROP_REASON_COUNT;
 
-/**
- * A port's counters. With forwarding workers, each worker counts its
- * traffic in a shard of its own (a Float64Array over shared memory that only
- * it writes): no lock or atomic operation on the packet path; reading sums
- * the owner's values and every shard (a reader may see a shard mid-update
- * by one packet, never a torn number: a Float64 store is one machine word).
- */
-export class PortCounters {
-  readonly values: Float64Array;
-  private readonly shards: Float64Array[] = [];
-
-  /** `values`: where to count (a worker's shard), default a fresh array. */
+/** A port's counters (a worker counts in its shard: sharded-counters.ts). */
+export class PortCounters extends ShardedCounters {
   constructor(values?: Float64Array) {
-    if (values && values.length !== COUNTER_SLOTS) throw new RangeError(`port counters: ${values.length} slots, expected ${COUNTER_SLOTS}`);
-    this.values = values ?? new Float64Array(COUNTER_SLOTS);
-  }
-
-  /** A worker's shard, summed into what this reports. */
-  addShard(shard: Float64Array): void {
-    this.shards.push(shard);
+    super('port counters', COUNTER_SLOTS, values);
   }
 
   drop(reason: number): void {
@@ -58,14 +43,6 @@ export class PortCounters {
 
   dropCount(reason: number): number {
     return this.total()[DROPS_AT + reason]!;
-  }
-
-  /** Every slot: this thread's counts plus the workers'. */
-  total(): Float64Array {
-    if (this.shards.length === 0) return this.values;
-    const sum = Float64Array.from(this.values);
-    for (const s of this.shards) for (let i = 0; i < sum.length; i++) sum[i]! += s[i]!;
-    return sum;
   }
 
   snapshot(): {

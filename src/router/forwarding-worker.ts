@@ -6,9 +6,11 @@
 // What it shares with the control thread (forwarding-workers.ts):
 //   - the FIB: read lock-free, quiescent between batches;
 //   - each port's state cell (state, muted), followed at every batch;
-//   - its own shard of every port's counters, which only it writes;
+//   - its own shard of every port's counters (and of every Ethernet port's
+//     link counters), which only it writes;
 //   - a status block: ticks, packets handed over and not yet taken, and
-//     per port the live flows it pins to a draining port.
+//     per draining port the live flows it pins to it and the connections
+//     from its side still open.
 // Packets for the router (BFD, RIP, OSPF, ICMP to it, fragments of them)
 // go to the control thread in one message per batch, bounded by the
 // status block's in-flight count (full: counted handoff-full). ARP replies
@@ -43,6 +45,8 @@ export interface WorkerInit {
   cells: SharedArrayBuffer;
   /** This worker's counter shard of each port. */
   counters: SharedArrayBuffer[];
+  /** This worker's shard of each Ethernet port's link counters (null: a port without a link layer). */
+  linkCounters: (SharedArrayBuffer | null)[];
   /** This worker's status block (worker-protocol.ts STATUS_*). */
   status: SharedArrayBuffer;
 }
@@ -83,7 +87,8 @@ class ForwardingWorker {
     };
     const sink: LocalSink = { deliver: (port, ip) => this.handOver(port, ip) };
     config.ports.forEach((pc, i) => {
-      this.ports.push(makePort(i, pc, adoptQueue(init.queues[i]!), arena, hooks, new Float64Array(init.counters[i]!)));
+      const link = init.linkCounters[i];
+      this.ports.push(makePort(i, pc, adoptQueue(init.queues[i]!), arena, hooks, { port: new Float64Array(init.counters[i]!), link: link ? new Float64Array(link) : undefined }));
     });
     this.path = new PacketPath(arena, this.ports, this.fib, config, Date.now, sink);
     this.followCells();
@@ -171,7 +176,7 @@ class ForwardingWorker {
           if (!port?.link) continue;
           const off = out.scratch(f.bytes.length);
           this.path.arena.bytes.set(f.bytes, off);
-          port.link.receive(off, f.bytes.length);
+          port.link.receive(off, f.bytes.length, true);
         }
         out.flushAll();
         break;

@@ -12,6 +12,7 @@ import type { RouterConfig } from '../config/router-config.js';
 import type { PacketPath } from '../dataplane/packet-path.js';
 import type { PacketDevice } from '../ports/device.js';
 import { COUNTER_SLOTS } from '../ports/counters.js';
+import { LINK_COUNTER_SLOTS } from '../ports/ethernet/link-counters.js';
 import { PORT_CELL_SLOTS, type Port } from '../ports/port.js';
 import type { Fib } from '../routing/fib.js';
 import { queueHandle } from './port-devices.js';
@@ -48,11 +49,17 @@ export class ForwardingWorkers {
     for (let w = 0; w < n; w++) {
       const counters = ports.map(() => new SharedArrayBuffer(COUNTER_SLOTS * 8));
       counters.forEach((c, i) => ports[i]!.counters.addShard(new Float64Array(c)));
+      const linkCounters = ports.map((p) => {
+        if (!p.link) return null;
+        const shard = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
+        p.link.counters.addShard(new Float64Array(shard));
+        return shard;
+      });
       const status = new SharedArrayBuffer(statusSlots(ports.length) * 4);
       this.status.push(new Int32Array(status));
       const fib = host.fib.share();
       const init: WorkerInit = {
-        index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, status,
+        index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, linkCounters, status,
         queues: host.queues.map((q) => queueHandle(q[w]!)),
       };
       const t = new Worker(new URL('./forwarding-worker.js', import.meta.url), { workerData: init, transferList: [fib.lpm.port] });
@@ -122,7 +129,7 @@ export class ForwardingWorkers {
       if (!link) continue;
       const off = path.output.scratch(f.bytes.length);
       path.arena.bytes.set(f.bytes, off);
-      link.receive(off, f.bytes.length);
+      link.receive(off, f.bytes.length, true);
     }
     path.output.flushAll();
   }

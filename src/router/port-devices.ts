@@ -93,15 +93,21 @@ export interface LinkHooks {
   announcements?: number;
 }
 
+/** A forwarding worker's shards of a port's counters: the port's, and its link's (an Ethernet port). */
+export interface CounterShards {
+  port: Float64Array;
+  link?: Float64Array;
+}
+
 /** A port on its device; an Ethernet device gets its link layer, in a region of the arena of its own. */
-export function makePort(index: number, pc: PortConfig, device: PacketDevice, arena: PacketArena, hooks: LinkHooks, counters?: Float64Array): Port {
+export function makePort(index: number, pc: PortConfig, device: PacketDevice, arena: PacketArena, hooks: LinkHooks, shards?: CounterShards): Port {
   const port = new Port(index, {
     name: pc.name, address: pc.address, prefixLen: pc.prefixLen, mtu: pc.mtu, netns: pc.netns, deviceName: pc.device,
-    superSlots: superSlotsFor(pc) || (device.offload?.rxSuper ?? false), counters,
+    superSlots: superSlotsFor(pc) || (device.offload?.rxSuper ?? false), counters: shards?.port,
   }, device, arena);
   if (macOf(device)) {
     port.linkRegion = arena.reserve(linkRegionBytes(pc.mtu));
-    attachLink(port, pc, arena, hooks);
+    attachLink(port, pc, arena, hooks, shards?.link);
   }
   return port;
 }
@@ -110,7 +116,7 @@ export function makePort(index: number, pc: PortConfig, device: PacketDevice, ar
  * (Re)build the port's link layer for its current device (a re-created
  * interface has a new MAC), with the neighbours the config names.
  */
-export function attachLink(port: Port, pc: PortConfig, arena: PacketArena, hooks: LinkHooks): void {
+export function attachLink(port: Port, pc: PortConfig, arena: PacketArena, hooks: LinkHooks, counters?: Float64Array): void {
   const mac = macOf(port.device);
   if (!mac) {
     port.link = null;
@@ -125,6 +131,7 @@ export function attachLink(port: Port, pc: PortConfig, arena: PacketArena, hooks
     mtu: port.mtu,
     clock: () => hooks.clock.now(),
     announcements: hooks.announcements,
+    counters,
     send: (off, len) => port.enqueue(off, len),
     unresolved: (off, len, nextHop) => hooks.unresolved(port, off, len, nextHop),
   });

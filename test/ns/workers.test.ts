@@ -4,10 +4,11 @@
 // workers forward ping and TCP, the control thread still answers ping to
 // the router, route changes it makes reach the workers, a block withdraws
 // the routes through the port and the workers stop sending on it, the
-// counters `stats` shows are the workers' summed, and a drain sees the
-// connections the workers carry.
+// counters `stats` and the link counters show are the workers' summed, and
+// a drain sees the connections the workers carry.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { NeighbourPortJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 import { startHttpEcho } from './helpers.js';
@@ -64,6 +65,13 @@ for (const workers of [1, 2]) {
         assert.match(r.stdout, /2 received/, addr);
       }
       assert.ok(router.events().some((e) => e.event === 'workers.started' && e.workers === workers), 'workers.started logged');
+      // Port b's link counters sum every thread's: each ARP request sent (by a worker resolving host b,
+      // or by the control thread) is answered once, and a reply relayed to the other threads is counted once.
+      await waitFor('every ARP request answered once, in the link counters', async () => {
+        const [nb] = await router.api<NeighbourPortJson[]>('GET', '/v1/neighbours');
+        const ev = nb!.counters.events;
+        return (ev['arp-requests-sent'] ?? 0) >= 1 && ev['arp-replies-received'] === ev['arp-requests-sent'];
+      }, 3000, 100);
     });
 
     test('TCP: 2 MB over HTTP through the workers; stats sum the workers\' counters', { timeout: 30_000 }, async () => {

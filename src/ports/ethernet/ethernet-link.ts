@@ -70,6 +70,8 @@ export interface EthernetLinkOptions {
   announceIntervalMs?: number;
   /** Milliseconds, monotonic (default performance.now). */
   clock?: () => number;
+  /** Where the link counts (a forwarding worker's shard), default its own array. */
+  counters?: Float64Array;
   /** Put a frame on the port's transmit queue. */
   send(off: number, len: number): void;
   /**
@@ -81,7 +83,9 @@ export interface EthernetLinkOptions {
 }
 
 export class EthernetLink {
-  readonly counters = new LinkCounters();
+  readonly counters: LinkCounters;
+  /** What relayed frames count into: nobody reads it. */
+  private readonly uncounted = new LinkCounters();
   readonly table: NeighbourTable;
   readonly pool: HoldPool;
   readonly mac: Uint8Array;
@@ -112,6 +116,7 @@ export class EthernetLink {
   }
 
   constructor(opts: EthernetLinkOptions) {
+    this.counters = new LinkCounters(opts.counters);
     if (opts.mac.length !== 6) throw new RangeError('MAC must be 6 bytes');
     this.bytes = opts.bytes;
     this.mac = Uint8Array.from(opts.mac);
@@ -147,10 +152,14 @@ export class EthernetLink {
 
   // ---- receive ----------------------------------------------------------------
 
-  /** Classify the frame at (off, len); returns an Rx code. */
-  receive(off: number, len: number): number {
+  /**
+   * Classify the frame at (off, len); returns an Rx code. `relayed`: an ARP
+   * reply another thread read and counted (forwarding workers) — learnt
+   * from, not counted again.
+   */
+  receive(off: number, len: number, relayed = false): number {
     const b = this.bytes;
-    const c = this.counters;
+    const c = relayed ? this.uncounted : this.counters;
     if (len < ETHERNET_HEADER_LEN) {
       c.drop(L2Drop.RUNT);
       return Rx.DROPPED;
@@ -171,15 +180,14 @@ export class EthernetLink {
     const type = (b[off + 12] << 8) | b[off + 13];
     if (type === EtherType.IPV4) return group ? Rx.IPV4_LINK_GROUP : Rx.IPV4;
     if (type === EtherType.ARP) {
-      this.receiveArp(off, len, !group);
+      this.receiveArp(off, len, !group, c);
       return Rx.ARP;
     }
     c.drop(type === EtherType.VLAN || type === EtherType.QINQ ? L2Drop.VLAN_TAGGED : L2Drop.UNKNOWN_ETHERTYPE);
     return Rx.DROPPED;
   }
 
-  private receiveArp(off: number, len: number, toOurMac: boolean): void {
-    const c = this.counters;
+  private receiveArp(off: number, len: number, toOurMac: boolean, c: LinkCounters): void {
     const arp = this.arp.attach(this.bytes, off + ETHERNET_HEADER_LEN, len - ETHERNET_HEADER_LEN);
     const check = arp.validate();
     if (check !== ArpCheck.OK) {

@@ -1,7 +1,11 @@
 // Counters of an Ethernet port's link layer (frames, ARP, neighbour
 // resolution) in one Float64Array, bumped in place on the packet path. Every
 // frame or packet the link layer drops is counted under one of the DROP
-// reasons; the EVENT counters say what it did.
+// reasons; the EVENT counters say what it did. A forwarding worker's link
+// counts in its shard (../sharded-counters.ts).
+import { namedCounts } from '../../packet/drops.js';
+import { ShardedCounters } from '../sharded-counters.js';
+
 export const L2Drop = {
   /** Shorter than an Ethernet header. */
   RUNT: 0,
@@ -70,9 +74,13 @@ export const L2_EVENT_NAMES: readonly string[] = [
 ];
 
 const EVENTS_AT = L2_DROP_NAMES.length;
+/** Slots of one link's counters (a forwarding worker's shard is this many Float64s). */
+export const LINK_COUNTER_SLOTS = EVENTS_AT + L2_EVENT_NAMES.length;
 
-export class LinkCounters {
-  readonly values = new Float64Array(EVENTS_AT + L2_EVENT_NAMES.length);
+export class LinkCounters extends ShardedCounters {
+  constructor(values?: Float64Array) {
+    super('link counters', LINK_COUNTER_SLOTS, values);
+  }
 
   drop(reason: number): void {
     this.values[reason]! += 1;
@@ -83,19 +91,16 @@ export class LinkCounters {
   }
 
   dropCount(reason: number): number {
-    return this.values[reason]!;
+    return this.total()[reason]!;
   }
 
   eventCount(what: number): number {
-    return this.values[EVENTS_AT + what]!;
+    return this.total()[EVENTS_AT + what]!;
   }
 
-  /** Non-zero counters by name, for the API and `stats`. */
+  /** Non-zero counters by name (this thread's and the workers'), for the API and `stats`. */
   snapshot(): { drops: Record<string, number>; events: Record<string, number> } {
-    const drops: Record<string, number> = {};
-    const events: Record<string, number> = {};
-    for (let i = 0; i < EVENTS_AT; i++) if (this.values[i]! > 0) drops[L2_DROP_NAMES[i]!] = this.values[i]!;
-    for (let i = 0; i < L2_EVENT_NAMES.length; i++) if (this.values[EVENTS_AT + i]! > 0) events[L2_EVENT_NAMES[i]!] = this.values[EVENTS_AT + i]!;
-    return { drops, events };
+    const v = this.total();
+    return { drops: namedCounts(v, L2_DROP_NAMES), events: namedCounts(v, L2_EVENT_NAMES, EVENTS_AT) };
   }
 }
