@@ -29,7 +29,7 @@ import type { SharedFibHandles } from '../routing/fib.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
-import { adoptQueue, makePort, type QueueHandle } from './port-devices.js';
+import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
   HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS, statusLive, statusOpen,
   type ControlToWorker, type HandedOver, type WorkerToControl,
@@ -69,6 +69,7 @@ class ForwardingWorker {
   private pending: HandedOver[] = [];
   private pendingArp: HandedOver[] = [];
   private readonly view = new Ipv4View();
+  private readonly hooks: LinkHooks;
 
   constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
     const { config } = init;
@@ -85,6 +86,7 @@ class ForwardingWorker {
         if (ip.validate() === 0) this.path.icmp.send(IcmpType.DEST_UNREACHABLE, UnreachCode.HOST, 0, port, ip);
       },
     };
+    this.hooks = hooks;
     const sink: LocalSink = { deliver: (port, ip) => this.handOver(port, ip) };
     config.ports.forEach((pc, i) => {
       const link = init.linkCounters[i];
@@ -94,14 +96,18 @@ class ForwardingWorker {
     this.followCells();
     for (const port of this.ports) {
       port.link?.linkUp();
-      port.device.startReading(arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
-        if (count > 0) this.receive(port, count);
-        if (errno) this.send({ type: 'read-error', port: port.index, errno });
-      });
+      this.startReading(port);
     }
     this.fib.offline();
     this.tick();
     control.on('message', (m: ControlToWorker) => this.message(m));
+  }
+
+  private startReading(port: Port): void {
+    port.device.startReading(this.path.arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
+      if (count > 0) this.receive(port, count);
+      if (errno) this.send({ type: 'read-error', port: port.index, errno });
+    });
   }
 
   private receive(port: Port, count: number): void {
@@ -179,6 +185,26 @@ class ForwardingWorker {
           port.link.receive(off, f.bytes.length, true);
         }
         out.flushAll();
+        break;
+      }
+      case 'detach': {
+        this.ports[m.port]?.device.stopReading?.();
+        this.send({ type: 'detached', port: m.port });
+        break;
+      }
+      case 'adopt': {
+        const port = this.ports[m.port];
+        if (!port) break;
+        port.device = adoptQueue(m.queue);
+        const shard = this.init.linkCounters[m.port];
+        if (port.link && shard) {
+          // A re-created interface has a new MAC: the link starts over, as the control thread's does.
+          const counts = new Float64Array(shard);
+          counts.fill(0);
+          attachLink(port, this.init.config.ports[m.port]!, this.path.arena, this.hooks, counts);
+          if (!port.muted) port.link.linkUp();
+        }
+        this.startReading(port);
         break;
       }
       case 'stop':

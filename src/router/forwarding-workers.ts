@@ -40,6 +40,10 @@ export class ForwardingWorkers {
   private readonly status: Int32Array[] = [];
   private readonly exited: Promise<void>[] = [];
   private stopping = false;
+  /** Per Ethernet port, every worker's link counter shard (a re-made link sums them again). */
+  private readonly linkShards: SharedArrayBuffer[][] = [];
+  /** Ports whose vanished device's queues some workers still read: how many have not let go yet. */
+  private readonly detaching = new Map<number, number>();
 
   constructor(private readonly host: WorkerHost) {
     const { config, ports } = host;
@@ -49,10 +53,11 @@ export class ForwardingWorkers {
     for (let w = 0; w < n; w++) {
       const counters = ports.map(() => new SharedArrayBuffer(COUNTER_SLOTS * 8));
       counters.forEach((c, i) => ports[i]!.counters.addShard(new Float64Array(c)));
-      const linkCounters = ports.map((p) => {
+      const linkCounters = ports.map((p, i) => {
         if (!p.link) return null;
         const shard = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
         p.link.counters.addShard(new Float64Array(shard));
+        (this.linkShards[i] ??= []).push(shard);
         return shard;
       });
       const status = new SharedArrayBuffer(statusSlots(ports.length) * 4);
@@ -77,6 +82,27 @@ export class ForwardingWorkers {
 
   get count(): number {
     return this.threads.length;
+  }
+
+  /**
+   * The port's device vanished: every worker stops reading its queue; once
+   * all have, the queues are closed (a re-created Ethernet interface's new
+   * sockets cannot join a fanout group the old ones still hold).
+   */
+  detach(port: number): void {
+    this.detaching.set(port, this.threads.length);
+    this.broadcast({ type: 'detach', port });
+  }
+
+  /** Whether the port's old queues are closed (a reattach may open new ones). */
+  detached(port: number): boolean {
+    return !this.detaching.has(port);
+  }
+
+  /** The port's device is back on `queues`: worker i takes queue i; the port's new link sums the workers' again. */
+  adopt(port: Port, queues: readonly PacketDevice[]): void {
+    for (const shard of this.linkShards[port.index] ?? []) port.link?.counters.addShard(new Float64Array(shard));
+    for (let w = 0; w < this.threads.length; w++) this.post(w, { type: 'adopt', port: port.index, queue: queueHandle(queues[w]!) });
   }
 
   /** Timer ticks each worker has run (a drain reads live flows only after fresh ones). */
@@ -112,6 +138,16 @@ export class ForwardingWorkers {
         this.learnArp(m.frames);
         for (let w = 0; w < this.threads.length; w++) if (w !== from) this.post(w, { type: 'arp', frames: m.frames });
         break;
+      case 'detached': {
+        const left = (this.detaching.get(m.port) ?? 1) - 1;
+        if (left > 0) {
+          this.detaching.set(m.port, left);
+          break;
+        }
+        this.detaching.delete(m.port);
+        for (const q of this.host.queues[m.port] ?? []) q.close();
+        break;
+      }
       case 'read-error': {
         const port = ports[m.port];
         if (port) this.host.readError(port, m.errno);

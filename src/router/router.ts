@@ -232,6 +232,7 @@ export class Router {
     this.stopDrain(port);
     this.finishGoodbye(port);
     port.device.stopReading?.();
+    this.workers?.detach(port.index);
     port.muted = true;
     port.link?.linkDown();
     const before = port.state === 'draining' ? 'up' : port.state;
@@ -251,17 +252,19 @@ export class Router {
   private reattach(port: Port, state: Port['state']): boolean {
     const pc = this.config.ports.find((p) => p.name === port.name);
     if (!pc) return true;
-    if (this.workers) {
-      this.log.warn({ event: 'port.reattach-unsupported', port: port.name }, `port ${port.name} stays down: a vanished device is not reopened while forwarding workers run (restart the daemon)`);
-      return true;
-    }
+    const workers = this.workers;
+    // With forwarding workers, new queues are opened once every worker has let go of the old ones (closed then).
+    if (workers && !workers.detached(port.index)) return false;
     try {
       if (port.device.exists && !port.device.exists()) return false;
-      const device = this.openDevice(pc);
+      const queues = workers ? this.openDeviceQueues(pc, workers.count, port.index) : null;
+      const device = queues ? queues[0]! : this.openDevice(pc);
       port.device.close();
       port.device = device;
+      if (queues) this.queues[port.index] = queues;
       // A re-created interface has a new MAC: the link layer starts over with it.
       attachLink(port, pc, this.arena, this.linkHooks);
+      if (queues) workers?.adopt(port, queues);
     } catch (e) {
       this.log.debug({ event: 'port.reattach-failed', port: port.name, err: (e as Error).message }, `port ${port.name}: device not back yet`);
       return false;

@@ -1,6 +1,7 @@
 // What the control thread and its forwarding workers say to each other, and
 // the layout of a worker's status block (Int32 slots in shared memory).
 import type { RouterConfig } from '../config/router-config.js';
+import type { QueueHandle } from './port-devices.js';
 
 /** Status block: timer ticks the worker ran (a drain waits for fresh counts). */
 export const STATUS_TICKS = 0;
@@ -27,9 +28,15 @@ export interface HandedOver {
 export type WorkerToControl =
   | { type: 'local'; packets: HandedOver[] }
   | { type: 'arp'; frames: HandedOver[]; from: number }
-  | { type: 'read-error'; port: number; errno: number };
+  | { type: 'read-error'; port: number; errno: number }
+  /** The worker no longer reads the port's old queue (its device vanished): the control thread may close it. */
+  | { type: 'detached'; port: number };
 
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }
   | { type: 'arp'; frames: HandedOver[] }
+  /** The port's device vanished: stop reading its queue (answer 'detached'). */
+  | { type: 'detach'; port: number }
+  /** The port's device is back: this worker's new queue of it. */
+  | { type: 'adopt'; port: number; queue: QueueHandle }
   | { type: 'stop' };

@@ -4,8 +4,9 @@
 // workers forward ping and TCP, the control thread still answers ping to
 // the router, route changes it makes reach the workers, a block withdraws
 // the routes through the port and the workers stop sending on it, the
-// counters `stats` and the link counters show are the workers' summed, and
-// a drain sees the connections the workers carry.
+// counters `stats` and the link counters show are the workers' summed, a
+// drain sees the connections the workers carry, and a port whose device
+// vanished comes back on new queues when the device is made again.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { NeighbourPortJson } from '../../src/api/types.js';
@@ -118,6 +119,20 @@ for (const workers of [1, 2]) {
         back = (await inNetns(a, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout;
       }
       assert.match(back, / 0% packet loss/);
+    });
+
+    test('a vanished TUN takes its port down; made again, the workers read its new queues', { timeout: 60_000 }, async () => {
+      const portState = async (name: string) => (await router.api<{ name: string; state: string }[]>('GET', '/v1/ports')).find((p) => p.name === name)!.state;
+      const restored = (name: string) => router.events().filter((e) => e.event === 'port.restored' && e.port === name).length;
+      const pingAcross = () => waitFor('ping a → b across the workers', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout), 10_000, 100);
+      // The TUN of host a: deleted, then made again (multi-queue) as it was.
+      await ip('-n', a, 'link', 'del', lab.dev('a'));
+      await waitFor('port a down', async () => (await portState('a')) === 'down', 5000, 50);
+      await lab.hostPort(a, lab.dev('a'), '10.0.1.2/24', '10.0.1.1');
+      await waitFor('port a restored', async () => restored('a') === 1, 10_000, 100);
+      await pingAcross();
+      const stats = JSON.parse(await router.cli('--json', 'stats')) as Stats;
+      assert.ok(stats.ports.b!.txBytes > 0 && stats.ports.a!.rxBytes > 0);
     });
 
     test('a drain waits (≤ 250 ms) for a connection from the port\'s side that the workers carry before telling the neighbours', { timeout: 30_000 }, async () => {
