@@ -677,15 +677,16 @@ static void on_readable(uv_poll_t *p, int status, int events) {
   preader *r = (preader *)p->data;
   if (r->closing) return;
   if (status < 0) {
-    // A socket error (POLLERR) makes libuv stop the watcher. The expected one
-    // is ENETDOWN when the port is blocked (link down): take the error off
-    // the socket and watch again — the socket re-arms when the link is up.
+    // A socket error (POLLERR) makes libuv stop the watcher: take the error
+    // off the socket, watch again, and tell JS. ENETDOWN is a link that went
+    // down (a port block: the socket re-arms when it comes up) or an
+    // interface that is gone (deleted): JS asks which.
     int soerr = 0;
     socklen_t sl = sizeof soerr;
     getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
     int rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
     if (rc != 0) { call_js(r, 0, -rc); return; }
-    if (soerr && soerr != ENETDOWN) call_js(r, 0, soerr);
+    if (soerr) call_js(r, 0, soerr);
   }
   run_reader(r);
 }

@@ -49,3 +49,14 @@ export interface PacketDevice {
   setRef?(ref: boolean): void;
   close(): void;
 }
+
+/** Whether a device is still there, asked through its link state (the kernel answers ENODEV for a deleted one). */
+export function stillThere(linkRunning: () => boolean): boolean {
+  try {
+    linkRunning();
+    return true;
+  } catch (e) {
+    if (/No such device/i.test((e as Error).message) || (e as { code?: string }).code === 'ENODEV') return false;
+    throw e;
+  }
+}

@@ -3,7 +3,7 @@
 // loop; reads arrive in batches into fixed slots of a caller-owned buffer.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import type { DeviceOffload, PacketDevice } from './device.js';
+import { stillThere, type DeviceOffload, type PacketDevice } from './device.js';
 
 interface TunAddon {
   openTun(name: string, netnsPath: string, mtu: number, multiQueue?: boolean): number;
@@ -172,18 +172,12 @@ export class TunDevice implements PacketDevice {
     load().setCarrier(this.fd, on);
   }
 
-  /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
   /** Whether the device is still there (it may have been deleted under us). */
   exists(): boolean {
-    try {
-      this.linkRunning();
-      return true;
-    } catch (e) {
-      if (/No such device/i.test((e as Error).message) || (e as { code?: string }).code === 'ENODEV') return false;
-      throw e;
-    }
+    return stillThere(() => this.linkRunning());
   }
 
+  /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
   linkRunning(): boolean {
     return load().linkRunning(this.name, this.netns ? netnsPath(this.netns) : '');
   }

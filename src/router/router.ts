@@ -8,6 +8,7 @@
 // BFD-tracked route is usable only while its next hop's session is Up.
 // Protocols reach the router only through the ProtocolContext it makes for
 // them (protocol-context.ts).
+import { constants as osConstants } from 'node:os';
 import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import { systemClock, type Clock, type TimerHandle } from '../control/clock.js';
 import { LogBudget } from './log-budget.js';
@@ -29,6 +30,7 @@ import {
 import { ForwardingWorkers } from './forwarding-workers.js';
 import { makeProtocolContext } from './protocol-context.js';
 
+const { ENETDOWN } = osConstants.errno;
 /** How often a port whose device vanished looks for it again. */
 const REATTACH_INTERVAL_MS = 1000;
 /** A draining port: how often it looks for flows left on it (ms). */
@@ -216,7 +218,8 @@ export class Router {
       /* cannot tell: treat as a passing error */
     }
     if (!gone) {
-      this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
+      // ENETDOWN on an Ethernet port whose interface is still there: its link went down (a block).
+      if (errno !== ENETDOWN) this.log.warn({ event: 'port.read-error', port: port.name, errno }, `read error on ${port.name}: errno ${errno}`);
       return;
     }
     this.deviceLost(port);

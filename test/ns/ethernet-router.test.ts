@@ -4,7 +4,8 @@
 // ARP resolved both ways (the hosts see our MACs REACHABLE; `neigh list`
 // shows theirs), ping with TTL down by two, HTTP, PMTU discovery across a
 // 1000-byte link, a block the neighbour sees as NO-CARRIER and an unblock
-// that announces itself (gratuitous ARP) — and RIP + BFD with a real BIRD
+// that announces itself (gratuitous ARP), a deleted and re-made veth the
+// port comes back on — and RIP + BFD with a real BIRD
 // and a real FRR over a veth.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -103,6 +104,22 @@ describe('two tunroute routers over veths', () => {
     await waitFor('ping across again', () => inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2']).then(() => true, () => false), 10_000, 200);
     const events = (await r2.api<NeighbourPortJson[]>('GET', '/v1/neighbours')).find((p) => p.port === 'r1')!.counters.events;
     assert.ok((events['arp-requests-received'] ?? 0) + (events['arp-replies-received'] ?? 0) > 0, JSON.stringify(events));
+    // The block's link down reached the port's socket as ENETDOWN: not a read error, the interface is there.
+    assert.ok(!r1.events().some((e) => e.event === 'port.read-error' || e.event === 'port.down'), 'no read error, no device-gone');
+  });
+
+  test('a deleted veth takes the port down (routes withdrawn, device-gone); made again, the port comes back and traffic flows', { timeout: 30_000 }, async () => {
+    await ip('-n', a, 'link', 'del', 'eth0');
+    await waitFor('r1 port a down', async () => (await r1.api<PortJson[]>('GET', '/v1/ports')).find((p) => p.name === 'a')!.state === 'down', 5000, 50);
+    const connected = (await r1.api<RouteJson[]>('GET', '/v1/routes')).find((r) => r.prefix === '10.0.1.0/24')!;
+    assert.equal(connected.unusable, 'port-down');
+    assert.ok(r1.events().some((e) => e.event === 'port.down' && e.port === 'a' && e.reason === 'device-gone'));
+    await lab.ethernetHostPort(a, 'eth0', lab.ns('r1'), 'eth1', '10.0.1.2/24', '10.0.1.1');
+    await waitFor('r1 port a restored', () => r1.events().some((e) => e.event === 'port.restored' && e.port === 'a'), 10_000, 100);
+    await waitFor('ping across again', () => inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2']).then(() => true, () => false), 10_000, 200);
+    // The re-created interface has a new MAC: the port took it.
+    const mac = (await r1.api<PortJson[]>('GET', '/v1/ports')).find((p) => p.name === 'a')!.mac!;
+    assert.match((await ip('-n', lab.ns('r1'), 'link', 'show', 'eth1')).stdout, new RegExp(mac));
   });
 });
 

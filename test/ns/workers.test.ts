@@ -121,7 +121,7 @@ for (const workers of [1, 2]) {
       assert.match(back, / 0% packet loss/);
     });
 
-    test('a vanished TUN takes its port down; made again, the workers read its new queues', { timeout: 60_000 }, async () => {
+    test('a vanished device (the TUN, then the veth) takes its port down; made again, the workers read its new queues', { timeout: 60_000 }, async () => {
       const portState = async (name: string) => (await router.api<{ name: string; state: string }[]>('GET', '/v1/ports')).find((p) => p.name === name)!.state;
       const restored = (name: string) => router.events().filter((e) => e.event === 'port.restored' && e.port === name).length;
       const pingAcross = () => waitFor('ping a → b across the workers', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout), 10_000, 100);
@@ -130,6 +130,12 @@ for (const workers of [1, 2]) {
       await waitFor('port a down', async () => (await portState('a')) === 'down', 5000, 50);
       await lab.hostPort(a, lab.dev('a'), '10.0.1.2/24', '10.0.1.1');
       await waitFor('port a restored', async () => restored('a') === 1, 10_000, 100);
+      await pingAcross();
+      // The veth to host b: deleting the host's end takes the router's with it; made again with new MACs.
+      await ip('-n', b, 'link', 'del', lab.dev('hb'));
+      await waitFor('port b down', async () => (await portState('b')) === 'down', 5000, 50);
+      await lab.ethernetHostPort(b, lab.dev('hb'), lab.ns('r'), lab.dev('rb'), '10.0.2.2/24', '10.0.2.1');
+      await waitFor('port b restored', async () => restored('b') === 1, 10_000, 100);
       await pingAcross();
       const stats = JSON.parse(await router.cli('--json', 'stats')) as Stats;
       assert.ok(stats.ports.b!.txBytes > 0 && stats.ports.a!.rxBytes > 0);

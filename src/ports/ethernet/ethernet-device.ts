@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { parseMac } from '../../wire/ethernet.js';
 import { VIRTIO_NET_HDR_LEN } from '../../wire/virtio-net.js';
-import type { DeviceOffload, PacketDevice } from '../device.js';
+import { stillThere, type DeviceOffload, type PacketDevice } from '../device.js';
 import { netnsPath } from '../tun-device.js';
 
 interface EtherAddon {
@@ -207,6 +207,11 @@ export class EthernetDevice implements PacketDevice {
     return load().linkRunning(this.name, this.nsPath);
   }
 
+  /** Whether the interface is still there (a veth goes when its peer's namespace or end is deleted). */
+  exists(): boolean {
+    return stillThere(() => this.linkRunning());
+  }
+
   /**
    * Watch the socket; `onBatch(count, errno)` runs with `count` frames in
    * slots: frame i at offset + i * slotSize, lengths[i] bytes (complete
@@ -244,11 +249,16 @@ export class EthernetDevice implements PacketDevice {
     return load().packetReaderStats(this.reader, this.fd);
   }
 
+  /** Stop watching the socket (it stays open). */
+  stopReading(): void {
+    if (this.reader) load().stopPacketReader(this.reader);
+    this.reader = undefined;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.reader) load().stopPacketReader(this.reader);
-    this.reader = undefined;
+    this.stopReading();
     if (this.owner) load().close(this.fd);
   }
 }
