@@ -109,18 +109,24 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     }
   });
   process.on('SIGUSR1', () => sink.reopen());
-  await new Promise<void>((resolve) => {
+  // Runs until a signal, or a failure the router cannot run on with (its message).
+  const failure = await new Promise<string | null>((resolve) => {
     const stop = (signal: string) => {
       log.info({ event: 'router.signal', signal }, `stopping on ${signal}`);
-      resolve();
+      resolve(null);
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    router.onFatal = (message) => {
+      log.fatal({ event: 'router.fatal', error: message }, `stopping: ${message}`);
+      resolve(message);
+    };
   });
   router.stop();
   metricsServer?.close();
   await api.close();
   await router.stopped();
+  if (failure) throw new ExitError(1, `${config.router}: ${failure}`);
 }
 
 /** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */

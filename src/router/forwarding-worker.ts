@@ -100,12 +100,22 @@ class ForwardingWorker {
     }
     this.fib.offline();
     this.tick();
-    control.on('message', (m: ControlToWorker) => this.message(m));
+    control.on('message', (m: ControlToWorker) => {
+      try {
+        this.message(m);
+      } catch (e) {
+        this.fail(e);
+      }
+    });
   }
 
   private startReading(port: Port): void {
     port.device.startReading(this.path.arena.buffer, port.readOffset, port.slotSize, port.rxLengths.length, port.rxLengths, (count, errno) => {
-      if (count > 0) this.receive(port, count);
+      try {
+        if (count > 0) this.receive(port, count);
+      } catch (e) {
+        this.fail(e);
+      }
       if (errno) this.send({ type: 'read-error', port: port.index, errno });
     });
   }
@@ -195,6 +205,7 @@ class ForwardingWorker {
       case 'adopt': {
         const port = this.ports[m.port];
         if (!port) break;
+        port.device.close(); // let go of the old queue (if 'detach' has not already)
         port.device = adoptQueue(m.queue);
         const shard = this.init.linkCounters[m.port];
         if (port.link && shard) {
@@ -208,13 +219,25 @@ class ForwardingWorker {
         break;
       }
       case 'stop':
-        for (const port of this.ports) {
-          port.device.stopReading?.();
-          port.device.close();
-        }
-        this.fib.close();
-        process.exit(0);
+        this.exit(0);
     }
+  }
+
+  /** Let go of every queue (a worker's device closes its reader, not the fd) and the FIB; end this thread. */
+  private exit(code: number): never {
+    for (const port of this.ports) port.device.close();
+    this.fib.close();
+    process.exit(code);
+  }
+
+  /**
+   * A bug in this thread: report it and end cleanly (the control thread stops
+   * the daemon with one line) rather than leave the thread, its readers still
+   * open, to abort the whole process.
+   */
+  private fail(e: unknown): never {
+    this.send({ type: 'failed', error: e instanceof Error ? e.stack ?? e.message : String(e) });
+    return this.exit(1);
   }
 
   /** Timers: the link layer's (ARP retries, ageing), and what a drain waits for. */
@@ -237,7 +260,13 @@ class ForwardingWorker {
     this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
-    setTimeout(() => this.tick(), draining ? DRAIN_TICK_MS : TICK_MS);
+    setTimeout(() => {
+      try {
+        this.tick();
+      } catch (e) {
+        this.fail(e);
+      }
+    }, draining ? DRAIN_TICK_MS : TICK_MS);
   }
 
   private send(m: WorkerToControl): void {

@@ -33,6 +33,8 @@ export interface WorkerHost {
   path: PacketPath;
   log: Logger;
   readError(port: Port, errno: number): void;
+  /** Something the daemon cannot run on without: it stops. */
+  fatal(message: string): void;
 }
 
 export class ForwardingWorkers {
@@ -71,7 +73,11 @@ export class ForwardingWorkers {
       t.on('message', (m: WorkerToControl) => this.message(w, m));
       t.on('error', (e) => host.log.error({ event: 'worker.error', worker: w, err: e.message }, `forwarding worker ${w}: ${e.message}`));
       this.exited.push(new Promise((resolve) => t.once('exit', (code) => {
-        if (!this.stopping) host.log.error({ event: 'worker.exit', worker: w, code }, `forwarding worker ${w} exited (${code})`);
+        if (!this.stopping) {
+          host.log.error({ event: 'worker.exit', worker: w, code }, `forwarding worker ${w} exited (${code})`);
+          // Its queues are read by nobody now: stop the daemon rather than black-hole their flows.
+          host.fatal(`forwarding worker ${w} exited (${code}); see the log`);
+        }
         resolve();
       })));
       this.threads.push(t);
@@ -148,6 +154,9 @@ export class ForwardingWorkers {
         for (const q of this.host.queues[m.port] ?? []) q.close();
         break;
       }
+      case 'failed':
+        this.host.log.error({ event: 'worker.failed', worker: from, error: m.error }, `forwarding worker ${from} failed: ${m.error.split('\n')[0]}`);
+        break;
       case 'read-error': {
         const port = ports[m.port];
         if (port) this.host.readError(port, m.errno);

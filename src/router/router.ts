@@ -91,6 +91,8 @@ export class Router {
   private readonly queues: PacketDevice[][] = [];
   /** The forwarding workers (config.workers > 0), from start(). */
   workers: ForwardingWorkers | null = null;
+  /** A failure the router cannot run on with (a forwarding worker gone): the daemon sets this to stop. */
+  onFatal: (message: string) => void = (message) => this.log.fatal({ event: 'router.fatal', error: message }, message);
   private stopping: Promise<void> = Promise.resolve();
 
   constructor(
@@ -181,6 +183,7 @@ export class Router {
       this.workers = new ForwardingWorkers({
         config: this.config, ports: this.ports, queues: this.queues, fib: this.rib.fib, path: this.path, log: this.log,
         readError: (port, errno) => this.readError(port, errno),
+        fatal: (message) => this.onFatal(message),
       });
     }
     for (const port of this.ports) this.addConnected(port);

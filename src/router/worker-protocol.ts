@@ -30,7 +30,9 @@ export type WorkerToControl =
   | { type: 'arp'; frames: HandedOver[]; from: number }
   | { type: 'read-error'; port: number; errno: number }
   /** The worker no longer reads the port's old queue (its device vanished): the control thread may close it. */
-  | { type: 'detached'; port: number };
+  | { type: 'detached'; port: number }
+  /** A bug in the worker (an exception): it ends; the daemon stops. */
+  | { type: 'failed'; error: string };
 
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }

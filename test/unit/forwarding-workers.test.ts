@@ -3,12 +3,13 @@
 // the namespace's kernel sends in through port a out of port b, the
 // control thread's counters are the workers' summed (and match the
 // kernel's own count on the TUN), a route the control thread installs is
-// used by the workers at once and its withdrawal too, and ping to the
-// router's address goes through the hand-over to the control thread.
+// used by the workers at once and its withdrawal too, ping to the
+// router's address goes through the hand-over to the control thread, and a
+// worker that fails ends cleanly and tells the router to stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { checkWorkers, parseRouterConfig } from '../../src/config/router-config.js';
-import { silentLogger } from '../../src/daemon/log.js';
+import { pino } from 'pino';
 import { Router } from '../../src/router/router.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep } from '../../src/testbed/shell.js';
@@ -17,6 +18,8 @@ const root = process.getuid?.() === 0;
 let lab: Lab;
 let ns: string;
 let router: Router;
+/** What the router logged (JSON lines). */
+const logLines: string[] = [];
 
 async function kernelRx(dev: string): Promise<number> {
   return Number((await inNetns(ns, 'cat', [`/sys/class/net/${dev}/statistics/rx_packets`])).stdout.trim());
@@ -43,7 +46,7 @@ before(async () => {
       { name: 'b', device: lab.dev('b'), netns: ns, address: '10.0.2.1/24' },
     ],
   });
-  router = new Router(config, silentLogger());
+  router = new Router(config, pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }));
   router.start();
   // The namespace's kernel is on the other side of both TUNs: it sends into a, and b's packets arrive at it.
   await ip('-n', ns, 'addr', 'add', '10.0.1.2/24', 'dev', lab.dev('a'));
@@ -98,6 +101,20 @@ test('a route the control thread installs and withdraws is followed by the worke
 test('ping to the router: a worker hands it to the control thread, which answers', { skip: !root && 'needs root' }, async () => {
   const r = await inNetns(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.1.1']);
   assert.match(r.stdout, /3 received/);
+});
+
+// Last: it ends worker 0.
+test('a bug in a worker (here: a queue it cannot read) ends it cleanly: logged, and the daemon is told to stop — no abort', { skip: !root && 'needs root' }, async () => {
+  let fatal = '';
+  router.onFatal = (message) => void (fatal = message);
+  // Fault injection: worker 0 is handed a "new queue" on fd −1; watching it throws inside the worker.
+  const queue = { kind: 'tun', name: 'x', netns: undefined, fd: -1, vnetHdrSize: 0, offloads: 0 };
+  (router.workers as unknown as { post(w: number, m: unknown): void }).post(0, { type: 'adopt', port: 0, queue });
+  await until('the router told to stop', () => fatal !== '');
+  assert.match(fatal, /^forwarding worker 0 exited \(1\)/);
+  const failed = logLines.map((l) => JSON.parse(l) as { event?: string; worker?: number; error?: string }).find((e) => e.event === 'worker.failed');
+  assert.equal(failed?.worker, 0);
+  assert.match(failed?.error ?? '', /uv_poll|EBADF|bad file/i);
 });
 
 test('config: workers is 0..64, default 0; with virtual services a one-line error', () => {
