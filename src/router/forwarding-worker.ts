@@ -70,6 +70,7 @@ class ForwardingWorker {
   private pendingArp: HandedOver[] = [];
   private readonly view = new Ipv4View();
   private readonly hooks: LinkHooks;
+  private nextTick: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
     const { config } = init;
@@ -197,6 +198,9 @@ class ForwardingWorker {
         out.flushAll();
         break;
       }
+      case 'tick':
+        this.tick();
+        break;
       case 'detach': {
         this.ports[m.port]?.device.stopReading?.();
         this.send({ type: 'detached', port: m.port });
@@ -260,7 +264,8 @@ class ForwardingWorker {
     this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
-    setTimeout(() => {
+    clearTimeout(this.nextTick);
+    this.nextTick = setTimeout(() => {
       try {
         this.tick();
       } catch (e) {

@@ -111,6 +111,11 @@ export class ForwardingWorkers {
     for (let w = 0; w < this.threads.length; w++) this.post(w, { type: 'adopt', port: port.index, queue: queueHandle(queues[w]!) });
   }
 
+  /** Every worker runs its timers now (then every 5 ms while a port drains). */
+  tickNow(): void {
+    this.broadcast({ type: 'tick' });
+  }
+
   /** Timer ticks each worker has run (a drain reads live flows only after fresh ones). */
   ticks(): number[] {
     return this.status.map((s) => Atomics.load(s, STATUS_TICKS));

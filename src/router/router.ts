@@ -489,6 +489,7 @@ export class Router {
     // Workers count at their ticks (every 5 ms while a port drains): trust counts
     // from two ticks after the drain began; until then their count is unknown (−1).
     const ticksAtStart = workers?.ticks() ?? [];
+    workers?.tickNow();
     const fromWorkers = (count: (w: ForwardingWorkers) => number): number => {
       if (!workers) return 0;
       return workers.ticks().every((t, i) => t >= ticksAtStart[i]! + 2) ? count(workers) : -1;

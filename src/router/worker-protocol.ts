@@ -37,6 +37,8 @@ export type WorkerToControl =
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }
   | { type: 'arp'; frames: HandedOver[] }
+  /** Run the timers now (a drain began: its counts are wanted before the next 50 ms tick). */
+  | { type: 'tick' }
   /** The port's device vanished: stop reading its queue (answer 'detached'). */
   | { type: 'detach'; port: number }
   /** The port's device is back: this worker's new queue of it. */
