@@ -123,12 +123,17 @@ export class ForwardingWorkers {
 
   /** Live flows the workers pin to a draining port. */
   liveFlowsOn(port: number): number {
-    return this.status.reduce((n, s) => n + Atomics.load(s, statusLive(port)), 0);
+    return this.sum(statusLive(port));
   }
 
   /** TCP connections opened from a draining port's side that are still open in the workers. */
   openConnectionsFrom(port: number): number {
-    return this.status.reduce((n, s) => n + Atomics.load(s, statusOpen(port)), 0);
+    return this.sum(statusOpen(port));
+  }
+
+  /** One status slot summed over the workers. */
+  private sum(slot: number): number {
+    return this.status.reduce((n, s) => n + Atomics.load(s, slot), 0);
   }
 
   private message(from: number, m: WorkerToControl): void {
