@@ -27,6 +27,8 @@ const WAYS = 8;
 const FLAG_CLOSING = 1;
 /** This direction opened the connection (its first packet was a bare SYN): the client's side. */
 const FLAG_OPENER = 2;
+/** A bare SYN: SYN without ACK. */
+const isBareSyn = (tcpFlags: number): boolean => (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
 /** A flow that saw FIN or RST holds its port only this much longer, ms. */
 const CLOSING_LINGER_MS = 1000;
 
@@ -40,6 +42,14 @@ export class FlowTable {
   private readonly ports: Uint32Array;
   private readonly proto: Uint8Array;
   private readonly flags: Uint8Array;
+  /**
+   * The sequence number of the bare SYN that opened the flow. A SYN sent
+   * again (its answer late: TCP retries after 1 s) carries the same one and
+   * is the same connection — it must follow its flow to the draining port,
+   * or the old server's late SYN-ACK meets the new server's, which resets
+   * the connection. A SYN with another one reuses the tuple: a new connection.
+   */
+  private readonly isn: Int32Array;
   private readonly egress: Int16Array;
   /** The port the flow's last packet came in by (−1: not told). */
   private readonly ingress: Int16Array;
@@ -66,6 +76,7 @@ export class FlowTable {
     this.ports = new Uint32Array(n);
     this.proto = new Uint8Array(n);
     this.flags = new Uint8Array(n);
+    this.isn = new Int32Array(n);
     this.egress = new Int16Array(n);
     this.ingress = new Int16Array(n);
     this.gateway = new Uint32Array(n);
@@ -90,9 +101,14 @@ export class FlowTable {
     const dst = ip.dst;
     let l4 = 0;
     let tcpFlags = 0;
+    let seq = 0;
     if (ip.hasPorts) {
       l4 = ((ip.srcPort << 16) | ip.dstPort) >>> 0;
-      if (proto === IpProto.TCP && ip.payloadLength >= 14) tcpFlags = ip.buf[ip.payloadOffset + 13]!;
+      if (proto === IpProto.TCP && ip.payloadLength >= 14) {
+        const t = ip.payloadOffset, b = ip.buf;
+        tcpFlags = b[t + 13]!;
+        if (isBareSyn(tcpFlags)) seq = (b[t + 4]! << 24) | (b[t + 5]! << 16) | (b[t + 6]! << 8) | b[t + 7]!;
+      }
     }
     // The hash's top bits pick the set (a shift by 32 would be a shift by 0: one set has no bits).
     const h = this.bucketBits === 0 ? 0 : (Math.imul(src, 0x9e3779b1) ^ Math.imul(dst, 0x85ebca6b) ^ Math.imul(l4, 0xc2b2ae35) ^ proto) >>> (32 - this.bucketBits);
@@ -104,7 +120,7 @@ export class FlowTable {
       const seen = this.last[i]!;
       if (seen !== 0 && this.src[i] === src && this.dst[i] === dst && this.ports[i] === l4 && this.proto[i] === proto) {
         this.ingress[i] = ingress;
-        return this.update(i, egress, gateway, tcpFlags);
+        return this.update(i, egress, gateway, tcpFlags, seq);
       }
       // A free or expired entry first; else the least recently used live one not pinned to a draining port.
       const live = seen !== 0 && this.isLive(i);
@@ -125,7 +141,8 @@ export class FlowTable {
     this.dst[victim] = dst;
     this.ports[victim] = l4;
     this.proto[victim] = proto;
-    this.flags[victim] = (tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0) | ((tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN ? FLAG_OPENER : 0);
+    this.flags[victim] = (tcpFlags & (TcpFlag.FIN | TcpFlag.RST) ? FLAG_CLOSING : 0) | (isBareSyn(tcpFlags) ? FLAG_OPENER : 0);
+    this.isn[victim] = seq;
     this.egress[victim] = egress;
     this.ingress[victim] = ingress;
     this.gateway[victim] = gateway;
@@ -133,11 +150,11 @@ export class FlowTable {
     return egress;
   }
 
-  private update(i: number, egress: number, gateway: number, tcpFlags: number): number {
+  private update(i: number, egress: number, gateway: number, tcpFlags: number, seq: number): number {
     const prev = this.egress[i]!;
     const live = this.isLive(i);
-    // A bare SYN opens a new connection even if the tuple is reused.
-    const newConnection = (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+    // A bare SYN opens a new connection on a reused tuple — unless it is the opening SYN sent again.
+    const newConnection = isBareSyn(tcpFlags) && !((this.flags[i]! & FLAG_OPENER) !== 0 && this.isn[i] === seq);
     let out = egress;
     if (prev !== egress && live && !newConnection && this.portList[prev]?.state === 'draining') {
       out = prev;
@@ -146,7 +163,10 @@ export class FlowTable {
     } else {
       this.gateway[i] = gateway;
     }
-    if (newConnection) this.flags[i] = FLAG_OPENER;
+    if (newConnection) {
+      this.flags[i] = FLAG_OPENER;
+      this.isn[i] = seq;
+    }
     if (tcpFlags & (TcpFlag.FIN | TcpFlag.RST)) this.flags[i] = this.flags[i]! | FLAG_CLOSING;
     this.egress[i] = out;
     this.last[i] = this.clock.now;

@@ -33,10 +33,27 @@ test('existing TCP flow stays on the draining port, new SYN goes to the new rout
   // A new connection takes port 2.
   assert.equal(flows.track(v(tcpPacket('10.0.0.3', '1.1.1.1', 40001, 80, TcpFlag.SYN)), 2), 2);
   assert.equal(flows.track(v(tcpPacket('10.0.0.3', '1.1.1.1', 40001, 80, TcpFlag.ACK)), 2), 2);
-  // The same tuple reopened with a bare SYN is a new connection.
-  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN)), 2), 2);
+  // The same tuple reopened with a bare SYN (a new initial sequence number) is a new connection.
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN, 0, 0x7654321)), 2), 2);
   assert.equal(flows.liveFlowsOn(1), 0);
   assert.ok(flows.pinned >= 1);
+});
+
+test('a SYN sent again (same sequence number) stays with its flow on the draining port; a new one moves', () => {
+  const { ports, flows, at, v } = setup();
+  at(1000);
+  // SYN out by port 1 just before the drain; its answer is late.
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN, 0, 0x9abcdef0)), 1), 1);
+  (ports[1] as { state: string }).state = 'draining';
+  at(2000);
+  // TCP's retry after 1 s: the same connection, so the same server (the old one's late SYN-ACK must match).
+  const before = flows.pinned;
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN, 0, 0x9abcdef0)), 2), 1);
+  assert.equal(flows.pinned, before + 1);
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.ACK)), 2), 1);
+  // A SYN with another sequence number on the tuple: a new connection, on the new route.
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN, 0, 0x9abcdef1)), 2), 2);
+  assert.equal(flows.track(v(tcpPacket('10.0.0.2', '1.1.1.1', 40000, 80, TcpFlag.SYN, 0, 0x9abcdef1)), 2), 2);
 });
 
 test('FIN ends a flow shortly; idle flows let go after the idle time', () => {

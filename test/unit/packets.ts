@@ -13,14 +13,14 @@ export function udpPacket(src: string, dst: string, sport: number, dport: number
   return buf;
 }
 
-export function tcpPacket(src: string, dst: string, sport: number, dport: number, flags: number, payload = 0): Uint8Array {
+export function tcpPacket(src: string, dst: string, sport: number, dport: number, flags: number, payload = 0, seq = 0x12000034): Uint8Array {
   const len = 40 + payload;
   const buf = new Uint8Array(len);
   writeIpv4Header(buf, 0, len, IpProto.TCP, A(src), A(dst), 64);
   const t = 20;
   buf[t] = sport >> 8; buf[t + 1] = sport & 255;
   buf[t + 2] = dport >> 8; buf[t + 3] = dport & 255;
-  buf[t + 4] = 0x12; buf[t + 7] = 0x34; // seq
+  buf[t + 4] = seq >>> 24; buf[t + 5] = (seq >>> 16) & 255; buf[t + 6] = (seq >>> 8) & 255; buf[t + 7] = seq & 255;
   buf[t + 12] = 5 << 4;
   buf[t + 13] = flags;
   buf[t + 14] = 0xff; buf[t + 15] = 0xff;
