@@ -2,6 +2,8 @@
 // same numbers the JSON API shows — ports, drops by reason, routes, BFD and
 // RIP, NAT and drain flow tables, ICMP, log write failures — under one
 // name each, labelled. Built from the JSON views, so the two never disagree.
+// Served on the API socket, and alone on a TCP address (`metricsListen`).
+import { createServer, type Server } from 'node:http';
 import { TextBody, type ApiServer } from './server.js';
 import type { BfdJson, NatJson, OspfJson, PortJson, RipJson, StatsJson } from './types.js';
 
@@ -136,4 +138,23 @@ export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function registerMetricsApi(api: ApiServer, sources: MetricSources): void {
   api.on('GET', '/metrics', () => new TextBody(metricsText(sources), METRICS_CONTENT_TYPE));
+}
+
+/** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */
+export function serveMetrics(address: string, port: number, sources: MetricSources): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
+      return;
+    }
+    const text = metricsText(sources);
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) }).end(text);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }

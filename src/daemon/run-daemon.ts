@@ -6,9 +6,9 @@
 import { ApiServer } from '../api/server.js';
 import { ConfigError } from '../config/problems.js';
 import { MAX_WORKERS, checkWorkers, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { registerConfigApi } from '../api/config-api.js';
-import { METRICS_CONTENT_TYPE, metricsText, type MetricSources } from '../api/metrics.js';
+import { serveMetrics } from '../api/metrics.js';
 import { assembleDaemon, type Daemon } from './assemble.js';
 import { ReloadRefused, asOperationError, reloadDaemon } from './reload.js';
 import { LogSink, createLogger } from './log.js';
@@ -127,23 +127,4 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   await api.close();
   await router.stopped();
   if (failure) throw new ExitError(1, `${config.router}: ${failure}`);
-}
-
-/** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */
-function serveMetrics(address: string, port: number, sources: MetricSources): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
-      return;
-    }
-    const text = metricsText(sources);
-    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) }).end(text);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
 }

@@ -39,7 +39,8 @@
  *   it started.
  */
 
-import { checkPrefix, maskOf } from './prefix-check.js';
+import { maskOf } from '../net/addr.js';
+import { checkPrefix } from './prefix-check.js';
 
 /** Pointer flag (the sign bit); the low 31 bits are then the group number. */
 const PTR = -0x80000000;

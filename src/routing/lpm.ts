@@ -121,7 +121,8 @@ import {
   type FibGenerationMessage,
   type FibHandles,
 } from './fib-lookup.js';
-import { checkPrefix, maskOf } from './prefix-check.js';
+import { maskOf } from '../net/addr.js';
+import { checkPrefix } from './prefix-check.js';
 
 export { FibReader } from './fib-reader.js';
 export type { FibHandles } from './fib-lookup.js';

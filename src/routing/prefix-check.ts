@@ -1,9 +1,5 @@
 // The prefix checks both longest-prefix tables make on what they are given.
-
-/** Network mask for a prefix length 0..32, as uint32. */
-export function maskOf(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}
+import { maskOf } from '../net/addr.js';
 
 /** The prefix as uint32; a RangeError for a bad length, a non-32-bit value or host bits set. */
 export function checkPrefix(prefix: number, len: number): number {

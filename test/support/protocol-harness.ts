@@ -2,6 +2,7 @@
 // (so imported routes are selected as in the daemon), a fake clock, and UDP
 // that goes where the test says — to another harness (two protocols talking
 // over a link), or into a list. Protocols need nothing more than this to run.
+import type { Logger } from 'pino';
 import { silentLogger } from '../../src/daemon/log.js';
 import type { NeighbourLiveness } from '../../src/control/liveness.js';
 import type { PacketReceiver, PortState, PortView, ProtocolContext, RouterPlugin, SelectedRoute } from '../../src/control/protocol.js';
@@ -52,6 +53,8 @@ export class ProtocolHarness {
   /** Where sent datagrams go: (port, IPv4 datagram bytes). Default: kept in `sent`. */
   wire: (port: TestPort, datagram: Uint8Array) => void = (port, d) => this.sent.push({ port: port.name, datagram: d });
   readonly sent: { port: string; datagram: Uint8Array }[] = [];
+  /** The log the protocols made from context() write to (set it before they are made to read what they say). */
+  log: Logger = silentLogger();
   private readonly listeners = new Set<(b: SelectedRoute | null, a: SelectedRoute | null) => void>();
   private readonly scratch = new Uint8Array(2048);
   private readonly ip = new Ipv4View();
@@ -76,7 +79,7 @@ export class ProtocolHarness {
     const rib = this.rib;
     return {
       routerName: 'harness',
-      log: silentLogger(),
+      log: this.log,
       clock: this.clock,
       ports: this.ports,
       port: (name) => this.port(name),

@@ -2,17 +2,23 @@
 // clock, joined by point-to-point links and a broadcast segment.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseAddress as A } from '../../src/net/addr.js';
+import { pino } from 'pino';
+import { formatAddress, parseAddress as A } from '../../src/net/addr.js';
+import { parseRouterConfig } from '../../src/config/router-config.js';
+import { lsaKey } from '../../src/protocols/ospf/lsdb.js';
 import { NbrState } from '../../src/protocols/ospf/neighbour.js';
 import { OSPF_DISTANCE, OSPF_DROP_NAMES, OSPF_LSA_DROP_NAMES } from '../../src/protocols/ospf/ospf.js';
-import { writeIpv4Header } from '../../src/wire/ipv4.js';
-import { INITIAL_SEQUENCE, fillLsaChecksum, writeExternalBody, writeLsaHeader } from '../../src/wire/ospf-lsa.js';
-import { ALL_SPF_ROUTERS, finishPacket, writeHelloBody, writeOspfHeader } from '../../src/wire/ospf.js';
+import { readU32, writeIpv4Header } from '../../src/wire/ipv4.js';
+import {
+  INITIAL_SEQUENCE, LinkType, LsaType, LsaView, MAX_AGE, RouterFlag, fillLsaChecksum, writeExternalBody, writeLsaHeader,
+} from '../../src/wire/ospf-lsa.js';
+import { ALL_SPF_ROUTERS, OspfType, finishPacket, writeHelloBody, writeOspfHeader } from '../../src/wire/ospf.js';
 import { OspfNet, ospfConfig } from '../support/ospf-net.js';
 import type { AuthKeyConfig, OspfPortConfig } from '../../src/config/router-config.js';
 import { OspfAuth } from '../../src/protocols/ospf/auth.js';
 
-function pair(opts: { bfd?: boolean } = {}) {
+/** a and b on a point-to-point link, each with a passive LAN; b redistributes its static 1.1.1.1/32. `start: false`: not started yet (to watch from the first packet). */
+function pair(opts: { bfd?: boolean; start?: boolean } = {}) {
   const net = new OspfNet();
   const a = net.add('a', {
     ports: { link: '10.0.12.1/30', lan: '10.0.1.1/24' },
@@ -24,7 +30,7 @@ function pair(opts: { bfd?: boolean } = {}) {
     statics: [['1.1.1.1/32', 'srv', '10.0.22.2']],
   });
   net.link('ab', ['a', 'link'], ['b', 'link']);
-  net.start();
+  if (opts.start !== false) net.start();
   return { net, a, b };
 }
 
@@ -484,5 +490,238 @@ test('reconfigure: a cost change reaches the neighbour\'s routes; a port that le
     assert.equal(b.route('10.0.1.0/24'), undefined);
   } finally {
     net.stop();
+  }
+});
+
+// ---- retransmission, redistribution, passive ports, flushing, logs ----
+
+interface LsaSeen { key: string; seq: number; age: number; at: number }
+
+/** The LSAs a Link State Update datagram (IPv4 + OSPF, no auth trailer) carries; [] for any other packet. */
+function lsasIn(d: Uint8Array, at: number): LsaSeen[] {
+  if (d[9] !== 89 || d[21] !== OspfType.LSU) return [];
+  const v = new LsaView();
+  const out: LsaSeen[] = [];
+  let off = 20 + 24 + 4;
+  for (let i = 0; i < readU32(d, 20 + 24); i++) {
+    v.attach(d, off, d.length - off);
+    out.push({ key: lsaKey(v.type, v.id, v.advRouter), seq: v.sequence, age: v.age, at });
+    off += v.length;
+  }
+  return out;
+}
+
+/** Watch the `ab` link of pair(): what b sends (LSAs) and, while `loseAcks` is set, drop every LSAck a sends (one way only). */
+function watchLink(net: OspfNet) {
+  const w = { fromB: [] as LsaSeen[], loseAcks: false, acksLost: 0 };
+  net.filter('ab', (d) => {
+    const src = readU32(d, 12);
+    if (src === A('10.0.12.2')) w.fromB.push(...lsasIn(d, net.clock.now()));
+    if (w.loseAcks && src === A('10.0.12.1') && d[9] === 89 && d[21] === OspfType.LSACK) {
+      w.acksLost++;
+      return true;
+    }
+    return false;
+  });
+  return w;
+}
+
+test('retransmission: an LSA whose acknowledgments are lost goes out again every RxmtInterval (5 s); once one arrives the list empties and it stops', () => {
+  const { net, a, b } = pair();
+  const w = watchLink(net);
+  try {
+    net.clock.advance(5000);
+    assert.deepEqual([a.neighbourStates(), b.neighbourStates()], [[`link:${NbrState.FULL}`], [`link:${NbrState.FULL}`]]);
+    w.loseAcks = true;
+    // A new static route at b: a new AS-external LSA, flooded to a.
+    b.h.rib.add({ prefix: A('192.0.2.0'), len: 24, port: b.h.port('srv').index, nextHop: A('10.0.22.2'), metric: 3, source: 'static', distance: 1 });
+    net.clock.advance(1000);
+    const key = lsaKey(LsaType.AS_EXTERNAL, A('192.0.2.0'), A('2.2.2.2'));
+    const lsa = b.ospf.lsdb.get(key)!;
+    assert.ok(lsa, 'b originated it');
+    assert.equal(a.ospf.lsdb.get(key)?.seq, lsa.seq, 'a took it the first time');
+    assert.ok(w.acksLost >= 1, 'a acknowledged it (and the ack was lost)');
+    const toA = b.ospf.interfaces[0]!.byRouterId(A('1.1.1.1'))!;
+    const fromB = a.ospf.interfaces[0]!.byRouterId(A('2.2.2.2'))!;
+    assert.equal(toA.retransmit.get(key), lsa, 'unacknowledged: on b\'s retransmission list for a');
+    const sent = () => w.fromB.filter((x) => x.key === key && x.seq === lsa.seq).length;
+    assert.equal(sent(), 1);
+    assert.equal(b.ospf.counters.lsasRetransmitted, 0);
+    const received = fromB.lsasReceived;
+    net.clock.advance(5000);
+    assert.equal(sent(), 2, 'sent again after the retransmission interval');
+    assert.equal(toA.lsasRetransmitted, 1);
+    assert.equal(b.ospf.counters.lsasRetransmitted, 1);
+    assert.equal(fromB.lsasReceived, received + 1, 'a received it again');
+    net.clock.advance(5000);
+    assert.equal(sent(), 3, 'and again, one interval later');
+    assert.equal(b.ospf.counters.lsasRetransmitted, 2);
+    assert.equal(toA.retransmit.get(key), lsa, 'still waiting');
+    assert.deepEqual([toA.state, fromB.state], [NbrState.FULL, NbrState.FULL], 'lost acks do not touch the adjacency');
+    // The acks get through again: the next retransmission is acknowledged (a duplicate at a: a direct ack) and the list empties.
+    w.loseAcks = false;
+    const lost = w.acksLost;
+    net.clock.advance(5000);
+    assert.equal(sent(), 4);
+    assert.equal(toA.retransmit.size, 0, 'b\'s retransmission list for a is empty');
+    const retransmitted = b.ospf.counters.lsasRetransmitted;
+    net.clock.advance(30_000);
+    assert.equal(b.ospf.counters.lsasRetransmitted, retransmitted, 'no retransmission since');
+    assert.equal(sent(), 4, 'nothing more of it on the wire');
+    assert.equal(w.acksLost, lost);
+    assert.equal(a.route('192.0.2.0/24')?.metric, 3, 'and a routes by it (type 2: the static route\'s own metric)');
+  } finally {
+    net.stop();
+  }
+});
+
+/** b as a config file would have it (parsed by the config checker): OSPF on `link`, a passive `lan`, `srv` outside OSPF. */
+function parsedOspf(redistribute: unknown[]) {
+  return parseRouterConfig({
+    router: 'b',
+    ports: [
+      { name: 'link', device: 'b-link', address: '10.0.12.2/30' },
+      { name: 'lan', device: 'b-lan', address: '10.0.2.1/24' },
+      { name: 'srv', device: 'b-srv', address: '10.0.22.1/24' },
+    ],
+    ospf: { routerId: '2.2.2.2', ports: [{ port: 'link', helloInterval: 1 }, { port: 'lan', passive: true }], redistribute },
+  }).ospf!;
+}
+
+test('redistributing connected routes ("redistribute": [{ "source": "connected", "metric": 7, "metricType": 1 }]): one type-5 LSA for the prefix outside OSPF; the peer installs it as external', () => {
+  const cfg = parsedOspf([{ source: 'connected', metric: 7, metricType: 1 }]);
+  assert.deepEqual(cfg.redistribute, [{ source: 'connected', metric: 7, metricType: 1 }]);
+  const net = new OspfNet();
+  const a = net.add('a', { ports: { link: '10.0.12.1/30', lan: '10.0.1.1/24' }, ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link' }, { port: 'lan', passive: true }] } });
+  const b = net.add('b', { ports: { link: '10.0.12.2/30', lan: '10.0.2.1/24', srv: '10.0.22.1/24' }, ospf: cfg });
+  net.link('ab', ['a', 'link'], ['b', 'link']);
+  net.start();
+  const externals = (r: typeof a) => [...r.ospf.lsdb.all()].filter((e) => e.type === LsaType.AS_EXTERNAL && !e.maxAged).map((e) => formatAddress(e.id));
+  const external = () => [...a.ospf.spf.routes.values()].find((r) => r.prefix === A('10.0.22.0') && r.len === 24);
+  try {
+    net.clock.advance(5000);
+    // Only srv's prefix: the link and the passive LAN are OSPF's own (in the router LSA), not externals.
+    assert.deepEqual(externals(b), ['10.0.22.0']);
+    assert.deepEqual(externals(a), ['10.0.22.0'], 'flooded to a');
+    const v = a.ospf.lsdb.find(LsaType.AS_EXTERNAL, A('10.0.22.0'), A('2.2.2.2'))!.view(new LsaView());
+    assert.deepEqual([v.mask, v.metric, v.externalType2, v.forwardingAddress], [A('255.255.255.0'), 7, false, 0]);
+    assert.ok(b.ospf.lsdb.find(LsaType.ROUTER, A('2.2.2.2'), A('2.2.2.2'))!.view(new LsaView()).routerFlags & RouterFlag.E, 'b says it is an AS boundary router');
+    const r = a.route('10.0.22.0/24');
+    assert.ok(r, 'a installed the external route');
+    assert.deepEqual([r.nextHop, r.metric, r.distance], [A('10.0.12.2'), 10 + 7, OSPF_DISTANCE], 'type 1: the link cost (10) plus the external metric (7)');
+    assert.equal(external()?.type, 'external-1');
+    assert.equal(a.route('10.0.2.0/24')?.metric, 20, 'b\'s passive LAN stays an intra-area route');
+    // The shorthand "connected": metric 1, type 2 (the internal cost not added), by reload.
+    b.ospf.reconfigure(parsedOspf(['connected']));
+    net.clock.advance(3000);
+    assert.deepEqual([a.route('10.0.22.0/24')?.metric, external()?.type], [1, 'external-2']);
+    assert.deepEqual(externals(a), ['10.0.22.0']);
+  } finally {
+    net.stop();
+  }
+});
+
+test('a passive port: nothing goes out of it (no Hello), OSPF packets arriving there are refused, and its network is a stub link of the router LSA', () => {
+  const { net, a, b } = pair({ start: false });
+  const out = new Map<string, number>();
+  const wire = a.h.wire;
+  a.h.wire = (port, d) => {
+    out.set(port.name, (out.get(port.name) ?? 0) + 1);
+    wire(port, d);
+  };
+  net.start();
+  try {
+    net.clock.advance(10_000);
+    assert.equal(out.get('lan'), undefined, 'nothing sent on the passive LAN');
+    assert.ok(out.get('link')! >= 10, `Hellos and the rest on the link (${out.get('link')})`);
+    const lan = a.ospf.interfaces.find((i) => i.port.name === 'lan')!;
+    assert.equal(lan.helloesSent, 0);
+    // A would-be neighbour's Hello on the LAN is refused (counted), and no neighbour comes of it.
+    const d = new Uint8Array(20 + 24 + 20);
+    const hello = { mask: A('255.255.255.0'), helloInterval: 1, options: 2, priority: 1, deadInterval: 4, dr: 0, bdr: 0 };
+    const len = writeOspfHeader(d, 20, OspfType.HELLO, A('9.9.9.9'), 0) + writeHelloBody(d, 20, hello, []);
+    finishPacket(d, 20, len, 0);
+    writeIpv4Header(d, 0, 20 + len, 89, A('10.0.1.2'), ALL_SPF_ROUTERS, 1);
+    assert.ok(a.h.deliver('lan', d) >= 0, 'dropped');
+    assert.equal(a.ospf.packetDrops[ospfDropIndex('port-inactive')], 1);
+    assert.equal(lan.neighbours.size, 0);
+    net.clock.advance(1000);
+    assert.equal(out.get('lan'), undefined, 'and still nothing sent there');
+    // a's router LSA, as b holds it: the link (point-to-point to b and its stub) and the LAN as a stub network at its cost.
+    const v = b.ospf.lsdb.find(LsaType.ROUTER, A('1.1.1.1'), A('1.1.1.1'))!.view(new LsaView());
+    const links: string[] = [];
+    for (let i = 0, at = v.firstLink; i < v.linkCount; i++, at = v.nextLink(at)) {
+      links.push(`${v.linkType(at)} ${formatAddress(v.linkId(at))} ${formatAddress(v.linkData(at))} ${v.linkMetric(at)}`);
+    }
+    assert.deepEqual(links, [
+      `${LinkType.POINT_TO_POINT} 2.2.2.2 10.0.12.1 10`,
+      `${LinkType.STUB} 10.0.12.0 255.255.255.252 10`,
+      `${LinkType.STUB} 10.0.1.0 255.255.255.0 10`,
+    ]);
+    assert.equal(b.route('10.0.1.0/24')?.metric, 20, 'b reaches the LAN through it');
+  } finally {
+    net.stop();
+  }
+});
+
+test('a withdrawn redistributed route: its AS-external LSA is flushed (sent at MaxAge), the peer drops the route, and both databases let it go', () => {
+  const { net, a, b } = pair();
+  const w = watchLink(net);
+  const key = lsaKey(LsaType.AS_EXTERNAL, A('1.1.1.1'), A('2.2.2.2'));
+  try {
+    net.clock.advance(5000);
+    const seq = b.ospf.lsdb.get(key)!.seq;
+    assert.equal(a.ospf.lsdb.get(key)?.seq, seq);
+    assert.ok(a.route('1.1.1.1/32'));
+    const flushed = b.ospf.counters.lsasFlushed;
+    const t = net.clock.now();
+    b.h.rib.remove(b.h.rib.routes().find((r) => r.source === 'static')!.id, 'test');
+    net.clock.advance(100);
+    assert.equal(b.ospf.counters.lsasFlushed, flushed + 1);
+    const sentSince = w.fromB.filter((x) => x.key === key && x.at >= t);
+    assert.deepEqual(sentSince.map((x) => [x.seq, x.age]), [[seq, MAX_AGE]], 'the same instance, at MaxAge');
+    assert.equal(a.route('1.1.1.1/32'), undefined, 'a dropped the route at once');
+    assert.ok(a.ospf.lsdb.get(key)?.maxAged, 'a holds it at MaxAge (until it is out of every list)');
+    net.clock.advance(3000);
+    assert.equal(a.ospf.lsdb.get(key), undefined, 'gone from a\'s database');
+    assert.equal(b.ospf.lsdb.get(key), undefined, 'and from b\'s, once a acknowledged');
+    assert.equal(b.ospf.interfaces[0]!.byRouterId(A('1.1.1.1'))!.retransmit.size, 0);
+    net.clock.advance(10_000);
+    assert.equal(w.fromB.filter((x) => x.key === key && x.at >= t).length, 1, 'flushed once, never re-originated');
+    assert.ok(a.route('10.0.2.0/24'), 'the rest stays');
+  } finally {
+    net.stop();
+  }
+});
+
+test('logs: each SPF run is an ospf.spf event with its cause and a numeric durationMs; each neighbour state change is an ospf.neighbour event', () => {
+  const { net, a, b } = pair({ start: false });
+  const events: Record<string, unknown>[] = [];
+  a.h.log = pino({ level: 'info' }, { write: (line: string) => void events.push(JSON.parse(line)) });
+  net.start();
+  try {
+    net.clock.advance(5000);
+    const spf = events.filter((e) => e.event === 'ospf.spf');
+    assert.equal(spf.length, a.ospf.counters.spfRuns, 'one event per run');
+    assert.ok(spf.length >= 1);
+    for (const e of spf) {
+      assert.equal(typeof e.durationMs, 'number', JSON.stringify(e));
+      assert.ok((e.durationMs as number) >= 0 && Number.isFinite(e.durationMs));
+      assert.equal(typeof e.cause, 'string');
+    }
+    assert.equal(spf.at(-1)!.durationMs, Math.round(a.ospf.counters.lastSpfMs * 1000) / 1000, 'the time the counters show');
+    const changes = () => events.filter((e) => e.event === 'ospf.neighbour').map((e) => `${e.neighbour} ${e.from}→${e.to} (${e.cause})`);
+    const up = changes();
+    assert.deepEqual(up, [
+      '2.2.2.2 Down→Init (hello-received)', '2.2.2.2 Init→ExStart (2-way-received)', '2.2.2.2 ExStart→Exchange (negotiation-done)',
+      '2.2.2.2 Exchange→Loading (exchange-done)', '2.2.2.2 Loading→Full (loading-done)',
+    ]);
+    assert.equal(up.length, a.ospf.interfaces[0]!.byRouterId(A('2.2.2.2'))!.adjacencyChanges, 'one event per change');
+    b.stop();
+    net.clock.advance(10);
+    assert.deepEqual(changes().slice(up.length), ['2.2.2.2 Full→Init (1-way-received)']);
+    assert.equal(events.filter((e) => e.event === 'ospf.spf').length, a.ospf.counters.spfRuns);
+  } finally {
+    for (const r of [a, b]) if (r.ospf.running) r.stop();
   }
 });
