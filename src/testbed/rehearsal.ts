@@ -7,7 +7,8 @@
 // day of the real fleet compressed — each appliance polls exactly once in
 // the day, the cut-over at mid-day. Poll records go to a file and are summed
 // up by streaming (hosts/aggregation.ts): a million polls are never held in
-// memory. Returns the timeline, the summary, each process's cost and a
+// memory; the failed ones are kept whole up to FAILURES_KEPT, the rest
+// counted. Returns the timeline, the summary, each process's cost and a
 // verdict; the demo prints and reports it, the tests assert on it.
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -158,6 +159,13 @@ interface FleetStatus extends PollCounters {
 }
 
 const PACKAGE = new URL('../../../package.json', import.meta.url).pathname;
+/**
+ * Failed polls copied whole into the result (report.json): a few MB. Past
+ * this a run has collapsed; the rest are counted (summary.failuresNotKept),
+ * and every one is a line of the fleet's poll records file, which the
+ * summary is streamed from.
+ */
+export const FAILURES_KEPT = 20_000;
 /** Router log events kept per router in the result (a router logs state changes only; this bounds a chatty one). */
 const EVENTS_KEPT = 5000;
 
@@ -421,8 +429,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   // Unreachable); a drain on a neighbour of that router moves them then too (it cannot pin flows; until
   // then the draining port still carries them to the old server). Count "after" from there.
   const fromRouteChange = fb !== null && routeChangeAt !== null && (opts.cutover === 'block' || fb.router !== cut.router.name);
-  // Every failure is kept up to 20,000 (a few MB of report.json); beyond that a run has collapsed, they are counted, and the poll records hold them all.
-  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: 20_000 });
+  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: FAILURES_KEPT });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
   const zoomFrom = (switchAt ?? 0) - 1000;
   const zoomTo = (switchAt ?? 0) + 2000;
@@ -478,8 +485,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   timeline.sort((a, b) => a.t - b.t);
 
   const after = (name: string) => summary.after[name] ?? { at: 0, total: 0, failed: 0, byServer: {} };
-  const lostInFlight = switchAt === null ? 0 : summary.failures.filter((f) => f.t < switchAt).length;
-  const lostAfterSwitch = switchAt === null ? 0 : summary.failures.filter((f) => f.t >= switchAt).length;
+  const { lostInFlight, lostAfterSwitch } = lostAtSwitch(summary, switchAt);
   const sw = after('switch');
   const settled = after('settled');
   const notSent = (status?.skipped ?? 0) + (status?.overLimit ?? 0);
@@ -562,6 +568,18 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
     ok: checks.every((c) => c.ok),
     files: { fleetRecords: basename(st.fleetFile), testRecords: basename(st.probeFile), fleetStatus: basename(st.statusFile) },
   };
+}
+
+/**
+ * Failed polls sent before the switch (in flight at it) and at or after it,
+ * from the streamed counts (the "switch" mark), not from the failures kept
+ * whole: past FAILURES_KEPT those would undercount.
+ */
+export function lostAtSwitch(summary: PollSummary, switchAt: number | null): { lostInFlight: number; lostAfterSwitch: number } {
+  if (switchAt === null) return { lostInFlight: 0, lostAfterSwitch: 0 };
+  const after = summary.after.switch;
+  if (after?.at !== switchAt) throw new Error('lostAtSwitch: the summary has no "switch" mark at the switch');
+  return { lostInFlight: summary.failed - after.failed, lostAfterSwitch: after.failed };
 }
 
 function round2(n: number): number {

@@ -7,7 +7,7 @@
 // summary, so its size does not grow with the number of polls.
 import type { PollBucket, PollSummary } from '../hosts/aggregation.js';
 import type { CostReport } from './proc-stats.js';
-import type { RehearsalResult, TimelineEntry } from './rehearsal.js';
+import { FAILURES_KEPT, type RehearsalResult, type TimelineEntry } from './rehearsal.js';
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? '—' : `${Math.round(n)} ms`);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -227,6 +227,15 @@ ${runs.map((r) => {
 </table>`;
 }
 
+/** Where the failed polls are: the first 20 here, up to FAILURES_KEPT in report.json, every one in the poll records. */
+function failedPollsWhere(r: RehearsalResult): string {
+  const kept = r.summary.failures.length;
+  const notKept = r.summary.failuresNotKept;
+  const here = kept > 20 ? 'The first 20 below; ' : '';
+  const json = notKept > 0 ? `report.json holds the first ${int(kept)} (its limit), the other ${int(notKept)} are counted only` : `report.json holds all ${int(kept)}`;
+  return esc(`${here}${json}; every one is a line of ${r.files.fleetRecords}.`);
+}
+
 function runSection(r: RehearsalResult, i: number): string {
   const m = r.metrics;
   const { from, to } = r.lab.servers;
@@ -253,7 +262,7 @@ ${r.zoom ? `<h3>The cut-over up close (1 s before the switch to 2 s after it)</h
 <h3>What each process cost</h3>
 ${costsTable(r.costs)}
 <h3>Failed polls</h3>
-${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: ${esc(Object.entries(r.summary.errors).map(([e, n]) => `${e} ${int(n)}`).join(', '))}. ${failures.length > 20 ? 'The first 20; all are in report.json.' : ''}</p>
+${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: ${esc(Object.entries(r.summary.errors).map(([e, n]) => `${e} ${int(n)}`).join(', '))}. ${failedPollsWhere(r)}</p>
 <table class="num"><tr><th>sent (ms since start)</th><th>device</th><th>source</th><th>error</th><th>after ms</th></tr>${failures.slice(0, 20).map((f) => `<tr><td>+${int(f.t - r.startedAt)}</td><td>${esc(f.device)}</td><td>${esc(f.source)}</td><td>${esc(f.error ?? `HTTP ${f.status}`)}</td><td>${f.latencyMs}</td></tr>`).join('')}</table>`}
 <h3>Access logs and router tables</h3>
 <p>${Object.entries(r.accessLogs).map(([s, a]) => `${esc(s)}: ${int(a.lines)} history lines in ${a.files} file${a.files === 1 ? '' : 's'}`).join('; ')}.</p>
@@ -288,7 +297,7 @@ table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ddd;padding
 <tr><th>cut-over</th><td>${runs.map((r) => `${esc(r.options.cutover)}: ${esc(r.lab.cutover.router)} port ${esc(r.lab.cutover.port)}`).join('; ')}${first?.lab.fallback ? `; fall-back watched on ${esc(first.lab.fallback.router)}${first.lab.fallback.source === 'kernel' ? '\'s kernel' : ''} (old port ${esc(first.lab.fallback.oldPort)})` : ''}</td></tr>
 <tr><th>version</th><td>tunroute ${esc(v?.tunroute ?? '?')}${v?.commit ? ` (${esc(v.commit)})` : ''}, Node ${esc(v?.node ?? '?')}</td></tr>
 <tr><th>generated</th><td>${esc(new Date().toISOString())}</td></tr>
-<tr><th>data</th><td><a href="report.json">report.json</a> (per-interval series, events, every failed poll, costs); poll records per run below</td></tr></table>
+<tr><th>data</th><td><a href="report.json">report.json</a> (per-interval series, events, the failed polls — up to ${int(FAILURES_KEPT)} per run kept whole, the rest counted —, costs); every poll, failed ones included, is in the run's poll records below</td></tr></table>
 ${runs.length > 1 ? comparisonTable(runs) : ''}
 ${runs.map(runSection).join('\n')}
 <h2>Configuration used</h2>

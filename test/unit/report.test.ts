@@ -68,6 +68,15 @@ test('report.html: the modes compared, markers that do not pile up, axis ticks, 
   assert.match(timelineText(run('drain', 1000, 10)), /VERDICT: PASS/);
 });
 
+test('report.html says where the failed polls are: all in report.json, or the first ones and the rest counted; every one in the poll records', () => {
+  const block = run('block', 60_000, 60);
+  assert.ok(block.summary.failed > 20 && block.summary.failed < 1000, `${block.summary.failed} failed`);
+  assert.match(reportHtml([block]), new RegExp(`The first 20 below; report.json holds all ${block.summary.failed}; every one is a line of fleet-block\\.jsonl\\.`));
+  const capped = { ...block, summary: { ...block.summary, failures: block.summary.failures.slice(0, 20), failuresNotKept: block.summary.failed - 20 } };
+  assert.match(reportHtml([capped]), new RegExp(`report.json holds the first 20 \\(its limit\\), the other ${block.summary.failed - 20} are counted only`));
+  assert.match(reportHtml([capped]), /up to 20,000 per run kept whole, the rest counted/);
+});
+
 test('report.html does not grow with the number of polls', () => {
   const small = reportHtml([run('drain', 10_000, 600)]).length;
   const large = reportHtml([run('drain', 1_000_000, 600)]).length;
