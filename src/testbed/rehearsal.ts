@@ -34,9 +34,9 @@ export interface RehearsalOptions {
   warmupMs: number;
   /** Interval mode: fleet polling after the cut-over, before the verdict. */
   afterMs: number;
-  /** Deadline of one poll (default 2 s). */
+  /** Deadline of one poll (default DEFAULT_POLL_TIMEOUT_MS, 2 s). */
   pollTimeoutMs?: number;
-  /** The servers of a built-in lab rotate their access logs at this size (bytes; default 64 MB). */
+  /** The servers of a built-in lab rotate their access logs at this size (bytes; default DEFAULT_LOG_MAX_BYTES, 64 MB). */
   logMaxBytes?: number;
   /** Where poll records and the status file go. */
   dir: string;
@@ -166,6 +166,12 @@ const PACKAGE = new URL('../../../package.json', import.meta.url).pathname;
  * summary is streamed from.
  */
 export const FAILURES_KEPT = 20_000;
+/** Deadline of one poll unless given. */
+export const DEFAULT_POLL_TIMEOUT_MS = 2000;
+/** A built-in lab's servers rotate their access logs at this size unless given (bytes). */
+export const DEFAULT_LOG_MAX_BYTES = 64e6;
+/** Interval mode: each appliance's interval varies uniformly by this fraction either way. */
+export const FLEET_JITTER = 0.2;
 /** Router log events kept per router in the result (a router logs state changes only; this bounds a chatty one). */
 const EVENTS_KEPT = 5000;
 
@@ -185,7 +191,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const phase = { name: 'lab up' };
   const where = opts.lab.kind === 'built-in' ? `embodiment ${opts.lab.embodiment} (${opts.lab.routing} routing)` : opts.lab.file;
   log(`bringing up ${where}, ${opts.cutover} cut-over`);
-  const lab = await openRehearsalLab(opts.lab, { cutover: opts.cutover, logMaxBytes: opts.logMaxBytes ?? 64e6, log: (s) => log(`  lab: ${s}`) });
+  const lab = await openRehearsalLab(opts.lab, { cutover: opts.cutover, logMaxBytes: opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, log: (s) => log(`  lab: ${s}`) });
   timeline.push({ t: Date.now(), what: `lab up: ${lab.description.name}`, source: 'testbed' });
   const runId = `${opts.cutover}-${startedAt}`;
   const files = { fleetRecords: `fleet-${runId}.jsonl`, testRecords: `test-appliance-${runId}.jsonl`, fleetStatus: `fleet-${runId}.status.json` };
@@ -193,7 +199,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const probeFile = join(opts.dir, files.testRecords);
   const statusFile = join(opts.dir, files.fleetStatus);
   const target = `http://${lab.service}/poll`;
-  const timeoutMs = opts.pollTimeoutMs ?? 2000;
+  const timeoutMs = opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
 
   const meter = new ProcessMeter();
   for (const r of lab.routers) meter.add(r.name, 'router', () => r.pid());
@@ -203,7 +209,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     const rate = (opts.fleetSize * 1000) / opts.pollIntervalMs;
     log(`fleet: ${opts.fleetSize} appliances from ${lab.fleet.prefix} polling ${target} ${opts.day ? `once each in a day of ${opts.pollIntervalMs} ms` : `every ${opts.pollIntervalMs} ms`} (${Math.round(rate)} polls/s)`);
     const fleet = lab.spawnTunroute(lab.fleet.ns, ['fleet', '--target', target, '--prefix', lab.fleet.prefix, '--count', String(opts.fleetSize),
-      '--interval', `${opts.pollIntervalMs}ms`, '--jitter', '0.2', '--timeout', `${timeoutMs}ms`, '--out', fleetFile, '--status', statusFile, '--anyip', '--quiet',
+      '--interval', `${opts.pollIntervalMs}ms`, '--jitter', String(FLEET_JITTER), '--timeout', `${timeoutMs}ms`, '--out', fleetFile, '--status', statusFile, '--anyip', '--quiet',
       ...(opts.day ? ['--once'] : [])], { stderr: join(opts.dir, `fleet-${runId}.stderr`) });
     const fleetStarted = Date.now();
     meter.start();
@@ -429,7 +435,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   // Unreachable); a drain on a neighbour of that router moves them then too (it cannot pin flows; until
   // then the draining port still carries them to the old server). Count "after" from there.
   const fromRouteChange = fb !== null && routeChangeAt !== null && (opts.cutover === 'block' || fb.router !== cut.router.name);
-  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: FAILURES_KEPT });
+  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) + 5000, keepFailures: FAILURES_KEPT });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
   const zoomFrom = (switchAt ?? 0) - 1000;
   const zoomTo = (switchAt ?? 0) + 2000;
@@ -517,8 +523,8 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
       `${lostInFlight} in flight at the block, ${lostAfterSwitch} sent before the fall-back took effect${stray.length ? `; ${stray.length} other failures` : ''}`));
   }
   const stall = status?.loopDelayMs?.max ?? 0;
-  checks.push(check('the fleet kept its schedule (its event loop never stalled for half a poll timeout)', stall < (opts.pollTimeoutMs ?? 2000) / 2,
-    `longest stall ${stall} ms, p99 ${status?.loopDelayMs?.p99 ?? '—'} ms${stall >= (opts.pollTimeoutMs ?? 2000) / 2 ? ': the load generator was starved of CPU, so some timeouts are its own' : ''}`));
+  checks.push(check('the fleet kept its schedule (its event loop never stalled for half a poll timeout)', stall < (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) / 2,
+    `longest stall ${stall} ms, p99 ${status?.loopDelayMs?.p99 ?? '—'} ms${stall >= (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) / 2 ? ': the load generator was starved of CPU, so some timeouts are its own' : ''}`));
   if (opts.day) {
     checks.push(check('every appliance polled once in its day', summary.total === opts.fleetSize && notSent === 0,
       `${summary.total} of ${opts.fleetSize} polls${notSent ? `; ${notSent} not sent by the fleet (busy or at its limit of polls in flight)` : ''}`));

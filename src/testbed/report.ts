@@ -3,11 +3,13 @@
 // (inline SVG, no scripts or external files): the modes compared, polls per
 // interval answered by the old server / the new one / failed with the
 // events marked, the cut-over up close, each process's cost, the failed
-// polls, and the version, lab and configs used. Built from the streamed
-// summary, so its size does not grow with the number of polls.
+// polls, and the version, lab, rehearsal options and configs used. Built
+// from the streamed summary, so its size does not grow with the number of
+// polls.
 import type { PollBucket, PollSummary } from '../hosts/aggregation.js';
 import type { CostReport } from './proc-stats.js';
-import { FAILURES_KEPT, type RehearsalResult, type TimelineEntry } from './rehearsal.js';
+import { ACCESS_LOGS_KEPT, DEFAULT_BFD_INTERVAL_MS } from './migration.js';
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_POLL_TIMEOUT_MS, FAILURES_KEPT, FLEET_JITTER, type RehearsalResult, type TimelineEntry } from './rehearsal.js';
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? '—' : `${Math.round(n)} ms`);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -273,6 +275,37 @@ ${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: 
 </section>`;
 }
 
+/** What the rehearsal ran with, per run: the options the demo was given (or their defaults). */
+export function rehearsalOptions(r: RehearsalResult): [string, string][] {
+  const o = r.options;
+  const rows: [string, string][] = [
+    ['lab', o.lab.kind === 'built-in' ? `built in: embodiment ${o.lab.embodiment}, ${o.lab.routing} routing` : `topology ${o.lab.file}${o.lab.containers ? `, routers as containers (${o.lab.containers.image ? `image ${o.lab.containers.image}` : 'image built from this checkout'})` : ''}`],
+    ['cut-over', `${o.cutover} (${r.lab.cutover.router} port ${r.lab.cutover.port})`],
+    ['fleet', `${int(o.fleetSize)} appliances, each its own source address`],
+    ['polling', o.day
+      ? `once each, at a random moment of a day of ${duration(o.pollIntervalMs)}; the cut-over at mid-day`
+      : `every ${duration(o.pollIntervalMs)} (±${FLEET_JITTER * 100} % jitter); ${duration(o.warmupMs)} of polling before the test appliance starts, ${duration(o.afterMs)} after the cut-over`],
+    ['poll timeout', duration(o.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)],
+  ];
+  if (o.lab.kind === 'built-in') {
+    rows.push(
+      ['server delay', `${duration(o.lab.serverDelayMs)} (each server answers a poll after this long)`],
+      ['BFD interval', `${duration(o.lab.bfdIntervalMs ?? DEFAULT_BFD_INTERVAL_MS)} (×3 to detect a silent peer)`],
+      ['access logs', `rotated at ${int(o.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES)} bytes, up to ${int(ACCESS_LOGS_KEPT)} rotated files kept`],
+    );
+  } else {
+    rows.push(['servers, BFD, access logs', 'as the topology file sets them (its configs below)']);
+  }
+  return rows;
+}
+
+function optionsTable(runs: RehearsalResult[]): string {
+  if (runs.length === 0) return '';
+  const rows = runs.map(rehearsalOptions);
+  const head = runs.length > 1 ? `<tr><th>option</th>${runs.map((r) => `<th>${esc(r.options.cutover)}</th>`).join('')}</tr>` : '';
+  return `<table class="options">${head}${rows[0]!.map(([name], i) => `<tr><th>${esc(name)}</th>${rows.map((row) => `<td>${esc(row[i]![1])}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
 export function reportHtml(runs: RehearsalResult[]): string {
   const ok = runs.every((r) => r.ok);
   const first = runs[0];
@@ -301,6 +334,9 @@ table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ddd;padding
 ${runs.length > 1 ? comparisonTable(runs) : ''}
 ${runs.map(runSection).join('\n')}
 <h2>Configuration used</h2>
+<h3>The rehearsal</h3>
+${optionsTable(runs)}
+<h3>The files the lab was built from</h3>
 ${configs.map((c) => `<details><summary>${esc(c.name)} — ${esc(c.file)}</summary><pre>${esc(c.text)}</pre></details>`).join('\n')}
 </body></html>
 `;

@@ -1,7 +1,8 @@
 // The report a change board reads: the modes compared in the page, events
 // close together sharing one marker instead of piling up, axis ticks, links
-// to the data, the version and configs, and a size that does not grow with
-// the number of polls (a million-poll run is a series, not records).
+// to the data, the version, the options and configs, and a size that does
+// not grow with the number of polls (a million-poll run is a series, not
+// records).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PollAggregator } from '../../src/hosts/aggregation.js';
@@ -66,6 +67,30 @@ test('report.html: the modes compared, markers that do not pile up, axis ticks, 
   assert.match(html, /<summary>r1 — \/tmp\/r1\.json<\/summary><pre>\{ &quot;router&quot;: &quot;r1&quot; \}<\/pre>/);
   assert.match(html, /server1: 10,000 history lines in 3 files/);
   assert.match(timelineText(run('drain', 1000, 10)), /VERDICT: PASS/);
+});
+
+test('report.html: the rehearsal options it ran with, per run, the defaults spelled out', () => {
+  const block = run('block', 2000, 60);
+  const drain = run('drain', 2000, 60);
+  drain.options = { ...drain.options, lab: { kind: 'built-in', embodiment: '1', routing: 'rip', serverDelayMs: 20, bfdIntervalMs: 1000 }, pollTimeoutMs: 3000, logMaxBytes: 1_000_000 };
+  const html = reportHtml([block, drain]);
+  const options = html.split('<h3>The rehearsal</h3>')[1]!.split('<h3>The files the lab was built from</h3>')[0]!;
+  assert.match(options, /<tr><th>option<\/th><th>block<\/th><th>drain<\/th><\/tr>/);
+  assert.match(options, /<tr><th>lab<\/th><td>built in: embodiment 1, rip routing<\/td>/);
+  assert.match(options, /<tr><th>cut-over<\/th><td>block \(r1 port r2\)<\/td><td>drain \(r1 port r2\)<\/td><\/tr>/);
+  assert.match(options, /<tr><th>fleet<\/th><td>2,000 appliances, each its own source address<\/td>/);
+  assert.match(options, /<tr><th>polling<\/th><td>once each, at a random moment of a day of 1 min; the cut-over at mid-day<\/td>/);
+  assert.match(options, /<tr><th>poll timeout<\/th><td>2 s<\/td><td>3 s<\/td><\/tr>/);
+  assert.match(options, /<tr><th>server delay<\/th><td>50 ms \(each server answers a poll after this long\)<\/td><td>20 ms /);
+  assert.match(options, /<tr><th>BFD interval<\/th><td>100 ms \(×3 to detect a silent peer\)<\/td><td>1 s /);
+  assert.match(options, /<tr><th>access logs<\/th><td>rotated at 64,000,000 bytes, up to 10,000 rotated files kept<\/td><td>rotated at 1,000,000 bytes/);
+
+  const every = { ...block, options: { ...block.options, day: false, pollIntervalMs: 10_000, warmupMs: 5000, afterMs: 12_000, lab: { kind: 'topology' as const, file: 'topologies/tun-only/tun-only.clab.yml' } } };
+  const one = reportHtml([every]).split('<h3>The rehearsal</h3>')[1]!;
+  assert.doesNotMatch(one, /<th>option<\/th>/);
+  assert.match(one, /<tr><th>lab<\/th><td>topology topologies\/tun-only\/tun-only\.clab\.yml<\/td>/);
+  assert.match(one, /<tr><th>polling<\/th><td>every 10 s \(±20 % jitter\); 5 s of polling before the test appliance starts, 12 s after the cut-over<\/td>/);
+  assert.match(one, /<tr><th>servers, BFD, access logs<\/th><td>as the topology file sets them/);
 });
 
 test('report.html says where the failed polls are: all in report.json, or the first ones and the rest counted; every one in the poll records', () => {
