@@ -46,8 +46,16 @@ export interface RehearsalOptions {
 }
 
 export interface RehearsalProgress {
+  /** lab up, the fleet's phases (first half of the day, cut-over, …), analysis, lab down. */
   phase: string;
   elapsedMs: number;
+  /** While the fleet polls (from its status file, once it has written one); else null. */
+  fleet: FleetProgress | null;
+  /** During the analysis: poll records summed up so far, of the polls the fleet finished (null: not known). */
+  records: { read: number; of: number | null } | null;
+}
+
+export interface FleetProgress {
   /** Fleet polls finished, and how many the run will have (day mode; null when open-ended). */
   polls: number;
   expected: number | null;
@@ -188,7 +196,67 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   mkdirSync(opts.dir, { recursive: true });
   const startedAt = Date.now();
   const timeline: TimelineEntry[] = [{ t: startedAt, what: 'rehearsal started', source: 'demo' }];
+  // Progress once a second from start to end: the phase always; the fleet's
+  // numbers while it polls (from its status file); during the analysis, the
+  // poll records summed up so far.
   const phase = { name: 'lab up' };
+  const watch: ProgressWatch = { meter: null, statusFile: null, fleetStarted: 0, records: null };
+  const recent: { at: number; total: number }[] = [];
+  const report = (): void => {
+    if (!opts.progress) return;
+    const now = Date.now();
+    let fleet: FleetProgress | null = null;
+    const s = watch.statusFile === null ? null : readStatus(watch.statusFile);
+    if (s) {
+      recent.push({ at: s.time, total: s.total });
+      if (recent.length > 5) recent.shift();
+      const span = recent.length > 1 ? (recent.at(-1)!.at - recent[0]!.at) / 1000 : 0;
+      fleet = {
+        polls: s.total, expected: opts.day ? opts.fleetSize : null, ratePerS: span > 0 ? (recent.at(-1)!.total - recent[0]!.total) / span : 0, failed: s.failed, inFlight: s.inFlight,
+        remainingMs: opts.day ? Math.max(0, watch.fleetStarted + opts.pollIntervalMs - now) : null,
+      };
+    }
+    opts.progress({ phase: phase.name, elapsedMs: now - startedAt, fleet, records: watch.records && { ...watch.records } });
+  };
+  const setPhase = (name: string): void => {
+    phase.name = name;
+    report();
+  };
+  // The processes' costs are sampled while the fleet polls.
+  const ticker = setInterval(() => {
+    watch.meter?.sample();
+    report();
+  }, 1000);
+  ticker.unref();
+  report();
+  try {
+    return await rehearseOnLab(opts, { startedAt, timeline, log, setPhase, watch });
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** What the progress ticker looks at: set by the phases as they come. */
+interface ProgressWatch {
+  /** Sampled once a second while the fleet polls. */
+  meter: ProcessMeter | null;
+  /** The fleet's status file while it polls. */
+  statusFile: string | null;
+  fleetStarted: number;
+  /** During the analysis. */
+  records: { read: number; of: number | null } | null;
+}
+
+interface Progressing {
+  startedAt: number;
+  timeline: TimelineEntry[];
+  log: (s: string) => void;
+  setPhase: (name: string) => void;
+  watch: ProgressWatch;
+}
+
+async function rehearseOnLab(opts: RehearsalOptions, pr: Progressing): Promise<RehearsalResult> {
+  const { startedAt, timeline, log, setPhase, watch } = pr;
   const where = opts.lab.kind === 'built-in' ? `embodiment ${opts.lab.embodiment} (${opts.lab.routing} routing)` : opts.lab.file;
   log(`bringing up ${where}, ${opts.cutover} cut-over`);
   const lab = await openRehearsalLab(opts.lab, { cutover: opts.cutover, logMaxBytes: opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, log: (s) => log(`  lab: ${s}`) });
@@ -204,7 +272,6 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const meter = new ProcessMeter();
   for (const r of lab.routers) meter.add(r.name, 'router', () => r.pid());
   for (const h of lab.hostProcesses) meter.add(h.name, h.role, () => h.process.pid);
-  let ticker: NodeJS.Timeout | undefined;
   try {
     const rate = (opts.fleetSize * 1000) / opts.pollIntervalMs;
     log(`fleet: ${opts.fleetSize} appliances from ${lab.fleet.prefix} polling ${target} ${opts.day ? `once each in a day of ${opts.pollIntervalMs} ms` : `every ${opts.pollIntervalMs} ms`} (${Math.round(rate)} polls/s)`);
@@ -214,25 +281,8 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     const fleetStarted = Date.now();
     meter.start();
     timeline.push({ t: fleetStarted, what: `fleet of ${opts.fleetSize} starts polling${opts.day ? ' (its day begins)' : ''}`, source: 'fleet' });
-    phase.name = opts.day ? 'first half of the day' : 'warm-up';
-
-    // Once a second: the processes' costs, and progress from the fleet's status file.
-    const recent: { at: number; total: number }[] = [];
-    ticker = setInterval(() => {
-      meter.sample();
-      const s = readStatus(statusFile);
-      if (!s || !opts.progress) return;
-      recent.push({ at: s.time, total: s.total });
-      if (recent.length > 5) recent.shift();
-      const span = recent.length > 1 ? (recent.at(-1)!.at - recent[0]!.at) / 1000 : 0;
-      const now = Date.now();
-      opts.progress({
-        phase: phase.name, elapsedMs: now - startedAt, polls: s.total, expected: opts.day ? opts.fleetSize : null,
-        ratePerS: span > 0 ? (recent.at(-1)!.total - recent[0]!.total) / span : 0, failed: s.failed, inFlight: s.inFlight,
-        remainingMs: opts.day ? Math.max(0, fleetStarted + opts.pollIntervalMs - now) : null,
-      });
-    }, 1000);
-    ticker.unref();
+    Object.assign(watch, { meter, statusFile, fleetStarted });
+    setPhase(opts.day ? 'first half of the day' : 'warm-up');
 
     const fleetExited = (): string | null => (fleet.exitCode !== null && fleet.exitCode !== 0) || fleet.signalCode !== null
       ? `the fleet exited (${fleet.signalCode ?? `status ${fleet.exitCode}`}): ${tail(join(opts.dir, `fleet-${runId}.stderr`))}` : null;
@@ -252,7 +302,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     // The evidence is server 2's history line, not the test appliance seeing
     // the answer: the cut-over may win the race against that answer's way
     // back, so the appliance's own success is reported but not waited for.
-    phase.name = 'cut-over';
+    setPhase('cut-over');
     log(`test appliance ${lab.testAppliance.address} polls until ${lab.servers.to} answers`);
     const probe = lab.spawnTunroute(lab.testAppliance.ns, ['probe', '--target', target, '--source', lab.testAppliance.address, '--interval', '1s',
       '--until-server', lab.servers.to, '--timeout-total', '30s', '--out', probeFile, '--quiet']);
@@ -269,7 +319,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     if (probe.exitCode === null) probe.kill('SIGTERM');
 
     if (opts.day) {
-      phase.name = 'second half of the day';
+      setPhase('second half of the day');
       log('cut-over done; the fleet polls until the end of its day');
       // Every appliance polls once; the last poll ends by its timeout.
       await waitFor('the fleet\'s day to end', () => {
@@ -280,22 +330,24 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
       meter.sample();
       await exitOf(fleet, 10_000);
     } else {
-      phase.name = 'after the cut-over';
+      setPhase('after the cut-over');
       log(`cut-over done; fleet keeps polling for ${opts.afterMs} ms`);
       await sleep(opts.afterMs);
       meter.sample();
       await stopGracefully(fleet);
     }
-    clearInterval(ticker);
+    Object.assign(watch, { meter: null, statusFile: null });
     const fleetEnded = Date.now();
     timeline.push({ t: fleetEnded, what: opts.day ? 'the fleet\'s day is over: every appliance has polled' : 'fleet stopped', source: 'fleet' });
 
-    phase.name = 'analysis';
+    watch.records = { read: 0, of: readStatus(statusFile)?.total ?? null };
+    setPhase('analysis');
     log('summing up the polls');
-    const result = await analyse(opts, lab, { startedAt, fleetStarted, fleetEnded, timeline, files, fleetFile, probeFile, statusFile, meter });
+    const result = await analyse(opts, lab, { startedAt, fleetStarted, fleetEnded, timeline, files, fleetFile, probeFile, statusFile, meter, records: watch.records });
     return result;
   } finally {
-    clearInterval(ticker);
+    Object.assign(watch, { meter: null, statusFile: null, records: null });
+    setPhase('lab down');
     log('tearing the lab down');
     await lab.down();
   }
@@ -407,6 +459,8 @@ interface RunState {
   probeFile: string;
   statusFile: string;
   meter: ProcessMeter;
+  /** Poll records summed up so far (for progress). */
+  records: { read: number };
 }
 
 async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState): Promise<RehearsalResult> {
@@ -441,6 +495,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   const zoomTo = (switchAt ?? 0) + 2000;
   const read = existsSync(st.fleetFile) ? await forEachPollRecord(st.fleetFile, (r) => {
     agg.add(r);
+    st.records.read++;
     if (zoomAgg && r.t >= zoomFrom && r.t < zoomTo) zoomAgg.add(r);
   }) : { records: 0, bad: 0 };
   const summary = agg.summary();

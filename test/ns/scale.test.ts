@@ -17,9 +17,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const TUN_ONLY = new URL('../../../topologies/tun-only/tun-only.clab.yml', import.meta.url).pathname;
 
 test('50,000 appliances, each polling once in a day of one minute: the drain at mid-day loses no poll', { timeout: 150_000 }, async () => {
+  const phases: string[] = [];
   const r = await rehearse({
     lab: { kind: 'built-in', embodiment: '1', routing: 'rip', serverDelayMs: 50 },
     cutover: 'drain', fleetSize: 50_000, pollIntervalMs: 60_000, day: true, warmupMs: 0, afterMs: 0, dir,
+    progress: (p) => {
+      if (phases.at(-1) !== p.phase) phases.push(p.phase);
+    },
   });
   const m = r.metrics;
   console.log(`# 50,000 appliances in a 1-minute day: ${m.fleetPolls} polls at ${m.pollsPerSecond.toFixed(0)}/s, ${m.failedPolls} failed, `
@@ -33,6 +37,8 @@ test('50,000 appliances, each polling once in a day of one minute: the drain at 
   for (const c of r.checks) assert.ok(c.ok, `${c.name}: ${c.detail} ${context}`);
   assert.equal(m.fleetPolls, 50_000);
   assert.equal(m.failedPolls, 0);
+  // Progress from the lab coming up to its going down, every phase in turn.
+  assert.deepEqual(phases, ['lab up', 'first half of the day', 'cut-over', 'second half of the day', 'analysis', 'lab down']);
   // The cut-over at mid-day: about half the day's polls came after it, all to server 2.
   assert.ok(m.sentAfterSwitch > 15_000 && m.sentAfterSwitch < 35_000, `${m.sentAfterSwitch} polls after the switch`);
   assert.equal(m.answeredByNewAfterSwitch, m.sentAfterSwitch);
