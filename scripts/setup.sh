@@ -1,12 +1,14 @@
 #!/bin/sh
 # tunroute set-up, as root, doing only what is still missing: the Debian
 # packages the router, its tests and the demo use (iproute2, ping,
-# traceroute, curl, BIRD and FRR as real peers, a compiler for the TUN
-# addon, iperf3 for the bulk TCP bench); `npm install` (which builds the addon with node-gyp and compiles
+# traceroute, curl, ethtool for the topology labs' links, BIRD and FRR as
+# real peers, a compiler for the TUN addon, iperf3 for the bulk TCP bench); `npm install` (which builds the addon with node-gyp and compiles
 # the TypeScript) when node_modules is missing or older than the lock file;
 # the addon alone if it is missing; the TypeScript alone if a source file
 # is newer than the last build. A second run finds everything done and
 # returns at once. ./scripts/demo and ./scripts/test call it first.
+# Node.js 20 or newer with npm must be there already: without them it stops
+# with one line saying so.
 #   --quiet        say nothing when there is nothing to do
 #   --containers   also what the container image and container mode need: the
 #                  Docker engine (Debian's docker.io, unless a dockerd is
@@ -28,7 +30,16 @@ for arg in "$@"; do
 done
 say() { echo "setup: $*"; }
 
-PACKAGES="iproute2 iputils-ping traceroute curl bird2 frr make g++ python3 iperf3"
+# Node.js 20 or newer with npm: not installed here (Debian's nodejs may be
+# older); without it everything after would die with "npm: not found".
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ! command -v npm >/dev/null 2>&1 || [ "$node_major" -lt 20 ]; then
+  found="node $(node --version 2>/dev/null || echo 'missing'), npm $(npm --version 2>/dev/null || echo 'missing')"
+  echo "setup: tunroute needs Node.js 20 or newer with npm (found $found): install them (https://nodejs.org/en/download) and run again" >&2
+  exit 1
+fi
+
+PACKAGES="iproute2 iputils-ping traceroute curl ethtool bird2 frr make g++ python3 iperf3"
 if $containers; then
   PACKAGES="$PACKAGES mmdebstrap"
   # Docker CE's packages conflict with docker.io: an engine already there is kept.

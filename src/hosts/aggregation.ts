@@ -1,9 +1,10 @@
 // What poll records add up to, built one record at a time so a million
 // polls cost what a thousand do: totals, a per-interval series, latency
-// percentiles, every failed poll, and the longest stretch without an answer
-// — the number a cut-over rehearsal is judged by. Memory is bounded by the
-// number of intervals (coarsened to stay under a cap), the failures kept and
-// a reorder window of a few seconds; it does not grow with the poll count.
+// percentiles, the failed polls (whole up to a cap, then counted), and the
+// longest stretch without an answer — the number a cut-over rehearsal is
+// judged by. Memory is bounded by the number of intervals (coarsened to
+// stay under a cap), the failures kept and a reorder window of a few
+// seconds; it does not grow with the poll count.
 import { isAnswered, type PollRecord } from './poller.js';
 
 export interface PollBucket {

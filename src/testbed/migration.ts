@@ -50,6 +50,11 @@ export interface MigrationOptions {
   logMaxBytes?: number;
 }
 
+/** The routers' BFD interval unless given (×3 to detect a silent peer). */
+export const DEFAULT_BFD_INTERVAL_MS = 100;
+/** Rotated access logs a server keeps (with logMaxBytes): every one, in practice. */
+export const ACCESS_LOGS_KEPT = 10_000;
+
 export const SERVICE = '1.1.1.1';
 /** The fleet's addresses: room for 4,194,302 appliances, each its own source address. */
 export const FLEET_PREFIX = '10.64.0.0/10';
@@ -91,7 +96,7 @@ export class MigrationTestbed {
       routing: opts.routing ?? 'rip',
       cutover: opts.cutover ?? 'block',
       trigger: opts.trigger ?? true,
-      bfdIntervalMs: opts.bfdIntervalMs ?? 100,
+      bfdIntervalMs: opts.bfdIntervalMs ?? DEFAULT_BFD_INTERVAL_MS,
       serverDelayMs: opts.serverDelayMs ?? 0,
       logMaxBytes: opts.logMaxBytes ?? 0,
     };
@@ -272,7 +277,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     { ns: server2, name: 'server2', address: vip ? '0.0.0.0' : SERVICE },
   ];
   const procs: ChildProcess[] = [];
-  const rotate = o.logMaxBytes > 0 ? ['--log-max-size', String(o.logMaxBytes), '--log-keep', '10000'] : [];
+  const rotate = o.logMaxBytes > 0 ? ['--log-max-size', String(o.logMaxBytes), '--log-keep', String(ACCESS_LOGS_KEPT)] : [];
   for (const s of servers) procs.push(await spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs, rotate));
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra }, { server1: procs[0]!, server2: procs[1]! });
   log('waiting for R1 to reach the service via R2');

@@ -1,7 +1,9 @@
-// Live progress of a long rehearsal: on a terminal one status line redrawn
-// in place (phase, polls done of expected, rate, failures so far, time
-// left), with log lines printed above it; not on a terminal, plain lines —
-// a status line every 10 s and at each change of phase.
+// Live progress of a long rehearsal, from the lab coming up to its going
+// down: on a terminal one status line redrawn in place (phase; while the
+// fleet polls, polls done of expected, rate, failures so far, time left;
+// during the analysis, records summed up), with log lines printed above
+// it; not on a terminal, plain lines — a status line every 10 s and at
+// each change of phase.
 import type { RehearsalProgress } from './rehearsal.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -13,12 +15,29 @@ function left(msv: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-/** One status line, e.g. "second half of the day | polls 431,022 / 1,000,000 (43%) | 1,702/s | failed 0 | in flight 84 | 5m41s left". */
+const ofTotal = (n: number, of: number | null) => (of ? `${int(n)} / ${int(of)} (${Math.floor((100 * n) / of)}%)` : int(n));
+
+/**
+ * One status line: while the fleet polls, e.g. "second half of the day |
+ * polls 431,022 / 1,000,000 (43%) | 1,702/s | failed 0 | in flight 84 |
+ * 5m41s left"; during the analysis "analysis | poll records summed up
+ * 431,022 / 1,000,000 (43%) | 10m32s elapsed"; otherwise the phase and the
+ * time, "lab up | 4s elapsed".
+ */
 export function progressLine(p: RehearsalProgress): string {
-  const polls = p.expected ? `polls ${int(p.polls)} / ${int(p.expected)} (${Math.floor((100 * p.polls) / p.expected)}%)` : `polls ${int(p.polls)}`;
-  const parts = [p.phase, polls, `${int(p.ratePerS)}/s`, `failed ${int(p.failed)}`, `in flight ${int(p.inFlight)}`];
-  parts.push(p.remainingMs !== null ? `${left(p.remainingMs)} left` : `${left(p.elapsedMs)} elapsed`);
+  const parts = [p.phase];
+  const f = p.fleet;
+  if (f) parts.push(`polls ${ofTotal(f.polls, f.expected)}`, `${int(f.ratePerS)}/s`, `failed ${int(f.failed)}`, `in flight ${int(f.inFlight)}`);
+  if (p.records) parts.push(`poll records summed up ${ofTotal(p.records.read, p.records.of)}`);
+  parts.push(f && f.remainingMs !== null ? `${left(f.remainingMs)} left` : `${left(p.elapsedMs)} elapsed`);
   return parts.join(' | ');
+}
+
+/** What the printer writes to: process.stderr, or any stream (a terminal when `isTTY`). */
+export interface StatusStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  write(text: string): unknown;
 }
 
 export class ProgressPrinter {
@@ -27,7 +46,7 @@ export class ProgressPrinter {
   private lastPlainAt = 0;
   private lastPhase = '';
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr, private readonly prefix = '', private readonly plainEveryMs = 10_000) {
+  constructor(private readonly out: StatusStream = process.stderr, private readonly prefix = '', private readonly plainEveryMs = 10_000) {
     this.tty = Boolean(out.isTTY);
   }
 

@@ -7,7 +7,8 @@
 // day of the real fleet compressed — each appliance polls exactly once in
 // the day, the cut-over at mid-day. Poll records go to a file and are summed
 // up by streaming (hosts/aggregation.ts): a million polls are never held in
-// memory. Returns the timeline, the summary, each process's cost and a
+// memory; the failed ones are kept whole up to FAILURES_KEPT, the rest
+// counted. Returns the timeline, the summary, each process's cost and a
 // verdict; the demo prints and reports it, the tests assert on it.
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -33,9 +34,9 @@ export interface RehearsalOptions {
   warmupMs: number;
   /** Interval mode: fleet polling after the cut-over, before the verdict. */
   afterMs: number;
-  /** Deadline of one poll (default 2 s). */
+  /** Deadline of one poll (default DEFAULT_POLL_TIMEOUT_MS, 2 s). */
   pollTimeoutMs?: number;
-  /** The servers of a built-in lab rotate their access logs at this size (bytes; default 64 MB). */
+  /** The servers of a built-in lab rotate their access logs at this size (bytes; default DEFAULT_LOG_MAX_BYTES, 64 MB). */
   logMaxBytes?: number;
   /** Where poll records and the status file go. */
   dir: string;
@@ -45,8 +46,16 @@ export interface RehearsalOptions {
 }
 
 export interface RehearsalProgress {
+  /** lab up, the fleet's phases (first half of the day, cut-over, …), analysis, lab down. */
   phase: string;
   elapsedMs: number;
+  /** While the fleet polls (from its status file, once it has written one); else null. */
+  fleet: FleetProgress | null;
+  /** During the analysis: poll records summed up so far, of the polls the fleet finished (null: not known). */
+  records: { read: number; of: number | null } | null;
+}
+
+export interface FleetProgress {
   /** Fleet polls finished, and how many the run will have (day mode; null when open-ended). */
   polls: number;
   expected: number | null;
@@ -158,6 +167,19 @@ interface FleetStatus extends PollCounters {
 }
 
 const PACKAGE = new URL('../../../package.json', import.meta.url).pathname;
+/**
+ * Failed polls copied whole into the result (report.json): a few MB. Past
+ * this a run has collapsed; the rest are counted (summary.failuresNotKept),
+ * and every one is a line of the fleet's poll records file, which the
+ * summary is streamed from.
+ */
+export const FAILURES_KEPT = 20_000;
+/** Deadline of one poll unless given. */
+export const DEFAULT_POLL_TIMEOUT_MS = 2000;
+/** A built-in lab's servers rotate their access logs at this size unless given (bytes). */
+export const DEFAULT_LOG_MAX_BYTES = 64e6;
+/** Interval mode: each appliance's interval varies uniformly by this fraction either way. */
+export const FLEET_JITTER = 0.2;
 /** Router log events kept per router in the result (a router logs state changes only; this bounds a chatty one). */
 const EVENTS_KEPT = 5000;
 
@@ -174,10 +196,70 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   mkdirSync(opts.dir, { recursive: true });
   const startedAt = Date.now();
   const timeline: TimelineEntry[] = [{ t: startedAt, what: 'rehearsal started', source: 'demo' }];
+  // Progress once a second from start to end: the phase always; the fleet's
+  // numbers while it polls (from its status file); during the analysis, the
+  // poll records summed up so far.
   const phase = { name: 'lab up' };
+  const watch: ProgressWatch = { meter: null, statusFile: null, fleetStarted: 0, records: null };
+  const recent: { at: number; total: number }[] = [];
+  const report = (): void => {
+    if (!opts.progress) return;
+    const now = Date.now();
+    let fleet: FleetProgress | null = null;
+    const s = watch.statusFile === null ? null : readStatus(watch.statusFile);
+    if (s) {
+      recent.push({ at: s.time, total: s.total });
+      if (recent.length > 5) recent.shift();
+      const span = recent.length > 1 ? (recent.at(-1)!.at - recent[0]!.at) / 1000 : 0;
+      fleet = {
+        polls: s.total, expected: opts.day ? opts.fleetSize : null, ratePerS: span > 0 ? (recent.at(-1)!.total - recent[0]!.total) / span : 0, failed: s.failed, inFlight: s.inFlight,
+        remainingMs: opts.day ? Math.max(0, watch.fleetStarted + opts.pollIntervalMs - now) : null,
+      };
+    }
+    opts.progress({ phase: phase.name, elapsedMs: now - startedAt, fleet, records: watch.records && { ...watch.records } });
+  };
+  const setPhase = (name: string): void => {
+    phase.name = name;
+    report();
+  };
+  // The processes' costs are sampled while the fleet polls.
+  const ticker = setInterval(() => {
+    watch.meter?.sample();
+    report();
+  }, 1000);
+  ticker.unref();
+  report();
+  try {
+    return await rehearseOnLab(opts, { startedAt, timeline, log, setPhase, watch });
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** What the progress ticker looks at: set by the phases as they come. */
+interface ProgressWatch {
+  /** Sampled once a second while the fleet polls. */
+  meter: ProcessMeter | null;
+  /** The fleet's status file while it polls. */
+  statusFile: string | null;
+  fleetStarted: number;
+  /** During the analysis. */
+  records: { read: number; of: number | null } | null;
+}
+
+interface Progressing {
+  startedAt: number;
+  timeline: TimelineEntry[];
+  log: (s: string) => void;
+  setPhase: (name: string) => void;
+  watch: ProgressWatch;
+}
+
+async function rehearseOnLab(opts: RehearsalOptions, pr: Progressing): Promise<RehearsalResult> {
+  const { startedAt, timeline, log, setPhase, watch } = pr;
   const where = opts.lab.kind === 'built-in' ? `embodiment ${opts.lab.embodiment} (${opts.lab.routing} routing)` : opts.lab.file;
   log(`bringing up ${where}, ${opts.cutover} cut-over`);
-  const lab = await openRehearsalLab(opts.lab, { cutover: opts.cutover, logMaxBytes: opts.logMaxBytes ?? 64e6, log: (s) => log(`  lab: ${s}`) });
+  const lab = await openRehearsalLab(opts.lab, { cutover: opts.cutover, logMaxBytes: opts.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES, log: (s) => log(`  lab: ${s}`) });
   timeline.push({ t: Date.now(), what: `lab up: ${lab.description.name}`, source: 'testbed' });
   const runId = `${opts.cutover}-${startedAt}`;
   const files = { fleetRecords: `fleet-${runId}.jsonl`, testRecords: `test-appliance-${runId}.jsonl`, fleetStatus: `fleet-${runId}.status.json` };
@@ -185,40 +267,22 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
   const probeFile = join(opts.dir, files.testRecords);
   const statusFile = join(opts.dir, files.fleetStatus);
   const target = `http://${lab.service}/poll`;
-  const timeoutMs = opts.pollTimeoutMs ?? 2000;
+  const timeoutMs = opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS;
 
   const meter = new ProcessMeter();
   for (const r of lab.routers) meter.add(r.name, 'router', () => r.pid());
   for (const h of lab.hostProcesses) meter.add(h.name, h.role, () => h.process.pid);
-  let ticker: NodeJS.Timeout | undefined;
   try {
     const rate = (opts.fleetSize * 1000) / opts.pollIntervalMs;
     log(`fleet: ${opts.fleetSize} appliances from ${lab.fleet.prefix} polling ${target} ${opts.day ? `once each in a day of ${opts.pollIntervalMs} ms` : `every ${opts.pollIntervalMs} ms`} (${Math.round(rate)} polls/s)`);
     const fleet = lab.spawnTunroute(lab.fleet.ns, ['fleet', '--target', target, '--prefix', lab.fleet.prefix, '--count', String(opts.fleetSize),
-      '--interval', `${opts.pollIntervalMs}ms`, '--jitter', '0.2', '--timeout', `${timeoutMs}ms`, '--out', fleetFile, '--status', statusFile, '--anyip', '--quiet',
+      '--interval', `${opts.pollIntervalMs}ms`, '--jitter', String(FLEET_JITTER), '--timeout', `${timeoutMs}ms`, '--out', fleetFile, '--status', statusFile, '--anyip', '--quiet',
       ...(opts.day ? ['--once'] : [])], { stderr: join(opts.dir, `fleet-${runId}.stderr`) });
     const fleetStarted = Date.now();
     meter.start();
     timeline.push({ t: fleetStarted, what: `fleet of ${opts.fleetSize} starts polling${opts.day ? ' (its day begins)' : ''}`, source: 'fleet' });
-    phase.name = opts.day ? 'first half of the day' : 'warm-up';
-
-    // Once a second: the processes' costs, and progress from the fleet's status file.
-    const recent: { at: number; total: number }[] = [];
-    ticker = setInterval(() => {
-      meter.sample();
-      const s = readStatus(statusFile);
-      if (!s || !opts.progress) return;
-      recent.push({ at: s.time, total: s.total });
-      if (recent.length > 5) recent.shift();
-      const span = recent.length > 1 ? (recent.at(-1)!.at - recent[0]!.at) / 1000 : 0;
-      const now = Date.now();
-      opts.progress({
-        phase: phase.name, elapsedMs: now - startedAt, polls: s.total, expected: opts.day ? opts.fleetSize : null,
-        ratePerS: span > 0 ? (recent.at(-1)!.total - recent[0]!.total) / span : 0, failed: s.failed, inFlight: s.inFlight,
-        remainingMs: opts.day ? Math.max(0, fleetStarted + opts.pollIntervalMs - now) : null,
-      });
-    }, 1000);
-    ticker.unref();
+    Object.assign(watch, { meter, statusFile, fleetStarted });
+    setPhase(opts.day ? 'first half of the day' : 'warm-up');
 
     const fleetExited = (): string | null => (fleet.exitCode !== null && fleet.exitCode !== 0) || fleet.signalCode !== null
       ? `the fleet exited (${fleet.signalCode ?? `status ${fleet.exitCode}`}): ${tail(join(opts.dir, `fleet-${runId}.stderr`))}` : null;
@@ -238,7 +302,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     // The evidence is server 2's history line, not the test appliance seeing
     // the answer: the cut-over may win the race against that answer's way
     // back, so the appliance's own success is reported but not waited for.
-    phase.name = 'cut-over';
+    setPhase('cut-over');
     log(`test appliance ${lab.testAppliance.address} polls until ${lab.servers.to} answers`);
     const probe = lab.spawnTunroute(lab.testAppliance.ns, ['probe', '--target', target, '--source', lab.testAppliance.address, '--interval', '1s',
       '--until-server', lab.servers.to, '--timeout-total', '30s', '--out', probeFile, '--quiet']);
@@ -255,7 +319,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
     if (probe.exitCode === null) probe.kill('SIGTERM');
 
     if (opts.day) {
-      phase.name = 'second half of the day';
+      setPhase('second half of the day');
       log('cut-over done; the fleet polls until the end of its day');
       // Every appliance polls once; the last poll ends by its timeout.
       await waitFor('the fleet\'s day to end', () => {
@@ -266,22 +330,24 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalResult>
       meter.sample();
       await exitOf(fleet, 10_000);
     } else {
-      phase.name = 'after the cut-over';
+      setPhase('after the cut-over');
       log(`cut-over done; fleet keeps polling for ${opts.afterMs} ms`);
       await sleep(opts.afterMs);
       meter.sample();
       await stopGracefully(fleet);
     }
-    clearInterval(ticker);
+    Object.assign(watch, { meter: null, statusFile: null });
     const fleetEnded = Date.now();
     timeline.push({ t: fleetEnded, what: opts.day ? 'the fleet\'s day is over: every appliance has polled' : 'fleet stopped', source: 'fleet' });
 
-    phase.name = 'analysis';
+    watch.records = { read: 0, of: readStatus(statusFile)?.total ?? null };
+    setPhase('analysis');
     log('summing up the polls');
-    const result = await analyse(opts, lab, { startedAt, fleetStarted, fleetEnded, timeline, files, fleetFile, probeFile, statusFile, meter });
+    const result = await analyse(opts, lab, { startedAt, fleetStarted, fleetEnded, timeline, files, fleetFile, probeFile, statusFile, meter, records: watch.records });
     return result;
   } finally {
-    clearInterval(ticker);
+    Object.assign(watch, { meter: null, statusFile: null, records: null });
+    setPhase('lab down');
     log('tearing the lab down');
     await lab.down();
   }
@@ -393,6 +459,8 @@ interface RunState {
   probeFile: string;
   statusFile: string;
   meter: ProcessMeter;
+  /** Poll records summed up so far (for progress). */
+  records: { read: number };
 }
 
 async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState): Promise<RehearsalResult> {
@@ -421,13 +489,13 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   // Unreachable); a drain on a neighbour of that router moves them then too (it cannot pin flows; until
   // then the draining port still carries them to the old server). Count "after" from there.
   const fromRouteChange = fb !== null && routeChangeAt !== null && (opts.cutover === 'block' || fb.router !== cut.router.name);
-  // Every failure is kept up to 20,000 (a few MB of report.json); beyond that a run has collapsed, they are counted, and the poll records hold them all.
-  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? 2000) + 5000, keepFailures: 20_000 });
+  const agg = new PollAggregator({ marks, reorderMs: (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) + 5000, keepFailures: FAILURES_KEPT });
   const zoomAgg = switchAt === null ? null : new PollAggregator({ bucketMs: 20, keepFailures: 0, reorderMs: Infinity });
   const zoomFrom = (switchAt ?? 0) - 1000;
   const zoomTo = (switchAt ?? 0) + 2000;
   const read = existsSync(st.fleetFile) ? await forEachPollRecord(st.fleetFile, (r) => {
     agg.add(r);
+    st.records.read++;
     if (zoomAgg && r.t >= zoomFrom && r.t < zoomTo) zoomAgg.add(r);
   }) : { records: 0, bad: 0 };
   const summary = agg.summary();
@@ -478,8 +546,7 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
   timeline.sort((a, b) => a.t - b.t);
 
   const after = (name: string) => summary.after[name] ?? { at: 0, total: 0, failed: 0, byServer: {} };
-  const lostInFlight = switchAt === null ? 0 : summary.failures.filter((f) => f.t < switchAt).length;
-  const lostAfterSwitch = switchAt === null ? 0 : summary.failures.filter((f) => f.t >= switchAt).length;
+  const { lostInFlight, lostAfterSwitch } = lostAtSwitch(summary, switchAt);
   const sw = after('switch');
   const settled = after('settled');
   const notSent = (status?.skipped ?? 0) + (status?.overLimit ?? 0);
@@ -511,8 +578,8 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
       `${lostInFlight} in flight at the block, ${lostAfterSwitch} sent before the fall-back took effect${stray.length ? `; ${stray.length} other failures` : ''}`));
   }
   const stall = status?.loopDelayMs?.max ?? 0;
-  checks.push(check('the fleet kept its schedule (its event loop never stalled for half a poll timeout)', stall < (opts.pollTimeoutMs ?? 2000) / 2,
-    `longest stall ${stall} ms, p99 ${status?.loopDelayMs?.p99 ?? '—'} ms${stall >= (opts.pollTimeoutMs ?? 2000) / 2 ? ': the load generator was starved of CPU, so some timeouts are its own' : ''}`));
+  checks.push(check('the fleet kept its schedule (its event loop never stalled for half a poll timeout)', stall < (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) / 2,
+    `longest stall ${stall} ms, p99 ${status?.loopDelayMs?.p99 ?? '—'} ms${stall >= (opts.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS) / 2 ? ': the load generator was starved of CPU, so some timeouts are its own' : ''}`));
   if (opts.day) {
     checks.push(check('every appliance polled once in its day', summary.total === opts.fleetSize && notSent === 0,
       `${summary.total} of ${opts.fleetSize} polls${notSent ? `; ${notSent} not sent by the fleet (busy or at its limit of polls in flight)` : ''}`));
@@ -562,6 +629,18 @@ async function analyse(opts: RehearsalOptions, lab: RehearsalLab, st: RunState):
     ok: checks.every((c) => c.ok),
     files: { fleetRecords: basename(st.fleetFile), testRecords: basename(st.probeFile), fleetStatus: basename(st.statusFile) },
   };
+}
+
+/**
+ * Failed polls sent before the switch (in flight at it) and at or after it,
+ * from the streamed counts (the "switch" mark), not from the failures kept
+ * whole: past FAILURES_KEPT those would undercount.
+ */
+export function lostAtSwitch(summary: PollSummary, switchAt: number | null): { lostInFlight: number; lostAfterSwitch: number } {
+  if (switchAt === null) return { lostInFlight: 0, lostAfterSwitch: 0 };
+  const after = summary.after.switch;
+  if (after?.at !== switchAt) throw new Error('lostAtSwitch: the summary has no "switch" mark at the switch');
+  return { lostInFlight: summary.failed - after.failed, lostAfterSwitch: after.failed };
 }
 
 function round2(n: number): number {

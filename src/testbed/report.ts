@@ -3,11 +3,13 @@
 // (inline SVG, no scripts or external files): the modes compared, polls per
 // interval answered by the old server / the new one / failed with the
 // events marked, the cut-over up close, each process's cost, the failed
-// polls, and the version, lab and configs used. Built from the streamed
-// summary, so its size does not grow with the number of polls.
+// polls, and the version, lab, rehearsal options and configs used. Built
+// from the streamed summary, so its size does not grow with the number of
+// polls.
 import type { PollBucket, PollSummary } from '../hosts/aggregation.js';
 import type { CostReport } from './proc-stats.js';
-import type { RehearsalResult, TimelineEntry } from './rehearsal.js';
+import { ACCESS_LOGS_KEPT, DEFAULT_BFD_INTERVAL_MS } from './migration.js';
+import { DEFAULT_LOG_MAX_BYTES, DEFAULT_POLL_TIMEOUT_MS, FAILURES_KEPT, FLEET_JITTER, type RehearsalResult, type TimelineEntry } from './rehearsal.js';
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? '—' : `${Math.round(n)} ms`);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -227,6 +229,15 @@ ${runs.map((r) => {
 </table>`;
 }
 
+/** Where the failed polls are: the first 20 here, up to FAILURES_KEPT in report.json, every one in the poll records. */
+function failedPollsWhere(r: RehearsalResult): string {
+  const kept = r.summary.failures.length;
+  const notKept = r.summary.failuresNotKept;
+  const here = kept > 20 ? 'The first 20 below; ' : '';
+  const json = notKept > 0 ? `report.json holds the first ${int(kept)} (its limit), the other ${int(notKept)} are counted only` : `report.json holds all ${int(kept)}`;
+  return esc(`${here}${json}; every one is a line of ${r.files.fleetRecords}.`);
+}
+
 function runSection(r: RehearsalResult, i: number): string {
   const m = r.metrics;
   const { from, to } = r.lab.servers;
@@ -253,7 +264,7 @@ ${r.zoom ? `<h3>The cut-over up close (1 s before the switch to 2 s after it)</h
 <h3>What each process cost</h3>
 ${costsTable(r.costs)}
 <h3>Failed polls</h3>
-${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: ${esc(Object.entries(r.summary.errors).map(([e, n]) => `${e} ${int(n)}`).join(', '))}. ${failures.length > 20 ? 'The first 20; all are in report.json.' : ''}</p>
+${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: ${esc(Object.entries(r.summary.errors).map(([e, n]) => `${e} ${int(n)}`).join(', '))}. ${failedPollsWhere(r)}</p>
 <table class="num"><tr><th>sent (ms since start)</th><th>device</th><th>source</th><th>error</th><th>after ms</th></tr>${failures.slice(0, 20).map((f) => `<tr><td>+${int(f.t - r.startedAt)}</td><td>${esc(f.device)}</td><td>${esc(f.source)}</td><td>${esc(f.error ?? `HTTP ${f.status}`)}</td><td>${f.latencyMs}</td></tr>`).join('')}</table>`}
 <h3>Access logs and router tables</h3>
 <p>${Object.entries(r.accessLogs).map(([s, a]) => `${esc(s)}: ${int(a.lines)} history lines in ${a.files} file${a.files === 1 ? '' : 's'}`).join('; ')}.</p>
@@ -262,6 +273,37 @@ ${failures.length === 0 ? '<p>None.</p>' : `<p>${int(r.summary.failed)} failed: 
 <table>${r.timeline.map((e) => `<tr><td>+${int(e.t - r.startedAt)} ms</td><td>${esc(e.what)}</td><td>${esc(e.source)}</td></tr>`).join('')}</table>
 <p class="small">Files: <a href="${esc(r.files.fleetRecords)}">${esc(r.files.fleetRecords)}</a> (every fleet poll, one JSON line each), <a href="${esc(r.files.testRecords)}">${esc(r.files.testRecords)}</a>, <a href="${esc(r.files.fleetStatus)}">${esc(r.files.fleetStatus)}</a>.</p>
 </section>`;
+}
+
+/** What the rehearsal ran with, per run: the options the demo was given (or their defaults). */
+export function rehearsalOptions(r: RehearsalResult): [string, string][] {
+  const o = r.options;
+  const rows: [string, string][] = [
+    ['lab', o.lab.kind === 'built-in' ? `built in: embodiment ${o.lab.embodiment}, ${o.lab.routing} routing` : `topology ${o.lab.file}${o.lab.containers ? `, routers as containers (${o.lab.containers.image ? `image ${o.lab.containers.image}` : 'image built from this checkout'})` : ''}`],
+    ['cut-over', `${o.cutover} (${r.lab.cutover.router} port ${r.lab.cutover.port})`],
+    ['fleet', `${int(o.fleetSize)} appliances, each its own source address`],
+    ['polling', o.day
+      ? `once each, at a random moment of a day of ${duration(o.pollIntervalMs)}; the cut-over at mid-day`
+      : `every ${duration(o.pollIntervalMs)} (±${FLEET_JITTER * 100} % jitter); ${duration(o.warmupMs)} of polling before the test appliance starts, ${duration(o.afterMs)} after the cut-over`],
+    ['poll timeout', duration(o.pollTimeoutMs ?? DEFAULT_POLL_TIMEOUT_MS)],
+  ];
+  if (o.lab.kind === 'built-in') {
+    rows.push(
+      ['server delay', `${duration(o.lab.serverDelayMs)} (each server answers a poll after this long)`],
+      ['BFD interval', `${duration(o.lab.bfdIntervalMs ?? DEFAULT_BFD_INTERVAL_MS)} (×3 to detect a silent peer)`],
+      ['access logs', `rotated at ${int(o.logMaxBytes ?? DEFAULT_LOG_MAX_BYTES)} bytes, up to ${int(ACCESS_LOGS_KEPT)} rotated files kept`],
+    );
+  } else {
+    rows.push(['servers, BFD, access logs', 'as the topology file sets them (its configs below)']);
+  }
+  return rows;
+}
+
+function optionsTable(runs: RehearsalResult[]): string {
+  if (runs.length === 0) return '';
+  const rows = runs.map(rehearsalOptions);
+  const head = runs.length > 1 ? `<tr><th>option</th>${runs.map((r) => `<th>${esc(r.options.cutover)}</th>`).join('')}</tr>` : '';
+  return `<table class="options">${head}${rows[0]!.map(([name], i) => `<tr><th>${esc(name)}</th>${rows.map((row) => `<td>${esc(row[i]![1])}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 export function reportHtml(runs: RehearsalResult[]): string {
@@ -288,10 +330,13 @@ table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ddd;padding
 <tr><th>cut-over</th><td>${runs.map((r) => `${esc(r.options.cutover)}: ${esc(r.lab.cutover.router)} port ${esc(r.lab.cutover.port)}`).join('; ')}${first?.lab.fallback ? `; fall-back watched on ${esc(first.lab.fallback.router)}${first.lab.fallback.source === 'kernel' ? '\'s kernel' : ''} (old port ${esc(first.lab.fallback.oldPort)})` : ''}</td></tr>
 <tr><th>version</th><td>tunroute ${esc(v?.tunroute ?? '?')}${v?.commit ? ` (${esc(v.commit)})` : ''}, Node ${esc(v?.node ?? '?')}</td></tr>
 <tr><th>generated</th><td>${esc(new Date().toISOString())}</td></tr>
-<tr><th>data</th><td><a href="report.json">report.json</a> (per-interval series, events, every failed poll, costs); poll records per run below</td></tr></table>
+<tr><th>data</th><td><a href="report.json">report.json</a> (per-interval series, events, the failed polls — up to ${int(FAILURES_KEPT)} per run kept whole, the rest counted —, costs); every poll, failed ones included, is in the run's poll records below</td></tr></table>
 ${runs.length > 1 ? comparisonTable(runs) : ''}
 ${runs.map(runSection).join('\n')}
 <h2>Configuration used</h2>
+<h3>The rehearsal</h3>
+${optionsTable(runs)}
+<h3>The files the lab was built from</h3>
 ${configs.map((c) => `<details><summary>${esc(c.name)} — ${esc(c.file)}</summary><pre>${esc(c.text)}</pre></details>`).join('\n')}
 </body></html>
 `;

@@ -1,6 +1,7 @@
 // The rate sweep's table: per step, the rate asked for and achieved, failed
-// polls, latency, and each process's CPU as a share of one CPU — which
-// process saturates first, and whether the machine had any CPU left.
+// polls, latency, and each process's CPU, the other work's and the idle CPU,
+// all as a share of one CPU (on a 2-CPU machine 200 % is all of it) —
+// which process saturates first, and whether the machine had any CPU left.
 import type { RehearsalResult } from './rehearsal.js';
 
 export interface SweepStep {
@@ -21,14 +22,13 @@ export function sweepText(steps: SweepStep[]): string {
       return p && c.windowS > 0 ? String(Math.round((100 * p.cpuS) / c.windowS)) : '—';
     };
     const mc = c.machine;
-    const total = mc.user + mc.system + mc.softirq + mc.irq + mc.idle + mc.iowait + mc.steal || 1;
     const ours = c.processes.reduce((a, p) => a + p.cpuS, 0);
     const others = Math.max(0, mc.user + mc.system + mc.softirq + mc.irq - ours);
     return [
       int(targetRate), int(r.metrics.pollsPerSecond), int(r.metrics.fleetPolls), int(r.metrics.failedPolls),
       r.metrics.latencyP50Ms?.toFixed(1) ?? '—', r.metrics.latencyP99Ms?.toFixed(1) ?? '—', ...names.map(cpu),
       c.windowS > 0 ? String(Math.round((100 * others) / c.windowS)) : '—',
-      String(Math.round((100 * mc.idle) / total)), String(r.metrics.fleetLoopDelayMaxMs ?? '—'), r.ok ? 'PASS' : 'FAIL',
+      c.windowS > 0 ? String(Math.round((100 * mc.idle) / c.windowS)) : '—', String(r.metrics.fleetLoopDelayMaxMs ?? '—'), r.ok ? 'PASS' : 'FAIL',
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -36,7 +36,7 @@ export function sweepText(steps: SweepStep[]): string {
   const r0 = steps[0]!.result;
   return [
     `Rate sweep: ${r0.lab.name}, ${r0.options.cutover} cut-over, a day of ${Math.round(r0.options.pollIntervalMs / 1000)} s per step`,
-    `  (CPU % = share of one CPU over the step; the machine has ${r0.costs.machine.cpus}; "others" = CPU spent by anything else on the machine meanwhile)`,
+    `  (every % column is a share of one CPU over the step: the machine has ${r0.costs.machine.cpus}, so ${100 * r0.costs.machine.cpus} % is all of it; "others" = CPU spent by anything else on the machine meanwhile, "idle" = CPU left unused)`,
     line(head),
     ...rows.map(line),
   ].join('\n');

@@ -1,8 +1,9 @@
 // The rehearsal at the shape of the real fleet, scaled down to fit CI:
 // 50,000 distinct appliance addresses, each polling once in a day compressed
 // into one minute (~830 polls/s), the drain cut-over at mid-day, no poll
-// lost, every appliance answered by server 2 after the switch; the report
-// built by streaming stays small. And the same rehearsal over a lab from a
+// lost, every appliance answered by server 2 after the switch, no drain
+// flow table entry evicted live or left untracked; the report built by
+// streaming stays small. And the same rehearsal over a lab from a
 // topology file (tunroute with TUN ports only), hard block.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,9 +18,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const TUN_ONLY = new URL('../../../topologies/tun-only/tun-only.clab.yml', import.meta.url).pathname;
 
 test('50,000 appliances, each polling once in a day of one minute: the drain at mid-day loses no poll', { timeout: 150_000 }, async () => {
+  const phases: string[] = [];
   const r = await rehearse({
     lab: { kind: 'built-in', embodiment: '1', routing: 'rip', serverDelayMs: 50 },
     cutover: 'drain', fleetSize: 50_000, pollIntervalMs: 60_000, day: true, warmupMs: 0, afterMs: 0, dir,
+    progress: (p) => {
+      if (phases.at(-1) !== p.phase) phases.push(p.phase);
+    },
   });
   const m = r.metrics;
   console.log(`# 50,000 appliances in a 1-minute day: ${m.fleetPolls} polls at ${m.pollsPerSecond.toFixed(0)}/s, ${m.failedPolls} failed, `
@@ -33,9 +38,18 @@ test('50,000 appliances, each polling once in a day of one minute: the drain at 
   for (const c of r.checks) assert.ok(c.ok, `${c.name}: ${c.detail} ${context}`);
   assert.equal(m.fleetPolls, 50_000);
   assert.equal(m.failedPolls, 0);
+  // Progress from the lab coming up to its going down, every phase in turn.
+  assert.deepEqual(phases, ['lab up', 'first half of the day', 'cut-over', 'second half of the day', 'analysis', 'lab down']);
   // The cut-over at mid-day: about half the day's polls came after it, all to server 2.
   assert.ok(m.sentAfterSwitch > 15_000 && m.sentAfterSwitch < 35_000, `${m.sentAfterSwitch} polls after the switch`);
   assert.equal(m.answeredByNewAfterSwitch, m.sentAfterSwitch);
+  // The drain flow tables held every flow: none evicted live (it would lose its pin), none left untracked (report.json's routerStats).
+  for (const [name, v] of Object.entries(r.routerStats)) {
+    const flows = (v as { stats: { flows?: { inserted: number; evictedLive: number; untracked: number } } }).stats.flows;
+    assert.ok(flows, `${name}: no flow table counters in the report (${JSON.stringify(v).slice(0, 200)})`);
+    assert.deepEqual({ evictedLive: flows.evictedLive, untracked: flows.untracked }, { evictedLive: 0, untracked: 0 }, `${name}'s drain flow table`);
+  }
+  assert.ok((r.routerStats.r1 as { stats: { flows: { inserted: number } } }).stats.flows.inserted >= 50_000, 'r1 tracked every poll\'s flow');
   // Every history line: one per poll on the two servers, plus the test appliance's (and the lab's own check that the service answers).
   const lines = r.accessLogs.server1!.lines + r.accessLogs.server2!.lines - 50_000 - r.testPolls.length;
   assert.ok(lines >= 0 && lines <= 3, `${lines} history lines besides the polls`);

@@ -1,6 +1,7 @@
 // Streaming aggregation of poll records: what a million-poll rehearsal is
 // summed up with. Totals equal the sum of the intervals (also after the
-// intervals were coarsened), every failure is kept, the longest gap and the
+// intervals were coarsened), every failure is kept up to a cap and counted
+// past it (so are the losses at the switch), the longest gap and the
 // latency percentiles match an exact computation on sorted records, and the
 // memory held does not grow with the number of polls.
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { PollAggregator, type PollSummary } from '../../src/hosts/aggregation.js
 import { isAnswered, type PollRecord } from '../../src/hosts/poller.js';
 import { forEachPollRecord, readPollRecords } from '../../src/hosts/records.js';
 import { seededRandom } from '../../src/testbed/random.js';
+import { FAILURES_KEPT, lostAtSwitch } from '../../src/testbed/rehearsal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tunroute-agg-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -172,6 +174,24 @@ test('named moments: how the polls sent at or after each went', () => {
   assert.deepEqual(s.after.switch!.byServer, { server2: after(switchAt).filter(isAnswered).length });
   assert.equal(s.after.late!.total, after(switchAt + 2000).length);
   assert.equal(s.servers.server2!.firstT, switchAt);
+});
+
+test('past the cap of failures kept, the losses before and after the switch are still counted in full', () => {
+  // 240,000 polls at 2,000/s, one in eight failing, the switch at 100 s: 30,000 failures, more than the rehearsal keeps.
+  const switchAt = 1_000_000 + 100_000;
+  const records = [...fleetRecords(240_000, { rate: 2000, switchAt, failEvery: 8 })];
+  const a = new PollAggregator({ marks: { switch: switchAt }, keepFailures: FAILURES_KEPT });
+  for (const r of records) a.add(r);
+  const s = a.summary();
+  const failed = records.filter((r) => !isAnswered(r));
+  const before = failed.filter((r) => r.t < switchAt).length;
+  assert.ok(failed.length > FAILURES_KEPT && before > 0 && failed.length - before > 0, `${failed.length} failures, ${before} before the switch`);
+  assert.equal(s.failures.length, FAILURES_KEPT);
+  assert.equal(s.failuresNotKept, failed.length - FAILURES_KEPT);
+  // The failures kept are the first to come: all before the switch, so counting them would say none came after it.
+  assert.ok(s.failures.every((f) => f.t < switchAt));
+  assert.deepEqual(lostAtSwitch(s, switchAt), { lostInFlight: before, lostAfterSwitch: failed.length - before });
+  assert.deepEqual(lostAtSwitch(s, null), { lostInFlight: 0, lostAfterSwitch: 0 });
 });
 
 test('memory held does not grow with the number of polls', () => {

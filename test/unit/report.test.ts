@@ -1,53 +1,12 @@
 // The report a change board reads: the modes compared in the page, events
 // close together sharing one marker instead of piling up, axis ticks, links
-// to the data, the version and configs, and a size that does not grow with
-// the number of polls (a million-poll run is a series, not records).
+// to the data, the version, the options and configs, and a size that does
+// not grow with the number of polls (a million-poll run is a series, not
+// records).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PollAggregator } from '../../src/hosts/aggregation.js';
-import type { PollRecord } from '../../src/hosts/poller.js';
-import type { RehearsalResult } from '../../src/testbed/rehearsal.js';
 import { reportHtml, timelineText } from '../../src/testbed/report.js';
-
-const T0 = 1_800_000_000_000;
-
-/** A run of `polls` polls over `seconds`, switching to server2 at the middle, with events 1 ms apart at the switch. */
-function run(cutover: 'block' | 'drain', polls: number, seconds: number): RehearsalResult {
-  const switchAt = T0 + (seconds * 1000) / 2;
-  const agg = new PollAggregator({ marks: { switch: switchAt } });
-  const zoom = new PollAggregator({ bucketMs: 20 });
-  for (let i = 0; i < polls; i++) {
-    const t = T0 + Math.floor((i * seconds * 1000) / polls);
-    const lost = cutover === 'block' && t >= switchAt - 50 && t < switchAt;
-    const r: PollRecord = { t, device: `dev-${i}`, source: '10.64.0.1', server: lost ? null : t < switchAt ? 'server1' : 'server2', status: lost ? null : 200, latencyMs: lost ? 2000 : 50, error: lost ? 'timeout' : null };
-    agg.add(r);
-    if (t >= switchAt - 1000 && t < switchAt + 2000) zoom.add(r);
-  }
-  const summary = agg.summary();
-  const events = ['test appliance sends its first poll', 'server2 takes the test appliance\'s poll', 'r1\'s trigger fires', 'r1 starts draining port r2', 'r1 changes its route to 1.1.1.1: via r3', 'first fleet poll answered by server2'];
-  return {
-    options: { lab: { kind: 'built-in', embodiment: '1', routing: 'rip', serverDelayMs: 50 }, cutover, fleetSize: polls, pollIntervalMs: seconds * 1000, day: true, warmupMs: 0, afterMs: 0, dir: '/tmp' },
-    lab: { kind: 'built-in', name: 'embodiment 1 (rip routing)', file: null, configs: [{ name: 'r1', file: '/tmp/r1.json', text: '{ "router": "r1" }' }], service: '1.1.1.1', servers: { from: 'server1', to: 'server2' }, cutover: { router: 'r1', port: 'r2' }, fallback: { router: 'r1', oldPort: 'r2' } },
-    version: { tunroute: '0.1.0', commit: 'abc1234', node: 'v20' },
-    startedAt: T0 - 2000,
-    timeline: [{ t: T0 - 2000, what: 'rehearsal started', source: 'demo' }, ...events.map((what, i) => ({ t: switchAt - 60 + (i < 4 ? i : 57 + i), what, source: 'r1' }))],
-    moments: { fleetStarted: T0, fleetEnded: T0 + seconds * 1000, testPollSent: null, historySeen: null, triggerFired: null, switched: switchAt, portBlocked: null, r1RouteChanged: switchAt, firstFleetOnServer2: switchAt + 50, lastFleetOnServer1: switchAt + 40 },
-    metrics: {
-      fleetPolls: summary.total, expectedPolls: polls, failedPolls: summary.failed, longestGapMs: summary.longestGap?.ms ?? 0, blockToRouteChangeMs: 1, blockToFirstServer2Ms: 50, historyToBlockMs: 60,
-      pollsPerSecond: polls / seconds, latencyP50Ms: 50, latencyP99Ms: 50, lostInFlight: summary.failed, lostAfterSwitch: 0, sentAfterSwitch: summary.after.switch!.total, answeredByNewAfterSwitch: summary.after.switch!.byServer.server2 ?? 0, notSent: 0, fleetLoopDelayMaxMs: 12,
-    },
-    summary,
-    zoom: zoom.summary(),
-    testPolls: [],
-    routerEvents: {},
-    accessLogs: { server1: { lines: polls / 2, files: 3 }, server2: { lines: polls / 2, files: 2 } },
-    routerStats: { r1: { stats: { flows: { capacity: 262144, live: 10, evictedLive: 0, untracked: 0 } }, nat: null } },
-    costs: { windowS: seconds, processes: [{ name: 'fleet', role: 'fleet', pid: null, userS: 1, sysS: 1, cpuS: 2, peakRssMb: 120, cpuSPer1000Polls: 0.1 }], machine: { user: 1, system: 1, softirq: 0, irq: 0, idle: 1, iowait: 0, steal: 0, cpus: 2 } },
-    checks: [{ name: 'drain lost no poll', ok: true, detail: '0 failed polls' }],
-    ok: true,
-    files: { fleetRecords: `fleet-${cutover}.jsonl`, testRecords: `test-${cutover}.jsonl`, fleetStatus: `fleet-${cutover}.status.json` },
-  };
-}
+import { rehearsalResult as run } from './rehearsal-result.js';
 
 test('report.html: the modes compared, markers that do not pile up, axis ticks, links, version and configs', () => {
   const html = reportHtml([run('block', 20_000, 60), run('drain', 20_000, 60)]);
@@ -66,6 +25,39 @@ test('report.html: the modes compared, markers that do not pile up, axis ticks, 
   assert.match(html, /<summary>r1 — \/tmp\/r1\.json<\/summary><pre>\{ &quot;router&quot;: &quot;r1&quot; \}<\/pre>/);
   assert.match(html, /server1: 10,000 history lines in 3 files/);
   assert.match(timelineText(run('drain', 1000, 10)), /VERDICT: PASS/);
+});
+
+test('report.html: the rehearsal options it ran with, per run, the defaults spelled out', () => {
+  const block = run('block', 2000, 60);
+  const drain = run('drain', 2000, 60);
+  drain.options = { ...drain.options, lab: { kind: 'built-in', embodiment: '1', routing: 'rip', serverDelayMs: 20, bfdIntervalMs: 1000 }, pollTimeoutMs: 3000, logMaxBytes: 1_000_000 };
+  const html = reportHtml([block, drain]);
+  const options = html.split('<h3>The rehearsal</h3>')[1]!.split('<h3>The files the lab was built from</h3>')[0]!;
+  assert.match(options, /<tr><th>option<\/th><th>block<\/th><th>drain<\/th><\/tr>/);
+  assert.match(options, /<tr><th>lab<\/th><td>built in: embodiment 1, rip routing<\/td>/);
+  assert.match(options, /<tr><th>cut-over<\/th><td>block \(r1 port r2\)<\/td><td>drain \(r1 port r2\)<\/td><\/tr>/);
+  assert.match(options, /<tr><th>fleet<\/th><td>2,000 appliances, each its own source address<\/td>/);
+  assert.match(options, /<tr><th>polling<\/th><td>once each, at a random moment of a day of 1 min; the cut-over at mid-day<\/td>/);
+  assert.match(options, /<tr><th>poll timeout<\/th><td>2 s<\/td><td>3 s<\/td><\/tr>/);
+  assert.match(options, /<tr><th>server delay<\/th><td>50 ms \(each server answers a poll after this long\)<\/td><td>20 ms /);
+  assert.match(options, /<tr><th>BFD interval<\/th><td>100 ms \(×3 to detect a silent peer\)<\/td><td>1 s /);
+  assert.match(options, /<tr><th>access logs<\/th><td>rotated at 64,000,000 bytes, up to 10,000 rotated files kept<\/td><td>rotated at 1,000,000 bytes/);
+
+  const every = { ...block, options: { ...block.options, day: false, pollIntervalMs: 10_000, warmupMs: 5000, afterMs: 12_000, lab: { kind: 'topology' as const, file: 'topologies/tun-only/tun-only.clab.yml' } } };
+  const one = reportHtml([every]).split('<h3>The rehearsal</h3>')[1]!;
+  assert.doesNotMatch(one, /<th>option<\/th>/);
+  assert.match(one, /<tr><th>lab<\/th><td>topology topologies\/tun-only\/tun-only\.clab\.yml<\/td>/);
+  assert.match(one, /<tr><th>polling<\/th><td>every 10 s \(±20 % jitter\); 5 s of polling before the test appliance starts, 12 s after the cut-over<\/td>/);
+  assert.match(one, /<tr><th>servers, BFD, access logs<\/th><td>as the topology file sets them/);
+});
+
+test('report.html says where the failed polls are: all in report.json, or the first ones and the rest counted; every one in the poll records', () => {
+  const block = run('block', 60_000, 60);
+  assert.ok(block.summary.failed > 20 && block.summary.failed < 1000, `${block.summary.failed} failed`);
+  assert.match(reportHtml([block]), new RegExp(`The first 20 below; report.json holds all ${block.summary.failed}; every one is a line of fleet-block\\.jsonl\\.`));
+  const capped = { ...block, summary: { ...block.summary, failures: block.summary.failures.slice(0, 20), failuresNotKept: block.summary.failed - 20 } };
+  assert.match(reportHtml([capped]), new RegExp(`report.json holds the first 20 \\(its limit\\), the other ${block.summary.failed - 20} are counted only`));
+  assert.match(reportHtml([capped]), /up to 20,000 per run kept whole, the rest counted/);
 });
 
 test('report.html does not grow with the number of polls', () => {
