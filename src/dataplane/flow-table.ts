@@ -37,9 +37,10 @@ export const OPEN_ACTIVE_MS = 500;
 
 export class FlowTable {
   private readonly bucketBits: number;
-  private readonly src: Uint32Array;
-  private readonly dst: Uint32Array;
-  private readonly ports: Uint32Array;
+  // Addresses, ports and next hops as int32 bits: a uint32 ≥ 2^31 crossing a call is boxed.
+  private readonly src: Int32Array;
+  private readonly dst: Int32Array;
+  private readonly ports: Int32Array;
   private readonly proto: Uint8Array;
   private readonly flags: Uint8Array;
   /**
@@ -54,7 +55,7 @@ export class FlowTable {
   /** The port the flow's last packet came in by (−1: not told). */
   private readonly ingress: Int16Array;
   /** The next hop each flow was sent to on its port (0: its destination). */
-  private readonly gateway: Uint32Array;
+  private readonly gateway: Int32Array;
   /** Set by track(): the next hop to send the packet to (0: its destination). */
   nextHop = 0;
   /** Last packet, the batch clock's ms (0 = empty slot). */
@@ -71,15 +72,15 @@ export class FlowTable {
   constructor(private readonly portList: readonly Port[], public idleMs: number, private readonly clock = new BatchClock(), bucketBits = 15) {
     this.bucketBits = bucketBits;
     const n = (1 << bucketBits) * WAYS;
-    this.src = new Uint32Array(n);
-    this.dst = new Uint32Array(n);
-    this.ports = new Uint32Array(n);
+    this.src = new Int32Array(n);
+    this.dst = new Int32Array(n);
+    this.ports = new Int32Array(n);
     this.proto = new Uint8Array(n);
     this.flags = new Uint8Array(n);
     this.isn = new Int32Array(n);
     this.egress = new Int16Array(n);
     this.ingress = new Int16Array(n);
-    this.gateway = new Uint32Array(n);
+    this.gateway = new Int32Array(n);
     this.last = new Float64Array(n);
   }
 
@@ -97,13 +98,13 @@ export class FlowTable {
   track(ip: Ipv4View, egress: number, gateway = 0, ingress = -1): number {
     this.nextHop = gateway;
     const proto = ip.protocol;
-    const src = ip.src;
-    const dst = ip.dst;
+    const src = ip.srcBits;
+    const dst = ip.dstBits;
     let l4 = 0;
     let tcpFlags = 0;
     let seq = 0;
     if (ip.hasPorts) {
-      l4 = ((ip.srcPort << 16) | ip.dstPort) >>> 0;
+      l4 = (ip.srcPort << 16) | ip.dstPort;
       if (proto === IpProto.TCP && ip.payloadLength >= 14) {
         const t = ip.payloadOffset, b = ip.buf;
         tcpFlags = b[t + 13]!;
