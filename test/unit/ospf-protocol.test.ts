@@ -119,6 +119,60 @@ test('BFD coupling: a cut wire is found in 3 × 100 ms and the adjacency drops a
   }
 });
 
+test('BFD Down holds the neighbour at Init, not Down, until BFD is Up: a peer that starts BFD only at 2-Way (as FRR does) comes back', () => {
+  // b as FRR runs: its OSPF is not held by BFD, and its BFD session runs only while its neighbour is 2-Way or above.
+  const net = new OspfNet();
+  const a = net.add('a', {
+    ports: { link: '10.0.12.1/30', lan: '10.0.1.1/24' },
+    ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link', bfd: true }, { port: 'lan', passive: true }] },
+  });
+  const b = net.add('b', {
+    ports: { link: '10.0.12.2/30', lan: '10.0.2.1/24' },
+    ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link' }, { port: 'lan', passive: true }] },
+    bfdSessions: [['link', '10.0.12.1']],
+  });
+  net.link('ab', ['a', 'link'], ['b', 'link']);
+  const isBfd = (d: Uint8Array) => d[9] === 17 && ((d[22]! << 8) | d[23]!) === 3784;
+  const bTwoWay = () => [...b.ospf.interfaces[0]!.neighbours.values()].some((n) => n.state >= NbrState.TWO_WAY);
+  const aBfdUp = () => a.bfd.state(a.h.port('link'), A('10.0.12.2')) === 'Up';
+  let outage = false;
+  let afterOutage = false;
+  // Seen on the wire once BFD was lost: a's Hellos listing b (2.2.2.2) while BFD is not Up; a held b beyond Init.
+  let listedWhileDown = false;
+  let beyondInitWhileDown = false;
+  net.filter('ab', (d) => {
+    if (afterOutage && !aBfdUp()) {
+      const n = [...a.ospf.interfaces[0]!.neighbours.values()][0];
+      if (n?.bfdHeld && n.state > NbrState.INIT) beyondInitWhileDown = true;
+      // IPv4 (20) + OSPF header (24) + Hello body (20), then the neighbours; a Hello (type 1) from 1.1.1.1.
+      if (d[9] === 89 && d[21] === 1 && d[24] === 1 && d[25] === 1 && d[26] === 1 && d[27] === 1 && d.length >= 68 && d[64] === 2 && d[65] === 2) listedWhileDown = true;
+    }
+    return isBfd(d) && (outage || !bTwoWay());
+  });
+  net.start();
+  try {
+    net.clock.advance(5000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    assert.ok(aBfdUp());
+    assert.ok(a.route('10.0.2.0/24'));
+    // BFD lost for a while (OSPF's Hellos still pass): a drops the adjacency and holds b.
+    outage = afterOutage = true;
+    net.clock.advance(400);
+    assert.equal(a.route('10.0.2.0/24'), undefined, 'gone with BFD');
+    assert.ok(!aBfdUp());
+    outage = false;
+    net.clock.advance(8000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`], 'b reached 2-Way, its BFD came Up, the adjacency is back');
+    assert.ok(aBfdUp());
+    assert.ok(a.route('10.0.2.0/24'));
+    assert.ok(listedWhileDown, 'a listed b in its Hellos while BFD was Down (b could reach 2-Way and start BFD)');
+    assert.ok(!beyondInitWhileDown, 'a took b no further than Init while BFD was Down');
+    assert.ok(a.ospf.packetDrops[OSPF_DROP_NAMES.indexOf('bfd-down')]! > 0, 'b\'s Hellos while held are counted');
+  } finally {
+    net.stop();
+  }
+});
+
 test('a broadcast segment of three: DR and BDR by priority then router id, a network LSA, routes through the DR\'s network', () => {
   const net = new OspfNet();
   const mk = (name: string, rid: string, addr: string, lan: string, priority: number) => net.add(name, {

@@ -59,9 +59,17 @@ export class Adjacency {
     }
     n.address = src;
     if (n.bfdHeld) {
-      // Its BFD session went down: not taken until BFD says it is back (no flapping adjacency).
+      // Its BFD session went down: no further than Init until BFD says it is
+      // back (no flapping adjacency; RFC 9355's rule). Init, not Down: our
+      // Hellos list it, so a peer that starts its BFD session only at 2-Way
+      // (FRR) does start it — held Down, neither side would ever go on.
       if (this.o.liveness.state(iface.port, src) === 'Up') n.bfdHeld = false;
       else {
+        n.lastHeard = now;
+        n.priority = p.priority;
+        n.dr = p.designatedRouter;
+        n.bdr = p.backupDesignatedRouter;
+        if (n.state === NbrState.DOWN) this.setState(n, NbrState.INIT, 'hello-received');
         this.restartInactivity(n);
         return OspfDrop.BFD_DOWN;
       }
@@ -105,7 +113,7 @@ export class Adjacency {
 
   /** 2-WayReceived in Init: an adjacency starts, or the neighbour stays 2-Way (§10.4). */
   private twoWayReceived(n: OspfNeighbour): void {
-    if (n.state !== NbrState.INIT) return;
+    if (n.state !== NbrState.INIT || n.bfdHeld) return;
     if (n.iface.shouldBeAdjacent(n)) this.setState(n, NbrState.EXSTART, '2-way-received');
     else this.setState(n, NbrState.TWO_WAY, '2-way-received');
   }
