@@ -72,6 +72,22 @@ test('a block: the peer hears a Hello without it and drops the adjacency at once
   }
 });
 
+test('a lost adjacency does not wait out the SPF hold time: SPF ran 10 ms before the peer\'s last Hello, the routes still go at once', () => {
+  const { net, a, b } = pair();
+  try {
+    net.clock.advance(5000);
+    assert.ok(a.route('10.0.2.0/24'));
+    a.ospf.runSpfNow('test');
+    net.clock.advance(10);
+    b.h.block('link', b.plugins);
+    net.clock.advance(2);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.INIT}`]);
+    assert.equal(a.route('10.0.2.0/24'), undefined, 'gone 2 ms after the Hello, not 40 ms later');
+  } finally {
+    net.stop();
+  }
+});
+
 test('a drain: SPF runs again without the draining port at once (not after the hold time), though the table did not change; the adjacency stays', () => {
   // a reaches 1.1.1.1 via b (external metric 1) and via c (metric 5).
   const net = new OspfNet();

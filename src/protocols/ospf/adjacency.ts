@@ -140,7 +140,8 @@ export class Adjacency {
     if ((from === NbrState.FULL) !== (state === NbrState.FULL)) {
       if (state === NbrState.FULL) this.o.originator.adjacencyUp();
       else this.o.originator.schedule(true);
-      this.o.scheduleSpf(state === NbrState.FULL ? 'adjacency-full' : 'adjacency-down');
+      if (state === NbrState.FULL) this.o.scheduleSpf('adjacency-full');
+      else this.o.scheduleSpf('adjacency-down', true);
     }
     const iface = n.iface;
     if (!iface.pointToPoint && (from >= NbrState.TWO_WAY) !== (state >= NbrState.TWO_WAY)) this.neighbourChange(iface);

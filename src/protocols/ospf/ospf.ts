@@ -44,7 +44,7 @@ export const OUR_OPTIONS = OspfOption.E;
 /** Link-local, internetwork control precedence, as BIRD and FRR send. */
 const OSPF_TTL = 1;
 const OSPF_TOS = 0xc0;
-/** SPF runs at most this often while the database keeps changing. */
+/** SPF runs at most this often while the database keeps changing (a lost adjacency does not wait: scheduleSpf). */
 const SPF_HOLD_MS = 50;
 
 const AUTH_AT = OSPF_CHECK_NAMES.length;
@@ -124,6 +124,8 @@ export class OspfProtocol implements RouterPlugin {
   private readonly byPort: (OspfInterface | undefined)[] = [];
   private readonly view = new OspfView();
   private spfTimer: TimerHandle | undefined;
+  /** When the pending SPF run (spfTimer) is due. */
+  private spfDue = 0;
   private lastSpf = -Infinity;
   /** The draining ports the last SPF run left out. */
   private drainingAtSpf = '';
@@ -409,10 +411,23 @@ export class OspfProtocol implements RouterPlugin {
 
   // ---- SPF ----
 
-  /** Something that routing depends on changed: SPF soon (at once unless it ran within the hold time). */
-  scheduleSpf(cause = 'lsdb-changed'): void {
-    if (!this.running || this.spfTimer !== undefined) return;
-    const wait = Math.max(0, this.lastSpf + SPF_HOLD_MS - this.clock.now());
+  /**
+   * Something that routing depends on changed: SPF soon (at once unless it
+   * ran within the hold time). `urgent` (a lost adjacency): on the next
+   * turn whatever the hold time — routes through a neighbour that is gone
+   * must not wait up to 50 ms. Those cannot come in a storm: each needs an
+   * adjacency that reached Full first.
+   */
+  scheduleSpf(cause = 'lsdb-changed', urgent = false): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const wait = urgent ? 0 : Math.max(0, this.lastSpf + SPF_HOLD_MS - now);
+    if (this.spfTimer !== undefined) {
+      // One already due as soon: it serves (and keeps its cause).
+      if (this.spfDue <= now + wait) return;
+      this.clock.clearTimer(this.spfTimer);
+    }
+    this.spfDue = now + wait;
     this.spfTimer = this.clock.setTimer(wait, () => {
       this.spfTimer = undefined;
       this.runSpfNow(cause);
