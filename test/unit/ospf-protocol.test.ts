@@ -189,6 +189,35 @@ test('BFD Down holds the neighbour at Init, not Down, until BFD is Up: a peer th
   }
 });
 
+test('a held neighbour\'s DD counts when BFD comes Up: the peer (master) blocked and unblocked its port, Full again without waiting for its DD to be sent again (5 s)', () => {
+  // a (1.1.1.1) is the slave of the exchange, b (2.2.2.2) the master; BFD on both.
+  const { net, a, b } = pair({ bfd: true });
+  try {
+    net.clock.advance(5000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    b.h.block('link', b.plugins);
+    net.clock.advance(700);
+    assert.notEqual(a.bfd.state(a.h.port('link'), A('10.0.12.2')), 'Up');
+    assert.equal(a.route('10.0.2.0/24'), undefined);
+    const port = b.h.port('link');
+    port.state = 'up';
+    port.muted = false;
+    for (const p of b.plugins) p.portUnblocked?.(port);
+    // b hears a (a Hello a second), goes to ExStart and sends its DD while a still waits for BFD; BFD's
+    // handshake takes up to a slow (1 s) interval. Then a takes b's DD and the exchange runs.
+    const start = net.clock.now();
+    while (a.neighbourStates()[0] !== `link:${NbrState.FULL}` && net.clock.now() - start < 6000) net.clock.advance(50);
+    const took = net.clock.now() - start;
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    assert.ok(took < 4000, `Full again ${took} ms after the unblock`);
+    // The routes follow with b's new router LSA (its MinLSInterval for a new adjacency: 1.1 s).
+    net.clock.advance(1500);
+    assert.ok(a.route('10.0.2.0/24'));
+  } finally {
+    net.stop();
+  }
+});
+
 test('a broadcast segment of three: DR and BDR by priority then router id, a network LSA, routes through the DR\'s network', () => {
   const net = new OspfNet();
   const mk = (name: string, rid: string, addr: string, lan: string, priority: number) => net.add(name, {

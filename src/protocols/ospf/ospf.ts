@@ -396,14 +396,22 @@ export class OspfProtocol implements RouterPlugin {
     if (!n) return;
     if (c.to === 'Up') {
       n.bfdWasUp = true;
-      // Back after a BFD Down: say Hello now rather than a Hello interval later.
-      if (n.bfdHeld && iface.speaks && this.running) this.adjacency.sendHello(iface, false);
+      const held = n.bfdHeld;
       n.bfdHeld = false;
+      if (held && iface.speaks && this.running) {
+        // Back after a BFD Down: say Hello now rather than a Hello interval later, and take what it said meanwhile.
+        this.adjacency.sendHello(iface, false);
+        this.adjacency.bfdReleased(n);
+        this.flooding.flushOutboxes();
+        this.flooding.flushDirectAcks();
+      }
       return;
     }
     if (c.from !== 'Up') return;
-    // A BFD Down drops the adjacency at once; its Hellos are not taken until BFD is Up again.
+    // A BFD Down drops the adjacency at once; it goes no further than Init until BFD is Up again.
     n.bfdHeld = true;
+    n.heldHeardUs = false;
+    n.heldDd = null;
     this.log.info({ event: 'ospf.bfd-down', port: iface.port.name, neighbour: formatAddress(n.routerId), diagnostic: c.diagnostic },
       `OSPF neighbour ${formatAddress(n.routerId)} on ${iface.port.name}: BFD ${c.to} (${c.diagnostic})`);
     this.adjacency.killNeighbour(n, 'bfd-down');
@@ -509,6 +517,7 @@ export class OspfProtocol implements RouterPlugin {
           else {
             this.releaseBfd(n);
             n.bfdHeld = false;
+            n.heldDd = null;
           }
         }
       }
