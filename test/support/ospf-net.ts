@@ -15,6 +15,8 @@ export interface RouterSpec {
   ospf: Partial<Omit<OspfConfig, 'ports'>> & { ports: (Partial<OspfPortConfig> & { port: string })[] };
   /** Static routes: [prefix, port, via]. */
   statics?: [string, string, string][];
+  /** Configured BFD sessions (100 ms × 3): [port, peer]. */
+  bfdSessions?: [string, string][];
 }
 
 export const portDefaults = (p: Partial<OspfPortConfig> & { port: string }): OspfPortConfig => ({
@@ -33,7 +35,8 @@ export class OspfRouter {
 
   start(): this {
     const h = this.h;
-    this.bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions: [], auth: NO_AUTH, ports: [] });
+    const sessions = (this.spec.bfdSessions ?? []).map(([port, peer]) => ({ port, peer: parseAddress(peer), interval: 100, multiplier: 3, auth: null }));
+    this.bfd = new BfdProtocol(h.context('bfd', 255), { interval: 100, multiplier: 3, sessions, auth: NO_AUTH, ports: [] });
     this.ospf = new OspfProtocol(h.context('ospf', OSPF_DISTANCE, this.bfd), ospfConfig(this.spec.ospf));
     this.bfd.start();
     this.ospf.start();

@@ -78,6 +78,22 @@ test('a block: the peer hears a Hello without it and drops the adjacency at once
   }
 });
 
+test('a lost adjacency does not wait out the SPF hold time: SPF ran 10 ms before the peer\'s last Hello, the routes still go at once', () => {
+  const { net, a, b } = pair();
+  try {
+    net.clock.advance(5000);
+    assert.ok(a.route('10.0.2.0/24'));
+    a.ospf.runSpfNow('test');
+    net.clock.advance(10);
+    b.h.block('link', b.plugins);
+    net.clock.advance(2);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.INIT}`]);
+    assert.equal(a.route('10.0.2.0/24'), undefined, 'gone 2 ms after the Hello, not 40 ms later');
+  } finally {
+    net.stop();
+  }
+});
+
 test('a drain: SPF runs again without the draining port at once (not after the hold time), though the table did not change; the adjacency stays', () => {
   // a reaches 1.1.1.1 via b (external metric 1) and via c (metric 5).
   const net = new OspfNet();
@@ -120,6 +136,89 @@ test('BFD coupling: a cut wire is found in 3 × 100 ms and the adjacency drops a
     net.restore('ab');
     net.clock.advance(6000);
     assert.ok(a.route('10.0.2.0/24'), 'BFD Up again, the adjacency is back');
+  } finally {
+    net.stop();
+  }
+});
+
+test('BFD Down holds the neighbour at Init, not Down, until BFD is Up: a peer that starts BFD only at 2-Way (as FRR does) comes back', () => {
+  // b as FRR runs: its OSPF is not held by BFD, and its BFD session runs only while its neighbour is 2-Way or above.
+  const net = new OspfNet();
+  const a = net.add('a', {
+    ports: { link: '10.0.12.1/30', lan: '10.0.1.1/24' },
+    ospf: { routerId: A('1.1.1.1'), ports: [{ port: 'link', bfd: true }, { port: 'lan', passive: true }] },
+  });
+  const b = net.add('b', {
+    ports: { link: '10.0.12.2/30', lan: '10.0.2.1/24' },
+    ospf: { routerId: A('2.2.2.2'), ports: [{ port: 'link' }, { port: 'lan', passive: true }] },
+    bfdSessions: [['link', '10.0.12.1']],
+  });
+  net.link('ab', ['a', 'link'], ['b', 'link']);
+  const isBfd = (d: Uint8Array) => d[9] === 17 && ((d[22]! << 8) | d[23]!) === 3784;
+  const bTwoWay = () => [...b.ospf.interfaces[0]!.neighbours.values()].some((n) => n.state >= NbrState.TWO_WAY);
+  const aBfdUp = () => a.bfd.state(a.h.port('link'), A('10.0.12.2')) === 'Up';
+  let outage = false;
+  let afterOutage = false;
+  // Seen on the wire once BFD was lost: a's Hellos listing b (2.2.2.2) while BFD is not Up; a held b beyond Init.
+  let listedWhileDown = false;
+  let beyondInitWhileDown = false;
+  net.filter('ab', (d) => {
+    if (afterOutage && !aBfdUp()) {
+      const n = [...a.ospf.interfaces[0]!.neighbours.values()][0];
+      if (n?.bfdHeld && n.state > NbrState.INIT) beyondInitWhileDown = true;
+      // IPv4 (20) + OSPF header (24) + Hello body (20), then the neighbours; a Hello (type 1) from 1.1.1.1.
+      if (d[9] === 89 && d[21] === 1 && d[24] === 1 && d[25] === 1 && d[26] === 1 && d[27] === 1 && d.length >= 68 && d[64] === 2 && d[65] === 2) listedWhileDown = true;
+    }
+    return isBfd(d) && (outage || !bTwoWay());
+  });
+  net.start();
+  try {
+    net.clock.advance(5000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    assert.ok(aBfdUp());
+    assert.ok(a.route('10.0.2.0/24'));
+    // BFD lost for a while (OSPF's Hellos still pass): a drops the adjacency and holds b.
+    outage = afterOutage = true;
+    net.clock.advance(400);
+    assert.equal(a.route('10.0.2.0/24'), undefined, 'gone with BFD');
+    assert.ok(!aBfdUp());
+    outage = false;
+    net.clock.advance(8000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`], 'b reached 2-Way, its BFD came Up, the adjacency is back');
+    assert.ok(aBfdUp());
+    assert.ok(a.route('10.0.2.0/24'));
+    assert.ok(listedWhileDown, 'a listed b in its Hellos while BFD was Down (b could reach 2-Way and start BFD)');
+    assert.ok(!beyondInitWhileDown, 'a took b no further than Init while BFD was Down');
+    assert.ok(a.ospf.packetDrops[OSPF_DROP_NAMES.indexOf('bfd-down')]! > 0, 'b\'s Hellos while held are counted');
+  } finally {
+    net.stop();
+  }
+});
+
+test('a held neighbour\'s DD counts when BFD comes Up: the peer (master) blocked and unblocked its port, Full again without waiting for its DD to be sent again (5 s)', () => {
+  // a (1.1.1.1) is the slave of the exchange, b (2.2.2.2) the master; BFD on both.
+  const { net, a, b } = pair({ bfd: true });
+  try {
+    net.clock.advance(5000);
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    b.h.block('link', b.plugins);
+    net.clock.advance(700);
+    assert.notEqual(a.bfd.state(a.h.port('link'), A('10.0.12.2')), 'Up');
+    assert.equal(a.route('10.0.2.0/24'), undefined);
+    const port = b.h.port('link');
+    port.state = 'up';
+    port.muted = false;
+    for (const p of b.plugins) p.portUnblocked?.(port);
+    // b hears a (a Hello a second), goes to ExStart and sends its DD while a still waits for BFD; BFD's
+    // handshake takes up to a slow (1 s) interval. Then a takes b's DD and the exchange runs.
+    const start = net.clock.now();
+    while (a.neighbourStates()[0] !== `link:${NbrState.FULL}` && net.clock.now() - start < 6000) net.clock.advance(50);
+    const took = net.clock.now() - start;
+    assert.deepEqual(a.neighbourStates(), [`link:${NbrState.FULL}`]);
+    assert.ok(took < 4000, `Full again ${took} ms after the unblock`);
+    // The routes follow with b's new router LSA (its MinLSInterval for a new adjacency: 1.1 s).
+    net.clock.advance(1500);
+    assert.ok(a.route('10.0.2.0/24'));
   } finally {
     net.stop();
   }

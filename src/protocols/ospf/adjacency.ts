@@ -5,7 +5,7 @@
 import { formatAddress } from '../../net/addr.js';
 import { LSA_HEADER_LEN, LsaType, LsaView } from '../../wire/ospf-lsa.js';
 import {
-  ALL_SPF_ROUTERS, DD_FIXED_LEN, DdFlag, LSR_ENTRY_LEN, OSPF_HEADER_LEN, OspfOption, OspfType, type OspfView, writeDdFixed,
+  ALL_SPF_ROUTERS, DD_FIXED_LEN, DdFlag, LSR_ENTRY_LEN, OSPF_HEADER_LEN, OspfCheck, OspfOption, OspfType, OspfView, writeDdFixed,
   writeHelloBody, writeRequestEntry,
 } from '../../wire/ospf.js';
 import { IfState, type OspfInterface } from './interface.js';
@@ -59,9 +59,19 @@ export class Adjacency {
     }
     n.address = src;
     if (n.bfdHeld) {
-      // Its BFD session went down: not taken until BFD says it is back (no flapping adjacency).
+      // Its BFD session went down: no further than Init until BFD says it is
+      // back (no flapping adjacency; RFC 9355's rule). Init, not Down: our
+      // Hellos list it, so a peer that starts its BFD session only at 2-Way
+      // (FRR) does start it — held Down, neither side would ever go on.
       if (this.o.liveness.state(iface.port, src) === 'Up') n.bfdHeld = false;
       else {
+        n.lastHeard = now;
+        n.priority = p.priority;
+        n.dr = p.designatedRouter;
+        n.bdr = p.backupDesignatedRouter;
+        if (n.state === NbrState.DOWN) this.setState(n, NbrState.INIT, 'hello-received');
+        n.heldHeardUs = false;
+        for (let i = 0; i < p.neighbourCount; i++) if (p.neighbour(i) === this.o.routerId) n.heldHeardUs = true;
         this.restartInactivity(n);
         return OspfDrop.BFD_DOWN;
       }
@@ -103,9 +113,26 @@ export class Adjacency {
     });
   }
 
+  /**
+   * BFD is Up again for a held neighbour: what it said meanwhile counts now.
+   * Its Hello listed us, or it sent a DD: 2-WayReceived. The DD (it went on
+   * to ExStart as soon as it heard us, and would send it again only a
+   * retransmission interval later) is taken now: the exchange starts at once.
+   */
+  bfdReleased(n: OspfNeighbour): void {
+    const dd = n.heldDd;
+    n.heldDd = null;
+    // A DD in Init is 2-WayReceived too (§10.6), as it would have been without the hold.
+    if (n.state === NbrState.INIT && (n.heldHeardUs || dd)) this.twoWayReceived(n);
+    n.heldHeardUs = false;
+    if (dd && n.state === NbrState.EXSTART && this.heldView.attach(dd, 0, dd.length).validate() === OspfCheck.OK) this.onDatabaseDescription(n, this.heldView);
+  }
+
+  private readonly heldView = new OspfView();
+
   /** 2-WayReceived in Init: an adjacency starts, or the neighbour stays 2-Way (§10.4). */
   private twoWayReceived(n: OspfNeighbour): void {
-    if (n.state !== NbrState.INIT) return;
+    if (n.state !== NbrState.INIT || n.bfdHeld) return;
     if (n.iface.shouldBeAdjacent(n)) this.setState(n, NbrState.EXSTART, '2-way-received');
     else this.setState(n, NbrState.TWO_WAY, '2-way-received');
   }
@@ -132,7 +159,8 @@ export class Adjacency {
     if ((from === NbrState.FULL) !== (state === NbrState.FULL)) {
       if (state === NbrState.FULL) this.o.originator.adjacencyUp();
       else this.o.originator.schedule(true);
-      this.o.scheduleSpf(state === NbrState.FULL ? 'adjacency-full' : 'adjacency-down');
+      if (state === NbrState.FULL) this.o.scheduleSpf('adjacency-full');
+      else this.o.scheduleSpf('adjacency-down', true);
     }
     const iface = n.iface;
     if (!iface.pointToPoint && (from >= NbrState.TWO_WAY) !== (state >= NbrState.TWO_WAY)) this.neighbourChange(iface);
@@ -269,6 +297,10 @@ export class Adjacency {
       case NbrState.ATTEMPT:
         return OspfDrop.NEIGHBOUR_STATE;
       case NbrState.INIT:
+        if (n.bfdHeld) {
+          n.heldDd = p.buf.slice(p.off, p.off + p.length);
+          return OspfDrop.BFD_DOWN;
+        }
         this.twoWayReceived(n);
         return (n.state as number) === NbrState.EXSTART ? this.negotiate(n, p) : -1;
       case NbrState.EXSTART:

@@ -55,10 +55,13 @@ export class OspfNeighbour {
   /** Acks to send it directly, collected while a packet is processed. */
   readonly directAcks: Uint8Array[] = [];
 
-  /** BFD: a session is required for it; it went down after having been Up (its Hellos are not taken until BFD is Up again). */
+  /** BFD: a session is required for it; it went down after having been Up (held at Init until BFD is Up again). */
   bfdRequired = false;
   bfdHeld = false;
   bfdWasUp = false;
+  /** While held: its last Hello listed us; the last Database Description it sent (a copy of the OSPF packet). Taken when BFD is Up. */
+  heldHeardUs = false;
+  heldDd: Uint8Array | null = null;
 
   // Counters.
   adjacencyChanges = 0;

@@ -44,7 +44,7 @@ export const OUR_OPTIONS = OspfOption.E;
 /** Link-local, internetwork control precedence, as BIRD and FRR send. */
 const OSPF_TTL = 1;
 const OSPF_TOS = 0xc0;
-/** SPF runs at most this often while the database keeps changing. */
+/** SPF runs at most this often while the database keeps changing (a lost adjacency does not wait: scheduleSpf). */
 const SPF_HOLD_MS = 50;
 
 const AUTH_AT = OSPF_CHECK_NAMES.length;
@@ -124,6 +124,8 @@ export class OspfProtocol implements RouterPlugin {
   private readonly byPort: (OspfInterface | undefined)[] = [];
   private readonly view = new OspfView();
   private spfTimer: TimerHandle | undefined;
+  /** When the pending SPF run (spfTimer) is due. */
+  private spfDue = 0;
   private lastSpf = -Infinity;
   /** The draining ports the last SPF run left out. */
   private drainingAtSpf = '';
@@ -394,14 +396,22 @@ export class OspfProtocol implements RouterPlugin {
     if (!n) return;
     if (c.to === 'Up') {
       n.bfdWasUp = true;
-      // Back after a BFD Down: say Hello now rather than a Hello interval later.
-      if (n.bfdHeld && iface.speaks && this.running) this.adjacency.sendHello(iface, false);
+      const held = n.bfdHeld;
       n.bfdHeld = false;
+      if (held && iface.speaks && this.running) {
+        // Back after a BFD Down: say Hello now rather than a Hello interval later, and take what it said meanwhile.
+        this.adjacency.sendHello(iface, false);
+        this.adjacency.bfdReleased(n);
+        this.flooding.flushOutboxes();
+        this.flooding.flushDirectAcks();
+      }
       return;
     }
     if (c.from !== 'Up') return;
-    // A BFD Down drops the adjacency at once; its Hellos are not taken until BFD is Up again.
+    // A BFD Down drops the adjacency at once; it goes no further than Init until BFD is Up again.
     n.bfdHeld = true;
+    n.heldHeardUs = false;
+    n.heldDd = null;
     this.log.info({ event: 'ospf.bfd-down', port: iface.port.name, neighbour: formatAddress(n.routerId), diagnostic: c.diagnostic },
       `OSPF neighbour ${formatAddress(n.routerId)} on ${iface.port.name}: BFD ${c.to} (${c.diagnostic})`);
     this.adjacency.killNeighbour(n, 'bfd-down');
@@ -409,10 +419,23 @@ export class OspfProtocol implements RouterPlugin {
 
   // ---- SPF ----
 
-  /** Something that routing depends on changed: SPF soon (at once unless it ran within the hold time). */
-  scheduleSpf(cause = 'lsdb-changed'): void {
-    if (!this.running || this.spfTimer !== undefined) return;
-    const wait = Math.max(0, this.lastSpf + SPF_HOLD_MS - this.clock.now());
+  /**
+   * Something that routing depends on changed: SPF soon (at once unless it
+   * ran within the hold time). `urgent` (a lost adjacency): on the next
+   * turn whatever the hold time — routes through a neighbour that is gone
+   * must not wait up to 50 ms. Those cannot come in a storm: each needs an
+   * adjacency that reached Full first.
+   */
+  scheduleSpf(cause = 'lsdb-changed', urgent = false): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    const wait = urgent ? 0 : Math.max(0, this.lastSpf + SPF_HOLD_MS - now);
+    if (this.spfTimer !== undefined) {
+      // One already due as soon: it serves (and keeps its cause).
+      if (this.spfDue <= now + wait) return;
+      this.clock.clearTimer(this.spfTimer);
+    }
+    this.spfDue = now + wait;
     this.spfTimer = this.clock.setTimer(wait, () => {
       this.spfTimer = undefined;
       this.runSpfNow(cause);
@@ -494,6 +517,7 @@ export class OspfProtocol implements RouterPlugin {
           else {
             this.releaseBfd(n);
             n.bfdHeld = false;
+            n.heldDd = null;
           }
         }
       }
