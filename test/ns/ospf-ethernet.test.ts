@@ -22,14 +22,7 @@ import { after, before, describe, test } from 'node:test';
 import { Bird } from '../../src/testbed/bird.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, waitFor } from '../../src/testbed/shell.js';
-
-interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
-interface OspfJson {
-  interfaces: { port: string; state: string; dr: string | null; bdr: string | null }[];
-  neighbours: { port: string; routerId: string; address: string; state: string }[];
-  database: { type: string; id: string; advRouter: string }[];
-  counters: { droppedPackets: Record<string, number>; droppedLsas: Record<string, number> } & Record<string, unknown>;
-}
+import type { OspfJson, RouteJson } from '../../src/api/types.js';
 
 let lab: Lab;
 
