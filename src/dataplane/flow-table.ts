@@ -20,15 +20,13 @@
 //     the new path already, so only a later drain of that path could miss it.
 import type { Port } from '../ports/port.js';
 import { IpProto, type Ipv4View } from '../wire/ipv4.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { TcpFlag, isBareSyn } from '../wire/tcp.js';
 import { BatchClock } from './batch-clock.js';
 
 const WAYS = 8;
 const FLAG_CLOSING = 1;
 /** This direction opened the connection (its first packet was a bare SYN): the client's side. */
 const FLAG_OPENER = 2;
-/** A bare SYN: SYN without ACK. */
-const isBareSyn = (tcpFlags: number): boolean => (tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
 /** A flow that saw FIN or RST holds its port only this much longer, ms. */
 const CLOSING_LINGER_MS = 1000;
 

@@ -36,7 +36,7 @@ import type { Port } from '../ports/port.js';
 import { NO_ROUTE, type FibLookup } from '../routing/fib.js';
 import { ICMP_ERROR_MAX_LEN, IcmpType, UnreachCode } from '../wire/icmp.js';
 import { IpProto, Ipv4Check, Ipv4View } from '../wire/ipv4.js';
-import { TcpFlag } from '../wire/tcp.js';
+import { isBareSyn } from '../wire/tcp.js';
 import { OFFLOAD_PARTIAL, VirtioFlag, VirtioGso } from '../wire/virtio-net.js';
 import {
   MtuVerdict, SegmentChecksum, finishPartialChecksum, firstSegment, gsoHeaderLength, mtuVerdict, segmentGso, segmentedSize,
@@ -70,8 +70,8 @@ export interface PacketRewriter {
 }
 
 /** A TCP segment that opens a connection: SYN without ACK, in a first fragment. */
-function isBareSyn(ip: Ipv4View): boolean {
-  return ip.protocol === IpProto.TCP && ip.hasPorts && ip.payloadLength >= 14 && (ip.buf[ip.payloadOffset + 13]! & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+function opensConnection(ip: Ipv4View): boolean {
+  return ip.protocol === IpProto.TCP && ip.hasPorts && ip.payloadLength >= 14 && isBareSyn(ip.buf[ip.payloadOffset + 13]!);
 }
 
 const CHECK_TO_DROP = [-1, Drop.TRUNCATED, Drop.NOT_IPV4, Drop.BAD_IHL, Drop.BAD_TOTAL_LENGTH, Drop.BAD_CHECKSUM];
@@ -239,7 +239,7 @@ export class Forwarder {
     // cut in half when it moves (a neighbour that cannot pin flows sends the
     // rest by the new path, to a server that resets it). The client sends the
     // SYN again (TCP's 1 s) — by then by the new path.
-    if (ingress.state === 'draining' && isBareSyn(ip)) return Drop.PORT_DRAINING;
+    if (ingress.state === 'draining' && opensConnection(ip)) return Drop.PORT_DRAINING;
 
     // A strict source route's next hop must be on a connected network (RFC 791; RFC 1812 §4.3.3.1 code 5).
     const sourceRouted = withOptions && this.options.isSourceRouteHop;

@@ -27,7 +27,7 @@ import type { VirtualServiceConfig } from '../config/migration-config.js';
 import { maskOf } from '../net/addr.js';
 import type { Port } from '../ports/port.js';
 import { IpProto, type Ipv4View } from '../wire/ipv4.js';
-import { TCP_HEADER_LEN, TcpFlag, TcpView } from '../wire/tcp.js';
+import { TCP_HEADER_LEN, TcpView, isBareSyn } from '../wire/tcp.js';
 import { UDP_HEADER_LEN, UdpView } from '../wire/udp.js';
 import { Drop } from '../packet/drops.js';
 import type { PacketRewriter } from './forwarder.js';
@@ -156,7 +156,7 @@ export class VirtualServiceNat implements PacketRewriter {
       if (flows.isExpired(e)) {
         flows.expire(e);
         e = -1;
-      } else if ((tcpFlags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN && flows.isClosing(e)) {
+      } else if (isBareSyn(tcpFlags) && flows.isClosing(e)) {
         // A new connection on the tuple of one that is closing (client port reuse).
         flows.remove(e);
         this.synRestarts++;

@@ -9,6 +9,9 @@ export const TCP_HEADER_LEN = 20;
 
 export const TcpFlag = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 } as const;
 
+/** Flags of a segment that opens a connection: SYN without ACK. */
+export const isBareSyn = (flags: number): boolean => (flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+
 /** A TCP segment; `len` is the IP payload length. */
 export class TcpView extends PacketView {
   get srcPort(): number { return (this.buf[this.off] << 8) | this.buf[this.off + 1]; }
