@@ -112,10 +112,10 @@ export function metricsText(src: MetricSources): string {
     x.family('tunroute_ospf_routes', 'gauge', 'Routes OSPF computed, by type.', count(ospf.routes, (r) => r.type).map(([type, n]) => [{ type }, n]));
     x.family('tunroute_ospf_spf_runs_total', 'counter', 'OSPF SPF runs.', [[{}, ospf.spf.runs]]);
     x.family('tunroute_ospf_spf_last_duration_seconds', 'gauge', 'How long the last SPF run took.', [[{}, ospf.spf.lastDurationMs / 1000]]);
-    const packets = (dir: string) => Object.entries(ospf.counters[dir] as Record<string, number>).map(([type, n]) => [{ direction: dir, type }, n] as [Record<string, string>, number]);
+    const packets = (dir: 'received' | 'sent') => Object.entries(ospf.counters[dir]).map(([type, n]) => [{ direction: dir, type }, n] as [Record<string, string>, number]);
     x.family('tunroute_ospf_packets_total', 'counter', 'OSPF packets, by direction and type.', [...packets('received'), ...packets('sent')]);
-    x.family('tunroute_ospf_drops_total', 'counter', 'OSPF packets refused, by reason.', Object.entries(ospf.counters.droppedPackets as Record<string, number>).map(([reason, n]) => [{ reason }, n]));
-    x.family('tunroute_ospf_lsa_drops_total', 'counter', 'LSAs refused, by reason.', Object.entries(ospf.counters.droppedLsas as Record<string, number>).map(([reason, n]) => [{ reason }, n]));
+    x.family('tunroute_ospf_drops_total', 'counter', 'OSPF packets refused, by reason.', Object.entries(ospf.counters.droppedPackets).map(([reason, n]) => [{ reason }, n]));
+    x.family('tunroute_ospf_lsa_drops_total', 'counter', 'LSAs refused, by reason.', Object.entries(ospf.counters.droppedLsas).map(([reason, n]) => [{ reason }, n]));
   }
 
   const nat = src.nat().counters;

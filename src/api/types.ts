@@ -255,7 +255,21 @@ export interface OspfJson {
   database: { type: string; id: string; advRouter: string; sequence: string; age: number; checksum: string; length: number; self: boolean }[];
   routes: { prefix: string; type: string; cost: number; internalCost: number; advRouter: string; nextHops: { port: string; via: string | null }[] }[];
   spf: { runs: number; lastDurationMs: number; lastRunAgoMs: number | null };
-  counters: Record<string, number | Record<string, number>>;
+  counters: {
+    /** Packets by type (hello, dd, lsr, lsu, ack). */
+    received: Record<string, number>;
+    sent: Record<string, number>;
+    lsasInstalled: number;
+    lsasOriginated: number;
+    lsasFlushed: number;
+    lsasRetransmitted: number;
+    lsdbSize: number;
+    /** Packets not sent: the port authenticates and no key was valid for sending. */
+    sendsWithoutKey: number;
+    /** Refused packets and LSAs, by reason. */
+    droppedPackets: Record<string, number>;
+    droppedLsas: Record<string, number>;
+  };
 }
 
 export interface PolicyRuleJson {

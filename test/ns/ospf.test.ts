@@ -24,20 +24,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { OspfJson, RouteJson } from '../../src/api/types.js';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { KernelRouteWatch } from '../../src/testbed/kernel-routes.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
-
-interface RouteJson { prefix: string; port: string; via: string | null; metric: number; source: string; state: string }
-interface OspfJson {
-  interfaces: { port: string; state: string; dr: string | null; bdr: string | null; auth: { type: string; keys: number[]; sendKey: number | null } }[];
-  neighbours: { port: string; routerId: string; address: string; state: string; bfd: string | null; adjacencyChanges: number; authKey: number | null }[];
-  routes: { prefix: string; type: string; cost: number; nextHops: { port: string; via: string | null }[] }[];
-  database: { type: string; id: string; advRouter: string; age: number }[];
-  counters: { droppedPackets: Record<string, number>; droppedLsas: Record<string, number> } & Record<string, unknown>;
-}
 
 let lab: Lab;
 
@@ -54,8 +46,11 @@ async function ospfRoute(r: RouterProcess, prefix: string): Promise<RouteJson | 
   return routes.find((x) => x.prefix === prefix && x.source === 'ospf' && x.state === 'active');
 }
 
-async function ospfNeighbours(r: RouterProcess): Promise<OspfJson> {
-  return JSON.parse(await r.cli('--json', 'ospf', 'neighbours')) as OspfJson;
+/** What `tunroute --json ospf neighbours` prints. */
+type OspfNeighboursJson = Pick<OspfJson, 'routerId' | 'interfaces' | 'neighbours'>;
+
+async function ospfNeighbours(r: RouterProcess): Promise<OspfNeighboursJson> {
+  return JSON.parse(await r.cli('--json', 'ospf', 'neighbours')) as OspfNeighboursJson;
 }
 
 const fullWith = (r: RouterProcess, rid: string) => async () => (await ospfNeighbours(r)).neighbours.find((n) => n.routerId === rid && n.state === 'Full');
