@@ -66,7 +66,7 @@ export function metricsText(src: MetricSources): string {
   x.family('tunroute_icmp_errors_rate_limited_total', 'counter', 'ICMP errors not sent: over the rate limit.', [[{}, stats.icmp.rateLimited]]);
   x.family('tunroute_policy_hits_total', 'counter', 'Packets steered by a source-policy rule.', stats.policy.map((r) => [{ rule: r.rule }, r.hits]));
   x.family('tunroute_drain_pinned_packets_total', 'counter', 'Packets kept on a draining port (their flow was already on it).', [[{}, stats.flows.pinnedToDrainingPort]]);
-  x.family('tunroute_drain_flows', 'gauge', 'Live flows in the drain flow table (every forwarded flow, so a drain can keep it on its port), and the table capacity.',
+  x.family('tunroute_drain_flows', 'gauge', 'Live flows in the drain flow table (every forwarded flow, so a drain can keep it on its port), and the table capacity; with forwarding workers, every thread\'s table summed.',
     [[{ kind: 'live' }, stats.flows.live], [{ kind: 'capacity' }, stats.flows.capacity]]);
   x.family('tunroute_drain_flow_events_total', 'counter', 'Drain flow table entries given to new flows, live flows evicted from a full set, new flows left untracked.', [
     [{ event: 'inserted' }, stats.flows.inserted], [{ event: 'evicted-live' }, stats.flows.evictedLive], [{ event: 'untracked' }, stats.flows.untracked],

@@ -1,5 +1,6 @@
 // API endpoints of the router core: ports, routes, stats.
 import { formatAddress, formatPrefix } from '../net/addr.js';
+import type { FlowFigures } from '../dataplane/flow-table.js';
 import type { Router } from '../router/router.js';
 import type { Route } from '../routing/rib.js';
 import { checkRoute } from '../config/route-config.js';
@@ -49,12 +50,14 @@ export function statsJson(router: Router, logStats: () => StatsJson['log']): Sta
     icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
     replies: { sent: router.path.server.sent, rateLimited: router.path.server.suppressed },
     policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
-    flows: {
-      pinnedToDrainingPort: router.path.flows.pinned, capacity: router.path.flows.capacity, live: router.path.flows.liveFlows(),
-      inserted: router.path.flows.inserted, evictedLive: router.path.flows.evictedLive, untracked: router.path.flows.untracked,
-    },
+    flows: flowsJson(router.flowFigures()),
     log: logStats(),
   };
+}
+
+/** The drain flow tables' figures (with forwarding workers: every thread's table summed). */
+function flowsJson(f: FlowFigures): StatsJson['flows'] {
+  return { pinnedToDrainingPort: f.pinned, capacity: f.capacity, live: f.live, inserted: f.inserted, evictedLive: f.evictedLive, untracked: f.untracked };
 }
 
 export function registerRouterApi(api: ApiServer, router: Router, logStats: () => StatsJson['log']): void {

@@ -109,7 +109,11 @@ export interface StatsJson {
   /** The router's answers as a host: echo/timestamp/mask replies, TCP resets. */
   replies: { sent: number; rateLimited: number };
   policy: { rule: string; hits: number }[];
-  /** The drain flow table: packets kept on a draining port; entries, live flows; the full-table policy's counts (flow-table.ts). */
+  /**
+   * The drain flow table: packets kept on a draining port; entries, live flows; the full-table policy's counts (flow-table.ts).
+   * With forwarding workers, every thread's table summed (capacity too): the workers' figures as of their last tick
+   * (every 50 ms), their live flows at most a second old.
+   */
   flows: { pinnedToDrainingPort: number; capacity: number; live: number; inserted: number; evictedLive: number; untracked: number };
   /** Log lines that could not be written (a full disk, a closed pipe): counted, never fatal. */
   log: { writeFailures: number; lastError: string | null };

@@ -33,6 +33,19 @@ const CLOSING_LINGER_MS = 1000;
 /** A connection silent for longer is not counted open (its peer gone: a reset it never answered). */
 export const OPEN_ACTIVE_MS = 500;
 
+/** A drain flow table's figures, as stats show them (with forwarding workers: summed over every thread's table). */
+export interface FlowFigures {
+  /** Packets of existing flows kept on a draining port. */
+  pinned: number;
+  /** Entries in all. */
+  capacity: number;
+  /** Live flows (a scan). */
+  live: number;
+  inserted: number;
+  evictedLive: number;
+  untracked: number;
+}
+
 export class FlowTable {
   private readonly bucketBits: number;
   // Addresses, ports and next hops as int32 bits: a uint32 ≥ 2^31 crossing a call is boxed.
@@ -207,6 +220,11 @@ export class FlowTable {
   /** Entries and live flows in all. */
   get capacity(): number {
     return this.last.length;
+  }
+
+  /** This table's figures (a scan for the live flows: for stats, not per packet). */
+  figures(): FlowFigures {
+    return { pinned: this.pinned, capacity: this.capacity, live: this.liveFlows(), inserted: this.inserted, evictedLive: this.evictedLive, untracked: this.untracked };
   }
 
   /** Live flows (a scan: for stats, not per packet). */

@@ -8,9 +8,10 @@
 //   - each port's state cell (state, muted), followed at every batch;
 //   - its own shard of every port's counters (and of every Ethernet port's
 //     link counters), which only it writes;
-//   - a status block: ticks, packets handed over and not yet taken, and
-//     per draining port the live flows it pins to it and the connections
-//     from its side still open.
+//   - a status block: ticks, packets handed over and not yet taken, per
+//     draining port the live flows it pins to it and the connections from
+//     its side still open, and its drain flow table's figures for stats
+//     (Float64: `inserted` outgrows an Int32 in a long run).
 // Packets for the router (BFD, RIP, OSPF, ICMP to it, fragments of them)
 // go to the control thread in one message per batch, bounded by the
 // status block's in-flight count (full: counted handoff-full). ARP replies
@@ -31,8 +32,8 @@ import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
 import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
-  HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS, statusLive, statusOpen,
-  type ControlToWorker, type HandedOver, type WorkerToControl,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS,
+  statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type WorkerToControl,
 } from './worker-protocol.js';
 
 export interface WorkerInit {
@@ -55,6 +56,12 @@ export interface WorkerInit {
 const TICK_MS = 50;
 /** While one of its ports drains: the drain's quiet wait polls the counts every 5 ms. */
 const DRAIN_TICK_MS = 5;
+/**
+ * How often a tick counts the live flows for stats: a scan of the whole
+ * table (about 1 ms), too much for every 5 ms tick of a drain. Stats show a
+ * worker's live flows at most this old.
+ */
+const LIVE_SCAN_MS = 1000;
 /** Ethertype ARP and ARP's reply opcode, where they sit in a frame. */
 const ARP_TYPE = 0x0806;
 const ARP_REPLY = 2;
@@ -65,6 +72,10 @@ class ForwardingWorker {
   private readonly fib: SharedFib;
   private readonly cells: Int32Array;
   private readonly status: Int32Array;
+  /** The status block's flow figures (FLOW_*). */
+  private readonly flowFigures: Float64Array;
+  /** When the next tick counts the live flows again (Date.now()). */
+  private nextLiveScan = 0;
   /** Packets for the router taken in this batch (sent at its end). */
   private pending: HandedOver[] = [];
   private pendingArp: HandedOver[] = [];
@@ -77,7 +88,9 @@ class ForwardingWorker {
     const arena = arenaFor(config);
     this.fib = new SharedFib(init.fib);
     this.cells = new Int32Array(init.cells);
-    this.status = new Int32Array(init.status);
+    const views = statusViews(init.status, config.ports.length);
+    this.status = views.slots;
+    this.flowFigures = views.flows;
     const hooks = {
       clock: systemClock,
       announcements: 0,
@@ -261,6 +274,7 @@ class ForwardingWorker {
       Atomics.store(this.status, statusLive(port.index), drains ? flows.liveFlowsOn(port.index) : 0);
       Atomics.store(this.status, statusOpen(port.index), drains ? flows.openConnectionsFrom(port.index) : 0);
     }
+    this.publishFlowFigures();
     this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
@@ -272,6 +286,22 @@ class ForwardingWorker {
         this.fail(e);
       }
     }, draining ? DRAIN_TICK_MS : TICK_MS);
+  }
+
+  /** The flow table's figures into the status block, for stats (the live flows at most every LIVE_SCAN_MS). */
+  private publishFlowFigures(): void {
+    const flows = this.path.flows;
+    const f = this.flowFigures;
+    f[FLOW_PINNED] = flows.pinned;
+    f[FLOW_INSERTED] = flows.inserted;
+    f[FLOW_EVICTED_LIVE] = flows.evictedLive;
+    f[FLOW_UNTRACKED] = flows.untracked;
+    f[FLOW_CAPACITY] = flows.capacity;
+    const now = Date.now();
+    if (now >= this.nextLiveScan) {
+      f[FLOW_LIVE] = flows.liveFlows();
+      this.nextLiveScan = now + LIVE_SCAN_MS;
+    }
   }
 
   private send(m: WorkerToControl): void {

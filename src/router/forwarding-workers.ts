@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config/router-config.js';
+import type { FlowFigures } from '../dataplane/flow-table.js';
 import type { PacketPath } from '../dataplane/packet-path.js';
 import type { PacketDevice } from '../ports/device.js';
 import { COUNTER_SLOTS } from '../ports/counters.js';
@@ -18,7 +19,8 @@ import type { Fib } from '../routing/fib.js';
 import { queueHandle } from './port-devices.js';
 import type { WorkerInit } from './forwarding-worker.js';
 import {
-  STATUS_HANDOFF, STATUS_TICKS, statusLive, statusOpen, statusSlots, type ControlToWorker, type HandedOver, type WorkerToControl,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, STATUS_HANDOFF, STATUS_TICKS,
+  statusBytes, statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type WorkerToControl,
 } from './worker-protocol.js';
 
 /** How long stop() waits for a worker to close its readers before terminating it. */
@@ -40,6 +42,8 @@ export interface WorkerHost {
 export class ForwardingWorkers {
   private readonly threads: Worker[] = [];
   private readonly status: Int32Array[] = [];
+  /** Each worker's drain flow table figures (its status block's FLOW_* slots). */
+  private readonly figures: Float64Array[] = [];
   private readonly exited: Promise<void>[] = [];
   private stopping = false;
   /** Per Ethernet port, every worker's link counter shard (a re-made link sums them again). */
@@ -62,8 +66,12 @@ export class ForwardingWorkers {
         (this.linkShards[i] ??= []).push(shard);
         return shard;
       });
-      const status = new SharedArrayBuffer(statusSlots(ports.length) * 4);
-      this.status.push(new Int32Array(status));
+      const status = new SharedArrayBuffer(statusBytes(ports.length));
+      const views = statusViews(status, ports.length);
+      this.status.push(views.slots);
+      // Its table is made as this thread's is: its size is known before its first tick writes it.
+      views.flows[FLOW_CAPACITY] = host.path.flows.capacity;
+      this.figures.push(views.flows);
       const fib = host.fib.share();
       const init: WorkerInit = {
         index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, linkCounters, status,
@@ -129,6 +137,18 @@ export class ForwardingWorkers {
   /** TCP connections opened from a draining port's side that are still open in the workers. */
   openConnectionsFrom(port: number): number {
     return this.sum(statusOpen(port));
+  }
+
+  /**
+   * The workers' drain flow tables' figures summed, as of their last ticks
+   * (every 50 ms; the live flows at most a second old).
+   */
+  flowFigures(): FlowFigures {
+    const sum = (slot: number) => this.figures.reduce((n, f) => n + f[slot]!, 0);
+    return {
+      pinned: sum(FLOW_PINNED), capacity: sum(FLOW_CAPACITY), live: sum(FLOW_LIVE),
+      inserted: sum(FLOW_INSERTED), evictedLive: sum(FLOW_EVICTED_LIVE), untracked: sum(FLOW_UNTRACKED),
+    };
   }
 
   /** One status slot summed over the workers. */

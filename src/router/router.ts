@@ -15,6 +15,7 @@ import { LogBudget } from './log-budget.js';
 import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
+import type { FlowFigures } from '../dataplane/flow-table.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
@@ -388,6 +389,20 @@ export class Router {
     return this.stopping;
   }
 
+  /**
+   * The drain flow tables' figures: this thread's table, plus with
+   * forwarding workers every worker's (as of its last tick), summed.
+   */
+  flowFigures(): FlowFigures {
+    const own = this.path.flows.figures();
+    if (!this.workers) return own;
+    const w = this.workers.flowFigures();
+    return {
+      pinned: own.pinned + w.pinned, capacity: own.capacity + w.capacity, live: own.live + w.live,
+      inserted: own.inserted + w.inserted, evictedLive: own.evictedLive + w.evictedLive, untracked: own.untracked + w.untracked,
+    };
+  }
+
   // ---- ports ----
 
   /** The ports in the config now (without those a reload removed). */
@@ -519,8 +534,9 @@ export class Router {
         return;
       }
       const live = flows.liveFlowsOn(port.index) + (workers ? workers.liveFlowsOn(port.index) : 0);
+      const pinned = flows.pinned + (workers ? workers.flowFigures().pinned : 0);
       this.stopDrain(port);
-      this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: flows.pinned }, `port ${port.name} drained`);
+      this.log.info({ event: 'port.drained', port: port.name, drainMs: waited, flowsLeft: live, packetsPinned: pinned }, `port ${port.name} drained`);
       this.blockPort(port.name);
     };
     step(true);

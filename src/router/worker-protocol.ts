@@ -1,5 +1,6 @@
 // What the control thread and its forwarding workers say to each other, and
-// the layout of a worker's status block (Int32 slots in shared memory).
+// the layout of a worker's status block (shared memory: Int32 slots, then
+// its drain flow table's figures as Float64).
 import type { RouterConfig } from '../config/router-config.js';
 import type { QueueHandle } from './port-devices.js';
 
@@ -15,6 +16,29 @@ export const statusLive = (port: number): number => STATUS_PORT0 + 2 * port;
 export const statusOpen = (port: number): number => STATUS_PORT0 + 2 * port + 1;
 /** Int32 slots of a status block for `ports` ports. */
 export const statusSlots = (ports: number): number => STATUS_PORT0 + 2 * ports;
+
+/**
+ * After the Int32 slots (from the next 8-byte boundary): the worker's drain
+ * flow table's figures as Float64 slots (flow-table.ts), written at its
+ * tick — exact integers to 2^53, where an Int32 slot would wrap `inserted`
+ * after 2^31 flows. Read without atomics, as the counter shards are.
+ */
+export const FLOW_PINNED = 0;
+export const FLOW_INSERTED = 1;
+export const FLOW_EVICTED_LIVE = 2;
+export const FLOW_UNTRACKED = 3;
+/** Live flows: a scan of the table, so refreshed at most every LIVE_SCAN_MS (forwarding-worker.ts). */
+export const FLOW_LIVE = 4;
+export const FLOW_CAPACITY = 5;
+const FLOW_SLOTS = 6;
+const flowOffset = (ports: number): number => Math.ceil(statusSlots(ports) / 2) * 8;
+/** Bytes of a status block for `ports` ports (its Int32 slots, then its Float64 flow figures). */
+export const statusBytes = (ports: number): number => flowOffset(ports) + FLOW_SLOTS * 8;
+
+/** A status block's two views: the Int32 slots (STATUS_*, statusLive, statusOpen) and the flow figures (FLOW_*). */
+export function statusViews(block: SharedArrayBuffer, ports: number): { slots: Int32Array; flows: Float64Array } {
+  return { slots: new Int32Array(block, 0, statusSlots(ports)), flows: new Float64Array(block, flowOffset(ports), FLOW_SLOTS) };
+}
 
 /** Packets for the router a worker may have handed over and the control thread not yet taken. */
 export const HANDOFF_MAX = 4096;

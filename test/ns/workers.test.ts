@@ -4,14 +4,15 @@
 // workers forward ping and TCP, the control thread still answers ping to
 // the router, route changes it makes reach the workers, a block withdraws
 // the routes through the port and the workers stop sending on it, the
-// counters `stats` and the link counters show are the workers' summed, a
-// drain sees the connections the workers carry, and a port whose device
+// counters `stats` and the link counters show are the workers' summed, so
+// are their drain flow tables' figures (/v1/stats `flows`, /metrics, the
+// CLI), a drain sees the connections the workers carry, and a port whose device
 // vanished comes back on new queues when the device is made again.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { NeighbourPortJson } from '../../src/api/types.js';
+import type { NeighbourPortJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
 import { startHttpEcho } from './helpers.js';
 
 /** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
@@ -23,6 +24,15 @@ const s = require('net').connect(Number(process.argv[2]), process.argv[1], () =>
 `;
 
 interface Stats { ports: Record<string, { rxBytes: number; txBytes: number; drops: Record<string, number> }> }
+
+/** Entries of one drain flow table (flow-table.ts: 2^15 sets of 8 ways). */
+const FLOW_TABLE_ENTRIES = 262_144;
+
+/** The value of the one sample `name{labels}` in a /metrics text, or NaN if absent. */
+function sample(text: string, name: string, labels: string): number {
+  const m = new RegExp(`^${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
 
 for (const workers of [1, 2]) {
   describe(`${workers} forwarding worker${workers === 1 ? '' : 's'}`, () => {
@@ -75,13 +85,32 @@ for (const workers of [1, 2]) {
       }, 3000, 100);
     });
 
-    test('TCP: 2 MB over HTTP through the workers; stats sum the workers\' counters', { timeout: 30_000 }, async () => {
+    test('TCP: 2 MB over HTTP through the workers; stats sum the workers\' counters and their flow tables', { timeout: 30_000 }, async () => {
       const before = JSON.parse(await router.cli('--json', 'stats')) as Stats;
+      const insertedBefore = (await router.api<StatsJson>('GET', '/v1/stats')).flows.inserted;
       const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
+      // A connection held open (a byte every 50 ms, each ACKed): both its directions stay live in the workers' flow tables.
+      const client = lab.spawnIn(a, process.execPath, ['-e', TRICKLE, '10.0.2.2', '8080']);
       try {
         const r = await inNetns(a, 'curl', ['-sS', '--max-time', '10', 'http://10.0.2.2:8080/big?bytes=2000000']);
         assert.equal(r.stdout.length, 2_000_000);
+        // The workers forwarded every packet of both connections, the control thread none: its own table is
+        // empty, so what /v1/stats shows of the flows is the workers' tables, as of their last ticks (every
+        // 50 ms; the live flows counted at most 1 s ago): curl's connection and the held one, each direction.
+        const flows = await waitFor('both connections\' flows in /v1/stats flows', async () => {
+          const f = (await router.api<StatsJson>('GET', '/v1/stats')).flows;
+          return f.inserted - insertedBefore >= 4 && f.live >= 2 && f;
+        }, 5000, 100);
+        assert.equal(flows.capacity, (workers + 1) * FLOW_TABLE_ENTRIES, 'capacity: every thread\'s table');
+        assert.deepEqual([flows.evictedLive, flows.untracked], [0, 0]);
+        // The same totals in /metrics and in the CLI's text.
+        const metrics = (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
+        assert.ok(sample(metrics, 'tunroute_drain_flows', 'kind="live"') >= 2, 'tunroute_drain_flows live');
+        assert.equal(sample(metrics, 'tunroute_drain_flows', 'kind="capacity"'), (workers + 1) * FLOW_TABLE_ENTRIES);
+        assert.ok(sample(metrics, 'tunroute_drain_flow_events_total', 'event="inserted"') >= flows.inserted, 'tunroute_drain_flow_events_total inserted');
+        assert.match(await router.cli('stats'), new RegExp(`Drain flow table: [1-9]\\d* live of ${(workers + 1) * FLOW_TABLE_ENTRIES} entries; [1-9]\\d* inserted`));
       } finally {
+        client.kill('SIGKILL');
         server.kill('SIGKILL');
       }
       const stats = JSON.parse(await router.cli('--json', 'stats')) as Stats;

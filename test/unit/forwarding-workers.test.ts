@@ -2,15 +2,17 @@
 // multi-queue TUNs in a namespace (needs root): the workers forward what
 // the namespace's kernel sends in through port a out of port b, the
 // control thread's counters are the workers' summed (and match the
-// kernel's own count on the TUN), a route the control thread installs is
-// used by the workers at once and its withdrawal too, ping to the
-// router's address goes through the hand-over to the control thread, and a
-// worker that fails ends cleanly and tells the router to stop.
+// kernel's own count on the TUN), so are their drain flow tables'
+// figures, a route the control thread installs is used by the workers at
+// once and its withdrawal too, ping to the router's address goes through
+// the hand-over to the control thread, and a worker that fails ends
+// cleanly and tells the router to stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { checkWorkers, parseRouterConfig } from '../../src/config/router-config.js';
 import { pino } from 'pino';
 import { Router } from '../../src/router/router.js';
+import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep } from '../../src/testbed/shell.js';
 
@@ -80,6 +82,17 @@ test('workers forward through port a out of port b; the counters the control thr
   assert.equal((await kernelRx(lab.dev('b'))) - kernelBefore, 40);
 });
 
+test('the router\'s drain flow table figures sum the workers\' tables (the control thread\'s holds none of the flows they forward)', { skip: !root && 'needs root' }, async () => {
+  await pings('10.0.2.9', 5);
+  // A worker counts its live flows at its tick, at most a second apart.
+  await until('the ping\'s flow live in the figures', () => router.flowFigures().live >= 1, 3000);
+  const f = router.flowFigures();
+  assert.ok(f.inserted >= 1, `inserted ${f.inserted}`);
+  assert.equal(f.capacity, 3 * router.path.flows.capacity, 'the control thread\'s table and both workers\'');
+  assert.deepEqual([f.evictedLive, f.untracked], [0, 0]);
+  assert.deepEqual([router.path.flows.inserted, router.path.flows.liveFlows()], [0, 0], 'the control thread\'s own table');
+});
+
 test('a route the control thread installs and withdraws is followed by the workers at once', { skip: !root && 'needs root' }, async () => {
   const b = router.portByName('b');
   const a = router.portByName('a');
@@ -124,4 +137,19 @@ test('config: workers is 0..64, default 0; with virtual services a one-line erro
   assert.throws(() => parseRouterConfig({ router: 'r', ports, workers: 65 }), /workers/);
   assert.throws(() => checkWorkers(2, [{}]), /^Error|2 forwarding workers with virtualServices: not supported/);
   assert.doesNotThrow(() => checkWorkers(0, [{}]));
+});
+
+test('status block: the flow figures follow the Int32 slots, 8-byte aligned, without overlap, and hold counts past 2^31', () => {
+  for (let ports = 1; ports <= 4; ports++) {
+    const block = new SharedArrayBuffer(statusBytes(ports));
+    const { slots, flows } = statusViews(block, ports);
+    assert.ok(statusOpen(ports - 1) < slots.length && slots.byteLength <= flows.byteOffset, `${ports} ports`);
+    assert.equal(flows.byteOffset % 8, 0);
+    assert.equal(flows.byteOffset + flows.byteLength, block.byteLength);
+    slots.fill(-1);
+    flows[FLOW_INSERTED] = 2 ** 40 + 1;
+    flows[FLOW_CAPACITY] = 262_144;
+    assert.deepEqual([slots[STATUS_TICKS], slots[statusLive(ports - 1)], slots[statusOpen(ports - 1)]], [-1, -1, -1]);
+    assert.equal(flows[FLOW_INSERTED], 2 ** 40 + 1);
+  }
 });

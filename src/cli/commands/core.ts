@@ -132,13 +132,15 @@ export function registerCoreCommands(program: Command): void {
       c.print(`removed ${r.removed.prefix} via ${r.removed.via ?? 'direct'} port ${r.removed.port}`, r);
     });
 
-  program.command('stats').description('per-port packet counters and drops by reason').action(async (_o, cmd: Command) => {
+  program.command('stats').description('per-port packet counters and drops by reason; the drain flow table').action(async (_o, cmd: Command) => {
     const c = ctx(cmd);
     const s = await c.call<StatsJson>('GET', '/v1/stats');
     const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.rxBatches ? (p.rxPackets / p.rxBatches).toFixed(1) : '-', p.txPackets, p.txBytes,
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
-    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${policy}`, s);
+    const f = s.flows;
+    const flows = `\nDrain flow table: ${f.live} live of ${f.capacity} entries; ${f.inserted} inserted, ${f.evictedLive} live evicted, ${f.untracked} untracked; ${f.pinnedToDrainingPort} packets pinned to a draining port`;
+    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${flows}${policy}`, s);
   });
 }
 
