@@ -84,18 +84,16 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   };
   if (summary.policy || leaving.length > 0) router.path.setPolicy(next.policy);
   if (summary.virtualServices) router.path.setVirtualServices(next.virtualServices);
-  if (!isDeepStrictEqual(prev.icmpRateLimit, next.icmpRateLimit)) {
-    router.path.icmp.setLimit(next.icmpRateLimit);
-    summary.settings.push('icmpRateLimit');
-  }
+  const icmpChanged = !isDeepStrictEqual(prev.icmpRateLimit, next.icmpRateLimit);
+  const idleChanged = prev.drainIdleTimeout !== next.drainIdleTimeout;
+  // Also the forwarding workers' paths: they send ICMP errors and pin flows of their own.
+  if (icmpChanged || idleChanged) router.path.setTransitSettings({ icmpRateLimit: next.icmpRateLimit, drainIdleTimeout: next.drainIdleTimeout });
+  if (icmpChanged) summary.settings.push('icmpRateLimit');
   if (!isDeepStrictEqual(prev.replyRateLimit, next.replyRateLimit)) {
     router.path.server.setLimit(next.replyRateLimit);
     summary.settings.push('replyRateLimit');
   }
-  if (prev.drainIdleTimeout !== next.drainIdleTimeout) {
-    router.path.flows.idleMs = next.drainIdleTimeout * 1000;
-    summary.settings.push('drainIdleTimeout');
-  }
+  if (idleChanged) summary.settings.push('drainIdleTimeout');
   if (prev.logLevel !== next.logLevel && !opts.keepLogLevel) {
     router.log.level = next.logLevel;
     summary.settings.push('logLevel');

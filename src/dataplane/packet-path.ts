@@ -62,6 +62,9 @@ export function arenaFor(config: RouterConfig): PacketArena {
   return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
 }
 
+/** What a reload may change on the transit path besides policy and virtual services. */
+export type TransitSettings = Pick<RouterConfig, 'icmpRateLimit' | 'drainIdleTimeout'>;
+
 export class PacketPath {
   /** Read once per receive batch; what the per-packet rate limits go by. */
   readonly clock = new BatchClock();
@@ -79,6 +82,8 @@ export class PacketPath {
   readonly forwarder: Forwarder;
   /** Told of new policy rules (the router passes them on to forwarding workers). */
   onPolicy: ((rules: RouterConfig['policy']) => void) | null = null;
+  /** Told of new transit settings (passed on to forwarding workers, as the policy is). */
+  onSettings: ((settings: TransitSettings) => void) | null = null;
   private readonly handedOver = new Ipv4View();
 
   /**
@@ -125,6 +130,13 @@ export class PacketPath {
   setPolicy(rules: RouterConfig['policy']): void {
     this.onPolicy?.(rules);
     this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.ports.findIndex((p) => p.name === rule.port && !p.removed) })));
+  }
+
+  /** A reload's new ICMP error rate limit and drain idle timeout. */
+  setTransitSettings(settings: TransitSettings): void {
+    this.onSettings?.(settings);
+    this.icmp.setLimit(settings.icmpRateLimit);
+    this.flows.idleMs = settings.drainIdleTimeout * 1000;
   }
 
   /** The virtual services: a NAT element at the head of the path when there are any; their addresses are the router's own. */

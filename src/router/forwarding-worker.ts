@@ -197,6 +197,9 @@ class ForwardingWorker {
       case 'policy':
         this.path.setPolicy(m.rules);
         break;
+      case 'settings':
+        this.path.setTransitSettings(m.settings);
+        break;
       case 'arp': {
         // Another thread's ARP replies: learnt here too.
         const out = this.path.output;

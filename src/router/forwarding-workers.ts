@@ -91,6 +91,7 @@ export class ForwardingWorkers {
       this.threads.push(t);
     }
     host.path.onPolicy = (rules) => this.broadcast({ type: 'policy', rules });
+    host.path.onSettings = (settings) => this.broadcast({ type: 'settings', settings });
     host.log.info({ event: 'workers.started', workers: n }, `${n} forwarding worker${n === 1 ? '' : 's'}`);
   }
 

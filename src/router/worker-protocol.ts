@@ -2,6 +2,7 @@
 // the layout of a worker's status block (shared memory: Int32 slots, then
 // its drain flow table's figures as Float64).
 import type { RouterConfig } from '../config/router-config.js';
+import type { TransitSettings } from '../dataplane/packet-path.js';
 import type { QueueHandle } from './port-devices.js';
 
 /** Status block: timer ticks the worker ran (a drain waits for fresh counts). */
@@ -60,6 +61,7 @@ export type WorkerToControl =
 
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }
+  | { type: 'settings'; settings: TransitSettings }
   | { type: 'arp'; frames: HandedOver[] }
   /** Run the timers now (a drain began: its counts are wanted before the next 50 ms tick). */
   | { type: 'tick' }

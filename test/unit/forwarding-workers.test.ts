@@ -93,6 +93,14 @@ test('the router\'s drain flow table figures sum the workers\' tables (the contr
   assert.deepEqual([router.path.flows.inserted, router.path.flows.liveFlows()], [0, 0], 'the control thread\'s own table');
 });
 
+test('new transit settings (a reload\'s drainIdleTimeout) reach the workers\' flow tables', { skip: !root && 'needs root' }, async () => {
+  await pings('10.0.2.9', 3);
+  await until('the ping\'s flow live in the figures', () => router.flowFigures().live >= 1, 3000);
+  // Idle flows now leave after 1 s instead of 5: the workers' live count falls to 0 within their next scans.
+  router.path.setTransitSettings({ icmpRateLimit: router.config.icmpRateLimit, drainIdleTimeout: 1 });
+  await until('the workers\' flows idle out after 1 s', () => router.flowFigures().live === 0, 3500);
+});
+
 test('a route the control thread installs and withdraws is followed by the workers at once', { skip: !root && 'needs root' }, async () => {
   const b = router.portByName('b');
   const a = router.portByName('a');
