@@ -34,7 +34,9 @@ const CLOSING_LINGER_MS = 1000;
 export const OPEN_ACTIVE_MS = 500;
 
 export class FlowTable {
-  private readonly bucketBits: number;
+  /** The hash's top bits pick the set: shifted down by this, masked (0 with one set). */
+  private readonly setShift: number;
+  private readonly setMask: number;
   // Addresses, ports and next hops as int32 bits: a uint32 ≥ 2^31 crossing a call is boxed.
   private readonly src: Int32Array;
   private readonly dst: Int32Array;
@@ -68,7 +70,9 @@ export class FlowTable {
   untracked = 0;
 
   constructor(private readonly portList: readonly Port[], public idleMs: number, private readonly clock = new BatchClock(), bucketBits = 15) {
-    this.bucketBits = bucketBits;
+    // A shift by 32 would be a shift by 0: one set (no bits) takes the mask instead.
+    this.setShift = bucketBits === 0 ? 0 : 32 - bucketBits;
+    this.setMask = (1 << bucketBits) - 1;
     const n = (1 << bucketBits) * WAYS;
     this.src = new Int32Array(n);
     this.dst = new Int32Array(n);
@@ -95,22 +99,28 @@ export class FlowTable {
    */
   track(ip: Ipv4View, egress: number, gateway = 0, ingress = -1): number {
     this.nextHop = gateway;
-    const proto = ip.protocol;
+    // The header read once (what ip.hasPorts, payloadOffset and the port getters would each read again).
+    const b = ip.buf, o = ip.off;
+    const proto = b[o + 9]!;
     const src = ip.srcBits;
     const dst = ip.dstBits;
     let l4 = 0;
     let tcpFlags = 0;
     let seq = 0;
-    if (ip.hasPorts) {
-      l4 = (ip.srcPort << 16) | ip.dstPort;
-      if (proto === IpProto.TCP && ip.payloadLength >= 14) {
-        const t = ip.payloadOffset, b = ip.buf;
-        tcpFlags = b[t + 13]!;
-        if (isBareSyn(tcpFlags)) seq = (b[t + 4]! << 24) | (b[t + 5]! << 16) | (b[t + 6]! << 8) | b[t + 7]!;
+    if (proto === IpProto.TCP || proto === IpProto.UDP) {
+      const t = o + ((b[o]! & 0x0f) << 2);
+      const payload = ((b[o + 2]! << 8) | b[o + 3]!) - (t - o);
+      // Ports only in a first fragment (offset 0) that holds them (ip.hasPorts).
+      if ((((b[o + 6]! << 8) | b[o + 7]!) & 0x1fff) === 0 && payload >= 4) {
+        l4 = (b[t]! << 24) | (b[t + 1]! << 16) | (b[t + 2]! << 8) | b[t + 3]!;
+        if (proto === IpProto.TCP && payload >= 14) {
+          tcpFlags = b[t + 13]!;
+          if (isBareSyn(tcpFlags)) seq = (b[t + 4]! << 24) | (b[t + 5]! << 16) | (b[t + 6]! << 8) | b[t + 7]!;
+        }
       }
     }
-    // The hash's top bits pick the set (a shift by 32 would be a shift by 0: one set has no bits).
-    const h = this.bucketBits === 0 ? 0 : (Math.imul(src, 0x9e3779b1) ^ Math.imul(dst, 0x85ebca6b) ^ Math.imul(l4, 0xc2b2ae35) ^ proto) >>> (32 - this.bucketBits);
+    // The hash's top bits pick the set (setMask 0: one set, whatever the shift).
+    const h = ((Math.imul(src, 0x9e3779b1) ^ Math.imul(dst, 0x85ebca6b) ^ Math.imul(l4, 0xc2b2ae35) ^ proto) >>> this.setShift) & this.setMask;
     const base = h * WAYS;
     let victim = -1;
     let oldest = Infinity;
