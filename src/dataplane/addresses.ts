@@ -17,6 +17,12 @@ export class RouterAddresses {
   private networks = new Uint32Array(0);
   /** Unicast addresses that are no port's (virtual service addresses answer ping). */
   private extra: number[] = [];
+  /**
+   * A quick no for the per-packet checks: marked at the hash of every
+   * address in the lists above. Nearly every packet's addresses hit an
+   * unmarked entry and skip the list scans.
+   */
+  private readonly marks = new Uint8Array(1 << MARK_BITS);
 
   constructor(private readonly ports: readonly Port[]) {
     this.own = this.local = this.invalidSources = new Uint32Array(0);
@@ -40,12 +46,15 @@ export class RouterAddresses {
     this.ownCount = own.length;
     this.local = Uint32Array.from([...own, ...withHosts.map((p) => p.broadcast)]);
     this.invalidSources = Uint32Array.from([...own, ...withHosts.flatMap((p) => [p.broadcast, p.network])]);
+    this.marks.fill(0);
+    for (const list of [this.local, this.invalidSources, this.networks]) for (const a of list) this.marks[markOf(a)] = 1;
   }
 
   // Each check takes an address as uint32 or int32 bits (the packet path passes int32).
 
   /** Whether `addr` is one of the router's unicast addresses. */
   isOwn(addr: number): boolean {
+    if (this.marks[markOf(addr)] === 0) return false;
     addr >>>= 0;
     const a = this.own;
     for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
@@ -59,6 +68,7 @@ export class RouterAddresses {
   isLocal(dst: number): boolean {
     dst >>>= 0;
     if (dst >>> 8 === 0xe00000 || dst === 0xffffffff) return true;
+    if (this.marks[markOf(dst)] === 0) return false;
     const a = this.local;
     for (let i = 0; i < a.length; i++) if (a[i] === dst) return true;
     return false;
@@ -66,6 +76,7 @@ export class RouterAddresses {
 
   /** An attached subnet's obsolete {prefix, 0} broadcast (RFC 1812 §4.2.3.1). */
   isSubnetNetwork(addr: number): boolean {
+    if (this.marks[markOf(addr)] === 0) return false;
     addr >>>= 0;
     const a = this.networks;
     for (let i = 0; i < a.length; i++) if (a[i] === addr) return true;
@@ -86,6 +97,7 @@ export class RouterAddresses {
     src >>>= 0;
     const top = src >>> 24;
     if (top === 127 || top >= 224 || (top === 0 && src !== 0)) return Drop.MARTIAN_SOURCE;
+    if (this.marks[markOf(src)] === 0) return -1;
     const a = this.invalidSources;
     for (let i = 0; i < a.length; i++) if (a[i] === src) return i < this.ownCount ? Drop.OWN_SOURCE : Drop.MARTIAN_SOURCE;
     return -1;
@@ -99,6 +111,13 @@ export class RouterAddresses {
   isOtherHost(addr: number): boolean {
     return addr !== 0 && this.sourceDrop(addr) < 0;
   }
+}
+
+const MARK_BITS = 12;
+
+/** The entry of RouterAddresses.marks for an address (uint32 or int32 bits: the same). */
+function markOf(addr: number): number {
+  return Math.imul(addr, 0x9e3779b1) >>> (32 - MARK_BITS);
 }
 
 /** RFC 3927 §2.7: 169.254/16 is never forwarded, as source or destination. */
