@@ -3,8 +3,8 @@
 // take the next-best route. A set-associative table on typed arrays: one
 // hash and at most WAYS compares per packet, nothing allocated. A flow's
 // fields sit together in one 32-byte record (its last-seen time and SYN
-// sequence number beside it): a packet of a known flow touches two cache
-// lines, not one per field.
+// sequence number in arrays of their own): a packet of a known flow
+// touches two or three cache lines, not one per field.
 //
 // Size: 2^15 sets of 8 ways (262,144 flows, 11 MB). A flow holds its entry
 // while live: until its idle timeout, or 1 s after FIN/RST. At 5,000 new
