@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseRouterConfig } from '../src/config/router-config.js';
 import { silentLogger } from '../src/daemon/log.js';
 import { parseAddress } from '../src/net/addr.js';
-import type { PacketDevice } from '../src/ports/device.js';
+import { CountingDevice } from '../src/ports/counting-device.js';
 import type { Port } from '../src/ports/port.js';
 import type { Fib } from '../src/routing/fib.js';
 import { Router } from '../src/router/router.js';
@@ -33,19 +33,6 @@ const BATCH = 64;
 const PACKET_LEN = 20 + 8 + 18; // IPv4 + UDP + payload: a 64-byte frame's worth
 const MANY_FLOWS = 4096;
 const SEED = 0x1812;
-
-/** Counts what the router writes and keeps nothing. */
-class CountingDevice implements PacketDevice {
-  packets = 0;
-  constructor(readonly name: string) {}
-  startReading(): void {}
-  writeBatch(_buf: ArrayBuffer, _offsets: Int32Array, _lengths: Int32Array, count: number): number {
-    this.packets += count;
-    return count;
-  }
-  setCarrier(): void {}
-  close(): void {}
-}
 
 /** Packets to feed a port, one per STRIDE bytes. */
 interface Pool {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { formatPrefix } from '../../src/net/addr.js';
-import type { PacketDevice } from '../../src/ports/device.js';
+import { CountingDevice } from '../../src/ports/counting-device.js';
 import { Router } from '../../src/router/router.js';
 import { seededRandom } from '../../src/testbed/random.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
@@ -33,19 +33,6 @@ function allocationSites(node: ProfileNode, out: { where: string; bytes: number 
   if (node.selfSize > 0) out.push({ where: `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`, bytes: node.selfSize });
   for (const c of node.children) allocationSites(c, out);
   return out;
-}
-
-/** Counts what the router writes and keeps nothing (keeping would allocate). */
-class CountingDevice implements PacketDevice {
-  packets = 0;
-  constructor(readonly name: string) {}
-  startReading(): void {}
-  writeBatch(_buf: ArrayBuffer, _offsets: Int32Array, _lengths: Int32Array, count: number): number {
-    this.packets += count;
-    return count;
-  }
-  setCarrier(): void {}
-  close(): void {}
 }
 
 test('forwarding 2.56 M random packets over the whole address space allocates nothing on the heap', async () => {
