@@ -36,6 +36,7 @@ import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
 import { Output } from './output.js';
 import { PolicyTable } from './policy.js';
+import { shareOf } from './token-bucket.js';
 
 /** Room for packets the router builds itself (ICMP, fragments, BFD, RIP). */
 const ARENA_SCRATCH = 1 << 20;
@@ -85,6 +86,8 @@ export class PacketPath {
   /** Told of new transit settings (passed on to forwarding workers, as the policy is). */
   onSettings: ((settings: TransitSettings) => void) | null = null;
   private readonly handedOver = new Ipv4View();
+  /** Threads whose ICMP error buckets share the configured limit (the control thread and the workers). */
+  private readonly icmpShares: number;
 
   /**
    * `now`: the wall clock for IP and ICMP timestamps (ms since the epoch).
@@ -94,7 +97,9 @@ export class PacketPath {
   constructor(readonly arena: PacketArena, readonly ports: readonly Port[], fib: FibLookup, config: RouterConfig, now: () => number = Date.now, localSink?: LocalSink) {
     this.output = new Output(arena, ports, fib);
     this.addresses = new RouterAddresses(ports);
-    this.icmp = new IcmpErrors(this.output, config.icmpRateLimit, this.clock);
+    // With forwarding workers every thread sends ICMP errors from its own bucket: each gets an equal share.
+    this.icmpShares = config.workers > 0 ? config.workers + 1 : 1;
+    this.icmp = new IcmpErrors(this.output, shareOf(config.icmpRateLimit, this.icmpShares), this.clock);
     this.options = new OptionProcessing(this.addresses, this.icmp, now);
     this.server = new IcmpServer(this.addresses, this.output, this.options, config.replyRateLimit, this.clock, now);
     this.reassembly = new Reassembly(arena);
@@ -135,7 +140,7 @@ export class PacketPath {
   /** A reload's new ICMP error rate limit and drain idle timeout. */
   setTransitSettings(settings: TransitSettings): void {
     this.onSettings?.(settings);
-    this.icmp.setLimit(settings.icmpRateLimit);
+    this.icmp.setLimit(shareOf(settings.icmpRateLimit, this.icmpShares));
     this.flows.idleMs = settings.drainIdleTimeout * 1000;
   }
 

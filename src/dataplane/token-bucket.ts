@@ -12,6 +12,15 @@ export interface RateLimit {
   burst: number;
 }
 
+/**
+ * One of `parts` equal shares of a limit, for buckets that together must not
+ * exceed it (each forwarding thread has its own). A share's burst is at
+ * least 1, or it could never send.
+ */
+export function shareOf(limit: RateLimit, parts: number): RateLimit {
+  return parts <= 1 ? limit : { rate: limit.rate / parts, burst: Math.max(1, limit.burst / parts) };
+}
+
 const TOKENS = 0;
 const LAST = 1;
 

@@ -101,6 +101,19 @@ test('new transit settings (a reload\'s drainIdleTimeout) reach the workers\' fl
   await until('the workers\' flows idle out after 1 s', () => router.flowFigures().live === 0, 3500);
 });
 
+test('the ICMP error rate limit is shared by the threads: with 2 workers each bucket holds a third of the burst', { skip: !root && 'needs root' }, async () => {
+  const idle = router.config.drainIdleTimeout;
+  // A burst of 6 (and next to no rate) for the router: the worker carrying the ping's one flow may answer 2 of 20 expired packets, not 6.
+  router.path.setTransitSettings({ icmpRateLimit: { rate: 0.01, burst: 6 }, drainIdleTimeout: idle });
+  try {
+    const r = await inNetns(ns, 'ping', ['-c', '20', '-i', '0.01', '-t', '1', '-W', '0.2', '10.0.2.9'], { allowFail: true });
+    const exceeded = (r.stdout.match(/Time to live exceeded/g) ?? []).length;
+    assert.ok(exceeded >= 1 && exceeded <= 2, `${exceeded} Time Exceeded for 20 packets with TTL 1:\n${r.stdout}`);
+  } finally {
+    router.path.setTransitSettings({ icmpRateLimit: router.config.icmpRateLimit, drainIdleTimeout: idle });
+  }
+});
+
 test('a route the control thread installs and withdraws is followed by the workers at once', { skip: !root && 'needs root' }, async () => {
   const b = router.portByName('b');
   const a = router.portByName('a');
