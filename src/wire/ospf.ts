@@ -110,6 +110,11 @@ export class OspfView extends PacketView {
   get backupDesignatedRouter(): number { return readU32(this.buf, this.off + 40); }
   get neighbourCount(): number { return (this.length - OSPF_HEADER_LEN - HELLO_FIXED_LEN) >>> 2; }
   neighbour(i: number): number { return readU32(this.buf, this.off + 44 + 4 * i); }
+  /** Whether the Hello lists `routerId` (uint32) among the neighbours it has heard. */
+  listsNeighbour(routerId: number): boolean {
+    for (let i = 0; i < this.neighbourCount; i++) if (this.neighbour(i) === routerId) return true;
+    return false;
+  }
 
   // ---- Database Description (A.3.3) ----
   get ddMtu(): number { return (this.buf[this.off + 24] << 8) | this.buf[this.off + 25]; }

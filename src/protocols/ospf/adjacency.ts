@@ -15,6 +15,8 @@ import { OUR_OPTIONS, OspfDrop, type OspfProtocol } from './ospf.js';
 
 export class Adjacency {
   private readonly lsa = new LsaView();
+  /** A held neighbour's DD, read when BFD is Up again. */
+  private readonly heldView = new OspfView();
 
   constructor(private readonly o: OspfProtocol) {}
 
@@ -70,8 +72,7 @@ export class Adjacency {
         n.dr = p.designatedRouter;
         n.bdr = p.backupDesignatedRouter;
         if (n.state === NbrState.DOWN) this.setState(n, NbrState.INIT, 'hello-received');
-        n.heldHeardUs = false;
-        for (let i = 0; i < p.neighbourCount; i++) if (p.neighbour(i) === this.o.routerId) n.heldHeardUs = true;
+        n.heldHeardUs = p.listsNeighbour(this.o.routerId);
         this.restartInactivity(n);
         return OspfDrop.BFD_DOWN;
       }
@@ -86,8 +87,7 @@ export class Adjacency {
     const fresh = n.state === NbrState.DOWN;
     if (fresh) this.setState(n, NbrState.INIT, 'hello-received');
     this.restartInactivity(n);
-    let twoWay = false;
-    for (let i = 0; i < p.neighbourCount; i++) if (p.neighbour(i) === this.o.routerId) twoWay = true;
+    const twoWay = p.listsNeighbour(this.o.routerId);
     // A new neighbour hears at once that we heard it (2-Way now, not a Hello interval later).
     if (fresh && !twoWay) this.sendHello(iface, false);
     if (twoWay) this.twoWayReceived(n);
@@ -127,8 +127,6 @@ export class Adjacency {
     n.heldHeardUs = false;
     if (dd && n.state === NbrState.EXSTART && this.heldView.attach(dd, 0, dd.length).validate() === OspfCheck.OK) this.onDatabaseDescription(n, this.heldView);
   }
-
-  private readonly heldView = new OspfView();
 
   /** 2-WayReceived in Init: an adjacency starts, or the neighbour stays 2-Way (§10.4). */
   private twoWayReceived(n: OspfNeighbour): void {
