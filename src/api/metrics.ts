@@ -16,7 +16,8 @@ export interface MetricSources {
   rip(): RipJson | null;
   /** Absent in callers that predate OSPF. */
   ospf?(): OspfJson | null;
-  nat(): NatJson;
+  /** With forwarding workers asked of them: a promise. */
+  nat(): NatJson | Promise<NatJson>;
 }
 
 type Labels = Record<string, string | number>;
@@ -46,7 +47,9 @@ function count<T>(items: T[], key: (t: T) => string): [string, number][] {
   return [...m];
 }
 
-export function metricsText(src: MetricSources): string {
+export async function metricsText(src: MetricSources): Promise<string> {
+  // First: the one source that may wait (for the forwarding workers' NAT figures); the rest are read together after it.
+  const natNow = await src.nat();
   const x = new Exposition();
   const ports = src.ports();
   const perPort = (f: (p: PortJson) => number): [Labels, number][] => ports.map((p) => [{ port: p.name }, f(p)]);
@@ -118,12 +121,16 @@ export function metricsText(src: MetricSources): string {
     x.family('tunroute_ospf_lsa_drops_total', 'counter', 'LSAs refused, by reason.', Object.entries(ospf.counters.droppedLsas).map(([reason, n]) => [{ reason }, n]));
   }
 
-  const nat = src.nat().counters;
+  const nat = natNow.counters;
   if (nat) {
     x.family('tunroute_nat_flows', 'gauge', 'Live NAT flows, and the table capacity.', [[{ kind: 'live' }, nat.live], [{ kind: 'capacity' }, nat.capacity]]);
     x.family('tunroute_nat_flow_events_total', 'counter', 'NAT flows created, expired, evicted and refused.', [
       [{ event: 'created' }, nat.created], [{ event: 'expired' }, nat.expired], [{ event: 'evicted-unanswered' }, nat.evictedUnanswered],
       [{ event: 'refused-full' }, nat.refusedFull], [{ event: 'refused-conflict' }, nat.refusedConflict], [{ event: 'refused-client-limit' }, nat.refusedClientLimit],
+    ]);
+    x.family('tunroute_nat_packets_total', 'counter', 'Packets the NAT translated (to backends, back to clients), passed untranslated from backends, and handed to the worker owning their flow.', [
+      [{ direction: 'in' }, nat.packetsIn], [{ direction: 'out' }, nat.packetsOut], [{ direction: 'untranslated' }, nat.returnUntranslated],
+      [{ direction: 'handed-off' }, nat.handedOff],
     ]);
   }
 
@@ -137,7 +144,7 @@ export function metricsText(src: MetricSources): string {
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function registerMetricsApi(api: ApiServer, sources: MetricSources): void {
-  api.on('GET', '/metrics', () => new TextBody(metricsText(sources), METRICS_CONTENT_TYPE));
+  api.on('GET', '/metrics', async () => new TextBody(await metricsText(sources), METRICS_CONTENT_TYPE));
 }
 
 /** GET /metrics on a TCP address (and nothing else there: the API stays on the root-only socket). */
@@ -147,8 +154,11 @@ export function serveMetrics(address: string, port: number, sources: MetricSourc
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
       return;
     }
-    const text = metricsText(sources);
-    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) }).end(text);
+    metricsText(sources).then((text) => {
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) }).end(text);
+    }, (e: Error) => {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${e.message}\n`);
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

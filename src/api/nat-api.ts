@@ -1,5 +1,9 @@
 // GET /v1/nat: the virtual services, their backends, the flows and the NAT's counters.
+// With forwarding workers the NAT runs in them, each on the flows it owns:
+// the figures are every worker's merged (dataplane/nat-snapshot.ts).
+import type { VirtualServiceConfig } from '../config/migration-config.js';
 import type { VirtualServiceNat } from '../dataplane/nat.js';
+import { natCounts, natSnapshot, type NatCounts, type NatSnapshot } from '../dataplane/nat-snapshot.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import { IpProto } from '../wire/ipv4.js';
 import type { ApiServer } from './server.js';
@@ -9,35 +13,24 @@ import type { NatCountersJson, NatJson } from './types.js';
 export const NAT_FLOWS_LISTED = 1000;
 
 export function natCounters(nat: VirtualServiceNat): NatCountersJson {
-  const f = nat.flows;
-  return {
-    capacity: f.capacity,
-    live: f.liveCount(),
-    held: f.held,
-    created: f.created,
-    expired: f.expired,
-    refusedFull: f.refusedFull,
-    refusedConflict: f.refusedConflict,
-    refusedClientLimit: f.refusedClientLimit,
-    evictedUnanswered: f.evictedUnanswered,
-    maxFlowsPerClient: f.maxPerClient,
-    synRestarts: nat.synRestarts,
-    fragmentsDropped: nat.fragmentsDropped,
-    truncatedDropped: nat.truncatedDropped,
-    packetsIn: nat.packetsIn,
-    packetsOut: nat.packetsOut,
-    returnUntranslated: nat.returnUntranslated,
-  };
+  return natCountersJson(natCounts(nat));
 }
 
+function natCountersJson(c: NatCounts): NatCountersJson {
+  return { ...c };
+}
+
+/** One NAT (a router without forwarding workers) as GET /v1/nat shows it. */
 export function natJson(nat: VirtualServiceNat | null): NatJson {
-  if (!nat) return { services: [], flows: [], counters: null };
-  const f = nat.flows;
-  const liveByBackend = new Float64Array(nat.backendAddress.length);
-  for (let e = 0; e < f.capacity; e++) if (f.isLive(e)) liveByBackend[f.backendIndex[e]!]! += 1;
+  return natJsonOf(nat?.services ?? [], nat ? natSnapshot(nat, NAT_FLOWS_LISTED) : null);
+}
+
+/** The services as configured, with what the NAT (one thread's, or every worker's merged) holds. */
+export function natJsonOf(configured: readonly VirtualServiceConfig[], snap: NatSnapshot | null): NatJson {
+  if (!snap || configured.length === 0) return { services: [], flows: [], counters: null };
   const names: string[] = [];
   // Backends are numbered in config order across services (as in VirtualServiceNat).
-  const services = nat.services.map((s) => ({
+  const services = configured.map((s) => ({
     name: s.name,
     address: formatAddress(s.address),
     backends: s.backends.map((b) => {
@@ -48,33 +41,39 @@ export function natJson(nat: VirtualServiceNat | null): NatJson {
         address: formatAddress(b.address),
         sources: b.sources.map((p) => formatPrefix(p.addr, p.len)),
         default: b.sources.length === 0,
-        flows: liveByBackend[bi]!,
-        flowsCreated: nat.backendFlowsCreated[bi]!,
-        packets: nat.backendPackets[bi]!,
+        flows: snap.backendLive[bi] ?? 0,
+        flowsCreated: snap.backendFlowsCreated[bi] ?? 0,
+        packets: snap.backendPackets[bi] ?? 0,
       };
     }),
     idleTimeoutS: s.idleTimeout,
   }));
-  const now = f.clock.now;
-  const flows = f.recent(NAT_FLOWS_LISTED).map((e) => ({
-    protocol: f.proto[e] === IpProto.TCP ? 'tcp' : 'udp',
-    client: formatAddress(f.client[e]!),
-    clientPort: f.clientPort(e),
-    vip: formatAddress(f.vip[e]!),
-    port: f.port(e),
-    backend: names[f.backendIndex[e]!]!,
-    backendAddress: formatAddress(f.backend[e]!),
-    state: f.isClosing(e) ? 'closing' : 'open',
-    packets: f.packets[e]!,
-    idleMs: Math.max(0, now - f.last[e]!),
+  const flows = snap.flows.map((f) => ({
+    protocol: f.proto === IpProto.TCP ? 'tcp' : 'udp',
+    client: formatAddress(f.client),
+    clientPort: f.clientPort,
+    vip: formatAddress(f.vip),
+    port: f.port,
+    backend: names[f.backendIndex] ?? '?',
+    backendAddress: formatAddress(f.backend),
+    state: f.closing ? 'closing' : 'open',
+    packets: f.packets,
+    idleMs: f.idleMs,
   }));
-  return { services, flows, counters: natCounters(nat) };
+  return { services, flows, counters: natCountersJson(snap.counts) };
 }
 
-/** `nat()`: the NAT now (a reload may replace it); `tick` brings its coarse clock up to date before reading ages. */
-export function registerNatApi(api: ApiServer, nat: () => VirtualServiceNat | null, tick: () => void): void {
-  api.on('GET', '/v1/nat', () => {
-    tick();
-    return natJson(nat());
-  });
+/** Where GET /v1/nat reads: the services configured now (a reload may change them) and the NAT's snapshot (every thread's that runs it). */
+export interface NatSource {
+  services(): readonly VirtualServiceConfig[];
+  snapshot(limit: number): Promise<NatSnapshot | null>;
+}
+
+/** The NAT as GET /v1/nat shows it, from `source`. */
+export async function natJsonFrom(source: NatSource): Promise<NatJson> {
+  return natJsonOf(source.services(), await source.snapshot(NAT_FLOWS_LISTED));
+}
+
+export function registerNatApi(api: ApiServer, source: NatSource): void {
+  api.on('GET', '/v1/nat', () => natJsonFrom(source));
 }

@@ -313,6 +313,7 @@ export interface NatCountersJson {
   refusedClientLimit: number;
   /** Never-answered flows evicted to make room in a full table. */
   evictedUnanswered: number;
+  /** Per flow table (with forwarding workers each has its own). */
   maxFlowsPerClient: number;
   synRestarts: number;
   fragmentsDropped: number;
@@ -320,6 +321,8 @@ export interface NatCountersJson {
   packetsIn: number;
   packetsOut: number;
   returnUntranslated: number;
+  /** With forwarding workers: packets a worker read of a flow another worker owns, handed to that one. */
+  handedOff: number;
 }
 
 export interface NatBackendJson {

@@ -267,23 +267,10 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     const workers = p.check(() => integer(root, 'workers', '', 0, MAX_WORKERS, 0));
-    if (workers !== undefined && virtualServices !== undefined) p.check(() => checkWorkers(workers, virtualServices));
     return complete<RouterConfig>({
       file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload, workers,
     });
   });
-}
-
-/**
- * What forwarding workers do not do yet. Virtual-service NAT: a flow's two
- * directions are different address pairs before and after the rewrite, so
- * the kernel's flow hash may put them on different workers, whose NAT flow
- * tables are their own.
- */
-export function checkWorkers(workers: number, virtualServices: readonly unknown[]): void {
-  if (workers > 0 && virtualServices.length > 0) {
-    throw new ConfigError('workers', `${workers} forwarding workers with virtualServices: not supported (NAT runs in the daemon's thread only); set workers to 0`);
-  }
 }
 
 /** "ADDRESS:PORT" (an IPv4 address of this namespace, or 0.0.0.0), or null when absent. */

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { bfdJson, registerBfdApi } from '../api/bfd-api.js';
 import { registerMetricsApi, type MetricSources } from '../api/metrics.js';
-import { natJson, registerNatApi } from '../api/nat-api.js';
+import { natJsonFrom, registerNatApi, type NatSource } from '../api/nat-api.js';
 import { registerPolicyApi } from '../api/policy-api.js';
 import { ospfJson, registerOspfApi } from '../api/ospf-api.js';
 import { registerRipApi, ripJson } from '../api/rip-api.js';
@@ -54,9 +54,9 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   const triggers = new TriggerSet(router, { baseDir: dirname(config.file) });
   for (const c of config.triggers) triggers.add(c);
   router.addPlugin(triggers);
-  const { flows } = router.path;
-  const nat = () => router.path.nat;
-  router.addPlugin(natLogger(nat, flows, log));
+  // The services as configured now (a reload may change them); what the NAT holds, from every thread that runs it.
+  const nat: NatSource = { services: () => router.path.nat?.services ?? [], snapshot: (limit) => router.natSnapshot(limit) };
+  router.addPlugin(natLogger(nat, log));
 
   const sink = opts.logSink;
   const logStats = () => ({ writeFailures: sink?.failures ?? 0, lastError: sink?.lastError ?? null });
@@ -65,7 +65,7 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
   registerBfdApi(api, bfd);
   if (rip) registerRipApi(api, rip, router.ports, bfd, () => router.clock.now());
   if (ospf) registerOspfApi(api, ospf, router.ports, () => router.clock.now());
-  registerNatApi(api, nat, () => flows.tick());
+  registerNatApi(api, nat);
   const metrics: MetricSources = {
     ports: () => portsJson(router),
     stats: () => statsJson(router, logStats),
@@ -74,10 +74,7 @@ export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer
     bfd: () => bfdJson(bfd),
     rip: () => (rip ? ripJson(rip, router.ports, bfd, router.clock.now()) : null),
     ospf: () => (ospf ? ospfJson(ospf, router.ports, router.clock.now()) : null),
-    nat: () => {
-      flows.tick();
-      return natJson(nat());
-    },
+    nat: () => natJsonFrom(nat),
   };
   registerMetricsApi(api, metrics);
   registerTriggerApi(api, triggers, () => router.livePorts().map((p) => p.name), log);

@@ -12,7 +12,7 @@
 // go last, after the protocols said their last words on them.
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/problems.js';
-import { checkWorkers, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import { OperationError } from '../control/errors.js';
 import { deviceKey } from '../router/router.js';
 import type { ReloadJson as ReloadSummary } from '../api/types.js';
@@ -33,11 +33,6 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const prev = router.config;
   next.socket = prev.socket; // may come from the command line; never changes while running
   next.workers = prev.workers; // the same: forwarding workers start with the daemon
-  try {
-    checkWorkers(next.workers, next.virtualServices);
-  } catch (e) {
-    throw new ReloadRefused(`${file}: ${(e as Error).message}`);
-  }
   if (JSON.stringify(next.metricsListen) !== JSON.stringify(prev.metricsListen)) throw new ReloadRefused(`${file}: metricsListen: cannot change while running: restart instead`);
   if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
   if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);

@@ -5,7 +5,7 @@
 // no permission, …).
 import { ApiServer } from '../api/server.js';
 import { ConfigError } from '../config/problems.js';
-import { MAX_WORKERS, checkWorkers, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
+import { MAX_WORKERS, loadRouterConfig, type RouterConfig } from '../config/router-config.js';
 import type { Server } from 'node:http';
 import { registerConfigApi } from '../api/config-api.js';
 import { serveMetrics } from '../api/metrics.js';
@@ -47,11 +47,6 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   if (opts.workers !== undefined) {
     if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > MAX_WORKERS) {
       throw new ExitError(2, `--workers: ${opts.workers} is not a whole number from 0 to ${MAX_WORKERS}`);
-    }
-    try {
-      checkWorkers(opts.workers, config.virtualServices);
-    } catch (e) {
-      throw new ExitError(2, `${opts.config}: ${(e as Error).message}`);
     }
     config.workers = opts.workers;
   }

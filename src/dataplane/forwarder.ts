@@ -69,6 +69,19 @@ export interface PacketRewriter {
   undo(ip: Ipv4View): void;
 }
 
+/** What a PacketSteering returns for a packet it passed to another thread (not a drop: the other thread forwards it). */
+export const HANDED_OFF = -2;
+
+/**
+ * A step before the rewriters that may pass a packet to another thread
+ * (with forwarding workers: to the worker that owns its NAT flow). Returns
+ * −1 to go on here, HANDED_OFF when it took the packet, or a Drop reason.
+ */
+export interface PacketSteering {
+  /** `word`: the packet's offload word, checked (it goes with the packet). */
+  steer(ingress: Port, ip: Ipv4View, word: number): number;
+}
+
 /** A TCP segment that opens a connection: SYN without ACK, in a first fragment. */
 function opensConnection(ip: Ipv4View): boolean {
   return ip.protocol === IpProto.TCP && ip.hasPorts && ip.payloadLength >= 14 && isBareSyn(ip.buf[ip.payloadOffset + 13]!);
@@ -84,6 +97,10 @@ export class Forwarder {
   private readonly segLengths = new Int32Array(MAX_SEGMENTS);
   /** Header bytes (IP + L4) of the super-packet in process(), from its offload check. */
   private gsoHeaderLen = 0;
+  /** Set by the thread that may pass packets to others (forwarding workers with virtual services). */
+  steering: PacketSteering | null = null;
+  /** The packet in hand was handed over by another thread: it is not steered again, nor counted as received again. */
+  private handedIn = false;
 
   constructor(
     private readonly ports: readonly Port[],
@@ -182,6 +199,22 @@ export class Forwarder {
     return this.handle(ingress, off, len, linkGroup, word);
   }
 
+  /**
+   * A packet another thread read on `ingress` and steered here (counted as
+   * received there), with its offload word as that thread checked it: the
+   * whole path from the header checks on, without steering it again. A
+   * Drop reason, or −1. The caller ticks the clock and flushes.
+   */
+  receiveHandedIn(ingress: Port, off: number, len: number, word: number): number {
+    if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
+    this.handedIn = true;
+    try {
+      return this.handle(ingress, off, len, false, word);
+    } finally {
+      this.handedIn = false;
+    }
+  }
+
   private handle(ingress: Port, off: number, len: number, linkGroup: boolean, word: number): number {
     const ip = this.ip.attach(this.output.arena.bytes, off, len);
     const check = ip.validate();
@@ -204,6 +237,12 @@ export class Forwarder {
       if (word !== 0) return this.ordinary(ingress, ip, word, linkGroup, false);
       const drop = this.options.check(ingress, ip);
       if (drop >= 0) return drop;
+    }
+
+    // A packet of a flow another thread owns goes to it (a link-layer group's stays: it is for the router only).
+    if (this.steering !== null && !this.handedIn && !linkGroup) {
+      const r = this.steering.steer(ingress, ip, word);
+      if (r !== -1) return r;
     }
 
     for (let i = 0; i < this.rewriters.length; i++) {
@@ -332,7 +371,7 @@ export class Forwarder {
     }
     if (len - hlen <= size) return OFFLOAD_PARTIAL;
     this.gsoHeaderLen = hlen;
-    ingress.counters.values[RX_SUPER]! += 1;
+    if (!this.handedIn) ingress.counters.values[RX_SUPER]! += 1;
     return word;
   }
 

@@ -73,6 +73,8 @@ export class VirtualServiceNat implements PacketRewriter {
   synRestarts = 0;
   /** TCP/UDP from a backend address that matched no live flow, passed untouched. */
   returnUntranslated = 0;
+  /** With forwarding workers: packets this thread read of a flow another worker owns, handed to that worker. */
+  handedOff = 0;
 
   /** What rewrite() changed in the packet in hand, for undo(): the address field (0: nothing), from and to. */
   private changed = 0;
@@ -120,6 +122,33 @@ export class VirtualServiceNat implements PacketRewriter {
         this.outbound(ip, proto);
         break;
       }
+    }
+    return -1;
+  }
+
+  /**
+   * With `threads` forwarding workers: the one that owns the flow of this
+   * packet, from what both its directions carry — protocol, client, client
+   * port, service port (to a VIP: the source and its port, the destination
+   * port; from a backend: the destination and its port, the source port) —
+   * hashed with `seed`, the same in every worker. −1: no NAT flow's packet
+   * (not TCP/UDP with ports; neither to a VIP nor from a backend), which any
+   * thread handles as it comes.
+   */
+  ownerOf(ip: Ipv4View, threads: number, seed: number): number {
+    const proto = ip.protocol;
+    if ((proto !== IpProto.TCP && proto !== IpProto.UDP) || ip.fragmentOffset !== 0 || ip.payloadLength < 4) return -1;
+    const b = ip.buf;
+    const o = ip.off;
+    const dst = readI32(b, o + 16);
+    const vips = this.vips;
+    for (let s = 0; s < vips.length; s++) {
+      if (vips[s] === dst) return (ownerHash(seed, proto, readI32(b, o + 12), (ip.srcPort << 16) | ip.dstPort) >>> 1) % threads;
+    }
+    const src = readI32(b, o + 12);
+    const backends = this.backendAddress;
+    for (let i = 0; i < backends.length; i++) {
+      if (backends[i] === src) return (ownerHash(seed, proto, dst, (ip.dstPort << 16) | ip.srcPort) >>> 1) % threads;
     }
     return -1;
   }
@@ -239,6 +268,15 @@ export class VirtualServiceNat implements PacketRewriter {
     if (proto === IpProto.TCP) this.tcp.attach(ip.buf, ip.payloadOffset, ip.payloadLength).adjustForAddressChange(from, to);
     else this.udp.attach(ip.buf, ip.payloadOffset, ip.payloadLength).adjustForAddressChange(from, to);
   }
+}
+
+/** Seeded 32-bit mix of (protocol, client, client port << 16 | service port): a NAT flow's owner worker. */
+function ownerHash(seed: number, proto: number, client: number, ports: number): number {
+  let h = Math.imul(seed ^ proto ^ client, 0xcc9e2d51);
+  h = Math.imul(h ^ (h >>> 15) ^ ports, 0x1b873593);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
 }
 
 /** A big-endian address as int32 (not uint32: see NatFlowTable). */

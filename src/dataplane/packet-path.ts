@@ -52,7 +52,7 @@ const SPARE_MTU = 9000;
  * (untouched memory of a large ArrayBuffer costs nothing until used), then
  * reassembly.
  */
-export function arenaFor(config: RouterConfig): PacketArena {
+export function arenaFor(config: RouterConfig, extraBytes = 0): PacketArena {
   // A port's receive slots (64 KB each for a port in offload mode: 4.2 MB
   // per port, touched only as far as super-packets arrive), and an Ethernet
   // port's link layer (control frames, the hold pool); 64-byte aligned.
@@ -60,7 +60,7 @@ export function arenaFor(config: RouterConfig): PacketArena {
     Port.rxBytesFor(mtu, superSlots) + 64 + (ethernet ? EthernetLink.regionBytes({ mtu }) + 64 : 0);
   const slots = config.ports.reduce((n, p) => n + portBytes(p.mtu, p.type === 'ethernet', p.offload), 0);
   const spare = SPARE_PORTS * Math.max(portBytes(SPARE_MTU, true, false), portBytes(SPARE_MTU, true, true));
-  return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES, ARENA_SCRATCH);
+  return new PacketArena(ARENA_SCRATCH + slots + spare + REASSEMBLY_BYTES + (extraBytes > 0 ? extraBytes + 64 : 0), ARENA_SCRATCH);
 }
 
 /** What a reload may change on the transit path besides policy and virtual services. */
@@ -85,6 +85,8 @@ export class PacketPath {
   onPolicy: ((rules: RouterConfig['policy']) => void) | null = null;
   /** Told of new transit settings (passed on to forwarding workers, as the policy is). */
   onSettings: ((settings: TransitSettings) => void) | null = null;
+  /** Told of new virtual services (passed on to forwarding workers: with workers the NAT runs in them). */
+  onVirtualServices: ((services: RouterConfig['virtualServices']) => void) | null = null;
   private readonly handedOver = new Ipv4View();
   /** Threads whose ICMP error buckets share the configured limit (the control thread and the workers). */
   private readonly icmpShares: number;
@@ -146,6 +148,7 @@ export class PacketPath {
 
   /** The virtual services: a NAT element at the head of the path when there are any; their addresses are the router's own. */
   setVirtualServices(services: RouterConfig['virtualServices']): void {
+    this.onVirtualServices?.(services);
     // The NAT's per-flow clock is the flow table's per-batch coarse one.
     this.nat = services.length > 0 ? new VirtualServiceNat(services, this.clock) : null;
     this.forwarder.rewriters = this.nat ? [this.nat] : [];

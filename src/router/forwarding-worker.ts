@@ -18,13 +18,23 @@
 // an Ethernet port reads are copied to the control thread (which passes
 // them on to the other workers): a reply comes back on the queue its flow
 // hashes to, not necessarily to the thread that asked.
+//
+// Virtual-service NAT runs here too, each worker on the flows it owns
+// (VirtualServiceNat.ownerOf: a hash of what both directions of a flow
+// carry). With 2 or more workers a packet of a flow another worker owns is
+// copied to that worker over their channel (one message per batch, bounded
+// by PEER_HANDOFF_MAX: over it counted handoff-full), which runs it
+// through its whole path and sends it on its own queues.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RouterConfig } from '../config/router-config.js';
 import { systemClock } from '../control/clock.js';
+import { HANDED_OFF, type PacketSteering } from '../dataplane/forwarder.js';
+import { natSnapshot } from '../dataplane/nat-snapshot.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
+import { HEADROOM } from '../packet/arena.js';
 import type { LocalSink } from '../dataplane/local-delivery.js';
 import { Drop } from '../packet/drops.js';
-import type { Port } from '../ports/port.js';
+import { Port, RX_BATCH } from '../ports/port.js';
 import { SharedFib } from '../routing/fib-view.js';
 import type { SharedFibHandles } from '../routing/fib.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
@@ -32,8 +42,9 @@ import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
 import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
-  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS,
-  statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type WorkerToControl,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, PEER_HANDOFF_MAX, PEER_HANDOFF_MAX_BYTES, STATUS_HANDOFF,
+  STATUS_TICKS, peerBytes, peerPackets, statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOff, type HandedOver, type PeerMessage,
+  type WorkerToControl,
 } from './worker-protocol.js';
 
 export interface WorkerInit {
@@ -50,6 +61,12 @@ export interface WorkerInit {
   linkCounters: (SharedArrayBuffer | null)[];
   /** This worker's status block (worker-protocol.ts STATUS_*). */
   status: SharedArrayBuffer;
+  /** Per worker: this worker's channel to it (null for itself, and with one worker). */
+  peers: (MessagePort | null)[];
+  /** Every worker's packets and bytes handed to the others and not yet taken (worker-protocol.ts peerPackets, peerBytes). */
+  peerCounts: SharedArrayBuffer;
+  /** The seed of the NAT flow owner hash: the same in every worker. */
+  ownerSeed: number;
 }
 
 /** How often the worker runs its timers (link layer, drain accounting). */
@@ -66,7 +83,7 @@ const LIVE_SCAN_MS = 1000;
 const ARP_TYPE = 0x0806;
 const ARP_REPLY = 2;
 
-class ForwardingWorker {
+class ForwardingWorker implements PacketSteering {
   private readonly ports: Port[] = [];
   private readonly path: PacketPath;
   private readonly fib: SharedFib;
@@ -82,10 +99,22 @@ class ForwardingWorker {
   private readonly view = new Ipv4View();
   private readonly hooks: LinkHooks;
   private nextTick: ReturnType<typeof setTimeout> | undefined;
+  /** Packets of NAT flows other workers own, per worker, taken in this batch (sent at its end). */
+  private readonly handedOff: HandedOff[][];
+  private readonly peerCounts: Int32Array;
+  /** Where packets handed in by other workers are forwarded from: RX_BATCH slots of `handInSlot` bytes (0: no such region). */
+  private handInBase = 0;
+  private readonly handInSlot: number;
 
   constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
     const { config } = init;
-    const arena = arenaFor(config);
+    // Packets another worker hands in are forwarded from slots of their own, as a port's received ones are (the largest any port reads);
+    // with 2 or more workers, virtual services or not (a reload may add them). Memory untouched until used costs nothing.
+    const handIn = config.workers >= 2;
+    this.handInSlot = Math.max(...config.ports.map((p) => Port.slotSizeFor(p.mtu, p.offload)));
+    const arena = arenaFor(config, handIn ? this.handInSlot * RX_BATCH : 0);
+    this.handedOff = init.peers.map(() => []);
+    this.peerCounts = new Int32Array(init.peerCounts);
     this.fib = new SharedFib(init.fib);
     this.cells = new Int32Array(init.cells);
     const views = statusViews(init.status, config.ports.length);
@@ -107,6 +136,10 @@ class ForwardingWorker {
       this.ports.push(makePort(i, pc, adoptQueue(init.queues[i]!), arena, hooks, { port: new Float64Array(init.counters[i]!), link: link ? new Float64Array(link) : undefined }));
     });
     this.path = new PacketPath(arena, this.ports, this.fib, config, Date.now, sink);
+    if (handIn) {
+      this.handInBase = arena.reserve(this.handInSlot * RX_BATCH);
+      this.path.forwarder.steering = this;
+    }
     this.followCells();
     for (const port of this.ports) {
       port.link?.linkUp();
@@ -121,6 +154,15 @@ class ForwardingWorker {
         this.fail(e);
       }
     });
+    for (const peer of init.peers) {
+      peer?.on('message', (m: PeerMessage) => {
+        try {
+          this.handIn(m);
+        } catch (e) {
+          this.fail(e);
+        }
+      });
+    }
   }
 
   private startReading(port: Port): void {
@@ -161,6 +203,65 @@ class ForwardingWorker {
     return -1;
   }
 
+  /**
+   * Steering (Forwarder): a packet of a NAT flow another worker owns is
+   * copied for it (sent at the end of the batch). No allocation for the
+   * packets that stay.
+   */
+  steer(ingress: Port, ip: Ipv4View, word: number): number {
+    const nat = this.path.nat;
+    if (nat === null) return -1;
+    const owner = nat.ownerOf(ip, this.handedOff.length, this.init.ownerSeed);
+    if (owner < 0 || owner === this.init.index) return -1;
+    const len = ip.totalLength;
+    const me = this.init.index;
+    const counts = this.peerCounts;
+    if (Atomics.load(counts, peerPackets(me)) >= PEER_HANDOFF_MAX || Atomics.load(counts, peerBytes(me)) + len > PEER_HANDOFF_MAX_BYTES) return Drop.HANDOFF_FULL;
+    Atomics.add(counts, peerPackets(me), 1);
+    Atomics.add(counts, peerBytes(me), len);
+    this.handedOff[owner]!.push({ port: ingress.index, word, bytes: ip.buf.slice(ip.off, ip.off + len) });
+    nat.handedOff++;
+    return HANDED_OFF;
+  }
+
+  /**
+   * Packets of NAT flows this worker owns that another read: each into a
+   * slot of the hand-in region and through the whole path, RX_BATCH at a
+   * time (a flush between: queued packets point into the slots).
+   */
+  private handIn(m: PeerMessage): void {
+    this.fib.quiescent();
+    this.followCells();
+    const path = this.path;
+    const bytes = path.arena.bytes;
+    const room = this.handInSlot - HEADROOM;
+    let k = 0;
+    let taken = 0;
+    path.clock.tick();
+    for (const p of m.packets) {
+      taken += p.bytes.length;
+      const port = this.ports[p.port];
+      if (!port) continue;
+      if (p.bytes.length > room) {
+        port.counters.drop(Drop.TRUNCATED);
+        continue;
+      }
+      if (k === RX_BATCH) {
+        path.output.flushAll();
+        k = 0;
+      }
+      const off = this.handInBase + k++ * this.handInSlot + HEADROOM;
+      bytes.set(p.bytes, off);
+      const drop = path.forwarder.receiveHandedIn(port, off, p.bytes.length, p.word);
+      if (drop >= 0) port.counters.drop(drop);
+    }
+    path.output.flushAll();
+    Atomics.sub(this.peerCounts, peerPackets(m.from), m.packets.length);
+    Atomics.sub(this.peerCounts, peerBytes(m.from), taken);
+    this.fib.offline();
+    this.flushHandOver();
+  }
+
   private copyArpReplies(port: Port, count: number): void {
     const b = this.path.arena.bytes;
     let f = port.slotPacket(0) - ETHERNET_HEADER_LEN;
@@ -172,6 +273,14 @@ class ForwardingWorker {
   }
 
   private flushHandOver(): void {
+    for (let w = 0; w < this.handedOff.length; w++) {
+      const packets = this.handedOff[w]!;
+      if (packets.length === 0) continue;
+      const m: PeerMessage = { from: this.init.index, packets };
+      // The copies are this message's alone: moved, not copied again.
+      this.init.peers[w]!.postMessage(m, packets.map((p) => p.bytes.buffer as ArrayBuffer));
+      this.handedOff[w] = [];
+    }
     if (this.pending.length > 0) {
       this.send({ type: 'local', packets: this.pending });
       this.pending = [];
@@ -200,6 +309,16 @@ class ForwardingWorker {
       case 'settings':
         this.path.setTransitSettings(m.settings);
         break;
+      case 'services':
+        this.path.setVirtualServices(m.services);
+        break;
+      case 'nat-snapshot': {
+        const nat = this.path.nat;
+        // Ages from now, not from the last batch.
+        this.path.clock.tick();
+        this.send({ type: 'nat-snapshot', id: m.id, snapshot: nat ? natSnapshot(nat, m.limit) : null });
+        break;
+      }
       case 'arp': {
         // Another thread's ARP replies: learnt here too.
         const out = this.path.output;
@@ -246,6 +365,7 @@ class ForwardingWorker {
   /** Let go of every queue (a worker's device closes its reader, not the fd) and the FIB; end this thread. */
   private exit(code: number): never {
     for (const port of this.ports) port.device.close();
+    for (const peer of this.init.peers) peer?.close();
     this.fib.close();
     process.exit(code);
   }

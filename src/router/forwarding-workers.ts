@@ -6,10 +6,12 @@
 // sums the workers' counter shards, and takes what the workers hand over:
 // packets for the router and ARP replies (passed on to the other workers).
 // It sends on queue 0 of each port; it reads none.
-import { Worker } from 'node:worker_threads';
+import { randomInt } from 'node:crypto';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { RouterConfig } from '../config/router-config.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
+import { mergeNatSnapshots, type NatSnapshot } from '../dataplane/nat-snapshot.js';
 import type { PacketPath } from '../dataplane/packet-path.js';
 import type { PacketDevice } from '../ports/device.js';
 import { COUNTER_SLOTS } from '../ports/counters.js';
@@ -25,6 +27,8 @@ import {
 
 /** How long stop() waits for a worker to close its readers before terminating it. */
 const STOP_WAIT_MS = 2000;
+/** How long a NAT snapshot waits for every worker's answer. */
+const SNAPSHOT_WAIT_MS = 2000;
 
 export interface WorkerHost {
   config: RouterConfig;
@@ -50,11 +54,25 @@ export class ForwardingWorkers {
   private readonly linkShards: SharedArrayBuffer[][] = [];
   /** Ports whose vanished device's queues some workers still read: how many have not let go yet. */
   private readonly detaching = new Map<number, number>();
+  /** NAT snapshots asked of the workers, by request id: the answers so far. */
+  private readonly snapshots = new Map<number, { answers: (NatSnapshot | null)[]; left: number; done: (answers: (NatSnapshot | null)[] | Error) => void }>();
+  private nextSnapshot = 1;
 
   constructor(private readonly host: WorkerHost) {
     const { config, ports } = host;
     const n = config.workers;
     const cells = new Int32Array(new SharedArrayBuffer(ports.length * PORT_CELL_SLOTS * 4));
+    // NAT flows are owned by one worker each; one channel per pair of workers carries the packets one reads for the other.
+    const peers: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const { port1, port2 } = new MessageChannel();
+        peers[i]![j] = port1;
+        peers[j]![i] = port2;
+      }
+    }
+    const peerCounts = new SharedArrayBuffer(2 * n * 4);
+    const ownerSeed = randomInt(0x7fffffff);
     ports.forEach((p, i) => p.publishTo(cells.subarray(i * PORT_CELL_SLOTS, (i + 1) * PORT_CELL_SLOTS)));
     for (let w = 0; w < n; w++) {
       const counters = ports.map(() => new SharedArrayBuffer(COUNTER_SLOTS * 8));
@@ -76,8 +94,10 @@ export class ForwardingWorkers {
       const init: WorkerInit = {
         index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, linkCounters, status,
         queues: host.queues.map((q) => queueHandle(q[w]!)),
+        peers: peers[w]!, peerCounts, ownerSeed,
       };
-      const t = new Worker(new URL('./forwarding-worker.js', import.meta.url), { workerData: init, transferList: [fib.lpm.port] });
+      const channels = peers[w]!.filter((p): p is MessagePort => p !== null);
+      const t = new Worker(new URL('./forwarding-worker.js', import.meta.url), { workerData: init, transferList: [fib.lpm.port, ...channels] });
       t.on('message', (m: WorkerToControl) => this.message(w, m));
       t.on('error', (e) => host.log.error({ event: 'worker.error', worker: w, err: e.message }, `forwarding worker ${w}: ${e.message}`));
       this.exited.push(new Promise((resolve) => t.once('exit', (code) => {
@@ -92,6 +112,7 @@ export class ForwardingWorkers {
     }
     host.path.onPolicy = (rules) => this.broadcast({ type: 'policy', rules });
     host.path.onSettings = (settings) => this.broadcast({ type: 'settings', settings });
+    host.path.onVirtualServices = (services) => this.broadcast({ type: 'services', services });
     host.log.info({ event: 'workers.started', workers: n }, `${n} forwarding worker${n === 1 ? '' : 's'}`);
   }
 
@@ -152,6 +173,31 @@ export class ForwardingWorkers {
     };
   }
 
+  /**
+   * The workers' NAT (each runs it on the flows it owns), merged: counters
+   * and per-backend figures summed, the `limit` most recently used flows
+   * of all. Null without virtual services. Rejects if a worker does not
+   * answer within SNAPSHOT_WAIT_MS.
+   */
+  natSnapshot(limit: number): Promise<NatSnapshot | null> {
+    const id = this.nextSnapshot++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.snapshots.delete(id);
+        reject(new Error(`NAT figures: a forwarding worker did not answer within ${SNAPSHOT_WAIT_MS} ms`));
+      }, SNAPSHOT_WAIT_MS);
+      this.snapshots.set(id, {
+        answers: [], left: this.threads.length,
+        done: (answers) => {
+          clearTimeout(timer);
+          if (answers instanceof Error) reject(answers);
+          else resolve(mergeNatSnapshots(answers.filter((a): a is NatSnapshot => a !== null), limit));
+        },
+      });
+      this.broadcast({ type: 'nat-snapshot', id, limit });
+    });
+  }
+
   /** One status slot summed over the workers. */
   private sum(slot: number): number {
     return this.status.reduce((n, s) => n + Atomics.load(s, slot), 0);
@@ -183,6 +229,16 @@ export class ForwardingWorkers {
         }
         this.detaching.delete(m.port);
         for (const q of this.host.queues[m.port] ?? []) q.close();
+        break;
+      }
+      case 'nat-snapshot': {
+        const ask = this.snapshots.get(m.id);
+        if (!ask) break;
+        ask.answers.push(m.snapshot);
+        if (--ask.left === 0) {
+          this.snapshots.delete(m.id);
+          ask.done(ask.answers);
+        }
         break;
       }
       case 'failed':
@@ -231,6 +287,8 @@ export class ForwardingWorkers {
     }, STOP_WAIT_MS);
     await Promise.all(this.exited);
     clearTimeout(timer);
+    for (const ask of this.snapshots.values()) ask.done(new Error('NAT figures: the forwarding workers stopped'));
+    this.snapshots.clear();
     for (const q of this.host.queues) for (let i = 1; i < q.length; i++) q[i]!.close();
   }
 }

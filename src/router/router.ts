@@ -16,6 +16,7 @@ import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
+import { natSnapshot, type NatSnapshot } from '../dataplane/nat-snapshot.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
@@ -401,6 +402,20 @@ export class Router {
       pinned: own.pinned + w.pinned, capacity: own.capacity + w.capacity, live: own.live + w.live,
       inserted: own.inserted + w.inserted, evictedLive: own.evictedLive + w.evictedLive, untracked: own.untracked + w.untracked,
     };
+  }
+
+  /**
+   * The virtual-service NAT now, with up to `limit` flows: this thread's,
+   * or with forwarding workers theirs merged (they run it; this thread's
+   * NAT sees no packet then). Null without virtual services.
+   */
+  async natSnapshot(limit: number): Promise<NatSnapshot | null> {
+    const nat = this.path.nat;
+    if (!nat) return null;
+    if (this.workers) return this.workers.natSnapshot(limit);
+    // Ages from now, not from the last batch.
+    this.path.clock.tick();
+    return natSnapshot(nat, limit);
   }
 
   // ---- ports ----

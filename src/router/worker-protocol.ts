@@ -2,6 +2,7 @@
 // the layout of a worker's status block (shared memory: Int32 slots, then
 // its drain flow table's figures as Float64).
 import type { RouterConfig } from '../config/router-config.js';
+import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
 import type { TransitSettings } from '../dataplane/packet-path.js';
 import type { QueueHandle } from './port-devices.js';
 
@@ -50,6 +51,32 @@ export interface HandedOver {
   bytes: Uint8Array;
 }
 
+/**
+ * With 2 or more workers and virtual services: what one worker may have
+ * handed to the others (packets of NAT flows they own) and they have not
+ * taken yet — at most this many packets and bytes per worker; beyond that
+ * they are dropped and counted handoff-full. In a shared Int32Array, two
+ * slots per worker (peerPackets, peerBytes): the sender adds, the owner
+ * subtracts once it has forwarded them.
+ */
+export const PEER_HANDOFF_MAX = 4096;
+export const PEER_HANDOFF_MAX_BYTES = 16 << 20;
+export const peerPackets = (worker: number): number => 2 * worker;
+export const peerBytes = (worker: number): number => 2 * worker + 1;
+
+/** A packet of a NAT flow handed to the worker that owns it: its ingress port, its offload word (as checked), its bytes. */
+export interface HandedOff {
+  port: number;
+  word: number;
+  bytes: Uint8Array;
+}
+
+/** What one worker sends another over their channel (a MessagePort each, made by the control thread). */
+export interface PeerMessage {
+  from: number;
+  packets: HandedOff[];
+}
+
 export type WorkerToControl =
   | { type: 'local'; packets: HandedOver[] }
   | { type: 'arp'; frames: HandedOver[]; from: number }
@@ -57,11 +84,17 @@ export type WorkerToControl =
   /** The worker no longer reads the port's old queue (its device vanished): the control thread may close it. */
   | { type: 'detached'; port: number }
   /** A bug in the worker (an exception): it ends; the daemon stops. */
-  | { type: 'failed'; error: string };
+  | { type: 'failed'; error: string }
+  /** The answer to 'nat-snapshot' (null: no virtual services here now). */
+  | { type: 'nat-snapshot'; id: number; snapshot: NatSnapshot | null };
 
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }
   | { type: 'settings'; settings: TransitSettings }
+  /** A reload's virtual services (the NAT starts over, as in the control thread without workers). */
+  | { type: 'services'; services: RouterConfig['virtualServices'] }
+  /** Send this worker's NAT as it is now ('nat-snapshot', with up to `limit` flows). */
+  | { type: 'nat-snapshot'; id: number; limit: number }
   | { type: 'arp'; frames: HandedOver[] }
   /** Run the timers now (a drain began: its counts are wanted before the next 50 ms tick). */
   | { type: 'tick' }

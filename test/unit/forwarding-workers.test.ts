@@ -9,7 +9,7 @@
 // cleanly and tells the router to stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { checkWorkers, parseRouterConfig } from '../../src/config/router-config.js';
+import { parseRouterConfig } from '../../src/config/router-config.js';
 import { pino } from 'pino';
 import { Router } from '../../src/router/router.js';
 import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
@@ -151,13 +151,14 @@ test('a bug in a worker (here: a queue it cannot read) ends it cleanly: logged, 
   assert.match(failed?.error ?? '', /uv_poll|EBADF|bad file/i);
 });
 
-test('config: workers is 0..64, default 0; with virtual services a one-line error', () => {
+test('config: workers is 0..64, default 0; virtual services run with workers too', () => {
   const ports = [{ name: 'a', device: 'a0', address: '10.0.1.1/24' }];
   assert.equal(parseRouterConfig({ router: 'r', ports }).workers, 0);
   assert.equal(parseRouterConfig({ router: 'r', ports, workers: 3 }).workers, 3);
   assert.throws(() => parseRouterConfig({ router: 'r', ports, workers: 65 }), /workers/);
-  assert.throws(() => checkWorkers(2, [{}]), /^Error|2 forwarding workers with virtualServices: not supported/);
-  assert.doesNotThrow(() => checkWorkers(0, [{}]));
+  const virtualServices = [{ name: 'web', address: '1.1.1.1', backends: [{ name: 'b1', address: '10.0.1.9' }] }];
+  const c = parseRouterConfig({ router: 'r', ports, workers: 2, virtualServices });
+  assert.deepEqual([c.workers, c.virtualServices.length], [2, 1]);
 });
 
 test('status block: the flow figures follow the Int32 slots, 8-byte aligned, without overlap, and hold counts past 2^31', () => {
