@@ -1,6 +1,7 @@
 // The packet path, per received batch and per packet (RFC 1812 §5.2):
 //   validate IPv4 header → invalid/own source → options (only when IHL > 5)
-//   → rewriters (NAT) → local delivery? (or a source-route hop) → martian
+//   → steering (forwarding workers: a NAT flow's packet to the worker that
+//   owns it) → rewriters (NAT) → local delivery? (or a source-route hop) → martian
 //   checks → egress choice (selectors: source policy; else the FIB: longest
 //   prefix, best metric) → drain pinning → TTL → MTU/DF → options → output.
 // Which rewriters and selectors run is decided in one place (packet-path.ts).

@@ -3,6 +3,7 @@
 //
 //   receive batch → Forwarder:
 //     validate IPv4 → invalid or own source → IP options (IHL > 5 only)
+//     → steering [forwarding workers: a NAT flow's packet to its owner worker]
 //     → rewriters [virtual-service NAT, when configured]
 //     → local delivery (ICMP server: echo, timestamp, mask; TCP reset; UDP
 //       to the control protocols) or a source-route hop → martians

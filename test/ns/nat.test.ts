@@ -6,9 +6,9 @@
 // The router owns 1.1.1.1; the servers know only their private addresses.
 // The appliance must land on server1, the test appliance on server2.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
 
 // HTTP on :80 and UDP on :7, answering "<name> <client address>"; ?holdMs=N delays the HTTP answer.
 const SERVER = `
@@ -35,9 +35,9 @@ s.bind(0, src, () => s.send('hi', 7, dst));
 `;
 
 interface NatJson {
-  services: { name: string; address: string; backends: { name: string; address: string; sources: string[]; flows: number; packets: number }[]; idleTimeoutS: number }[];
+  services: { name: string; address: string; backends: { name: string; address: string; sources: string[]; flows: number; flowsCreated: number; packets: number }[]; idleTimeoutS: number }[];
   flows: { protocol: string; client: string; clientPort: number; vip: string; port: number; backend: string; idleMs: number }[];
-  counters: { created: number; live: number; packetsIn: number; packetsOut: number };
+  counters: { created: number; live: number; capacity: number; packetsIn: number; packetsOut: number; handedOff: number };
 }
 
 let lab: Lab;
@@ -134,3 +134,105 @@ test('`tunroute nat list` shows the services, counters and a live flow', { timeo
   assert.ok(events.some((e) => e.event === 'nat.service' && e.address === '1.1.1.1'));
   assert.ok(!events.some((e) => typeof e.event === 'string' && e.event.startsWith('nat.flow')), 'no per-flow log lines');
 });
+
+/** The value of the one sample `name{labels}` in a /metrics text, or NaN if absent. */
+function sample(text: string, name: string, labels: string): number {
+  const m = new RegExp(`^${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+// The same service with forwarding workers, which run the NAT: each flow is
+// owned by one worker, and a worker that reads a packet of a flow the other
+// owns hands it over. Server1 is behind an Ethernet port (AF_PACKET fanout:
+// its answers reach a worker by the server's flow hash, not the client's),
+// the client and server2 behind multi-queue TUNs. Many TCP connections,
+// each from its own source port, so the flows spread over the workers.
+for (const workers of [1, 2]) {
+  describe(`with ${workers} forwarding worker${workers === 1 ? '' : 's'}`, () => {
+    let lab: Lab;
+    let router: RouterProcess;
+    let client: string;
+
+    before(async () => {
+      lab = await Lab.create(`natw${workers}`);
+      client = await lab.addNamespace('client');
+      const server1 = await lab.addNamespace('server1');
+      const server2 = await lab.addNamespace('server2');
+      const r = await lab.addNamespace('r');
+      lab.multiQueueTuns = true;
+      await lab.hostPort(client, lab.dev('c'), '10.0.0.2/24', '10.0.0.1');
+      await ip('-n', client, 'addr', 'add', '10.0.0.200/24', 'dev', lab.dev('c'));
+      await lab.ethernetHostPort(server1, lab.dev('h1'), r, lab.dev('s1'), '192.168.1.2/24', '192.168.1.1');
+      await lab.hostPort(server2, lab.dev('s2'), '192.168.2.2/24', '192.168.2.1');
+      router = await lab.startRouter('r', {
+        workers,
+        ports: [
+          { name: 'c', device: lab.dev('c'), netns: client, address: '10.0.0.1/24' },
+          { name: 's1', type: 'ethernet', device: lab.dev('s1'), address: '192.168.1.1/24' },
+          { name: 's2', device: lab.dev('s2'), netns: server2, address: '192.168.2.1/24' },
+        ],
+        virtualServices: [{
+          name: 'info',
+          address: '1.1.1.1',
+          idleTimeout: 30,
+          backends: [
+            { name: 'server1', address: '192.168.1.2' },
+            { name: 'server2', address: '192.168.2.2', sources: ['10.0.0.200/32'] },
+          ],
+        }],
+      });
+      for (const [ns, name, addr] of [[server1, 'server1', '192.168.1.2'], [server2, 'server2', '192.168.2.2']] as const) {
+        lab.spawnIn(ns, process.execPath, ['-e', SERVER, name, addr]);
+        await waitFor(`${name} HTTP`, async () => {
+          await inNetns(ns, 'curl', ['-sf', '--max-time', '1', `http://${addr}/`]);
+          return true;
+        }, 10_000, 50);
+      }
+    });
+
+    after(async () => {
+      await lab?.cleanup();
+    });
+
+    test('many TCP connections to 1.1.1.1 all reach the right backend, and GET /v1/nat, the CLI and /metrics count every worker\'s flows', { timeout: 60_000 }, async () => {
+      const before = (await router.api<NatJson>('GET', '/v1/nat'));
+      const n1 = 40;
+      const n2 = 20;
+      // One curl per connection: each from a new source port. Six at a time, each answer one line in one write.
+      const many = async (src: string, n: number) => (await inNetns(client, 'sh', ['-c',
+        `seq ${n} | xargs -P 6 -I{} sh -c 'echo "$(curl -sS --max-time 5 --interface ${src} http://1.1.1.1/ 2>&1)"'`], { timeoutMs: 40_000 })).stdout.trim().split('\n');
+      const one = await many('10.0.0.2', n1);
+      assert.deepEqual(one, new Array(n1).fill('server1 10.0.0.2'));
+      const two = await many('10.0.0.200', n2);
+      assert.deepEqual(two, new Array(n2).fill('server2 10.0.0.200'));
+      const n = await router.api<NatJson>('GET', '/v1/nat');
+      const created = (i: number, j: NatJson) => j.services[0]!.backends[i]!.flowsCreated;
+      assert.equal(created(0, n) - created(0, before), n1, 'server1\'s flows, every worker\'s summed');
+      assert.equal(created(1, n) - created(1, before), n2, 'server2\'s flows');
+      assert.equal(n.counters.created - before.counters.created, n1 + n2);
+      assert.ok(n.counters.packetsIn - before.counters.packetsIn >= 3 * (n1 + n2) && n.counters.packetsOut - before.counters.packetsOut >= 2 * (n1 + n2),
+        `packets in ${n.counters.packetsIn}, out ${n.counters.packetsOut}`);
+      assert.equal(n.counters.capacity, workers * 65_536, 'one table per worker');
+      if (workers === 1) assert.equal(n.counters.handedOff, 0, 'one worker owns every flow');
+      else assert.ok(n.counters.handedOff > 0, 'no packet was handed to the worker owning its flow');
+      // Closed connections linger a second: the flow list has them, each once.
+      const listed = n.flows.filter((f) => f.protocol === 'tcp' && f.vip === '1.1.1.1' && f.port === 80);
+      assert.equal(new Set(listed.map((f) => `${f.client}:${f.clientPort}`)).size, listed.length);
+      assert.ok(listed.some((f) => f.client === '10.0.0.200' && f.backend === 'server2'));
+      const text = await router.cli('nat', 'list');
+      assert.match(text, new RegExp(`server1\\s+192\\.168\\.1\\.2\\s+\\(everyone else\\)\\s+\\d+\\s+${created(0, n)}\\s`));
+      const metrics = (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
+      assert.ok(sample(metrics, 'tunroute_nat_flow_events_total', 'event="created"') >= n.counters.created);
+      assert.equal(sample(metrics, 'tunroute_nat_flows', 'kind="capacity"'), workers * 65_536);
+      const drops = (await router.api<{ ports: Record<string, { drops: Record<string, number> }> }>('GET', '/v1/stats')).ports;
+      assert.equal(Object.values(drops).reduce((x, p) => x + (p.drops['handoff-full'] ?? 0), 0), 0, 'no hand-off dropped');
+    });
+
+    test('UDP to 1.1.1.1 through the workers: the answer comes back from 1.1.1.1', { timeout: 20_000 }, async () => {
+      for (let i = 0; i < 4; i++) {
+        const one = await inNetns(client, process.execPath, ['-e', UDP_CLIENT, '10.0.0.2', '1.1.1.1'], { timeoutMs: 5000 });
+        assert.equal(one.stdout.trim(), 'server1 10.0.0.2 from 1.1.1.1:7');
+      }
+    });
+  });
+}

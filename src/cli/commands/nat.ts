@@ -15,7 +15,8 @@ export function natText(n: NatJson, withFlows: boolean): string {
     table(['SERVICE', 'ADDRESS', 'IDLE', 'BACKEND', 'BACKEND ADDRESS', 'SOURCES', 'FLOWS', 'CREATED', 'PACKETS'], rows),
     `${c.live} live flows of ${c.capacity}: created ${c.created}, expired ${c.expired}, evicted unanswered ${c.evictedUnanswered}, ` +
       `refused ${c.refusedFull} (table full) ${c.refusedConflict} (tuple in use) ${c.refusedClientLimit} (client over ${c.maxFlowsPerClient} flows)`,
-    `packets: to backends ${c.packetsIn}, back ${c.packetsOut}, from backends outside any flow ${c.returnUntranslated}, non-first fragments dropped ${c.fragmentsDropped}`,
+    `packets: to backends ${c.packetsIn}, back ${c.packetsOut}, from backends outside any flow ${c.returnUntranslated}, non-first fragments dropped ${c.fragmentsDropped}` +
+      (c.handedOff ? `, handed to the worker owning their flow ${c.handedOff}` : ''),
   ];
   if (withFlows && n.flows.length > 0) {
     lines.push('', table(['PROTO', 'CLIENT', 'SERVICE', 'BACKEND', 'STATE', 'PACKETS', 'IDLE'],
