@@ -28,7 +28,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RouterConfig } from '../config/router-config.js';
 import { systemClock } from '../control/clock.js';
-import { HANDED_OFF, type PacketSteering } from '../dataplane/forwarder.js';
 import { natSnapshot } from '../dataplane/nat-snapshot.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { HEADROOM } from '../packet/arena.js';
@@ -40,11 +39,11 @@ import type { SharedFibHandles } from '../routing/fib.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
+import { NatSteering } from './nat-steering.js';
 import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
-  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, PEER_HANDOFF_MAX, PEER_HANDOFF_MAX_BYTES, STATUS_HANDOFF,
-  STATUS_TICKS, peerBytes, peerPackets, statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOff, type HandedOver, type PeerMessage,
-  type WorkerToControl,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS,
+  statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type PeerMessage, type WorkerToControl,
 } from './worker-protocol.js';
 
 export interface WorkerInit {
@@ -83,7 +82,7 @@ const LIVE_SCAN_MS = 1000;
 const ARP_TYPE = 0x0806;
 const ARP_REPLY = 2;
 
-class ForwardingWorker implements PacketSteering {
+class ForwardingWorker {
   private readonly ports: Port[] = [];
   private readonly path: PacketPath;
   private readonly fib: SharedFib;
@@ -99,9 +98,8 @@ class ForwardingWorker implements PacketSteering {
   private readonly view = new Ipv4View();
   private readonly hooks: LinkHooks;
   private nextTick: ReturnType<typeof setTimeout> | undefined;
-  /** Packets of NAT flows other workers own, per worker, taken in this batch (sent at its end). */
-  private readonly handedOff: HandedOff[][];
-  private readonly peerCounts: Int32Array;
+  /** Packets of NAT flows other workers own, taken in this batch (sent at its end); null with one worker. */
+  private readonly steering: NatSteering | null = null;
   /** Where packets handed in by other workers are forwarded from: RX_BATCH slots of `handInSlot` bytes (0: no such region). */
   private handInBase = 0;
   private readonly handInSlot: number;
@@ -113,8 +111,6 @@ class ForwardingWorker implements PacketSteering {
     const handIn = config.workers >= 2;
     this.handInSlot = Math.max(...config.ports.map((p) => Port.slotSizeFor(p.mtu, p.offload)));
     const arena = arenaFor(config, handIn ? this.handInSlot * RX_BATCH : 0);
-    this.handedOff = init.peers.map(() => []);
-    this.peerCounts = new Int32Array(init.peerCounts);
     this.fib = new SharedFib(init.fib);
     this.cells = new Int32Array(init.cells);
     const views = statusViews(init.status, config.ports.length);
@@ -138,7 +134,8 @@ class ForwardingWorker implements PacketSteering {
     this.path = new PacketPath(arena, this.ports, this.fib, config, Date.now, sink);
     if (handIn) {
       this.handInBase = arena.reserve(this.handInSlot * RX_BATCH);
-      this.path.forwarder.steering = this;
+      this.steering = new NatSteering(this.path, init.index, config.workers, init.ownerSeed, init.peerCounts);
+      this.path.forwarder.steering = this.steering;
     }
     this.followCells();
     for (const port of this.ports) {
@@ -204,27 +201,6 @@ class ForwardingWorker implements PacketSteering {
   }
 
   /**
-   * Steering (Forwarder): a packet of a NAT flow another worker owns is
-   * copied for it (sent at the end of the batch). No allocation for the
-   * packets that stay.
-   */
-  steer(ingress: Port, ip: Ipv4View, word: number): number {
-    const nat = this.path.nat;
-    if (nat === null) return -1;
-    const owner = nat.ownerOf(ip, this.handedOff.length, this.init.ownerSeed);
-    if (owner < 0 || owner === this.init.index) return -1;
-    const len = ip.totalLength;
-    const me = this.init.index;
-    const counts = this.peerCounts;
-    if (Atomics.load(counts, peerPackets(me)) >= PEER_HANDOFF_MAX || Atomics.load(counts, peerBytes(me)) + len > PEER_HANDOFF_MAX_BYTES) return Drop.HANDOFF_FULL;
-    Atomics.add(counts, peerPackets(me), 1);
-    Atomics.add(counts, peerBytes(me), len);
-    this.handedOff[owner]!.push({ port: ingress.index, word, bytes: ip.buf.slice(ip.off, ip.off + len) });
-    nat.handedOff++;
-    return HANDED_OFF;
-  }
-
-  /**
    * Packets of NAT flows this worker owns that another read: each into a
    * slot of the hand-in region and through the whole path, RX_BATCH at a
    * time (a flush between: queued packets point into the slots).
@@ -256,8 +232,7 @@ class ForwardingWorker implements PacketSteering {
       if (drop >= 0) port.counters.drop(drop);
     }
     path.output.flushAll();
-    Atomics.sub(this.peerCounts, peerPackets(m.from), m.packets.length);
-    Atomics.sub(this.peerCounts, peerBytes(m.from), taken);
+    this.steering?.forwarded(m.from, m.packets.length, taken);
     this.fib.offline();
     this.flushHandOver();
   }
@@ -273,13 +248,12 @@ class ForwardingWorker implements PacketSteering {
   }
 
   private flushHandOver(): void {
-    for (let w = 0; w < this.handedOff.length; w++) {
-      const packets = this.handedOff[w]!;
+    for (let w = 0; w < this.init.peers.length && this.steering; w++) {
+      const packets = this.steering.take(w);
       if (packets.length === 0) continue;
       const m: PeerMessage = { from: this.init.index, packets };
       // The copies are this message's alone: moved, not copied again.
       this.init.peers[w]!.postMessage(m, packets.map((p) => p.bytes.buffer as ArrayBuffer));
-      this.handedOff[w] = [];
     }
     if (this.pending.length > 0) {
       this.send({ type: 'local', packets: this.pending });

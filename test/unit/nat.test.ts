@@ -7,7 +7,8 @@ import type { VirtualServiceConfig } from '../../src/config/migration-config.js'
 import { Drop } from '../../src/packet/drops.js';
 import { NatFlowTable, UNANSWERED_IDLE_MS } from '../../src/dataplane/nat-flows.js';
 import { VirtualServiceNat } from '../../src/dataplane/nat.js';
-import { NAT_FLOWS_LISTED, natJson } from '../../src/api/nat-api.js';
+import { NAT_FLOWS_LISTED, natJson, natJsonOf } from '../../src/api/nat-api.js';
+import { mergeNatSnapshots, natSnapshot } from '../../src/dataplane/nat-snapshot.js';
 import { parseAddress as a } from '../../src/net/addr.js';
 import type { Port } from '../../src/ports/port.js';
 import { checksum, pseudoHeaderSum } from '../../src/wire/checksum.js';
@@ -584,4 +585,61 @@ test('GET /v1/nat body: services with live flows per backend, the most recent fl
   assert.equal(j.counters.live, NAT_FLOWS_LISTED + 201);
   assert.equal(j.counters.created, NAT_FLOWS_LISTED + 201);
   assert.equal(j.counters.packetsIn, NAT_FLOWS_LISTED + 201);
+});
+
+test('ownerOf: both directions of a flow (to the VIP, and the backend\'s answer) have one owner; flows spread over the workers; other packets have none', () => {
+  const clock = new Clock();
+  const nat = new VirtualServiceNat(SERVICES, clock);
+  const r = rng(7);
+  for (const threads of [1, 2, 3]) {
+    const owned = new Array<number>(threads).fill(0);
+    for (let i = 0; i < 600; i++) {
+      const client = i % 3 === 0 ? TEST_APPLIANCE : (a('10.0.0.0') | (1 + (i % 200))) >>> 0;
+      const vip = i % 5 === 0 ? VIP2 : VIP;
+      const inbound = i % 2 ? tcp(client, vip, 1024 + i, 80, TcpFlag.SYN, 0, r) : udp(client, vip, 1024 + i, 53, 0, r);
+      const owner = nat.ownerOf(view(inbound), threads, 12345);
+      assert.ok(owner >= 0 && owner < threads);
+      // The seed is part of it, the same in every worker: the same answer twice.
+      assert.equal(nat.ownerOf(view(inbound), threads, 12345), owner);
+      assert.equal(run(nat, inbound), -1);
+      // The rewritten packet's answer, as the backend sends it (from its own address).
+      const back = reply(inbound, r);
+      assert.equal(nat.ownerOf(view(back), threads, 12345), owner, `flow ${i}, ${threads} threads`);
+      owned[owner]! += 1;
+    }
+    for (const n of owned) assert.ok(n > 600 / threads / 2, `spread: ${owned.join(', ')}`);
+  }
+  // Not the NAT's: ICMP to a VIP, TCP between others, a non-first fragment to a VIP.
+  const ping = udp(APPLIANCE, VIP, 1, 2);
+  ping.buf[9] = IpProto.ICMP;
+  assert.equal(nat.ownerOf(view(ping), 2, 1), -1);
+  assert.equal(nat.ownerOf(view(tcp(APPLIANCE, a('8.8.8.8'), 1000, 80, TcpFlag.SYN)), 2, 1), -1);
+  assert.equal(nat.ownerOf(view(tcp(APPLIANCE, VIP, 1000, 80, TcpFlag.ACK, 16, Math.random, 0, 100)), 2, 1), -1);
+});
+
+test('several threads\' NAT snapshots merged: counters and per-backend figures summed, the most recent flows of all, up to the limit', () => {
+  const clock = new Clock();
+  const one = new VirtualServiceNat(SERVICES, clock);
+  const two = new VirtualServiceNat(SERVICES, clock);
+  for (let i = 0; i < 30; i++) {
+    run(i % 3 ? one : two, udp(i % 2 ? TEST_APPLIANCE : APPLIANCE, VIP, 2000 + i, 53));
+    clock.now += 10;
+  }
+  run(two, udp(APPLIANCE, VIP2, 999, 53));
+  const merged = mergeNatSnapshots([natSnapshot(one, 25), natSnapshot(two, 25)], 25)!;
+  assert.equal(merged.counts.created, 31);
+  assert.equal(merged.counts.live, 31);
+  assert.equal(merged.counts.packetsIn, 31);
+  assert.equal(merged.counts.capacity, 2 * one.flows.capacity);
+  assert.equal(merged.counts.maxFlowsPerClient, one.flows.maxPerClient, 'a per-table limit, not a sum');
+  assert.deepEqual(merged.backendFlowsCreated, [15, 15, 1, 0]);
+  assert.deepEqual(merged.backendLive, [15, 15, 1, 0]);
+  assert.equal(merged.flows.length, 25);
+  for (let i = 1; i < merged.flows.length; i++) assert.ok(merged.flows[i - 1]!.idleMs <= merged.flows[i]!.idleMs, 'most recent first');
+  assert.equal(merged.flows[0]!.clientPort, 999);
+  // As GET /v1/nat shows it: the same as one NAT that had seen every packet.
+  const j = natJsonOf(SERVICES, merged);
+  assert.deepEqual(j.services[0]!.backends.map((b) => [b.name, b.flows, b.flowsCreated]), [['server1', 15, 15], ['server2', 15, 15]]);
+  assert.equal(j.counters?.created, 31);
+  assert.equal(mergeNatSnapshots([], 10), null);
 });

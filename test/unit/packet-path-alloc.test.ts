@@ -12,8 +12,10 @@ import { parseRouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { formatPrefix } from '../../src/net/addr.js';
 import { CountingDevice } from '../../src/ports/counting-device.js';
+import { NatSteering } from '../../src/router/nat-steering.js';
 import { Router } from '../../src/router/router.js';
 import { seededRandom } from '../../src/testbed/random.js';
+import { Ipv4View } from '../../src/wire/ipv4.js';
 import { buildUdpDatagram } from '../../src/wire/udp.js';
 
 const BATCH = 64;
@@ -116,6 +118,96 @@ test('forwarding 2.56 M random packets over the whole address space allocates no
     const perPacket = total / (BATCHES * BATCH);
     const top = sites.sort((x, y) => y.bytes - x.bytes).slice(0, 3).map((s) => `${s.bytes} B at ${s.where}`).join('; ');
     assert.ok(perPacket < 4, `${total} bytes allocated over ${BATCHES * BATCH} packets (${perPacket.toFixed(2)} per packet): ${top}`);
+  } finally {
+    router.stop();
+  }
+});
+
+test('with forwarding workers\' NAT steering, the packets a worker owns (and those of no NAT flow) allocate nothing either; one another owns is handed off', async () => {
+  const config = parseRouterConfig({
+    router: 'r',
+    ports: [
+      { name: 'a', device: 'a0', address: '172.16.1.1/24' },
+      { name: 'b', device: 'b0', address: '10.0.2.1/24' },
+    ],
+    routes: [{ prefix: '0.0.0.0/0', port: 'b', via: '10.0.2.2' }],
+    virtualServices: [{ name: 'web', address: '1.1.1.1', backends: [{ name: 'b1', address: '10.0.2.9' }] }],
+  });
+  const devices = new Map<string, CountingDevice>();
+  const router = new Router(config, silentLogger(), (p) => {
+    const d = new CountingDevice(p.name);
+    devices.set(p.name, d);
+    return d;
+  });
+  router.start();
+  try {
+    const SEED = 4242;
+    const steering = new NatSteering(router.path, 0, 2, SEED, new SharedArrayBuffer(16));
+    router.path.forwarder.steering = steering;
+    const nat = router.path.nat!;
+    const random = seededRandom(99);
+    // UDP from host a's subnet: to the VIP (only flows worker 0 owns) and, every 4th, through to anywhere (no NAT flow's).
+    const pool = new Uint8Array(POOL * PACKET_LEN);
+    const scratch = new Ipv4View();
+    let i = 0;
+    let other: Uint8Array | null = null;
+    while (i < POOL) {
+      const src = (0xac100100 | (2 + (i % 250))) >>> 0;
+      const dst = i % 4 === 3 ? (0x08000000 | ((random() * 0xffffff) >>> 0)) >>> 0 : 0x01010101;
+      const at = i * PACKET_LEN;
+      buildUdpDatagram(pool, at, src, dst, 1024 + ((random() * 60000) >>> 0), 80, PACKET_LEN - 28, 64);
+      const owner = nat.ownerOf(scratch.attach(pool, at, PACKET_LEN), 2, SEED);
+      if (owner === 1) {
+        other ??= pool.slice(at, at + PACKET_LEN);
+        continue;
+      }
+      i++;
+    }
+    assert.ok(other, 'some flows worker 1 owns');
+
+    const a = router.portByName('a');
+    const bytes = router.arena.bytes;
+    let next = 0;
+    const forwardBatches = (n: number): void => {
+      for (let b = 0; b < n; b++) {
+        for (let k = 0; k < BATCH; k++) {
+          const from = next * PACKET_LEN;
+          const to = a.slotPacket(k);
+          for (let x = 0; x < PACKET_LEN; x++) bytes[to + x] = pool[from + x]!;
+          a.rxLengths[k] = PACKET_LEN;
+          next = next + 1 === POOL ? 0 : next + 1;
+        }
+        router.path.forwarder.receive(a, BATCH);
+      }
+    };
+    forwardBatches(2000);
+    const session = new Session();
+    session.connect();
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    const batches = 10_000;
+    forwardBatches(batches);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    session.disconnect();
+    assert.ok(nat.flows.created > POOL / 2, `NAT flows made here (${nat.flows.created})`);
+    assert.ok(nat.packetsIn > batches * BATCH / 2, 'translated here');
+    assert.equal(nat.handedOff, 0);
+    const sites = allocationSites(profile.head);
+    const total = sites.reduce((n, s) => n + s.bytes, 0);
+    const perPacket = total / (batches * BATCH);
+    const top = sites.sort((x, y) => y.bytes - x.bytes).slice(0, 3).map((s) => `${s.bytes} B at ${s.where}`).join('; ');
+    assert.ok(perPacket < 4, `${total} bytes allocated over ${batches * BATCH} packets (${perPacket.toFixed(2)} per packet): ${top}`);
+
+    // A packet of a flow worker 1 owns: copied for it (bytes as read), not forwarded here.
+    const txBefore = devices.get('b')!.packets;
+    bytes.set(other, a.slotPacket(0));
+    a.rxLengths[0] = PACKET_LEN;
+    router.path.forwarder.receive(a, 1);
+    assert.equal(nat.handedOff, 1);
+    assert.equal(devices.get('b')!.packets, txBefore);
+    const taken = steering.take(1);
+    assert.equal(taken.length, 1);
+    assert.deepEqual([taken[0]!.port, taken[0]!.word, [...taken[0]!.bytes]], [a.index, 0, [...other]]);
+    assert.equal(steering.take(1).length, 0);
   } finally {
     router.stop();
   }
