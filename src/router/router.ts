@@ -130,7 +130,8 @@ export class Router {
     const opened: Port[] = [];
     const queues: PacketDevice[][] = [];
     const workers = this.config.workers;
-    if (workers > 0 && this.workers) throw new Error('ports cannot join while forwarding workers run');
+    // (None joining is every reload that leaves the ports as they are.)
+    if (workers > 0 && this.workers && configs.length > 0) throw new Error('ports cannot join while forwarding workers run');
     try {
       for (const pc of configs) {
         const index = this.ports.length + opened.length;

@@ -6,6 +6,7 @@
 // The router owns 1.1.1.1; the servers know only their private addresses.
 // The appliance must land on server1, the test appliance on server2.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
@@ -252,6 +253,20 @@ for (const workers of [1, 2]) {
         const one = await inNetns(client, process.execPath, ['-e', UDP_CLIENT, '10.0.0.2', '1.1.1.1'], { timeoutMs: 5000 });
         assert.equal(one.stdout.trim(), 'server1 10.0.0.2 from 1.1.1.1:7');
       }
+    });
+
+    // Last: it changes the service.
+    test('a reload that changes the virtual services reaches the workers: the appliance now goes to server2', { timeout: 30_000 }, async () => {
+      const config = JSON.parse(readFileSync(router.configFile, 'utf8')) as { virtualServices: { backends: { sources?: string[] }[] }[] };
+      config.virtualServices[0]!.backends[1]!.sources = ['10.0.0.0/24'];
+      writeFileSync(router.configFile, JSON.stringify(config));
+      const summary = await router.api<{ virtualServices: boolean }>('POST', '/v1/reload');
+      assert.equal(summary.virtualServices, true);
+      const many = (await inNetns(client, 'sh', ['-c',
+        'seq 12 | xargs -P 4 -I{} sh -c \'echo "$(curl -sS --max-time 5 --interface 10.0.0.2 http://1.1.1.1/ 2>&1)"\''], { timeoutMs: 30_000 })).stdout.trim().split('\n');
+      assert.deepEqual(many, new Array(12).fill('server2 10.0.0.2'));
+      const n = await router.api<NatJson>('GET', '/v1/nat');
+      assert.deepEqual(n.services[0]!.backends.map((b) => [b.name, b.flowsCreated]), [['server1', 0], ['server2', 12]], 'new tables in every worker');
     });
   });
 }
