@@ -267,6 +267,11 @@ for (const workers of [1, 2]) {
       assert.deepEqual(many, new Array(12).fill('server2 10.0.0.2'));
       const n = await router.api<NatJson>('GET', '/v1/nat');
       assert.deepEqual(n.services[0]!.backends.map((b) => [b.name, b.flowsCreated]), [['server1', 0], ['server2', 12]], 'new tables in every worker');
+      // The NAT log's last counters, at stop: the workers' figures.
+      await router.stop();
+      const logged = router.events().filter((e) => e.event === 'nat.counters').at(-1);
+      assert.equal(logged?.created, 12, JSON.stringify(logged));
+      assert.equal(logged?.capacity, workers * 65_536);
     });
   });
 }
