@@ -43,6 +43,28 @@ interface NatJson {
   counters: { created: number; live: number; capacity: number; packetsIn: number; packetsOut: number; handedOff: number };
 }
 
+// The service every lab here runs: the test appliance (10.0.0.200) to server2, everyone else to server1.
+const SERVICE = {
+  name: 'info',
+  address: '1.1.1.1',
+  idleTimeout: 30,
+  backends: [
+    { name: 'server1', address: '192.168.1.2' },
+    { name: 'server2', address: '192.168.2.2', sources: ['10.0.0.200/32'] },
+  ],
+};
+
+/** SERVER in each server namespace, on its private address; returns once both answer HTTP. */
+async function startBackends(lab: Lab, server1: string, server2: string): Promise<void> {
+  for (const [ns, name, addr] of [[server1, 'server1', '192.168.1.2'], [server2, 'server2', '192.168.2.2']] as const) {
+    lab.spawnIn(ns, process.execPath, ['-e', SERVER, name, addr]);
+    await waitFor(`${name} HTTP`, async () => {
+      await inNetns(ns, 'curl', ['-sf', '--max-time', '1', `http://${addr}/`]);
+      return true;
+    }, 10_000, 50);
+  }
+}
+
 let lab: Lab;
 let router: RouterProcess;
 let client: string;
@@ -64,23 +86,9 @@ before(async () => {
       { name: 's1', device: lab.dev('s1'), netns: server1, address: '192.168.1.1/24' },
       { name: 's2', device: lab.dev('s2'), netns: server2, address: '192.168.2.1/24' },
     ],
-    virtualServices: [{
-      name: 'info',
-      address: '1.1.1.1',
-      idleTimeout: 30,
-      backends: [
-        { name: 'server1', address: '192.168.1.2' },
-        { name: 'server2', address: '192.168.2.2', sources: ['10.0.0.200/32'] },
-      ],
-    }],
+    virtualServices: [SERVICE],
   });
-  for (const [ns, name, addr] of [[server1, 'server1', '192.168.1.2'], [server2, 'server2', '192.168.2.2']] as const) {
-    lab.spawnIn(ns, process.execPath, ['-e', SERVER, name, addr]);
-    await waitFor(`${name} HTTP`, async () => {
-      await inNetns(ns, 'curl', ['-sf', '--max-time', '1', `http://${addr}/`]);
-      return true;
-    }, 10_000, 50);
-  }
+  await startBackends(lab, server1, server2);
 });
 
 after(async () => {
@@ -174,23 +182,9 @@ for (const workers of [1, 2]) {
           { name: 's1', type: 'ethernet', device: lab.dev('s1'), address: '192.168.1.1/24' },
           { name: 's2', device: lab.dev('s2'), netns: server2, address: '192.168.2.1/24' },
         ],
-        virtualServices: [{
-          name: 'info',
-          address: '1.1.1.1',
-          idleTimeout: 30,
-          backends: [
-            { name: 'server1', address: '192.168.1.2' },
-            { name: 'server2', address: '192.168.2.2', sources: ['10.0.0.200/32'] },
-          ],
-        }],
+        virtualServices: [SERVICE],
       });
-      for (const [ns, name, addr] of [[server1, 'server1', '192.168.1.2'], [server2, 'server2', '192.168.2.2']] as const) {
-        lab.spawnIn(ns, process.execPath, ['-e', SERVER, name, addr]);
-        await waitFor(`${name} HTTP`, async () => {
-          await inNetns(ns, 'curl', ['-sf', '--max-time', '1', `http://${addr}/`]);
-          return true;
-        }, 10_000, 50);
-      }
+      await startBackends(lab, server1, server2);
     });
 
     after(async () => {
