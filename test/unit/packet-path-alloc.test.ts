@@ -37,6 +37,50 @@ function allocationSites(node: ProfileNode, out: { where: string; bytes: number 
   return out;
 }
 
+/** `n` batches of BATCH packets from `pool` (PACKET_LEN each, in turn) copied into port a's slots and forwarded. */
+function poolForwarder(router: Router, pool: Uint8Array): (n: number) => void {
+  const a = router.portByName('a');
+  const bytes = router.arena.bytes;
+  const count = pool.length / PACKET_LEN;
+  let next = 0;
+  return (n) => {
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < BATCH; i++) {
+        // A byte loop: pool.subarray() would itself allocate a view per packet.
+        const from = next * PACKET_LEN;
+        const to = a.slotPacket(i);
+        for (let k = 0; k < PACKET_LEN; k++) bytes[to + k] = pool[from + k]!;
+        a.rxLengths[i] = PACKET_LEN;
+        next = next + 1 === count ? 0 : next + 1;
+      }
+      router.path.forwarder.receive(a, BATCH);
+    }
+  };
+}
+
+/**
+ * V8's sampling heap profile of `run`: it sees every allocation, also what a
+ * collection frees at once, so its samples add up to what `run` allocated.
+ */
+async function sampleAllocations(run: () => void): Promise<ProfileNode> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  run();
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  return profile.head as ProfileNode;
+}
+
+/** Fewer than 4 bytes allocated per packet over `packets`, or the three largest allocation sites in the message. */
+function assertUnder4BytesPerPacket(profile: ProfileNode, packets: number): void {
+  const sites = allocationSites(profile);
+  const total = sites.reduce((n, s) => n + s.bytes, 0);
+  const perPacket = total / packets;
+  const top = sites.sort((x, y) => y.bytes - x.bytes).slice(0, 3).map((s) => `${s.bytes} B at ${s.where}`).join('; ');
+  assert.ok(perPacket < 4, `${total} bytes allocated over ${packets} packets (${perPacket.toFixed(2)} per packet): ${top}`);
+}
+
 test('forwarding 2.56 M random packets over the whole address space allocates nothing on the heap', async () => {
   const random = seededRandom(1812);
   // Routes all over the address space, half of them above 2^31, to ports b and c (c's gateway ≥ 2^31 too).
@@ -77,34 +121,12 @@ test('forwarding 2.56 M random packets over the whole address space allocates no
     }
     assert.ok(high > POOL / 3, 'many destinations ≥ 2^31');
 
-    const a = router.portByName('a');
-    const bytes = router.arena.bytes;
-    let next = 0;
-    const forwardBatches = (n: number): void => {
-      for (let b = 0; b < n; b++) {
-        for (let i = 0; i < BATCH; i++) {
-          // A byte loop: pool.subarray() would itself allocate a view per packet.
-          const from = next * PACKET_LEN;
-          const to = a.slotPacket(i);
-          for (let k = 0; k < PACKET_LEN; k++) bytes[to + k] = pool[from + k]!;
-          a.rxLengths[i] = PACKET_LEN;
-          next = next + 1 === POOL ? 0 : next + 1;
-        }
-        router.path.forwarder.receive(a, BATCH);
-      }
-    };
+    const forwardBatches = poolForwarder(router, pool);
 
     forwardBatches(4000); // warm up: compiled code, flow and rate-limit state
     const written = () => [...devices.values()].reduce((n, d) => n + d.packets, 0);
     const writtenBefore = written();
-    // V8's sampling heap profiler sees every allocation, also what a collection
-    // frees at once: its samples add up to what the loop allocated.
-    const session = new Session();
-    session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
-    forwardBatches(BATCHES);
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    session.disconnect();
+    const profile = await sampleAllocations(() => forwardBatches(BATCHES));
     const forwarded = written() - writtenBefore;
 
     assert.ok(forwarded > BATCHES * BATCH * 0.7, `most packets forwarded (${forwarded} of ${BATCHES * BATCH})`);
@@ -113,11 +135,7 @@ test('forwarding 2.56 M random packets over the whole address space allocates no
     for (const reason of ['martian-destination', 'multicast-not-routed', 'ttl-expired']) assert.ok((drops[reason] ?? 0) > 0, `${reason} counted`);
     // Allowed: the batch clock's one read per batch (~16 bytes per 64 packets). One
     // boxed number per packet would be 16 bytes each.
-    const sites = allocationSites(profile.head);
-    const total = sites.reduce((n, s) => n + s.bytes, 0);
-    const perPacket = total / (BATCHES * BATCH);
-    const top = sites.sort((x, y) => y.bytes - x.bytes).slice(0, 3).map((s) => `${s.bytes} B at ${s.where}`).join('; ');
-    assert.ok(perPacket < 4, `${total} bytes allocated over ${BATCHES * BATCH} packets (${perPacket.toFixed(2)} per packet): ${top}`);
+    assertUnder4BytesPerPacket(profile, BATCHES * BATCH);
   } finally {
     router.stop();
   }
@@ -167,35 +185,14 @@ test('with forwarding workers\' NAT steering, the packets a worker owns (and tho
 
     const a = router.portByName('a');
     const bytes = router.arena.bytes;
-    let next = 0;
-    const forwardBatches = (n: number): void => {
-      for (let b = 0; b < n; b++) {
-        for (let k = 0; k < BATCH; k++) {
-          const from = next * PACKET_LEN;
-          const to = a.slotPacket(k);
-          for (let x = 0; x < PACKET_LEN; x++) bytes[to + x] = pool[from + x]!;
-          a.rxLengths[k] = PACKET_LEN;
-          next = next + 1 === POOL ? 0 : next + 1;
-        }
-        router.path.forwarder.receive(a, BATCH);
-      }
-    };
+    const forwardBatches = poolForwarder(router, pool);
     forwardBatches(2000);
-    const session = new Session();
-    session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
     const batches = 10_000;
-    forwardBatches(batches);
-    const { profile } = await session.post('HeapProfiler.stopSampling');
-    session.disconnect();
+    const profile = await sampleAllocations(() => forwardBatches(batches));
     assert.ok(nat.flows.created > POOL / 2, `NAT flows made here (${nat.flows.created})`);
     assert.ok(nat.packetsIn > batches * BATCH / 2, 'translated here');
     assert.equal(nat.handedOff, 0);
-    const sites = allocationSites(profile.head);
-    const total = sites.reduce((n, s) => n + s.bytes, 0);
-    const perPacket = total / (batches * BATCH);
-    const top = sites.sort((x, y) => y.bytes - x.bytes).slice(0, 3).map((s) => `${s.bytes} B at ${s.where}`).join('; ');
-    assert.ok(perPacket < 4, `${total} bytes allocated over ${batches * BATCH} packets (${perPacket.toFixed(2)} per packet): ${top}`);
+    assertUnder4BytesPerPacket(profile, batches * BATCH);
 
     // A packet of a flow worker 1 owns: copied for it (bytes as read), not forwarded here.
     const txBefore = devices.get('b')!.packets;
