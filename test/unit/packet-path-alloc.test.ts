@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { Session } from 'node:inspector/promises';
 import { test } from 'node:test';
-import { parseRouterConfig } from '../../src/config/router-config.js';
+import { parseRouterConfig, type RouterConfig } from '../../src/config/router-config.js';
 import { silentLogger } from '../../src/daemon/log.js';
 import { formatPrefix } from '../../src/net/addr.js';
 import { CountingDevice } from '../../src/ports/counting-device.js';
@@ -35,6 +35,18 @@ function allocationSites(node: ProfileNode, out: { where: string; bytes: number 
   if (node.selfSize > 0) out.push({ where: `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`, bytes: node.selfSize });
   for (const c of node.children) allocationSites(c, out);
   return out;
+}
+
+/** A router on in-memory devices that count what is written to them, started. */
+function startInMemory(config: RouterConfig): { router: Router; devices: Map<string, CountingDevice> } {
+  const devices = new Map<string, CountingDevice>();
+  const router = new Router(config, silentLogger(), (p) => {
+    const d = new CountingDevice(p.name);
+    devices.set(p.name, d);
+    return d;
+  });
+  router.start();
+  return { router, devices };
 }
 
 /** `n` batches of BATCH packets from `pool` (PACKET_LEN each, in turn) copied into port a's slots and forwarded. */
@@ -100,13 +112,7 @@ test('forwarding 2.56 M random packets over the whole address space allocates no
     ],
     routes,
   });
-  const devices = new Map<string, CountingDevice>();
-  const router = new Router(config, silentLogger(), (p) => {
-    const d = new CountingDevice(p.name);
-    devices.set(p.name, d);
-    return d;
-  });
-  router.start();
+  const { router, devices } = startInMemory(config);
   try {
     // A pool of packets from host a's subnet (172.16.1.0/24, ≥ 2^31): random destinations (every 16th one ≥ 224.0.0.0 or
     // in 127/8 — dropped), random ports, TTL 64 (every 32nd TTL 1: an ICMP error, rate-limited).
@@ -151,13 +157,7 @@ test('with forwarding workers\' NAT steering, the packets a worker owns (and tho
     routes: [{ prefix: '0.0.0.0/0', port: 'b', via: '10.0.2.2' }],
     virtualServices: [{ name: 'web', address: '1.1.1.1', backends: [{ name: 'b1', address: '10.0.2.9' }] }],
   });
-  const devices = new Map<string, CountingDevice>();
-  const router = new Router(config, silentLogger(), (p) => {
-    const d = new CountingDevice(p.name);
-    devices.set(p.name, d);
-    return d;
-  });
-  router.start();
+  const { router, devices } = startInMemory(config);
   try {
     const SEED = 4242;
     const steering = new NatSteering(router.path, 0, 2, SEED, new SharedArrayBuffer(16));
