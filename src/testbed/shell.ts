@@ -44,6 +44,18 @@ export function inNetns(ns: string, cmd: string, args: string[], opts: RunOption
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Await every one of `work` (started together), then throw the first
+ * failure, if any: unlike Promise.all, nothing is still starting when the
+ * caller cleans up after a failure.
+ */
+export async function settleAll<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
 /** Thrown by a waitFor probe to stop waiting at once (the awaited thing can no longer happen). */
 export class FatalError extends Error {}
 
