@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, waitFor, within } from '../../src/testbed/shell.js';
 
 // UDP segmentation offload (UDP_SEGMENT): 200 sends of 40 datagrams of 1200
 // bytes; the receiver counts datagrams that arrive whole and in pattern. It
@@ -120,7 +120,7 @@ async function stop(p: ChildProcess): Promise<void> {
   if (p.exitCode !== null || p.signalCode !== null) return;
   const done = new Promise((r) => p.once('exit', r));
   p.kill('SIGTERM');
-  await Promise.race([done, sleep(5000)]);
+  await within(done, 5000, undefined);
   if (p.exitCode === null && p.signalCode === null) { p.kill('SIGKILL'); await done; }
 }
 
