@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from '../api/client.js';
 import { readJsonLines } from './json-lines.js';
-import { ip, inNetns, run, sleep, waitFor } from './shell.js';
+import { ip, inNetns, run, sleep, waitFor, within } from './shell.js';
 
 const TUNROUTE_BIN = new URL('../../../bin/tunroute.js', import.meta.url).pathname;
 /** Namespace names look like `tr-<owner pid base36>-<random>-<role>`. */
@@ -77,7 +77,7 @@ export class RouterProcess {
     const done = new Promise<void>((r) => p.once('exit', () => r()));
     // `ip netns exec` execs the daemon, so the child pid is the daemon itself.
     p.kill(signal);
-    await Promise.race([done, sleep(timeoutMs)]);
+    await within(done, timeoutMs, undefined);
     if (p.exitCode === null && p.signalCode === null) {
       p.kill('SIGKILL');
       await done;

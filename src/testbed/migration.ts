@@ -27,7 +27,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnInfoServer } from './servers.js';
 import { Lab, type RouterProcess } from './lab.js';
-import { inNetns, ip, waitFor } from './shell.js';
+import { inNetns, ip, settleAll, waitFor } from './shell.js';
 
 export type Embodiment = '1' | '2' | '2-vip';
 /** How R1 knows its two paths: RIP with BFD, OSPF with BFD, or static routes tracking BFD. */
@@ -166,7 +166,8 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   const r1Trigger = o.trigger && o.cutover === 'drain' ? cutoverTrigger('r2') : [];
   const r2Trigger = o.trigger && o.cutover === 'block' ? cutoverTrigger('r1') : [];
 
-  const r1 = await lab.startRouter('r1', {
+  // The routers start side by side (each mostly waits for its daemon to come up); all up or none.
+  const r1p = lab.startRouter('r1', {
     ports: [
       { name: 'fleet', device: d('fl'), netns: fleet, address: '10.0.1.1/24' },
       { name: 'test', device: d('ta'), netns: test, address: '10.0.2.1/24' },
@@ -188,7 +189,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   });
 
   const backToR1 = (port: string, via: string) => (dynamic ? [] : [{ prefix: '10.0.0.0/8', port, via, metric: 1 }]);
-  const r2 = await lab.startRouter('r2', {
+  const r2p = lab.startRouter('r2', {
     ports: [
       { name: 'r1', device: d('2a'), netns: wire, address: '10.0.12.2/30' },
       { name: 'steer', device: d('2b'), netns: wire, address: '10.0.24.1/30' },
@@ -199,7 +200,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     ...(ospf ? { ospf: ospfLink('r1', '10.255.0.2') } : {}),
     triggers: r2Trigger,
   });
-  const r3 = await lab.startRouter('r3', {
+  const r3p = lab.startRouter('r3', {
     ports: [
       { name: 'r1', device: d('3a'), netns: wire, address: '10.0.13.2/30' },
       { name: 'server2', device: d('s2'), netns: server2, address: '10.1.2.1/24' },
@@ -211,11 +212,11 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     ...(ospf ? { ospf: ospfLink('r1', '10.255.0.3') } : {}),
   });
 
-  let steer: RouterProcess;
-  const extra: RouterProcess[] = [];
+  let steerp: Promise<RouterProcess>;
+  const extrap: Promise<RouterProcess>[] = [];
   if (o.embodiment === '1') {
     // The transfer unit: everything to server 1, except the test appliance → dedicated line.
-    steer = await lab.startRouter('tu', {
+    steerp = lab.startRouter('tu', {
       ports: [
         { name: 'r2', device: d('ua'), netns: wire, address: '10.0.24.2/30' },
         { name: 'server1', device: d('s1'), netns: server1, address: '10.1.1.1/24' },
@@ -228,7 +229,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
       policy: [{ name: 'test-appliance', from: TEST_APPLIANCE, to: SERVICE, port: 'line', via: '10.9.0.2' }],
     });
   } else {
-    steer = await lab.startRouter('tdd', {
+    steerp = lab.startRouter('tdd', {
       ports: [
         { name: 'r2', device: d('ua'), netns: wire, address: '10.0.24.2/30' },
         { name: 'r4', device: d('ub'), netns: wire, address: '10.0.40.1/30' },
@@ -247,7 +248,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
           ] }] }
         : { policy: [{ name: 'test-appliance', from: TEST_APPLIANCE, to: SERVICE, port: 'r5', via: '10.0.50.2' }] }),
     });
-    extra.push(await lab.startRouter('r4', {
+    extrap.push(lab.startRouter('r4', {
       ports: [
         { name: 'tdd', device: d('4a'), netns: wire, address: '10.0.40.2/30' },
         { name: 'server1', device: d('s1'), netns: server1, address: s1Net },
@@ -257,7 +258,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
         ...(vip ? [] : [{ prefix: `${SERVICE}/32`, port: 'server1', via: s1Addr, metric: 1 }]),
       ],
     }));
-    extra.push(await lab.startRouter('r5', {
+    extrap.push(lab.startRouter('r5', {
       ports: [
         { name: 'tdd', device: d('5a'), netns: wire, address: '10.0.50.2/30' },
         { name: 'server2', device: d('ln'), netns: server2, address: `${linePeer}/${vip ? 24 : 30}` },
@@ -269,6 +270,8 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
     }));
   }
 
+  const [r1, r2, r3, steer, ...extra] = await settleAll([r1p, r2p, r3p, steerp, ...extrap]) as [RouterProcess, RouterProcess, RouterProcess, RouterProcess, ...RouterProcess[]];
+
   log('starting servers');
   // Server 1 answers on the service address (or its private one in the variant);
   // server 2 on 1.1.1.1 (after the cut-over) and, in the variant, on its private address too.
@@ -278,7 +281,7 @@ async function build(lab: Lab, o: Required<Omit<MigrationOptions, 'persistentNam
   ];
   const procs: ChildProcess[] = [];
   const rotate = o.logMaxBytes > 0 ? ['--log-max-size', String(o.logMaxBytes), '--log-keep', String(ACCESS_LOGS_KEPT)] : [];
-  for (const s of servers) procs.push(await spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs, rotate));
+  procs.push(...await settleAll(servers.map((s) => spawnInfoServer(lab, s.ns, s.name, s.address, join(lab.dir, `${s.name}.access.log`), o.serverDelayMs, rotate))));
   const tb = new MigrationTestbed(lab, o, { fleet, test, server1, server2 }, { r1, r2, r3, steer, extra }, { server1: procs[0]!, server2: procs[1]! });
   log('waiting for R1 to reach the service via R2');
   await waitFor('R1 route to 1.1.1.1 via R2', async () => {

@@ -44,6 +44,34 @@ export function inNetns(ns: string, cmd: string, args: string[], opts: RunOption
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * `work`'s value, or `late` once `ms` have passed without it. Unlike a race
+ * with sleep(), the timer is cleared when `work` wins: a pending timer keeps
+ * the process alive, and a test file's process is done only when it exits
+ * (a 2 s stop bound left behind by every lab's cleanup was 2 s more per
+ * file; a 60 s one in a test, most of a minute).
+ */
+export async function within<T, U>(work: Promise<T>, ms: number, late: U): Promise<T | U> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<U>((r) => { timer = setTimeout(() => r(late), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Await every one of `work` (started together), then throw the first
+ * failure, if any: unlike Promise.all, nothing is still starting when the
+ * caller cleans up after a failure.
+ */
+export async function settleAll<T>(work: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
 /** Thrown by a waitFor probe to stop waiting at once (the awaited thing can no longer happen). */
 export class FatalError extends Error {}
 

@@ -15,7 +15,7 @@ import { Bird } from './bird.js';
 import { ContainerNodes, type ContainerOptions } from './container-nodes.js';
 import { Frr } from './frr.js';
 import { Lab, type RouterProcess } from './lab.js';
-import { inNetns, ip, run, waitFor } from './shell.js';
+import { inNetns, ip, run, settleAll, waitFor } from './shell.js';
 import { hostPathOf, LAB_DIR_VAR, NODE_DIR_VAR, type Topology, type TopologyNode } from './topology/index.js';
 
 /** Options of tunroute's host commands whose values are files (paths inside the container). */
@@ -117,11 +117,13 @@ export class TopologyLab {
       }
     }
 
-    // Routing software first, then the servers, then the pollers.
+    // Routing software first, then the servers, then the pollers; the nodes of
+    // each group side by side (each mostly waits for its daemon to come up).
     const order = (n: TopologyNode): number => (n.frr || n.bird || n.tunroute?.kind === 'run' ? 0 : n.tunroute?.kind === 'serve' ? 1 : 2);
-    for (const n of [...nodes].sort((a, b) => order(a) - order(b))) {
-      if (n.frr || n.bird || n.tunroute) log(`starting ${n.name}`);
-      await this.start(n);
+    for (const group of [0, 1, 2]) {
+      const starting = nodes.filter((n) => order(n) === group);
+      for (const n of starting) if (n.frr || n.bird || n.tunroute) log(`starting ${n.name}`);
+      await settleAll(starting.map((n) => this.start(n)));
     }
     if (t.migration?.trigger || this.cutoverMode) await this.armTrigger();
     writeFileSync(join(this.lab.dir, 'topology.json'), JSON.stringify({ file: t.file, name: t.name, nodes: this.state }, null, 2));

@@ -87,128 +87,150 @@ const BIRD_AUTH: [string, string, Record<string, unknown>, string[]][] = [
   ['sha512', 'HMAC-SHA-512', { type: 'hmac-sha512', keys: [{ id: 6, secret: 'sha512-secret' }] }, ['authentication cryptographic;', 'password "sha512-secret" { id 6; algorithm hmac sha512; };']],
 ];
 
-// Each test has its own namespaces, peer and router, and mostly waits on RIP updates: run them side by side.
-describe('RIP authentication with BIRD 2', { concurrency: true }, () => {
-  for (const [label, name, ours, theirs] of BIRD_AUTH) {
-    test(`${name}: routes both ways`, { timeout: 40_000 }, async () => {
-      const p = await birdPeer(label, { auth: ours }, theirs);
-      await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
-      const learned = await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
-      assert.deepEqual([learned.via, learned.metric], [`10.0.${p.n}.2`, 2]);
-      const j = await rip(p.r);
-      const nb = j.neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
-      assert.equal(nb.authFailures, 0);
-      assert.deepEqual(Object.keys(j.counters.droppedPackets).filter((k) => k.startsWith('auth')), [], 'nothing refused');
+// These wait on RIP updates (seconds), each with its own namespaces, peer and router, and none
+// has BFD: the four run side by side (the tests of each too). The 65,000-route flood, CPU-heavy
+// and measuring the daemon's memory, runs after them alone.
+describe('authentication, GTSM and a reload: side by side', { concurrency: true }, () => {
+  // Each test has its own namespaces, peer and router, and mostly waits on RIP updates: run them side by side.
+  describe('RIP authentication with BIRD 2', { concurrency: true }, () => {
+    for (const [label, name, ours, theirs] of BIRD_AUTH) {
+      test(`${name}: routes both ways`, { timeout: 40_000 }, async () => {
+        const p = await birdPeer(label, { auth: ours }, theirs);
+        await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
+        const learned = await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
+        assert.deepEqual([learned.via, learned.metric], [`10.0.${p.n}.2`, 2]);
+        const j = await rip(p.r);
+        const nb = j.neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
+        assert.equal(nb.authFailures, 0);
+        assert.deepEqual(Object.keys(j.counters.droppedPackets).filter((k) => k.startsWith('auth')), [], 'nothing refused');
+      });
+    }
+
+    test('a wrong key (HMAC-SHA-256, same id): nothing learned either way; our refusals counted as auth-bad-digest', { timeout: 40_000 }, async () => {
+      const p = await birdPeer('wrong', { auth: { type: 'hmac-sha256', keys: [{ id: 5, secret: 'ours' }] } },
+        ['authentication cryptographic;', 'password "theirs" { id 5; algorithm hmac sha256; };']);
+      const refused = await waitFor('our refusals', async () => {
+        const j = await rip(p.r);
+        return (j.counters.droppedPackets['auth-bad-digest'] ?? 0) >= 2 ? j : undefined;
+      }, 15_000, 100);
+      assert.equal(refused.neighbours.length, 0, 'a source that fails authentication is not a neighbour');
+      await sleep(1500);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+      assert.equal(await p.birdHasOurs(), false);
+      assert.doesNotMatch(await p.bird.cmd('show route protocol rip1'), new RegExp(`10\\.1\\.${p.n}\\.0/24`));
     });
+  });
+
+  async function frrPeer(label: string, ripPort: Record<string, unknown>, frrLines: { global?: string[]; iface: string[] }) {
+    const p = await peerLab(label, ripPort);
+    // Something for ripd to redistribute: a connected network on lo.
+    await ip('-n', p.ns, 'addr', 'add', `192.168.${p.n}.1/24`, 'dev', 'lo');
+    const frr = await Frr.start(lab, p.ns, {
+      ripd: [
+        'hostname frr-rip', '!', ...(frrLines.global ?? []), '!',
+        `interface ${p.dev}`, ...frrLines.iface.map((l) => ` ${l}`), '!',
+        'router rip', ' version 2', ` network ${p.dev}`, ' timers basic 5 30 20', ' redistribute connected', '!', '',
+      ].join('\n'),
+    }, `frr${label}`);
+    const frrHasOurs = async () => new RegExp(`R\\(n\\)\\s+10\\.1\\.${p.n}\\.0/24\\s+10\\.0\\.${p.n}\\.1\\s+2\\b`).test(await frr.vtysh('show ip rip'));
+    return { ...p, frr, frrHasOurs, theirs: `192.168.${p.n}.0/24` };
   }
 
-  test('a wrong key (HMAC-SHA-256, same id): nothing learned either way; our refusals counted as auth-bad-digest', { timeout: 40_000 }, async () => {
-    const p = await birdPeer('wrong', { auth: { type: 'hmac-sha256', keys: [{ id: 5, secret: 'ours' }] } },
-      ['authentication cryptographic;', 'password "theirs" { id 5; algorithm hmac sha256; };']);
-    const refused = await waitFor('our refusals', async () => {
-      const j = await rip(p.r);
-      return (j.counters.droppedPackets['auth-bad-digest'] ?? 0) >= 2 ? j : undefined;
-    }, 15_000, 100);
-    assert.equal(refused.neighbours.length, 0, 'a source that fails authentication is not a neighbour');
-    await sleep(1500);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
-    assert.equal(await p.birdHasOurs(), false);
-    assert.doesNotMatch(await p.bird.cmd('show route protocol rip1'), new RegExp(`10\\.1\\.${p.n}\\.0/24`));
-  });
-});
-
-async function frrPeer(label: string, ripPort: Record<string, unknown>, frrLines: { global?: string[]; iface: string[] }) {
-  const p = await peerLab(label, ripPort);
-  // Something for ripd to redistribute: a connected network on lo.
-  await ip('-n', p.ns, 'addr', 'add', `192.168.${p.n}.1/24`, 'dev', 'lo');
-  const frr = await Frr.start(lab, p.ns, {
-    ripd: [
-      'hostname frr-rip', '!', ...(frrLines.global ?? []), '!',
-      `interface ${p.dev}`, ...frrLines.iface.map((l) => ` ${l}`), '!',
-      'router rip', ' version 2', ` network ${p.dev}`, ' timers basic 5 30 20', ' redistribute connected', '!', '',
-    ].join('\n'),
-  }, `frr${label}`);
-  const frrHasOurs = async () => new RegExp(`R\\(n\\)\\s+10\\.1\\.${p.n}\\.0/24\\s+10\\.0\\.${p.n}\\.1\\s+2\\b`).test(await frr.vtysh('show ip rip'));
-  return { ...p, frr, frrHasOurs, theirs: `192.168.${p.n}.0/24` };
-}
-
-describe('RIP authentication with FRR ripd 8', { concurrency: true }, () => {
-  test('keyed MD5 with a key chain (key 7): routes both ways', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('fmd5', { auth: { type: 'md5', keys: [{ id: 7, secret: 'frr-md5-secret' }] } }, {
-      global: ['key chain tunroute', ' key 7', '  key-string frr-md5-secret'],
-      iface: ['ip rip authentication mode md5', 'ip rip authentication key-chain tunroute'],
+  describe('RIP authentication with FRR ripd 8', { concurrency: true }, () => {
+    test('keyed MD5 with a key chain (key 7): routes both ways', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('fmd5', { auth: { type: 'md5', keys: [{ id: 7, secret: 'frr-md5-secret' }] } }, {
+        global: ['key chain tunroute', ' key 7', '  key-string frr-md5-secret'],
+        iface: ['ip rip authentication mode md5', 'ip rip authentication key-chain tunroute'],
+      });
+      await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
+      const learned = await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
+      assert.deepEqual([learned.via, learned.metric], [`10.0.${p.n}.2`, 2]);
+      const nb = (await rip(p.r)).neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
+      assert.equal(nb.authFailures, 0);
     });
-    await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
-    const learned = await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
-    assert.deepEqual([learned.via, learned.metric], [`10.0.${p.n}.2`, 2]);
-    const nb = (await rip(p.r)).neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
-    assert.equal(nb.authFailures, 0);
-  });
 
-  test('MD5 with `auth-length rfc` (Auth Data Len 16 instead of 20): taken too', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('frfc', { auth: { type: 'md5', keys: [{ id: 2, secret: 'rfc-len' }] } }, {
-      global: ['key chain k', ' key 2', '  key-string rfc-len'],
-      iface: ['ip rip authentication mode md5 auth-length rfc', 'ip rip authentication key-chain k'],
+    test('MD5 with `auth-length rfc` (Auth Data Len 16 instead of 20): taken too', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('frfc', { auth: { type: 'md5', keys: [{ id: 2, secret: 'rfc-len' }] } }, {
+        global: ['key chain k', ' key 2', '  key-string rfc-len'],
+        iface: ['ip rip authentication mode md5 auth-length rfc', 'ip rip authentication key-chain k'],
+      });
+      await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
+      await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
     });
-    await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
-    await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
-  });
 
-  test('text password: routes both ways', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('ftxt', { auth: { type: 'password', keys: [{ id: 1, secret: 'frr-text' }] } }, {
-      iface: ['ip rip authentication mode text', 'ip rip authentication string frr-text'],
+    test('text password: routes both ways', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('ftxt', { auth: { type: 'password', keys: [{ id: 1, secret: 'frr-text' }] } }, {
+        iface: ['ip rip authentication mode text', 'ip rip authentication string frr-text'],
+      });
+      await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
+      await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
     });
-    await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
-    await waitFor(`we learn ${p.theirs} from FRR`, () => ripRoute(p.r, p.theirs), 20_000, 100);
-  });
 
-  test('a wrong MD5 key: nothing learned either way; our refusals counted (auth-bad-digest)', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('fbad', { auth: { type: 'md5', keys: [{ id: 7, secret: 'ours' }] } }, {
-      global: ['key chain tunroute', ' key 7', '  key-string theirs'],
-      iface: ['ip rip authentication mode md5', 'ip rip authentication key-chain tunroute'],
+    test('a wrong MD5 key: nothing learned either way; our refusals counted (auth-bad-digest)', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('fbad', { auth: { type: 'md5', keys: [{ id: 7, secret: 'ours' }] } }, {
+        global: ['key chain tunroute', ' key 7', '  key-string theirs'],
+        iface: ['ip rip authentication mode md5', 'ip rip authentication key-chain tunroute'],
+      });
+      await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-bad-digest'] ?? 0) >= 2, 20_000, 100);
+      await sleep(2000);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+      assert.equal(await p.frrHasOurs(), false);
+      assert.equal((await rip(p.r)).neighbours.length, 0);
     });
-    await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-bad-digest'] ?? 0) >= 2, 20_000, 100);
-    await sleep(2000);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
-    assert.equal(await p.frrHasOurs(), false);
-    assert.equal((await rip(p.r)).neighbours.length, 0);
+
+    test('FRR without authentication against our MD5 port: refused as auth-missing, and FRR refuses ours', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('fnone', { auth: { type: 'md5', keys: [{ id: 1, secret: 'x' }] } }, { iface: [] });
+      await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-missing'] ?? 0) >= 1, 20_000, 100);
+      await sleep(2000);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+      assert.equal(await p.frrHasOurs(), false);
+    });
   });
 
-  test('FRR without authentication against our MD5 port: refused as auth-missing, and FRR refuses ours', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('fnone', { auth: { type: 'md5', keys: [{ id: 1, secret: 'x' }] } }, { iface: [] });
-    await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-missing'] ?? 0) >= 1, 20_000, 100);
-    await sleep(2000);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
-    assert.equal(await p.frrHasOurs(), false);
-  });
-});
+  describe('GTSM (RFC 5082, ttlSecurity)', { concurrency: true }, () => {
+    test('with BIRD `ttl security on`: both send TTL 255, routes both ways', { timeout: 40_000 }, async () => {
+      const p = await birdPeer('gtsm', { ttlSecurity: true }, ['ttl security on;']);
+      await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
+      await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
+      assert.equal((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0, 0);
+    });
 
-describe('GTSM (RFC 5082, ttlSecurity)', { concurrency: true }, () => {
-  test('with BIRD `ttl security on`: both send TTL 255, routes both ways', { timeout: 40_000 }, async () => {
-    const p = await birdPeer('gtsm', { ttlSecurity: true }, ['ttl security on;']);
-    await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
-    await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
-    assert.equal((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0, 0);
+    test('ours on, BIRD off (it sends TTL 1): we refuse its packets (bad-ttl), it still takes ours', { timeout: 40_000 }, async () => {
+      const p = await birdPeer('gtsm1', { ttlSecurity: true }, []);
+      await waitFor('BIRD learns our LAN (TTL 255 is fine to it)', p.birdHasOurs, 15_000, 100);
+      await waitFor('refused: bad-ttl', async () => ((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0) >= 2, 15_000, 100);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+    });
+
+    test('BIRD on, ours "tx-only": BIRD takes ours (TTL 255) and we take its', { timeout: 40_000 }, async () => {
+      const p = await birdPeer('gtsmtx', { ttlSecurity: 'tx-only' }, ['ttl security on;']);
+      await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
+      await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
+    });
+
+    test('FRR ripd (TTL 1, no GTSM option) against ours on: refused, counted; FRR takes ours', { timeout: 60_000 }, async () => {
+      const p = await frrPeer('fgtsm', { ttlSecurity: true }, { iface: [] });
+      await waitFor('refused: bad-ttl', async () => ((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0) >= 1, 20_000, 100);
+      await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+    });
   });
 
-  test('ours on, BIRD off (it sends TTL 1): we refuse its packets (bad-ttl), it still takes ours', { timeout: 40_000 }, async () => {
-    const p = await birdPeer('gtsm1', { ttlSecurity: true }, []);
-    await waitFor('BIRD learns our LAN (TTL 255 is fine to it)', p.birdHasOurs, 15_000, 100);
-    await waitFor('refused: bad-ttl', async () => ((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0) >= 2, 15_000, 100);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
-  });
-
-  test('BIRD on, ours "tx-only": BIRD takes ours (TTL 255) and we take its', { timeout: 40_000 }, async () => {
-    const p = await birdPeer('gtsmtx', { ttlSecurity: 'tx-only' }, ['ttl security on;']);
-    await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
-    await waitFor(`we learn ${p.theirs} from BIRD`, () => ripRoute(p.r, p.theirs), 15_000, 100);
-  });
-
-  test('FRR ripd (TTL 1, no GTSM option) against ours on: refused, counted; FRR takes ours', { timeout: 60_000 }, async () => {
-    const p = await frrPeer('fgtsm', { ttlSecurity: true }, { iface: [] });
-    await waitFor('refused: bad-ttl', async () => ((await rip(p.r)).counters.droppedPackets['bad-ttl'] ?? 0) >= 1, 20_000, 100);
-    await waitFor('FRR learns our LAN', p.frrHasOurs, 20_000, 200);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
+  describe('a reload turns RIP authentication on', () => {
+    test('BIRD authenticates, we do not: nothing learned; the same key written to our config and `tunroute reload`: routes both ways', { timeout: 60_000 }, async () => {
+      const p = await birdPeer('reload', {}, ['authentication cryptographic;', 'password "reload-key" { id 4; algorithm hmac sha1; };']);
+      await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-not-configured'] ?? 0) >= 1, 15_000, 100);
+      assert.equal(await ripRoute(p.r, p.theirs), undefined);
+      const config = JSON.parse(readFileSync(p.r.configFile, 'utf8')) as { rip: { ports: Record<string, unknown>[] } };
+      config.rip.ports[0]!.auth = { type: 'hmac-sha1', keys: [{ id: 4, secret: 'reload-key' }] };
+      writeFileSync(p.r.configFile, JSON.stringify(config));
+      await p.r.cli('reload');
+      await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
+      await waitFor(`we learn ${p.theirs}`, () => ripRoute(p.r, p.theirs), 15_000, 100);
+      const port = (await rip(p.r)).ports[0]!;
+      assert.deepEqual(port.auth, { type: 'hmac-sha1', keys: [4], sendKey: 4 });
+      assert.doesNotMatch(JSON.stringify(await p.r.api('GET', '/v1/rip')), /reload-key/, 'the API never shows a secret');
+    });
   });
 });
 
@@ -308,22 +330,5 @@ describe('a hostile on-link host floods 65,000 routes', () => {
     // Refusing 120,000 entries costs what the API polls and GC slack cost, not what holding them would (≈ 3 KB a route, below).
     assert.ok(rss2 - rss1 < 25, `RSS grew ${(rss2 - rss1).toFixed(1)} MB while every entry was refused`);
     assert.ok(rss2 - rss0 < (orss - orss0) / 2, 'the limit holds memory well below the unlimited case');
-  });
-});
-
-describe('a reload turns RIP authentication on', () => {
-  test('BIRD authenticates, we do not: nothing learned; the same key written to our config and `tunroute reload`: routes both ways', { timeout: 60_000 }, async () => {
-    const p = await birdPeer('reload', {}, ['authentication cryptographic;', 'password "reload-key" { id 4; algorithm hmac sha1; };']);
-    await waitFor('our refusals', async () => ((await rip(p.r)).counters.droppedPackets['auth-not-configured'] ?? 0) >= 1, 15_000, 100);
-    assert.equal(await ripRoute(p.r, p.theirs), undefined);
-    const config = JSON.parse(readFileSync(p.r.configFile, 'utf8')) as { rip: { ports: Record<string, unknown>[] } };
-    config.rip.ports[0]!.auth = { type: 'hmac-sha1', keys: [{ id: 4, secret: 'reload-key' }] };
-    writeFileSync(p.r.configFile, JSON.stringify(config));
-    await p.r.cli('reload');
-    await waitFor('BIRD learns our LAN', p.birdHasOurs, 15_000, 100);
-    await waitFor(`we learn ${p.theirs}`, () => ripRoute(p.r, p.theirs), 15_000, 100);
-    const port = (await rip(p.r)).ports[0]!;
-    assert.deepEqual(port.auth, { type: 'hmac-sha1', keys: [4], sendKey: 4 });
-    assert.doesNotMatch(JSON.stringify(await p.r.api('GET', '/v1/rip')), /reload-key/, 'the API never shows a secret');
   });
 });

@@ -25,7 +25,7 @@ import { after, before, test } from 'node:test';
 import { callList } from '../../src/api/client.js';
 import type { BfdJson, BfdSessionJson, RouteJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { sleep, waitFor } from '../../src/testbed/shell.js';
+import { sleep, waitFor, within } from '../../src/testbed/shell.js';
 
 const ROUTES = 500_000;
 const PER_REQUEST = 10_000;
@@ -61,7 +61,7 @@ function startPing(file: string): { stop(): Promise<Pings> } {
     async stop() {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGINT');
-      await Promise.race([exited, sleep(3000)]);
+      await within(exited, 3000, undefined);
       const text = readFileSync(file, 'utf8');
       const answers = [...text.matchAll(/^\[([\d.]+)\].*time=([\d.]+) ms/gm)].map((m) => ({ at: Number(m[1]) * 1000, rtt: Number(m[2]) }));
       const sent = Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? NaN);
@@ -114,7 +114,7 @@ async function listJson(): Promise<number> {
   const pyDone = new Promise<number>((r) => py.once('exit', (code) => r(code ?? -1)));
   const code = await cli(['--json', 'route', 'list'], 120_000, (child) => child.stdout!.pipe(py.stdin));
   assert.equal(code, 0, '--json route list exits 0');
-  assert.equal(await Promise.race([pyDone, sleep(60_000).then(() => -2)]), 0, `python3 read the JSON: ${out}`);
+  assert.equal(await within(pyDone, 60_000, -2), 0, `python3 read the JSON: ${out}`);
   const [n, first, last] = out.trim().split(' ');
   assert.equal(first, '10.0.1.0/24', 'the list is in the table\'s order: the lowest prefix first');
   assert.equal(last, route(ROUTES - 1).prefix, 'and the highest last');

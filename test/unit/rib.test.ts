@@ -127,13 +127,27 @@ test('random tables against a brute-force reference (prefix, metric, usability)'
     const prefix = (base & maskOf(len)) >>> 0;
     routes.push(rib.add({ prefix, len, port: Math.floor(rnd() * PORTS), nextHop: 0, metric: Math.floor(rnd() * 20), source: 'static', distance: D.static }));
   }
+  // The reference scans every route for every address (brute force), over the routes'
+  // fields copied into flat arrays once per round: the same scan, without a property
+  // lookup and a function call per route (12,000 addresses × ~2,500 routes a run).
+  let flat = { n: 0, prefix: new Uint32Array(0), mask: new Uint32Array(0), len: new Uint8Array(0), port: new Uint8Array(0), metric: new Uint32Array(0), id: new Float64Array(0) };
+  const blockedPort = new Uint8Array(PORTS);
+  const snapshot = () => {
+    const n = routes.length;
+    flat = { n, prefix: new Uint32Array(n), mask: new Uint32Array(n), len: new Uint8Array(n), port: new Uint8Array(n), metric: new Uint32Array(n), id: new Float64Array(n) };
+    routes.forEach((r, i) => {
+      [flat.prefix[i], flat.mask[i], flat.len[i], flat.port[i], flat.metric[i], flat.id[i]] = [r.prefix, maskOf(r.len), r.len, r.port, r.metric, r.id];
+    });
+    for (let p = 0; p < PORTS; p++) blockedPort[p] = blocked.has(p) ? 1 : 0;
+  };
   const reference = (addr: number): number => {
-    let best: Route | undefined;
-    for (const r of routes) {
-      if (blocked.has(r.port) || ((addr & maskOf(r.len)) >>> 0) !== r.prefix) continue;
-      if (!best || r.len > best.len || (r.len === best.len && (r.metric < best.metric || (r.metric === best.metric && r.id < best.id)))) best = r;
+    const { n, prefix, mask, len, port, metric, id } = flat;
+    let best = -1;
+    for (let i = 0; i < n; i++) {
+      if (blockedPort[port[i]!] || ((addr & mask[i]!) >>> 0) !== prefix[i]) continue;
+      if (best < 0 || len[i]! > len[best]! || (len[i] === len[best] && (metric[i]! < metric[best]! || (metric[i] === metric[best] && id[i]! < id[best]!)))) best = i;
     }
-    return best ? best.port : -1;
+    return best < 0 ? -1 : port[best]!;
   };
   for (let round = 0; round < 6; round++) {
     // Block/unblock ports, and delete some routes.
@@ -145,6 +159,7 @@ test('random tables against a brute-force reference (prefix, metric, usability)'
       rib.remove(routes[i]!.id);
       routes.splice(i, 1);
     }
+    snapshot();
     for (let k = 0; k < 2000; k++) {
       const addr = rnd() < 0.9 ? (0x0a000000 | Math.floor(rnd() * 2 ** 24)) >>> 0 : Math.floor(rnd() * 2 ** 32) >>> 0;
       assert.equal(egress(addr), reference(addr), `seed ${process.env.SEED ?? 12345}, round ${round}, addr ${addr}`);
