@@ -14,6 +14,10 @@
  *       server's ACKs leave as frames; and the same toward a server on a veth
  *       with the port's offloads on (super-frames to the kernel whole) and off
  *       (cut in the router): what the Ethernet egress choice is worth;
+ *     - tunroute with a virtual service (the client connects to a VIP the
+ *       router translates to the server: NAT on super-packets, partial
+ *       checksums); and with 2 forwarding workers on multi-queue TUNs,
+ *       without and with that NAT (each NAT flow owned by one worker);
  *   two routers (R1 — R2):
  *     - the kernel (two router namespaces, veths),
  *     - two C forwarders without and with offloads, joined by the tc-mirred
@@ -185,7 +189,17 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
     const ec2dev = lab.dev('ec2');
     await lab.hostPort(ec2, ec2dev, '10.1.0.2/24', '10.1.0.1');
 
-    for (const ns of [ks, k2s, ts, es]) {
+    // Forwarding workers (multi-queue TUNs, a pair of its own): the client in mc, the server in ms.
+    lab.multiQueueTuns = true;
+    const mc = await lab.addNamespace('mc');
+    const ms = await lab.addNamespace('ms');
+    const mcdev = lab.dev('mc');
+    const msdev = lab.dev('ms');
+    await lab.hostPort(mc, mcdev, '10.1.0.2/24', '10.1.0.1');
+    await lab.hostPort(ms, msdev, '10.2.0.2/24', '10.2.0.1');
+    lab.multiQueueTuns = false;
+
+    for (const ns of [ks, k2s, ts, es, ms]) {
       servers.push(lab.spawnIn(ns, 'taskset', ['-c', pin ? CLIENT_CPU : '0-1023', 'iperf3', '-s', '-B', '10.2.0.2']));
     }
     await sleep(300);
@@ -213,8 +227,18 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
       { name: 's', device: sout, netns: ts, address: '10.2.0.1/24' },
     ];
 
+    // Virtual-service NAT: the client connects to VIP, which the router sends to the server (10.2.0.2).
+    const VIP = '10.3.0.1';
+    const natService = { virtualServices: [{ name: 'bulk', address: VIP, backends: [{ name: 'server', address: '10.2.0.2' }] }] };
+    const workerPorts = [
+      { name: 'c', device: mcdev, netns: mc, address: '10.1.0.1/24' },
+      { name: 's', device: msdev, netns: ms, address: '10.2.0.1/24' },
+    ];
+
     interface Config {
       name: string; routers: 1 | 2; kernel: string; ts?: boolean; client: string;
+      /** The address the client connects to (default: the server's, 10.2.0.2). */
+      target?: string;
       /** Start the forwarding; the returned function stops it and may say the bytes per packet it read client→server. */
       run: (out: string) => Promise<() => Promise<number | undefined>>;
     }
@@ -243,6 +267,13 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
         name: `tunroute, Ethernet server, ${offload ? 'whole' : 'cut'}`, routers: 1, kernel: K1, client: ec2,
         run: async () => {
           const r = await daemon({ ports: [{ name: 'c', device: ec2dev, netns: ec2, address: '10.1.0.1/24' }, { name: 's', type: 'ethernet', device: 'bes1', address: '10.2.0.1/24', offload }] }, 'er2');
+          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
+        },
+      })),
+      ...([['tunroute, NAT', tc, tunPorts, 0], ['tunroute, 2 workers', mc, workerPorts, 2], ['tunroute, 2 workers, NAT', mc, workerPorts, 2]] as const).map(([name, client, ports, workers]): Config => ({
+        name, routers: 1, kernel: K1, client, target: name.endsWith('NAT') ? VIP : undefined,
+        run: async () => {
+          const r = await daemon({ ports, workers, ...(name.endsWith('NAT') ? natService : {}) });
           return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
         },
       })),
@@ -276,8 +307,8 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
         let stop: (() => Promise<number | undefined>) | undefined;
         try {
           stop = await cfg.run(out);
-          await reachable(cfg.client, '10.2.0.2');
-          g = await iperf(cfg.client, '10.2.0.2', seconds, pin, log);
+          await reachable(cfg.client, cfg.target ?? '10.2.0.2');
+          g = await iperf(cfg.client, cfg.target ?? '10.2.0.2', seconds, pin, log);
         } catch (e) {
           log(`    ${cfg.name}: ${(e as Error).message}`);
         } finally {
