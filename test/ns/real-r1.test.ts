@@ -85,7 +85,8 @@ for (const kind of ['bird', 'frr'] as const) {
       assert.deepEqual(r.failedPolls, [], 'no poll lost in the drain');
       // A slow poll is one whose SYN R2 refused while draining, before R1 moved: its retry went to server 2.
       const switchedAt = r.at + r.r1SwitchMs!;
-      assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at || p.t >= switchedAt || p.server !== 'server2'), [], 'slow polls other than those R2 refused before R1 moved');
+      assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at || p.t >= switchedAt || p.server !== 'server2'), [],
+        `slow polls other than those R2 refused before R1 moved (drain began at ${r.at}, R1 moved at ${switchedAt})`);
     });
   });
 }
