@@ -196,8 +196,7 @@ export class Forwarder {
     const c = ingress.counters.values;
     c[RX_PACKETS]! += 1;
     c[RX_BYTES]! += len;
-    if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
-    return this.handle(ingress, off, len, linkGroup, word);
+    return this.admit(ingress, off, len, linkGroup, word);
   }
 
   /**
@@ -207,13 +206,18 @@ export class Forwarder {
    * Drop reason, or −1. The caller ticks the clock and flushes.
    */
   receiveHandedIn(ingress: Port, off: number, len: number, word: number): number {
-    if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
     this.handedIn = true;
     try {
-      return this.handle(ingress, off, len, false, word);
+      return this.admit(ingress, off, len, false, word);
     } finally {
       this.handedIn = false;
     }
+  }
+
+  /** A packet counted as received on `ingress`: dropped if the port is blocked or down, else handled. */
+  private admit(ingress: Port, off: number, len: number, linkGroup: boolean, word: number): number {
+    if (ingress.state === 'blocked' || ingress.state === 'down') return Drop.PORT_BLOCKED;
+    return this.handle(ingress, off, len, linkGroup, word);
   }
 
   private handle(ingress: Port, off: number, len: number, linkGroup: boolean, word: number): number {
