@@ -3,22 +3,14 @@
 // the figures are every worker's merged (dataplane/nat-snapshot.ts).
 import type { VirtualServiceConfig } from '../config/migration-config.js';
 import type { VirtualServiceNat } from '../dataplane/nat.js';
-import { natCounts, natSnapshot, type NatCounts, type NatSnapshot } from '../dataplane/nat-snapshot.js';
+import { natSnapshot, type NatSnapshot } from '../dataplane/nat-snapshot.js';
 import { formatAddress, formatPrefix } from '../net/addr.js';
 import { IpProto } from '../wire/ipv4.js';
 import type { ApiServer } from './server.js';
-import type { NatCountersJson, NatJson } from './types.js';
+import type { NatJson } from './types.js';
 
 /** How many flows GET /v1/nat lists at most (most recently used first). */
 export const NAT_FLOWS_LISTED = 1000;
-
-export function natCounters(nat: VirtualServiceNat): NatCountersJson {
-  return natCountersJson(natCounts(nat));
-}
-
-function natCountersJson(c: NatCounts): NatCountersJson {
-  return { ...c };
-}
 
 /** One NAT (a router without forwarding workers) as GET /v1/nat shows it. */
 export function natJson(nat: VirtualServiceNat | null): NatJson {
@@ -60,7 +52,7 @@ export function natJsonOf(configured: readonly VirtualServiceConfig[], snap: Nat
     packets: f.packets,
     idleMs: f.idleMs,
   }));
-  return { services, flows, counters: natCountersJson(snap.counts) };
+  return { services, flows, counters: snap.counts };
 }
 
 /** Where GET /v1/nat reads: the services configured now (a reload may change them) and the NAT's snapshot (every thread's that runs it). */

@@ -15,7 +15,6 @@ export function natLogger(nat: NatSource, log: Logger): RouterPlugin {
   let timer: NodeJS.Timeout | undefined;
   let logged = '';
   const logCounters = async () => {
-    if (nat.services().length === 0) return;
     const snap = await nat.snapshot(0);
     if (!snap) return;
     const c = snap.counts;

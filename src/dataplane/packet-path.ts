@@ -35,6 +35,7 @@ import { Ipv4View } from '../wire/ipv4.js';
 import { PLAIN_IPV4 } from './ip-options.js';
 import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
+import { natSnapshot, type NatSnapshot } from './nat-snapshot.js';
 import { Output } from './output.js';
 import { PolicyTable } from './policy.js';
 import { shareOf } from './token-bucket.js';
@@ -138,6 +139,13 @@ export class PacketPath {
   setPolicy(rules: RouterConfig['policy']): void {
     this.onPolicy?.(rules);
     this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.ports.findIndex((p) => p.name === rule.port && !p.removed) })));
+  }
+
+  /** This thread's NAT now, with up to `limit` flows (ages from now, not from the last batch); null without virtual services. */
+  natSnapshot(limit: number): NatSnapshot | null {
+    if (!this.nat) return null;
+    this.clock.tick();
+    return natSnapshot(this.nat, limit);
   }
 
   /** A reload's new ICMP error rate limit and drain idle timeout. */

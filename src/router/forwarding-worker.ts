@@ -28,7 +28,6 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { RouterConfig } from '../config/router-config.js';
 import { systemClock } from '../control/clock.js';
-import { natSnapshot } from '../dataplane/nat-snapshot.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { HEADROOM } from '../packet/arena.js';
 import type { LocalSink } from '../dataplane/local-delivery.js';
@@ -286,13 +285,9 @@ class ForwardingWorker {
       case 'services':
         this.path.setVirtualServices(m.services);
         break;
-      case 'nat-snapshot': {
-        const nat = this.path.nat;
-        // Ages from now, not from the last batch.
-        this.path.clock.tick();
-        this.send({ type: 'nat-snapshot', id: m.id, snapshot: nat ? natSnapshot(nat, m.limit) : null });
+      case 'nat-snapshot':
+        this.send({ type: 'nat-snapshot', id: m.id, snapshot: this.path.natSnapshot(m.limit) });
         break;
-      }
       case 'arp': {
         // Another thread's ARP replies: learnt here too.
         const out = this.path.output;

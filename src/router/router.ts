@@ -16,7 +16,7 @@ import { OperationError } from '../control/errors.js';
 import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
-import { natSnapshot, type NatSnapshot } from '../dataplane/nat-snapshot.js';
+import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
 import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
@@ -411,12 +411,8 @@ export class Router {
    * NAT sees no packet then). Null without virtual services.
    */
   async natSnapshot(limit: number): Promise<NatSnapshot | null> {
-    const nat = this.path.nat;
-    if (!nat) return null;
-    if (this.workers) return this.workers.natSnapshot(limit);
-    // Ages from now, not from the last batch.
-    this.path.clock.tick();
-    return natSnapshot(nat, limit);
+    if (!this.path.nat) return null;
+    return this.workers ? this.workers.natSnapshot(limit) : this.path.natSnapshot(limit);
   }
 
   // ---- ports ----
