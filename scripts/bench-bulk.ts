@@ -43,7 +43,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StatsJson } from '../src/api/types.js';
 import { Lab, type RouterProcess } from '../src/testbed/lab.js';
-import { inNetns, ip, run, sleep, waitFor } from '../src/testbed/shell.js';
+import { inNetns, ip, run, sleep, waitFor, within } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN_DIR = `${ROOT}build/bench`;
@@ -91,7 +91,7 @@ async function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
   const done = new Promise((r) => c.once('exit', r));
   c.kill('SIGTERM');
-  await Promise.race([done, sleep(3000)]);
+  await within(done, 3000, undefined);
   if (c.exitCode === null && c.signalCode === null) {
     c.kill('SIGKILL');
     await done;
