@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tun",
-      "sources": ["native/tun.c", "native/ether.c"],
+      "sources": ["native/tun.c", "native/ether.c", "native/reader.c", "native/netns-job.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
     }
   ]

@@ -50,8 +50,6 @@
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #include <node_api.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,18 +60,11 @@
 #include <uv.h>
 
 #include "addon.h"
+#include "reader.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
-
-#define CHECK(call)                                                   \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, "EADDON", "ether addon: N-API call failed: " #call); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
 
 #define VNET_LEN ((int)sizeof(struct virtio_net_hdr))
 // Largest frame the kernel hands a packet socket: an IPv4 GSO super-frame.
@@ -85,8 +76,7 @@
 // ---- open / link state, on a thread inside the port's namespace ---------------
 
 typedef struct {
-  char name[IFNAMSIZ];
-  char netns[512];
+  netns_job base;   // the interface, its namespace, the failed step
   int mtu;          // set the interface MTU first (0: leave it)
   int configure;    // 1: take the interface for the router (see configure_link); 0: only listen
   int up;           // for set_link: the wanted IFF_UP
@@ -96,24 +86,7 @@ typedef struct {
   int cur_mtu;
   int has_ipv4;
   uint8_t mac[6];
-  int err;
-  const char *step;
 } eth_job;
-
-static int job_fail(eth_job *job, const char *step) {
-  job->err = errno;
-  job->step = step;
-  return 0;
-}
-
-static int job_enter_netns(eth_job *job) {
-  if (!job->netns[0]) return 1;
-  int nsfd = open(job->netns, O_RDONLY | O_CLOEXEC);
-  if (nsfd < 0) return job_fail(job, "open netns");
-  if (setns(nsfd, CLONE_NEWNET) < 0) { close(nsfd); return job_fail(job, "setns"); }
-  close(nsfd);
-  return 1;
-}
 
 // Write a sysctl of the interface; /proc/sys/net follows this thread's netns.
 // A missing file is fine (no IPv6 in this kernel); other failures are not.
@@ -123,26 +96,26 @@ static int job_enter_netns(eth_job *job) {
 // interface moved in later).
 static int write_sysctl(eth_job *job, const char *family, const char *key, const char *value) {
   char path[160];
-  snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, job->name, key);
+  snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", family, job->base.name, key);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
+  if (fd < 0) return errno == ENOENT ? 1 : job_fail(&job->base, key);
   char now[16];
   ssize_t r = read(fd, now, sizeof now - 1);
   close(fd);
   size_t len = strlen(value);
   if (r == (ssize_t)len + 1 && memcmp(now, value, len) == 0 && now[len] == '\n') return 1;
   fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? 1 : job_fail(job, key);
+  if (fd < 0) return errno == ENOENT ? 1 : job_fail(&job->base, key);
   ssize_t w = write(fd, value, strlen(value));
   int e = errno;
   close(fd);
-  if (w < 0) { errno = e; return job_fail(job, key); }
+  if (w < 0) { errno = e; return job_fail(&job->base, key); }
   return 1;
 }
 
 static void ifreq_for(eth_job *job, struct ifreq *ifr) {
   memset(ifr, 0, sizeof *ifr);
-  memcpy(ifr->ifr_name, job->name, strlen(job->name));
+  memcpy(ifr->ifr_name, job->base.name, strlen(job->base.name));
 }
 
 // The router owns the interface; the kernel's own stack must stay out of it:
@@ -164,24 +137,24 @@ static int configure_link(eth_job *job, int s) {
   if (job->mtu > 0) {
     ifreq_for(job, &ifr);
     ifr.ifr_mtu = job->mtu;
-    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) return job_fail(job, "set MTU");
+    if (ioctl(s, SIOCSIFMTU, &ifr) < 0) return job_fail(&job->base, "set MTU");
   }
   ifreq_for(job, &ifr);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return job_fail(job, "get flags");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return job_fail(&job->base, "get flags");
   ifr.ifr_flags |= IFF_UP | IFF_NOARP;
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) return job_fail(job, "set link up");
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) return job_fail(&job->base, "set link up");
   return 1;
 }
 
 static int open_socket(eth_job *job) {
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);  // protocol 0: nothing queued before bind
-  if (fd < 0) return job_fail(job, "socket(AF_PACKET)");
+  if (fd < 0) return job_fail(&job->base, "socket(AF_PACKET)");
   int one = 1, rcv = RCVBUF_BYTES, snd = SNDBUF_BYTES;
   // Not our own transmissions (nor what the kernel sends): only what arrives.
   if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one) < 0 ||
       setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0 ||
       setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0) {
-    job_fail(job, "packet socket options");
+    job_fail(&job->base, "packet socket options");
     close(fd);
     return 0;
   }
@@ -194,7 +167,7 @@ static int open_socket(eth_job *job) {
   sll.sll_protocol = htons(ETH_P_ALL);
   sll.sll_ifindex = job->ifindex;
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-    job_fail(job, "bind");
+    job_fail(&job->base, "bind");
     close(fd);
     return 0;
   }
@@ -207,7 +180,7 @@ static int open_socket(eth_job *job) {
   mr.mr_ifindex = job->ifindex;
   mr.mr_type = PACKET_MR_ALLMULTI;
   if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof mr) < 0) {
-    job_fail(job, "multicast membership");
+    job_fail(&job->base, "multicast membership");
     close(fd);
     return 0;
   }
@@ -218,18 +191,18 @@ static int open_socket(eth_job *job) {
 static void *open_in_thread(void *arg) {
   eth_job *job = arg;
   job->fd = -1;
-  if (!job_enter_netns(job)) return NULL;
+  if (!job_enter_netns(&job->base)) return NULL;
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) { job_fail(job, "socket"); return NULL; }
+  if (s < 0) { job_fail(&job->base, "socket"); return NULL; }
   struct ifreq ifr;
   ifreq_for(job, &ifr);
-  if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) { job_fail(job, "no such interface"); close(s); return NULL; }
+  if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) { job_fail(&job->base, "no such interface"); close(s); return NULL; }
   job->ifindex = ifr.ifr_ifindex;
   ifreq_for(job, &ifr);
-  if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) { job_fail(job, "get MAC address"); close(s); return NULL; }
+  if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) { job_fail(&job->base, "get MAC address"); close(s); return NULL; }
   if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
     errno = EPROTOTYPE;
-    job_fail(job, "not an Ethernet interface");
+    job_fail(&job->base, "not an Ethernet interface");
     close(s);
     return NULL;
   }
@@ -249,45 +222,17 @@ static void *open_in_thread(void *arg) {
 static void *set_link_in_thread(void *arg) {
   eth_job *job = arg;
   job->fd = -1;
-  if (!job_enter_netns(job)) return NULL;
+  if (!job_enter_netns(&job->base)) return NULL;
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) { job_fail(job, "socket"); return NULL; }
+  if (s < 0) { job_fail(&job->base, "socket"); return NULL; }
   struct ifreq ifr;
   ifreq_for(job, &ifr);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { job_fail(job, "get flags"); close(s); return NULL; }
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { job_fail(&job->base, "get flags"); close(s); return NULL; }
   if (job->up) ifr.ifr_flags |= IFF_UP; else ifr.ifr_flags &= ~IFF_UP;
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) { job_fail(job, job->up ? "set link up" : "set link down"); close(s); return NULL; }
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) { job_fail(&job->base, job->up ? "set link up" : "set link down"); close(s); return NULL; }
   close(s);
   job->fd = 0;
   return NULL;
-}
-
-static int run_eth_job(napi_env env, void *(*fn)(void *), eth_job *job) {
-  pthread_t th;
-  int rc = pthread_create(&th, NULL, fn, job);
-  if (rc != 0) { throw_errno(env, rc, "pthread_create"); return 0; }
-  pthread_join(th, NULL);
-  return 1;
-}
-
-static int eth_job_args(napi_env env, napi_value name_v, napi_value netns_v, eth_job *job) {
-  memset(job, 0, sizeof *job);
-  size_t n = 0;
-  char name[64];
-  if (napi_get_value_string_utf8(env, name_v, name, sizeof name, &n) != napi_ok ||
-      napi_get_value_string_utf8(env, netns_v, job->netns, sizeof job->netns, NULL) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "expected (name: string, netnsPath: string, ...)");
-    return 0;
-  }
-  if (n == 0 || n >= IFNAMSIZ) { throw_errno(env, ENAMETOOLONG, "interface name must be 1-15 bytes"); return 0; }
-  memcpy(job->name, name, n);
-  return 1;
-}
-
-static napi_value job_error(napi_env env, eth_job *job) {
-  char what[160];
-  snprintf(what, sizeof what, "%s (%s)", job->step ? job->step : "open", job->name);
-  return throw_errno(env, job->err ? job->err : EINVAL, what);
 }
 
 static void set_int(napi_env env, napi_value obj, const char *key, int v) {
@@ -301,14 +246,14 @@ static napi_value OpenPacket(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  eth_job job;
-  if (!eth_job_args(env, argv[0], argv[1], &job)) return NULL;
+  eth_job job = {0};
+  if (!job_args(env, argv[0], argv[1], &job.base)) return NULL;
   bool configure;
   CHECK(napi_get_value_int32(env, argv[2], &job.mtu));
   CHECK(napi_get_value_bool(env, argv[3], &configure));
   job.configure = configure;
-  if (!run_eth_job(env, open_in_thread, &job)) return NULL;
-  if (job.fd < 0) return job_error(env, &job);
+  if (!job_run(env, open_in_thread, &job)) return NULL;
+  if (job.fd < 0) return job_error(env, &job.base);
   napi_value out, mac, has;
   CHECK(napi_create_object(env, &out));
   set_int(env, out, "fd", job.fd);
@@ -328,13 +273,13 @@ static napi_value SetLinkUp(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  eth_job job;
-  if (!eth_job_args(env, argv[0], argv[1], &job)) return NULL;
+  eth_job job = {0};
+  if (!job_args(env, argv[0], argv[1], &job.base)) return NULL;
   bool up;
   CHECK(napi_get_value_bool(env, argv[2], &up));
   job.up = up;
-  if (!run_eth_job(env, set_link_in_thread, &job)) return NULL;
-  if (job.fd < 0) return job_error(env, &job);
+  if (!job_run(env, set_link_in_thread, &job)) return NULL;
+  if (job.fd < 0) return job_error(env, &job.base);
   return NULL;
 }
 
@@ -461,21 +406,7 @@ static const char *STAT_NAMES[ST_COUNT] = {
 };
 
 typedef struct {
-  uv_poll_t poll;
-  uv_idle_t idle;
-  napi_env env;
-  napi_ref callback;
-  napi_ref buffer_ref;
-  napi_ref lengths_ref;
-  napi_async_context actx;
-  uint8_t *base;
-  int32_t *lengths;
-  size_t slot_size;
-  int slots;
-  int fd;
-  int closing;
-  int handles_open;
-  int idle_on;
+  batch_reader core;            // first: the shared watcher (reader.c) sees a preader as a batch_reader
   // recvmmsg state, one entry per slot
   struct mmsghdr *msgs;
   struct iovec *iov;            // 3 per message: vnet header, slot, spill
@@ -527,31 +458,31 @@ static int deliver_staged(preader *r, int j, int *n) {
   size_t len = frame_len(r, j);
   int gso = h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
   if (gso == VIRTIO_NET_HDR_GSO_NONE) {
-    if (len > r->slot_size) { r->stats[ST_OVERSIZE]++; return 1; }
-    uint8_t *slot = r->base + (size_t)*n * r->slot_size;
+    if (len > r->core.slot_size) { r->stats[ST_OVERSIZE]++; return 1; }
+    uint8_t *slot = r->core.base + (size_t)*n * r->core.slot_size;
     memcpy(slot, f, len);
     if (r->whole) memset(slot - VNET_LEN, 0, VNET_LEN);
     if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
       if (!finish_checksum(slot, len, h)) { r->stats[ST_BAD_OFFLOAD]++; return 1; }
       r->stats[ST_CSUM_DONE]++;
     }
-    r->lengths[(*n)++] = (int32_t)len;
+    r->core.lengths[(*n)++] = (int32_t)len;
     return 1;
   }
   int is_tcp = 0;
   size_t hdrs = gso_headers(f, len, gso, &is_tcp);
   size_t mss = h->gso_size;
-  if (!hdrs || mss == 0 || hdrs + mss > r->slot_size || hdrs >= len) {
+  if (!hdrs || mss == 0 || hdrs + mss > r->core.slot_size || hdrs >= len) {
     r->stats[ST_BAD_OFFLOAD]++;
     return 1;
   }
   size_t nseg = (len - hdrs + mss - 1) / mss;
   if (r->seg_next == 0) r->stats[ST_GSO_FRAMES]++;
   while (r->seg_next < nseg) {
-    if (*n >= r->slots) return 0;
-    uint8_t *slot = r->base + (size_t)*n * r->slot_size;
+    if (*n >= r->core.slots) return 0;
+    uint8_t *slot = r->core.base + (size_t)*n * r->core.slot_size;
     if (r->whole) memset(slot - VNET_LEN, 0, VNET_LEN);
-    r->lengths[(*n)++] = (int32_t)gso_segment(f, len, hdrs, is_tcp, mss, r->seg_next++, slot);
+    r->core.lengths[(*n)++] = (int32_t)gso_segment(f, len, hdrs, is_tcp, mss, r->seg_next++, slot);
     r->stats[ST_GSO_SEGMENTS]++;
   }
   r->seg_next = 0;
@@ -562,14 +493,14 @@ static int deliver_staged(preader *r, int j, int *n) {
 // are set once; a call for slots n.. passes msgs + n. Only the control
 // length, which the kernel overwrites, is reset per call.
 static void init_messages(preader *r) {
-  for (int j = 0; j < r->slots; j++) {
+  for (int j = 0; j < r->core.slots; j++) {
     struct iovec *v = &r->iov[3 * j];
     v[0].iov_base = &r->vnet[j];
     v[0].iov_len = VNET_LEN;
-    v[1].iov_base = r->base + (size_t)j * r->slot_size;
-    v[1].iov_len = r->slot_size;
-    v[2].iov_base = stage_of(r, j) + r->slot_size;
-    v[2].iov_len = r->slot_size < STAGE_BYTES ? STAGE_BYTES - r->slot_size : 0;
+    v[1].iov_base = r->core.base + (size_t)j * r->core.slot_size;
+    v[1].iov_len = r->core.slot_size;
+    v[2].iov_base = stage_of(r, j) + r->core.slot_size;
+    v[2].iov_len = r->core.slot_size < STAGE_BYTES ? STAGE_BYTES - r->core.slot_size : 0;
     struct msghdr *mh = &r->msgs[j].msg_hdr;
     memset(mh, 0, sizeof *mh);
     mh->msg_iov = v;
@@ -582,15 +513,15 @@ static void init_messages(preader *r) {
 // Fill JS slots: staged messages first, then recvmmsg until EAGAIN or full.
 static int fill_batch(preader *r, int *err) {
   int n = 0;
-  while (n < r->slots) {
+  while (n < r->core.slots) {
     if (r->stage_next < r->stage_count) {
       if (!deliver_staged(r, r->stage_next, &n)) break;
       r->stage_next++;
       continue;
     }
-    int want = r->slots - n;
-    for (int j = n; j < r->slots; j++) r->msgs[j].msg_hdr.msg_controllen = r->cmsg_len;
-    int got = recvmmsg(r->fd, r->msgs + n, (unsigned)want, MSG_DONTWAIT, NULL);
+    int want = r->core.slots - n;
+    for (int j = n; j < r->core.slots; j++) r->msgs[j].msg_hdr.msg_controllen = r->cmsg_len;
+    int got = recvmmsg(r->core.fd, r->msgs + n, (unsigned)want, MSG_DONTWAIT, NULL);
     if (got < 0) {
       if (errno == EINTR) continue;
       // ENETDOWN: the link went down (a port block); the socket re-arms when it comes up.
@@ -605,29 +536,29 @@ static int fill_batch(preader *r, int *err) {
       const struct virtio_net_hdr *h = &r->vnet[j];
       if (r->msgs[j].msg_hdr.msg_flags & MSG_TRUNC) { r->stats[ST_TRUNCATED]++; continue; }
       if (vlan_tagged(r, j)) { r->stats[ST_VLAN]++; continue; }
-      if (r->whole && len + VNET_LEN <= r->slot_size) {
+      if (r->whole && len + VNET_LEN <= r->core.slot_size) {
         // As it came, header in front (it cannot reach into the previous frame: that one ends VNET_LEN before this slot).
-        uint8_t *dst = r->base + (size_t)w * r->slot_size;
-        if (w != j) memmove(dst, r->base + (size_t)j * r->slot_size, len);
+        uint8_t *dst = r->core.base + (size_t)w * r->core.slot_size;
+        if (w != j) memmove(dst, r->core.base + (size_t)j * r->core.slot_size, len);
         memcpy(dst - VNET_LEN, h, VNET_LEN);
-        r->lengths[w++] = (int32_t)len;
+        r->core.lengths[w++] = (int32_t)len;
         continue;
       }
-      if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= r->slot_size) {
-        uint8_t *slot = r->base + (size_t)j * r->slot_size;
+      if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE && len <= r->core.slot_size) {
+        uint8_t *slot = r->core.base + (size_t)j * r->core.slot_size;
         if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
           if (!finish_checksum(slot, len, h)) { r->stats[ST_BAD_OFFLOAD]++; continue; }
           r->stats[ST_CSUM_DONE]++;
         }
-        if (w != j) memmove(r->base + (size_t)w * r->slot_size, slot, len);
-        if (r->whole) memset(r->base + (size_t)w * r->slot_size - VNET_LEN, 0, VNET_LEN);
-        r->lengths[w++] = (int32_t)len;
+        if (w != j) memmove(r->core.base + (size_t)w * r->core.slot_size, slot, len);
+        if (r->whole) memset(r->core.base + (size_t)w * r->core.slot_size - VNET_LEN, 0, VNET_LEN);
+        r->core.lengths[w++] = (int32_t)len;
         continue;
       }
       // Stage j..end-1: put each slot part in front of its spill.
       for (int k = j; k < end; k++) {
         size_t kl = frame_len(r, k);
-        memcpy(stage_of(r, k), r->base + (size_t)k * r->slot_size, kl < r->slot_size ? kl : r->slot_size);
+        memcpy(stage_of(r, k), r->core.base + (size_t)k * r->core.slot_size, kl < r->core.slot_size ? kl : r->core.slot_size);
       }
       r->stage_next = j;
       r->stage_count = end;
@@ -641,78 +572,22 @@ static int fill_batch(preader *r, int *err) {
   return n;
 }
 
-static void call_js(preader *r, int n, int err) {
-  napi_env env = r->env;
-  napi_handle_scope scope;
-  napi_open_handle_scope(env, &scope);
-  napi_value cb, recv, args[2], result;
-  napi_get_reference_value(env, r->callback, &cb);
-  napi_get_global(env, &recv);
-  napi_create_int32(env, n, &args[0]);
-  napi_create_int32(env, err, &args[1]);
-  napi_status st = napi_make_callback(env, r->actx, recv, cb, 2, args, &result);
-  if (st == napi_pending_exception) {
-    napi_value exc;
-    napi_get_and_clear_last_exception(env, &exc);
-    napi_fatal_exception(env, exc);
-  }
-  napi_close_handle_scope(env, scope);
+static int ether_fill(batch_reader *b, int *err) { return fill_batch((preader *)b, err); }
+
+// Staged frames left over: delivered on the next loop turns even if the socket stays quiet.
+static int ether_more(batch_reader *b) {
+  preader *r = (preader *)b;
+  return r->stage_next < r->stage_count;
 }
 
-static void on_idle(uv_idle_t *h);
-
-static void run_reader(preader *r) {
-  if (r->closing) return;
-  int err = 0;
-  int n = fill_batch(r, &err);
-  // Staged frames left over: keep delivering on the next loop turns even if the socket stays quiet.
-  int pending = r->stage_next < r->stage_count;
-  if (pending && !r->idle_on) { uv_idle_start(&r->idle, on_idle); r->idle_on = 1; }
-  if (!pending && r->idle_on) { uv_idle_stop(&r->idle); r->idle_on = 0; }
-  if (n == 0 && err == 0) return;
-  call_js(r, n, err);
-}
-
-static void on_readable(uv_poll_t *p, int status, int events) {
-  preader *r = (preader *)p->data;
-  if (r->closing) return;
-  if (status < 0) {
-    // A socket error (POLLERR) makes libuv stop the watcher: take the error
-    // off the socket, watch again, and tell JS. ENETDOWN is a link that went
-    // down (a port block: the socket re-arms when it comes up) or an
-    // interface that is gone (deleted): JS asks which.
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-    int rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
-    if (rc != 0) { call_js(r, 0, -rc); return; }
-    if (soerr) call_js(r, 0, soerr);
-  }
-  run_reader(r);
-}
-
-static void on_idle(uv_idle_t *h) { run_reader((preader *)h->data); }
-
-static void reader_free(preader *r) {
+static void ether_free(batch_reader *b) {
+  preader *r = (preader *)b;
   free(r->msgs);
   free(r->iov);
   free(r->vnet);
   free(r->cmsg);
-  if (r->stage) munmap(r->stage, (size_t)r->slots * STAGE_BYTES);
-  free(r);
+  if (r->stage) munmap(r->stage, (size_t)r->core.slots * STAGE_BYTES);
 }
-
-static void on_handle_closed(uv_handle_t *h) {
-  preader *r = (preader *)h->data;
-  if (--r->handles_open > 0) return;
-  napi_delete_reference(r->env, r->callback);
-  napi_delete_reference(r->env, r->buffer_ref);
-  napi_delete_reference(r->env, r->lengths_ref);
-  napi_async_destroy(r->env, r->actx);
-  reader_free(r);
-}
-
-static void reader_finalize(napi_env env, void *data, void *hint) { (void)env; (void)data; (void)hint; }
 
 // startPacketReader(fd, buf, offset, slotSize, slots, lengths: Int32Array, callback(count, errno), whole?) -> handle
 // whole: deliver super-frames and partial checksums as they came, each
@@ -724,120 +599,38 @@ static napi_value StartPacketReader(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int fd, offset, slot_size, slots;
-  uint8_t *data;
-  size_t dlen, nlen;
-  int32_t *lens;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (!get_bytes(env, argv[1], &data, &dlen) || !get_i32_array(env, argv[5], &lens, &nlen)) {
-    napi_throw_type_error(env, "EINVAL", "startPacketReader(fd, ArrayBuffer, offset, slotSize, slots, Int32Array, cb)");
-    return NULL;
-  }
-  CHECK(napi_get_value_int32(env, argv[2], &offset));
-  CHECK(napi_get_value_int32(env, argv[3], &slot_size));
-  CHECK(napi_get_value_int32(env, argv[4], &slots));
+  reader_args a;
+  if (!reader_parse(env, argv, "startPacketReader", &a)) return NULL;
   bool whole = false;
   if (argc > 7) napi_get_value_bool(env, argv[7], &whole);
-  int slot_ok = whole ? slot_size >= WHOLE_SLOT_MIN && slot_size <= WHOLE_SLOT_MAX && offset >= VNET_LEN
-                      : slot_size >= 64 && slot_size <= STAGE_BYTES / 2;
-  if (offset < 0 || !slot_ok || slots <= 0 || slots > MAX_SLOTS ||
-      (size_t)slots > nlen || (size_t)offset + (size_t)slot_size * (size_t)slots > dlen) {
-    napi_throw_range_error(env, "ERANGE", "startPacketReader: slots do not fit the buffer (or slot size out of 64..32K; whole: 64K..128K)");
+  int slot_ok = whole ? a.slot_size >= WHOLE_SLOT_MIN && a.slot_size <= WHOLE_SLOT_MAX && a.offset >= VNET_LEN
+                      : a.slot_size >= 64 && a.slot_size <= STAGE_BYTES / 2;
+  if (!slot_ok || a.slots > MAX_SLOTS) {
+    napi_throw_range_error(env, "ERANGE", "startPacketReader: slot size out of 64..32K (whole: 64K..128K) or more than 1024 slots");
     return NULL;
   }
-  preader *r = calloc(1, sizeof *r);
+  preader *r = (preader *)reader_alloc(sizeof *r, &a);
   if (!r) return throw_errno(env, ENOMEM, "startPacketReader");
-  r->env = env;
-  r->fd = fd;
-  r->base = data + offset;
-  r->lengths = lens;
-  r->slot_size = (size_t)slot_size;
-  r->slots = slots;
+  r->core.fill = ether_fill;
+  r->core.more = ether_more;
+  r->core.socket_errors = 1;
+  r->core.free_kind = ether_free;
   r->whole = whole;
+  size_t slots = (size_t)a.slots;
   r->cmsg_len = CMSG_SPACE(sizeof(struct tpacket_auxdata));
-  r->msgs = calloc((size_t)slots, sizeof *r->msgs);
-  r->iov = calloc((size_t)slots * 3, sizeof *r->iov);
-  r->vnet = calloc((size_t)slots, sizeof *r->vnet);
-  r->cmsg = calloc((size_t)slots, r->cmsg_len);
+  r->msgs = calloc(slots, sizeof *r->msgs);
+  r->iov = calloc(slots * 3, sizeof *r->iov);
+  r->vnet = calloc(slots, sizeof *r->vnet);
+  r->cmsg = calloc(slots, r->cmsg_len);
   // Virtual room for a super-frame per message; pages are touched only by frames that need them.
-  r->stage = mmap(NULL, (size_t)slots * STAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  r->stage = mmap(NULL, slots * STAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r->stage == MAP_FAILED) r->stage = NULL;
   if (!r->msgs || !r->iov || !r->vnet || !r->cmsg || !r->stage) {
-    reader_free(r);
+    reader_discard(&r->core);
     return throw_errno(env, ENOMEM, "startPacketReader");
   }
   init_messages(r);
-  CHECK(napi_create_reference(env, argv[6], 1, &r->callback));
-  CHECK(napi_create_reference(env, argv[1], 1, &r->buffer_ref));
-  CHECK(napi_create_reference(env, argv[5], 1, &r->lengths_ref));
-  napi_value name;
-  CHECK(napi_create_string_utf8(env, "tunroute:packet-read", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_async_init(env, NULL, name, &r->actx));
-  uv_loop_t *loop;
-  CHECK(napi_get_uv_event_loop(env, &loop));
-  int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc == 0) {
-    r->handles_open++;
-    uv_idle_init(loop, &r->idle);
-    r->handles_open++;
-    r->poll.data = r;
-    r->idle.data = r;
-    rc = uv_poll_start(&r->poll, UV_READABLE, on_readable);
-  }
-  if (rc != 0) {
-    r->closing = 1;
-    if (r->handles_open) {
-      uv_close((uv_handle_t *)&r->poll, on_handle_closed);
-      uv_close((uv_handle_t *)&r->idle, on_handle_closed);
-    } else {
-      napi_delete_reference(env, r->callback);
-      napi_delete_reference(env, r->buffer_ref);
-      napi_delete_reference(env, r->lengths_ref);
-      napi_async_destroy(env, r->actx);
-      reader_free(r);
-    }
-    return throw_errno(env, -rc, "uv_poll");
-  }
-  napi_value ext;
-  CHECK(napi_create_external(env, r, reader_finalize, NULL, &ext));
-  return ext;
-}
-
-static preader *reader_arg(napi_env env, napi_value v) {
-  preader *r = NULL;
-  if (napi_get_value_external(env, v, (void **)&r) != napi_ok) return NULL;
-  return r;
-}
-
-// stopPacketReader(handle): stop watching; the fd stays open (the caller closes it).
-static napi_value StopPacketReader(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  preader *r = reader_arg(env, argv[0]);
-  if (r && !r->closing) {
-    r->closing = 1;
-    uv_poll_stop(&r->poll);
-    uv_idle_stop(&r->idle);
-    uv_close((uv_handle_t *)&r->poll, on_handle_closed);
-    uv_close((uv_handle_t *)&r->idle, on_handle_closed);
-  }
-  return NULL;
-}
-
-// refPacketReader(handle, ref): whether the watcher keeps the process alive.
-static napi_value RefPacketReader(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  bool ref;
-  CHECK(napi_get_value_bool(env, argv[1], &ref));
-  preader *r = reader_arg(env, argv[0]);
-  if (r && !r->closing) {
-    if (ref) { uv_ref((uv_handle_t *)&r->poll); uv_ref((uv_handle_t *)&r->idle); }
-    else { uv_unref((uv_handle_t *)&r->poll); uv_unref((uv_handle_t *)&r->idle); }
-  }
-  return NULL;
+  return reader_start(env, &r->core, argv, "tunroute:packet-read");
 }
 
 // packetReaderStats(handle, fd) -> { oversize, truncated, ..., kernelDrops }
@@ -845,7 +638,7 @@ static napi_value PacketReaderStats(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  preader *r = reader_arg(env, argv[0]);
+  preader *r = (preader *)reader_of(env, argv[0]);
   int fd;
   CHECK(napi_get_value_int32(env, argv[1], &fd));
   if (!r) { napi_throw_type_error(env, "EINVAL", "packetReaderStats(handle, fd)"); return NULL; }
@@ -964,8 +757,6 @@ napi_value ether_init(napi_env env, napi_value exports) {
     {"openPacket", NULL, OpenPacket, NULL, NULL, NULL, napi_default, NULL},
     {"setLinkUp", NULL, SetLinkUp, NULL, NULL, NULL, napi_default, NULL},
     {"startPacketReader", NULL, StartPacketReader, NULL, NULL, NULL, napi_default, NULL},
-    {"stopPacketReader", NULL, StopPacketReader, NULL, NULL, NULL, napi_default, NULL},
-    {"refPacketReader", NULL, RefPacketReader, NULL, NULL, NULL, napi_default, NULL},
     {"packetReaderStats", NULL, PacketReaderStats, NULL, NULL, NULL, napi_default, NULL},
     {"packetWriteBatch", NULL, PacketWriteBatch, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -27,8 +27,8 @@ interface EtherAddon {
     fd: number, buf: ArrayBuffer, offset: number, slotSize: number, slots: number,
     lengths: Int32Array, onBatch: (count: number, errno: number) => void, whole: boolean,
   ): object;
-  stopPacketReader(handle: object): void;
-  refPacketReader(handle: object, ref: boolean): void;
+  stopReader(handle: object): void;
+  refReader(handle: object, ref: boolean): void;
   packetReaderStats(handle: object, fd: number): EthernetDeviceStats;
 }
 
@@ -231,7 +231,7 @@ export class EthernetDevice implements PacketDevice {
   }
 
   setRef(ref: boolean): void {
-    if (this.reader) load().refPacketReader(this.reader, ref);
+    if (this.reader) load().refReader(this.reader, ref);
   }
 
   /**
@@ -251,7 +251,7 @@ export class EthernetDevice implements PacketDevice {
 
   /** Stop watching the socket (it stays open). */
   stopReading(): void {
-    if (this.reader) load().stopPacketReader(this.reader);
+    if (this.reader) load().stopReader(this.reader);
     this.reader = undefined;
   }
 
