@@ -62,9 +62,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund
   touch "$stamp"
 fi
-if [ ! -f build/Release/tun.node ]; then
-  say "building the TUN addon"
-  npx --no-install node-gyp rebuild >/dev/null
+if [ ! -f build/Release/tun.node ] || [ -n "$(find native binding.gyp -newer build/Release/tun.node 2>/dev/null | head -1)" ]; then
+  say "building the addon"
+  npm run --silent install >/dev/null  # the package's install script: node-gyp as npm bundles it
 fi
 if [ ! -f "$stamp" ] || [ -n "$(find src scripts test tsconfig.json -newer "$stamp" -name '*.ts' -o -newer "$stamp" -name tsconfig.json 2>/dev/null | head -1)" ]; then
   say "compiling the TypeScript"
