@@ -10,8 +10,8 @@
 // vanished comes back on new queues when the device is made again. With 2
 // workers: reloads add ports (a TUN and an Ethernet one, a new host behind
 // each), change one (its queues taken over) and remove them (their queues
-// closed) while a download and a ping through the other ports go on, none
-// of it lost.
+// closed) while a TCP connection and a ping through the other ports go on,
+// none of it lost.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,35 @@ const s = require('net').connect(Number(process.argv[2]), process.argv[1], () =>
   s.write('GET / HTTP/1.1\\r\\nX-Trickle: ');
   setInterval(() => s.write('x'), 50);
 });
+`;
+
+/** A TCP echo server: argv address, port. */
+const ECHO_SERVER = `
+require('net').createServer((s) => s.pipe(s)).listen(Number(process.argv[2]), process.argv[1]);
+`;
+
+/**
+ * A TCP connection held for argv[3] ms: a byte every 20 ms to an echo
+ * server; then, once the echoes are in (≤ 2 s), prints "sent received
+ * longest-gap-between-echoes-ms".
+ */
+const ECHO_CLIENT = `
+let sent = 0, received = 0, last = Date.now(), gap = 0;
+const s = require('net').connect(Number(process.argv[2]), process.argv[1], () => {
+  const t = setInterval(() => { s.write('x'); sent++; }, 20);
+  setTimeout(() => {
+    clearInterval(t);
+    const end = Date.now() + 2000;
+    const done = setInterval(() => {
+      if (received < sent && Date.now() < end) return;
+      clearInterval(done);
+      process.stdout.write(sent + ' ' + received + ' ' + gap);
+      process.exit(0);
+    }, 20);
+  }, Number(process.argv[3]));
+});
+s.on('data', (d) => { const now = Date.now(); gap = Math.max(gap, now - last); last = now; received += d.length; });
+s.on('error', (e) => { process.stdout.write('error ' + e.message); process.exit(1); });
 `;
 
 interface Stats { ports: Record<string, { rxBytes: number; txBytes: number; drops: Record<string, number> }> }
@@ -200,7 +229,7 @@ for (const workers of [1, 2]) {
       await waitFor('ping through port a again', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout), 10_000, 100);
     });
 
-    test('reloads add ports (host c behind a new TUN, host d behind a new veth), change c (a new address: its queues taken over) and remove both (their queues closed) while the workers run; a transfer and a ping through the other ports go on throughout', { timeout: 90_000, skip: workers !== 2 && 'with 2 workers' }, async () => {
+    test('reloads add ports (host c behind a new TUN, host d behind a new veth), change c (a new address: its queues taken over) and remove both (their queues closed) while the workers run; a held TCP connection and a ping through the other ports go on throughout', { timeout: 90_000, skip: workers !== 2 && 'with 2 workers' }, async () => {
       const c = await lab.addNamespace('c');
       await lab.hostPort(c, lab.dev('c'), '10.0.3.2/24', '10.0.3.1');
       const d = await lab.addNamespace('d');
@@ -218,9 +247,11 @@ for (const workers of [1, 2]) {
         return router.api<{ ports: { added: string[]; removed: string[]; changed: string[] } }>('POST', '/v1/reload');
       };
       const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
-      // Held through all three reloads: a 2.4 MB download at 150 KB/s (about 16 s) from host b to host a, and a ping a → b every 50 ms.
+      // Held through all three reloads: a TCP connection a → b echoing a byte every 20 ms for 15 s, and a ping a → b every 50 ms.
       const dir = mkdtempSync(join(tmpdir(), 'wk-reload-'));
-      const held = lab.spawnIn(a, 'curl', ['-sS', '--max-time', '40', '--limit-rate', '150k', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', 'http://10.0.2.2:8080/big?bytes=2400000'], { stdout: join(dir, 'curl') });
+      const echo = lab.spawnIn(b, process.execPath, ['-e', ECHO_SERVER, '10.0.2.2', '9000']);
+      await waitFor('the echo server', async () => (await inNetns(b, 'ss', ['-Hltn', 'sport = :9000'])).stdout.includes('9000'), 5000, 50);
+      const held = lab.spawnIn(a, process.execPath, ['-e', ECHO_CLIENT, '10.0.2.2', '9000', '15000'], { stdout: join(dir, 'held') });
       const heldDone = new Promise<void>((r) => held.once('exit', () => r()));
       const ping = lab.spawnIn(a, 'ping', ['-i', '0.05', '-W', '1', '10.0.2.2'], { stdout: join(dir, 'ping') });
       const pingDone = new Promise<void>((r) => ping.once('exit', () => r()));
@@ -251,7 +282,7 @@ for (const workers of [1, 2]) {
         await waitFor('ping a → c through the changed port', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.3.2'], { allowFail: true })).stdout), 5000, 50);
         assert.match((await inNetns(c, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.3.254'])).stdout, /2 received/, 'the new address answers');
         assert.match((await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.0.3.1'], { allowFail: true })).stdout, /0 received/, 'the old one no longer');
-        assert.equal(held.exitCode, null, 'the held download still runs');
+        assert.equal(held.exitCode, null, `the held connection still runs: ${readFileSync(join(dir, 'held'), 'utf8')}`);
         // Removed: its route gone, traffic to host c unreachable, its queues closed.
         assert.deepEqual((await reload(base.ports)).ports, { added: [], removed: ['c', 'd'], changed: [] });
         const routes = JSON.parse(await router.cli('--json', 'route', 'list')) as { prefix: string }[];
@@ -262,9 +293,12 @@ for (const workers of [1, 2]) {
         }
         await waitFor('c\'s queues closed once both workers let go', () => tunFds() === 2, 3000, 20);
         await waitFor('d\'s queues closed', async () => (await packetSockets()) === 2, 3000, 20);
-        assert.equal(held.exitCode, null, 'the held download still runs after the third reload');
+        assert.equal(held.exitCode, null, `the held connection still runs after the third reload: ${readFileSync(join(dir, 'held'), 'utf8')}`);
         await within(heldDone, 30_000, undefined);
-        assert.equal(readFileSync(join(dir, 'curl'), 'utf8'), '200 2400000', 'the held download, whole');
+        const [sentBytes, echoed, gapMs] = readFileSync(join(dir, 'held'), 'utf8').split(' ').map(Number);
+        assert.ok(sentBytes! >= 500 && echoed === sentBytes, `held connection: ${sentBytes} bytes sent, ${echoed} echoed`);
+        // No stall: a lost segment would have cost a retransmission timeout (≥ 200 ms) between echoes.
+        assert.ok(gapMs! < 200, `longest wait between echoes ${gapMs} ms`);
         ping.kill('SIGINT');
         await within(pingDone, 5000, undefined);
         const sent = /(\d+) packets transmitted, (\d+) received/.exec(readFileSync(join(dir, 'ping'), 'utf8'));
@@ -272,6 +306,7 @@ for (const workers of [1, 2]) {
         assert.equal(sent[2], sent[1], `no ping a → b lost: ${sent[0]}`);
       } finally {
         held.kill('SIGKILL');
+        echo.kill('SIGKILL');
         ping.kill('SIGKILL');
         server.kill('SIGKILL');
         rmSync(dir, { recursive: true, force: true });
