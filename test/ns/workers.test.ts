@@ -9,7 +9,7 @@
 // CLI), a drain sees the connections the workers carry, and a port whose device
 // vanished comes back on new queues when the device is made again. With 2
 // workers: reloads add ports (a TUN and an Ethernet one, a new host behind
-// each), change one (its queues taken over) and remove them (their queues
+// each), change them (their queues taken over) and remove them (their queues
 // closed) while a TCP connection and a ping through the other ports go on,
 // none of it lost.
 import assert from 'node:assert/strict';
@@ -229,7 +229,7 @@ for (const workers of [1, 2]) {
       await waitFor('ping through port a again', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.2.2'], { allowFail: true })).stdout), 10_000, 100);
     });
 
-    test('reloads add ports (host c behind a new TUN, host d behind a new veth), change c (a new address: its queues taken over) and remove both (their queues closed) while the workers run; a held TCP connection and a ping through the other ports go on throughout', { timeout: 90_000, skip: workers !== 2 && 'with 2 workers' }, async () => {
+    test('reloads add ports (host c behind a new TUN, host d behind a new veth), change them (new addresses: their queues taken over) and remove both (their queues closed) while the workers run; a held TCP connection and a ping through the other ports go on throughout', { timeout: 90_000, skip: workers !== 2 && 'with 2 workers' }, async () => {
       const c = await lab.addNamespace('c');
       await lab.hostPort(c, lab.dev('c'), '10.0.3.2/24', '10.0.3.1');
       const d = await lab.addNamespace('d');
@@ -276,12 +276,18 @@ for (const workers of [1, 2]) {
         assert.equal(fromC.stdout, '200 1000000');
         const stats = JSON.parse(await router.cli('--json', 'stats')) as Stats;
         for (const p of ['c', 'd']) assert.ok(stats.ports[p]!.rxBytes > 0 && stats.ports[p]!.txBytes >= 1_000_000, `port ${p}: rx ${stats.ports[p]!.rxBytes}, tx ${stats.ports[p]!.txBytes} bytes`);
-        // Changed (a new address on the same TUN): the new port takes the old one's queues over; none opened, none closed.
-        assert.deepEqual((await reload([...base.ports, { ...portC, address: '10.0.3.254/24' }, portD])).ports, { added: [], removed: [], changed: ['c'] });
+        // Changed (a new address on the same TUN, on the same veth): the new ports take the old ones' queues over; none opened, none closed.
+        assert.deepEqual((await reload([...base.ports, { ...portC, address: '10.0.3.254/24' }, { ...portD, address: '10.0.4.254/24' }])).ports, { added: [], removed: [], changed: ['c', 'd'] });
+        await ip('-n', d, 'route', 'replace', 'default', 'via', '10.0.4.254', 'dev', lab.dev('hd'));
         assert.equal(tunFds(), 4, 'the same two queues of c');
-        await waitFor('ping a → c through the changed port', async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.3.2'], { allowFail: true })).stdout), 5000, 50);
-        assert.match((await inNetns(c, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.0.3.254'])).stdout, /2 received/, 'the new address answers');
-        assert.match((await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.0.3.1'], { allowFail: true })).stdout, /0 received/, 'the old one no longer');
+        assert.equal(await packetSockets(), 4, 'the same two queues of d');
+        for (const host of ['10.0.3.2', '10.0.4.2']) {
+          await waitFor(`ping a → ${host} through the changed port`, async () => / 0% packet loss/.test((await inNetns(a, 'ping', ['-c', '1', '-W', '1', host], { allowFail: true })).stdout), 5000, 50);
+        }
+        for (const [host, ns] of [['10.0.3', c], ['10.0.4', d]] as const) {
+          assert.match((await inNetns(ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', `${host}.254`])).stdout, /2 received/, `${host}.254, the new address, answers`);
+          assert.match((await inNetns(ns, 'ping', ['-c', '1', '-W', '1', `${host}.1`], { allowFail: true })).stdout, /0 received/, `${host}.1, the old one, no longer`);
+        }
         assert.equal(held.exitCode, null, `the held connection still runs: ${readFileSync(join(dir, 'held'), 'utf8')}`);
         // Removed: its route gone, traffic to host c unreachable, its queues closed.
         assert.deepEqual((await reload(base.ports)).ports, { added: [], removed: ['c', 'd'], changed: [] });
