@@ -11,11 +11,12 @@
 // reconfigured (each touching only what changed); ports that left or changed
 // go last, after the protocols said their last words on them. With
 // forwarding workers the same (router.ts, forwarding-workers.ts): an added
-// port's queues are opened first, the workers take them in order, before
-// the policy and settings this sends after; a removed port's queues close
-// once every worker has let go; a changed port keeping its device takes its
-// queues over. Refused: more ports (indices) than the workers' shared
-// state has room for (the start's and SPARE_PORTS more).
+// port's queues are opened first; the workers take it in message order,
+// before the policy and settings sent after it, and its routes enter the
+// FIB once every worker has it; a removed port's queues close once every
+// worker has let go; a changed port keeping its device takes its queues
+// over. Refused: more ports (indices) than the workers' shared state has
+// room for (the start's and SPARE_PORTS more).
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
