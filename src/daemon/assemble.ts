@@ -18,7 +18,7 @@ import type { RouterConfig } from '../config/router-config.js';
 import { BfdProtocol } from '../protocols/bfd/bfd.js';
 import { OSPF_DISTANCE, OspfProtocol } from '../protocols/ospf/ospf.js';
 import { RIP_DISTANCE, RipProtocol } from '../protocols/rip/rip.js';
-import { Router, type DeviceOpener } from '../router/router.js';
+import { Router, type DeviceOpener, type QueueOpener } from '../router/router.js';
 import { TriggerSet } from '../triggers/trigger-set.js';
 import type { LogSink } from './log.js';
 import { natLogger } from './nat-feature.js';
@@ -38,12 +38,14 @@ const BFD_DISTANCE = 255;
 
 export interface AssembleOptions {
   openDevice?: DeviceOpener;
+  /** With forwarding workers: how a port's queues are opened. */
+  openQueues?: QueueOpener;
   /** Where the log goes: its write failures show in the stats. */
   logSink?: LogSink;
 }
 
 export function assembleDaemon(config: RouterConfig, log: Logger, api: ApiServer, opts: AssembleOptions = {}): Daemon {
-  const router = new Router(config, log, opts.openDevice);
+  const router = new Router(config, log, opts.openDevice, undefined, opts.openQueues);
   const bfd = new BfdProtocol(router.protocolContext('bfd', BFD_DISTANCE), config.bfd);
   router.useLiveness(bfd);
   router.addPlugin(bfd);

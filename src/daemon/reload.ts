@@ -9,7 +9,14 @@
 // refuses the reload too. Then, in this order: new ports join; static routes,
 // policy, virtual services and settings follow; protocols and triggers are
 // reconfigured (each touching only what changed); ports that left or changed
-// go last, after the protocols said their last words on them.
+// go last, after the protocols said their last words on them. With
+// forwarding workers the same (router.ts, forwarding-workers.ts): an added
+// port's queues are opened first; the workers take it in message order,
+// before the policy and settings sent after it, and its routes enter the
+// FIB once every worker has it; a removed port's queues close once every
+// worker has let go; a changed port keeping its device takes its queues
+// over. Refused: more ports (indices) than the workers' shared state has
+// room for (the start's and SPARE_PORTS more).
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';
@@ -56,10 +63,7 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const added = next.ports.filter((p) => !before.has(p.name)).map((p) => p.name);
 
   // Prepare: open what is new (or changed) before anything changes; a failure refuses the whole reload.
-  // A changed port that keeps its device (same name and namespace) takes the open device over.
-  if (prev.workers > 0 && removed.length + changed.length + added.length > 0) {
-    throw new ReloadRefused(`${file}: ports: cannot be added, removed or changed while ${prev.workers} forwarding workers run: restart instead`);
-  }
+  // A changed port that keeps its device (same name and namespace) takes the open device over (with forwarding workers: its queues).
   const leaving = [...removed, ...changed].map((name) => router.portByName(name));
   const reuse = new Map(leaving.filter((p) => after.has(p.name)).map((p) => [deviceKey({ device: p.deviceName, netns: p.netns }), p.device]));
   let opened;
@@ -70,7 +74,7 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   }
 
   // Commit. The old versions of changed ports step aside at once: their names now find the new ones.
-  for (const p of leaving) p.removed = true;
+  router.retirePorts(leaving);
   for (const p of opened) router.attachPort(p);
   const summary: ReloadSummary = {
     file, changed: false, ports: { added, removed, changed }, staticRoutes: router.syncStaticRoutes(next.routes),

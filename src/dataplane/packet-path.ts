@@ -44,9 +44,9 @@ import { shareOf } from './token-bucket.js';
 const ARENA_SCRATCH = 1 << 20;
 
 /** Ports a reload may add beyond the first config's (their receive slots are reserved up front). */
-const SPARE_PORTS = 16;
+export const SPARE_PORTS = 16;
 /** The MTU spare port slots are sized for. */
-const SPARE_MTU = 9000;
+export const SPARE_MTU = 9000;
 
 /**
  * The arena for a router with these ports: every port's receive slots

@@ -38,6 +38,16 @@ export class PacketArena {
     return off;
   }
 
+  /** Where the permanent regions end now: a mark for rollback(). */
+  get reservedEnd(): number {
+    return this.reserved;
+  }
+
+  /** Give back the regions reserved since `mark` (a step that failed half-way: nothing uses them). */
+  rollback(mark: number): void {
+    if (mark <= this.reserved) this.reserved = mark;
+  }
+
   /**
    * Room for one locally built packet (with HEADROOM free bytes before it),
    * or -1 when the ring is full: the caller must flush its transmit queues

@@ -25,10 +25,15 @@
 // copied to that worker over their channel (one message per batch, bounded
 // by PEER_HANDOFF_MAX: over it counted handoff-full), which runs it
 // through its whole path and sends it on its own queues.
+//
+// A reload may add ports ('add-port': the next index, its queue or the
+// device of the leaving port it replaces, its counter shards) and remove
+// them ('remove-port': it stops reading and sending on them; kept as
+// tombstones, as the control thread keeps them, so indices stay stable).
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { RouterConfig } from '../config/router-config.js';
+import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import { systemClock } from '../control/clock.js';
-import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
+import { PacketPath, SPARE_MTU, arenaFor } from '../dataplane/packet-path.js';
 import { HEADROOM } from '../packet/arena.js';
 import type { LocalSink } from '../dataplane/local-delivery.js';
 import { Drop } from '../packet/drops.js';
@@ -53,7 +58,9 @@ export interface WorkerInit {
   queues: QueueHandle[];
   /** Int32 state cells of every port (PORT_CELL_SLOTS each). */
   cells: SharedArrayBuffer;
-  /** This worker's counter shard of each port. */
+  /** Ports the cells and the status block have room for (the start's and those reloads may add). */
+  capacity: number;
+  /** This worker's counter shard of each port (a reload's added ports' shards pushed as they come). */
   counters: SharedArrayBuffer[];
   /** This worker's shard of each Ethernet port's link counters (null: a port without a link layer). */
   linkCounters: (SharedArrayBuffer | null)[];
@@ -83,6 +90,8 @@ const ARP_REPLY = 2;
 
 class ForwardingWorker {
   private readonly ports: Port[] = [];
+  /** Each port's config, by index (a reload's added ports follow the start's). */
+  private readonly configs: PortConfig[];
   private readonly path: PacketPath;
   private readonly fib: SharedFib;
   private readonly cells: Int32Array;
@@ -105,14 +114,16 @@ class ForwardingWorker {
 
   constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
     const { config } = init;
-    // Packets another worker hands in are forwarded from slots of their own, as a port's received ones are (the largest any port reads);
-    // with 2 or more workers, virtual services or not (a reload may add them). Memory untouched until used costs nothing.
+    this.configs = [...config.ports];
+    // Packets another worker hands in are forwarded from slots of their own, as a port's received ones are (the largest any port
+    // reads, or a port a reload adds may: as large as the arena's spare slots); with 2 or more workers, virtual services or not
+    // (a reload may add them). Memory untouched until used costs nothing.
     const handIn = config.workers >= 2;
-    this.handInSlot = Math.max(...config.ports.map((p) => Port.slotSizeFor(p.mtu, p.offload)));
+    this.handInSlot = Math.max(Port.slotSizeFor(SPARE_MTU, true), ...config.ports.map((p) => Port.slotSizeFor(p.mtu, p.offload)));
     const arena = arenaFor(config, handIn ? this.handInSlot * RX_BATCH : 0);
     this.fib = new SharedFib(init.fib);
     this.cells = new Int32Array(init.cells);
-    const views = statusViews(init.status, config.ports.length);
+    const views = statusViews(init.status, init.capacity);
     this.status = views.slots;
     this.flowFigures = views.flows;
     const hooks = {
@@ -184,6 +195,7 @@ class ForwardingWorker {
   /** Port states as the control thread set them; a port muted or unmuted takes its link down or up. */
   private followCells(): void {
     for (const port of this.ports) {
+      if (port.removed) continue;
       const changed = port.followCell(this.cells.subarray(port.index * 2, port.index * 2 + 2));
       if (!changed || !port.link) continue;
       if (port.muted) port.link.linkDown();
@@ -294,7 +306,7 @@ class ForwardingWorker {
         this.path.clock.tick();
         for (const f of m.frames) {
           const port = this.ports[f.port];
-          if (!port?.link) continue;
+          if (!port?.link || port.removed) continue;
           const off = out.scratch(f.bytes.length);
           this.path.arena.bytes.set(f.bytes, off);
           port.link.receive(off, f.bytes.length, true);
@@ -320,15 +332,64 @@ class ForwardingWorker {
           // A re-created interface has a new MAC: the link starts over, as the control thread's does.
           const counts = new Float64Array(shard);
           counts.fill(0);
-          attachLink(port, this.init.config.ports[m.port]!, this.path.arena, this.hooks, counts);
+          attachLink(port, this.configs[m.port]!, this.path.arena, this.hooks, counts);
           if (!port.muted) port.link.linkUp();
         }
         this.startReading(port);
         break;
       }
+      case 'add-port':
+        this.addPort(m);
+        break;
+      case 'retire':
+        for (const i of m.ports) if (this.ports[i]) this.ports[i].removed = true;
+        break;
+      case 'remove-port':
+        this.removePort(m.port);
+        break;
       case 'stop':
         this.exit(0);
     }
+  }
+
+  /** A port a reload added: made on its queue (or on the leaving port's device it takes over), reading at once. */
+  private addPort(m: Extract<ControlToWorker, { type: 'add-port' }>): void {
+    if (m.port !== this.ports.length) throw new Error(`add-port: index ${m.port}, expected ${this.ports.length}`);
+    const old = m.takeover >= 0 ? this.ports[m.takeover] : undefined;
+    if (m.takeover >= 0 && !old) throw new Error(`add-port: no port ${m.takeover} to take over`);
+    // A device taken over from a leaving port stops feeding that port first.
+    old?.device.stopReading?.();
+    const device = old ? old.device : adoptQueue(m.queue!);
+    this.init.counters[m.port] = m.counters;
+    this.init.linkCounters[m.port] = m.linkCounters;
+    this.configs[m.port] = m.config;
+    const port = makePort(m.port, m.config, device, this.path.arena, this.hooks, {
+      port: new Float64Array(m.counters), link: m.linkCounters ? new Float64Array(m.linkCounters) : undefined,
+    });
+    this.ports.push(port);
+    this.path.addresses.refresh();
+    port.followCell(this.cells.subarray(port.index * 2, port.index * 2 + 2));
+    if (!port.muted) port.link?.linkUp();
+    this.startReading(port);
+    this.send({ type: 'added', port: port.index });
+  }
+
+  /**
+   * A port a reload removed: a tombstone from now on (down, muted, its link
+   * down, never read or written again, as its queue is closed once every
+   * worker answers) — unless a new port took its device over.
+   */
+  private removePort(index: number): void {
+    const port = this.ports[index];
+    if (port) {
+      port.removed = true;
+      port.state = 'down';
+      port.muted = true;
+      port.link?.linkDown();
+      if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+      this.path.addresses.refresh();
+    }
+    this.send({ type: 'detached', port: index });
   }
 
   /** Let go of every queue (a worker's device closes its reader, not the fd) and the FIB; end this thread. */
@@ -356,7 +417,7 @@ class ForwardingWorker {
     let draining = false;
     const flows = this.path.flows;
     for (const port of this.ports) {
-      if (port.link) {
+      if (port.link && !port.removed) {
         this.path.clock.tick();
         port.link.tick();
         port.flush();

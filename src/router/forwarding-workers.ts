@@ -6,10 +6,17 @@
 // sums the workers' counter shards, and takes what the workers hand over:
 // packets for the router and ARP replies (passed on to the other workers).
 // It sends on queue 0 of each port; it reads none.
+//
+// A reload may add and remove ports while the workers run: the shared
+// per-port state (state cells, status block slots) has room for
+// `capacity` ports from the start (the start's ports and SPARE_PORTS more;
+// indices are never reused). An added port's routes stay out of the FIB
+// (unusable: port-joining) until every worker has it; a removed port's
+// queues are closed once every worker has let go of them.
 import { randomInt } from 'node:crypto';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { RouterConfig } from '../config/router-config.js';
+import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
 import { mergeNatSnapshots, type NatSnapshot } from '../dataplane/nat-snapshot.js';
 import type { PacketPath } from '../dataplane/packet-path.js';
@@ -33,12 +40,16 @@ const SNAPSHOT_WAIT_MS = 2000;
 export interface WorkerHost {
   config: RouterConfig;
   ports: readonly Port[];
+  /** Ports (indices) the shared per-port state has room for: the start's and the ones reloads may add. */
+  capacity: number;
   /** Per port: its queues (queue i for worker i; queue 0 is also the port's own device). */
   queues: readonly PacketDevice[][];
   fib: Fib;
   path: PacketPath;
   log: Logger;
   readError(port: Port, errno: number): void;
+  /** Every worker has the port a reload added: its routes may go into the FIB. */
+  joined(port: Port): void;
   /** Something the daemon cannot run on without: it stops. */
   fatal(message: string): void;
 }
@@ -54,6 +65,10 @@ export class ForwardingWorkers {
   private readonly linkShards: SharedArrayBuffer[][] = [];
   /** Ports whose vanished device's queues some workers still read: how many have not let go yet. */
   private readonly detaching = new Map<number, number>();
+  /** Ports a reload added that some workers do not have yet: how many. */
+  private readonly adding = new Map<number, number>();
+  /** Every port's state cell (PORT_CELL_SLOTS each, room for host.capacity ports). */
+  private readonly cells: Int32Array;
   /** NAT snapshots asked of the workers, by request id: the answers so far. */
   private readonly snapshots = new Map<number, { answers: (NatSnapshot | null)[]; left: number; done: (answers: (NatSnapshot | null)[] | Error) => void }>();
   private nextSnapshot = 1;
@@ -61,7 +76,8 @@ export class ForwardingWorkers {
   constructor(private readonly host: WorkerHost) {
     const { config, ports } = host;
     const n = config.workers;
-    const cells = new Int32Array(new SharedArrayBuffer(ports.length * PORT_CELL_SLOTS * 4));
+    const cells = new Int32Array(new SharedArrayBuffer(host.capacity * PORT_CELL_SLOTS * 4));
+    this.cells = cells;
     // NAT flows are owned by one worker each; one channel per pair of workers carries the packets one reads for the other.
     const peers: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
     for (let i = 0; i < n; i++) {
@@ -84,15 +100,15 @@ export class ForwardingWorkers {
         (this.linkShards[i] ??= []).push(shard);
         return shard;
       });
-      const status = new SharedArrayBuffer(statusBytes(ports.length));
-      const views = statusViews(status, ports.length);
+      const status = new SharedArrayBuffer(statusBytes(host.capacity));
+      const views = statusViews(status, host.capacity);
       this.status.push(views.slots);
       // Its table is made as this thread's is: its size is known before its first tick writes it.
       views.flows[FLOW_CAPACITY] = host.path.flows.capacity;
       this.figures.push(views.flows);
       const fib = host.fib.share();
       const init: WorkerInit = {
-        index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, counters, linkCounters, status,
+        index: w, config, fib, cells: cells.buffer as SharedArrayBuffer, capacity: host.capacity, counters, linkCounters, status,
         queues: host.queues.map((q) => queueHandle(q[w]!)),
         peers: peers[w]!, peerCounts, ownerSeed,
       };
@@ -126,7 +142,8 @@ export class ForwardingWorkers {
    * sockets cannot join a fanout group the old ones still hold).
    */
   detach(port: number): void {
-    this.detaching.set(port, this.threads.length);
+    // (Added to what an earlier detach still waits for: a port whose device vanished, then removed.)
+    this.detaching.set(port, (this.detaching.get(port) ?? 0) + this.threads.length);
     this.broadcast({ type: 'detach', port });
   }
 
@@ -139,6 +156,54 @@ export class ForwardingWorkers {
   adopt(port: Port, queues: readonly PacketDevice[]): void {
     for (const shard of this.linkShards[port.index] ?? []) port.link?.counters.addShard(new Float64Array(shard));
     for (let w = 0; w < this.threads.length; w++) this.post(w, { type: 'adopt', port: port.index, queue: queueHandle(queues[w]!) });
+  }
+
+  /**
+   * A reload added `port` (the next index; its cell still free): its cell
+   * is published, each worker gets its queue of it (or, with `takeover`, the
+   * device of that leaving port, which the new port takes over) and new
+   * counter shards, which the port's counters (and its link's) sum from
+   * now on. Messages to a worker arrive in order: what the reload sends
+   * after this (policy, settings) finds the port there. joined() once every
+   * worker has it.
+   */
+  addPort(port: Port, config: PortConfig, queues: readonly PacketDevice[], takeover: Port | null): void {
+    if (port.index >= this.host.capacity) throw new Error(`port ${port.name}: index ${port.index}, room for ${this.host.capacity}`);
+    port.publishTo(this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS));
+    this.adding.set(port.index, this.threads.length);
+    for (let w = 0; w < this.threads.length; w++) {
+      const counters = new SharedArrayBuffer(COUNTER_SLOTS * 8);
+      port.counters.addShard(new Float64Array(counters));
+      let linkCounters: SharedArrayBuffer | null = null;
+      if (port.link) {
+        linkCounters = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
+        port.link.counters.addShard(new Float64Array(linkCounters));
+        (this.linkShards[port.index] ??= []).push(linkCounters);
+      }
+      const queue = takeover ? null : queueHandle(queues[w]!);
+      this.post(w, { type: 'add-port', port: port.index, config, queue, takeover: takeover?.index ?? -1, counters, linkCounters });
+    }
+  }
+
+  /** Whether some worker does not have the port a reload added yet. */
+  joining(port: number): boolean {
+    return this.adding.has(port);
+  }
+
+  /** A reload is taking these ports out: in the workers too their names find the new ports now. */
+  retire(ports: readonly number[]): void {
+    if (ports.length > 0) this.broadcast({ type: 'retire', ports: [...ports] });
+  }
+
+  /**
+   * A reload removed the port: every worker stops reading it and sending on
+   * it; once all have, its queues are closed (unless a new port took its
+   * device over).
+   */
+  removePort(port: number): void {
+    this.adding.delete(port);
+    this.detaching.set(port, (this.detaching.get(port) ?? 0) + this.threads.length);
+    this.broadcast({ type: 'remove-port', port });
   }
 
   /** Every worker runs its timers now (then every 5 ms while a port drains). */
@@ -228,7 +293,21 @@ export class ForwardingWorkers {
           break;
         }
         this.detaching.delete(m.port);
-        for (const q of this.host.queues[m.port] ?? []) q.close();
+        const queues = this.host.queues[m.port] ?? [];
+        // A removed port whose device a new port took over (a changed port): its queues stay open for that one.
+        if (ports.some((p) => p.index !== m.port && !p.removed && this.host.queues[p.index] === queues)) break;
+        for (const q of queues) q.close();
+        break;
+      }
+      case 'added': {
+        const left = (this.adding.get(m.port) ?? 0) - 1;
+        if (left > 0) {
+          this.adding.set(m.port, left);
+          break;
+        }
+        if (!this.adding.delete(m.port)) break;
+        const port = ports[m.port];
+        if (port && !port.removed) this.host.joined(port);
         break;
       }
       case 'nat-snapshot': {
@@ -257,8 +336,9 @@ export class ForwardingWorkers {
     const { path, ports } = this.host;
     path.clock.tick();
     for (const f of frames) {
-      const link = ports[f.port]?.link;
-      if (!link) continue;
+      const port = ports[f.port];
+      const link = port?.link;
+      if (!link || port.removed) continue;
       const off = path.output.scratch(f.bytes.length);
       path.arena.bytes.set(f.bytes, off);
       link.receive(off, f.bytes.length, true);

@@ -17,7 +17,7 @@ import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
 import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
-import { PacketPath, arenaFor } from '../dataplane/packet-path.js';
+import { PacketPath, SPARE_PORTS, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
@@ -51,7 +51,7 @@ const QUIET_MAX_MS = 250;
  */
 export const GOODBYE_MS = 25;
 
-export { deviceKey, type DeviceOpener } from './port-devices.js';
+export { deviceKey, type DeviceOpener, type QueueOpener } from './port-devices.js';
 
 /** route.installed/changed/withdrawn lines a second, at most; the rest are summed up in one route.changes line. */
 const ROUTE_LOG_BUDGET = 50;
@@ -91,6 +91,14 @@ export class Router {
   private readonly linkHooks: LinkHooks;
   /** With forwarding workers: per port, its queues (worker i reads queue i; queue 0 is the port's device, which this thread sends on). */
   private readonly queues: PacketDevice[][] = [];
+  /** With forwarding workers: ports openPorts opened and attachPort has not taken yet, with their config, queues and the port whose device they take over. */
+  private readonly opening = new Map<Port, { config: PortConfig; queues: PacketDevice[]; takeover: Port | null }>();
+  /**
+   * With forwarding workers: how many ports (indices, removed ones included)
+   * the workers' shared per-port state has room for — the start's and
+   * SPARE_PORTS more, as many as the arena's spare receive slots.
+   */
+  readonly portCapacity: number;
   /** The forwarding workers (config.workers > 0), from start(). */
   workers: ForwardingWorkers | null = null;
   /** A failure the router cannot run on with (a forwarding worker gone): the daemon sets this to stop. */
@@ -117,36 +125,63 @@ export class Router {
       this.log.info({ event: 'route.changes', notLogged: left, windowMs }, `${n} more route changes in ${windowMs} ms not logged one by one (installed ${left.installed}, changed ${left.changed}, withdrawn ${left.withdrawn})`);
     });
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c), { sharedFib: config.workers > 0 });
-    this.ports.push(...this.openPorts(config.ports));
+    this.portCapacity = config.ports.length + SPARE_PORTS;
+    const ports = this.openPorts(config.ports);
+    for (const p of ports) this.takeQueues(p);
+    this.ports.push(...ports);
     this.path = new PacketPath(this.arena, this.ports, this.rib.fib, config);
   }
 
   /**
    * Open the devices of new ports (indices after the existing ones); all or
    * none. `reuse`: devices already open (by device name and namespace) that
-   * a new port takes over instead of opening them again.
+   * a new port takes over instead of opening them again. With forwarding
+   * workers each port gets its queues (one per worker), or takes over those
+   * of the reused device's port (unless its device vanished: then new ones);
+   * and there is room for portCapacity ports (indices) in all.
    */
   openPorts(configs: readonly PortConfig[], reuse = new Map<string, PacketDevice>()): Port[] {
     const opened: Port[] = [];
-    const queues: PacketDevice[][] = [];
+    const fresh: PacketDevice[][] = [];
     const workers = this.config.workers;
-    // (None joining is every reload that leaves the ports as they are.)
-    if (workers > 0 && this.workers && configs.length > 0) throw new Error('ports cannot join while forwarding workers run');
+    if (workers > 0 && this.ports.length + configs.length > this.portCapacity) {
+      throw new Error(`ports: room for ${this.portCapacity} while forwarding workers run (the ${this.portCapacity - SPARE_PORTS} the daemon started with and ${SPARE_PORTS} more; removed and changed ports count): restart instead`);
+    }
+    // The receive slots of ports made before a failure are given back.
+    const arenaMark = this.arena.reservedEnd;
     try {
       for (const pc of configs) {
         const index = this.ports.length + opened.length;
-        if (workers > 0) queues.push(this.openDeviceQueues(pc, workers, index));
-        const device = workers > 0 ? queues.at(-1)![0]! : reuse.get(deviceKey(pc)) ?? this.openDevice(pc);
-        opened.push(makePort(index, pc, device, this.arena, this.linkHooks));
+        if (workers === 0) {
+          opened.push(makePort(index, pc, reuse.get(deviceKey(pc)) ?? this.openDevice(pc), this.arena, this.linkHooks));
+          continue;
+        }
+        const reused = reuse.get(deviceKey(pc));
+        const takeover = reused ? this.ports.find((p) => p.device === reused && p.state !== 'down' && this.workers?.detached(p.index) !== false) ?? null : null;
+        const queues = takeover ? this.queues[takeover.index]! : this.openDeviceQueues(pc, workers, index);
+        if (!takeover) fresh.push(queues);
+        const port = makePort(index, pc, queues[0]!, this.arena, this.linkHooks);
+        opened.push(port);
+        this.opening.set(port, { config: pc, queues, takeover });
       }
     } catch (e) {
       const reused = new Set(reuse.values());
-      for (const p of opened) if (!reused.has(p.device)) p.device.close();
-      for (const q of queues) for (const d of q.slice(1)) d.close();
+      if (workers === 0) for (const p of opened) if (!reused.has(p.device)) p.device.close();
+      for (const q of fresh) for (const d of q) d.close();
+      for (const p of opened) this.opening.delete(p);
+      this.arena.rollback(arenaMark);
       throw e;
     }
-    this.queues.push(...queues);
     return opened;
+  }
+
+  /** With forwarding workers: an opened port's queues are its own now (by index); what openPorts noted of it, or null. */
+  private takeQueues(port: Port): { config: PortConfig; queues: PacketDevice[]; takeover: Port | null } | null {
+    const o = this.opening.get(port);
+    if (!o) return null;
+    this.opening.delete(port);
+    this.queues[port.index] = o.queues;
+    return o;
   }
 
   // ---- plugins ----
@@ -184,8 +219,9 @@ export class Router {
     for (const port of this.ports) this.bringUp(port);
     if (this.config.workers > 0) {
       this.workers = new ForwardingWorkers({
-        config: this.config, ports: this.ports, queues: this.queues, fib: this.rib.fib, path: this.path, log: this.log,
+        config: this.config, ports: this.ports, capacity: this.portCapacity, queues: this.queues, fib: this.rib.fib, path: this.path, log: this.log,
         readError: (port, errno) => this.readError(port, errno),
+        joined: (port) => this.rib.reevaluate((r) => r.port === port.index, 'port-joined'),
         fatal: (message) => this.onFatal(message),
       });
     }
@@ -293,16 +329,32 @@ export class Router {
     this.rib.add({ prefix: port.network, len: port.prefixLen, port: port.index, nextHop: 0, metric: 0, source: 'connected', distance: DISTANCE.connected }, 'connected');
   }
 
-  /** A port a reload added (opened by openPorts): it joins, comes up and brings its connected route. */
+  /**
+   * A port a reload added (opened by openPorts): it joins, comes up and
+   * brings its connected route. With forwarding workers they get it too
+   * (its routes stay out of the FIB until every worker has it: port-joining).
+   */
   attachPort(port: Port): void {
     if (port.index !== this.ports.length) throw new Error(`port ${port.name}: index ${port.index}, expected ${this.ports.length}`);
     // A device taken over from a leaving port stops feeding that port first.
     for (const old of this.ports) if (old.device === port.device) old.device.stopReading?.();
+    const opened = this.takeQueues(port);
     this.ports.push(port);
     this.path.addresses.refresh();
     if (!this.started) return;
     this.bringUp(port);
+    if (this.workers && opened) this.workers.addPort(port, opened.config, opened.queues, opened.takeover);
     this.addConnected(port);
+  }
+
+  /**
+   * A reload's leaving ports (removed or changed) step aside at once: their
+   * names find the new ports from now on — in the forwarding workers too.
+   * removePort() finishes them.
+   */
+  retirePorts(ports: readonly Port[]): void {
+    for (const p of ports) p.removed = true;
+    this.workers?.retire(ports.map((p) => p.index));
   }
 
   /**
@@ -322,8 +374,10 @@ export class Router {
     for (const r of this.rib.find((x) => x.port === port.index)) this.removeRoute(r.id, 'port-removed');
     this.path.output.flushAll();
     port.muted = true;
+    // With forwarding workers: its queues are closed once every worker has let go of them.
+    if (this.workers) this.workers.removePort(port.index);
     // Unless a new port took the device over.
-    if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+    else if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
     this.path.addresses.refresh();
   }
 
@@ -630,6 +684,8 @@ export class Router {
   private unusableReason(r: Route): string | null {
     const port = this.ports[r.port];
     if (!port) return 'no-port';
+    // A port a reload added that some forwarding worker does not have yet.
+    if (this.workers?.joining(port.index)) return 'port-joining';
     if (port.state === 'blocked') return 'port-blocked';
     if (port.state === 'down') return port.removed ? 'port-removed' : 'port-down';
     if (port.state === 'draining') return 'port-draining';

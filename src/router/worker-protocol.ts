@@ -1,7 +1,7 @@
 // What the control thread and its forwarding workers say to each other, and
 // the layout of a worker's status block (shared memory: Int32 slots, then
 // its drain flow table's figures as Float64).
-import type { RouterConfig } from '../config/router-config.js';
+import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
 import type { TransitSettings } from '../dataplane/packet-path.js';
 import type { QueueHandle } from './port-devices.js';
@@ -81,8 +81,10 @@ export type WorkerToControl =
   | { type: 'local'; packets: HandedOver[] }
   | { type: 'arp'; frames: HandedOver[]; from: number }
   | { type: 'read-error'; port: number; errno: number }
-  /** The worker no longer reads the port's old queue (its device vanished): the control thread may close it. */
+  /** The worker no longer reads the port's old queue (its device vanished, or a reload removed the port): the control thread may close it. */
   | { type: 'detached'; port: number }
+  /** The worker has the port a reload added (its routes may go into the FIB now). */
+  | { type: 'added'; port: number }
   /** A bug in the worker (an exception): it ends; the daemon stops. */
   | { type: 'failed'; error: string }
   /** The answer to 'nat-snapshot' (null: no virtual services here now). */
@@ -102,4 +104,14 @@ export type ControlToWorker =
   | { type: 'detach'; port: number }
   /** The port's device is back: this worker's new queue of it. */
   | { type: 'adopt'; port: number; queue: QueueHandle }
+  /**
+   * A reload added a port at index `port` (the next one): this worker's
+   * queue of it, or (`takeover` ≥ 0) the device of that leaving port, which
+   * it stops reading; its counter shards. Answer 'added'.
+   */
+  | { type: 'add-port'; port: number; config: PortConfig; queue: QueueHandle | null; takeover: number; counters: SharedArrayBuffer; linkCounters: SharedArrayBuffer | null }
+  /** A reload is taking these ports out: their names no longer find them (a changed port's finds its new version). */
+  | { type: 'retire'; ports: number[] }
+  /** A reload removed the port: stop reading it and never send on it again (answer 'detached'). */
+  | { type: 'remove-port'; port: number }
   | { type: 'stop' };

@@ -5,6 +5,7 @@
 //
 // The router owns 1.1.1.1; the servers know only their private addresses.
 // The appliance must land on server1, the test appliance on server2.
+// With workers: reloads that add and remove a port keep their NAT flows.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
@@ -247,6 +248,39 @@ for (const workers of [1, 2]) {
         const one = await inNetns(client, process.execPath, ['-e', UDP_CLIENT, '10.0.0.2', '1.1.1.1'], { timeoutMs: 5000 });
         assert.equal(one.stdout.trim(), 'server1 10.0.0.2 from 1.1.1.1:7');
       }
+    });
+
+    test('reloads that add and remove a port keep the workers\' NAT: a connection through the VIP held across both completes, and a client behind the new port reaches the VIP', { timeout: 40_000 }, async () => {
+      const other = await lab.addNamespace('n');
+      await lab.hostPort(other, lab.dev('n'), '10.0.9.2/24', '10.0.9.1');
+      const base = JSON.parse(readFileSync(router.configFile, 'utf8')) as { ports: Record<string, unknown>[] };
+      const reload = async (ports: Record<string, unknown>[]) => {
+        writeFileSync(router.configFile, JSON.stringify({ ...base, ports }));
+        return (await router.api<{ ports: { added: string[]; removed: string[] } }>('POST', '/v1/reload')).ports;
+      };
+      const before = await router.api<NatJson>('GET', '/v1/nat');
+      // Its answer comes 4 s after the request: the NAT flow must still be there when it does.
+      const held = inNetns(client, 'curl', ['-sS', '--max-time', '10', '--interface', '10.0.0.2', 'http://1.1.1.1/?holdMs=4000'], { timeoutMs: 15_000 });
+      let heldAnswer: string;
+      await waitFor('the held connection\'s NAT flow', async () => (await router.api<NatJson>('GET', '/v1/nat')).counters.created > before.counters.created, 5000, 50);
+      try {
+        assert.deepEqual((await reload([...base.ports, { name: 'n', device: lab.dev('n'), netns: other, address: '10.0.9.1/24' }])).added, ['n']);
+        const fromNew = await waitFor('the new port\'s client reaches 1.1.1.1', async () => {
+          const r = await inNetns(other, 'curl', ['-sS', '--max-time', '2', 'http://1.1.1.1/'], { allowFail: true });
+          return r.stdout.startsWith('server') && r.stdout;
+        }, 10_000, 100);
+        assert.equal(fromNew, 'server1 10.0.9.2');
+        assert.deepEqual((await reload(base.ports)).removed, ['n']);
+      } finally {
+        // (Awaited also when a step above failed: that failure is the one reported.)
+        heldAnswer = (await held.catch((e: Error) => ({ stdout: e.message }))).stdout;
+      }
+      assert.equal(heldAnswer, 'server1 10.0.0.2', 'the held connection, answered across both reloads');
+      const after = await router.api<NatJson>('GET', '/v1/nat');
+      // Nothing started over: the workers' tables kept every flow (and count the new client's).
+      assert.equal(after.counters.capacity, workers * 65_536);
+      assert.ok(after.counters.created >= before.counters.created + 2, `flows created ${before.counters.created} → ${after.counters.created}`);
+      assert.equal(router.events().filter((e) => e.event === 'workers.started').length, 1, 'the same workers throughout');
     });
 
     // Last: it changes the service.

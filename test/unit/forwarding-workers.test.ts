@@ -5,13 +5,15 @@
 // kernel's own count on the TUN), so are their drain flow tables'
 // figures, a route the control thread installs is used by the workers at
 // once and its withdrawal too, ping to the router's address goes through
-// the hand-over to the control thread, and a worker that fails ends
-// cleanly and tells the router to stop.
+// the hand-over to the control thread, a reload's ports join and leave
+// the running workers (added: read by them, routes only once every worker
+// has it; changed: its queues taken over; removed: its queues closed), and
+// a worker that fails ends cleanly and tells the router to stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { pino } from 'pino';
-import { Router } from '../../src/router/router.js';
+import { Router, deviceKey } from '../../src/router/router.js';
 import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep } from '../../src/testbed/shell.js';
@@ -135,6 +137,67 @@ test('a route the control thread installs and withdraws is followed by the worke
 test('ping to the router: a worker hands it to the control thread, which answers', { skip: !root && 'needs root' }, async () => {
   const r = await inNetns(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.1.1']);
   assert.match(r.stdout, /3 received/);
+});
+
+test('a reload\'s ports join and leave the running workers: added (read by them, counters summed), changed keeping its device (its queues taken over), removed (its queues closed)', { skip: !root && 'needs root' }, async () => {
+  const configs = parseRouterConfig({
+    router: 'wku', workers: 2,
+    ports: [
+      { name: 'c', device: lab.dev('c'), netns: ns, address: '10.0.3.1/24' },
+      { name: 'b', device: lab.dev('b'), netns: ns, address: '10.0.4.1/24' },
+    ],
+  }).ports;
+  await ip('-n', ns, 'route', 'add', '10.0.3.0/24', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+  await ip('-n', ns, 'route', 'add', '10.0.4.0/24', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+  const a = router.portByName('a');
+  const noRoute = () => a.counters.snapshot().drops['no-route'] ?? 0;
+  const n0 = noRoute();
+  await pings('10.0.3.9', 3);
+  await until('3 no-route drops before c joins', () => noRoute() - n0 >= 3);
+
+  // Added: opened (2 queues), attached; its connected route stays out of the FIB until both workers have it.
+  const [c] = router.openPorts([configs[0]!]);
+  router.attachPort(c!);
+  const connected = (port: number) => router.rib.find((r) => r.source === 'connected' && r.port === port)[0];
+  assert.equal(connected(c!.index)?.unusable, 'port-joining', 'no worker has answered yet (this thread has not yielded)');
+  await until('c joined in both workers', () => connected(c!.index)?.unusable === null);
+  await ip('-n', ns, 'link', 'set', lab.dev('c'), 'up');
+  const kernelC = await kernelRx(lab.dev('c'));
+  await pings('10.0.3.9', 40);
+  await until('40 packets out of c', () => c!.counters.snapshot().txPackets >= 40);
+  assert.equal(c!.counters.snapshot().txPackets, 40);
+  assert.equal(c!.counters.values[2], 0, 'the control thread\'s own txPackets: the workers\' shards hold them');
+  await until('the kernel saw 40 on c', async () => (await kernelRx(lab.dev('c'))) - kernelC >= 40);
+
+  // Changed (new address, same device): the new b takes the old one's queues over; the old one's routes go.
+  const oldB = router.portByName('b');
+  const [newB] = router.openPorts([configs[1]!], new Map([[deviceKey({ device: lab.dev('b'), netns: ns }), oldB.device]]));
+  assert.equal(newB!.device, oldB.device, 'the same queue 0');
+  router.retirePorts([oldB]);
+  router.attachPort(newB!);
+  router.removePort(oldB);
+  await until('the new b joined', () => connected(newB!.index)?.unusable === null);
+  const kernelB = await kernelRx(lab.dev('b'));
+  await pings('10.0.4.9', 20);
+  await until('20 packets out of the new b', () => newB!.counters.snapshot().txPackets >= 20);
+  await until('the kernel saw them on the same TUN', async () => (await kernelRx(lab.dev('b'))) - kernelB >= 20);
+  const n1 = noRoute();
+  await pings('10.0.2.9', 3);
+  await until('the old b\'s network unreachable', () => noRoute() - n1 >= 3);
+
+  // Removed: its route withdrawn; once both workers let go its queues close, and with them the TUN (made by the router) goes.
+  router.retirePorts([c!]);
+  router.removePort(c!);
+  assert.equal(connected(c!.index), undefined);
+  const n2 = noRoute();
+  await pings('10.0.3.9', 3);
+  await until('c\'s network unreachable', () => noRoute() - n2 >= 3);
+  await until('the TUN of c gone (every queue closed)', async () => (await ip('-n', ns, 'link', 'show', lab.dev('c')).then(() => false, () => true)), 3000);
+  // The taken-over queues were not closed with the old b: still forwarding.
+  await sleep(300);
+  const tx = newB!.counters.snapshot().txPackets;
+  await pings('10.0.4.9', 5);
+  await until('5 more out of the new b', () => newB!.counters.snapshot().txPackets - tx >= 5);
 });
 
 // Last: it ends worker 0.

@@ -236,3 +236,44 @@ test('triggers: a config trigger that takes the name of one added through the AP
     t.stop();
   }
 });
+
+test('with forwarding workers: ports join up to the room their shared state has (the start\'s and 16 more, indices never reused); one more is refused whole, its queues closed', () => {
+  const file = join(dir, `w-${Math.random().toString(36).slice(2)}.json`);
+  const base = { router: 'rw', workers: 2, ports: [{ name: 'p0', device: 'p0', address: '10.1.0.1/24' }, { name: 'p1', device: 'p1', address: '10.1.1.1/24' }] };
+  writeFileSync(file, JSON.stringify(base));
+  const queues: MemoryDevice[] = [];
+  // (Not started: the workers need TUN or Ethernet queues; openPorts and its bound are the same either way.)
+  const daemon = assembleDaemon(loadRouterConfig(file), pino({ level: 'silent' }), new ApiServer(), {
+    openDevice: (pc) => new MemoryDevice(pc.device),
+    openQueues: (pc, n) => Array.from({ length: n }, (_, i) => {
+      if (pc.device.startsWith('busy')) throw new Error(`TUN "${pc.device}" is already in use by another process`);
+      const d = new MemoryDevice(`${pc.device}/${i}`);
+      queues.push(d);
+      return d;
+    }),
+  });
+  const router = daemon.router;
+  assert.equal(router.portCapacity, 18);
+  const more = (n: number, from = 2) => Array.from({ length: n }, (_, i) => ({ name: `n${from + i}`, device: `n${from + i}`, address: `10.1.${from + i}.1/24` }));
+  writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(17)] }));
+  assert.throws(() => reloadDaemon(daemon, file), (e: unknown) => e instanceof ReloadRefused &&
+    /cannot open the new ports: ports: room for 18 while forwarding workers run \(the 2 the daemon started with and 16 more; removed and changed ports count\): restart instead/.test((e as Error).message));
+  assert.equal(queues.length, 4, 'nothing opened for it (the start\'s 2 ports\' queues only)');
+  assert.equal(router.ports.length, 2);
+  // A device that cannot be opened: the queues opened before it closed again, their receive slots given back.
+  const arenaEnd = router.arena.reservedEnd;
+  writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(2), { name: 'x', device: 'busy0', address: '10.1.99.1/24' }] }));
+  assert.throws(() => reloadDaemon(daemon, file), /cannot open the new ports: TUN "busy0"/);
+  assert.equal(queues.length, 8);
+  assert.ok(queues.slice(4).every((q) => q.closed));
+  assert.equal(router.arena.reservedEnd, arenaEnd);
+  // Sixteen more fit: 18 ports.
+  writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(16)] }));
+  assert.deepEqual(reloadDaemon(daemon, file).ports.added.length, 16);
+  assert.equal(router.ports.length, 18);
+  // Changing one now needs a new index: refused, it stays as it is.
+  writeFileSync(file, JSON.stringify({ ...base, ports: [{ ...base.ports[0]!, address: '10.1.0.2/24' }, base.ports[1], ...more(16)] }));
+  assert.throws(() => reloadDaemon(daemon, file), /room for 18/);
+  assert.equal(router.portByName('p0').address, 0x0a010001);
+  router.stop();
+});
