@@ -89,17 +89,11 @@ export class ForwardingWorkers {
     }
     const peerCounts = new SharedArrayBuffer(2 * n * 4);
     const ownerSeed = randomInt(0x7fffffff);
-    ports.forEach((p, i) => p.publishTo(cells.subarray(i * PORT_CELL_SLOTS, (i + 1) * PORT_CELL_SLOTS)));
+    for (const p of ports) this.publishCell(p);
     for (let w = 0; w < n; w++) {
-      const counters = ports.map(() => new SharedArrayBuffer(COUNTER_SLOTS * 8));
-      counters.forEach((c, i) => ports[i]!.counters.addShard(new Float64Array(c)));
-      const linkCounters = ports.map((p, i) => {
-        if (!p.link) return null;
-        const shard = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
-        p.link.counters.addShard(new Float64Array(shard));
-        (this.linkShards[i] ??= []).push(shard);
-        return shard;
-      });
+      const shards = ports.map((p) => this.newShards(p));
+      const counters = shards.map((s) => s.counters);
+      const linkCounters = shards.map((s) => s.linkCounters);
       const status = new SharedArrayBuffer(statusBytes(host.capacity));
       const views = statusViews(status, host.capacity);
       this.status.push(views.slots);
@@ -169,20 +163,29 @@ export class ForwardingWorkers {
    */
   addPort(port: Port, config: PortConfig, queues: readonly PacketDevice[], takeover: Port | null): void {
     if (port.index >= this.host.capacity) throw new Error(`port ${port.name}: index ${port.index}, room for ${this.host.capacity}`);
-    port.publishTo(this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS));
+    this.publishCell(port);
     this.adding.set(port.index, this.threads.length);
     for (let w = 0; w < this.threads.length; w++) {
-      const counters = new SharedArrayBuffer(COUNTER_SLOTS * 8);
-      port.counters.addShard(new Float64Array(counters));
-      let linkCounters: SharedArrayBuffer | null = null;
-      if (port.link) {
-        linkCounters = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
-        port.link.counters.addShard(new Float64Array(linkCounters));
-        (this.linkShards[port.index] ??= []).push(linkCounters);
-      }
+      const { counters, linkCounters } = this.newShards(port);
       const queue = takeover ? null : queueHandle(queues[w]!);
       this.post(w, { type: 'add-port', port: port.index, config, queue, takeover: takeover?.index ?? -1, counters, linkCounters });
     }
+  }
+
+  /** The port's state cell in shared memory: the workers follow it. */
+  private publishCell(port: Port): void {
+    port.publishTo(this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS));
+  }
+
+  /** One worker's counter shard of the port (and of its link), which the port's counters sum from now on. */
+  private newShards(port: Port): { counters: SharedArrayBuffer; linkCounters: SharedArrayBuffer | null } {
+    const counters = new SharedArrayBuffer(COUNTER_SLOTS * 8);
+    port.counters.addShard(new Float64Array(counters));
+    if (!port.link) return { counters, linkCounters: null };
+    const linkCounters = new SharedArrayBuffer(LINK_COUNTER_SLOTS * 8);
+    port.link.counters.addShard(new Float64Array(linkCounters));
+    (this.linkShards[port.index] ??= []).push(linkCounters);
+    return { counters, linkCounters };
   }
 
   /** Whether some worker does not have the port a reload added yet. */
