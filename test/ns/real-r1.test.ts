@@ -36,6 +36,13 @@ const SERVER2_BOUND_MS = 100;
 /** Unblock: BIRD takes R2's table as soon as its interface is up; FRR ripd listens to a link only 1 s after it came up. */
 const BACK_BOUND_MS: Record<RealR1, number> = { bird: 300, frr: 1500 };
 
+/**
+ * A poll started this long before the drain began may still have its SYN on
+ * the way to R2 when it begins (client → R1's kernel → R2's daemon, on a
+ * loaded machine): R2 refuses it, and its retry goes to server 2. Seen in CI:
+ * a poll started 1 ms before the drain, answered by server 2 after 1,009 ms.
+ */
+const SYN_TRANSIT_MS = 50;
 /** A poll whose connection was open at `t`: when R1's route moved then, its next segments met the other server. */
 const inFlightAt = (p: PollRecord, t: number) => p.t <= t && p.t + p.latencyMs >= t;
 
@@ -85,7 +92,7 @@ for (const kind of ['bird', 'frr'] as const) {
       assert.deepEqual(r.failedPolls, [], 'no poll lost in the drain');
       // A slow poll is one whose SYN R2 refused while draining, before R1 moved: its retry went to server 2.
       const switchedAt = r.at + r.r1SwitchMs!;
-      assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at || p.t >= switchedAt || p.server !== 'server2'), [],
+      assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at - SYN_TRANSIT_MS || p.t >= switchedAt || p.server !== 'server2'), [],
         `slow polls other than those R2 refused before R1 moved (drain began at ${r.at}, R1 moved at ${switchedAt})`);
     });
   });
