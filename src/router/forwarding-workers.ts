@@ -54,6 +54,15 @@ export interface WorkerHost {
   fatal(message: string): void;
 }
 
+/** A worker's answer about a port, awaited from `waiting.get(port)` workers: whether it is the last (the count is then gone). */
+function lastAnswer(waiting: Map<number, number>, port: number): boolean {
+  const left = waiting.get(port);
+  if (left === undefined) return false;
+  if (left > 1) waiting.set(port, left - 1);
+  else waiting.delete(port);
+  return left === 1;
+}
+
 export class ForwardingWorkers {
   private readonly threads: Worker[] = [];
   private readonly status: Int32Array[] = [];
@@ -290,12 +299,7 @@ export class ForwardingWorkers {
         for (let w = 0; w < this.threads.length; w++) if (w !== from) this.post(w, { type: 'arp', frames: m.frames });
         break;
       case 'detached': {
-        const left = (this.detaching.get(m.port) ?? 1) - 1;
-        if (left > 0) {
-          this.detaching.set(m.port, left);
-          break;
-        }
-        this.detaching.delete(m.port);
+        if (!lastAnswer(this.detaching, m.port)) break;
         const queues = this.host.queues[m.port] ?? [];
         // A removed port whose device a new port took over (a changed port): its queues stay open for that one.
         if (ports.some((p) => p.index !== m.port && !p.removed && this.host.queues[p.index] === queues)) break;
@@ -303,12 +307,7 @@ export class ForwardingWorkers {
         break;
       }
       case 'added': {
-        const left = (this.adding.get(m.port) ?? 0) - 1;
-        if (left > 0) {
-          this.adding.set(m.port, left);
-          break;
-        }
-        if (!this.adding.delete(m.port)) break;
+        if (!lastAnswer(this.adding, m.port)) break;
         const port = ports[m.port];
         if (port && !port.removed) this.host.joined(port);
         break;
