@@ -1,5 +1,6 @@
-// npm run soak -- --minutes 30 — run a namespace lab under sustained load
-// and show that the daemons' memory and file descriptors stay flat.
+// npm run soak -- --minutes 30 [--workers N] — run a namespace lab under
+// sustained load and show that the daemons' memory and file descriptors stay
+// flat (with --workers, every daemon forwards in N worker threads).
 //
 //   host a ─ r1 ═ r2 ─ host b      r1–r2: RIP + BFD; UDP load a → b (iperf3, bounded rate)
 //            ║ └─ host c           r1's port c: blocked and unblocked (API churn)
@@ -28,14 +29,20 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     sample: { type: 'string', default: '15' },
     rate: { type: 'string', default: '20M' },
+    workers: { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
 const MINUTES = Number(values.minutes);
 const SAMPLE_S = Number(values.sample);
 const RATE = values.rate!;
+const WORKERS = Number(values.workers);
 if (!(MINUTES > 0) || !(SAMPLE_S >= 1)) {
   process.stderr.write('soak: --minutes and --sample must be positive numbers\n');
+  process.exit(2);
+}
+if (!Number.isInteger(WORKERS) || WORKERS < 0 || WORKERS > 8) {
+  process.stderr.write('soak: --workers must be an integer 0..8\n');
   process.exit(2);
 }
 
@@ -114,6 +121,8 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   let stopping = false;
   try {
+    // With forwarding workers every daemon runs them: its TUNs are made multi-queue (each worker opens a queue).
+    lab.multiQueueTuns = WORKERS > 0;
     const a = await lab.addNamespace('a');
     const b = await lab.addNamespace('b');
     const c = await lab.addNamespace('c');
@@ -127,6 +136,7 @@ async function main(): Promise<void> {
     const rip = (ports: string[]) => ({ ports: ports.map((port) => ({ port, bfd: true })), redistribute: ['connected'], updateTime: 5, timeoutTime: 30, garbageTime: 20 });
     const r1Config = (extra: boolean) => ({
       router: `${lab.id}-r1`,
+      workers: WORKERS,
       ports: [
         { name: 'a', device: lab.dev('a'), netns: a, address: '10.0.1.1/24' },
         { name: 'r2', device: lab.dev('l12'), netns: wire, address: '10.0.12.1/30' },
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
     });
     const r1 = await lab.startRouter('r1', r1Config(false));
     const r2 = await lab.startRouter('r2', {
+      workers: WORKERS,
       ports: [
         { name: 'r1', device: lab.dev('l21'), netns: wire, address: '10.0.12.2/30' },
         { name: 'b', device: lab.dev('b'), netns: b, address: '10.0.2.1/24' },
@@ -148,6 +159,7 @@ async function main(): Promise<void> {
       rip: rip(['r1']),
     });
     const r3 = await lab.startRouter('r3', {
+      workers: WORKERS,
       ports: [
         { name: 'r1', device: lab.dev('l31'), netns: wire, address: '10.0.13.2/30' },
         { name: 'e', device: lab.dev('e'), netns: e, address: '10.0.5.1/24' },
@@ -163,7 +175,7 @@ async function main(): Promise<void> {
       await inNetns(a, 'ping', ['-c', '1', '-W', '1', '10.0.5.2']);
       return true;
     }, 60_000, 500);
-    console.log(`soak: lab ${lab.id} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${MINUTES} min, sample every ${SAMPLE_S} s, UDP load ${RATE}bit/s a → b`);
+    console.log(`soak: lab ${lab.id} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${MINUTES} min, sample every ${SAMPLE_S} s, UDP load ${RATE}bit/s a → b, ${WORKERS} forwarding workers per daemon`);
 
     const started = Date.now();
     const until = started + MINUTES * 60_000;
