@@ -43,6 +43,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StatsJson } from '../src/api/types.js';
 import { Lab, type RouterProcess } from '../src/testbed/lab.js';
+import { tunHosts } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep, waitFor, within } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -166,12 +167,7 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
     await kernelRouter(k2, pin, 'bk20');
 
     // One router on TUNs: client TUN in tc, server TUN in ts (as tunroute's host ports).
-    const tc = await lab.addNamespace('tc');
-    const ts = await lab.addNamespace('ts');
-    const cin = lab.dev('c');
-    const sout = lab.dev('s');
-    await lab.hostPort(tc, cin, '10.1.0.2/24', '10.1.0.1');
-    await lab.hostPort(ts, sout, '10.2.0.2/24', '10.2.0.1');
+    const { client: tc, server: ts, clientDev: cin, serverDev: sout } = await tunHosts(lab, 't');
 
     // Two routers: the same host TUNs; R1 ↔ wiring pair (tc mirred) ↔ R2.
     const l1 = lab.dev('l1');
@@ -190,14 +186,7 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
     await lab.hostPort(ec2, ec2dev, '10.1.0.2/24', '10.1.0.1');
 
     // Forwarding workers (multi-queue TUNs, a pair of its own): the client in mc, the server in ms.
-    lab.multiQueueTuns = true;
-    const mc = await lab.addNamespace('mc');
-    const ms = await lab.addNamespace('ms');
-    const mcdev = lab.dev('mc');
-    const msdev = lab.dev('ms');
-    await lab.hostPort(mc, mcdev, '10.1.0.2/24', '10.1.0.1');
-    await lab.hostPort(ms, msdev, '10.2.0.2/24', '10.2.0.1');
-    lab.multiQueueTuns = false;
+    const { client: mc, server: ms, clientDev: mcdev, serverDev: msdev } = await tunHosts(lab, 'm', true);
 
     for (const ns of [ks, k2s, ts, es, ms]) {
       servers.push(lab.spawnIn(ns, 'taskset', ['-c', pin ? CLIENT_CPU : '0-1023', 'iperf3', '-s', '-B', '10.2.0.2']));

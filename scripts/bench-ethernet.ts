@@ -153,6 +153,35 @@ export async function vethChain(lab: Lab, tag: string, withTaps: boolean): Promi
   return { ...chain, inDev: 't0', outDev: 't1' };
 }
 
+/** The TUN chain's two hosts: each a namespace whose NIC is a TUN the router (or a C forwarder) takes as its port. */
+export interface TunHosts {
+  client: string;
+  server: string;
+  clientDev: string;
+  serverDev: string;
+}
+
+/**
+ * sender (10.1.0.2) and receiver (10.2.0.2) namespaces, each with a TUN as
+ * its NIC and a default route via the router's side (10.1.0.1, 10.2.0.1):
+ * the addressing of vethChain. `multiQueue`: TUNs for forwarding workers.
+ */
+export async function tunHosts(lab: Lab, tag: string, multiQueue = false): Promise<TunHosts> {
+  const client = await lab.addNamespace(`${tag}s`);
+  const server = await lab.addNamespace(`${tag}d`);
+  const clientDev = lab.dev(`${tag}in`);
+  const serverDev = lab.dev(`${tag}out`);
+  const before = lab.multiQueueTuns;
+  lab.multiQueueTuns = multiQueue;
+  try {
+    await lab.hostPort(client, clientDev, '10.1.0.2/24', '10.1.0.1');
+    await lab.hostPort(server, serverDev, '10.2.0.2/24', '10.2.0.1');
+  } finally {
+    lab.multiQueueTuns = before;
+  }
+  return { client, server, clientDev, serverDev };
+}
+
 /** Give `dev` another MAC (frames still sent to the old one are then "other host"), or restore it. */
 async function otherHost(ns: string, dev: string, restore: string | undefined): Promise<string> {
   const old = await macOf(ns, dev);
@@ -189,12 +218,7 @@ export async function runEthernetBench(opts: { seconds?: number; rounds?: number
   try {
     const pk = await vethChain(lab, 'p', false);
     const tp = await vethChain(lab, 't', true);
-    const ts = await lab.addNamespace('us');
-    const td = await lab.addNamespace('ud');
-    const din = lab.dev('in');
-    const dout = lab.dev('out');
-    await lab.hostPort(ts, din, '10.1.0.2/24', '10.1.0.1');
-    await lab.hostPort(td, dout, '10.2.0.2/24', '10.2.0.1');
+    const { client: ts, server: td, clientDev: din, serverDev: dout } = await tunHosts(lab, 'u');
     const tun: Chain = { s: ts, r: ts, d: td, inDev: din, outDev: dout, dstMac: '' };
 
     const samples: Record<string, Sample[][]> = {};

@@ -28,7 +28,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
-import { vethChain } from './bench-ethernet.js';
+import { tunHosts, vethChain } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep } from '../src/testbed/shell.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -109,24 +109,10 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     await inNetns(ks, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']);
 
     // TUN chain shared by the C forwarder and tunroute.
-    const ts = await lab.addNamespace('ts');
-    const td = await lab.addNamespace('td');
-    const din = lab.dev('in');
-    const dout = lab.dev('out');
-    await lab.hostPort(ts, din, '10.1.0.2/24', '10.1.0.1');
-    await lab.hostPort(td, dout, '10.2.0.2/24', '10.2.0.1');
+    const { client: ts, server: td, clientDev: din, serverDev: dout } = await tunHosts(lab, 't');
 
     // The same chain on multi-queue TUNs, for forwarding workers (a worker opens one queue of each).
-    const ms = await lab.addNamespace('ms');
-    const md = await lab.addNamespace('md');
-    const mqin = lab.dev('mqin');
-    const mqout = lab.dev('mqout');
-    for (const [ns, dev, addr, gw] of [[ms, mqin, '10.1.0.2/24', '10.1.0.1'], [md, mqout, '10.2.0.2/24', '10.2.0.1']] as const) {
-      await ip('-n', ns, 'tuntap', 'add', 'dev', dev, 'mode', 'tun', 'multi_queue');
-      await ip('-n', ns, 'link', 'set', dev, 'up');
-      await ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
-      await ip('-n', ns, 'route', 'add', 'default', 'via', gw, 'dev', dev);
-    }
+    const { client: ms, server: md, clientDev: mqin, serverDev: mqout } = await tunHosts(lab, 'm', true);
 
     // Ethernet chain: sender —veth— router —veth— receiver (the router's ends carry no addresses).
     const eth = await vethChain(lab, 'e', false);
