@@ -207,6 +207,12 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
       if (pin) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(r.proc!.pid)]);
       return r;
     };
+    /** What stops the daemons of a row: they go after the first one's bytes per packet read on port c are taken. */
+    const stopDaemons = (first: RouterProcess, ...rest: RouterProcess[]) => async () => {
+      const b = await bytesPerPacket(first, 'c');
+      for (const r of [first, ...rest]) await r.stop();
+      return b;
+    };
     const bytesPerPacket = async (r: RouterProcess, port: string): Promise<number | undefined> => {
       const p = (await r.api<StatsJson>('GET', '/v1/stats')).ports[port];
       return p && p.rxPackets ? p.rxBytes / p.rxPackets : undefined;
@@ -242,28 +248,28 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
         name: 'tunroute', routers: 1, kernel: K1, client: tc,
         run: async () => {
           const r = await daemon({ ports: tunPorts });
-          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
+          return stopDaemons(r);
         },
       },
       {
         name: 'tunroute, Ethernet client', routers: 1, kernel: K1, client: ec,
         run: async () => {
           const r = await daemon({ ports: [{ name: 'c', type: 'ethernet', device: 'ber0', address: '10.1.0.1/24' }, tunPorts[1]] }, 'er');
-          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
+          return stopDaemons(r);
         },
       },
       ...[true, false].map((offload): Config => ({
         name: `tunroute, Ethernet server, ${offload ? 'whole' : 'cut'}`, routers: 1, kernel: K1, client: ec2,
         run: async () => {
           const r = await daemon({ ports: [{ name: 'c', device: ec2dev, netns: ec2, address: '10.1.0.1/24' }, { name: 's', type: 'ethernet', device: 'bes1', address: '10.2.0.1/24', offload }] }, 'er2');
-          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
+          return stopDaemons(r);
         },
       })),
       ...([['tunroute, NAT', tc, tunPorts, 0], ['tunroute, 2 workers', mc, workerPorts, 2], ['tunroute, 2 workers, NAT', mc, workerPorts, 2]] as const).map(([name, client, ports, workers]): Config => ({
         name, routers: 1, kernel: K1, client, target: name.endsWith('NAT') ? VIP : undefined,
         run: async () => {
           const r = await daemon({ ports, workers, ...(name.endsWith('NAT') ? natService : {}) });
-          return async () => { const b = await bytesPerPacket(r, 'c'); await r.stop(); return b; };
+          return stopDaemons(r);
         },
       })),
       ...(opts.tsLoop ? [{ name: 'TS loop, offloads', routers: 1, kernel: K1, client: tc, ts: true, run: async (out: string) => stopC(tsfwd([tc, cin], [ts, sout], out)) } as Config] : []),
@@ -281,7 +287,7 @@ export async function runBulkBench(opts: { seconds?: number; rounds?: number; pi
         run: async () => {
           const r1 = await daemon({ ports: [tunPorts[0], { name: 'l', device: l1, netns: wire, address: '10.9.0.1/30' }], routes: [{ prefix: '10.2.0.0/24', port: 'l', via: '10.9.0.2' }] });
           const r2 = await daemon({ ports: [{ name: 'l', device: l2, netns: wire, address: '10.9.0.2/30' }, tunPorts[1]], routes: [{ prefix: '10.1.0.0/24', port: 'l', via: '10.9.0.1' }] });
-          return async () => { const b = await bytesPerPacket(r1, 'c'); await r1.stop(); await r2.stop(); return b; };
+          return stopDaemons(r1, r2);
         },
       },
     ];
