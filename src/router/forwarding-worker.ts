@@ -37,7 +37,7 @@ import { PacketPath, SPARE_MTU, arenaFor } from '../dataplane/packet-path.js';
 import { HEADROOM } from '../packet/arena.js';
 import type { LocalSink } from '../dataplane/local-delivery.js';
 import { Drop } from '../packet/drops.js';
-import { Port, RX_BATCH } from '../ports/port.js';
+import { PORT_CELL_SLOTS, Port, RX_BATCH } from '../ports/port.js';
 import { SharedFib } from '../routing/fib-view.js';
 import type { SharedFibHandles } from '../routing/fib.js';
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
@@ -192,11 +192,16 @@ class ForwardingWorker {
     this.flushHandOver();
   }
 
+  /** The port's state cell in shared memory, as the control thread publishes it. */
+  private cellOf(port: Port): Int32Array {
+    return this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS);
+  }
+
   /** Port states as the control thread set them; a port muted or unmuted takes its link down or up. */
   private followCells(): void {
     for (const port of this.ports) {
       if (port.removed) continue;
-      const changed = port.followCell(this.cells.subarray(port.index * 2, port.index * 2 + 2));
+      const changed = port.followCell(this.cellOf(port));
       if (!changed || !port.link) continue;
       if (port.muted) port.link.linkDown();
       else port.link.linkUp();
@@ -368,7 +373,7 @@ class ForwardingWorker {
     });
     this.ports.push(port);
     this.path.addresses.refresh();
-    port.followCell(this.cells.subarray(port.index * 2, port.index * 2 + 2));
+    port.followCell(this.cellOf(port));
     if (!port.muted) port.link?.linkUp();
     this.startReading(port);
     this.send({ type: 'added', port: port.index });
