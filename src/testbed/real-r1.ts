@@ -154,7 +154,13 @@ export class RealR1Lab {
     const viaR3 = firstAfter(at, backAt, (c) => !c.deleted && c.via === VIA_R3);
     const gone = firstAfter(at, backAt, (c) => c.deleted && c.via === VIA_R2);
     const viaR2 = firstAfter(backAt, Infinity, (c) => !c.deleted && c.via === VIA_R2);
-    const failedBetween = (from: number, to: number) => records.filter((r) => r.t >= from && r.t < to && !isAnswered(r));
+    // A poll open when R1 switched back to R2 has its next segments meet server 1, which resets it: that
+    // loss is the unblock's, even when the poll began just before R2's port.unblocked event.
+    const switchBack = viaR2?.time ?? backAt;
+    const resetBySwitchBack = (r: PollRecord) => r.error === 'ECONNRESET' && r.t <= switchBack && r.t + r.latencyMs >= switchBack;
+    const failed = records.filter((r) => !isAnswered(r));
+    const failedBetween = (from: number, to: number) => failed.filter((r) => r.t >= from && r.t < to && !resetBySwitchBack(r));
+    const failedAfterUnblockPolls = failed.filter((r) => r.t >= backAt || (r.t >= at && resetBySwitchBack(r)));
     return {
       mode,
       at,
@@ -170,8 +176,8 @@ export class RealR1Lab {
       server1Ms: back ? firstAnswer(records, backAt, 'server1') : null,
       slow: records.filter((r) => r.t >= at - 1000 && isAnswered(r) && r.latencyMs >= SLOW_MS).length,
       slowPolls: records.filter((r) => r.t >= at - 1000 && r.t < backAt && isAnswered(r) && r.latencyMs >= SLOW_MS),
-      failedAfterUnblock: failedBetween(backAt, Infinity).length,
-      failedAfterUnblockPolls: failedBetween(backAt, Infinity),
+      failedAfterUnblock: failedAfterUnblockPolls.length,
+      failedAfterUnblockPolls,
       kernel: kernel.filter((c) => c.time >= at - 10),
     };
   }
@@ -209,7 +215,7 @@ export interface CutoverResult {
   slow: number;
   /** Those polls, until the unblock. */
   slowPolls: PollRecord[];
-  /** Polls that failed from 1 s before `at` until the unblock. */
+  /** Polls that failed from 1 s before `at` until the unblock (but for one reset by R1's switch back). */
   failed: number;
   failedPolls: PollRecord[];
   /** The longest time without an answer around the cut-over. */
@@ -220,6 +226,7 @@ export interface CutoverResult {
   r1BackMs: number | null;
   /** The earliest answer by server 1 to a poll sent after the unblock (null: none within the bound). */
   server1Ms: number | null;
+  /** Polls that failed from the unblock on, and one begun before it that R1's switch back reset. */
   failedAfterUnblock: number;
   failedAfterUnblockPolls: PollRecord[];
   kernel: KernelRouteChange[];

@@ -89,11 +89,12 @@ for (const kind of ['bird', 'frr'] as const) {
       check(r);
       assert.equal(r.r1WithdrawnMs, null, 'R1 never withdrew the route via R2 before R3\'s replaced it');
       assert.ok(r.drainMs !== null && r.drainMs < 5000, `drained in ${r.drainMs} ms`);
-      assert.deepEqual(r.failedPolls, [], 'no poll lost in the drain');
-      // A slow poll is one whose SYN R2 refused while draining, before R1 moved: its retry went to server 2.
       const switchedAt = r.at + r.r1SwitchMs!;
+      const times = `drain began at ${r.at}, R1 moved at ${switchedAt}, R2 blocked at ${r.at + r.drainMs}, R2 unblocked at ${r.unblockAt}, R1 back at ${r.unblockAt + r.r1BackMs!}`;
+      assert.deepEqual(r.failedPolls, [], `no poll lost in the drain (${times})`);
+      // A slow poll is one whose SYN R2 refused while draining, before R1 moved: its retry went to server 2.
       assert.deepEqual(r.slowPolls.filter((p) => p.t < r.at - SYN_TRANSIT_MS || p.t >= switchedAt || p.server !== 'server2'), [],
-        `slow polls other than those R2 refused before R1 moved (drain began at ${r.at}, R1 moved at ${switchedAt})`);
+        `slow polls other than those R2 refused before R1 moved (${times})`);
     });
   });
 }
