@@ -95,6 +95,8 @@ class ForwardingWorker {
   private readonly path: PacketPath;
   private readonly fib: SharedFib;
   private readonly cells: Int32Array;
+  /** Each port's view of its cell, made once (followCells runs every batch). */
+  private readonly cellViews: Int32Array[] = [];
   private readonly status: Int32Array;
   /** The status block's flow figures (FLOW_*). */
   private readonly flowFigures: Float64Array;
@@ -194,7 +196,7 @@ class ForwardingWorker {
 
   /** The port's state cell in shared memory, as the control thread publishes it. */
   private cellOf(port: Port): Int32Array {
-    return this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS);
+    return (this.cellViews[port.index] ??= this.cells.subarray(port.index * PORT_CELL_SLOTS, (port.index + 1) * PORT_CELL_SLOTS));
   }
 
   /** Port states as the control thread set them; a port muted or unmuted takes its link down or up. */
