@@ -11,6 +11,9 @@
 /** Free bytes kept in front of every packet, for the egress port's link header. */
 export const HEADROOM = 64;
 
+/** No room left for a permanent region (a port a reload adds: see SPARE_PORTS). */
+export class ArenaFull extends RangeError {}
+
 export class PacketArena {
   readonly buffer: ArrayBuffer;
   readonly bytes: Uint8Array;
@@ -32,7 +35,7 @@ export class PacketArena {
   reserve(bytes: number): number {
     const off = (this.reserved + 63) & ~63;
     if (off + bytes > this.buffer.byteLength) {
-      throw new RangeError(`packet arena full: need ${bytes} more bytes (size ${this.buffer.byteLength})`);
+      throw new ArenaFull(`packet arena full: need ${bytes} more bytes (size ${this.buffer.byteLength})`);
     }
     this.reserved = off + bytes;
     return off;

@@ -17,11 +17,11 @@ import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
 import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
-import { PacketPath, SPARE_PORTS, arenaFor } from '../dataplane/packet-path.js';
+import { PacketPath, SPARE_MTU, SPARE_PORTS, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
-import type { PacketArena } from '../packet/arena.js';
+import { ArenaFull, type PacketArena } from '../packet/arena.js';
 import type { PacketDevice } from '../ports/device.js';
 import type { Port } from '../ports/port.js';
 import { DISTANCE, Rib, type FibChange, type Route, type RouteSpec } from '../routing/rib.js';
@@ -149,11 +149,20 @@ export class Router {
     }
     // The receive slots of ports made before a failure are given back.
     const arenaMark = this.arena.reservedEnd;
+    let current: PortConfig | undefined;
     try {
       for (const pc of configs) {
+        current = pc;
         const index = this.ports.length + opened.length;
         if (workers === 0) {
-          opened.push(makePort(index, pc, reuse.get(deviceKey(pc)) ?? this.openDevice(pc), this.arena, this.linkHooks));
+          const reused = reuse.get(deviceKey(pc));
+          const device = reused ?? this.openDevice(pc);
+          try {
+            opened.push(makePort(index, pc, device, this.arena, this.linkHooks));
+          } catch (e) {
+            if (!reused) device.close();
+            throw e;
+          }
           continue;
         }
         const reused = reuse.get(deviceKey(pc));
@@ -170,7 +179,8 @@ export class Router {
       for (const q of fresh) for (const d of q) d.close();
       for (const p of opened) this.opening.delete(p);
       this.arena.rollback(arenaMark);
-      throw e;
+      if (!(e instanceof ArenaFull)) throw e;
+      throw new Error(`port ${current!.name}: no room left for its receive slots (the packet arena keeps room for ${SPARE_PORTS} ports beyond the start's at MTU ${SPARE_MTU}; removed and changed ports count): restart instead`, { cause: e });
     }
     return opened;
   }

@@ -237,6 +237,32 @@ test('triggers: a config trigger that takes the name of one added through the AP
   }
 });
 
+test('without workers, a port change takes a new index and receive slots: at least 16 fit (the arena\'s spare, sized for MTU 9000, Ethernet, offload); then one is refused whole with the reason and "restart instead"', () => {
+  const t = start({ router: 'r1', ports: [BASE.ports[0]] });
+  try {
+    // Each reload moves the one extra port to the other device with a new address (a new index and new slots each time), at the size the spare is for.
+    const big = (i: number) => ({ name: 'big', type: 'ethernet', device: `big${i % 2}`, address: `10.9.${i}.1/24`, mtu: 9000, offload: true });
+    let fitted = 0;
+    let refused: Error | null = null;
+    for (let i = 0; i < 64 && !refused; i++) {
+      t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(i)] });
+      try {
+        assert.equal(t.reload().changed, true);
+        fitted++;
+      } catch (e) {
+        refused = e as Error;
+      }
+    }
+    assert.ok(fitted >= 16, `${fitted} changes fitted`);
+    assert.ok(refused instanceof ReloadRefused, `refused with: ${refused?.message}`);
+    assert.match(refused.message, /cannot open the new ports: port big: no room left for its receive slots \(the packet arena keeps room for 16 ports beyond the start's at MTU 9000; removed and changed ports count\): restart instead$/);
+    assert.equal(t.daemon.router.portByName('big').address, ((10 << 24) | (9 << 16) | ((fitted - 1) << 8) | 1) >>> 0, 'the running port stays as it was');
+    assert.equal(t.devices.get(`big${fitted % 2}`)?.closed, true, 'the device opened for the refused port is closed again');
+  } finally {
+    t.stop();
+  }
+});
+
 test('with forwarding workers: ports join up to the room their shared state has (the start\'s and 16 more, indices never reused); one more is refused whole, its queues closed', () => {
   const file = join(dir, `w-${Math.random().toString(36).slice(2)}.json`);
   const base = { router: 'rw', workers: 2, ports: [{ name: 'p0', device: 'p0', address: '10.1.0.1/24' }, { name: 'p1', device: 'p1', address: '10.1.1.1/24' }] };
