@@ -7,7 +7,8 @@
 // once and its withdrawal too, ping to the router's address goes through
 // the hand-over to the control thread, a reload's ports join and leave
 // the running workers (added: read by them, routes only once every worker
-// has it; changed: its queues taken over; removed: its queues closed), and
+// has it; changed: its queues taken over, or moved to another device: that
+// device's queues read and the old ones closed; removed: its queues closed), and
 // a worker that fails ends cleanly and tells the router to stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -198,6 +199,35 @@ test('a reload\'s ports join and leave the running workers: added (read by them,
   const tx = newB!.counters.snapshot().txPackets;
   await pings('10.0.4.9', 5);
   await until('5 more out of the new b', () => newB!.counters.snapshot().txPackets - tx >= 5);
+});
+
+test('a reload\'s changed port that moves to another device: the new device\'s queues are read, the old one\'s close once both workers let go', { skip: !root && 'needs root' }, async () => {
+  const portOn = (device: string) => parseRouterConfig({ router: 'wku', workers: 2, ports: [{ name: 'e', device, netns: ns, address: '10.0.5.1/24' }] }).ports[0]!;
+  const [first, moved] = [portOn(lab.dev('e1')), portOn(lab.dev('e2'))];
+  await ip('-n', ns, 'route', 'add', '10.0.5.0/24', 'via', '10.0.1.1', 'dev', lab.dev('a'));
+  const [e1] = router.openPorts([first]);
+  router.attachPort(e1!);
+  const connected = (port: number) => router.rib.find((r) => r.source === 'connected' && r.port === port)[0];
+  await until('e on e1 joined', () => connected(e1!.index)?.unusable === null);
+  await ip('-n', ns, 'link', 'set', lab.dev('e1'), 'up');
+  const kernelE1 = await kernelRx(lab.dev('e1'));
+  await pings('10.0.5.9', 10);
+  await until('the kernel saw 10 on e1', async () => (await kernelRx(lab.dev('e1'))) - kernelE1 >= 10);
+
+  // The same port name on another device (as a reload does it: nothing to reuse, since the device differs).
+  const [e2] = router.openPorts([moved], new Map([[deviceKey({ device: lab.dev('e1'), netns: ns }), e1!.device]]));
+  assert.notEqual(e2!.device, e1!.device, 'a device of its own');
+  router.retirePorts([e1!]);
+  router.attachPort(e2!);
+  router.removePort(e1!);
+  assert.equal(router.portByName('e'), e2, 'the name finds the new port');
+  await until('e on e2 joined', () => connected(e2!.index)?.unusable === null);
+  await until('the TUN e1 gone (every queue closed)', async () => (await ip('-n', ns, 'link', 'show', lab.dev('e1')).then(() => false, () => true)), 3000);
+  await ip('-n', ns, 'link', 'set', lab.dev('e2'), 'up');
+  const kernelE2 = await kernelRx(lab.dev('e2'));
+  await pings('10.0.5.9', 10);
+  await until('10 packets out of e on e2', () => e2!.counters.snapshot().txPackets >= 10);
+  await until('the kernel saw them on e2', async () => (await kernelRx(lab.dev('e2'))) - kernelE2 >= 10);
 });
 
 // Last: it ends worker 0.
