@@ -21,6 +21,12 @@ export class PacketArena {
   private scratchStart = 0;
   private scratchEnd = 0;
   private scratchNext = 0;
+  /** Every permanent region handed out: offset → bytes it holds (a reused region may hold more than was asked). */
+  private readonly held = new Map<number, number>();
+  /** Regions given back (a removed port's), sorted by offset, adjacent ones merged. */
+  private free: { off: number; bytes: number }[] = [];
+  /** Each reserve() in order, for rollback(): its offset and, when it moved the end, the end before. */
+  private readonly journal: { off: number; endBefore: number }[] = [];
 
   constructor(size: number, scratchSize: number) {
     // Large zeroed ArrayBuffers are mapped lazily: untouched slots cost no RAM.
@@ -31,24 +37,66 @@ export class PacketArena {
     this.scratchNext = this.scratchStart;
   }
 
-  /** A permanent region (e.g. a port's receive slots), 64-byte aligned. */
+  /** A permanent region (e.g. a port's receive slots), 64-byte aligned: the smallest given-back region that fits, else new room. */
   reserve(bytes: number): number {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      if (this.free[i]!.bytes >= bytes && (best < 0 || this.free[i]!.bytes < this.free[best]!.bytes)) best = i;
+    }
+    if (best >= 0) {
+      const r = this.free.splice(best, 1)[0]!;
+      this.held.set(r.off, r.bytes);
+      this.journal.push({ off: r.off, endBefore: -1 });
+      return r.off;
+    }
     const off = (this.reserved + 63) & ~63;
     if (off + bytes > this.buffer.byteLength) {
       throw new ArenaFull(`packet arena full: need ${bytes} more bytes (size ${this.buffer.byteLength})`);
     }
+    this.held.set(off, bytes);
+    this.journal.push({ off, endBefore: this.reserved });
     this.reserved = off + bytes;
     return off;
   }
 
-  /** Where the permanent regions end now: a mark for rollback(). */
+  /**
+   * Give a region back for a later reserve() (a removed port's receive
+   * slots: the caller makes sure nothing reads or writes it any more).
+   */
+  release(off: number): void {
+    const bytes = this.held.get(off);
+    if (bytes === undefined) throw new RangeError(`arena: no region at ${off}`);
+    this.held.delete(off);
+    const free = [...this.free, { off, bytes }].sort((a, b) => a.off - b.off);
+    this.free = [];
+    for (const r of free) {
+      const last = this.free[this.free.length - 1];
+      // Merged across the alignment gap between them (at most 63 bytes, unused).
+      if (last && ((last.off + last.bytes + 63) & ~63) === r.off) last.bytes = r.off + r.bytes - last.off;
+      else this.free.push({ ...r });
+    }
+  }
+
+  /** Where the permanent regions end now (regions given back and reused do not move it). */
   get reservedEnd(): number {
     return this.reserved;
   }
 
+  /** A mark for rollback(): the reservations made so far. */
+  mark(): number {
+    return this.journal.length;
+  }
+
   /** Give back the regions reserved since `mark` (a step that failed half-way: nothing uses them). */
   rollback(mark: number): void {
-    if (mark <= this.reserved) this.reserved = mark;
+    while (this.journal.length > mark) {
+      const { off, endBefore } = this.journal.pop()!;
+      if (endBefore < 0) this.release(off);
+      else {
+        this.held.delete(off);
+        this.reserved = endBefore;
+      }
+    }
   }
 
   /**

@@ -148,7 +148,7 @@ export class Router {
       throw new Error(`ports: room for ${this.portCapacity} while forwarding workers run (the ${this.portCapacity - SPARE_PORTS} the daemon started with and ${SPARE_PORTS} more; removed and changed ports count): restart instead`);
     }
     // The receive slots of ports made before a failure are given back.
-    const arenaMark = this.arena.reservedEnd;
+    const arenaMark = this.arena.mark();
     let current: PortConfig | undefined;
     try {
       for (const pc of configs) {
@@ -180,7 +180,8 @@ export class Router {
       for (const p of opened) this.opening.delete(p);
       this.arena.rollback(arenaMark);
       if (!(e instanceof ArenaFull)) throw e;
-      throw new Error(`port ${current!.name}: no room left for its receive slots (the packet arena keeps room for ${SPARE_PORTS} ports beyond the start's at MTU ${SPARE_MTU}; removed and changed ports count): restart instead`, { cause: e });
+      const count = workers > 0 ? 'removed and changed ports count' : 'removed ports give theirs back';
+      throw new Error(`port ${current!.name}: no room left for its receive slots (the packet arena keeps room for ${SPARE_PORTS} ports beyond the start's at MTU ${SPARE_MTU}; ${count}): restart instead`, { cause: e });
     }
     return opened;
   }
@@ -369,8 +370,9 @@ export class Router {
 
   /**
    * A port a reload removed: its routes are withdrawn (cause port-removed)
-   * and forgotten, the plugins told, the device closed. Its index is never
-   * reused, so nothing that still names it can point at another port.
+   * and forgotten, the plugins told, the device closed; without forwarding
+   * workers its arena regions are given back. Its index is never reused, so
+   * nothing that still names it can point at another port.
    */
   removePort(port: Port): void {
     this.stopDrain(port);
@@ -386,8 +388,13 @@ export class Router {
     port.muted = true;
     // With forwarding workers: its queues are closed once every worker has let go of them.
     if (this.workers) this.workers.removePort(port.index);
-    // Unless a new port took the device over.
-    else if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+    else {
+      // Unless a new port took the device over.
+      if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+      // Nothing reads into its receive slots or link region now (its queues were flushed): a later port reuses them.
+      this.arena.release(port.rxBase);
+      if (port.linkRegion >= 0) this.arena.release(port.linkRegion);
+    }
     this.path.addresses.refresh();
   }
 

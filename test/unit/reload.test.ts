@@ -237,27 +237,36 @@ test('triggers: a config trigger that takes the name of one added through the AP
   }
 });
 
-test('without workers, a port change takes a new index and receive slots: at least 16 fit (the arena\'s spare, sized for MTU 9000, Ethernet, offload); then one is refused whole with the reason and "restart instead"', () => {
+test('without workers, a removed or changed port gives its receive slots back: 64 changes at MTU 9000 fit; more ports at once than the arena keeps room for are refused whole, with the reason', () => {
   const t = start({ router: 'r1', ports: [BASE.ports[0]] });
   try {
-    // Each reload moves the one extra port to the other device with a new address (a new index and new slots each time), at the size the spare is for.
-    const big = (i: number) => ({ name: 'big', type: 'ethernet', device: `big${i % 2}`, address: `10.9.${i}.1/24`, mtu: 9000, offload: true });
-    let fitted = 0;
-    let refused: Error | null = null;
-    for (let i = 0; i < 64 && !refused; i++) {
+    // Each reload moves the one extra port to the other device with a new address: a new index, the old one's slots reused.
+    const big = (i: number, name = 'big') => ({ name, type: 'ethernet', device: `${name}${i % 2}`, address: `10.9.${i}.1/24`, mtu: 9000, offload: true });
+    const arenaEnd = () => t.daemon.router.arena.reservedEnd;
+    // The new port is opened before the old one leaves: the first change takes a second set of slots; the old one's are reused from then on.
+    for (let i = 0; i <= 1; i++) {
       t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(i)] });
-      try {
-        assert.equal(t.reload().changed, true);
-        fitted++;
-      } catch (e) {
-        refused = e as Error;
-      }
+      t.reload();
     }
-    assert.ok(fitted >= 16, `${fitted} changes fitted`);
-    assert.ok(refused instanceof ReloadRefused, `refused with: ${refused?.message}`);
-    assert.match(refused.message, /cannot open the new ports: port big: no room left for its receive slots \(the packet arena keeps room for 16 ports beyond the start's at MTU 9000; removed and changed ports count\): restart instead$/);
-    assert.equal(t.daemon.router.portByName('big').address, ((10 << 24) | (9 << 16) | ((fitted - 1) << 8) | 1) >>> 0, 'the running port stays as it was');
-    assert.equal(t.devices.get(`big${fitted % 2}`)?.closed, true, 'the device opened for the refused port is closed again');
+    const end = arenaEnd();
+    for (let i = 2; i <= 64; i++) {
+      t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(i)] });
+      assert.equal(t.reload().changed, true, `change ${i}`);
+    }
+    assert.equal(t.daemon.router.ports.length, 66);
+    assert.equal(arenaEnd(), end, 'no new room taken by the changes');
+    assert.ok(t.devices.get('big0')?.closed === false && t.devices.get('big1')?.closed === true, 'the last change moved it to big0 and closed big1');
+    // Too many at once: refused whole; the device opened for the port that did not fit is closed again.
+    const many = Array.from({ length: 24 }, (_, i) => big(i + 100, `m${i}x`));
+    t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(64), ...many] });
+    assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused &&
+      /cannot open the new ports: port m\d+x: no room left for its receive slots \(the packet arena keeps room for 16 ports beyond the start's at MTU 9000; removed ports give theirs back\): restart instead$/.test((e as Error).message));
+    assert.equal(arenaEnd(), end, 'what the refused reload took is given back');
+    assert.ok([...t.devices].filter(([name]) => /^m\d+x/.test(name)).every(([, d]) => d.closed), 'every device it opened is closed');
+    assert.deepEqual(t.daemon.router.livePorts().map((p) => p.name), ['lan', 'big']);
+    // Fifteen more beside the running one fit.
+    t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(64), ...many.slice(0, 15)] });
+    assert.deepEqual(t.reload().ports.added.length, 15);
   } finally {
     t.stop();
   }
