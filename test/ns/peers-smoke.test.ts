@@ -27,10 +27,11 @@ test('BIRD and FRR run inside lab namespaces', { timeout: 30_000 }, async () => 
 /**
  * What README.md says FRR 8.4 lacks, refused by its own vtysh (`--dryrun`
  * parses a config as the daemons would): RIP's BFD coupling, HMAC-SHA for RIP
- * and OSPF, a route limit for RIP, BFD authentication. The accepted lines
+ * and OSPF, a route limit for RIP, BFD authentication; and the least OSPF
+ * tick and retransmit interval BIRD 2 takes (`bird -p`). The accepted lines
  * beside them show the check can pass.
  */
-test('FRR 8.4 refuses what the README says it lacks; takes the MD5 and password it has', { timeout: 20_000 }, async () => {
+test('FRR 8.4 and BIRD 2 refuse the options the README says they lack; they take the ones it names', { timeout: 20_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tr-frr-lacks-'));
   try {
     const dryrun = async (lines: string[]) => {
@@ -55,6 +56,17 @@ test('FRR 8.4 refuses what the README says it lacks; takes the MD5 and password 
       ['interface eth0', ' ip ospf authentication message-digest', ' ip ospf message-digest-key 1 md5 secret', ' ip ospf authentication-key secret'],
     ];
     for (const lines of has) assert.deepEqual(await dryrun(lines), { code: 0, out: '' });
+
+    // BIRD 2: OSPF recalculates on its tick, at least 1 s; its retransmit interval is at least 2 s.
+    const birdParse = async (ospf: string) => {
+      const file = join(dir, 'bird.conf');
+      writeFileSync(file, `router id 10.0.0.1;\nprotocol ospf v2 { ${ospf} }\n`);
+      const r = await run('bird', ['-p', '-c', file], { allowFail: true });
+      return { code: r.code, out: `${r.stdout}${r.stderr}`.trim() };
+    };
+    assert.match((await birdParse('tick 0; area 0 { interface "x"; };')).out, /Tick must be greater than zero/);
+    assert.match((await birdParse('area 0 { interface "x" { retransmit 1; }; };')).out, /Retransmit int must be greater than one/);
+    assert.deepEqual(await birdParse('tick 1; area 0 { interface "x" { retransmit 2; }; };'), { code: 0, out: '' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
