@@ -1,9 +1,15 @@
-// The interop peers start in a lab namespace and answer their control CLIs.
+// The interop peers start in a lab namespace and answer their control CLIs;
+// what README.md says of how they behave, checked against them.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { Lab } from '../../src/testbed/lab.js';
+import { RealR1Lab, SERVICE, VIA_R2, VIA_R3 } from '../../src/testbed/real-r1.js';
+import { run, sleep, waitFor } from '../../src/testbed/shell.js';
 
 test('BIRD and FRR run inside lab namespaces', { timeout: 30_000 }, async () => {
   const lab = await Lab.create('peers');
@@ -17,3 +23,102 @@ test('BIRD and FRR run inside lab namespaces', { timeout: 30_000 }, async () => 
     await lab.cleanup();
   }
 });
+
+/**
+ * What README.md says FRR 8.4 lacks, refused by its own vtysh (`--dryrun`
+ * parses a config as the daemons would): RIP's BFD coupling, HMAC-SHA for RIP
+ * and OSPF, a route limit for RIP, BFD authentication; and the least OSPF
+ * tick and retransmit interval BIRD 2 takes (`bird -p`). The accepted lines
+ * beside them show the check can pass.
+ */
+test('FRR 8.4 and BIRD 2 refuse the options the README says they lack; they take the ones it names', { timeout: 20_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tr-frr-lacks-'));
+  try {
+    const dryrun = async (lines: string[]) => {
+      const file = join(dir, 'frr.conf');
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const r = await run('vtysh', ['--dryrun', '-f', file], { allowFail: true });
+      return { code: r.code, out: `${r.stdout}${r.stderr}` };
+    };
+    const lacks: [string, string[]][] = [
+      ['ip rip bfd', ['interface eth0', ' ip rip bfd']],
+      ['RIP HMAC-SHA', ['interface eth0', ' ip rip authentication mode hmac-sha-256']],
+      ['a RIP route limit', ['router rip', ' maximum-prefix 100']],
+      ['OSPF HMAC-SHA (a key chain)', ['interface eth0', ' ip ospf authentication key-chain k']],
+      ['BFD authentication', ['bfd', ' peer 10.0.0.1', '  authentication']],
+    ];
+    for (const [what, lines] of lacks) {
+      const r = await dryrun(lines);
+      assert.ok(r.code !== 0 && /Unknown command/.test(r.out), `FRR took ${what}: ${JSON.stringify(r)}`);
+    }
+    const has: string[][] = [
+      ['interface eth0', ' ip rip authentication mode md5', ' ip rip authentication mode text'],
+      ['interface eth0', ' ip ospf authentication message-digest', ' ip ospf message-digest-key 1 md5 secret', ' ip ospf authentication-key secret'],
+    ];
+    for (const lines of has) assert.deepEqual(await dryrun(lines), { code: 0, out: '' });
+
+    // BIRD 2: OSPF recalculates on its tick, at least 1 s; its retransmit interval is at least 2 s.
+    const birdParse = async (ospf: string) => {
+      const file = join(dir, 'bird.conf');
+      writeFileSync(file, `router id 10.0.0.1;\nprotocol ospf v2 { ${ospf} }\n`);
+      const r = await run('bird', ['-p', '-c', file], { allowFail: true });
+      return { code: r.code, out: `${r.stdout}${r.stderr}`.trim() };
+    };
+    assert.match((await birdParse('tick 0; area 0 { interface "x"; };')).out, /Tick must be greater than zero/);
+    assert.match((await birdParse('area 0 { interface "x" { retransmit 1; }; };')).out, /Retransmit int must be greater than one/);
+    assert.deepEqual(await birdParse('tick 1; area 0 { interface "x" { retransmit 2; }; };'), { code: 0, out: '' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * README "A real router as R1": BIRD and FRR keep only their best RIP route
+ * per prefix, BIRD sends its triggered update 100 ms after a change, FRR's
+ * ripd listens to a link only 1 s after it comes up. Checked on the real-R1
+ * lab without the standby refresh (R3 answers only when R1's own update
+ * says its route got worse): FRR's RIP table holds R2's route and not R3's;
+ * BIRD, on R2's block, deletes its route and has none until R3 answers its
+ * triggered update (a router that kept R3's route would replace it at once).
+ */
+for (const kind of ['bird', 'frr'] as const) {
+  test(`a real ${kind === 'bird' ? 'BIRD' : 'FRR'} as R1 keeps only its best RIP route${kind === 'frr' ? ', and hears a link 1 s after it comes up' : ', and sends its triggered update 100 ms after the change'}`, { timeout: 60_000 }, async (t) => {
+    const r1 = await RealR1Lab.up(kind);
+    try {
+      if (kind === 'frr') {
+        const table = await r1.r1Table();
+        const entries = table.split('\n').filter((l) => l.includes(`${SERVICE}/32`));
+        assert.equal(entries.length, 1, `FRR's RIP table:\n${table}`);
+        t.diagnostic(`FRR's RIP entry: ${entries[0]!.trim()}`);
+        assert.match(entries[0]!, new RegExp(`\\s${VIA_R2.replaceAll('.', '\\.')}\\s`), `FRR's RIP table:\n${table}`);
+        assert.match(await r1.frr!.vtysh('show ip rip status'), new RegExp(VIA_R3.replaceAll('.', '\\.')), 'R3 is a RIP source FRR hears');
+      }
+      // BIRD sends at most one triggered update per min(5 s, update time / 2) = 2.5 s; the lab's start just sent one.
+      if (kind === 'bird') await sleep(2600);
+      const t0 = Date.now();
+      await r1.r2.cli('port', 'block', 'r1');
+      const at = (await waitFor('R2 port.blocked', () => r1.r2.events().find((e) => e.event === 'port.blocked' && e.port === 'r1' && e.time >= t0), 5000, 5)).time;
+      const viaR3 = await waitFor('R1\'s kernel route via R3', () => r1.kernelChanges().find((c) => c.time >= at && !c.deleted && c.via === VIA_R3), 10_000, 10);
+      if (kind === 'bird') {
+        const gone = r1.kernelChanges().find((c) => c.time >= at && c.deleted && c.via === VIA_R2);
+        assert.ok(gone, `BIRD replaced R2's route without deleting it: ${JSON.stringify(r1.kernelChanges())}`);
+        // Keeping R3's route, BIRD would have replaced R2's with it at once; it had none for about 100 ms.
+        assert.ok(viaR3.time - gone.time >= 50, `BIRD had R3's route ${viaR3.time - gone.time} ms after deleting R2's`);
+        // Its triggered update (the 16 that R3 answers) waits 100 ms: R1 on R3 measured 104–114 ms after the block.
+        assert.ok(viaR3.time - at >= 95, `BIRD had R3's route ${viaR3.time - at} ms after the block`);
+        t.diagnostic(`BIRD deleted R2's route ${gone.time - at} ms after the block, had R3's ${viaR3.time - at} ms after it`);
+      } else {
+        t.diagnostic(`FRR on R3 ${viaR3.time - at} ms after the block`);
+      }
+      const t1 = Date.now();
+      await r1.r2.cli('port', 'unblock', 'r1');
+      const up = (await waitFor('R2 port.unblocked', () => r1.r2.events().find((e) => e.event === 'port.unblocked' && e.port === 'r1' && e.time >= t1), 5000, 5)).time;
+      const back = await waitFor('R1\'s kernel route via R2 again', () => r1.kernelChanges().find((c) => c.time >= up && !c.deleted && c.via === VIA_R2), 10_000, 10);
+      t.diagnostic(`R1 back on R2 ${back.time - up} ms after the unblock`);
+      if (kind === 'frr') assert.ok(back.time - up >= 900, `FRR back on R2 ${back.time - up} ms after the unblock`);
+      else assert.ok(back.time - up < 900, `BIRD back on R2 ${back.time - up} ms after the unblock`);
+    } finally {
+      await r1.down();
+    }
+  });
+}

@@ -103,6 +103,8 @@ describe('authentication, GTSM and a reload: side by side', { concurrency: true 
         const nb = j.neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
         assert.equal(nb.authFailures, 0);
         assert.deepEqual(Object.keys(j.counters.droppedPackets).filter((k) => k.startsWith('auth')), [], 'nothing refused');
+        // README: BIRD's sequence number is the clock's seconds (so a restarted BIRD starts above what we kept).
+        if (ours.type !== 'password') assert.ok(Math.abs(nb.authSequence! - Date.now() / 1000) < 60, `BIRD's sequence number ${nb.authSequence}`);
       });
     }
 
@@ -147,6 +149,8 @@ describe('authentication, GTSM and a reload: side by side', { concurrency: true 
       assert.deepEqual([learned.via, learned.metric], [`10.0.${p.n}.2`, 2]);
       const nb = (await rip(p.r)).neighbours.find((x) => x.address === `10.0.${p.n}.2`)!;
       assert.equal(nb.authFailures, 0);
+      // README: FRR's is a counter from 1 when ripd starts, not the clock (a restarted FRR goes back to 1).
+      assert.ok(nb.authSequence !== null && nb.authSequence >= 1 && nb.authSequence < 1000, `FRR's sequence number ${nb.authSequence}`);
     });
 
     test('MD5 with `auth-length rfc` (Auth Data Len 16 instead of 20): taken too', { timeout: 60_000 }, async () => {
