@@ -122,3 +122,84 @@ for (const kind of ['bird', 'frr'] as const) {
     }
   });
 }
+
+/**
+ * Listens on a RIP link from a namespace of its own (address argv[1]): one
+ * socket bound to 224.0.0.9:520, one to the unicast address; every 2 s
+ * sends a Response advertising 10.77.0.0/24 metric 1 to argv[2] (so the
+ * peer learns a route from us); after argv[3] ms prints what it got as JSON:
+ * [{ to: 'multicast' | 'unicast', entries: [[prefix, metric], …] }, …].
+ */
+const RIP_LISTEN = `
+const dgram = require('node:dgram');
+const [me, peer, ms] = process.argv.slice(1);
+const got = [];
+const parse = (to) => (b) => {
+  if (b[0] !== 2) return;
+  const entries = [];
+  for (let o = 4; o + 20 <= b.length; o += 20) {
+    if (b.readUInt16BE(o) !== 2) continue;
+    const a = [...b.subarray(o + 4, o + 8)].join('.');
+    const m = b.readUInt32BE(o + 8);
+    let len = 0; for (let v = m; v; v = (v << 1) >>> 0) len++;
+    entries.push([a + '/' + len, b.readUInt32BE(o + 16)]);
+  }
+  got.push({ to, entries });
+};
+const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+mc.on('message', parse('multicast'));
+uc.on('message', parse('unicast'));
+mc.bind(520, '224.0.0.9', () => {
+  mc.addMembership('224.0.0.9', me);
+  uc.bind(520, me, () => {
+    const r = Buffer.alloc(24);
+    r.writeUInt32BE(0x02020000, 0);
+    r.writeUInt16BE(2, 4); r.writeUInt32BE(0x0a4d0000, 8); r.writeUInt32BE(0xffffff00, 12); r.writeUInt32BE(1, 20);
+    const send = () => uc.send(r, 520, peer);
+    send();
+    const t = setInterval(send, 2000);
+    setTimeout(() => { clearInterval(t); mc.close(); uc.close(); console.log(JSON.stringify(got)); }, Number(ms));
+  });
+});
+`;
+
+/**
+ * README "Configured neighbours" and "Standby refresh": FRR 8.4's ripd with
+ * `neighbor` sends its updates unicast to the neighbour and still multicast
+ * on the interface — only `passive-interface` stops the multicast; its split
+ * horizon (the default, `ip rip split-horizon`) leaves a route learned on an
+ * interface out of what it sends there, where `poisoned-reverse` would send
+ * it with metric 16. Two FRRs side by side, one of them passive.
+ */
+test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not when passive); split horizon omits the route learned from it', { timeout: 30_000 }, async (t) => {
+  const lab = await Lab.create('frrnb');
+  try {
+    const listen = async (n: number, passive: boolean) => {
+      const f = await lab.addNamespace(`f${n}`);
+      const o = await lab.addNamespace(`o${n}`);
+      const [fd, od] = [lab.dev(`nbf${n}`), lab.dev(`nbo${n}`)];
+      await lab.ethernetHostPort(f, fd, o, od, `10.0.${n}.2/24`);
+      await run('ip', ['-n', o, 'addr', 'add', `10.0.${n}.1/24`, 'dev', od]);
+      await run('ip', ['-n', o, 'link', 'set', od, 'up']);
+      await run('ip', ['-n', f, 'addr', 'add', `192.168.${n}.1/24`, 'dev', 'lo']);
+      const frr = await Frr.start(lab, f, {
+        ripd: ['hostname frr-nb', '!', 'router rip', ' version 2', ` network ${fd}`, ` neighbor 10.0.${n}.1`, ...(passive ? [` passive-interface ${fd}`] : []),
+          ' timers basic 5 30 20', ' redistribute connected', '!', ''].join('\n'),
+      }, `frr${n}`);
+      const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, `10.0.${n}.1`, `10.0.${n}.2`, '8000']);
+      const got = JSON.parse(out.stdout) as { to: string; entries: [string, number][] }[];
+      t.diagnostic(`heard from FRR${passive ? ' (passive)' : ''} in 8 s: ${JSON.stringify(got)}`);
+      assert.match(await frr.vtysh('show ip rip'), new RegExp(`R\\(n\\)\\s+10\\.77\\.0\\.0/24\\s+10\\.0\\.${n}\\.1\\s+2\\b`), 'FRR learned our route');
+      const updates = got.filter((g) => g.entries.some(([p]) => p === `192.168.${n}.0/24`));
+      // Sent after it learned 10.77.0.0/24 from us (the first Response, at once): never in them, not even as 16.
+      assert.ok(updates.every((g) => g.entries.every(([p]) => p !== '10.77.0.0/24')), `FRR's updates: ${JSON.stringify(got)}`);
+      return { unicast: updates.filter((g) => g.to === 'unicast').length, multicast: updates.filter((g) => g.to === 'multicast').length, got };
+    };
+    const [plain, passive] = await Promise.all([listen(9, false), listen(10, true)]);
+    assert.ok(plain.unicast >= 1 && plain.multicast >= 1, `FRR's updates: ${JSON.stringify(plain.got)}`);
+    assert.ok(passive.unicast >= 1 && passive.multicast === 0, `passive FRR's updates: ${JSON.stringify(passive.got)}`);
+  } finally {
+    await lab.cleanup();
+  }
+});
