@@ -126,13 +126,14 @@ for (const kind of ['bird', 'frr'] as const) {
 /**
  * Listens on a RIP link from a namespace of its own (address argv[1]): one
  * socket bound to 224.0.0.9:520, one to the unicast address; every 2 s
- * sends a Response advertising 10.77.0.0/24 metric 1 to argv[2] (so the
- * peer learns a route from us); after argv[3] ms prints what it got as JSON:
- * [{ to: 'multicast' | 'unicast', entries: [[prefix, metric], …] }, …].
+ * sends to argv[2] one Response per [b, n] of argv[4] (JSON, default
+ * [[77, 1]]), advertising 10.b.0.0/24 … 10.b.(n−1).0/24 metric 1 (so the
+ * peer learns routes from us); after argv[3] ms prints what it got as JSON:
+ * [{ to: 'multicast' | 'unicast', bytes, entries: [[prefix, metric], …] }, …].
  */
 const RIP_LISTEN = `
 const dgram = require('node:dgram');
-const [me, peer, ms] = process.argv.slice(1);
+const [me, peer, ms, sends = '[[77, 1]]'] = process.argv.slice(1);
 const got = [];
 const parse = (to) => (b) => {
   if (b[0] !== 2) return;
@@ -144,7 +145,7 @@ const parse = (to) => (b) => {
     let len = 0; for (let v = m; v; v = (v << 1) >>> 0) len++;
     entries.push([a + '/' + len, b.readUInt32BE(o + 16)]);
   }
-  got.push({ to, entries });
+  got.push({ to, bytes: b.length, entries });
 };
 const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
 const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
@@ -153,10 +154,16 @@ uc.on('message', parse('unicast'));
 mc.bind(520, '224.0.0.9', () => {
   mc.addMembership('224.0.0.9', me);
   uc.bind(520, me, () => {
-    const r = Buffer.alloc(24);
-    r.writeUInt32BE(0x02020000, 0);
-    r.writeUInt16BE(2, 4); r.writeUInt32BE(0x0a4d0000, 8); r.writeUInt32BE(0xffffff00, 12); r.writeUInt32BE(1, 20);
-    const send = () => uc.send(r, 520, peer);
+    const rs = JSON.parse(sends).map(([b, n]) => {
+      const r = Buffer.alloc(4 + 20 * n);
+      r.writeUInt32BE(0x02020000, 0);
+      for (let e = 0; e < n; e++) {
+        const o = 4 + 20 * e;
+        r.writeUInt16BE(2, o); r.writeUInt32BE((10 << 24 | b << 16 | e << 8) >>> 0, o + 4); r.writeUInt32BE(0xffffff00, o + 8); r.writeUInt32BE(1, o + 16);
+      }
+      return r;
+    });
+    const send = () => { for (const r of rs) uc.send(r, 520, peer); };
     send();
     const t = setInterval(send, 2000);
     setTimeout(() => { clearInterval(t); mc.close(); uc.close(); console.log(JSON.stringify(got)); }, Number(ms));
@@ -199,6 +206,37 @@ test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not whe
     const [plain, passive] = await Promise.all([listen(9, false), listen(10, true)]);
     assert.ok(plain.unicast >= 1 && plain.multicast >= 1, `FRR's updates: ${JSON.stringify(plain.got)}`);
     assert.ok(passive.unicast >= 1 && passive.multicast === 0, `passive FRR's updates: ${JSON.stringify(passive.got)}`);
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+/**
+ * README "RIP authentication": our datagrams stay within 504 bytes. BIRD
+ * 2.0.12 takes a bigger one, up to a limit: a Response of 26 entries (524
+ * bytes) is learned, one of 27 (544 bytes) is not, from the same neighbour.
+ * BIRD's own updates, with 100 routes to send, are 504-byte datagrams of 25.
+ */
+test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byte ones', { timeout: 30_000 }, async (t) => {
+  const lab = await Lab.create('birdsz');
+  try {
+    const b = await lab.addNamespace('b');
+    const o = await lab.addNamespace('o');
+    const [bd, od] = [lab.dev('szb'), lab.dev('szo')];
+    await lab.ethernetHostPort(b, bd, o, od, '10.0.9.2/24');
+    await run('ip', ['-n', o, 'addr', 'add', '10.0.9.1/24', 'dev', od]);
+    await run('ip', ['-n', o, 'link', 'set', od, 'up']);
+    const statics = Array.from({ length: 100 }, (_, i) => `route 172.21.${i}.0/24 blackhole;`).join(' ');
+    const bird = await Bird.start(lab, b, [
+      'router id 10.0.9.2;', 'protocol device { scan time 1; }', `protocol static { ipv4; ${statics} }`,
+      `protocol rip { ipv4 { import all; export all; }; interface "${bd}" { update time 5; }; }`, '',
+    ].join('\n'));
+    const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, '10.0.9.1', '10.0.9.2', '6000', '[[77, 26], [78, 27]]']);
+    const got = JSON.parse(out.stdout) as { to: string; bytes: number; entries: [string, number][] }[];
+    t.diagnostic(`BIRD's datagrams: ${got.map((g) => `${g.bytes} bytes, ${g.entries.length} entries`).join('; ')}`);
+    const count = async (net: string) => Number(/(\d+) of \d+ routes/.exec(await bird.cmd(`show route count protocol rip1 where net ~ ${net}`))?.[1]);
+    assert.deepEqual([await count('10.77.0.0/16'), await count('10.78.0.0/16')], [26, 0], 'BIRD learned the 524-byte Response and not the 544-byte one');
+    assert.ok(got.length >= 4 && got.every((g) => g.bytes <= 504) && got.some((g) => g.bytes === 504), `BIRD's datagrams: ${JSON.stringify(got.map((g) => g.bytes))}`);
   } finally {
     await lab.cleanup();
   }
