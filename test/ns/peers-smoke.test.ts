@@ -122,3 +122,122 @@ for (const kind of ['bird', 'frr'] as const) {
     }
   });
 }
+
+/**
+ * Listens on a RIP link from a namespace of its own (address argv[1]): one
+ * socket bound to 224.0.0.9:520, one to the unicast address; every 2 s
+ * sends to argv[2] one Response per [b, n] of argv[4] (JSON, default
+ * [[77, 1]]), advertising 10.b.0.0/24 … 10.b.(n−1).0/24 metric 1 (so the
+ * peer learns routes from us); after argv[3] ms prints what it got as JSON:
+ * [{ to: 'multicast' | 'unicast', bytes, entries: [[prefix, metric], …] }, …].
+ */
+const RIP_LISTEN = `
+const dgram = require('node:dgram');
+const [me, peer, ms, sends = '[[77, 1]]'] = process.argv.slice(1);
+const got = [];
+const parse = (to) => (b) => {
+  if (b[0] !== 2) return;
+  const entries = [];
+  for (let o = 4; o + 20 <= b.length; o += 20) {
+    if (b.readUInt16BE(o) !== 2) continue;
+    const a = [...b.subarray(o + 4, o + 8)].join('.');
+    const m = b.readUInt32BE(o + 8);
+    let len = 0; for (let v = m; v; v = (v << 1) >>> 0) len++;
+    entries.push([a + '/' + len, b.readUInt32BE(o + 16)]);
+  }
+  got.push({ to, bytes: b.length, entries });
+};
+const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+mc.on('message', parse('multicast'));
+uc.on('message', parse('unicast'));
+mc.bind(520, '224.0.0.9', () => {
+  mc.addMembership('224.0.0.9', me);
+  uc.bind(520, me, () => {
+    const rs = JSON.parse(sends).map(([b, n]) => {
+      const r = Buffer.alloc(4 + 20 * n);
+      r.writeUInt32BE(0x02020000, 0);
+      for (let e = 0; e < n; e++) {
+        const o = 4 + 20 * e;
+        r.writeUInt16BE(2, o); r.writeUInt32BE((10 << 24 | b << 16 | e << 8) >>> 0, o + 4); r.writeUInt32BE(0xffffff00, o + 8); r.writeUInt32BE(1, o + 16);
+      }
+      return r;
+    });
+    const send = () => { for (const r of rs) uc.send(r, 520, peer); };
+    send();
+    const t = setInterval(send, 2000);
+    setTimeout(() => { clearInterval(t); mc.close(); uc.close(); console.log(JSON.stringify(got)); }, Number(ms));
+  });
+});
+`;
+
+/**
+ * README "Configured neighbours" and "Standby refresh": FRR 8.4's ripd with
+ * `neighbor` sends its updates unicast to the neighbour and still multicast
+ * on the interface — only `passive-interface` stops the multicast; its split
+ * horizon (the default, `ip rip split-horizon`) leaves a route learned on an
+ * interface out of what it sends there, where `poisoned-reverse` would send
+ * it with metric 16. Two FRRs side by side, one of them passive.
+ */
+test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not when passive); split horizon omits the route learned from it', { timeout: 30_000 }, async (t) => {
+  const lab = await Lab.create('frrnb');
+  try {
+    const listen = async (n: number, passive: boolean) => {
+      const f = await lab.addNamespace(`f${n}`);
+      const o = await lab.addNamespace(`o${n}`);
+      const [fd, od] = [lab.dev(`nbf${n}`), lab.dev(`nbo${n}`)];
+      await lab.ethernetHostPort(f, fd, o, od, `10.0.${n}.2/24`);
+      await run('ip', ['-n', o, 'addr', 'add', `10.0.${n}.1/24`, 'dev', od]);
+      await run('ip', ['-n', o, 'link', 'set', od, 'up']);
+      await run('ip', ['-n', f, 'addr', 'add', `192.168.${n}.1/24`, 'dev', 'lo']);
+      const frr = await Frr.start(lab, f, {
+        ripd: ['hostname frr-nb', '!', 'router rip', ' version 2', ` network ${fd}`, ` neighbor 10.0.${n}.1`, ...(passive ? [` passive-interface ${fd}`] : []),
+          ' timers basic 5 30 20', ' redistribute connected', '!', ''].join('\n'),
+      }, `frr${n}`);
+      const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, `10.0.${n}.1`, `10.0.${n}.2`, '8000']);
+      const got = JSON.parse(out.stdout) as { to: string; entries: [string, number][] }[];
+      t.diagnostic(`heard from FRR${passive ? ' (passive)' : ''} in 8 s: ${JSON.stringify(got)}`);
+      assert.match(await frr.vtysh('show ip rip'), new RegExp(`R\\(n\\)\\s+10\\.77\\.0\\.0/24\\s+10\\.0\\.${n}\\.1\\s+2\\b`), 'FRR learned our route');
+      const updates = got.filter((g) => g.entries.some(([p]) => p === `192.168.${n}.0/24`));
+      // Sent after it learned 10.77.0.0/24 from us (the first Response, at once): never in them, not even as 16.
+      assert.ok(updates.every((g) => g.entries.every(([p]) => p !== '10.77.0.0/24')), `FRR's updates: ${JSON.stringify(got)}`);
+      return { unicast: updates.filter((g) => g.to === 'unicast').length, multicast: updates.filter((g) => g.to === 'multicast').length, got };
+    };
+    const [plain, passive] = await Promise.all([listen(9, false), listen(10, true)]);
+    assert.ok(plain.unicast >= 1 && plain.multicast >= 1, `FRR's updates: ${JSON.stringify(plain.got)}`);
+    assert.ok(passive.unicast >= 1 && passive.multicast === 0, `passive FRR's updates: ${JSON.stringify(passive.got)}`);
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+/**
+ * README "RIP authentication": our datagrams stay within 504 bytes. BIRD
+ * 2.0.12 takes a bigger one, up to a limit: a Response of 26 entries (524
+ * bytes) is learned, one of 27 (544 bytes) is not, from the same neighbour.
+ * BIRD's own updates, with 100 routes to send, are 504-byte datagrams of 25.
+ */
+test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byte ones', { timeout: 30_000 }, async (t) => {
+  const lab = await Lab.create('birdsz');
+  try {
+    const b = await lab.addNamespace('b');
+    const o = await lab.addNamespace('o');
+    const [bd, od] = [lab.dev('szb'), lab.dev('szo')];
+    await lab.ethernetHostPort(b, bd, o, od, '10.0.9.2/24');
+    await run('ip', ['-n', o, 'addr', 'add', '10.0.9.1/24', 'dev', od]);
+    await run('ip', ['-n', o, 'link', 'set', od, 'up']);
+    const statics = Array.from({ length: 100 }, (_, i) => `route 172.21.${i}.0/24 blackhole;`).join(' ');
+    const bird = await Bird.start(lab, b, [
+      'router id 10.0.9.2;', 'protocol device { scan time 1; }', `protocol static { ipv4; ${statics} }`,
+      `protocol rip { ipv4 { import all; export all; }; interface "${bd}" { update time 5; }; }`, '',
+    ].join('\n'));
+    const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, '10.0.9.1', '10.0.9.2', '6000', '[[77, 26], [78, 27]]']);
+    const got = JSON.parse(out.stdout) as { to: string; bytes: number; entries: [string, number][] }[];
+    t.diagnostic(`BIRD's datagrams: ${got.map((g) => `${g.bytes} bytes, ${g.entries.length} entries`).join('; ')}`);
+    const count = async (net: string) => Number(/(\d+) of \d+ routes/.exec(await bird.cmd(`show route count protocol rip1 where net ~ ${net}`))?.[1]);
+    assert.deepEqual([await count('10.77.0.0/16'), await count('10.78.0.0/16')], [26, 0], 'BIRD learned the 524-byte Response and not the 544-byte one');
+    assert.ok(got.length >= 4 && got.every((g) => g.bytes <= 504) && got.some((g) => g.bytes === 504), `BIRD's datagrams: ${JSON.stringify(got.map((g) => g.bytes))}`);
+  } finally {
+    await lab.cleanup();
+  }
+});

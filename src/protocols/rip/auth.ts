@@ -13,8 +13,9 @@
 //   and a restarted router starts above where it left off. Received ones
 //   must not decrease (RFC 4822 §3.2) while the neighbour is up; one that
 //   timed out may start again lower (FRR counts from 1 after a restart).
-// - Datagrams stay within 504 bytes, trailer included (BIRD's receive
-//   buffer): fewer route entries per datagram with longer digests.
+// - Datagrams stay within 504 bytes, trailer included (RFC 2453's 25
+//   entries; BIRD 2.0.12 refuses a 544-byte one): fewer route entries per
+//   datagram with longer digests.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { AuthConfig, RipAuthType } from '../../config/router-config.js';
 import {
