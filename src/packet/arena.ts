@@ -21,7 +21,7 @@ export class PacketArena {
   private scratchStart = 0;
   private scratchEnd = 0;
   private scratchNext = 0;
-  /** Every permanent region handed out: offset → bytes it holds (a reused region may hold more than was asked). */
+  /** Every permanent region handed out: offset → bytes it holds (a reused region may hold up to 63 more than was asked). */
   private readonly held = new Map<number, number>();
   /** Regions given back (a removed port's), sorted by offset, adjacent ones merged. */
   private free: { off: number; bytes: number }[] = [];
@@ -44,10 +44,20 @@ export class PacketArena {
       if (this.free[i]!.bytes >= bytes && (best < 0 || this.free[i]!.bytes < this.free[best]!.bytes)) best = i;
     }
     if (best >= 0) {
-      const r = this.free.splice(best, 1)[0]!;
-      this.held.set(r.off, r.bytes);
-      this.journal.push({ off: r.off, endBefore: -1 });
-      return r.off;
+      // Its start; the rest (from the next 64-byte boundary) stays free.
+      const r = this.free[best]!;
+      const off = r.off;
+      const rest = (off + bytes + 63) & ~63;
+      if (rest < r.off + r.bytes) {
+        r.bytes = r.off + r.bytes - rest;
+        r.off = rest;
+        this.held.set(off, bytes);
+      } else {
+        this.free.splice(best, 1);
+        this.held.set(off, r.bytes);
+      }
+      this.journal.push({ off, endBefore: -1 });
+      return off;
     }
     const off = (this.reserved + 63) & ~63;
     if (off + bytes > this.buffer.byteLength) {

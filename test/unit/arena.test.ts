@@ -15,17 +15,19 @@ test('regions are 64-byte aligned and do not overlap; the arena refuses one that
   assert.throws(() => a.reserve(4096), ArenaFull);
 });
 
-test('a region given back is reused by the smallest fit; adjacent ones merge; new room only when none fits', () => {
+test('a region given back is reused by the smallest fit, the rest staying free; adjacent ones merge; new room only when none fits', () => {
   const a = new PacketArena(1 << 16, 64);
-  const [x, y, z] = [a.reserve(1000), a.reserve(2000), a.reserve(1000)];
+  const [x, y, z] = [a.reserve(1024), a.reserve(2048), a.reserve(1024)];
   const end = a.reservedEnd;
   a.release(y);
   a.release(x);
-  // x and y merged (with the gap between them): a 2,500-byte region fits there.
-  assert.equal(a.reserve(2500), x);
+  // x and y merged: 3,072 bytes from x.
+  assert.equal(a.reserve(2048), x);
+  assert.equal(a.reserve(1024), x + 2048, 'the rest of the merged region');
   assert.equal(a.reservedEnd, end, 'no new room taken');
   a.release(z);
   assert.equal(a.reserve(100), z, 'the only free region');
+  assert.equal(a.reserve(100), z + 128, 'its rest, from the next 64-byte boundary');
   assert.ok(a.reserve(5000) >= end, 'none fits: new room');
   assert.throws(() => a.release(12345), /no region at 12345/);
   assert.throws(() => a.release(x + 64), /no region/);

@@ -237,36 +237,37 @@ test('triggers: a config trigger that takes the name of one added through the AP
   }
 });
 
-test('without workers, a removed or changed port gives its receive slots back: 64 changes at MTU 9000 fit; more ports at once than the arena keeps room for are refused whole, with the reason', () => {
+test('without workers, a removed or changed port gives its receive slots back: 64 changes of two ports at MTU 9000 take no new room; more ports at once than the arena keeps room for are refused whole, with the reason', () => {
   const t = start({ router: 'r1', ports: [BASE.ports[0]] });
   try {
-    // Each reload moves the one extra port to the other device with a new address: a new index, the old one's slots reused.
-    const big = (i: number, name = 'big') => ({ name, type: 'ethernet', device: `${name}${i % 2}`, address: `10.9.${i}.1/24`, mtu: 9000, offload: true });
+    // Each reload moves the two extra ports to their other devices with new addresses: new indices, the old ones' slots reused.
+    const big = (i: number, name = 'big', net = 9) => ({ name, type: 'ethernet', device: `${name}${i % 2}`, address: `10.${net}.${i}.1/24`, mtu: 9000, offload: true });
+    const two = (i: number) => [BASE.ports[0], big(i), big(i, 'dig', 10)];
     const arenaEnd = () => t.daemon.router.arena.reservedEnd;
-    // The new port is opened before the old one leaves: the first change takes a second set of slots; the old one's are reused from then on.
+    // The new ports are opened before the old ones leave: the first change takes a second set of slots; the old ones' are reused from then on.
     for (let i = 0; i <= 1; i++) {
-      t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(i)] });
+      t.rewrite({ router: 'r1', ports: two(i) });
       t.reload();
     }
     const end = arenaEnd();
     for (let i = 2; i <= 64; i++) {
-      t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(i)] });
+      t.rewrite({ router: 'r1', ports: two(i) });
       assert.equal(t.reload().changed, true, `change ${i}`);
     }
-    assert.equal(t.daemon.router.ports.length, 66);
+    assert.equal(t.daemon.router.ports.length, 1 + 2 * 65);
     assert.equal(arenaEnd(), end, 'no new room taken by the changes');
-    assert.ok(t.devices.get('big0')?.closed === false && t.devices.get('big1')?.closed === true, 'the last change moved it to big0 and closed big1');
+    for (const name of ['big', 'dig']) assert.ok(t.devices.get(`${name}0`)?.closed === false && t.devices.get(`${name}1`)?.closed === true, `the last change moved ${name} to ${name}0 and closed ${name}1`);
     // Too many at once: refused whole; the device opened for the port that did not fit is closed again.
     const many = Array.from({ length: 24 }, (_, i) => big(i + 100, `m${i}x`));
-    t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(64), ...many] });
+    t.rewrite({ router: 'r1', ports: [...two(64), ...many] });
     assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused &&
       /cannot open the new ports: port m\d+x: no room left for its receive slots \(the packet arena keeps room for 16 ports beyond the start's at MTU 9000; removed ports give theirs back\): restart instead$/.test((e as Error).message));
     assert.equal(arenaEnd(), end, 'what the refused reload took is given back');
     assert.ok([...t.devices].filter(([name]) => /^m\d+x/.test(name)).every(([, d]) => d.closed), 'every device it opened is closed');
-    assert.deepEqual(t.daemon.router.livePorts().map((p) => p.name), ['lan', 'big']);
-    // Fifteen more beside the running one fit.
-    t.rewrite({ router: 'r1', ports: [BASE.ports[0], big(64), ...many.slice(0, 15)] });
-    assert.deepEqual(t.reload().ports.added.length, 15);
+    assert.deepEqual(t.daemon.router.livePorts().map((p) => p.name), ['lan', 'big', 'dig']);
+    // Fourteen more beside the two running ones fit.
+    t.rewrite({ router: 'r1', ports: [...two(64), ...many.slice(0, 14)] });
+    assert.deepEqual(t.reload().ports.added.length, 14);
   } finally {
     t.stop();
   }
