@@ -21,6 +21,7 @@ import type { NeighbourPortJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, run, sleep, waitFor, within } from '../../src/testbed/shell.js';
 import { startHttpEcho } from './helpers.js';
+import { FLOWS, sendUdpFlows, settled } from '../support/udp-flows.js';
 
 /** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
 const TRICKLE = `
@@ -159,38 +160,17 @@ for (const workers of [1, 2]) {
 
     if (workers === 2) {
       test('a flow\'s frames are read by one worker (PACKET_FANOUT_HASH): 16 UDP flows from host b in by the Ethernet port are each inserted once in the workers\' flow tables', { timeout: 30_000 }, async () => {
-        const inserted = async () => (await router.api<StatsJson>('GET', '/v1/stats')).flows.inserted;
-        // The workers count at their ticks: wait until the sum stops moving.
-        const settled = async () => {
-          let last = -1;
-          for (let i = 0; i < 20; i++) {
-            const now = await inserted();
-            if (now === last) return now;
-            last = now;
-            await sleep(1100);
-          }
-          return assert.fail('flow figures never settled');
-        };
+        const inserted = () => settled(async () => (await router.api<StatsJson>('GET', '/v1/stats')).flows.inserted);
         // A UDP sink on host a: nothing comes back (no port unreachable) to make more flows.
         const sink = lab.spawnIn(a, process.execPath, ['-e', "require('node:dgram').createSocket('udp4').bind(9, '10.0.1.2')"]);
-        await waitFor('the sink', async () => (await inNetns(a, 'ss', ['-Hlun', 'sport = :9'])).stdout.includes(':9'), 5000, 50);
-        // Host b's ARP entry for the router resolved first: datagrams sent while it resolves would be dropped by host b.
-        await inNetns(b, 'ping', ['-c', '1', '-W', '2', '10.0.1.2']);
-        const before = await settled();
-        const sent = await inNetns(b, process.execPath, ['-e', `
-          const dgram = require('node:dgram');
-          let left = 16;
-          for (let f = 0; f < 16; f++) {
-            const s = dgram.createSocket('udp4');
-            s.bind(42000 + f, '10.0.2.2', () => {
-              for (let i = 0; i < 30; i++) s.send(Buffer.alloc(32), 9, '10.0.1.2');
-              setTimeout(() => { s.close(); if (--left === 0) process.stdout.write('sent'); }, 200);
-            });
-          }`]);
         try {
-          assert.equal(sent.stdout, 'sent');
-          await waitFor('16 new flows in the workers\' tables', async () => (await settled()) - before >= 16, 15_000, 100);
-          assert.equal((await settled()) - before, 16, 'each flow in one worker\'s table only (a flow split across sockets is inserted by both workers)');
+          await waitFor('the sink', async () => (await inNetns(a, 'ss', ['-Hlun', 'sport = :9'])).stdout.includes(':9'), 5000, 50);
+          // Host b's ARP entry for the router resolved first: datagrams sent while it resolves would be dropped by host b.
+          await inNetns(b, 'ping', ['-c', '1', '-W', '2', '10.0.1.2']);
+          const before = await inserted();
+          await sendUdpFlows(b, '10.0.2.2', '10.0.1.2', 42000);
+          await waitFor(`${FLOWS} new flows in the workers' tables`, async () => (await inserted()) - before >= FLOWS, 15_000, 100);
+          assert.equal((await inserted()) - before, FLOWS, 'each flow in one worker\'s table only (a flow split across sockets is inserted by both workers)');
         } finally {
           sink.kill('SIGKILL');
         }

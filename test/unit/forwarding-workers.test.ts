@@ -18,6 +18,7 @@ import { Router, deviceKey } from '../../src/router/router.js';
 import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep } from '../../src/testbed/shell.js';
+import { FLOWS, sendUdpFlows, settled } from '../support/udp-flows.js';
 
 const root = process.getuid?.() === 0;
 let lab: Lab;
@@ -86,31 +87,11 @@ test('workers forward through port a out of port b; the counters the control thr
 });
 
 test('a flow\'s packets are read by one worker (the kernel steers a multi-queue TUN by flow): 16 UDP flows of 30 datagrams each are each inserted once in the workers\' flow tables', { skip: !root && 'needs root' }, async () => {
-  // Ticks count a worker's figures at most a second apart: wait until the sum stops moving.
-  const settled = async () => {
-    let last = -1;
-    for (let i = 0; i < 40; i++) {
-      const now = router.flowFigures().inserted;
-      if (now === last) return now;
-      last = now;
-      await sleep(1100);
-    }
-    assert.fail('flow figures never settled');
-  };
-  const before = await settled();
-  const sent = await inNetns(ns, process.execPath, ['-e', `
-    const dgram = require('node:dgram');
-    let left = 16;
-    for (let f = 0; f < 16; f++) {
-      const s = dgram.createSocket('udp4');
-      s.bind(41000 + f, '10.0.1.2', () => {
-        for (let i = 0; i < 30; i++) s.send(Buffer.alloc(32), 9, '10.0.2.9');
-        setTimeout(() => { s.close(); if (--left === 0) process.stdout.write('sent'); }, 200);
-      });
-    }`]);
-  assert.equal(sent.stdout, 'sent');
-  await until('16 new flows in the workers\' tables', async () => (await settled()) - before >= 16, 10_000);
-  assert.equal((await settled()) - before, 16, 'each flow in one worker\'s table only (a flow split across queues is inserted by both workers)');
+  const inserted = () => settled(() => router.flowFigures().inserted);
+  const before = await inserted();
+  await sendUdpFlows(ns, '10.0.1.2', '10.0.2.9', 41000);
+  await until(`${FLOWS} new flows in the workers' tables`, async () => (await inserted()) - before >= FLOWS, 10_000);
+  assert.equal((await inserted()) - before, FLOWS, 'each flow in one worker\'s table only (a flow split across queues is inserted by both workers)');
 });
 
 test('the router\'s drain flow table figures sum the workers\' tables (the control thread\'s holds none of the flows they forward)', { skip: !root && 'needs root' }, async () => {
