@@ -154,18 +154,13 @@ export class Router {
       for (const pc of configs) {
         current = pc;
         const index = this.ports.length + opened.length;
+        const reused = reuse.get(deviceKey(pc));
         if (workers === 0) {
-          const reused = reuse.get(deviceKey(pc));
           const device = reused ?? this.openDevice(pc);
-          try {
-            opened.push(makePort(index, pc, device, this.arena, this.linkHooks));
-          } catch (e) {
-            if (!reused) device.close();
-            throw e;
-          }
+          if (!reused) fresh.push([device]);
+          opened.push(makePort(index, pc, device, this.arena, this.linkHooks));
           continue;
         }
-        const reused = reuse.get(deviceKey(pc));
         const takeover = reused ? this.ports.find((p) => p.device === reused && p.state !== 'down' && this.workers?.detached(p.index) !== false) ?? null : null;
         const queues = takeover ? this.queues[takeover.index]! : this.openDeviceQueues(pc, workers, index);
         if (!takeover) fresh.push(queues);
@@ -174,8 +169,7 @@ export class Router {
         this.opening.set(port, { config: pc, queues, takeover });
       }
     } catch (e) {
-      const reused = new Set(reuse.values());
-      if (workers === 0) for (const p of opened) if (!reused.has(p.device)) p.device.close();
+      // What this call opened (not what it reused), also for a port whose making failed.
       for (const q of fresh) for (const d of q) d.close();
       for (const p of opened) this.opening.delete(p);
       this.arena.rollback(arenaMark);
