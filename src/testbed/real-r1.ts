@@ -157,9 +157,9 @@ export class RealR1Lab {
     // A poll open when R1 switched back to R2 has its next segments meet server 1, which resets it: that
     // loss is the unblock's, even when the poll began just before R2's port.unblocked event.
     const switchBack = viaR2?.time ?? backAt;
-    const resetBySwitchBack = (r: PollRecord) => r.error === 'ECONNRESET' && r.t <= switchBack && r.t + r.latencyMs >= switchBack;
+    const resetBySwitchBack = (r: PollRecord) => r.error === 'ECONNRESET' && inFlightAt(r, switchBack);
     const failed = records.filter((r) => !isAnswered(r));
-    const failedBetween = (from: number, to: number) => failed.filter((r) => r.t >= from && r.t < to && !resetBySwitchBack(r));
+    const failedPolls = failed.filter((r) => r.t >= at - 1000 && r.t < backAt && !resetBySwitchBack(r));
     const failedAfterUnblockPolls = failed.filter((r) => r.t >= backAt || (r.t >= at && resetBySwitchBack(r)));
     return {
       mode,
@@ -168,8 +168,8 @@ export class RealR1Lab {
       r1WithdrawnMs: gone ? gone.time - at : null,
       r1SwitchMs: viaR3 ? viaR3.time - at : null,
       server2Ms: firstAnswer(records, at, 'server2'),
-      failed: failedBetween(at - 1000, backAt).length,
-      failedPolls: failedBetween(at - 1000, backAt),
+      failed: failedPolls.length,
+      failedPolls,
       gapMs: there.gapMs,
       unblockAt: backAt,
       r1BackMs: viaR2 ? viaR2.time - backAt : null,
@@ -188,6 +188,9 @@ export class RealR1Lab {
     return this.frr!.vtysh('show ip rip');
   }
 }
+
+/** A poll whose connection was open at `t`: when R1's route moved then, its next segments met the other server. */
+export const inFlightAt = (p: PollRecord, t: number): boolean => p.t <= t && p.t + p.latencyMs >= t;
 
 /** A poll that took this long was answered only after a TCP retransmission (its SYN was lost). */
 const SLOW_MS = 500;

@@ -18,8 +18,7 @@
 //           refused before R1 moved.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { PollRecord } from '../../src/hosts/records.js';
-import { RealR1Lab, formatCutover, type CutoverResult, type RealR1 } from '../../src/testbed/real-r1.js';
+import { RealR1Lab, formatCutover, inFlightAt, type CutoverResult, type RealR1 } from '../../src/testbed/real-r1.js';
 import { sleep } from '../../src/testbed/shell.js';
 
 /** R2's and R3's standby refresh toward R1 (ms). */
@@ -43,8 +42,6 @@ const BACK_BOUND_MS: Record<RealR1, number> = { bird: 300, frr: 1500 };
  * a poll started 1 ms before the drain, answered by server 2 after 1,009 ms.
  */
 const SYN_TRANSIT_MS = 50;
-/** A poll whose connection was open at `t`: when R1's route moved then, its next segments met the other server. */
-const inFlightAt = (p: PollRecord, t: number) => p.t <= t && p.t + p.latencyMs >= t;
 
 for (const kind of ['bird', 'frr'] as const) {
   describe(`a real ${kind === 'bird' ? 'BIRD 2' : 'FRR 8'} as R1`, () => {
