@@ -9,7 +9,7 @@ import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { RealR1Lab, SERVICE, VIA_R2, VIA_R3 } from '../../src/testbed/real-r1.js';
-import { run, sleep, waitFor } from '../../src/testbed/shell.js';
+import { ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
 
 test('BIRD and FRR run inside lab namespaces', { timeout: 30_000 }, async () => {
   const lab = await Lab.create('peers');
@@ -171,6 +171,13 @@ mc.bind(520, '224.0.0.9', () => {
 });
 `;
 
+/** A veth between the peer's namespace (`net`.2/24) and the listener's (`net`.1/24), both ends up. */
+async function listenerLink(lab: Lab, peer: string, peerDev: string, listener: string, listenerDev: string, net: string): Promise<void> {
+  await lab.ethernetHostPort(peer, peerDev, listener, listenerDev, `${net}.2/24`);
+  await ip('-n', listener, 'addr', 'add', `${net}.1/24`, 'dev', listenerDev);
+  await ip('-n', listener, 'link', 'set', listenerDev, 'up');
+}
+
 /**
  * README "Configured neighbours" and "Standby refresh": FRR 8.4's ripd with
  * `neighbor` sends its updates unicast to the neighbour and still multicast
@@ -186,10 +193,8 @@ test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not whe
       const f = await lab.addNamespace(`f${n}`);
       const o = await lab.addNamespace(`o${n}`);
       const [fd, od] = [lab.dev(`nbf${n}`), lab.dev(`nbo${n}`)];
-      await lab.ethernetHostPort(f, fd, o, od, `10.0.${n}.2/24`);
-      await run('ip', ['-n', o, 'addr', 'add', `10.0.${n}.1/24`, 'dev', od]);
-      await run('ip', ['-n', o, 'link', 'set', od, 'up']);
-      await run('ip', ['-n', f, 'addr', 'add', `192.168.${n}.1/24`, 'dev', 'lo']);
+      await listenerLink(lab, f, fd, o, od, `10.0.${n}`);
+      await ip('-n', f, 'addr', 'add', `192.168.${n}.1/24`, 'dev', 'lo');
       const frr = await Frr.start(lab, f, {
         ripd: ['hostname frr-nb', '!', 'router rip', ' version 2', ` network ${fd}`, ` neighbor 10.0.${n}.1`, ...(passive ? [` passive-interface ${fd}`] : []),
           ' timers basic 5 30 20', ' redistribute connected', '!', ''].join('\n'),
@@ -223,9 +228,7 @@ test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byt
     const b = await lab.addNamespace('b');
     const o = await lab.addNamespace('o');
     const [bd, od] = [lab.dev('szb'), lab.dev('szo')];
-    await lab.ethernetHostPort(b, bd, o, od, '10.0.9.2/24');
-    await run('ip', ['-n', o, 'addr', 'add', '10.0.9.1/24', 'dev', od]);
-    await run('ip', ['-n', o, 'link', 'set', od, 'up']);
+    await listenerLink(lab, b, bd, o, od, '10.0.9');
     const statics = Array.from({ length: 100 }, (_, i) => `route 172.21.${i}.0/24 blackhole;`).join(' ');
     const bird = await Bird.start(lab, b, [
       'router id 10.0.9.2;', 'protocol device { scan time 1; }', `protocol static { ipv4; ${statics} }`,

@@ -4,10 +4,10 @@
 // the same device and gives the old port's receive slots and link region
 // back to the arena; the second change takes the start's slots, the third
 // the first change's (test/unit/reload.test.ts checks that accounting).
-// After every change both hosts
-// answer ping at the new address and an HTTP transfer crosses the router
-// from each — packets read into reused slots, ARP replies built in a reused
-// link region — and the old address no longer answers.
+// After every change both hosts answer ping at the new address and an HTTP
+// transfer crosses the router from each — packets read into reused slots,
+// ARP replies built in a reused link region — and the old address no
+// longer answers.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
