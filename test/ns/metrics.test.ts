@@ -131,9 +131,10 @@ describe('NAT and a drain', () => {
 
     // One request server1 holds for 3 s: its connection stays open meanwhile.
     const held = get('/?holdMs=3000');
-    const open = await waitFor('the held connection in /metrics', async () => {
+    // Its SYN makes the NAT flow and the first direction's drain flow; the SYN-ACK, a moment later, the second.
+    const open = await waitFor('the held connection in /metrics (a NAT flow, both directions in the drain flow table)', async () => {
       const text = await scrape(r);
-      return sample(text, 'tunroute_nat_flows', 'kind="live"') >= 1 ? text : undefined;
+      return sample(text, 'tunroute_nat_flows', 'kind="live"') >= 1 && sample(text, 'tunroute_drain_flows', 'kind="live"') >= 2 ? text : undefined;
     }, 5000, 50);
     assert.ok(sample(open, 'tunroute_nat_flow_events_total', 'event="created"') >= 1);
     // Both directions of the connection are in the drain flow table.
