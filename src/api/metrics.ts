@@ -61,6 +61,11 @@ export async function metricsText(src: MetricSources): Promise<string> {
   x.family('tunroute_port_transmit_bytes_total', 'counter', 'Bytes sent on the port.', perPort((p) => p.txBytes));
   x.family('tunroute_port_drops_total', 'counter', 'Packets dropped, by the port they arrived on and the reason.',
     ports.flatMap((p) => Object.entries(p.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
+  const links = ports.filter((p) => p.link);
+  x.family('tunroute_link_drops_total', 'counter', 'Frames an Ethernet port\'s link layer or device dropped, by reason (receive-buffer-full: the kernel dropped frames the port did not read in time).',
+    links.flatMap((p) => Object.entries(p.link!.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
+  x.family('tunroute_link_events_total', 'counter', 'What an Ethernet port\'s link layer and device did, by kind (ARP sent and received, packets held and released, the device\'s repairs).',
+    links.flatMap((p) => Object.entries(p.link!.events).map(([kind, n]): [Labels, number] => [{ port: p.name, kind }, n])));
   x.family('tunroute_port_offload_total', 'counter', 'Offload work on the port, by kind (rxSuperPackets, txSuperPackets, segmented, segments, coalesced, coalescedSegments, checksumsFinished).',
     ports.flatMap((p) => Object.entries(p.offload).map(([kind, n]): [Labels, number] => [{ port: p.name, kind }, n])));
 

@@ -25,7 +25,7 @@ export function ruleJson(rule: PolicyRule, hits: number, active: boolean): Polic
 }
 
 export function registerPolicyApi(api: ApiServer, router: Router): void {
-  const list = () => router.path.policy.list().map((r) => ruleJson(r.rule, r.hits, r.active));
+  const list = () => router.policyRules().map((r) => ruleJson(r.rule, r.hits, r.active));
   api.on('GET', '/v1/policy', list);
 
   api.on('POST', '/v1/policy', ({ body }) => {
@@ -42,13 +42,13 @@ export function registerPolicyApi(api: ApiServer, router: Router): void {
     const beforeName = stringField({ before }, 'before');
     const at = beforeName !== undefined ? names.indexOf(beforeName) : integerField({ index }, 'index', 0, names.length, names.length)!;
     if (at < 0) throw new ApiError(404, `no policy rule named "${beforeName}"`);
-    router.path.policy.add({ ...rule, egress: router.portByName(rule.port).index }, at);
+    router.path.addPolicyRule(rule, at);
     router.log.info({ event: 'policy.added', rule: rule.name, index: at }, `policy rule ${rule.name} added`);
     return list();
   });
 
   api.on('DELETE', '/v1/policy/:name', ({ params }) => {
-    const gone = router.path.policy.remove(params.name!);
+    const gone = router.path.removePolicyRule(params.name!);
     if (!gone) throw new ApiError(404, `no policy rule named "${params.name}"`);
     router.log.info({ event: 'policy.removed', rule: gone.name }, `policy rule ${gone.name} removed`);
     return list();

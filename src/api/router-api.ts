@@ -8,7 +8,7 @@ import { formatProblem } from '../config/problems.js';
 import { addressText, integerField, prefixText, stringField } from './params.js';
 import { ApiError, JsonStream, Slices, type ApiServer } from './server.js';
 import { formatMac, parseMac } from '../wire/ethernet.js';
-import { ROUTES_PER_REQUEST, type LookupJson, type NeighbourPortJson, type PortJson, type RouteJson, type RouterInfoJson, type StatsJson } from './types.js';
+import { ROUTES_PER_REQUEST, type CountersJson, type LookupJson, type NeighbourPortJson, type PortJson, type RouteJson, type RouterInfoJson, type StatsJson } from './types.js';
 
 /** Time a bulk add works before it lets the event loop run (and sleeps, see Slices): packets and BFD wait at most this long. */
 const ADD_SLICE_MS = 1;
@@ -39,17 +39,21 @@ export function portsJson(router: Router): PortJson[] {
     mtu: p.mtu,
     state: p.state,
     sinceMs: p.stateSince,
-    ...p.counters.snapshot(),
+    ...countersJson(p),
   }));
+}
+
+/** A port's counters, and its link layer's for an Ethernet port. */
+function countersJson(p: ReturnType<Router['livePorts']>[number]): CountersJson {
+  return p.link ? { ...p.counters.snapshot(), link: p.link.counters.snapshot() } : p.counters.snapshot();
 }
 
 export function statsJson(router: Router, logStats: () => StatsJson['log']): StatsJson {
   return {
     router: router.name,
-    ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...p.counters.snapshot() }])),
-    icmp: { sent: router.path.icmp.sent, rateLimited: router.path.icmp.suppressed },
-    replies: { sent: router.path.server.sent, rateLimited: router.path.server.suppressed },
-    policy: router.path.policy.list().map((r) => ({ rule: r.rule.name, hits: r.hits })),
+    ports: Object.fromEntries(router.livePorts().map((p) => [p.name, { state: p.state, ...countersJson(p) }])),
+    ...router.replyFigures(),
+    policy: router.policyRules().map((r) => ({ rule: r.rule.name, hits: r.hits })),
     flows: flowsJson(router.flowFigures()),
     log: logStats(),
   };

@@ -22,6 +22,18 @@ export interface CountersJson {
   drops: Record<string, number>;
   /** Offload work by kind, non-zero ones only (rxSuperPackets, txSuperPackets, segmented, segments, coalesced, coalescedSegments, checksumsFinished). */
   offload: Record<string, number>;
+  /**
+   * An Ethernet port's link layer (absent for a TUN port): frames it dropped
+   * by reason — the device's own drops below it too (receive-buffer-full:
+   * the kernel dropped frames the port was too slow to read) — and what it
+   * did (ARP, held packets, the device's repairs). Non-zero ones only.
+   */
+  link?: LinkCountersJson;
+}
+
+export interface LinkCountersJson {
+  drops: Record<string, number>;
+  events: Record<string, number>;
 }
 
 export interface PortJson extends CountersJson {
@@ -53,7 +65,7 @@ export interface NeighbourPortJson {
     /** Packets waiting for this neighbour's MAC. */
     held: number;
   }[];
-  counters: { drops: Record<string, number>; events: Record<string, number> };
+  counters: LinkCountersJson;
 }
 
 export interface PortActionJson {

@@ -37,7 +37,7 @@ import { REASSEMBLY_BYTES, Reassembly } from './reassembly.js';
 import { VirtualServiceNat } from './nat.js';
 import { natSnapshot, type NatSnapshot } from './nat-snapshot.js';
 import { Output } from './output.js';
-import { PolicyTable } from './policy.js';
+import { PolicyTable, type PolicyRule } from './policy.js';
 import { shareOf } from './token-bucket.js';
 
 /** Room for packets the router builds itself (ICMP, fragments, BFD, RIP). */
@@ -138,7 +138,29 @@ export class PacketPath {
   /** The source-policy rules, in order (rules name their egress port; ports are looked up by name). */
   setPolicy(rules: RouterConfig['policy']): void {
     this.onPolicy?.(rules);
-    this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.ports.findIndex((p) => p.name === rule.port && !p.removed) })));
+    this.policy.replace(rules.map((rule) => ({ ...rule, egress: this.portNamed(rule.port) })));
+  }
+
+  /** One rule more, at `at` in the order (forwarding workers are given the new list). */
+  addPolicyRule(rule: RouterConfig['policy'][number], at: number): void {
+    this.policy.add({ ...rule, egress: this.portNamed(rule.port) }, at);
+    this.onPolicy?.(this.policyRules());
+  }
+
+  /** Remove the rule `name` (forwarding workers are given the new list); undefined if there is none. */
+  removePolicyRule(name: string): PolicyRule | undefined {
+    const gone = this.policy.remove(name);
+    if (gone) this.onPolicy?.(this.policyRules());
+    return gone;
+  }
+
+  /** The rules as configured (without their port indices). */
+  private policyRules(): RouterConfig['policy'] {
+    return this.policy.list().map(({ rule: { egress: _egress, ...rule } }) => rule);
+  }
+
+  private portNamed(name: string): number {
+    return this.ports.findIndex((p) => p.name === name && !p.removed);
   }
 
   /** This thread's NAT now, with up to `limit` flows (ages from now, not from the last batch); null without virtual services. */

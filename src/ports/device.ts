@@ -1,6 +1,7 @@
 // What a port needs from the thing under it. TunDevice and EthernetDevice
 // are the real ones; the same shape lets the forwarding logic run over an
 // in-memory device in unit tests and the fuzzer.
+import type { EthernetDeviceStats } from './ethernet/ethernet-device.js';
 
 /**
  * What a device takes beyond ordinary packets (its offload mode): super-
@@ -47,6 +48,8 @@ export interface PacketDevice {
   /** Whether the kernel side is operational again after carrier on (absent: assume yes). */
   linkRunning?(): boolean;
   setRef?(ref: boolean): void;
+  /** What an Ethernet device dropped or repaired below the link since the last call (absent: a device that counts nothing). */
+  takeCounts?(): EthernetDeviceStats;
   close(): void;
 }
 

@@ -285,6 +285,16 @@ export class Port implements PortView {
     this.txCount = n + 1;
   }
 
+  /** An Ethernet port's link timers (the reading thread ticks every 50–100 ms), then what its device counted below the link since the last tick. */
+  tickLink(): void {
+    const link = this.link;
+    if (!link || this.removed) return;
+    link.tick();
+    const below = this.device.takeCounts?.();
+    if (below) link.countDevice(below);
+    this.flush();
+  }
+
   flush(): void {
     const n = this.txCount;
     if (n === 0) return;

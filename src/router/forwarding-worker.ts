@@ -46,7 +46,8 @@ import { Ipv4View } from '../wire/ipv4.js';
 import { NatSteering } from './nat-steering.js';
 import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
-  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, STATUS_HANDOFF, STATUS_TICKS,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, ICMP_RATE_LIMITED, ICMP_SENT,
+  REPLIES_RATE_LIMITED, REPLIES_SENT, STATUS_HANDOFF, STATUS_TICKS,
   statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type PeerMessage, type WorkerToControl,
 } from './worker-protocol.js';
 
@@ -102,6 +103,8 @@ class ForwardingWorker {
   private readonly flowFigures: Float64Array;
   /** When the next tick counts the live flows again (Date.now()). */
   private nextLiveScan = 0;
+  /** The policy rules' hits as last sent to the control thread, in rule order. */
+  private policyHitsSent: number[] = [];
   /** Packets for the router taken in this batch (sent at its end). */
   private pending: HandedOver[] = [];
   private pendingArp: HandedOver[] = [];
@@ -426,15 +429,14 @@ class ForwardingWorker {
     for (const port of this.ports) {
       if (port.link && !port.removed) {
         this.path.clock.tick();
-        port.link.tick();
-        port.flush();
+        port.tickLink();
       }
       const drains = port.state === 'draining';
       draining ||= drains;
       Atomics.store(this.status, statusLive(port.index), drains ? flows.liveFlowsOn(port.index) : 0);
       Atomics.store(this.status, statusOpen(port.index), drains ? flows.openConnectionsFrom(port.index) : 0);
     }
-    this.publishFlowFigures();
+    this.publishFigures();
     this.fib.offline();
     this.flushHandOver();
     Atomics.add(this.status, STATUS_TICKS, 1);
@@ -448,10 +450,23 @@ class ForwardingWorker {
     }, draining ? DRAIN_TICK_MS : TICK_MS);
   }
 
-  /** The flow table's figures into the status block, for stats (the live flows at most every LIVE_SCAN_MS). */
-  private publishFlowFigures(): void {
-    const flows = this.path.flows;
+  /**
+   * The flow table's figures (the live flows at most every LIVE_SCAN_MS) and
+   * the ICMP and reply counts into the status block, for stats; the policy
+   * rules' hits in a message when they changed.
+   */
+  private publishFigures(): void {
+    const { flows, icmp, server, policy } = this.path;
     const f = this.flowFigures;
+    f[ICMP_SENT] = icmp.sent;
+    f[ICMP_RATE_LIMITED] = icmp.suppressed;
+    f[REPLIES_SENT] = server.sent;
+    f[REPLIES_RATE_LIMITED] = server.suppressed;
+    const hits = policy.list();
+    if (hits.some((r, i) => r.hits !== this.policyHitsSent[i])) {
+      this.policyHitsSent = hits.map((r) => r.hits);
+      this.send({ type: 'policy-hits', hits: hits.map((r) => [r.rule.name, r.hits]) });
+    }
     f[FLOW_PINNED] = flows.pinned;
     f[FLOW_INSERTED] = flows.inserted;
     f[FLOW_EVICTED_LIVE] = flows.evictedLive;

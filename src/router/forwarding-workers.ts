@@ -28,7 +28,8 @@ import type { Fib } from '../routing/fib.js';
 import { queueHandle } from './port-devices.js';
 import type { WorkerInit } from './forwarding-worker.js';
 import {
-  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, STATUS_HANDOFF, STATUS_TICKS,
+  FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, ICMP_RATE_LIMITED, ICMP_SENT,
+  REPLIES_RATE_LIMITED, REPLIES_SENT, STATUS_HANDOFF, STATUS_TICKS,
   statusBytes, statusLive, statusOpen, statusViews, type ControlToWorker, type HandedOver, type WorkerToControl,
 } from './worker-protocol.js';
 
@@ -66,8 +67,10 @@ function lastAnswer(waiting: Map<number, number>, port: number): boolean {
 export class ForwardingWorkers {
   private readonly threads: Worker[] = [];
   private readonly status: Int32Array[] = [];
-  /** Each worker's drain flow table figures (its status block's FLOW_* slots). */
+  /** Each worker's drain flow table figures and ICMP and reply counts (its status block's Float64 slots). */
   private readonly figures: Float64Array[] = [];
+  /** Each worker's policy hits by rule name, as its last 'policy-hits' said. */
+  private readonly policyHits: Map<string, number>[] = [];
   private readonly exited: Promise<void>[] = [];
   private stopping = false;
   /** Per Ethernet port, every worker's link counter shard (a re-made link sums them again). */
@@ -250,6 +253,17 @@ export class ForwardingWorkers {
     };
   }
 
+  /** The workers' ICMP errors and answers as a host, sent and rate-limited, as of their last ticks. */
+  replyFigures(): { icmpSent: number; icmpRateLimited: number; repliesSent: number; repliesRateLimited: number } {
+    const sum = (slot: number) => this.figures.reduce((n, f) => n + f[slot]!, 0);
+    return { icmpSent: sum(ICMP_SENT), icmpRateLimited: sum(ICMP_RATE_LIMITED), repliesSent: sum(REPLIES_SENT), repliesRateLimited: sum(REPLIES_RATE_LIMITED) };
+  }
+
+  /** Packets the workers steered by the policy rule `name`, as of their last ticks. */
+  policyHitsOf(name: string): number {
+    return this.policyHits.reduce((n, m) => n + (m?.get(name) ?? 0), 0);
+  }
+
   /**
    * The workers' NAT (each runs it on the flows it owns), merged: counters
    * and per-backend figures summed, the `limit` most recently used flows
@@ -322,6 +336,9 @@ export class ForwardingWorkers {
         }
         break;
       }
+      case 'policy-hits':
+        this.policyHits[from] = new Map(m.hits);
+        break;
       case 'failed':
         this.host.log.error({ event: 'worker.failed', worker: from, error: m.error }, `forwarding worker ${from} failed: ${m.error.split('\n')[0]}`);
         break;

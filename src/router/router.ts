@@ -17,6 +17,7 @@ import type { NeighbourLiveness, SessionChange } from '../control/liveness.js';
 import type { ProtocolContext, RouterPlugin } from '../control/protocol.js';
 import type { FlowFigures } from '../dataplane/flow-table.js';
 import type { NatSnapshot } from '../dataplane/nat-snapshot.js';
+import type { PolicyTable } from '../dataplane/policy.js';
 import { PacketPath, SPARE_MTU, SPARE_PORTS, arenaFor } from '../dataplane/packet-path.js';
 import { formatAddress, formatPrefix, portAddressKey } from '../net/addr.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
@@ -426,11 +427,7 @@ export class Router {
   }
 
   private tickLinks(): void {
-    for (const port of this.ports) {
-      if (!port.link || port.removed) continue;
-      port.link.tick();
-      port.flush();
-    }
+    for (const port of this.ports) port.tickLink();
   }
 
   stop(): void {
@@ -468,6 +465,23 @@ export class Router {
       pinned: own.pinned + w.pinned, capacity: own.capacity + w.capacity, live: own.live + w.live,
       inserted: own.inserted + w.inserted, evictedLive: own.evictedLive + w.evictedLive, untracked: own.untracked + w.untracked,
     };
+  }
+
+  /** ICMP errors and answers as a host (echo, timestamp, mask replies, TCP resets), sent and rate-limited: with forwarding workers, theirs too. */
+  replyFigures(): { icmp: { sent: number; rateLimited: number }; replies: { sent: number; rateLimited: number } } {
+    const { icmp, server } = this.path;
+    const w = this.workers?.replyFigures() ?? { icmpSent: 0, icmpRateLimited: 0, repliesSent: 0, repliesRateLimited: 0 };
+    return {
+      icmp: { sent: icmp.sent + w.icmpSent, rateLimited: icmp.suppressed + w.icmpRateLimited },
+      replies: { sent: server.sent + w.repliesSent, rateLimited: server.suppressed + w.repliesRateLimited },
+    };
+  }
+
+  /** The source-policy rules with their hits: with forwarding workers, every thread's summed (theirs as of their last ticks). */
+  policyRules(): ReturnType<PolicyTable['list']> {
+    const rules = this.path.policy.list();
+    const workers = this.workers;
+    return workers ? rules.map((r) => ({ ...r, hits: r.hits + workers.policyHitsOf(r.rule.name) })) : rules;
   }
 
   /**

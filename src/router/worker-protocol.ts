@@ -21,9 +21,10 @@ export const statusSlots = (ports: number): number => STATUS_PORT0 + 2 * ports;
 
 /**
  * After the Int32 slots (from the next 8-byte boundary): the worker's drain
- * flow table's figures as Float64 slots (flow-table.ts), written at its
- * tick — exact integers to 2^53, where an Int32 slot would wrap `inserted`
- * after 2^31 flows. Read without atomics, as the counter shards are.
+ * flow table's figures (flow-table.ts) and its ICMP and reply counts as
+ * Float64 slots, written at its tick — exact integers to 2^53, where an
+ * Int32 slot would wrap `inserted` after 2^31 flows. Read without atomics,
+ * as the counter shards are.
  */
 export const FLOW_PINNED = 0;
 export const FLOW_INSERTED = 1;
@@ -32,7 +33,12 @@ export const FLOW_UNTRACKED = 3;
 /** Live flows: a scan of the table, so refreshed at most every LIVE_SCAN_MS (forwarding-worker.ts). */
 export const FLOW_LIVE = 4;
 export const FLOW_CAPACITY = 5;
-const FLOW_SLOTS = 6;
+/** The worker's ICMP errors and its answers as a host (echo replies, TCP resets): sent and rate-limited. */
+export const ICMP_SENT = 6;
+export const ICMP_RATE_LIMITED = 7;
+export const REPLIES_SENT = 8;
+export const REPLIES_RATE_LIMITED = 9;
+const FLOW_SLOTS = 10;
 const flowOffset = (ports: number): number => Math.ceil(statusSlots(ports) / 2) * 8;
 /** Bytes of a status block for `ports` ports (its Int32 slots, then its Float64 flow figures). */
 export const statusBytes = (ports: number): number => flowOffset(ports) + FLOW_SLOTS * 8;
@@ -88,7 +94,9 @@ export type WorkerToControl =
   /** A bug in the worker (an exception): it ends; the daemon stops. */
   | { type: 'failed'; error: string }
   /** The answer to 'nat-snapshot' (null: no virtual services here now). */
-  | { type: 'nat-snapshot'; id: number; snapshot: NatSnapshot | null };
+  | { type: 'nat-snapshot'; id: number; snapshot: NatSnapshot | null }
+  /** Packets this worker steered by each source-policy rule, by rule name (sent at a tick when they changed). */
+  | { type: 'policy-hits'; hits: [string, number][] };
 
 export type ControlToWorker =
   | { type: 'policy'; rules: RouterConfig['policy'] }

@@ -137,10 +137,13 @@ export function registerCoreCommands(program: Command): void {
     const s = await c.call<StatsJson>('GET', '/v1/stats');
     const rows = Object.entries(s.ports).map(([name, p]) => [name, p.state, p.rxPackets, p.rxBytes, p.rxBatches ? (p.rxPackets / p.rxBatches).toFixed(1) : '-', p.txPackets, p.txBytes,
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
+    const link = Object.entries(s.ports).filter(([, p]) => p.link && Object.keys(p.link.drops).length > 0)
+      .map(([name, p]) => `\n${name}: ${Object.entries(p.link!.drops).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('');
+    const linkDrops = link ? `\nLink-layer drops (Ethernet ports; \`neigh list\` for the rest):${link}` : '';
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
     const f = s.flows;
     const flows = `\nDrain flow table: ${f.live} live of ${f.capacity} entries; ${f.inserted} inserted, ${f.evictedLive} live evicted, ${f.untracked} untracked; ${f.pinnedToDrainingPort} packets pinned to a draining port`;
-    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${flows}${policy}`, s);
+    c.print(`${table(['PORT', 'STATE', 'RX PKTS', 'RX BYTES', 'PKTS/WAKE-UP', 'TX PKTS', 'TX BYTES', 'DROPS'], rows)}\nICMP errors sent ${s.icmp.sent}, rate-limited ${s.icmp.rateLimited}\nReplies (echo, timestamp, mask, TCP reset) sent ${s.replies.sent}, rate-limited ${s.replies.rateLimited}${linkDrops}${flows}${policy}`, s);
   });
 }
 

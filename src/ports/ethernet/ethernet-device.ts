@@ -51,6 +51,12 @@ export interface EthernetDeviceStats {
   kernelDrops: number;
 }
 
+const COUNT_KEYS = ['oversize', 'truncated', 'vlanTagged', 'badOffload', 'checksumsCompleted', 'gsoFrames', 'gsoSegments', 'kernelDrops'] as const;
+
+function noCounts(): EthernetDeviceStats {
+  return { oversize: 0, truncated: 0, vlanTagged: 0, badOffload: 0, checksumsCompleted: 0, gsoFrames: 0, gsoSegments: 0, kernelDrops: 0 };
+}
+
 let addon: EtherAddon | undefined;
 function load(): EtherAddon {
   if (!addon) {
@@ -128,6 +134,9 @@ export class EthernetDevice implements PacketDevice {
   readonly mtu: number;
   readonly offload: DeviceOffload | null;
   private reader: object | undefined;
+  /** The reader's counts as of the last takeCounts(), and what a stopped reader left untaken. */
+  private taken = noCounts();
+  private untaken = noCounts();
   private closed = false;
   /** Whether close() closes the fd (false for an adopted queue). */
   private owner = true;
@@ -140,7 +149,7 @@ export class EthernetDevice implements PacketDevice {
     const d = Object.create(EthernetDevice.prototype) as EthernetDevice;
     Object.assign(d, {
       name: h.name, netns: h.netns, fd: h.fd, ifindex: h.ifindex, macText: h.mac, mac: parseMac(h.mac), mtu: h.mtu,
-      offload: h.offload ? ETHERNET_OFFLOAD : null, reader: undefined, closed: false, owner: false,
+      offload: h.offload ? ETHERNET_OFFLOAD : null, reader: undefined, taken: noCounts(), untaken: noCounts(), closed: false, owner: false,
     });
     return d;
   }
@@ -243,16 +252,32 @@ export class EthernetDevice implements PacketDevice {
     return load().packetWriteBatch(this.fd, buf, offsets, lengths, count, vnet);
   }
 
-  /** What the device dropped or repaired before JS saw the frames (zeros before reading starts). */
+  /** What the device dropped or repaired before JS saw the frames, since reading started (zeros before). */
   stats(): EthernetDeviceStats {
-    if (!this.reader) return { oversize: 0, truncated: 0, vlanTagged: 0, badOffload: 0, checksumsCompleted: 0, gsoFrames: 0, gsoSegments: 0, kernelDrops: 0 };
+    if (!this.reader) return noCounts();
     return load().packetReaderStats(this.reader, this.fd);
+  }
+
+  /** What the device dropped or repaired since the last call (for the port's link counters). */
+  takeCounts(): EthernetDeviceStats {
+    const now = this.stats();
+    const delta = noCounts();
+    for (const k of COUNT_KEYS) delta[k] = now[k] + this.untaken[k] - this.taken[k];
+    this.taken = now;
+    this.untaken = noCounts();
+    return delta;
   }
 
   /** Stop watching the socket (it stays open). */
   stopReading(): void {
-    if (this.reader) load().stopReader(this.reader);
+    if (this.reader) {
+      // The reader's counts go with it: keep what the next takeCounts() has not taken yet.
+      const last = this.stats();
+      for (const k of COUNT_KEYS) this.untaken[k] += last[k] - this.taken[k];
+      load().stopReader(this.reader);
+    }
     this.reader = undefined;
+    this.taken = noCounts();
   }
 
   close(): void {

@@ -27,6 +27,7 @@ import {
 import { copyBytes } from '../../wire/ipv4.js';
 import { maskOf } from '../../net/addr.js';
 import { HoldPool } from './hold-pool.js';
+import type { EthernetDeviceStats } from './ethernet-device.js';
 import { L2Drop, L2Event, LinkCounters } from './link-counters.js';
 import { NeighbourTable, Resolve, type NeighbourEvents, type NeighbourRow, type NeighbourSettings } from './neighbour-table.js';
 
@@ -394,6 +395,19 @@ export class EthernetLink {
       this.announceLeft--;
       this.nextAnnounceAt = now + this.announceIntervalMs;
     }
+  }
+
+  /** What the device dropped or repaired below the link (since its last report), into this link's counters. */
+  countDevice(d: EthernetDeviceStats): void {
+    const c = this.counters;
+    c.drop(L2Drop.DEVICE_OVERSIZE, d.oversize);
+    c.drop(L2Drop.DEVICE_TRUNCATED, d.truncated);
+    c.drop(L2Drop.VLAN_TAGGED, d.vlanTagged);
+    c.drop(L2Drop.DEVICE_BAD_OFFLOAD, d.badOffload);
+    c.drop(L2Drop.RECEIVE_BUFFER_FULL, d.kernelDrops);
+    c.event(L2Event.DEVICE_CHECKSUMS_COMPLETED, d.checksumsCompleted);
+    c.event(L2Event.DEVICE_SUPER_FRAMES_CUT, d.gsoFrames);
+    c.event(L2Event.DEVICE_SEGMENTS_MADE, d.gsoSegments);
   }
 
   /** The port's transmit queue was written: control frames and released hold buffers are free again. */

@@ -15,7 +15,7 @@ export const L2Drop = {
   BAD_SOURCE_MAC: 2,
   /** Neither IPv4 nor ARP (IPv6, LLDP, 802.3/LLC, …). */
   UNKNOWN_ETHERTYPE: 3,
-  /** 802.1Q/802.1ad-tagged in the frame bytes (tags the kernel strips are dropped by the device). */
+  /** 802.1Q/802.1ad-tagged: in the frame bytes, or a tag the kernel stripped into metadata (dropped by the device). */
   VLAN_TAGGED: 4,
   ARP_TRUNCATED: 5,
   ARP_BAD_HARDWARE_TYPE: 6,
@@ -47,6 +47,15 @@ export const L2Drop = {
   HELD_AT_LINK_DOWN: 21,
   /** An ARP packet we wanted to send found no free control frame before the next flush. */
   ARP_TX_NO_BUFFER: 22,
+  // Dropped below the link, by the device (ethernet-device.ts), before receive() saw them:
+  /** Larger than a receive slot (the port MTU). */
+  DEVICE_OVERSIZE: 23,
+  /** Larger than the device's 65 KB staging buffer. */
+  DEVICE_TRUNCATED: 24,
+  /** A partial checksum or super-frame the device could not complete or cut (IPv6, UFO, malformed headers). */
+  DEVICE_BAD_OFFLOAD: 25,
+  /** Dropped by the kernel: the socket's receive buffer was full (the port could not keep up). */
+  RECEIVE_BUFFER_FULL: 26,
 } as const;
 
 export const L2_DROP_NAMES: readonly string[] = [
@@ -54,7 +63,7 @@ export const L2_DROP_NAMES: readonly string[] = [
   'arp-truncated', 'arp-bad-hardware-type', 'arp-bad-protocol-type', 'arp-bad-address-lengths', 'arp-bad-operation',
   'arp-bad-sender-mac', 'arp-not-for-us', 'arp-address-conflict', 'rx-link-down', 'tx-link-down', 'bad-next-hop',
   'neighbour-table-full', 'hold-queue-overflow', 'hold-pool-empty', 'hold-too-big', 'unresolved', 'held-at-link-down',
-  'arp-tx-no-buffer',
+  'arp-tx-no-buffer', 'device-oversize', 'device-truncated', 'device-bad-offload', 'receive-buffer-full',
 ];
 
 export const L2Event = {
@@ -67,10 +76,17 @@ export const L2Event = {
   HELD: 5,
   /** Held packets sent after resolution. */
   RELEASED: 6,
+  // Repairs the device made below the link (a port without offloads gets whole, checksummed packets):
+  /** Partial L4 checksums (left to "hardware" by the sender's kernel) completed. */
+  DEVICE_CHECKSUMS_COMPLETED: 7,
+  /** Super-frames (TSO/GSO) cut into segments, and the segments made. */
+  DEVICE_SUPER_FRAMES_CUT: 8,
+  DEVICE_SEGMENTS_MADE: 9,
 } as const;
 
 export const L2_EVENT_NAMES: readonly string[] = [
   'arp-requests-received', 'arp-replies-received', 'arp-replies-sent', 'arp-requests-sent', 'gratuitous-sent', 'held', 'released',
+  'device-checksums-completed', 'device-super-frames-cut', 'device-segments-made',
 ];
 
 const EVENTS_AT = L2_DROP_NAMES.length;
@@ -82,12 +98,12 @@ export class LinkCounters extends ShardedCounters {
     super('link counters', LINK_COUNTER_SLOTS, values);
   }
 
-  drop(reason: number): void {
-    this.values[reason]! += 1;
+  drop(reason: number, n = 1): void {
+    this.values[reason]! += n;
   }
 
-  event(what: number): void {
-    this.values[EVENTS_AT + what]! += 1;
+  event(what: number, n = 1): void {
+    this.values[EVENTS_AT + what]! += n;
   }
 
   dropCount(reason: number): number {
