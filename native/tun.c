@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +168,76 @@ static napi_value LinkRunning(napi_env env, napi_callback_info info) {
   if (job.fd < 0) return throw_errno(env, job.base.err ? job.base.err : EINVAL, job.base.step ? job.base.step : "link flags");
   napi_value out;
   CHECK(napi_get_boolean(env, job.fd == 1, &out));
+  return out;
+}
+
+// txDropped(name, netnsPath) -> the interface's tx_dropped (RTM_GETLINK,
+// IFLA_STATS64). For a TUN that is what the kernel could not hand to the
+// reader: its queue was full, or no queue of it was open.
+typedef struct {
+  netns_job base;
+  double tx_dropped;  // result, or -1
+} stats_job;
+
+static void *stats_in_thread(void *arg) {
+  stats_job *job = arg;
+  if (!job_enter_netns(&job->base)) return NULL;
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s < 0) { job_fail(&job->base, "netlink socket"); return NULL; }
+  struct {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+    char attrs[RTA_SPACE(IFNAMSIZ)];
+  } req;
+  memset(&req, 0, sizeof req);
+  size_t nlen = strlen(job->base.name) + 1;
+  struct rtattr *name = (struct rtattr *)req.attrs;
+  name->rta_type = IFLA_IFNAME;
+  name->rta_len = RTA_LENGTH(nlen);
+  memcpy(RTA_DATA(name), job->base.name, nlen);
+  req.nh.nlmsg_len = NLMSG_LENGTH(sizeof req.ifi) + RTA_ALIGN(name->rta_len);
+  req.nh.nlmsg_type = RTM_GETLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST;
+  req.ifi.ifi_family = AF_UNSPEC;
+  uint32_t reply[8192];  // 32 KB, aligned for the netlink headers
+  ssize_t got = -1;
+  if (send(s, &req, req.nh.nlmsg_len, 0) < 0) job_fail(&job->base, "netlink send");
+  else if ((got = recv(s, reply, sizeof reply, 0)) < 0) job_fail(&job->base, "netlink receive");
+  close(s);
+  if (got < 0) return NULL;
+  struct nlmsghdr *nh = (struct nlmsghdr *)reply;
+  if (!NLMSG_OK(nh, (unsigned)got)) { errno = EIO; job_fail(&job->base, "netlink reply"); return NULL; }
+  if (nh->nlmsg_type == NLMSG_ERROR) {
+    errno = -((struct nlmsgerr *)NLMSG_DATA(nh))->error;
+    job_fail(&job->base, "RTM_GETLINK");
+    return NULL;
+  }
+  struct ifinfomsg *ifi = NLMSG_DATA(nh);
+  int left = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof *ifi);
+  for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+    if (a->rta_type != IFLA_STATS64 || RTA_PAYLOAD(a) < offsetof(struct rtnl_link_stats64, tx_dropped) + sizeof(__u64)) continue;
+    struct rtnl_link_stats64 st;
+    memset(&st, 0, sizeof st);
+    memcpy(&st, RTA_DATA(a), RTA_PAYLOAD(a) < sizeof st ? RTA_PAYLOAD(a) : sizeof st);
+    job->tx_dropped = (double)st.tx_dropped;
+    return NULL;
+  }
+  errno = ENODATA;
+  job_fail(&job->base, "IFLA_STATS64");
+  return NULL;
+}
+
+static napi_value TxDropped(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  stats_job job = {0};
+  if (!job_args(env, argv[0], argv[1], &job.base)) return NULL;
+  job.tx_dropped = -1;
+  if (!job_run(env, stats_in_thread, &job)) return NULL;
+  if (job.tx_dropped < 0) return job_error(env, &job.base);
+  napi_value out;
+  CHECK(napi_create_double(env, job.tx_dropped, &out));
   return out;
 }
 
@@ -344,6 +416,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"openTunOffload", NULL, OpenTunOffload, NULL, NULL, NULL, napi_default, NULL},
     {"setCarrier", NULL, SetCarrier, NULL, NULL, NULL, napi_default, NULL},
     {"linkRunning", NULL, LinkRunning, NULL, NULL, NULL, napi_default, NULL},
+    {"txDropped", NULL, TxDropped, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, CloseFd, NULL, NULL, NULL, napi_default, NULL},
     {"writeBatch", NULL, WriteBatch, NULL, NULL, NULL, napi_default, NULL},
     {"startReader", NULL, StartReader, NULL, NULL, NULL, napi_default, NULL},

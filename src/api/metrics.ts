@@ -59,10 +59,10 @@ export async function metricsText(src: MetricSources): Promise<string> {
   x.family('tunroute_port_receive_batches_total', 'counter', 'Wake-ups that brought packets (packets per batch = packets / batches).', perPort((p) => p.rxBatches));
   x.family('tunroute_port_transmit_packets_total', 'counter', 'Packets sent on the port.', perPort((p) => p.txPackets));
   x.family('tunroute_port_transmit_bytes_total', 'counter', 'Bytes sent on the port.', perPort((p) => p.txBytes));
-  x.family('tunroute_port_drops_total', 'counter', 'Packets dropped, by the port they arrived on and the reason.',
+  x.family('tunroute_port_drops_total', 'counter', 'Packets dropped, by the port they arrived on and the reason (kernel-dropped: by the kernel, before the port read them).',
     ports.flatMap((p) => Object.entries(p.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
   const links = ports.filter((p) => p.link);
-  x.family('tunroute_link_drops_total', 'counter', 'Frames an Ethernet port\'s link layer or device dropped, by reason (receive-buffer-full: the kernel dropped frames the port did not read in time).',
+  x.family('tunroute_link_drops_total', 'counter', 'Frames an Ethernet port\'s link layer, or its device\'s reader below it, dropped, by reason.',
     links.flatMap((p) => Object.entries(p.link!.drops).map(([reason, n]): [Labels, number] => [{ port: p.name, reason }, n])));
   x.family('tunroute_link_events_total', 'counter', 'What an Ethernet port\'s link layer and device did, by kind (ARP sent and received, packets held and released, the device\'s repairs).',
     links.flatMap((p) => Object.entries(p.link!.events).map(([kind, n]): [Labels, number] => [{ port: p.name, kind }, n])));

@@ -23,10 +23,9 @@ export interface CountersJson {
   /** Offload work by kind, non-zero ones only (rxSuperPackets, txSuperPackets, segmented, segments, coalesced, coalescedSegments, checksumsFinished). */
   offload: Record<string, number>;
   /**
-   * An Ethernet port's link layer (absent for a TUN port): frames it dropped
-   * by reason — the device's own drops below it too (receive-buffer-full:
-   * the kernel dropped frames the port was too slow to read) — and what it
-   * did (ARP, held packets, the device's repairs). Non-zero ones only.
+   * An Ethernet port's link layer (absent for a TUN port): frames it, or the
+   * device's reader below it, dropped by reason, and what it did (ARP, held
+   * packets, the device's repairs). Non-zero ones only.
    */
   link?: LinkCountersJson;
 }

@@ -36,6 +36,12 @@ export const Drop = {
   HANDOFF_FULL: 28,
   /** A new TCP connection (a bare SYN) from the side of a draining port: see Forwarder.handle. */
   PORT_DRAINING: 29,
+  /**
+   * Dropped by the kernel before the port read it (counted from the device
+   * at the port's tick): an Ethernet port's socket buffer was full; a TUN's
+   * queue was full, or none of its queues was open.
+   */
+  KERNEL_DROPPED: 30,
 } as const;
 
 export const DROP_NAMES: readonly string[] = [
@@ -69,6 +75,7 @@ export const DROP_NAMES: readonly string[] = [
   'bad-offload',
   'handoff-full',
   'port-draining-new-connection',
+  'kernel-dropped',
 ];
 
 export const DROP_REASON_COUNT = DROP_NAMES.length;

@@ -37,8 +37,8 @@ export class PortCounters extends ShardedCounters {
     super('port counters', COUNTER_SLOTS, values);
   }
 
-  drop(reason: number): void {
-    this.values[DROPS_AT + reason]! += 1;
+  drop(reason: number, n = 1): void {
+    this.values[DROPS_AT + reason]! += n;
   }
 
   dropCount(reason: number): number {

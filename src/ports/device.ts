@@ -1,7 +1,7 @@
 // What a port needs from the thing under it. TunDevice and EthernetDevice
 // are the real ones; the same shape lets the forwarding logic run over an
 // in-memory device in unit tests and the fuzzer.
-import type { EthernetDeviceStats } from './ethernet/ethernet-device.js';
+import type { ReaderFrameCounts } from './ethernet/ethernet-device.js';
 
 /**
  * What a device takes beyond ordinary packets (its offload mode): super-
@@ -23,6 +23,18 @@ export interface DeviceOffload {
   readonly uso4: boolean;
   /** May hand over super-packets when read: its receive slots must hold 64 KB. */
   readonly rxSuper: boolean;
+}
+
+/** What a device dropped or repaired below its port (since its last report). */
+export interface DeviceCounts {
+  /**
+   * Packets the kernel dropped because the port did not read them in time:
+   * an Ethernet port's socket buffer was full; a TUN's queue was full, or
+   * none of its queues was open (the TUN's tx_dropped).
+   */
+  kernelDrops: number;
+  /** An Ethernet device's reader: frames it dropped or repaired before the link layer saw them. */
+  frames?: ReaderFrameCounts;
 }
 
 export interface PacketDevice {
@@ -48,8 +60,11 @@ export interface PacketDevice {
   /** Whether the kernel side is operational again after carrier on (absent: assume yes). */
   linkRunning?(): boolean;
   setRef?(ref: boolean): void;
-  /** What an Ethernet device dropped or repaired below the link since the last call (absent: a device that counts nothing). */
-  takeCounts?(): EthernetDeviceStats;
+  /**
+   * What the device dropped or repaired below the port since the last call;
+   * null when this thread does not count for it (absent: nothing to count).
+   */
+  takeCounts?(): DeviceCounts | null;
   close(): void;
 }
 

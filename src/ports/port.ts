@@ -285,13 +285,22 @@ export class Port implements PortView {
     this.txCount = n + 1;
   }
 
-  /** An Ethernet port's link timers (the reading thread ticks every 50–100 ms), then what its device counted below the link since the last tick. */
-  tickLink(): void {
-    const link = this.link;
-    if (!link || this.removed) return;
-    link.tick();
+  /**
+   * Every 50–100 ms, from each thread that has the port: what its device
+   * counted below it since the last tick (the kernel's drops; an Ethernet
+   * reader's own drops and repairs, into the link counters), then an
+   * Ethernet port's link timers.
+   */
+  tick(): void {
+    if (this.removed) return;
     const below = this.device.takeCounts?.();
-    if (below) link.countDevice(below);
+    if (below) {
+      this.counters.drop(Drop.KERNEL_DROPPED, below.kernelDrops);
+      if (below.frames) this.link?.countDevice(below.frames);
+    }
+    const link = this.link;
+    if (!link) return;
+    link.tick();
     this.flush();
   }
 

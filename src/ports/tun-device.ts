@@ -3,13 +3,14 @@
 // loop; reads arrive in batches into fixed slots of a caller-owned buffer.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { stillThere, type DeviceOffload, type PacketDevice } from './device.js';
+import { stillThere, type DeviceCounts, type DeviceOffload, type PacketDevice } from './device.js';
 
 interface TunAddon {
   openTun(name: string, netnsPath: string, mtu: number, multiQueue?: boolean): number;
   openTunOffload(name: string, netnsPath: string, mtu: number, vnetHdrSize: number, wanted: number, multiQueue?: boolean): [number, number];
   setCarrier(fd: number, on: boolean): void;
   linkRunning(name: string, netnsPath: string): boolean;
+  txDropped(name: string, netnsPath: string): number;
   close(fd: number): void;
   writeBatch(fd: number, buf: ArrayBuffer, offsets: Int32Array, lengths: Int32Array, count: number): number;
   startReader(
@@ -33,6 +34,9 @@ function load(): TunAddon {
 }
 
 export class TunError extends Error {}
+
+/** How often a TUN's kernel drops are read (ms). */
+const TX_DROPPED_EVERY_MS = 1000;
 
 /** Path of a named network namespace's file, as `ip netns` keeps it. */
 export function netnsPath(netns: string): string {
@@ -113,6 +117,9 @@ export class TunDevice implements PacketDevice {
   private closed = false;
   /** Whether close() closes the fd (false for an adopted queue). */
   private owner = true;
+  /** The interface's tx_dropped when last read (undefined: not read yet), and when (performance.now()). */
+  private dropsSeen: number | undefined;
+  private dropsReadAt = -Infinity;
 
   /**
    * The device on a queue another thread opened (a forwarding worker): it
@@ -122,7 +129,7 @@ export class TunDevice implements PacketDevice {
     const d = Object.create(TunDevice.prototype) as TunDevice;
     Object.assign(d, {
       name: h.name, netns: h.netns, fd: h.fd, vnetHdrSize: h.vnetHdrSize, offloads: h.offloads, offload: h.vnetHdrSize > 0 ? offloadOf(h.vnetHdrSize, h.offloads) : null,
-      reader: undefined, closed: false, owner: false,
+      reader: undefined, closed: false, owner: false, dropsSeen: undefined, dropsReadAt: -Infinity,
     });
     return d;
   }
@@ -180,6 +187,28 @@ export class TunDevice implements PacketDevice {
   /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
   linkRunning(): boolean {
     return load().linkRunning(this.name, this.netns ? netnsPath(this.netns) : '');
+  }
+
+  /**
+   * Packets the kernel dropped on their way to the router since the last
+   * call: the interface's tx_dropped (a queue full, or none open). It is
+   * the whole device's, so only the thread that opened it counts it (an
+   * adopted queue: null); read at most once a second (it takes a netlink
+   * query in the device's namespace); the first read only sets the base.
+   */
+  takeCounts(): DeviceCounts | null {
+    const now = performance.now();
+    if (!this.owner || this.closed || now - this.dropsReadAt < TX_DROPPED_EVERY_MS) return null;
+    this.dropsReadAt = now;
+    let dropped: number;
+    try {
+      dropped = load().txDropped(this.name, this.netns ? netnsPath(this.netns) : '');
+    } catch {
+      return null; // gone (ENODEV): the port's read error says so
+    }
+    const before = this.dropsSeen ?? dropped;
+    this.dropsSeen = dropped;
+    return { kernelDrops: Math.max(0, dropped - before) };
   }
 
   /** Watch the fd; `onBatch(count, errno)` runs with `count` packets in slots. */

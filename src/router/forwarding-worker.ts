@@ -427,9 +427,9 @@ class ForwardingWorker {
     let draining = false;
     const flows = this.path.flows;
     for (const port of this.ports) {
-      if (port.link && !port.removed) {
+      if (!port.removed) {
         this.path.clock.tick();
-        port.tickLink();
+        port.tick();
       }
       const drains = port.state === 'draining';
       draining ||= drains;

@@ -57,8 +57,8 @@ export { deviceKey, type DeviceOpener, type QueueOpener } from './port-devices.j
 /** route.installed/changed/withdrawn lines a second, at most; the rest are summed up in one route.changes line. */
 const ROUTE_LOG_BUDGET = 50;
 
-/** How often Ethernet links run their timers (ARP retransmission, neighbour ageing, announcements). */
-const LINK_TICK_MS = 100;
+/** How often ports tick: their devices' counts, Ethernet links' timers (ARP retransmission, neighbour ageing, announcements). */
+const PORT_TICK_MS = 100;
 
 /** A route the API or the config asks for. */
 export type RouteRequest = Omit<RouteSpec, 'source' | 'distance'>;
@@ -86,7 +86,7 @@ export class Router {
   /** Blocked ports whose liveness last words and silence are due (see GOODBYE_MS). */
   private readonly goodbyes = new Map<number, { timer: TimerHandle; finish: () => void }>();
   private started = false;
-  private linkTimer: NodeJS.Timeout | undefined;
+  private portTimer: NodeJS.Timeout | undefined;
   private readonly unresolvedView = new Ipv4View();
   /** What an Ethernet port's link layer needs of the router. */
   private readonly linkHooks: LinkHooks;
@@ -232,8 +232,8 @@ export class Router {
       });
     }
     for (const port of this.ports) this.addConnected(port);
-    this.linkTimer = setInterval(() => this.tickLinks(), LINK_TICK_MS);
-    this.linkTimer.unref();
+    this.portTimer = setInterval(() => this.tickPorts(), PORT_TICK_MS);
+    this.portTimer.unref();
     for (const r of this.config.routes) {
       this.addRoute({ prefix: r.prefix, len: r.len, port: this.portByName(r.port).index, nextHop: r.via, metric: r.metric, trackBfd: r.bfd }, 'static');
     }
@@ -426,12 +426,12 @@ export class Router {
     port.flush();
   }
 
-  private tickLinks(): void {
-    for (const port of this.ports) port.tickLink();
+  private tickPorts(): void {
+    for (const port of this.ports) port.tick();
   }
 
   stop(): void {
-    if (this.linkTimer) clearInterval(this.linkTimer);
+    if (this.portTimer) clearInterval(this.portTimer);
     for (const port of this.ports) {
       this.stopDrain(port);
       this.finishGoodbye(port);

@@ -124,52 +124,54 @@ for (const kind of ['bird', 'frr'] as const) {
 }
 
 /**
- * Listens on a RIP link from a namespace of its own (address argv[1]): one
+ * Listens on a RIP link from a namespace of its own (address argv[2]): one
  * socket bound to 224.0.0.9:520, one to the unicast address; every 2 s
- * sends to argv[2] one Response per [b, n] of argv[4] (JSON, default
+ * sends to argv[3] one Response per [b, n] of argv[5] (JSON, default
  * [[77, 1]]), advertising 10.b.0.0/24 … 10.b.(n−1).0/24 metric 1 (so the
- * peer learns routes from us); after argv[3] ms prints what it got as JSON:
+ * peer learns routes from us); after argv[4] ms prints what it got as JSON:
  * [{ to: 'multicast' | 'unicast', bytes, entries: [[prefix, metric], …] }, …].
+ * Messages are read and written with the project's RIP wire module (argv[1]).
  */
 const RIP_LISTEN = `
 const dgram = require('node:dgram');
-const [me, peer, ms, sends = '[[77, 1]]'] = process.argv.slice(1);
-const got = [];
-const parse = (to) => (b) => {
-  if (b[0] !== 2) return;
-  const entries = [];
-  for (let o = 4; o + 20 <= b.length; o += 20) {
-    if (b.readUInt16BE(o) !== 2) continue;
-    const a = [...b.subarray(o + 4, o + 8)].join('.');
-    const m = b.readUInt32BE(o + 8);
-    let len = 0; for (let v = m; v; v = (v << 1) >>> 0) len++;
-    entries.push([a + '/' + len, b.readUInt32BE(o + 16)]);
-  }
-  got.push({ to, bytes: b.length, entries });
-};
-const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
-mc.on('message', parse('multicast'));
-uc.on('message', parse('unicast'));
-mc.bind(520, '224.0.0.9', () => {
-  mc.addMembership('224.0.0.9', me);
-  uc.bind(520, me, () => {
-    const rs = JSON.parse(sends).map(([b, n]) => {
-      const r = Buffer.alloc(4 + 20 * n);
-      r.writeUInt32BE(0x02020000, 0);
-      for (let e = 0; e < n; e++) {
-        const o = 4 + 20 * e;
-        r.writeUInt16BE(2, o); r.writeUInt32BE((10 << 24 | b << 16 | e << 8) >>> 0, o + 4); r.writeUInt32BE(0xffffff00, o + 8); r.writeUInt32BE(1, o + 16);
-      }
-      return r;
+const [wire, me, peer, ms, sends = '[[77, 1]]'] = process.argv.slice(1);
+import(wire).then(({ RipView, RipCommand, RipCheck, AFI_INET, RIP_HEADER_LEN, RIP_ENTRY_LEN, maskLength, writeRipHeader, writeRipEntry }) => {
+  const got = [];
+  const view = new RipView();
+  const dotted = (a) => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+  const parse = (to) => (b) => {
+    const rip = view.attach(b, 0, b.length);
+    if (rip.validate() !== RipCheck.OK || rip.command !== RipCommand.RESPONSE) return;
+    const entries = [];
+    for (let i = rip.firstRoute; i < rip.entryCount; i++) {
+      if (rip.afi(i) === AFI_INET) entries.push([dotted(rip.address(i)) + '/' + maskLength(rip.mask(i)), rip.metric(i)]);
+    }
+    got.push({ to, bytes: b.length, entries });
+  };
+  const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  mc.on('message', parse('multicast'));
+  uc.on('message', parse('unicast'));
+  mc.bind(520, '224.0.0.9', () => {
+    mc.addMembership('224.0.0.9', me);
+    uc.bind(520, me, () => {
+      const rs = JSON.parse(sends).map(([b, n]) => {
+        const r = Buffer.alloc(RIP_HEADER_LEN + RIP_ENTRY_LEN * n);
+        let o = writeRipHeader(r, 0, RipCommand.RESPONSE);
+        for (let e = 0; e < n; e++) o += writeRipEntry(r, o, (10 << 24 | b << 16 | e << 8) >>> 0, 24, 0, 1);
+        return r;
+      });
+      const send = () => { for (const r of rs) uc.send(r, 520, peer); };
+      send();
+      const t = setInterval(send, 2000);
+      setTimeout(() => { clearInterval(t); mc.close(); uc.close(); console.log(JSON.stringify(got)); }, Number(ms));
     });
-    const send = () => { for (const r of rs) uc.send(r, 520, peer); };
-    send();
-    const t = setInterval(send, 2000);
-    setTimeout(() => { clearInterval(t); mc.close(); uc.close(); console.log(JSON.stringify(got)); }, Number(ms));
   });
 });
 `;
+
+/** The RIP wire module's URL, for RIP_LISTEN. */
+const RIP_WIRE = new URL('../../src/wire/rip.js', import.meta.url).href;
 
 /** A veth between the peer's namespace (`net`.2/24) and the listener's (`net`.1/24), both ends up. */
 async function listenerLink(lab: Lab, peer: string, peerDev: string, listener: string, listenerDev: string, net: string): Promise<void> {
@@ -199,7 +201,7 @@ test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not whe
         ripd: ['hostname frr-nb', '!', 'router rip', ' version 2', ` network ${fd}`, ` neighbor 10.0.${n}.1`, ...(passive ? [` passive-interface ${fd}`] : []),
           ' timers basic 5 30 20', ' redistribute connected', '!', ''].join('\n'),
       }, `frr${n}`);
-      const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, `10.0.${n}.1`, `10.0.${n}.2`, '8000']);
+      const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, RIP_WIRE, `10.0.${n}.1`, `10.0.${n}.2`, '8000']);
       const got = JSON.parse(out.stdout) as { to: string; entries: [string, number][] }[];
       t.diagnostic(`heard from FRR${passive ? ' (passive)' : ''} in 8 s: ${JSON.stringify(got)}`);
       assert.match(await frr.vtysh('show ip rip'), new RegExp(`R\\(n\\)\\s+10\\.77\\.0\\.0/24\\s+10\\.0\\.${n}\\.1\\s+2\\b`), 'FRR learned our route');
@@ -222,7 +224,7 @@ test('FRR ripd with `neighbor`: updates unicast to it and multicast too (not whe
  * bytes) is learned, one of 27 (544 bytes) is not, from the same neighbour.
  * BIRD's own updates, with 100 routes to send, are 504-byte datagrams of 25.
  */
-test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byte ones', { timeout: 30_000 }, async (t) => {
+test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byte ones; its RIP has no import limit by default', { timeout: 30_000 }, async (t) => {
   const lab = await Lab.create('birdsz');
   try {
     const b = await lab.addNamespace('b');
@@ -232,9 +234,14 @@ test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byt
     const statics = Array.from({ length: 100 }, (_, i) => `route 172.21.${i}.0/24 blackhole;`).join(' ');
     const bird = await Bird.start(lab, b, [
       'router id 10.0.9.2;', 'protocol device { scan time 1; }', `protocol static { ipv4; ${statics} }`,
-      `protocol rip { ipv4 { import all; export all; }; interface "${bd}" { update time 5; }; }`, '',
+      `protocol rip { ipv4 { import all; export all; }; interface "${bd}" { update time 5; }; }`,
+      // The same protocol with an import limit, on no interface: what `show protocols all` prints for a limit.
+      'protocol rip limited { ipv4 { import limit 1000 action block; export none; }; interface "none*"; }', '',
     ].join('\n'));
-    const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, '10.0.9.1', '10.0.9.2', '6000', '[[77, 26], [78, 27]]']);
+    // README: BIRD's `import limit` is off by default (BIRD prints a channel's limit only when it has one).
+    assert.doesNotMatch(await bird.cmd('show protocols all rip1'), /Import limit/);
+    assert.match(await bird.cmd('show protocols all limited'), /Import limit:\s+1000/);
+    const out = await run('ip', ['netns', 'exec', o, process.execPath, '-e', RIP_LISTEN, RIP_WIRE, '10.0.9.1', '10.0.9.2', '6000', '[[77, 26], [78, 27]]']);
     const got = JSON.parse(out.stdout) as { to: string; bytes: number; entries: [string, number][] }[];
     t.diagnostic(`BIRD's datagrams: ${got.map((g) => `${g.bytes} bytes, ${g.entries.length} entries`).join('; ')}`);
     const count = async (net: string) => Number(/(\d+) of \d+ routes/.exec(await bird.cmd(`show route count protocol rip1 where net ~ ${net}`))?.[1]);

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { parseMac } from '../../wire/ethernet.js';
 import { VIRTIO_NET_HDR_LEN } from '../../wire/virtio-net.js';
-import { stillThere, type DeviceOffload, type PacketDevice } from '../device.js';
+import { stillThere, type DeviceCounts, type DeviceOffload, type PacketDevice } from '../device.js';
 import { netnsPath } from '../tun-device.js';
 
 interface EtherAddon {
@@ -32,8 +32,8 @@ interface EtherAddon {
   packetReaderStats(handle: object, fd: number): EthernetDeviceStats;
 }
 
-/** What the device itself dropped or did before frames reached JS. */
-export interface EthernetDeviceStats {
+/** What the device's reader dropped or repaired before frames reached the link layer. */
+export interface ReaderFrameCounts {
   /** A frame larger than a slot. */
   oversize: number;
   /** A frame larger than the 65 KB staging buffer. */
@@ -47,6 +47,10 @@ export interface EthernetDeviceStats {
   /** TSO/GSO super-frames cut into segments, and the segments made. */
   gsoFrames: number;
   gsoSegments: number;
+}
+
+/** What the device itself dropped or did before frames reached JS. */
+export interface EthernetDeviceStats extends ReaderFrameCounts {
   /** Dropped by the kernel: the socket's receive buffer was full. */
   kernelDrops: number;
 }
@@ -258,14 +262,15 @@ export class EthernetDevice implements PacketDevice {
     return load().packetReaderStats(this.reader, this.fd);
   }
 
-  /** What the device dropped or repaired since the last call (for the port's link counters). */
-  takeCounts(): EthernetDeviceStats {
+  /** What this socket's reader dropped or repaired since the last call (each thread counts its own sockets). */
+  takeCounts(): DeviceCounts {
     const now = this.stats();
     const delta = noCounts();
     for (const k of COUNT_KEYS) delta[k] = now[k] + this.untaken[k] - this.taken[k];
     this.taken = now;
     this.untaken = noCounts();
-    return delta;
+    const { kernelDrops, ...frames } = delta;
+    return { kernelDrops, frames };
   }
 
   /** Stop watching the socket (it stays open). */

@@ -27,7 +27,7 @@ import {
 import { copyBytes } from '../../wire/ipv4.js';
 import { maskOf } from '../../net/addr.js';
 import { HoldPool } from './hold-pool.js';
-import type { EthernetDeviceStats } from './ethernet-device.js';
+import type { ReaderFrameCounts } from './ethernet-device.js';
 import { L2Drop, L2Event, LinkCounters } from './link-counters.js';
 import { NeighbourTable, Resolve, type NeighbourEvents, type NeighbourRow, type NeighbourSettings } from './neighbour-table.js';
 
@@ -397,14 +397,13 @@ export class EthernetLink {
     }
   }
 
-  /** What the device dropped or repaired below the link (since its last report), into this link's counters. */
-  countDevice(d: EthernetDeviceStats): void {
+  /** What the device's reader dropped or repaired below the link (since its last report), into this link's counters. */
+  countDevice(d: ReaderFrameCounts): void {
     const c = this.counters;
     c.drop(L2Drop.DEVICE_OVERSIZE, d.oversize);
     c.drop(L2Drop.DEVICE_TRUNCATED, d.truncated);
     c.drop(L2Drop.VLAN_TAGGED, d.vlanTagged);
     c.drop(L2Drop.DEVICE_BAD_OFFLOAD, d.badOffload);
-    c.drop(L2Drop.RECEIVE_BUFFER_FULL, d.kernelDrops);
     c.event(L2Event.DEVICE_CHECKSUMS_COMPLETED, d.checksumsCompleted);
     c.event(L2Event.DEVICE_SUPER_FRAMES_CUT, d.gsoFrames);
     c.event(L2Event.DEVICE_SEGMENTS_MADE, d.gsoSegments);

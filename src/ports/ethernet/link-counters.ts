@@ -47,15 +47,14 @@ export const L2Drop = {
   HELD_AT_LINK_DOWN: 21,
   /** An ARP packet we wanted to send found no free control frame before the next flush. */
   ARP_TX_NO_BUFFER: 22,
-  // Dropped below the link, by the device (ethernet-device.ts), before receive() saw them:
+  // Dropped below the link by the device's reader (ethernet-device.ts), before receive() saw them
+  // (what the kernel dropped before the reader is a port drop: kernel-dropped):
   /** Larger than a receive slot (the port MTU). */
   DEVICE_OVERSIZE: 23,
   /** Larger than the device's 65 KB staging buffer. */
   DEVICE_TRUNCATED: 24,
   /** A partial checksum or super-frame the device could not complete or cut (IPv6, UFO, malformed headers). */
   DEVICE_BAD_OFFLOAD: 25,
-  /** Dropped by the kernel: the socket's receive buffer was full (the port could not keep up). */
-  RECEIVE_BUFFER_FULL: 26,
 } as const;
 
 export const L2_DROP_NAMES: readonly string[] = [
@@ -63,7 +62,7 @@ export const L2_DROP_NAMES: readonly string[] = [
   'arp-truncated', 'arp-bad-hardware-type', 'arp-bad-protocol-type', 'arp-bad-address-lengths', 'arp-bad-operation',
   'arp-bad-sender-mac', 'arp-not-for-us', 'arp-address-conflict', 'rx-link-down', 'tx-link-down', 'bad-next-hop',
   'neighbour-table-full', 'hold-queue-overflow', 'hold-pool-empty', 'hold-too-big', 'unresolved', 'held-at-link-down',
-  'arp-tx-no-buffer', 'device-oversize', 'device-truncated', 'device-bad-offload', 'receive-buffer-full',
+  'arp-tx-no-buffer', 'device-oversize', 'device-truncated', 'device-bad-offload',
 ];
 
 export const L2Event = {
