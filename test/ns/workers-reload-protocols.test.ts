@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { BfdJson, PortJson, ReloadJson, RipJson, RouteJson } from '../../src/api/types.js';
+import type { BfdJson, OspfJson, PortJson, ReloadJson, RipJson, RouteJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 
@@ -172,5 +172,98 @@ for (const kind of ['tun', 'ethernet'] as const) describe(`2 forwarding workers:
     // Added back: a new port (a new index), the same device.
     assert.deepEqual(await reloadX([...base.ports, portY], [{ port: 'y', bfd: true }]), { added: ['y'], removed: [], changed: [] });
     await protocolsUp();
+  });
+});
+
+// OSPF (broadcast network: Hellos and LSAs to 224.0.0.5/6 in multicast frames, read by the workers' fanout
+// sockets) with BFD on a veth port a reload adds, removes, and adds back while 2 workers run.
+describe('2 forwarding workers: OSPF and BFD on an Ethernet port a reload adds, removes and adds back', () => {
+  let lab: Lab;
+  let x: RouterProcess;
+  let y: RouterProcess;
+  let hx: string;
+  let hy: string;
+  let portY: Record<string, unknown>;
+  let base: { ports: Record<string, unknown>[]; ospf: Record<string, unknown> } & Record<string, unknown>;
+  // A lost or early Database Description is sent again after 1 s, not 5: the first adjacency waits out the election (4 s) only.
+  const OSPF_PORT = { network: 'broadcast', helloInterval: 1, deadInterval: 4, retransmitInterval: 1, bfd: true };
+
+  before(async () => {
+    lab = await Lab.create('wkpospf');
+    lab.multiQueueTuns = true;
+    hx = await lab.addNamespace('hx');
+    hy = await lab.addNamespace('hy');
+    await lab.hostPort(hx, lab.dev('hx'), '10.0.1.2/24', '10.0.1.1');
+    await lab.hostPort(hy, lab.dev('hy'), '10.0.2.2/24', '10.0.2.1');
+    const [nx, ny] = [await lab.addNamespace('x'), await lab.addNamespace('y')];
+    await ip('link', 'add', 'name', lab.dev('ex'), 'netns', nx, 'type', 'veth', 'peer', 'name', lab.dev('ey'), 'netns', ny);
+    portY = { name: 'y', type: 'ethernet', device: lab.dev('ex'), address: '10.0.12.1/29' };
+    x = await lab.startRouter('x', {
+      workers: 2,
+      ports: [{ name: 'h', device: lab.dev('hx'), netns: hx, address: '10.0.1.1/24' }],
+      bfd: BFD,
+      ospf: { routerId: '10.255.0.1', ports: [{ port: 'h', passive: true }] },
+    });
+    y = await lab.startRouter('y', {
+      workers: 2,
+      ports: [
+        { name: 'h', device: lab.dev('hy'), netns: hy, address: '10.0.2.1/24' },
+        { name: 'x', type: 'ethernet', device: lab.dev('ey'), address: '10.0.12.2/29' },
+      ],
+      bfd: BFD,
+      ospf: { routerId: '10.255.0.2', ports: [{ port: 'h', passive: true }, { port: 'x', ...OSPF_PORT }] },
+    });
+    base = JSON.parse(readFileSync(x.configFile, 'utf8')) as typeof base;
+  });
+
+  after(async () => {
+    await lab?.cleanup();
+  });
+
+  const reloadX = async (withPort: boolean) => {
+    const ports = withPort ? [...base.ports, portY] : base.ports;
+    const ospfPorts = [{ port: 'h', passive: true }, ...(withPort ? [{ port: 'y', ...OSPF_PORT }] : [])];
+    writeFileSync(x.configFile, JSON.stringify({ ...base, ports, ospf: { ...base.ospf, ports: ospfPorts } }));
+    return (await x.api<ReloadJson>('POST', '/v1/reload')).ports;
+  };
+  const ospfRoute = async (r: RouterProcess, prefix: string) =>
+    (await r.api<RouteJson[]>('GET', '/v1/routes')).find((route) => route.prefix === prefix && route.source === 'ospf' && route.state === 'active');
+  const neighbour = async (r: RouterProcess, routerId: string) => (await r.api<OspfJson>('GET', '/v1/ospf')).neighbours.find((n) => n.routerId === routerId);
+
+  async function ospfUp(): Promise<void> {
+    const t0 = Date.now();
+    await waitFor('X Full with Y', async () => (await neighbour(x, '10.255.0.2'))?.state === 'Full', 20_000, 50);
+    await waitFor('Y Full with X', async () => (await neighbour(y, '10.255.0.1'))?.state === 'Full', 20_000, 50);
+    const onY = await waitFor('Y learns 10.0.1.0/24 from X', () => ospfRoute(y, '10.0.1.0/24'), 10_000, 50);
+    const onX = await waitFor('X learns 10.0.2.0/24 from Y', () => ospfRoute(x, '10.0.2.0/24'), 10_000, 50);
+    await waitFor('BFD Up both ways', async () => (await neighbour(x, '10.255.0.2'))?.bfd === 'Up' && (await neighbour(y, '10.255.0.1'))?.bfd === 'Up', 10_000, 50);
+    console.log(`# reload → OSPF Full, BFD Up and routes both ways in ${Date.now() - t0} ms`);
+    assert.deepEqual([onY.port, onY.via], ['x', '10.0.12.1']);
+    assert.deepEqual([onX.port, onX.via], ['y', '10.0.12.2']);
+    const there = await inNetns(hx, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.2.2']);
+    assert.match(there.stdout, /3 received/);
+    assert.match(there.stdout, /ttl=62 /, 'through both routers');
+    const stats = (await x.api<PortJson[]>('GET', '/v1/ports')).find((p) => p.name === 'y')!;
+    assert.deepEqual(Object.keys(stats.drops).filter((k) => k !== 'bfd-invalid'), [], `X's port y dropped ${JSON.stringify(stats.drops)}`);
+  }
+
+  test('a reload adds the port with OSPF and BFD: Full, routes both ways, ping; a reload removes it: Y drops the route before its dead interval; added back: up again', { timeout: 60_000 }, async () => {
+    await sleep(1500);
+    assert.equal(await neighbour(y, '10.255.0.1'), undefined, 'no X on the link yet');
+    assert.deepEqual(await reloadX(true), { added: ['y'], removed: [], changed: [] });
+    await ospfUp();
+
+    const removedAt = Date.now();
+    assert.deepEqual(await reloadX(false), { added: [], removed: ['y'], changed: [] });
+    const gone = await waitFor('Y withdraws 10.0.1.0/24', () => y.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '10.0.1.0/24' && e.time >= removedAt), 10_000, 20);
+    const dt = gone.time - removedAt;
+    console.log(`# reload removing the port → Y withdrew X's LAN after ${dt} ms`);
+    // X's last words (BFD AdminDown; OSPF's empty Hello) end the adjacency, not Y's dead interval (4 s).
+    assert.ok(dt < OSPF_PORT.deadInterval * 1000 - 1000, `withdrawn ${dt} ms after the reload`);
+    assert.equal(await ospfRoute(x, '10.0.2.0/24'), undefined, 'X\'s route through the removed port gone');
+    assert.deepEqual((await x.api<OspfJson>('GET', '/v1/ospf')).neighbours, [], 'X: no OSPF neighbour');
+
+    assert.deepEqual(await reloadX(true), { added: ['y'], removed: [], changed: [] });
+    await ospfUp();
   });
 });
