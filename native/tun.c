@@ -173,7 +173,8 @@ static napi_value LinkRunning(napi_env env, napi_callback_info info) {
 
 // txDropped(name, netnsPath) -> the interface's tx_dropped (RTM_GETLINK,
 // IFLA_STATS64). For a TUN that is what the kernel could not hand to the
-// reader: its queue was full, or no queue of it was open.
+// reader: its queue was full, no queue of it was open, or its carrier
+// was off (checked: a TUN with no reader counts what is sent into it).
 typedef struct {
   netns_job base;
   double tx_dropped;  // result, or -1

@@ -39,7 +39,8 @@ export const Drop = {
   /**
    * Dropped by the kernel before the port read it (counted from the device
    * at the port's tick): an Ethernet port's socket buffer was full; a TUN's
-   * queue was full, or none of its queues was open.
+   * queue was full, none of its queues was open, or its carrier was off
+   * (a blocked port: what the host still sent into it).
    */
   KERNEL_DROPPED: 30,
 } as const;

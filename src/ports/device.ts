@@ -30,7 +30,8 @@ export interface DeviceCounts {
   /**
    * Packets the kernel dropped because the port did not read them in time:
    * an Ethernet port's socket buffer was full; a TUN's queue was full, or
-   * none of its queues was open (the TUN's tx_dropped).
+   * none of its queues was open, or its carrier was off (a blocked port)
+   * — the TUN's tx_dropped.
    */
   kernelDrops: number;
   /** An Ethernet device's reader: frames it dropped or repaired before the link layer saw them. */

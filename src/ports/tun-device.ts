@@ -191,7 +191,8 @@ export class TunDevice implements PacketDevice {
 
   /**
    * Packets the kernel dropped on their way to the router since the last
-   * call: the interface's tx_dropped (a queue full, or none open). It is
+   * call: the interface's tx_dropped (a queue full, none open, or the
+   * carrier off while the port is blocked). It is
    * the whole device's, so only the thread that opened it counts it (an
    * adopted queue: null); read at most once a second (it takes a netlink
    * query in the device's namespace); the first read only sets the base.
