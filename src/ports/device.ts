@@ -28,10 +28,10 @@ export interface DeviceOffload {
 /** What a device dropped or repaired below its port (since its last report). */
 export interface DeviceCounts {
   /**
-   * Packets the kernel dropped because the port did not read them in time:
-   * an Ethernet port's socket buffer was full; a TUN's queue was full, or
-   * none of its queues was open, or its carrier was off (a blocked port)
-   * — the TUN's tx_dropped.
+   * Packets the kernel dropped before the port read them: an Ethernet
+   * port's socket buffer was full; a TUN's queue was full, none of its
+   * queues was open, or its carrier was off (a blocked port) — the TUN's
+   * tx_dropped.
    */
   kernelDrops: number;
   /** An Ethernet device's reader: frames it dropped or repaired before the link layer saw them. */

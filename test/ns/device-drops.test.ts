@@ -102,6 +102,7 @@ for (const kind of ['tun', 'ethernet'] as const) {
             return n >= before + 3 && n;
           }, 5000, 100);
           assert.equal(after - before, 3);
+          assert.match(await router.cli('stats'), new RegExp(`Link-layer drops[^\\n]*\\np: [^\\n]*vlan-tagged=${after}`));
         });
       }
     });
