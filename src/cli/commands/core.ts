@@ -139,7 +139,7 @@ export function registerCoreCommands(program: Command): void {
       Object.entries(p.drops).map(([k, v]) => `${k}=${v}`).join(' ') || '-']);
     const link = Object.entries(s.ports).filter(([, p]) => p.link && Object.keys(p.link.drops).length > 0)
       .map(([name, p]) => `\n${name}: ${Object.entries(p.link!.drops).map(([k, v]) => `${k}=${v}`).join(' ')}`).join('');
-    const linkDrops = link ? `\nLink-layer drops (Ethernet ports; \`neigh list\` for the rest):${link}` : '';
+    const linkDrops = link ? `\nLink-layer drops (Ethernet ports; their link events: \`stats --json\`):${link}` : '';
     const policy = s.policy.length ? `\npolicy hits: ${s.policy.map((r) => `${r.rule}=${r.hits}`).join(' ')}` : '';
     const f = s.flows;
     const flows = `\nDrain flow table: ${f.live} live of ${f.capacity} entries; ${f.inserted} inserted, ${f.evictedLive} live evicted, ${f.untracked} untracked; ${f.pinnedToDrainingPort} packets pinned to a draining port`;
