@@ -147,8 +147,8 @@ export function segmentGso(
 
 /**
  * The first segment of a super-packet, whole (complete checksums), at
- * out[outOff]: what an ICMP error about the super-packet quotes, as if the
- * sender's kernel had segmented it. Returns its length, or -1 (malformed).
+ * out[outOff]: what an ICMP error about the super-packet quotes (segment 0
+ * as writeSegment cuts it). Returns its length, or -1 (malformed).
  * out must hold header + gsoSize bytes there; the source must not overlap.
  */
 export function firstSegment(buf: Uint8Array, off: number, len: number, gsoKind: number, gsoSize: number, out: Uint8Array, outOff: number): number {
