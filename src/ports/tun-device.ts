@@ -184,9 +184,14 @@ export class TunDevice implements PacketDevice {
     return stillThere(() => this.linkRunning());
   }
 
+  /** The netns file the device's jobs enter ('': the daemon's own namespace). */
+  private get nsPath(): string {
+    return this.netns ? netnsPath(this.netns) : '';
+  }
+
   /** Whether the kernel side is operational (IFF_RUNNING) — it lags a carrier change. */
   linkRunning(): boolean {
-    return load().linkRunning(this.name, this.netns ? netnsPath(this.netns) : '');
+    return load().linkRunning(this.name, this.nsPath);
   }
 
   /**
@@ -203,7 +208,7 @@ export class TunDevice implements PacketDevice {
     this.dropsReadAt = now;
     let dropped: number;
     try {
-      dropped = load().txDropped(this.name, this.netns ? netnsPath(this.netns) : '');
+      dropped = load().txDropped(this.name, this.nsPath);
     } catch {
       return null; // gone (ENODEV): the port's read error says so
     }

@@ -246,7 +246,7 @@ export class ForwardingWorkers {
    * (every 50 ms; the live flows at most a second old).
    */
   flowFigures(): FlowFigures {
-    const sum = (slot: number) => this.figures.reduce((n, f) => n + f[slot]!, 0);
+    const sum = (slot: number) => this.figureSum(slot);
     return {
       pinned: sum(FLOW_PINNED), capacity: sum(FLOW_CAPACITY), live: sum(FLOW_LIVE),
       inserted: sum(FLOW_INSERTED), evictedLive: sum(FLOW_EVICTED_LIVE), untracked: sum(FLOW_UNTRACKED),
@@ -255,8 +255,13 @@ export class ForwardingWorkers {
 
   /** The workers' ICMP errors and answers as a host, sent and rate-limited, as of their last ticks. */
   replyFigures(): { icmpSent: number; icmpRateLimited: number; repliesSent: number; repliesRateLimited: number } {
-    const sum = (slot: number) => this.figures.reduce((n, f) => n + f[slot]!, 0);
+    const sum = (slot: number) => this.figureSum(slot);
     return { icmpSent: sum(ICMP_SENT), icmpRateLimited: sum(ICMP_RATE_LIMITED), repliesSent: sum(REPLIES_SENT), repliesRateLimited: sum(REPLIES_RATE_LIMITED) };
+  }
+
+  /** One Float64 figure of the status blocks, summed over the workers. */
+  private figureSum(slot: number): number {
+    return this.figures.reduce((n, f) => n + f[slot]!, 0);
   }
 
   /** Packets the workers steered by the policy rule `name`, as of their last ticks. */

@@ -1,8 +1,8 @@
 // Shared pieces of the namespace tests.
 import type { ChildProcess } from 'node:child_process';
-import type { Lab } from '../../src/testbed/lab.js';
+import type { Lab, RouterProcess } from '../../src/testbed/lab.js';
 import { spawnInfoServer } from '../../src/testbed/servers.js';
-import { inNetns, waitFor, sleep } from '../../src/testbed/shell.js';
+import { inNetns, run, waitFor, sleep } from '../../src/testbed/shell.js';
 import { TunDevice } from '../../src/ports/tun-device.js';
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
 
@@ -106,4 +106,16 @@ export async function startServer(lab: Lab, ns: string, name: string, address = 
   const log = `${lab.dir}/${name}.access.log`;
   await spawnInfoServer(lab, ns, name, address, log);
   return log;
+}
+
+/** The router's /metrics text, read from its API socket. */
+export async function scrapeMetrics(r: RouterProcess): Promise<string> {
+  return (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', r.socket, 'http://x/metrics'])).stdout;
+}
+
+/** The value of the one sample `name{labels}` (labels as written, in order) in a /metrics text, or NaN if absent. */
+export function metricSample(text: string, name: string, labels = ''): number {
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m = new RegExp(`^${esc(name)}${labels ? esc(`{${labels}}`) : ''} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
 }

@@ -15,7 +15,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+import { metricSample, scrapeMetrics } from './helpers.js';
 
 let lab: Lab;
 
@@ -26,17 +27,6 @@ before(async () => {
 after(async () => {
   await lab?.cleanup();
 });
-
-async function scrape(r: RouterProcess): Promise<string> {
-  return (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', r.socket, 'http://x/metrics'])).stdout;
-}
-
-/** The value of the one sample `name{labels}` (labels as written, in order), or NaN if absent. */
-function sample(text: string, name: string, labels = ''): number {
-  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const m = new RegExp(`^${esc(name)}${labels ? esc(`{${labels}}`) : ''} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 describe('BFD between two tunroute routers', () => {
   let r1: RouterProcess;
@@ -56,22 +46,22 @@ describe('BFD between two tunroute routers', () => {
 
   test('the session\'s state sample is Up (1, and no sample for another state); packets sent and received rise between scrapes', { timeout: 30_000 }, async () => {
     const first = await waitFor('the session Up in /metrics', async () => {
-      const text = await scrape(r1);
-      return sample(text, 'tunroute_bfd_session_up', 'port="r2",peer="10.0.12.2",state="Up"') === 1 ? text : undefined;
+      const text = await scrapeMetrics(r1);
+      return metricSample(text, 'tunroute_bfd_session_up', 'port="r2",peer="10.0.12.2",state="Up"') === 1 ? text : undefined;
     }, 15_000, 50);
     const states = first.split('\n').filter((l) => l.startsWith('tunroute_bfd_session_up{'));
     assert.deepEqual(states, ['tunroute_bfd_session_up{port="r2",peer="10.0.12.2",state="Up"} 1'], 'one sample: the state the session is in');
-    assert.ok(sample(first, 'tunroute_bfd_session_up_transitions_total', 'port="r2",peer="10.0.12.2"') >= 1);
-    assert.equal(sample(first, 'tunroute_bfd_session_down_transitions_total', 'port="r2",peer="10.0.12.2"'), 0);
+    assert.ok(metricSample(first, 'tunroute_bfd_session_up_transitions_total', 'port="r2",peer="10.0.12.2"') >= 1);
+    assert.equal(metricSample(first, 'tunroute_bfd_session_down_transitions_total', 'port="r2",peer="10.0.12.2"'), 0);
     // 100 ms intervals: about five packets each way in half a second.
     await sleep(500);
-    const second = await scrape(r1);
+    const second = await scrapeMetrics(r1);
     for (const name of ['tunroute_bfd_packets_sent_total', 'tunroute_bfd_packets_received_total']) {
-      const a = sample(first, name);
-      const b = sample(second, name);
+      const a = metricSample(first, name);
+      const b = metricSample(second, name);
       assert.ok(a > 0 && b > a, `${name}: ${a} then ${b}`);
     }
-    assert.equal(sample(second, 'tunroute_bfd_session_up', 'port="r2",peer="10.0.12.2",state="Up"'), 1);
+    assert.equal(metricSample(second, 'tunroute_bfd_session_up', 'port="r2",peer="10.0.12.2",state="Up"'), 1);
   });
 });
 
@@ -123,44 +113,44 @@ describe('NAT and a drain', () => {
   const get = (path = '/') => inNetns(client, 'curl', ['-sS', '--max-time', '15', `http://1.1.1.1${path}`], { timeoutMs: 20_000 });
 
   test('NAT flows and drain flows are counted while a connection is open; a drain pins its packets', { timeout: 60_000 }, async () => {
-    const idle = await scrape(r);
-    assert.equal(sample(idle, 'tunroute_nat_flows', 'kind="live"'), 0, 'no NAT flow yet');
-    assert.ok(sample(idle, 'tunroute_nat_flows', 'kind="capacity"') > 0);
-    assert.equal(sample(idle, 'tunroute_drain_flows', 'kind="capacity"'), 262_144);
-    assert.equal(sample(idle, 'tunroute_drain_pinned_packets_total'), 0);
+    const idle = await scrapeMetrics(r);
+    assert.equal(metricSample(idle, 'tunroute_nat_flows', 'kind="live"'), 0, 'no NAT flow yet');
+    assert.ok(metricSample(idle, 'tunroute_nat_flows', 'kind="capacity"') > 0);
+    assert.equal(metricSample(idle, 'tunroute_drain_flows', 'kind="capacity"'), 262_144);
+    assert.equal(metricSample(idle, 'tunroute_drain_pinned_packets_total'), 0);
 
     // One request server1 holds for 3 s: its connection stays open meanwhile.
     const held = get('/?holdMs=3000');
     // Its SYN makes the NAT flow and the first direction's drain flow; the SYN-ACK, a moment later, the second.
     const open = await waitFor('the held connection in /metrics (a NAT flow, both directions in the drain flow table)', async () => {
-      const text = await scrape(r);
-      return sample(text, 'tunroute_nat_flows', 'kind="live"') >= 1 && sample(text, 'tunroute_drain_flows', 'kind="live"') >= 2 ? text : undefined;
+      const text = await scrapeMetrics(r);
+      return metricSample(text, 'tunroute_nat_flows', 'kind="live"') >= 1 && metricSample(text, 'tunroute_drain_flows', 'kind="live"') >= 2 ? text : undefined;
     }, 5000, 50);
-    assert.ok(sample(open, 'tunroute_nat_flow_events_total', 'event="created"') >= 1);
+    assert.ok(metricSample(open, 'tunroute_nat_flow_events_total', 'event="created"') >= 1);
     // Both directions of the connection are in the drain flow table.
-    assert.ok(sample(open, 'tunroute_drain_flows', 'kind="live"') >= 2, `drain flows live: ${sample(open, 'tunroute_drain_flows', 'kind="live"')}`);
-    assert.ok(sample(open, 'tunroute_drain_flow_events_total', 'event="inserted"') >= 2);
+    assert.ok(metricSample(open, 'tunroute_drain_flows', 'kind="live"') >= 2, `drain flows live: ${metricSample(open, 'tunroute_drain_flows', 'kind="live"')}`);
+    assert.ok(metricSample(open, 'tunroute_drain_flow_events_total', 'event="inserted"') >= 2);
 
     // Drain s1 while the request is held: new connections take s2 at once.
     await r.api('POST', '/v1/ports/s1/drain', { maxMs: 20_000 });
     assert.equal((await get()).stdout, 'server2 10.0.0.2');
-    const draining = await scrape(r);
-    assert.equal(sample(draining, 'tunroute_port_up', 'port="s1",state="draining"'), 1);
+    const draining = await scrapeMetrics(r);
+    assert.equal(metricSample(draining, 'tunroute_port_up', 'port="s1",state="draining"'), 1);
     // The held connection is still open (the new one may already have closed and lingered out).
-    assert.ok(sample(draining, 'tunroute_nat_flows', 'kind="live"') >= 1);
-    assert.ok(sample(draining, 'tunroute_drain_flows', 'kind="live"') >= 2, `drain flows live: ${sample(draining, 'tunroute_drain_flows', 'kind="live"')}`);
+    assert.ok(metricSample(draining, 'tunroute_nat_flows', 'kind="live"') >= 1);
+    assert.ok(metricSample(draining, 'tunroute_drain_flows', 'kind="live"') >= 2, `drain flows live: ${metricSample(draining, 'tunroute_drain_flows', 'kind="live"')}`);
 
     // The held answer comes from server1: the client's packets after it (ACKs, FIN) were pinned to the draining port.
     assert.equal((await held).stdout, 'server1 10.0.0.2');
     const pinned = await waitFor('packets pinned to s1', async () => {
-      const text = await scrape(r);
-      return sample(text, 'tunroute_drain_pinned_packets_total') > 0 ? text : undefined;
+      const text = await scrapeMetrics(r);
+      return metricSample(text, 'tunroute_drain_pinned_packets_total') > 0 ? text : undefined;
     }, 5000, 50);
     // The held connection closed: s1 has no live flow left and blocks itself.
     const blocked = await waitFor('s1 drained and blocked', async () => {
-      const text = await scrape(r);
-      return sample(text, 'tunroute_port_up', 'port="s1",state="blocked"') === 1 ? text : undefined;
+      const text = await scrapeMetrics(r);
+      return metricSample(text, 'tunroute_port_up', 'port="s1",state="blocked"') === 1 ? text : undefined;
     }, 10_000, 100);
-    assert.ok(sample(blocked, 'tunroute_drain_pinned_packets_total') >= sample(pinned, 'tunroute_drain_pinned_packets_total'));
+    assert.ok(metricSample(blocked, 'tunroute_drain_pinned_packets_total') >= metricSample(pinned, 'tunroute_drain_pinned_packets_total'));
   });
 });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
+import { metricSample, scrapeMetrics } from './helpers.js';
 
 // HTTP on :80 and UDP on :7, answering "<name> <client address>"; ?holdMs=N delays the HTTP answer, ?bytes=N answers N bytes instead.
 const SERVER = `
@@ -147,12 +148,6 @@ test('`tunroute nat list` shows the services, counters and a live flow', { timeo
   assert.ok(!events.some((e) => typeof e.event === 'string' && e.event.startsWith('nat.flow')), 'no per-flow log lines');
 });
 
-/** The value of the one sample `name{labels}` in a /metrics text, or NaN if absent. */
-function sample(text: string, name: string, labels: string): number {
-  const m = new RegExp(`^${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
 // The same service with forwarding workers, which run the NAT: each flow is
 // owned by one worker, and a worker that reads a packet of a flow the other
 // owns hands it over. Server1 is behind an Ethernet port (AF_PACKET fanout:
@@ -219,9 +214,9 @@ for (const workers of [1, 2]) {
       assert.ok(listed.some((f) => f.client === '10.0.0.200' && f.backend === 'server2'));
       const text = await router.cli('nat', 'list');
       assert.match(text, new RegExp(`server1\\s+192\\.168\\.1\\.2\\s+\\(everyone else\\)\\s+\\d+\\s+${created(0, n)}\\s`));
-      const metrics = (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
-      assert.ok(sample(metrics, 'tunroute_nat_flow_events_total', 'event="created"') >= n.counters.created);
-      assert.equal(sample(metrics, 'tunroute_nat_flows', 'kind="capacity"'), workers * 65_536);
+      const metrics = await scrapeMetrics(router);
+      assert.ok(metricSample(metrics, 'tunroute_nat_flow_events_total', 'event="created"') >= n.counters.created);
+      assert.equal(metricSample(metrics, 'tunroute_nat_flows', 'kind="capacity"'), workers * 65_536);
       const drops = (await router.api<{ ports: Record<string, { drops: Record<string, number> }> }>('GET', '/v1/stats')).ports;
       assert.equal(Object.values(drops).reduce((x, p) => x + (p.drops['handoff-full'] ?? 0), 0), 0, 'no hand-off dropped');
     });

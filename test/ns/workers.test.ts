@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NeighbourPortJson, PolicyRuleJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, ip, run, sleep, waitFor, within } from '../../src/testbed/shell.js';
-import { startHttpEcho } from './helpers.js';
+import { inNetns, ip, sleep, waitFor, within } from '../../src/testbed/shell.js';
+import { metricSample, scrapeMetrics, startHttpEcho } from './helpers.js';
 import { FLOWS, sendUdpFlows, settled } from '../support/udp-flows.js';
 
 /** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
@@ -72,12 +72,6 @@ function since(before: Record<string, number>, after: Record<string, number>): R
 
 /** Entries of one drain flow table (flow-table.ts: 2^15 sets of 8 ways). */
 const FLOW_TABLE_ENTRIES = 262_144;
-
-/** The value of the one sample `name{labels}` in a /metrics text, or NaN if absent. */
-function sample(text: string, name: string, labels: string): number {
-  const m = new RegExp(`^${name}\\{${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : NaN;
-}
 
 for (const workers of [1, 2]) {
   describe(`${workers} forwarding worker${workers === 1 ? '' : 's'}`, () => {
@@ -170,10 +164,10 @@ for (const workers of [1, 2]) {
         assert.equal(flows.capacity, (workers + 1) * FLOW_TABLE_ENTRIES, 'capacity: every thread\'s table');
         assert.deepEqual([flows.evictedLive, flows.untracked], [0, 0]);
         // The same totals in /metrics and in the CLI's text.
-        const metrics = (await run('curl', ['-sS', '--max-time', '3', '--unix-socket', router.socket, 'http://x/metrics'])).stdout;
-        assert.ok(sample(metrics, 'tunroute_drain_flows', 'kind="live"') >= 2, 'tunroute_drain_flows live');
-        assert.equal(sample(metrics, 'tunroute_drain_flows', 'kind="capacity"'), (workers + 1) * FLOW_TABLE_ENTRIES);
-        assert.ok(sample(metrics, 'tunroute_drain_flow_events_total', 'event="inserted"') >= flows.inserted, 'tunroute_drain_flow_events_total inserted');
+        const metrics = await scrapeMetrics(router);
+        assert.ok(metricSample(metrics, 'tunroute_drain_flows', 'kind="live"') >= 2, 'tunroute_drain_flows live');
+        assert.equal(metricSample(metrics, 'tunroute_drain_flows', 'kind="capacity"'), (workers + 1) * FLOW_TABLE_ENTRIES);
+        assert.ok(metricSample(metrics, 'tunroute_drain_flow_events_total', 'event="inserted"') >= flows.inserted, 'tunroute_drain_flow_events_total inserted');
         assert.match(await router.cli('stats'), new RegExp(`Drain flow table: [1-9]\\d* live of ${(workers + 1) * FLOW_TABLE_ENTRIES} entries; [1-9]\\d* inserted`));
       } finally {
         client.kill('SIGKILL');
