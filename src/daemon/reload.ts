@@ -2,7 +2,8 @@
 // and apply only the difference. A new config that does not load is refused
 // whole — the running one stays — and so is one that changes what cannot
 // change while running (the router's name, metricsListen, RIP or OSPF on or
-// off, the OSPF router id), or names a new trigger like one added through
+// off, the OSPF router id, what a port's open device was opened with: its
+// type, MTU and offload mode), or names a new trigger like one added through
 // the API. The API socket stays where it was opened (it may come from the
 // command line): a changed `socket` waits for a restart. New ports are
 // opened before anything else changes, so a device that cannot be opened
@@ -61,6 +62,17 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   const removed = prev.ports.filter((p) => !after.has(p.name)).map((p) => p.name);
   const changed = next.ports.filter((p) => before.has(p.name) && !isDeepStrictEqual(before.get(p.name), p)).map((p) => p.name);
   const added = next.ports.filter((p) => !before.has(p.name)).map((p) => p.name);
+
+  // A changed port on the same device keeps the open device: what the device was opened with stays (the interface's MTU, its offloads).
+  for (const name of changed) {
+    const [was, now] = [before.get(name)!, after.get(name)!];
+    if (deviceKey(was) !== deviceKey(now)) continue;
+    const fixed = (['type', 'mtu', 'offload'] as const).find((k) => was[k] !== now[k]);
+    if (fixed) {
+      throw new ReloadRefused(`${file}: ports[${next.ports.indexOf(now)}].${fixed}: cannot change on port ${name}'s open device ${now.device} while running `
+        + `(${String(was[fixed])} → ${String(now[fixed])}): restart instead, or give the port another device`);
+    }
+  }
 
   // Prepare: open what is new (or changed) before anything changes; a failure refuses the whole reload.
   // A changed port that keeps its device (same name and namespace) takes the open device over (with forwarding workers: its queues).

@@ -128,7 +128,7 @@ test('ports: one added (opened, connected route), one removed (routes gone, devi
   }
 });
 
-test('a bad config, a new router name, or a device that cannot be opened: refused whole, the running config stays', () => {
+test('a bad config, a new router name, a new MTU, offload mode or type on a port\'s open device, or a device that cannot be opened: refused whole, the running config stays', () => {
   const t = start(BASE);
   try {
     const running = t.daemon.router.config;
@@ -140,6 +140,14 @@ test('a bad config, a new router name, or a device that cannot be opened: refuse
       assert.throws(() => t.reload(), ReloadRefused);
       assert.equal(t.daemon.router.config, running);
     }
+    // What the open device of a port that keeps it was opened with: refused with the field and the way out.
+    for (const [field, value, seen] of [['mtu', 1400, '1500 → 1400'], ['offload', false, 'true → false'], ['type', 'ethernet', 'tun → ethernet']] as const) {
+      t.rewrite({ ...BASE, ports: [{ ...BASE.ports[0], [field]: value }, BASE.ports[1]] });
+      assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused
+        && (e as Error).message.endsWith(`: ports[0].${field}: cannot change on port lan's open device lan0 while running (${seen}): restart instead, or give the port another device`), field);
+      assert.equal(t.daemon.router.config, running);
+      assert.ok(!t.devices.get('lan0')!.closed);
+    }
     // Two new ports, the second cannot be opened: the first is closed again, nothing joins.
     t.rewrite({ ...BASE, ports: [...BASE.ports, { name: 'a', device: 'a0', address: '10.0.5.1/24' }, { name: 'b', device: 'busy0', address: '10.0.6.1/24' }] });
     assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused && /cannot open the new ports: .*busy0/.test((e as Error).message));
@@ -149,6 +157,11 @@ test('a bad config, a new router name, or a device that cannot be opened: refuse
     assert.throws(() => t.reload(), (e: unknown) => e instanceof ReloadRefused && /JSON/.test((e as Error).message));
     assert.equal(t.daemon.router.config, running);
     assert.deepEqual(t.routes(), ['10.0.1.0/24 lan connected', '10.0.12.0/30 wan connected', '172.16.0.0/12 lan static', '192.168.0.0/16 wan static']);
+    // On another device the MTU can change: that device is opened with it.
+    t.rewrite({ ...BASE, ports: [{ ...BASE.ports[0], device: 'lan1', mtu: 1400 }, BASE.ports[1]] });
+    assert.deepEqual(t.reload().ports, { added: [], removed: [], changed: ['lan'] });
+    assert.equal(t.daemon.router.portByName('lan').mtu, 1400);
+    assert.ok(t.devices.get('lan0')!.closed && !t.devices.get('lan1')!.closed);
   } finally {
     t.stop();
   }

@@ -9,7 +9,7 @@ function reloadText(r: ReloadJson): string {
   const parts = [
     ...(['added', 'removed', 'changed'] as const).filter((k) => r.ports[k].length).map((k) => `ports ${k}: ${r.ports[k].join(', ')}`),
     ...(r.staticRoutes.added || r.staticRoutes.removed ? [`static routes +${r.staticRoutes.added} −${r.staticRoutes.removed}`] : []),
-    ...(['policy', 'virtualServices', 'bfd', 'rip'] as const).filter((k) => r[k]).map((k) => `${k} changed`),
+    ...(['policy', 'virtualServices', 'bfd', 'rip', 'ospf'] as const).filter((k) => r[k]).map((k) => `${k} changed`),
     ...(r.triggers.added.length || r.triggers.removed.length ? [`triggers +${r.triggers.added.join(',') || 0} −${r.triggers.removed.join(',') || 0}`] : []),
     ...(r.settings.length ? [`settings: ${r.settings.join(', ')}`] : []),
   ];
