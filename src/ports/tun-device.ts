@@ -36,7 +36,7 @@ function load(): TunAddon {
 export class TunError extends Error {}
 
 /** How often a TUN's kernel drops are read (ms). */
-const TX_DROPPED_EVERY_MS = 1000;
+export const TX_DROPPED_EVERY_MS = 1000;
 
 /** Path of a named network namespace's file, as `ip netns` keeps it. */
 export function netnsPath(netns: string): string {

@@ -11,9 +11,9 @@ import { after, before, describe, test } from 'node:test';
 import type { PortJson, StatsJson } from '../../src/api/types.js';
 import { EthernetDevice } from '../../src/ports/ethernet/ethernet-device.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, sleep, waitFor } from '../../src/testbed/shell.js';
 import { parseMac } from '../../src/wire/ethernet.js';
-import { metricSample, scrapeMetrics } from './helpers.js';
+import { metricSample, scrapeMetrics, TUN_DROPS_LAG_MS } from './helpers.js';
 
 /** Datagrams sent while the daemon is stopped: 28 MB, many times a TUN queue (500 packets) or a socket buffer (8 MB). */
 const FLOOD = 20_000;
@@ -33,7 +33,7 @@ for (const kind of ['tun', 'ethernet'] as const) {
       let router: RouterProcess;
       const port = async () => (await router.api<StatsJson>('GET', '/v1/stats')).ports.p!;
       /** Longer than it takes a drop to be counted: a TUN's are read once a second, an Ethernet socket's at every tick (≤ 100 ms). */
-      const countingDelay = () => new Promise((r) => setTimeout(r, kind === 'tun' ? 1200 : 300));
+      const countingDelay = () => sleep(kind === 'tun' ? TUN_DROPS_LAG_MS : 300);
 
       before(async () => {
         lab = await Lab.create(`dd${kind[0]}${workers}`);

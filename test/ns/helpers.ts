@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Lab, RouterProcess } from '../../src/testbed/lab.js';
 import { spawnInfoServer } from '../../src/testbed/servers.js';
 import { inNetns, run, waitFor, sleep } from '../../src/testbed/shell.js';
-import { TunDevice } from '../../src/ports/tun-device.js';
+import { TunDevice, TX_DROPPED_EVERY_MS } from '../../src/ports/tun-device.js';
 import { writeIpv4Header } from '../../src/wire/ipv4.js';
 
 const HTTP_SERVER = `
@@ -107,6 +107,9 @@ export async function startServer(lab: Lab, ns: string, name: string, address = 
   await spawnInfoServer(lab, ns, name, address, log);
   return log;
 }
+
+/** How late a TUN port's kernel drops may show in stats: the port reads its device's tx_dropped once every TX_DROPPED_EVERY_MS. */
+export const TUN_DROPS_LAG_MS = TX_DROPPED_EVERY_MS + 200;
 
 /** The router's /metrics text, read from its API socket. */
 export async function scrapeMetrics(r: RouterProcess): Promise<string> {

@@ -228,7 +228,7 @@ for (const workers of [1, 2]) {
       const before = [await stats(), await router.api<NatJson>('GET', '/v1/nat')] as const;
       // Server1's answers come in by its Ethernet port, whose fanout hashes them by the server's flow: for 16 flows, some reach the worker that does not own them.
       // Server2's, and the client's, come in by multi-queue TUNs, which send a flow's packets to the queue the router last wrote
-      // the flow on (the kernel's flow table, by a symmetric hash): once the owner has written each direction, nothing more is handed over.
+      // the flow on (the kernel's flow table): once the owner has written each direction, nothing more is handed over.
       const handed: number[] = [];
       for (const [src, n] of [['10.0.0.2', 16], ['10.0.0.200', 8]] as const) {
         const at = (await router.api<NatJson>('GET', '/v1/nat')).counters;

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import type { NeighbourPortJson, PolicyRuleJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor, within } from '../../src/testbed/shell.js';
-import { metricSample, scrapeMetrics, startHttpEcho } from './helpers.js';
+import { metricSample, scrapeMetrics, startHttpEcho, TUN_DROPS_LAG_MS } from './helpers.js';
 import { FLOWS, sendUdpFlows, settled } from '../support/udp-flows.js';
 
 /** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
@@ -64,9 +64,6 @@ interface Stats { ports: Record<string, { rxBytes: number; txBytes: number; drop
 
 /** Pings a → b held through the reloads (one every 50 ms: as long as the held connection). */
 const PINGS = 300;
-
-/** A TUN port counts the kernel's drops into it (its tx_dropped) once a second (tun-device.ts): what shows in stats is up to this late. */
-const KERNEL_DROPS_LAG_MS = 1100;
 
 /** A device's drop counters as its own kernel counts them (`ip -s link`). */
 async function deviceDrops(ns: string, dev: string): Promise<{ rx: number; tx: number }> {
@@ -302,7 +299,7 @@ for (const workers of [1, 2]) {
         };
         const server = await startHttpEcho(lab, b, '10.0.2.2', 8080);
         // What host a sent into port a while the drain test above had it blocked is counted up to a second late: before the base.
-        await sleep(KERNEL_DROPS_LAG_MS);
+        await sleep(TUN_DROPS_LAG_MS);
         const dropsBefore = JSON.parse(await router.cli('--json', 'stats')) as Stats;
         const hostsBefore = [await deviceDrops(a, lab.dev('a')), await deviceDrops(b, lab.dev('hb'))];
         // Held through all three reloads: a TCP connection a → b echoing a byte every 20 ms for 15 s, and a ping a → b every 50 ms.
@@ -365,7 +362,7 @@ for (const workers of [1, 2]) {
           await within(pingDone, 20_000, undefined);
           // Nothing of a → b lost to the reloads: the router dropped nothing on ports a and b but the two pings to the
           // removed ports' networks (the kernel's drops into port a counted by now too), and no echo was lost.
-          await sleep(KERNEL_DROPS_LAG_MS);
+          await sleep(TUN_DROPS_LAG_MS);
           const after = JSON.parse(await router.cli('--json', 'stats')) as Stats;
           const dropsA = since(dropsBefore.ports.a!.drops, after.ports.a!.drops);
           const dropsB = since(dropsBefore.ports.b!.drops, after.ports.b!.drops);
