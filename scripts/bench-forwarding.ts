@@ -15,6 +15,11 @@
  * seconds; the receiver's interface counter tells how many got through.
  * Each configuration runs several rounds, interleaved, and the median is
  * reported (one run on a 2-core machine swings by tens of percent).
+ * For the runs pinned to the router's CPU (the C TUN forwarder, tunroute,
+ * one worker) the CPU's time over the blast (/proc/stat) is split per
+ * delivered packet into user and kernel time: the kernel's share (the TUN
+ * reads and writes, and the receiver's stack, which the router's writes
+ * run) is what any TUN router pays; the user share is what tunroute adds.
  * The kernel's router namespace gets RPS on its ingress veth: without it the
  * whole veth → forward → veth path runs in the sender's system call on the
  * sender's CPU, and the sender, not forwarding, is what gets measured; the
@@ -50,6 +55,17 @@ export interface ForwardingRow {
   /** TUN ports, forwarding workers (64 B only, else NaN): 1 and 2 workers. */
   workers1Pps: number;
   workers2Pps: number;
+  /** The router CPU's time per delivered packet, ns (medians): the C forwarder, tunroute, 1 worker (64 B only, else null). */
+  cCpu: CpuPerPacket;
+  tunrouteCpu: CpuPerPacket;
+  workers1Cpu: CpuPerPacket | null;
+}
+
+/** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq), idle. */
+export interface CpuPerPacket {
+  userNs: number;
+  kernelNs: number;
+  idleNs: number;
 }
 
 /** Flows the sender spreads its packets over in the workers runs. */
@@ -69,20 +85,41 @@ function buildTools(): void {
   }
 }
 
+/** Clock ticks per second of /proc/stat (USER_HZ). */
+const USER_HZ = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** The router CPU's /proc/stat fields: user, nice, system, idle, iowait, irq, softirq, … (ticks). */
+function routerCpuTicks(): number[] {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${ROUTER_CPU} `));
+  if (!line) throw new Error(`bench-forwarding: no cpu${ROUTER_CPU} line in /proc/stat`);
+  return line.trim().split(/\s+/).slice(1).map(Number);
+}
+
+function cpuPerPacket(before: number[], after: number[], packets: number): CpuPerPacket {
+  const d = after.map((x, i) => x - before[i]!);
+  const ns = (ticks: number) => (packets > 0 ? (ticks * 1e9) / USER_HZ / packets : NaN);
+  return { userNs: ns(d[0]! + d[1]!), kernelNs: ns(d[2]! + d[5]! + d[6]!), idleNs: ns(d[3]! + d[4]!) };
+}
+
 async function rxPackets(ns: string, dev: string): Promise<number> {
   return Number((await inNetns(ns, 'cat', [`/sys/class/net/${dev}/statistics/rx_packets`])).stdout.trim());
 }
 
-/** Blast for `seconds`; return [delivered pps, offered pps]. */
-async function measure(senderNs: string, receiverNs: string, receiverDev: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number]> {
+/** Blast for `seconds`; return [delivered pps, offered pps, the router CPU's time per delivered packet]. */
+async function measure(senderNs: string, receiverNs: string, receiverDev: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number, CpuPerPacket]> {
   const before = await rxPackets(receiverNs, receiverDev);
+  const cpuBefore = routerCpuTicks();
   const sent = Number((await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, dst, String(size), String(seconds), '0', String(flows)], { timeoutMs: (seconds + 10) * 1000 })).stdout.trim());
+  const cpuAfter = routerCpuTicks();
   await sleep(200); // let the queues drain
   const after = await rxPackets(receiverNs, receiverDev);
-  return [(after - before) / seconds, sent / seconds];
+  return [(after - before) / seconds, sent / seconds, cpuPerPacket(cpuBefore, cpuAfter, after - before)];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({
+  userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)), idleNs: median(xs.map((x) => x.idleNs)),
+});
 
 export async function runForwardingBench(opts: { seconds?: number; rounds?: number; sizes?: number[]; log?: (s: string) => void } = {}): Promise<ForwardingBenchResult> {
   const seconds = opts.seconds ?? 2;
@@ -123,23 +160,25 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     const samples = sizes.map(() => ({
       kernel: [] as number[], c: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[],
+      cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
     }));
     let rss = 0;
     /**
      * A tunroute daemon on its own CPU (with 2 workers: on every CPU, the
-     * sender's included); returns the pps delivered while it runs.
+     * sender's included); returns the pps delivered while it runs, and
+     * the router CPU's time per packet.
      */
-    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<number> => {
+    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
       const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers });
       try {
         if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
-        const [t, offered] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
+        const [t, offered, cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
         if (receiverNs !== eth.d && workers === 0) samples[sizes.indexOf(size)]!.offered.push(offered);
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
         rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-        return t;
+        return [t, cpu];
       } finally {
         await router.stop();
       }
@@ -150,15 +189,17 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         samples[i]!.kernel.push(k);
         const c = lab.spawnIn(ts, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/tunfwd`, ts, din, td, dout]);
         await sleep(300);
-        const [cp] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
+        const [cp, , cCpu] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
         samples[i]!.c.push(cp);
+        samples[i]!.cCpu.push(cCpu);
         c.kill('SIGKILL');
         await new Promise((r) => c.once('exit', r));
-        const t = await tunroute(`r${round}${size}`, [
+        const [t, tCpu] = await tunroute(`r${round}${size}`, [
           { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
           { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
         ], ts, td, dout, size);
         samples[i]!.tunroute.push(t);
+        samples[i]!.tunrouteCpu.push(tCpu);
         const ce = lab.spawnIn(eth.r, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac]);
         await sleep(300);
         const [cep] = await measure(eth.s, eth.d, 'e0', '10.2.0.2', size, seconds);
@@ -166,7 +207,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         ce.kill('SIGKILL');
         await new Promise((r) => ce.once('exit', r));
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
-        const te = await tunroute('er', [
+        const [te] = await tunroute('er', [
           { name: 'in', type: 'ethernet', device: eth.inDev, address: '10.1.0.1/24' },
           { name: 'out', type: 'ethernet', device: eth.outDev, address: '10.2.0.1/24' },
         ], eth.s, eth.d, 'e0', size);
@@ -177,9 +218,10 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
             { name: 'in', device: mqin, netns: ms, address: '10.1.0.1/24' },
             { name: 'out', device: mqout, netns: md, address: '10.2.0.1/24' },
           ];
-          const w1 = await tunroute(`w1r${round}`, mqPorts, ms, md, mqout, size, 1);
-          const w2 = await tunroute(`w2r${round}`, mqPorts, ms, md, mqout, size, 2);
+          const [w1, w1Cpu] = await tunroute(`w1r${round}`, mqPorts, ms, md, mqout, size, 1);
+          const [w2] = await tunroute(`w2r${round}`, mqPorts, ms, md, mqout, size, 2);
           samples[i]!.workers1.push(w1);
+          samples[i]!.workers1Cpu.push(w1Cpu);
           samples[i]!.workers2.push(w2);
           w = `, workers 1: ${Math.round(w1)}, workers 2: ${Math.round(w2)}`;
         }
@@ -196,6 +238,9 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       offeredPps: median(samples[i]!.offered),
       workers1Pps: samples[i]!.workers1.length > 0 ? median(samples[i]!.workers1) : NaN,
       workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
+      cCpu: medianCpu(samples[i]!.cCpu),
+      tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
+      workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
   } finally {
@@ -220,6 +265,11 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
     lines.push(`  ${row.size} B on TUN ports with forwarding workers (multi-queue TUNs, ${WORKER_FLOWS} flows): in-thread ${fmt(row.tunroutePps)}, ` +
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
+  }
+  const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
+  lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
+  for (const row of r.rows) {
+    lines.push(`  ${String(row.size).padStart(4)} B   C TUN→TUN ${cpu(row.cCpu)}   tunroute ${cpu(row.tunrouteCpu)}` + (row.workers1Cpu ? `   1 worker ${cpu(row.workers1Cpu)}` : ''));
   }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
   return lines.join('\n');
