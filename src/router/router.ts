@@ -59,6 +59,8 @@ const ROUTE_LOG_BUDGET = 50;
 
 /** How often ports tick: their devices' counts, Ethernet links' timers (ARP retransmission, neighbour ageing, announcements). */
 const PORT_TICK_MS = 100;
+/** The cause of a static or API route's install (not built per route: a 500,000-route load adds them one by one). */
+const ADDED = { static: 'static-added', api: 'api-added' } as const;
 
 /** A route the API or the config asks for. */
 export type RouteRequest = Omit<RouteSpec, 'source' | 'distance'>;
@@ -674,7 +676,7 @@ export class Router {
   /** A static (config) or api (run-time) route; a BFD-tracked one holds a session to its next hop. */
   addRoute(request: RouteRequest, source: 'static' | 'api' = 'api'): Route {
     if (request.trackBfd) this.track(request, source, +1);
-    return this.rib.add({ ...request, source, distance: DISTANCE[source] }, `${source}-added`);
+    return this.rib.add({ ...request, source, distance: DISTANCE[source] }, ADDED[source]);
   }
 
   removeRoute(id: number, cause = 'route-removed'): boolean {

@@ -74,7 +74,11 @@ export class Rib {
   }
 
   add(spec: RouteSpec, cause = 'route-added'): Route {
-    const route: Route = { ...spec, prefix: spec.prefix >>> 0, nextHop: spec.nextHop >>> 0, id: this.nextId++, addedAt: Date.now(), unusable: null, selected: false };
+    // Every field written out, in one order: every route has one shape (a spread would copy the caller's shape and extra fields).
+    const route: Route = {
+      prefix: spec.prefix >>> 0, len: spec.len, port: spec.port, nextHop: spec.nextHop >>> 0, metric: spec.metric, source: spec.source, distance: spec.distance,
+      trackBfd: spec.trackBfd === true, id: this.nextId++, addedAt: Date.now(), unusable: null, selected: false,
+    };
     route.unusable = this.usability(route);
     const key = prefixKey(route.prefix, route.len);
     const list = this.byKey.get(key);
