@@ -59,6 +59,7 @@ const ROUTE_LOG_BUDGET = 50;
 
 /** How often ports tick: their devices' counts, Ethernet links' timers (ARP retransmission, neighbour ageing, announcements). */
 const PORT_TICK_MS = 100;
+
 /** The cause of a static or API route's install (not built per route: a 500,000-route load adds them one by one). */
 const ADDED = { static: 'static-added', api: 'api-added' } as const;
 
