@@ -18,6 +18,7 @@ import {
   CTL_SLOT0,
   CTL_SLOT_WORDS,
   DIR_BITS,
+  NO_WORDS,
   SLOT_CLAIMED,
   SLOT_EPOCH,
   SLOT_GEN,
@@ -29,7 +30,7 @@ import {
 } from './fib-lookup.js';
 
 export class FibReader {
-  private B: Int32Array;
+  private B: Int32Array = NO_WORDS;
   private gen: number;
   private readonly ctl: Int32Array;
   /** This reader's slot in the control block. */

@@ -118,6 +118,7 @@ import {
   ctlWords,
   lookupBatchIn,
   lookupIn,
+  NO_WORDS,
   type FibGenerationMessage,
   type FibHandles,
 } from './fib-lookup.js';
@@ -259,7 +260,7 @@ export interface LpmTableOptions {
 
 export class LpmTable {
   /** Directory then node blocks. Replaced (never resized in place) on growth and compaction. */
-  private B: Int32Array;
+  private B: Int32Array = NO_WORDS;
   /** Byte view of B, for the writer's packed prefix lengths. */
   private B8: Uint8Array;
   /** Writer-only: length of the prefix that painted each directory leaf. */
