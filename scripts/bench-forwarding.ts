@@ -61,11 +61,10 @@ export interface ForwardingRow {
   workers1Cpu: CpuPerPacket | null;
 }
 
-/** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq), idle. */
+/** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq). */
 export interface CpuPerPacket {
   userNs: number;
   kernelNs: number;
-  idleNs: number;
 }
 
 /** Flows the sender spreads its packets over in the workers runs. */
@@ -98,7 +97,7 @@ function routerCpuTicks(): number[] {
 function cpuPerPacket(before: number[], after: number[], packets: number): CpuPerPacket {
   const d = after.map((x, i) => x - before[i]!);
   const ns = (ticks: number) => (packets > 0 ? (ticks * 1e9) / USER_HZ / packets : NaN);
-  return { userNs: ns(d[0]! + d[1]!), kernelNs: ns(d[2]! + d[5]! + d[6]!), idleNs: ns(d[3]! + d[4]!) };
+  return { userNs: ns(d[0]! + d[1]!), kernelNs: ns(d[2]! + d[5]! + d[6]!) };
 }
 
 async function rxPackets(ns: string, dev: string): Promise<number> {
@@ -117,9 +116,7 @@ async function measure(senderNs: string, receiverNs: string, receiverDev: string
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({
-  userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)), idleNs: median(xs.map((x) => x.idleNs)),
-});
+const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({ userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)) });
 
 export async function runForwardingBench(opts: { seconds?: number; rounds?: number; sizes?: number[]; log?: (s: string) => void } = {}): Promise<ForwardingBenchResult> {
   const seconds = opts.seconds ?? 2;
