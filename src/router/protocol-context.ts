@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../control/clock.js';
 import type { PacketPath } from '../dataplane/packet-path.js';
 import type { Port } from '../ports/port.js';
-import { routeSpec, type FibChange, type Rib, type Route } from '../routing/rib.js';
+import type { FibChange, Rib, Route } from '../routing/rib.js';
 
 /** What the context is made of: the router's parts a protocol may reach through it. */
 export interface ContextHost {
@@ -33,7 +33,7 @@ export function makeProtocolContext(router: ContextHost, source: string, distanc
   const routes: RouteChannel = {
     source,
     distance,
-    import: (r, cause = `${source}-added`) => rib.add(routeSpec(r, source, distance), cause).id,
+    import: (r, cause = `${source}-added`) => rib.addFrom(r, source, distance, cause).id,
     update: (id, change, cause = `${source}-update`) => rib.update(id, change, cause),
     withdraw: (id, cause = `${source}-removed`) => void rib.remove(id, cause),
   };

@@ -25,7 +25,7 @@ import { Ipv4View } from '../wire/ipv4.js';
 import { ArenaFull, type PacketArena } from '../packet/arena.js';
 import type { PacketDevice } from '../ports/device.js';
 import type { Port } from '../ports/port.js';
-import { DISTANCE, Rib, routeSpec, type FibChange, type Route, type RouteRequest } from '../routing/rib.js';
+import { DISTANCE, Rib, type FibChange, type Route, type RouteRequest } from '../routing/rib.js';
 import type { Logger } from 'pino';
 import {
   attachLink, deviceKey, makePort, openDevice as openPortDevice, openQueues, type DeviceOpener, type LinkHooks, type QueueOpener,
@@ -674,7 +674,7 @@ export class Router {
   /** A static (config) or api (run-time) route; a BFD-tracked one holds a session to its next hop. */
   addRoute(request: RouteRequest, source: 'static' | 'api' = 'api'): Route {
     if (request.trackBfd) this.track(request, source, +1);
-    return this.rib.add(routeSpec(request, source, DISTANCE[source]), ADDED[source]);
+    return this.rib.addFrom(request, source, DISTANCE[source], ADDED[source]);
   }
 
   removeRoute(id: number, cause = 'route-removed'): boolean {
