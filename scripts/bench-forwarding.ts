@@ -59,6 +59,20 @@ export interface ForwardingRow {
   cCpu: CpuPerPacket;
   tunrouteCpu: CpuPerPacket;
   workers1Cpu: CpuPerPacket | null;
+  /**
+   * Per round, the run over the C forwarder's run of the same round (the
+   * machine's state drifts between rounds more than the runs of one round
+   * differ): tunroute, and 1 worker (64 B only, else null).
+   */
+  tunrouteOverC: Spread;
+  workers1OverC: Spread | null;
+}
+
+/** A median and the range around it. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
 }
 
 /** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq). */
@@ -116,6 +130,8 @@ async function measure(senderNs: string, receiverNs: string, receiverDev: string
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const overRound = (xs: number[], base: number[]): Spread => spread(xs.map((x, round) => x / base[round]!));
 const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({ userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)) });
 
 export async function runForwardingBench(opts: { seconds?: number; rounds?: number; sizes?: number[]; log?: (s: string) => void } = {}): Promise<ForwardingBenchResult> {
@@ -238,6 +254,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cCpu: medianCpu(samples[i]!.cCpu),
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
+      tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c),
+      workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c) : null,
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
   } finally {
@@ -262,6 +280,11 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
     lines.push(`  ${row.size} B on TUN ports with forwarding workers (multi-queue TUNs, ${WORKER_FLOWS} flows): in-thread ${fmt(row.tunroutePps)}, ` +
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
+  }
+  const ratio = (x: Spread) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+  lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds):`);
+  for (const row of r.rows) {
+    lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${ratio(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${ratio(row.workers1OverC)}` : ''));
   }
   const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
