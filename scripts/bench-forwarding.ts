@@ -4,6 +4,9 @@
  *   - the Linux kernel forwarding (router namespace with ip_forward=1, veths),
  *   - a minimal C TUN→TUN forwarder (scripts/bench/tunfwd.c): the ceiling for
  *     any userspace router on TUN ports,
+ *   - the C forwarder with the TUN offloads tunroute uses by default
+ *     (scripts/bench/tunfwd-offload.c --offload: a virtio-net header on
+ *     every read and write): what a TUN router in offload mode pays,
  *   - tunroute on TUN ports,
  *   - tunroute with forwarding workers (64 B only): `workers: 1` and
  *     `workers: 2` on multi-queue TUNs, the sender spreading its packets
@@ -46,6 +49,8 @@ export interface ForwardingRow {
   size: number;
   kernelPps: number;
   cPps: number;
+  /** The C forwarder in offload mode (virtio-net headers), as tunroute's ports are by default. */
+  cOffloadPps: number;
   tunroutePps: number;
   /** Ethernet ports: the C AF_PACKET forwarder and tunroute. */
   cEthPps: number;
@@ -65,6 +70,7 @@ export interface ForwardingRow {
    * differ): tunroute, and 1 worker (64 B only, else null).
    */
   tunrouteOverC: Spread;
+  tunrouteOverCOffload: Spread;
   workers1OverC: Spread | null;
 }
 
@@ -93,7 +99,7 @@ export interface ForwardingBenchResult {
 
 function buildTools(): void {
   mkdirSync(BIN_DIR, { recursive: true });
-  for (const tool of ['udpflood', 'tunfwd', 'ethfwd']) {
+  for (const tool of ['udpflood', 'tunfwd', 'tunfwd-offload', 'ethfwd']) {
     execFileSync('cc', ['-O2', '-Wall', '-o', `${BIN_DIR}/${tool}`, `${ROOT}scripts/bench/${tool}.c`], { stdio: 'inherit' });
   }
 }
@@ -171,7 +177,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
     const samples = sizes.map(() => ({
-      kernel: [] as number[], c: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
+      kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[],
       cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
     }));
@@ -207,6 +213,12 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         samples[i]!.cCpu.push(cCpu);
         c.kill('SIGKILL');
         await new Promise((r) => c.once('exit', r));
+        const co = lab.spawnIn(ts, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout]);
+        await sleep(300);
+        const [cop] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
+        samples[i]!.cOffload.push(cop);
+        co.kill('SIGKILL');
+        await new Promise((r) => co.once('exit', r));
         const [t, tCpu] = await tunroute(`r${round}${size}`, [
           { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
           { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
@@ -238,13 +250,14 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           samples[i]!.workers2.push(w2);
           w = `, workers 1: ${Math.round(w1)}, workers 2: ${Math.round(w2)}`;
         }
-        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, tunroute ${Math.round(t)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
+        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, C offload mode ${Math.round(cop)}, tunroute ${Math.round(t)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
       }
     }
     const rows = sizes.map((size, i) => ({
       size,
       kernelPps: median(samples[i]!.kernel),
       cPps: median(samples[i]!.c),
+      cOffloadPps: median(samples[i]!.cOffload),
       tunroutePps: median(samples[i]!.tunroute),
       cEthPps: median(samples[i]!.cEth),
       tunrouteEthPps: median(samples[i]!.tunrouteEth),
@@ -255,6 +268,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
       tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c),
+      tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload),
       workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c) : null,
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
@@ -282,9 +296,10 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
   }
   const ratio = (x: Spread) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
-  lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds):`);
+  lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
-    lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${ratio(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${ratio(row.workers1OverC)}` : ''));
+    lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${ratio(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${ratio(row.workers1OverC)}` : '') +
+      `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${ratio(row.tunrouteOverCOffload)}`);
   }
   const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
