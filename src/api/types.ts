@@ -1,6 +1,7 @@
 // The management API's request and response bodies: one definition, used by
 // the daemon's handlers (which build them) and by the CLI (which reads them).
 // Addresses and prefixes are dotted text; times are epoch ms or ages in ms.
+import type { NatCounts } from '../dataplane/nat-snapshot.js';
 import type { WatchStats } from '../triggers/trigger-set.js';
 
 export interface RouterInfoJson {
@@ -312,29 +313,8 @@ export interface PolicyRequestJson {
   index?: number;
 }
 
-export interface NatCountersJson {
-  capacity: number;
-  live: number;
-  held: number;
-  created: number;
-  expired: number;
-  refusedFull: number;
-  refusedConflict: number;
-  /** New flows refused: the client already held maxFlowsPerClient flows. */
-  refusedClientLimit: number;
-  /** Never-answered flows evicted to make room in a full table. */
-  evictedUnanswered: number;
-  /** Per flow table (with forwarding workers each has its own). */
-  maxFlowsPerClient: number;
-  synRestarts: number;
-  fragmentsDropped: number;
-  truncatedDropped: number;
-  packetsIn: number;
-  packetsOut: number;
-  returnUntranslated: number;
-  /** With forwarding workers: packets a worker read of a flow another worker owns, handed to that one. */
-  handedOff: number;
-}
+/** A NAT's counters, as GET /v1/nat shows them (the NAT's own figures, one shape). */
+export type NatCountersJson = NatCounts;
 
 export interface NatBackendJson {
   name: string;

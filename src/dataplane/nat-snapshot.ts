@@ -6,7 +6,7 @@
 // figure is the whole router's. Structured-cloneable (a worker posts it).
 import type { VirtualServiceNat } from './nat.js';
 
-/** A NAT's counters (api/types.ts NatCountersJson has the same names). */
+/** A NAT's counters (GET /v1/nat shows them as they are: api/types.ts NatCountersJson). */
 export interface NatCounts {
   capacity: number;
   live: number;
@@ -15,7 +15,9 @@ export interface NatCounts {
   expired: number;
   refusedFull: number;
   refusedConflict: number;
+  /** New flows refused: the client already held maxFlowsPerClient flows. */
   refusedClientLimit: number;
+  /** Never-answered flows evicted to make room in a full table. */
   evictedUnanswered: number;
   /** Per table: with workers each has its own limit (a client's flows spread over them by port). */
   maxFlowsPerClient: number;
@@ -25,6 +27,7 @@ export interface NatCounts {
   packetsIn: number;
   packetsOut: number;
   returnUntranslated: number;
+  /** With forwarding workers: packets a worker read of a flow another worker owns, handed to that one. */
   handedOff: number;
 }
 
