@@ -45,6 +45,7 @@ import type { StatsJson } from '../src/api/types.js';
 import { Lab, type RouterProcess } from '../src/testbed/lab.js';
 import { tunHosts } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep, waitFor, within } from '../src/testbed/shell.js';
+import { formatSpread, median, overRound } from './bench-stats.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN_DIR = `${ROOT}build/bench`;
@@ -113,8 +114,6 @@ function meanPacket(file: string, ts: boolean): number | undefined {
     return undefined;
   }
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A kernel router namespace between `left` and `right` (veth ends already in it), forwarding on. */
 async function kernelRouter(ns: string, pin: boolean, ingress: string): Promise<void> {
@@ -335,6 +334,16 @@ export function formatBulkBench(rows: BulkRow[], seconds: number): string {
     const vsC = r.name.startsWith('tunroute') && c ? (m / c).toFixed(2) : '';
     lines.push(`  ${String(r.routers).padStart(7)}  ${r.name.padEnd(38)} ${m.toFixed(2).padStart(6)} ${(m / k).toFixed(2).padStart(9)} ${vsC.padStart(13)}   ${r.meanPacketBytes ? Math.round(r.meanPacketBytes).toString().padStart(6) : '     -'}`);
   }
+  // The same ratios taken round by round: the machine drifts between rounds more than within one.
+  const byName = new Map(rows.map((r) => [`${r.routers}/${r.name}`, r.gbps]));
+  const paired = rows.filter((r) => r.name.startsWith('C TUN↔TUN, offloads') || r.name.startsWith('tunroute')).flatMap((r) => {
+    const k = byName.get(`${r.routers}/${r.kernel}`);
+    const c = byName.get(`${r.routers}/C TUN↔TUN, offloads`);
+    if (!k || k.length !== r.gbps.length) return [];
+    const vsC = c && c.length === r.gbps.length && c !== r.gbps ? `   ×C offloads ${formatSpread(overRound(r.gbps, c))}` : '';
+    return [`  ${String(r.routers).padStart(7)}  ${r.name.padEnd(38)} ×kernel ${formatSpread(overRound(r.gbps, k))}${vsC}`];
+  });
+  if (paired.length > 0) lines.push('  Over the kernel\'s and the C forwarder\'s runs of the same round (median, range over the rounds):', ...paired);
   return lines.join('\n');
 }
 

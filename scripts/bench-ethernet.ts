@@ -38,6 +38,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor } from '../src/testbed/shell.js';
+import { median } from './bench-stats.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SENDER_CPU = '0';
@@ -188,8 +189,6 @@ async function otherHost(ns: string, dev: string, restore: string | undefined): 
   await ip('-n', ns, 'link', 'set', dev, 'address', restore ?? '02:00:00:00:00:aa');
   return old;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export interface EthernetBenchResult {
   seconds: number;

@@ -38,6 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
 import { tunHosts, vethChain } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep } from '../src/testbed/shell.js';
+import { formatSpread, median, overRound, type Spread } from './bench-stats.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // The sender on one CPU, the router (kernel RPS target, C forwarder, tunroute) on another.
@@ -72,13 +73,6 @@ export interface ForwardingRow {
   tunrouteOverC: Spread;
   tunrouteOverCOffload: Spread;
   workers1OverC: Spread | null;
-}
-
-/** A median and the range around it. */
-export interface Spread {
-  median: number;
-  min: number;
-  max: number;
 }
 
 /** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq). */
@@ -135,9 +129,6 @@ async function measure(senderNs: string, receiverNs: string, receiverDev: string
   return [(after - before) / seconds, sent / seconds, cpuPerPacket(cpuBefore, cpuAfter, after - before)];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const overRound = (xs: number[], base: number[]): Spread => spread(xs.map((x, round) => x / base[round]!));
 const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({ userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)) });
 
 export async function runForwardingBench(opts: { seconds?: number; rounds?: number; sizes?: number[]; log?: (s: string) => void } = {}): Promise<ForwardingBenchResult> {
@@ -295,7 +286,7 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
   }
-  const ratio = (x: Spread) => `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`;
+  const ratio = formatSpread;
   lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
     lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${ratio(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${ratio(row.workers1OverC)}` : '') +
