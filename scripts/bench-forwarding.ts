@@ -68,7 +68,8 @@ export interface ForwardingRow {
   /**
    * Per round, the run over the C forwarder's run of the same round (the
    * machine's state drifts between rounds more than the runs of one round
-   * differ): tunroute, and 1 worker (64 B only, else null).
+   * differ): tunroute over the plain and the offload-mode C forwarder, and
+   * 1 worker over the plain one (64 B only, else null).
    */
   tunrouteOverC: Spread;
   tunrouteOverCOffload: Spread;
@@ -286,11 +287,10 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
   }
-  const ratio = formatSpread;
   lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
-    lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${ratio(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${ratio(row.workers1OverC)}` : '') +
-      `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${ratio(row.tunrouteOverCOffload)}`);
+    lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${formatSpread(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${formatSpread(row.workers1OverC)}` : '') +
+      `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}`);
   }
   const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
