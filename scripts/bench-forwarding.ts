@@ -7,7 +7,8 @@
  *   - the C forwarder with the TUN offloads tunroute uses by default
  *     (scripts/bench/tunfwd-offload.c --offload: a virtio-net header on
  *     every read and write): what a TUN router in offload mode pays,
- *   - tunroute on TUN ports,
+ *   - tunroute on TUN ports, with its default offloads and without
+ *     (`offload: false`),
  *   - tunroute with forwarding workers (64 B only): `workers: 1` and
  *     `workers: 2` on multi-queue TUNs, the sender spreading its packets
  *     over WORKER_FLOWS flows (one flow always takes one queue),
@@ -53,6 +54,8 @@ export interface ForwardingRow {
   /** The C forwarder in offload mode (virtio-net headers), as tunroute's ports are by default. */
   cOffloadPps: number;
   tunroutePps: number;
+  /** tunroute with `offload: false` on its ports (plain TUNs, as the plain C forwarder's). */
+  tunroutePlainPps: number;
   /** Ethernet ports: the C AF_PACKET forwarder and tunroute. */
   cEthPps: number;
   tunrouteEthPps: number;
@@ -69,10 +72,13 @@ export interface ForwardingRow {
    * Per round, the run over the C forwarder's run of the same round (the
    * machine's state drifts between rounds more than the runs of one round
    * differ): tunroute over the plain and the offload-mode C forwarder, and
-   * 1 worker over the plain one (64 B only, else null).
+   * 1 worker over the plain one (64 B only, else null); and tunroute
+   * without offloads over tunroute with them.
    */
   tunrouteOverC: Spread;
   tunrouteOverCOffload: Spread;
+  /** tunroute with `offload: false` over tunroute with its default offloads. */
+  plainOverOffload: Spread;
   workers1OverC: Spread | null;
 }
 
@@ -169,7 +175,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
     const samples = sizes.map(() => ({
-      kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
+      kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[],
       cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
     }));
@@ -211,12 +217,15 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         samples[i]!.cOffload.push(cop);
         co.kill('SIGKILL');
         await new Promise((r) => co.once('exit', r));
-        const [t, tCpu] = await tunroute(`r${round}${size}`, [
+        const tunPorts = [
           { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
           { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
-        ], ts, td, dout, size);
+        ];
+        const [t, tCpu] = await tunroute(`r${round}${size}`, tunPorts, ts, td, dout, size);
         samples[i]!.tunroute.push(t);
         samples[i]!.tunrouteCpu.push(tCpu);
+        const [tp] = await tunroute(`p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
+        samples[i]!.tunroutePlain.push(tp);
         const ce = lab.spawnIn(eth.r, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac]);
         await sleep(300);
         const [cep] = await measure(eth.s, eth.d, 'e0', '10.2.0.2', size, seconds);
@@ -242,7 +251,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           samples[i]!.workers2.push(w2);
           w = `, workers 1: ${Math.round(w1)}, workers 2: ${Math.round(w2)}`;
         }
-        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, C offload mode ${Math.round(cop)}, tunroute ${Math.round(t)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
+        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, C offload mode ${Math.round(cop)}, tunroute ${Math.round(t)}, without offloads ${Math.round(tp)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
       }
     }
     const rows = sizes.map((size, i) => ({
@@ -251,6 +260,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cPps: median(samples[i]!.c),
       cOffloadPps: median(samples[i]!.cOffload),
       tunroutePps: median(samples[i]!.tunroute),
+      tunroutePlainPps: median(samples[i]!.tunroutePlain),
       cEthPps: median(samples[i]!.cEth),
       tunrouteEthPps: median(samples[i]!.tunrouteEth),
       offeredPps: median(samples[i]!.offered),
@@ -261,6 +271,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
       tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c),
       tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload),
+      plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute),
       workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c) : null,
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
@@ -290,7 +301,8 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
   lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
     lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${formatSpread(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${formatSpread(row.workers1OverC)}` : '') +
-      `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}`);
+      `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}` +
+      `   tunroute without offloads ${fmt(row.tunroutePlainPps)}, over tunroute with them ${formatSpread(row.plainOverOffload)}`);
   }
   const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
