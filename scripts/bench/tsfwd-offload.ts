@@ -26,9 +26,10 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { TcpCoalescer } from '../../src/dataplane/gro.js';
 import {
-  MtuVerdict, SegmentChecksum, finishPartialChecksum, gsoHeaderLength, mtuVerdict, segmentGso,
+  MtuVerdict, SegmentChecksum, gsoHeaderLength, mtuVerdict, segmentGso,
 } from '../../src/dataplane/gso.js';
 import { parseAddress } from '../../src/net/addr.js';
+import { finishPartialChecksum } from '../../src/wire/checksum.js';
 import { TunDevice, TunOffload } from '../../src/ports/tun-device.js';
 import { IcmpType, UnreachCode, buildIcmpError } from '../../src/wire/icmp.js';
 import { Ipv4Check, Ipv4View } from '../../src/wire/ipv4.js';

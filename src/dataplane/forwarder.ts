@@ -29,7 +29,7 @@ import type { BatchClock } from './batch-clock.js';
 import type { FlowTable } from './flow-table.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import { DST_FIELD, PLAIN_IPV4, type OptionProcessing } from './ip-options.js';
-import { fold16, pseudoHeaderSum } from '../wire/checksum.js';
+import { finishPartialChecksum, fold16, pseudoHeaderSum } from '../wire/checksum.js';
 import type { LocalSink } from './local-delivery.js';
 import type { Output } from './output.js';
 import { CHECKSUMS_FINISHED, RX_BATCHES, RX_BYTES, RX_PACKETS, RX_SUPER } from '../ports/counters.js';
@@ -40,7 +40,7 @@ import { IpProto, Ipv4Check, Ipv4View } from '../wire/ipv4.js';
 import { isBareSyn } from '../wire/tcp.js';
 import { OFFLOAD_PARTIAL, VirtioFlag, VirtioGso } from '../wire/virtio-net.js';
 import {
-  MtuVerdict, SegmentChecksum, finishPartialChecksum, firstSegment, gsoHeaderLength, mtuVerdict, segmentGso, segmentedSize,
+  MtuVerdict, SegmentChecksum, firstSegment, gsoHeaderLength, mtuVerdict, segmentGso, segmentedSize,
 } from './gso.js';
 import { MAX_SEGMENTS } from './output.js';
 

@@ -218,27 +218,6 @@ function writeSegment(
 }
 
 /**
- * Finish a partial checksum in place (NEEDS_CSUM, no GSO) for an egress
- * that does not take partial checksums: the field at csumStart+csumOffset
- * holds the pseudo-header sum; the checksum covers [csumStart, len) from
- * the IP header at buf[off]. Returns false (nothing written) if the
- * offsets do not fit the packet.
- */
-export function finishPartialChecksum(buf: Uint8Array, off: number, len: number, csumStart: number, csumOffset: number): boolean {
-  const at = off + csumStart + csumOffset;
-  if (csumStart >= len || csumStart + csumOffset + 2 > len) return false;
-  const initial = (buf[at] << 8) | buf[at + 1];
-  buf[at] = 0;
-  buf[at + 1] = 0;
-  let c = ~fold16(sum16(buf, off + csumStart, len - csumStart, initial)) & 0xffff;
-  // UDP's field at offset 6: a computed 0 goes out as all ones (0 would mean "no checksum").
-  if (c === 0 && csumOffset === 6 && buf[off + 9] === IpProto.UDP) c = 0xffff;
-  buf[at] = c >>> 8;
-  buf[at + 1] = c;
-  return true;
-}
-
-/**
  * A 32-bit field covered by the pseudo-header (an IPv4 address, NAT)
  * changed from oldValue to newValue in a packet whose L4 checksum is partial
  * (NEEDS_CSUM): the field holds the folded pseudo-header sum itself, not

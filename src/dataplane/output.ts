@@ -17,12 +17,13 @@ import { HEADROOM, type PacketArena } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
 import { fragmentIpv4 } from './fragment.js';
 import { PASS, TcpCoalescer } from './gro.js';
-import { SegmentChecksum, finishPartialChecksum, gsoHeaderLength, segmentGso, segmentedSize } from './gso.js';
+import { SegmentChecksum, gsoHeaderLength, segmentGso, segmentedSize } from './gso.js';
 import {
   CHECKSUMS_FINISHED, COALESCED, COALESCED_SEGMENTS, SEGMENTED, SEGMENTS, TX_SUPER,
 } from '../ports/counters.js';
 import { TX_QUEUE, type Port } from '../ports/port.js';
 import { NO_ROUTE, type FibLookup } from '../routing/fib.js';
+import { finishTransportChecksum } from '../wire/checksum.js';
 import { IpProto } from '../wire/ipv4.js';
 import { VirtioGso, offloadWord } from '../wire/virtio-net.js';
 
@@ -130,8 +131,7 @@ export class Output {
    * the packet cannot hold it.
    */
   finishChecksum(port: Port, off: number, len: number): boolean {
-    const b = this.arena.bytes;
-    if (!finishPartialChecksum(b, off, len, (b[off] & 0x0f) << 2, b[off + 9] === IpProto.TCP ? 16 : 6)) return false;
+    if (!finishTransportChecksum(this.arena.bytes, off, len)) return false;
     port.counters.values[CHECKSUMS_FINISHED]! += 1;
     return true;
   }

@@ -255,7 +255,8 @@ export class Port implements PortView {
       this.enqueue(off - vh, len + vh, word);
       return;
     }
-    const frame = link.transmit(off, len, nextHop);
+    // The only offload word that can be held: a partial checksum (a super-packet is larger than a hold buffer).
+    const frame = link.transmit(off, len, nextHop, word !== 0);
     if (frame <= 0) return;
     const f = off - ETHERNET_HEADER_LEN;
     if (word === 0) {

@@ -69,3 +69,37 @@ export function updateChecksum32(csum: number, oldValue: number, newValue: numbe
     (newValue >>> 16) + (newValue & 0xffff);
   return ~fold16(s) & 0xffff;
 }
+
+/** IPv4's protocol numbers of TCP and UDP (ipv4.ts imports this file: not IpProto). */
+const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+
+/**
+ * Finish a partial checksum in place (virtio-net NEEDS_CSUM, no GSO) for an
+ * egress that does not take partial checksums, or for a packet that leaves
+ * without its offload header (an Ethernet port's held packets): the field at
+ * csumStart+csumOffset holds the pseudo-header sum; the checksum covers
+ * [csumStart, len) from the IP header at buf[off]. Returns false (nothing written) if the
+ * offsets do not fit the packet.
+ */
+export function finishPartialChecksum(buf: Uint8Array, off: number, len: number, csumStart: number, csumOffset: number): boolean {
+  const at = off + csumStart + csumOffset;
+  if (csumStart >= len || csumStart + csumOffset + 2 > len) return false;
+  const initial = (buf[at] << 8) | buf[at + 1];
+  buf[at] = 0;
+  buf[at + 1] = 0;
+  let c = ~fold16(sum16(buf, off + csumStart, len - csumStart, initial)) & 0xffff;
+  // UDP's field at offset 6: a computed 0 goes out as all ones (0 would mean "no checksum").
+  if (c === 0 && csumOffset === 6 && buf[off + 9] === PROTO_UDP) c = 0xffff;
+  buf[at] = c >>> 8;
+  buf[at + 1] = c;
+  return true;
+}
+
+/**
+ * Finish the kind of partial checksum the packet path keeps — TCP's or UDP's,
+ * right after the IPv4 header at buf[off] — in place. False if it does not fit.
+ */
+export function finishTransportChecksum(buf: Uint8Array, off: number, len: number): boolean {
+  return finishPartialChecksum(buf, off, len, (buf[off] & 0x0f) << 2, buf[off + 9] === PROTO_TCP ? 16 : 6);
+}

@@ -8,6 +8,7 @@ import { L2Drop, L2Event } from '../../src/ports/ethernet/link-counters.js';
 import { seededRandom } from '../../src/testbed/random.js';
 import { ArpOp, ArpView, writeArp } from '../../src/wire/arp.js';
 import { BROADCAST_MAC, EtherType, formatMac, parseMac, writeEthernetHeader } from '../../src/wire/ethernet.js';
+import { fold16, pseudoHeaderSum, sum16 } from '../../src/wire/checksum.js';
 import { Ipv4View, writeIpv4Header } from '../../src/wire/ipv4.js';
 
 const OURS = parseMac('02:00:00:00:00:01');
@@ -210,6 +211,38 @@ test('transmit: unknown next hop → ARP request and hold; the reply releases th
   assert.equal(formatMac(bytes, ip - 14), '02:00:00:00:00:99');
   assert.equal(formatMac(bytes, ip - 8), '02:00:00:00:00:01');
   assert.equal(sent.length, 2);
+});
+
+test('a packet with a partial checksum is held with its checksum finished (it leaves later without its offload header); resolved, it stays partial', () => {
+  const { link, bytes, arpFrame, ipPacket, sent, drops } = setup();
+  const ip = 20_000;
+  const len = ipPacket(ip, '192.168.5.5', 300);
+  const udp = ip + 20;
+  const udpLen = len - 20;
+  bytes[udp + 4] = udpLen >>> 8;
+  bytes[udp + 5] = udpLen & 0xff;
+  // NEEDS_CSUM: the checksum field holds the folded pseudo-header sum.
+  const partial = fold16(pseudoHeaderSum(A('10.9.9.9'), A('192.168.5.5'), 17, udpLen));
+  const setPartial = () => { bytes[udp + 6] = partial >>> 8; bytes[udp + 7] = partial & 0xff; };
+  setPartial();
+  const complete = (b: Uint8Array, at: number) => fold16(sum16(b, at, udpLen, pseudoHeaderSum(A('10.9.9.9'), A('192.168.5.5'), 17, udpLen))) === 0xffff;
+  assert.equal(complete(bytes, udp), false, 'partial before');
+  assert.equal(link.transmit(ip, len, A('10.0.0.2'), true), 0);
+  link.receive(RX, arpFrame(ArpOp.REPLY, OURS, HOST, HOST, '10.0.0.2', '10.0.0.1'));
+  const out = sent.at(-1)!;
+  assert.equal(out.len, len + 14);
+  assert.ok(complete(out.bytes, 14 + 20), 'the released frame carries a complete UDP checksum');
+  // Resolved now: sent at once, the checksum left partial for the kernel (the port sends the header beside it).
+  ipPacket(ip, '192.168.5.5', 300);
+  bytes[udp + 4] = udpLen >>> 8;
+  bytes[udp + 5] = udpLen & 0xff;
+  setPartial();
+  assert.equal(link.transmit(ip, len, A('10.0.0.2'), true), len + 14);
+  assert.equal((bytes[udp + 6]! << 8) | bytes[udp + 7]!, partial);
+  // A partial checksum that does not fit its packet (a UDP header cut short) is not held: counted.
+  const short = ipPacket(ip, '192.168.5.6', 24);
+  assert.equal(link.transmit(ip, short, A('10.0.0.3'), true), 0);
+  assert.equal(drops(L2Drop.HOLD_BAD_CHECKSUM), 1);
 });
 
 test('multicast and broadcast next hops need no ARP; ours and 0.0.0.0 are refused', () => {

@@ -1,12 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MtuVerdict, SegmentChecksum, SegmentError, finishPartialChecksum, gsoHeaderLength, gsoSegmentLength,
+  MtuVerdict, SegmentChecksum, SegmentError, gsoHeaderLength, gsoSegmentLength,
   mtuVerdict, segmentGso, segmentedSize, updatePartialChecksum32,
 } from '../../src/dataplane/gso.js';
 import { VirtioGso } from '../../src/wire/virtio-net.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { seededRandom as rng } from '../../src/testbed/random.js';
+import { finishPartialChecksum } from '../../src/wire/checksum.js';
 
 // ---- independent reference: DataView + a naive RFC 1071 sum over a literal
 // pseudo-header and the segment, no code from src/wire/checksum.ts -----------

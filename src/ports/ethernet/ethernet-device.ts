@@ -119,12 +119,13 @@ export const ETHERNET_WHOLE_SLOT = 65535 + 14 + VIRTIO_NET_HDR_LEN;
 
 /**
  * What an Ethernet device in offload mode takes: TCP and UDP super-packets
- * (the kernel segments what the interface cannot). Not a lone partial
- * checksum: a frame held for ARP is sent later without its header, so the
- * port finishes those itself — and a super-packet is sent whole only when it
- * is too big to be held (larger than the MTU).
+ * (the kernel segments what the interface cannot) and partial checksums
+ * (the kernel, or the NIC, finishes them), each with a virtio-net header
+ * beside the frame. A packet held for ARP is sent later without its header:
+ * the link finishes its checksum as it holds it; a super-packet is sent
+ * whole only when it is too big to be held (larger than the MTU).
  */
-const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: false, tso4: true, uso4: true, rxSuper: true };
+const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: true, tso4: true, uso4: true, rxSuper: true };
 
 export class EthernetDevice implements PacketDevice {
   readonly name: string;

@@ -10,7 +10,8 @@
 // 14 bytes of headroom before it, writes the Ethernet header in front of it
 // and returns the frame length (the frame starts at off - 14); or, while the
 // next hop's MAC is being resolved, copies the packet into the hold pool,
-// sends an ARP request and returns 0.
+// sends an ARP request and returns 0. A held packet is sent later without
+// an offload header, so a partial checksum is finished as it is held.
 //
 // Everything it sends itself (ARP replies in the received frame's slot, ARP
 // requests and announcements in a small ring of control frames, released
@@ -24,6 +25,7 @@ import { ARP_LEN, ArpCheck, ArpOp, ArpView, writeArp } from '../../wire/arp.js';
 import {
   BROADCAST_MAC, ETHERNET_HEADER_LEN, EtherType, copyMac, macLo, writeEthernetHeader, writeIpv4MulticastMac,
 } from '../../wire/ethernet.js';
+import { finishTransportChecksum } from '../../wire/checksum.js';
 import { copyBytes } from '../../wire/ipv4.js';
 import { maskOf } from '../../net/addr.js';
 import { HoldPool } from './hold-pool.js';
@@ -238,8 +240,10 @@ export class EthernetLink {
    * route's gateway, or the packet's destination on a connected subnet).
    * Needs 14 bytes of headroom before off. Returns the frame length with the
    * frame at off - 14, or 0 (held for resolution, or dropped and counted).
+   * `partial`: its TCP/UDP checksum is partial (the caller sends a virtio-net
+   * header beside the frame); finished here if the packet is held.
    */
-  transmit(off: number, len: number, nextHop: number): number {
+  transmit(off: number, len: number, nextHop: number, partial = false): number {
     if (!this.up) {
       this.counters.drop(L2Drop.TX_LINK_DOWN);
       return 0;
@@ -269,7 +273,7 @@ export class EthernetLink {
       this.counters.drop(L2Drop.NEIGHBOUR_TABLE_FULL);
       return 0;
     }
-    this.hold(t.entry, off, len);
+    this.hold(t.entry, off, len, partial);
     return 0;
   }
 
@@ -281,10 +285,14 @@ export class EthernetLink {
     return len + ETHERNET_HEADER_LEN;
   }
 
-  private hold(entry: number, off: number, len: number): void {
+  private hold(entry: number, off: number, len: number, partial: boolean): void {
     const pool = this.pool;
     if (len > pool.mtu) {
       this.counters.drop(L2Drop.HOLD_TOO_BIG);
+      return;
+    }
+    if (partial && !finishTransportChecksum(this.bytes, off, len)) {
+      this.counters.drop(L2Drop.HOLD_BAD_CHECKSUM);
       return;
     }
     const hb = pool.alloc();

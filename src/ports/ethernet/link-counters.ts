@@ -55,6 +55,8 @@ export const L2Drop = {
   DEVICE_TRUNCATED: 24,
   /** A partial checksum or super-frame the device could not complete or cut (IPv6, UFO, malformed headers). */
   DEVICE_BAD_OFFLOAD: 25,
+  /** A packet to hold whose partial checksum could not be finished (it did not hold its TCP/UDP header). */
+  HOLD_BAD_CHECKSUM: 26,
 } as const;
 
 export const L2_DROP_NAMES: readonly string[] = [
@@ -62,7 +64,7 @@ export const L2_DROP_NAMES: readonly string[] = [
   'arp-truncated', 'arp-bad-hardware-type', 'arp-bad-protocol-type', 'arp-bad-address-lengths', 'arp-bad-operation',
   'arp-bad-sender-mac', 'arp-not-for-us', 'arp-address-conflict', 'rx-link-down', 'tx-link-down', 'bad-next-hop',
   'neighbour-table-full', 'hold-queue-overflow', 'hold-pool-empty', 'hold-too-big', 'unresolved', 'held-at-link-down',
-  'arp-tx-no-buffer', 'device-oversize', 'device-truncated', 'device-bad-offload',
+  'arp-tx-no-buffer', 'device-oversize', 'device-truncated', 'device-bad-offload', 'hold-bad-checksum',
 ];
 
 export const L2Event = {
