@@ -72,8 +72,7 @@ export interface ForwardingRow {
    * Per round, the run over the C forwarder's run of the same round (the
    * machine's state drifts between rounds more than the runs of one round
    * differ): tunroute over the plain and the offload-mode C forwarder, and
-   * 1 worker over the plain one (64 B only, else null); and tunroute
-   * without offloads over tunroute with them.
+   * 1 worker over the plain one (64 B only, else null).
    */
   tunrouteOverC: Spread;
   tunrouteOverCOffload: Spread;
@@ -164,6 +163,10 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
 
     // TUN chain shared by the C forwarder and tunroute.
     const { client: ts, server: td, clientDev: din, serverDev: dout } = await tunHosts(lab, 't');
+    const tunPorts = [
+      { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
+      { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
+    ];
 
     // The same chain on multi-queue TUNs, for forwarding workers (a worker opens one queue of each).
     const { client: ms, server: md, clientDev: mqin, serverDev: mqout } = await tunHosts(lab, 'm', true);
@@ -180,6 +183,15 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
     }));
     let rss = 0;
+    /** A C forwarder (`args`: its binary and arguments) in namespace `ns`, on the router's CPU; the pps delivered while it runs, and that CPU's time per packet. */
+    const cForwarder = async (ns: string, args: string[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<[number, CpuPerPacket]> => {
+      const fwd = lab.spawnIn(ns, 'taskset', ['-c', ROUTER_CPU, ...args]);
+      await sleep(300);
+      const [pps, , cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
+      fwd.kill('SIGKILL');
+      await new Promise((r) => fwd.once('exit', r));
+      return [pps, cpu];
+    };
     /**
      * A tunroute daemon on its own CPU (with 2 workers: on every CPU, the
      * sender's included); returns the pps delivered while it runs, and
@@ -204,34 +216,18 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       for (const [i, size] of sizes.entries()) {
         const [k] = await measure(ks, kd, 'bkd0', '10.2.0.2', size, seconds);
         samples[i]!.kernel.push(k);
-        const c = lab.spawnIn(ts, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/tunfwd`, ts, din, td, dout]);
-        await sleep(300);
-        const [cp, , cCpu] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
+        const [cp, cCpu] = await cForwarder(ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, dout, size);
         samples[i]!.c.push(cp);
         samples[i]!.cCpu.push(cCpu);
-        c.kill('SIGKILL');
-        await new Promise((r) => c.once('exit', r));
-        const co = lab.spawnIn(ts, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout]);
-        await sleep(300);
-        const [cop] = await measure(ts, td, dout, '10.2.0.2', size, seconds);
+        const [cop] = await cForwarder(ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
         samples[i]!.cOffload.push(cop);
-        co.kill('SIGKILL');
-        await new Promise((r) => co.once('exit', r));
-        const tunPorts = [
-          { name: 'in', device: din, netns: ts, address: '10.1.0.1/24' },
-          { name: 'out', device: dout, netns: td, address: '10.2.0.1/24' },
-        ];
         const [t, tCpu] = await tunroute(`r${round}${size}`, tunPorts, ts, td, dout, size);
         samples[i]!.tunroute.push(t);
         samples[i]!.tunrouteCpu.push(tCpu);
         const [tp] = await tunroute(`p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
         samples[i]!.tunroutePlain.push(tp);
-        const ce = lab.spawnIn(eth.r, 'taskset', ['-c', ROUTER_CPU, `${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac]);
-        await sleep(300);
-        const [cep] = await measure(eth.s, eth.d, 'e0', '10.2.0.2', size, seconds);
+        const [cep] = await cForwarder(eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, 'e0', size);
         samples[i]!.cEth.push(cep);
-        ce.kill('SIGKILL');
-        await new Promise((r) => ce.once('exit', r));
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
         const [te] = await tunroute('er', [
           { name: 'in', type: 'ethernet', device: eth.inDev, address: '10.1.0.1/24' },

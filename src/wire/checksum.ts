@@ -79,8 +79,8 @@ const PROTO_UDP = 17;
  * egress that does not take partial checksums, or for a packet that leaves
  * without its offload header (an Ethernet port's held packets): the field at
  * csumStart+csumOffset holds the pseudo-header sum; the checksum covers
- * [csumStart, len) from the IP header at buf[off]. Returns false (nothing written) if the
- * offsets do not fit the packet.
+ * [csumStart, len) from the IP header at buf[off]. Returns false (nothing
+ * written) if the offsets do not fit the packet.
  */
 export function finishPartialChecksum(buf: Uint8Array, off: number, len: number, csumStart: number, csumOffset: number): boolean {
   const at = off + csumStart + csumOffset;

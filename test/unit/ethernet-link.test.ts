@@ -216,15 +216,20 @@ test('transmit: unknown next hop → ARP request and hold; the reply releases th
 test('a packet with a partial checksum is held with its checksum finished (it leaves later without its offload header); resolved, it stays partial', () => {
   const { link, bytes, arpFrame, ipPacket, sent, drops } = setup();
   const ip = 20_000;
-  const len = ipPacket(ip, '192.168.5.5', 300);
   const udp = ip + 20;
+  const len = 300;
   const udpLen = len - 20;
-  bytes[udp + 4] = udpLen >>> 8;
-  bytes[udp + 5] = udpLen & 0xff;
   // NEEDS_CSUM: the checksum field holds the folded pseudo-header sum.
   const partial = fold16(pseudoHeaderSum(A('10.9.9.9'), A('192.168.5.5'), 17, udpLen));
-  const setPartial = () => { bytes[udp + 6] = partial >>> 8; bytes[udp + 7] = partial & 0xff; };
-  setPartial();
+  /** A UDP packet to 192.168.5.5 at `ip`, its checksum partial. */
+  const partialPacket = () => {
+    ipPacket(ip, '192.168.5.5', len);
+    bytes[udp + 4] = udpLen >>> 8;
+    bytes[udp + 5] = udpLen & 0xff;
+    bytes[udp + 6] = partial >>> 8;
+    bytes[udp + 7] = partial & 0xff;
+  };
+  partialPacket();
   const complete = (b: Uint8Array, at: number) => fold16(sum16(b, at, udpLen, pseudoHeaderSum(A('10.9.9.9'), A('192.168.5.5'), 17, udpLen))) === 0xffff;
   assert.equal(complete(bytes, udp), false, 'partial before');
   assert.equal(link.transmit(ip, len, A('10.0.0.2'), true), 0);
@@ -233,10 +238,7 @@ test('a packet with a partial checksum is held with its checksum finished (it le
   assert.equal(out.len, len + 14);
   assert.ok(complete(out.bytes, 14 + 20), 'the released frame carries a complete UDP checksum');
   // Resolved now: sent at once, the checksum left partial for the kernel (the port sends the header beside it).
-  ipPacket(ip, '192.168.5.5', 300);
-  bytes[udp + 4] = udpLen >>> 8;
-  bytes[udp + 5] = udpLen & 0xff;
-  setPartial();
+  partialPacket();
   assert.equal(link.transmit(ip, len, A('10.0.0.2'), true), len + 14);
   assert.equal((bytes[udp + 6]! << 8) | bytes[udp + 7]!, partial);
   // A partial checksum that does not fit its packet (a UDP header cut short) is not held: counted.
