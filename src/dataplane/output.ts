@@ -152,8 +152,9 @@ export class Output {
     const gsoSize = word & 0xffff;
     if (hlen < 0) return Drop.BAD_OFFLOAD;
     const whole = kind === VirtioGso.TCPV4 ? port.txTso4 : port.txUso4;
-    // An Ethernet port may hold a packet for ARP, as an ordinary one: a super-packet it could hold goes cut.
-    if (whole && hlen + gsoSize <= port.mtu && (port.link === null || len > port.mtu)) {
+    // An Ethernet port holds packets for ARP in MTU-sized buffers: a super-packet it could hold goes cut,
+    // as does one to a neighbour not resolved yet (its segments are held like a plain sender's).
+    if (whole && hlen + gsoSize <= port.mtu && (port.link === null || (len > port.mtu && !port.link.wouldHold(nextHop)))) {
       port.transmit(off, len, nextHop, word);
       port.counters.values[TX_SUPER]! += 1;
       return -1;

@@ -255,7 +255,7 @@ export class Port implements PortView {
       this.enqueue(off - vh, len + vh, word);
       return;
     }
-    // The only offload word that can be held: a partial checksum (a super-packet is larger than a hold buffer).
+    // The only offload word that can be held: a partial checksum (the path cuts a super-packet for a neighbour being resolved).
     const frame = link.transmit(off, len, nextHop, word !== 0);
     if (frame <= 0) return;
     const f = off - ETHERNET_HEADER_LEN;

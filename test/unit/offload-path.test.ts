@@ -17,6 +17,9 @@ import { parseAddress } from '../../src/net/addr.js';
 import type { DeviceOffload } from '../../src/ports/device.js';
 import { Router } from '../../src/router/router.js';
 import { MemoryDevice } from '../support/memory-device.js';
+import { L2Drop, L2Event } from '../../src/ports/ethernet/link-counters.js';
+import { ArpOp, writeArp } from '../../src/wire/arp.js';
+import { EtherType, writeEthernetHeader } from '../../src/wire/ethernet.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { VIRTIO_NET_HDR_LEN, VirtioFlag, VirtioGso, VirtioNetHdrView } from '../../src/wire/virtio-net.js';
 
@@ -508,4 +511,66 @@ test('the router\'s own packets on an offload port carry an all-zero header (ech
   const [r] = t.sent('a');
   assert.equal(r!.ip[20], 0, 'echo reply');
   assert.deepEqual([...new Uint8Array(r!.hdr!.buf.buffer, r!.hdr!.buf.byteOffset, VH)], new Array(VH).fill(0));
+});
+
+test('a super-packet for an Ethernet neighbour not yet resolved is cut; its segments are held, then sent with complete checksums once ARP answers', () => {
+  const ours = Uint8Array.from([0x02, 0, 0, 0, 0, 0x0e]);
+  const peer = Uint8Array.from([0x02, 0, 0, 0, 0, 0x99]);
+  const ethernetOffload: DeviceOffload = { vnetHdrSize: 0, csum: true, tso4: true, uso4: true, rxSuper: true };
+  const devices = new Map<string, MemoryDevice>();
+  const config = parseRouterConfig({
+    router: 'r',
+    ports: [
+      { name: 'a', device: 'a0', address: '10.0.1.1/24' },
+      { name: 'e', type: 'ethernet', device: 'e0', address: '10.0.6.1/24' },
+    ],
+  });
+  const router = new Router(config, silentLogger(), (pc) => {
+    const d = pc.type === 'ethernet' ? new MemoryDevice(pc.name, ours, ethernetOffload) : new MemoryDevice(pc.name, undefined, FULL);
+    devices.set(pc.name, d);
+    return d;
+  });
+  router.start();
+  try {
+    const a = router.portByName('a'), e = router.portByName('e');
+    const link = e.link!;
+    const out = devices.get('e')!.written;
+    out.length = 0; // the start's announcement
+    const sp = build({ dst: '10.0.6.2', payload: 3 * 1448, partial: true });
+    const toA = (pkt: Uint8Array, hdr: number[]) => {
+      router.arena.bytes.set(pkt, a.slotPacket(0));
+      router.arena.bytes.set(hdr, a.slotPacket(0) - VH);
+      a.rxLengths[0] = pkt.length + VH;
+      router.path.forwarder.receive(a, 1);
+    };
+    toA(sp, tsoHdr(1448));
+    assert.equal(out.length, 1, 'only the ARP request goes out');
+    assert.equal(u16(out.splice(0)[0]!, 12), 0x0806);
+    assert.equal(link.counters.eventCount(L2Event.HELD), 3, 'the three segments are held');
+    assert.equal(link.counters.dropCount(L2Drop.HOLD_TOO_BIG), 0);
+
+    // The neighbour answers: the held segments go, oldest first, their checksums finished.
+    const at = e.slotPacket(0) - 14;
+    writeEthernetHeader(router.arena.bytes, at, ours, 0, peer, 0, EtherType.ARP);
+    writeArp(router.arena.bytes, at + 14, ArpOp.REPLY, peer, 0, A('10.0.6.2'), ours, 0, A('10.0.6.1'));
+    router.arena.bytes.fill(0, e.slotPacket(0) - e.rxVnetBack, at);
+    e.rxLengths[0] = 42;
+    router.path.forwarder.receive(e, 1);
+    const want = expectedSegments(finished(sp), 1448, 63);
+    const released = out.splice(0);
+    assert.equal(released.length, 3);
+    released.forEach((f, i) => {
+      assert.deepEqual([...f.subarray(0, 6)], [...peer], `segment ${i} to the neighbour's MAC`);
+      assert.deepEqual(f.subarray(14), want[i], `segment ${i}`);
+      assert.ok(l4ChecksumOk(f.subarray(14)), `segment ${i}'s checksum is complete`);
+    });
+
+    // Resolved now: the next super-packet leaves whole, beside its GSO header.
+    toA(sp, tsoHdr(1448));
+    const [whole] = out.splice(0);
+    assert.equal(whole!.length, 14 + sp.length);
+    assert.equal(devices.get('e')!.headerOf.get(whole!)![1], VirtioGso.TCPV4);
+  } finally {
+    router.stop();
+  }
 });

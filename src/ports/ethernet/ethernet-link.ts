@@ -277,6 +277,17 @@ export class EthernetLink {
     return 0;
   }
 
+  /**
+   * Whether transmit() would hold a packet for `nextHop` while it is
+   * resolved (a caller cuts a super-packet first: a hold buffer takes one
+   * MTU). No side effects.
+   */
+  wouldHold(nextHop: number): boolean {
+    const nh = nextHop | 0;
+    if (!this.up || (nh >>> 28) === 14 || nh === -1 || nh === this.broadcastI32 || nh === 0 || nh === this.addressI32) return false;
+    return this.table.wouldHold(nh);
+  }
+
   private finishHeader(f: number, len: number): number {
     const b = this.bytes;
     copyMac(this.mac, 0, b, f + 6);

@@ -199,6 +199,14 @@ export class NeighbourTable {
     }
   }
 
+  /** Whether a packet to `addr` would be held: no entry yet, or one being resolved or failed (resolve() would say HOLD). No side effects. */
+  wouldHold(addr: number): boolean {
+    const i = this.find(addr);
+    if (i < 0) return true;
+    const st = this.state[i]!;
+    return st === NeighbourState.INCOMPLETE || st === NeighbourState.FAILED;
+  }
+
   /**
    * Where a packet to `addr` stands (Resolve.*); `entry` is set for SEND and
    * HOLD. A REACHABLE/PROBE entry costs a lookup and a byte write; a STALE
