@@ -17,7 +17,8 @@
 // FIB once every worker has it; a removed port's queues close once every
 // worker has let go; a changed port keeping its device takes its queues
 // over. Refused: more ports (indices) than the workers' shared state has
-// room for (the start's and SPARE_PORTS more).
+// room for (the start's and SPARE_PORT_INDICES more), or more at once than
+// the arena has receive slots for (the start's and SPARE_PORTS more).
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigError } from '../config/problems.js';
 import { loadRouterConfig, type RouterConfig } from '../config/router-config.js';

@@ -387,7 +387,8 @@ class ForwardingWorker {
   /**
    * A port a reload removed: a tombstone from now on (down, muted, its link
    * down, never read or written again, as its queue is closed once every
-   * worker answers) — unless a new port took its device over.
+   * worker answers — unless a new port took its device over); its receive
+   * slots and link region go back to the arena for a later port.
    */
   private removePort(index: number): void {
     const port = this.ports[index];
@@ -397,6 +398,9 @@ class ForwardingWorker {
       port.muted = true;
       port.link?.linkDown();
       if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+      // Read only from this thread, between batches (whose queues are flushed): nothing points into them now.
+      this.path.arena.release(port.rxBase);
+      if (port.linkRegion >= 0) this.path.arena.release(port.linkRegion);
       this.path.addresses.refresh();
     }
     this.send({ type: 'detached', port: index });

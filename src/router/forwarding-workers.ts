@@ -9,10 +9,11 @@
 //
 // A reload may add and remove ports while the workers run: the shared
 // per-port state (state cells, status block slots) has room for
-// `capacity` ports from the start (the start's ports and SPARE_PORTS more;
-// indices are never reused). An added port's routes stay out of the FIB
-// (unusable: port-joining) until every worker has it; a removed port's
-// queues are closed once every worker has let go of them.
+// `capacity` ports from the start (the start's ports and
+// SPARE_PORT_INDICES more; indices are never reused). An added port's
+// routes stay out of the FIB (unusable: port-joining) until every worker
+// has it; a removed port's queues are closed once every worker has let go
+// of them (each gives its receive slots back to its own arena).
 import { randomInt } from 'node:crypto';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';

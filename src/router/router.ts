@@ -60,6 +60,14 @@ const ROUTE_LOG_BUDGET = 50;
 /** How often ports tick: their devices' counts, Ethernet links' timers (ARP retransmission, neighbour ageing, announcements). */
 const PORT_TICK_MS = 100;
 
+/**
+ * With forwarding workers: port indices a daemon's life may add beyond the
+ * start's. Indices are not reused (every added or changed port takes a new
+ * one), but one costs only a few shared slots; the receive slots, which do
+ * cost, are given back by a removed port.
+ */
+export const SPARE_PORT_INDICES = 256;
+
 /** The cause of a static or API route's install (not built per route: a 500,000-route load adds them one by one). */
 const ADDED = { static: 'static-added', api: 'api-added' } as const;
 
@@ -97,7 +105,7 @@ export class Router {
   /**
    * With forwarding workers: how many ports (indices, removed ones included)
    * the workers' shared per-port state has room for — the start's and
-   * SPARE_PORTS more, as many as the arena's spare receive slots.
+   * SPARE_PORT_INDICES more.
    */
   readonly portCapacity: number;
   /** The forwarding workers (config.workers > 0), from start(). */
@@ -126,7 +134,7 @@ export class Router {
       this.log.info({ event: 'route.changes', notLogged: left, windowMs }, `${n} more route changes in ${windowMs} ms not logged one by one (installed ${left.installed}, changed ${left.changed}, withdrawn ${left.withdrawn})`);
     });
     this.rib = new Rib((r) => this.unusableReason(r), (c) => this.fibChanged(c), { sharedFib: config.workers > 0 });
-    this.portCapacity = config.ports.length + SPARE_PORTS;
+    this.portCapacity = config.ports.length + SPARE_PORT_INDICES;
     const ports = this.openPorts(config.ports);
     for (const p of ports) this.takeQueues(p);
     this.ports.push(...ports);
@@ -146,7 +154,7 @@ export class Router {
     const fresh: PacketDevice[][] = [];
     const workers = this.config.workers;
     if (workers > 0 && this.ports.length + configs.length > this.portCapacity) {
-      throw new Error(`ports: room for ${this.portCapacity} while forwarding workers run (the ${this.portCapacity - SPARE_PORTS} the daemon started with and ${SPARE_PORTS} more; removed and changed ports count): restart instead`);
+      throw new Error(`ports: room for ${this.portCapacity} port indices while forwarding workers run (the ${this.portCapacity - SPARE_PORT_INDICES} the daemon started with and ${SPARE_PORT_INDICES} more; every added or changed port takes a new one): restart instead`);
     }
     // The receive slots of ports made before a failure are given back.
     const arenaMark = this.arena.mark();
@@ -175,8 +183,7 @@ export class Router {
       for (const p of opened) this.opening.delete(p);
       this.arena.rollback(arenaMark);
       if (!(e instanceof ArenaFull)) throw e;
-      const count = workers > 0 ? 'removed and changed ports count' : 'removed ports give theirs back';
-      throw new Error(`port ${current!.name}: no room left for its receive slots (the packet arena keeps room for ${SPARE_PORTS} ports beyond the start's at MTU ${SPARE_MTU}; ${count}): restart instead`, { cause: e });
+      throw new Error(`port ${current!.name}: no room left for its receive slots (the packet arena keeps room for ${SPARE_PORTS} ports beyond the start's at MTU ${SPARE_MTU}; removed ports give theirs back): restart instead`, { cause: e });
     }
     return opened;
   }
@@ -365,9 +372,10 @@ export class Router {
 
   /**
    * A port a reload removed: its routes are withdrawn (cause port-removed)
-   * and forgotten, the plugins told, the device closed; without forwarding
-   * workers its arena regions are given back. Its index is never reused, so
-   * nothing that still names it can point at another port.
+   * and forgotten, the plugins told, the device closed (with forwarding
+   * workers: once they let go of its queues), its arena regions given back
+   * (the workers give back theirs). Its index is never reused, so nothing
+   * that still names it can point at another port.
    */
   removePort(port: Port): void {
     this.stopDrain(port);
@@ -383,13 +391,11 @@ export class Router {
     port.muted = true;
     // With forwarding workers: its queues are closed once every worker has let go of them.
     if (this.workers) this.workers.removePort(port.index);
-    else {
-      // Unless a new port took the device over.
-      if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
-      // Nothing reads into its receive slots or link region now (its queues were flushed): a later port reuses them.
-      this.arena.release(port.rxBase);
-      if (port.linkRegion >= 0) this.arena.release(port.linkRegion);
-    }
+    // Unless a new port took the device over.
+    else if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
+    // Nothing reads into its receive slots or link region now (this thread reads no port with workers; its queues were flushed): a later port reuses them.
+    this.arena.release(port.rxBase);
+    if (port.linkRegion >= 0) this.arena.release(port.linkRegion);
     this.path.addresses.refresh();
   }
 

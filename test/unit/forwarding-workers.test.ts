@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { pino } from 'pino';
+import { SPARE_PORTS } from '../../src/dataplane/packet-path.js';
 import { Router, deviceKey } from '../../src/router/router.js';
 import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
 import { Lab } from '../../src/testbed/lab.js';
@@ -237,6 +238,40 @@ test('a reload\'s changed port that moves to another device: the new device\'s q
   await pings('10.0.5.9', 10);
   await until('10 packets out of e on e2', () => e2!.counters.snapshot().txPackets >= 10);
   await until('the kernel saw them on e2', async () => (await kernelRx(lab.dev('e2'))) - kernelE2 >= 10);
+});
+
+test('a port changed 20 times (more changes than the arena keeps spare ports for): the workers give each old port\'s receive slots back, and traffic still crosses the last one', { skip: !root && 'needs root' }, async () => {
+  let fatal = '';
+  const onFatal = router.onFatal;
+  router.onFatal = (message) => void (fatal = message);
+  try {
+    const portAt = (i: number) => parseRouterConfig({ router: 'wku', workers: 2, ports: [{ name: 'g', device: lab.dev('g'), netns: ns, address: `10.0.${100 + i}.1/24` }] }).ports[0]!;
+    const connected = (port: number) => router.rib.find((r) => r.source === 'connected' && r.port === port)[0];
+    let [g] = router.openPorts([portAt(0)]);
+    router.attachPort(g!);
+    await until('g joined', () => connected(g!.index)?.unusable === null);
+    let afterFirst = 0;
+    for (let i = 1; i <= SPARE_PORTS + 4; i++) {
+      // A changed address, the same device: the new port takes the queues over (as a reload does).
+      const [next] = router.openPorts([portAt(i)], new Map([[deviceKey({ device: lab.dev('g'), netns: ns }), g!.device]]));
+      router.retirePorts([g!]);
+      router.attachPort(next!);
+      router.removePort(g!);
+      g = next;
+      await until(`change ${i} joined in both workers`, () => connected(g!.index)?.unusable === null || fatal !== '');
+      assert.equal(fatal, '', `change ${i}`);
+      // The new port is opened before the old one leaves: the first change takes a second set of slots, the rest reuse them.
+      if (i === 1) afterFirst = router.arena.reservedEnd;
+    }
+    assert.equal(router.arena.reservedEnd, afterFirst, 'this thread reused the slots too');
+    await ip('-n', ns, 'link', 'set', lab.dev('g'), 'up');
+    await ip('-n', ns, 'route', 'add', `10.0.${100 + SPARE_PORTS + 4}.0/24`, 'via', '10.0.1.1', 'dev', lab.dev('a'));
+    await pings(`10.0.${100 + SPARE_PORTS + 4}.9`, 10);
+    await until('10 packets out of the last g', () => g!.counters.snapshot().txPackets >= 10);
+    assert.equal(fatal, '');
+  } finally {
+    router.onFatal = onFatal;
+  }
 });
 
 // Last: it ends worker 0.

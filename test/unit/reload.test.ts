@@ -18,6 +18,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { loadRouterConfig, parseRouterConfig } from '../../src/config/router-config.js';
 import { assembleDaemon } from '../../src/daemon/assemble.js';
 import { ReloadRefused, reloadDaemon } from '../../src/daemon/reload.js';
+import { SPARE_PORT_INDICES } from '../../src/router/router.js';
 import { formatPrefix } from '../../src/net/addr.js';
 import { waitFor } from '../../src/testbed/shell.js';
 import { MemoryDevice } from '../support/memory-device.js';
@@ -286,7 +287,7 @@ test('without workers, a removed or changed port gives its receive slots back: 6
   }
 });
 
-test('with forwarding workers: ports join up to the room their shared state has (the start\'s and 16 more, indices never reused); one more is refused whole, its queues closed', () => {
+test('with forwarding workers: every added or changed port takes a new index, up to the start\'s and 256 more, while removed ones give their receive slots back; past that a reload is refused whole, its queues closed', () => {
   const file = join(dir, `w-${Math.random().toString(36).slice(2)}.json`);
   const base = { router: 'rw', workers: 2, ports: [{ name: 'p0', device: 'p0', address: '10.1.0.1/24' }, { name: 'p1', device: 'p1', address: '10.1.1.1/24' }] };
   writeFileSync(file, JSON.stringify(base));
@@ -302,27 +303,32 @@ test('with forwarding workers: ports join up to the room their shared state has 
     }),
   });
   const router = daemon.router;
-  assert.equal(router.portCapacity, 18);
-  const more = (n: number, from = 2) => Array.from({ length: n }, (_, i) => ({ name: `n${from + i}`, device: `n${from + i}`, address: `10.1.${from + i}.1/24` }));
-  writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(17)] }));
-  assert.throws(() => reloadDaemon(daemon, file), (e: unknown) => e instanceof ReloadRefused &&
-    /cannot open the new ports: ports: room for 18 while forwarding workers run \(the 2 the daemon started with and 16 more; removed and changed ports count\): restart instead/.test((e as Error).message));
-  assert.equal(queues.length, 4, 'nothing opened for it (the start\'s 2 ports\' queues only)');
-  assert.equal(router.ports.length, 2);
+  assert.equal(router.portCapacity, 2 + SPARE_PORT_INDICES);
   // A device that cannot be opened: the queues opened before it closed again, their receive slots given back.
   const arenaEnd = router.arena.reservedEnd;
+  const more = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `n${i}`, device: `n${i}`, address: `10.2.${i}.1/24` }));
   writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(2), { name: 'x', device: 'busy0', address: '10.1.99.1/24' }] }));
   assert.throws(() => reloadDaemon(daemon, file), /cannot open the new ports: TUN "busy0"/);
-  assert.equal(queues.length, 8);
+  assert.equal(queues.length, 8, 'the start\'s 2 ports\' queues, and those of n0 and n1');
   assert.ok(queues.slice(4).every((q) => q.closed));
   assert.equal(router.arena.reservedEnd, arenaEnd);
-  // Sixteen more fit: 18 ports.
-  writeFileSync(file, JSON.stringify({ ...base, ports: [...base.ports, ...more(16)] }));
-  assert.deepEqual(reloadDaemon(daemon, file).ports.added.length, 16);
-  assert.equal(router.ports.length, 18);
-  // Changing one now needs a new index: refused, it stays as it is.
-  writeFileSync(file, JSON.stringify({ ...base, ports: [{ ...base.ports[0]!, address: '10.1.0.2/24' }, base.ports[1], ...more(16)] }));
-  assert.throws(() => reloadDaemon(daemon, file), /room for 18/);
-  assert.equal(router.portByName('p0').address, 0x0a010001);
+  // p1 changes address 256 times: each time a new port (a new index) takes its queues over, and the old one's slots are reused.
+  const p1At = (i: number) => ({ ...base, ports: [base.ports[0], { ...base.ports[1]!, address: `10.${100 + (i >> 8)}.${i & 255}.1/24` }] });
+  let afterFirst = 0;
+  for (let i = 1; i <= SPARE_PORT_INDICES; i++) {
+    writeFileSync(file, JSON.stringify(p1At(i)));
+    assert.equal(reloadDaemon(daemon, file).changed, true, `change ${i}`);
+    // The new port is opened before the old one leaves: the first change takes a second set of slots, the rest reuse them.
+    if (i === 1) afterFirst = router.arena.reservedEnd;
+  }
+  assert.equal(router.ports.length, 2 + SPARE_PORT_INDICES);
+  assert.equal(router.arena.reservedEnd, afterFirst, 'no new room taken after the first change');
+  assert.equal(queues.length, 8, 'no queues opened: each new p1 took over the last one\'s');
+  assert.equal(router.portByName('p1').address, (10 << 24 | 101 << 16 | 0 << 8 | 1) >>> 0);
+  // One more needs a new index: refused, p1 stays as it is.
+  writeFileSync(file, JSON.stringify(p1At(SPARE_PORT_INDICES + 1)));
+  assert.throws(() => reloadDaemon(daemon, file), (e: unknown) => e instanceof ReloadRefused &&
+    /cannot open the new ports: ports: room for 258 port indices while forwarding workers run \(the 2 the daemon started with and 256 more; every added or changed port takes a new one\): restart instead/.test((e as Error).message));
+  assert.equal(router.portByName('p1').address, (10 << 24 | 101 << 16 | 0 << 8 | 1) >>> 0);
   router.stop();
 });
