@@ -22,6 +22,20 @@ napi_value throw_errno(napi_env env, int err, const char *what);
 int get_bytes(napi_env env, napi_value v, uint8_t **data, size_t *len);
 int get_i32_array(napi_env env, napi_value v, int32_t **data, size_t *len);
 
+// The arguments both write functions start with: (fd, buf, offsets: Int32Array, lengths: Int32Array, count).
+typedef struct {
+  int fd;
+  int count;
+  uint8_t *data;
+  size_t data_len;
+  int32_t *offs;
+  int32_t *lens;
+} write_args;
+
+// Read argv[0..4] into `w` and check count against both arrays; 0 (with a
+// JS exception naming the write function `name`) if not.
+int write_parse(napi_env env, napi_value *argv, const char *name, write_args *w);
+
 // A job for a short-lived thread inside a network namespace (netns-job.c);
 // each port kind's job struct embeds one first.
 typedef struct {

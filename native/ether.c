@@ -690,17 +690,12 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int fd, count;
-  uint8_t *data;
-  size_t dlen, n1, n2;
-  int32_t *offs, *lens;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (!get_bytes(env, argv[1], &data, &dlen) || !get_i32_array(env, argv[2], &offs, &n1) ||
-      !get_i32_array(env, argv[3], &lens, &n2)) {
-    napi_throw_type_error(env, "EINVAL", "packetWriteBatch(fd, buffer, Int32Array, Int32Array, count)");
-    return NULL;
-  }
-  CHECK(napi_get_value_int32(env, argv[4], &count));
+  write_args a;
+  if (!write_parse(env, argv, "packetWriteBatch", &a)) return NULL;
+  int fd = a.fd, count = a.count;
+  uint8_t *data = a.data;
+  size_t dlen = a.data_len;
+  int32_t *offs = a.offs, *lens = a.lens;
   int32_t *vnet = NULL;
   size_t n3 = 0;
   napi_valuetype vt = napi_undefined;
@@ -709,7 +704,7 @@ static napi_value PacketWriteBatch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "EINVAL", "packetWriteBatch: vnet must be an Int32Array or null");
     return NULL;
   }
-  if (count < 0 || (size_t)count > n1 || (size_t)count > n2 || (vnet && (size_t)count > n3)) {
+  if (vnet && (size_t)count > n3) {
     napi_throw_range_error(env, "ERANGE", "packetWriteBatch: count out of range");
     return NULL;
   }

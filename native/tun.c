@@ -356,6 +356,24 @@ int get_i32_array(napi_env env, napi_value v, int32_t **data, size_t *len) {
 static inline ssize_t packet_read(int fd, void *buf, size_t len) { return syscall(SYS_read, fd, buf, len); }
 static inline ssize_t packet_write(int fd, const void *buf, size_t len) { return syscall(SYS_write, fd, buf, len); }
 
+int write_parse(napi_env env, napi_value *argv, const char *name, write_args *w) {
+  char msg[160];
+  size_t n1, n2;
+  if (napi_get_value_int32(env, argv[0], &w->fd) != napi_ok || !get_bytes(env, argv[1], &w->data, &w->data_len) ||
+      !get_i32_array(env, argv[2], &w->offs, &n1) || !get_i32_array(env, argv[3], &w->lens, &n2) ||
+      napi_get_value_int32(env, argv[4], &w->count) != napi_ok) {
+    snprintf(msg, sizeof msg, "%s(fd, buffer, Int32Array, Int32Array, count)", name);
+    napi_throw_type_error(env, "EINVAL", msg);
+    return 0;
+  }
+  if (w->count < 0 || (size_t)w->count > n1 || (size_t)w->count > n2) {
+    snprintf(msg, sizeof msg, "%s: count out of range", name);
+    napi_throw_range_error(env, "ERANGE", msg);
+    return 0;
+  }
+  return 1;
+}
+
 // writeBatch(fd, buf: ArrayBuffer|Uint8Array, offsets: Int32Array, lengths: Int32Array, count)
 //   -> number of packets written; a packet the kernel refuses is skipped (its
 //   negative errno goes in lengths[i] so the caller can count it as a drop).
@@ -363,28 +381,15 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int fd, count;
-  uint8_t *data;
-  size_t dlen, n1, n2;
-  int32_t *offs, *lens;
-  CHECK(napi_get_value_int32(env, argv[0], &fd));
-  if (!get_bytes(env, argv[1], &data, &dlen) || !get_i32_array(env, argv[2], &offs, &n1) ||
-      !get_i32_array(env, argv[3], &lens, &n2)) {
-    napi_throw_type_error(env, "EINVAL", "writeBatch(fd, buffer, Int32Array, Int32Array, count)");
-    return NULL;
-  }
-  CHECK(napi_get_value_int32(env, argv[4], &count));
-  if (count < 0 || (size_t)count > n1 || (size_t)count > n2) {
-    napi_throw_range_error(env, "ERANGE", "writeBatch: count out of range");
-    return NULL;
-  }
+  write_args a;
+  if (!write_parse(env, argv, "writeBatch", &a)) return NULL;
   int ok = 0;
-  for (int i = 0; i < count; i++) {
-    int32_t o = offs[i], l = lens[i];
-    if (o < 0 || l <= 0 || (size_t)o + (size_t)l > dlen) { lens[i] = -EINVAL; continue; }
+  for (int i = 0; i < a.count; i++) {
+    int32_t o = a.offs[i], l = a.lens[i];
+    if (o < 0 || l <= 0 || (size_t)o + (size_t)l > a.data_len) { a.lens[i] = -EINVAL; continue; }
     ssize_t w;
-    do { w = packet_write(fd, data + o, (size_t)l); } while (w < 0 && errno == EINTR);
-    if (w < 0) lens[i] = -errno; else ok++;
+    do { w = packet_write(a.fd, a.data + o, (size_t)l); } while (w < 0 && errno == EINTR);
+    if (w < 0) a.lens[i] = -errno; else ok++;
   }
   napi_value out;
   CHECK(napi_create_int32(env, ok, &out));

@@ -4,14 +4,16 @@
 // stopped while a host sends: a TUN's queue, an Ethernet socket's buffer
 // fills), counted `kernel-dropped` in the port's drops; and 802.1Q-tagged
 // frames (the kernel takes the tag out of the frame, so only an Ethernet
-// port's device sees it), counted `vlan-tagged` in its link counters.
+// port's device sees it), counted `vlan-tagged` in its link counters; and
+// what a host sends into a blocked TUN port (its carrier off: the host sees
+// NO-CARRIER), counted `kernel-dropped` too.
 //   host h ─TUN or veth─ [r] (port p)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PortJson, StatsJson } from '../../src/api/types.js';
 import { EthernetDevice } from '../../src/ports/ethernet/ethernet-device.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
-import { inNetns, sleep, waitFor } from '../../src/testbed/shell.js';
+import { inNetns, ip, sleep, waitFor } from '../../src/testbed/shell.js';
 import { parseMac } from '../../src/wire/ethernet.js';
 import { metricSample, scrapeMetrics, TUN_DROPS_LAG_MS } from './helpers.js';
 
@@ -81,6 +83,24 @@ for (const kind of ['tun', 'ethernet'] as const) {
         assert.match(await router.cli('stats'), new RegExp(`\\bp\\b.*kernel-dropped=${dropped}`));
         assert.equal(metricSample(await scrapeMetrics(router), 'tunroute_port_drops_total', 'port="p",reason="kernel-dropped"'), dropped);
       });
+
+      if (kind === 'tun') {
+        test('a blocked TUN port: the host sees NO-CARRIER, and what it sends into the port is counted kernel-dropped', { timeout: 30_000 }, async () => {
+          const before = (await port()).drops['kernel-dropped'] ?? 0;
+          await router.cli('port', 'block', 'p');
+          try {
+            await waitFor('NO-CARRIER on the host\'s side', async () => /NO-CARRIER/.test((await ip('-n', h, 'link', 'show', lab.dev('h'))).stdout), 5000, 50);
+            await inNetns(h, process.execPath, ['-e', FLOOD_SCRIPT, '200']);
+            const dropped = await waitFor('200 counted kernel-dropped', async () => {
+              const n = ((await port()).drops['kernel-dropped'] ?? 0) - before;
+              return n >= 200 && n;
+            }, TUN_DROPS_LAG_MS + 3000, 100);
+            assert.equal(dropped, 200);
+          } finally {
+            await router.cli('port', 'unblock', 'p');
+          }
+        });
+      }
 
       if (kind === 'ethernet') {
         test('802.1Q-tagged frames, whose tag the kernel took out of the frame, are counted as vlan-tagged', { timeout: 30_000 }, async () => {

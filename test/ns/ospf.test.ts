@@ -25,7 +25,7 @@
 // refuses under MinLSArrival (RFC 2328 §13 (5a), e.g. a router LSA sent
 // again as the adjacency comes up) is resent that much sooner, which was
 // most of the time the adjacencies took to carry routes again (FRR: 10 s
-// after an unblock, now 3 s).
+// after an unblock, now 2–3 s).
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -215,6 +215,7 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     const deleted = await waitFor('BIRD\'s kernel route to 10.0.30.0/24 deleted', () => birdKernel.changes().find((c) => c.deleted && c.time >= blocked - 1), BIRD_TICK_MS + 5000, 10);
     console.log(`# block → BIRD's adjacency ${left.m[1]} at +${left.time - blocked} ms, its route to our LAN deleted at +${Math.round(deleted.time - blocked)} ms (its tick: ${BIRD_TICK_MS} ms)`);
     assert.ok(left.time - blocked <= PEER_DROPS_US_MS, `BIRD left Full ${left.time - blocked} ms after the block`);
+    assert.equal(left.m[1], 'Init', 'BIRD leaves Full for Init: 1-WayReceived, on our Hello that lists nobody');
     assert.ok(deleted.time - blocked <= BIRD_TICK_MS + BIRD_TICK_SLACK_MS, `BIRD's route went ${Math.round(deleted.time - blocked)} ms after the block`);
     assert.doesNotMatch(await bird.cmd('show route protocol ospf1'), /10\.0\.30\.0\/24/);
     assert.equal(await ospfRoute(r, '192.168.51.0/24'), undefined, 'ours are gone too');
@@ -313,6 +314,7 @@ describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
     console.log(`# block → FRR's adjacency ${left.m[1]} (${left.m[2]}) at +${left.time - blocked} ms, ospfd deletes its route to our LAN at +${deleted.time - blocked} ms, ` +
       `gone from its kernel ≤ +${kernelMs} ms`);
     assert.ok(left.time - blocked <= PEER_DROPS_US_MS, `FRR left Full ${left.time - blocked} ms after the block`);
+    assert.equal(left.m[2], '1-WayReceived', 'FRR leaves Full on our Hello that lists nobody');
     assert.ok(deleted.time - blocked <= FRR_ROUTE_MS, `FRR's route went ${deleted.time - blocked} ms after the block`);
     assert.ok(!(await frr.vtysh('show ip route ospf')).includes('10.0.40.0/24'));
     await r.api('POST', '/v1/ports/frr/unblock');
@@ -339,6 +341,8 @@ describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
     console.log(`# no router ospf (vtysh ${removed - tn} ms): 192.168.60.0/24 withdrawn at +${withdrawn.time - tn} ms (${withdrawn.time - removed} ms after vtysh returned, ${String(withdrawn.cause)}); ` +
       `our adjacency ${String(adjEnd.to)} (${String(adjEnd.cause)}) at +${adjEnd.time - tn} ms`);
     assert.ok(withdrawn.time - removed <= NOTIFIED_MS, `withdrawn ${withdrawn.time - removed} ms after vtysh returned`);
+    // FRR sends no Hello without us as it goes (a Hello would end it as 1-way-received): bfdd's Down ends it.
+    assert.equal(adjEnd.cause, 'bfd-down');
     // The flush reached us (and was taken before BFD's Down ended the adjacency — after that an update from FRR would be refused).
     const flushed = (await ospfState(r)).database.filter((e) => e.advRouter === '10.255.0.3' && e.age < 3600);
     assert.deepEqual(flushed, [], 'none of FRR\'s LSAs left but at MaxAge');
