@@ -39,7 +39,7 @@ import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
 import { tunHosts, vethChain } from './bench-ethernet.js';
 import { inNetns, ip, run, sleep } from '../src/testbed/shell.js';
-import { formatSpread, median, overRound, type Spread } from './bench-stats.js';
+import { formatSpread, median, overRound, senderLimited, type Spread } from './bench-stats.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // The sender on one CPU, the router (kernel RPS target, C forwarder, tunroute) on another.
@@ -78,6 +78,8 @@ export interface ForwardingRow {
   tunrouteOverCOffload: Spread;
   /** tunroute with `offload: false` over tunroute with its default offloads. */
   plainOverOffload: Spread;
+  /** Per configuration, its runs that were sender-limited (a ratio over such a baseline run is left out of the by-round figures). */
+  senderLimitedRuns: Record<string, number>;
   workers1OverC: Spread | null;
 }
 
@@ -181,13 +183,23 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[],
       cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
+      /** Per configuration, per round: whether the run delivered all the sender offered (senderLimited). */
+      limited: {} as Record<string, boolean[]>,
     }));
+    /** Note whether run `what` (of packet size `size`) was sender-limited; its value for the round's log line, starred if so. */
+    const note = (size: number, what: string, delivered: number, offered: number): string => {
+      const limited = senderLimited(delivered, offered);
+      (samples[sizes.indexOf(size)]!.limited[what] ??= []).push(limited);
+      return `${Math.round(delivered)}${limited ? '*' : ''}`;
+    };
+    const shown: Record<string, string> = {};
     let rss = 0;
     /** A C forwarder (`args`: its binary and arguments) in namespace `ns`, on the router's CPU; the pps delivered while it runs, and that CPU's time per packet. */
-    const cForwarder = async (ns: string, args: string[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<[number, CpuPerPacket]> => {
+    const cForwarder = async (what: string, ns: string, args: string[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<[number, CpuPerPacket]> => {
       const fwd = lab.spawnIn(ns, 'taskset', ['-c', ROUTER_CPU, ...args]);
       await sleep(300);
-      const [pps, , cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
+      const [pps, offered, cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
+      shown[what] = note(size, what, pps, offered);
       fwd.kill('SIGKILL');
       await new Promise((r) => fwd.once('exit', r));
       return [pps, cpu];
@@ -197,13 +209,14 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
      * sender's included); returns the pps delivered while it runs, and
      * the router CPU's time per packet.
      */
-    const tunroute = async (name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
+    const tunroute = async (what: string, name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
       const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers });
       try {
         if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
         const [t, offered, cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
+        shown[what] = note(size, what, t, offered);
         if (receiverNs !== eth.d && workers === 0) samples[sizes.indexOf(size)]!.offered.push(offered);
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
         rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -214,22 +227,23 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     };
     for (let round = 0; round < rounds; round++) {
       for (const [i, size] of sizes.entries()) {
-        const [k] = await measure(ks, kd, 'bkd0', '10.2.0.2', size, seconds);
+        const [k, kOffered] = await measure(ks, kd, 'bkd0', '10.2.0.2', size, seconds);
         samples[i]!.kernel.push(k);
-        const [cp, cCpu] = await cForwarder(ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, dout, size);
+        shown.kernel = note(size, 'kernel', k, kOffered);
+        const [cp, cCpu] = await cForwarder('c', ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, dout, size);
         samples[i]!.c.push(cp);
         samples[i]!.cCpu.push(cCpu);
-        const [cop] = await cForwarder(ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
+        const [cop] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
         samples[i]!.cOffload.push(cop);
-        const [t, tCpu] = await tunroute(`r${round}${size}`, tunPorts, ts, td, dout, size);
+        const [t, tCpu] = await tunroute('tunroute', `r${round}${size}`, tunPorts, ts, td, dout, size);
         samples[i]!.tunroute.push(t);
         samples[i]!.tunrouteCpu.push(tCpu);
-        const [tp] = await tunroute(`p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
+        const [tp] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
         samples[i]!.tunroutePlain.push(tp);
-        const [cep] = await cForwarder(eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, 'e0', size);
+        const [cep] = await cForwarder('cEth', eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, 'e0', size);
         samples[i]!.cEth.push(cep);
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
-        const [te] = await tunroute('er', [
+        const [te] = await tunroute('tunrouteEth', 'er', [
           { name: 'in', type: 'ethernet', device: eth.inDev, address: '10.1.0.1/24' },
           { name: 'out', type: 'ethernet', device: eth.outDev, address: '10.2.0.1/24' },
         ], eth.s, eth.d, 'e0', size);
@@ -240,14 +254,15 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
             { name: 'in', device: mqin, netns: ms, address: '10.1.0.1/24' },
             { name: 'out', device: mqout, netns: md, address: '10.2.0.1/24' },
           ];
-          const [w1, w1Cpu] = await tunroute(`w1r${round}`, mqPorts, ms, md, mqout, size, 1);
-          const [w2] = await tunroute(`w2r${round}`, mqPorts, ms, md, mqout, size, 2);
+          const [w1, w1Cpu] = await tunroute('workers1', `w1r${round}`, mqPorts, ms, md, mqout, size, 1);
+          const [w2] = await tunroute('workers2', `w2r${round}`, mqPorts, ms, md, mqout, size, 2);
           samples[i]!.workers1.push(w1);
           samples[i]!.workers1Cpu.push(w1Cpu);
           samples[i]!.workers2.push(w2);
-          w = `, workers 1: ${Math.round(w1)}, workers 2: ${Math.round(w2)}`;
+          w = `, workers 1: ${shown.workers1}, workers 2: ${shown.workers2}`;
         }
-        log(`  round ${round + 1}, ${size} B: kernel ${Math.round(k)}, C ${Math.round(cp)}, C offload mode ${Math.round(cop)}, tunroute ${Math.round(t)}, without offloads ${Math.round(tp)}${w}, C AF_PACKET ${Math.round(cep)}, tunroute Ethernet ${Math.round(te)} pps`);
+        log(`  round ${round + 1}, ${size} B: kernel ${shown.kernel}, C ${shown.c}, C offload mode ${shown.cOffload}, tunroute ${shown.tunroute}, without offloads ${shown.tunroutePlain}${w}, ` +
+          `C AF_PACKET ${shown.cEth}, tunroute Ethernet ${shown.tunrouteEth} pps (* sender-limited)`);
       }
     }
     const rows = sizes.map((size, i) => ({
@@ -265,10 +280,11 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cCpu: medianCpu(samples[i]!.cCpu),
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
-      tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c),
-      tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload),
-      plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute),
-      workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c) : null,
+      tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c, samples[i]!.limited.c),
+      tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload, samples[i]!.limited.cOffload),
+      plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute, samples[i]!.limited.tunroute),
+      workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c, samples[i]!.limited.c) : null,
+      senderLimitedRuns: Object.fromEntries(Object.entries(samples[i]!.limited).map(([what, runs]) => [what, runs.filter(Boolean).length])),
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
   } finally {
@@ -294,7 +310,7 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
       `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
   }
-  lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
+  lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds; a round whose baseline was sender-limited left out); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
     lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${formatSpread(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${formatSpread(row.workers1OverC)}` : '') +
       `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}` +
@@ -306,6 +322,9 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
     lines.push(`  ${String(row.size).padStart(4)} B   C TUN→TUN ${cpu(row.cCpu)}   tunroute ${cpu(row.tunrouteCpu)}` + (row.workers1Cpu ? `   1 worker ${cpu(row.workers1Cpu)}` : ''));
   }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
+  const limited = r.rows.flatMap((x) => Object.entries(x.senderLimitedRuns).filter(([, n]) => n > 0).map(([what, n]) => `${x.size} B ${what} ${n}/${r.rounds}`));
+  lines.push(limited.length === 0 ? '  No run was sender-limited.'
+    : `  Sender-limited runs (delivered ≥ 98 % of what the sender offered: the router kept up, its ceiling not seen): ${limited.join(', ')}`);
   return lines.join('\n');
 }
 
