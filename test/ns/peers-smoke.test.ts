@@ -85,7 +85,7 @@ test('FRR 8.4 and BIRD 2 refuse the options the README says they lack; they take
  * triggered update (a router that kept R3's route would replace it at once).
  */
 for (const kind of ['bird', 'frr'] as const) {
-  test(`a real ${kind === 'bird' ? 'BIRD' : 'FRR'} as R1 keeps only its best RIP route${kind === 'frr' ? ', and hears a link 1 s after it comes up' : ', and sends its triggered update 100 ms after the change'}`, { timeout: 60_000 }, async (t) => {
+  test(`a real ${kind === 'bird' ? 'BIRD' : 'FRR'} as R1 keeps only its best RIP route${kind === 'frr' ? ', sends its triggered update at once, and hears a link 1 s after it comes up' : ', and sends its triggered update 100 ms after the change'}`, { timeout: 60_000 }, async (t) => {
     const r1 = await RealR1Lab.up(kind);
     try {
       if (kind === 'frr') {
