@@ -13,7 +13,8 @@
 // port (passed whole to the kernel, or cut with offloads off) and into one
 // (super-frames read whole); UDP
 // segmentation offload; plain mode on TUNs an offload reader used before.
-// Also the C offload forwarder the benchmark uses as the ceiling.
+// Also the C offload forwarder the benchmark uses as the ceiling, and what
+// the kernel keeps of a persistent TUN's offloads once its reader closes.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StatsJson } from '../../src/api/types.js';
+import { TunDevice } from '../../src/ports/tun-device.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, waitFor, within } from '../../src/testbed/shell.js';
 
@@ -278,6 +280,18 @@ test('offloads off on TUNs an offload reader used before: switched off again, or
   assert.equal(st.s!.offload.rxSuperPackets, undefined);
   assert.equal(st.s!.offload.checksumsFinished, undefined);
   assert.ok(st.s!.rxPackets >= BYTES / 1460, JSON.stringify(st.s));
+});
+
+test('the kernel keeps a persistent TUN\'s offloads after an offload-mode reader closes; a plain open switches them off', { timeout: 30_000 }, async () => {
+  const ns = await lab.addNamespace('pt');
+  const dev = lab.dev('pt');
+  await ip('-n', ns, 'tuntap', 'add', 'mode', 'tun', 'name', dev);
+  const tso = async () => /^tcp-segmentation-offload: on/m.test((await inNetns(ns, 'ethtool', ['-k', dev])).stdout);
+  assert.equal(await tso(), false, 'a new TUN takes no super-packets');
+  new TunDevice({ name: dev, netns: ns, offload: true }).close();
+  assert.equal(await tso(), true, 'kept after the offload-mode reader closed');
+  new TunDevice({ name: dev, netns: ns }).close();
+  assert.equal(await tso(), false, 'switched off by a plain open');
 });
 
 test('the C forwarder with offloads (the benchmark\'s ceiling): 8 MB arrive whole, as super-packets', { timeout: 90_000 }, async () => {
