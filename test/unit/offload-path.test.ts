@@ -9,6 +9,8 @@
 //                                   ├── p 10.0.3.1/24 (plain, MTU 1500)
 //                                   ├── m 10.0.4.1/24 (plain, MTU 1280)
 //                                   └── n 10.0.5.1/24 (offload without TSO/USO: checksum only)
+// and, on a router of its own, an Ethernet port in offload mode whose
+// neighbour is being resolved (a super-packet cut and held for ARP).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
