@@ -44,7 +44,7 @@ import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
 import { IcmpType, UnreachCode } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
 import { NatSteering } from './nat-steering.js';
-import { adoptQueue, attachLink, makePort, type LinkHooks, type QueueHandle } from './port-devices.js';
+import { adoptQueue, attachLink, makePort, releasePort, type LinkHooks, type QueueHandle } from './port-devices.js';
 import {
   FLOW_CAPACITY, FLOW_EVICTED_LIVE, FLOW_INSERTED, FLOW_LIVE, FLOW_PINNED, FLOW_UNTRACKED, HANDOFF_MAX, ICMP_RATE_LIMITED, ICMP_SENT,
   REPLIES_RATE_LIMITED, REPLIES_SENT, STATUS_HANDOFF, STATUS_TICKS,
@@ -399,8 +399,7 @@ class ForwardingWorker {
       port.link?.linkDown();
       if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
       // Read only from this thread, between batches (whose queues are flushed): nothing points into them now.
-      this.path.arena.release(port.rxBase);
-      if (port.linkRegion >= 0) this.path.arena.release(port.linkRegion);
+      releasePort(port, this.path.arena);
       this.path.addresses.refresh();
     }
     this.send({ type: 'detached', port: index });

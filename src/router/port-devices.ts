@@ -112,6 +112,12 @@ export function makePort(index: number, pc: PortConfig, device: PacketDevice, ar
   return port;
 }
 
+/** A removed port's arena regions (what makePort reserved) back for a later port: the caller makes sure nothing reads or writes them any more. */
+export function releasePort(port: Port, arena: PacketArena): void {
+  arena.release(port.rxBase);
+  if (port.linkRegion >= 0) arena.release(port.linkRegion);
+}
+
 /**
  * (Re)build the port's link layer for its current device (a re-created
  * interface has a new MAC), with the neighbours the config names.

@@ -28,7 +28,7 @@ import type { Port } from '../ports/port.js';
 import { DISTANCE, Rib, type FibChange, type Route, type RouteRequest } from '../routing/rib.js';
 import type { Logger } from 'pino';
 import {
-  attachLink, deviceKey, makePort, openDevice as openPortDevice, openQueues, type DeviceOpener, type LinkHooks, type QueueOpener,
+  attachLink, deviceKey, makePort, openDevice as openPortDevice, openQueues, releasePort, type DeviceOpener, type LinkHooks, type QueueOpener,
 } from './port-devices.js';
 import { ForwardingWorkers } from './forwarding-workers.js';
 import { makeProtocolContext } from './protocol-context.js';
@@ -394,8 +394,7 @@ export class Router {
     // Unless a new port took the device over.
     else if (!this.ports.some((p) => p !== port && !p.removed && p.device === port.device)) port.device.close();
     // Nothing reads into its receive slots or link region now (this thread reads no port with workers; its queues were flushed): a later port reuses them.
-    this.arena.release(port.rxBase);
-    if (port.linkRegion >= 0) this.arena.release(port.linkRegion);
+    releasePort(port, this.arena);
     this.path.addresses.refresh();
   }
 

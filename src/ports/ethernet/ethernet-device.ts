@@ -123,7 +123,8 @@ export const ETHERNET_WHOLE_SLOT = 65535 + 14 + VIRTIO_NET_HDR_LEN;
  * (the kernel, or the NIC, finishes them), each with a virtio-net header
  * beside the frame. A packet held for ARP is sent later without its header:
  * the link finishes its checksum as it holds it; a super-packet is sent
- * whole only when it is too big to be held (larger than the MTU).
+ * whole only when it is larger than the MTU and its next hop is resolved
+ * (else the path cuts it, and the link may hold its segments).
  */
 const ETHERNET_OFFLOAD: DeviceOffload = { vnetHdrSize: 0, csum: true, tso4: true, uso4: true, rxSuper: true };
 
