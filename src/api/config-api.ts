@@ -2,7 +2,7 @@
 // it can be saved and loaded again; reload (POST /v1/reload) and the log
 // level (POST /v1/log).
 import { authJson } from '../config/auth-config.js';
-import type { RouterConfig } from '../config/router-config.js';
+import { DEFAULT_WORKER_NICE, type RouterConfig } from '../config/router-config.js';
 import { formatAddress as a, formatPrefix } from '../net/addr.js';
 import { stringField } from './params.js';
 import { ApiError, type ApiServer } from './server.js';
@@ -49,6 +49,8 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     drainIdleTimeout: c.drainIdleTimeout,
     ...(c.metricsListen ? { metricsListen: `${c.metricsListen.address}:${c.metricsListen.port}` } : {}),
     ...(c.offload ? {} : { offload: false }),
+    ...(c.workers ? { workers: c.workers } : {}),
+    ...(c.workerNice !== DEFAULT_WORKER_NICE ? { workerNice: c.workerNice } : {}),
   };
 }
 

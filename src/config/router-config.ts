@@ -180,6 +180,12 @@ export interface RouterConfig {
    * packet path runs in the daemon's own thread.
    */
   workers: number;
+  /**
+   * Added to the daemon's nice for each forwarding worker thread, as
+   * nice(1)'s -n (default -10: a worker woken by a packet goes ahead of
+   * CPU-bound work in other processes; 0 leaves them equal).
+   */
+  workerNice: number;
   /** The default of every port's `offload` (default true). */
   offload: boolean;
   /** Serve GET /metrics (Prometheus) on this TCP address too, or null (it is always on the API socket). */
@@ -193,11 +199,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
   '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'ospf', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
-  'metricsListen', 'offload', 'workers',
+  'metricsListen', 'offload', 'workers', 'workerNice',
 ] as const;
 
 /** The most forwarding workers a router may have. */
 export const MAX_WORKERS = 64;
+
+/** What a forwarding worker adds to the daemon's nice unless `workerNice` says otherwise. */
+export const DEFAULT_WORKER_NICE = -10;
 
 export function socketPathFor(router: string): string {
   return `${SOCKET_DIR}/${router}.sock`;
@@ -267,8 +276,10 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const drainIdleTimeout = p.check(() => integer(root, 'drainIdleTimeout', '', 1, 3600, 5));
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     const workers = p.check(() => integer(root, 'workers', '', 0, MAX_WORKERS, 0));
+    const workerNice = p.check(() => integer(root, 'workerNice', '', -20, 19, DEFAULT_WORKER_NICE));
     return complete<RouterConfig>({
       file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload, workers,
+      workerNice,
     });
   });
 }

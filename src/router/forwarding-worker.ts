@@ -30,6 +30,7 @@
 // device of the leaving port it replaces, its counter shards) and remove
 // them ('remove-port': it stops reading and sending on them; kept as
 // tombstones, as the control thread keeps them, so indices stay stable).
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { PortConfig, RouterConfig } from '../config/router-config.js';
 import { systemClock } from '../control/clock.js';
@@ -119,6 +120,7 @@ class ForwardingWorker {
 
   constructor(private readonly init: WorkerInit, private readonly control: MessagePort) {
     const { config } = init;
+    this.send(takePriority(config.workerNice));
     this.configs = [...config.ports];
     // Packets another worker hands in are forwarded from slots of their own, as a port's received ones are (the largest any port
     // reads, or a port a reload adds may: as large as the arena's spare slots); with 2 or more workers, virtual services or not
@@ -484,6 +486,22 @@ class ForwardingWorker {
 
   private send(m: WorkerToControl): void {
     this.control.postMessage(m);
+  }
+}
+
+/**
+ * This thread's nice moved by `adjust` (Linux keeps a nice per thread): a
+ * worker woken by a packet then goes ahead of CPU-bound threads of other
+ * processes, as the kernel's own forwarding (in softirq) goes ahead of
+ * every process. Lowering it needs CAP_SYS_NICE; without, the thread stays.
+ */
+function takePriority(adjust: number): WorkerToControl {
+  const nice = Math.max(-20, Math.min(19, getPriority() + adjust));
+  try {
+    setPriority(nice);
+    return { type: 'priority', nice, error: null };
+  } catch (e) {
+    return { type: 'priority', nice: getPriority(), error: (e as Error).message };
   }
 }
 

@@ -345,6 +345,10 @@ export class ForwardingWorkers {
       case 'policy-hits':
         this.policyHits[from] = new Map(m.hits);
         break;
+      case 'priority':
+        if (m.error === null) this.host.log.info({ event: 'worker.priority', worker: from, nice: m.nice }, `forwarding worker ${from} runs at nice ${m.nice}`);
+        else this.host.log.warn({ event: 'worker.priority', worker: from, nice: m.nice, error: m.error }, `forwarding worker ${from} stays at nice ${m.nice} (workerNice): ${m.error}`);
+        break;
       case 'failed':
         this.host.log.error({ event: 'worker.failed', worker: from, error: m.error }, `forwarding worker ${from} failed: ${m.error.split('\n')[0]}`);
         break;

@@ -91,6 +91,8 @@ export type WorkerToControl =
   | { type: 'detached'; port: number }
   /** The worker has the port a reload added (its routes may go into the FIB now). */
   | { type: 'added'; port: number }
+  /** The worker's thread priority at its start: the nice it runs at, or why it could not take `workerNice`. */
+  | { type: 'priority'; nice: number; error: string | null }
   /** A bug in the worker (an exception): it ends; the daemon stops. */
   | { type: 'failed'; error: string }
   /** The answer to 'nat-snapshot' (null: no virtual services here now). */

@@ -110,7 +110,7 @@ for (const workers of [1, 2]) {
       await lab?.cleanup();
     });
 
-    test('ping both ways through the workers (TTL down by one); ping to the router answered', { timeout: 30_000 }, async () => {
+    test('ping both ways through the workers (TTL down by one); ping to the router answered; the workers run at a lower nice', { timeout: 30_000 }, async () => {
       const ab = await inNetns(a, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', '10.0.2.2']);
       assert.match(ab.stdout, /3 received/);
       assert.match(ab.stdout, /ttl=63 /);
@@ -121,6 +121,16 @@ for (const workers of [1, 2]) {
         assert.match(r.stdout, /2 received/, addr);
       }
       assert.ok(router.events().some((e) => e.event === 'workers.started' && e.workers === workers), 'workers.started logged');
+      // workerNice's default (-10): the workers' threads, and only they, run 10 below the daemon's nice.
+      const pid = router.pid()!;
+      const niceOf = (tid: string) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of proc_pid_stat(5)
+      };
+      const nices = readdirSync(`/proc/${pid}/task`).map(niceOf);
+      const main = niceOf(String(pid)); // the process's own thread
+      assert.equal(nices.filter((n) => n === Math.max(-20, main - 10)).length, workers, `threads' nice: ${nices.join(' ')}`);
+      assert.equal(router.events().filter((e) => e.event === 'worker.priority' && e.nice === Math.max(-20, main - 10)).length, workers, 'each worker logged its nice');
       // Port b's link counters sum every thread's: each ARP request sent (by a worker resolving host b,
       // or by the control thread) is answered once, and a reply relayed to the other threads is counted once.
       await waitFor('every ARP request answered once, in the link counters', async () => {

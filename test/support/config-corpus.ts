@@ -98,6 +98,7 @@ export const full = (): Json => ({
   ],
   drainIdleTimeout: 10,
   offload: false,
+  workerNice: -5,
 });
 
 export interface BadConfig {
@@ -173,6 +174,7 @@ export const BAD: BadConfig[] = [
   { what: 'unknown top-level field', mutate: (c) => { c.route = []; }, problem: /^route: unknown field/, schema: true },
   { what: 'unknown log level', mutate: (c) => { c.logLevel = 'loud'; }, problem: /^logLevel: must be one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)$/, schema: true },
   { what: 'icmpRateLimit without burst', mutate: (c) => { c.icmpRateLimit = { rate: 5 }; }, problem: /^icmpRateLimit\.burst: missing/, schema: true },
+  { what: 'workerNice -21', mutate: (c) => { c.workerNice = -21; }, problem: /^workerNice: must be an integer from -20 to 19 \(got -21\)$/, schema: true },
   { what: 'drainIdleTimeout 0', mutate: (c) => { c.drainIdleTimeout = 0; }, problem: /^drainIdleTimeout: must be an integer from 1 to 3600/, schema: true },
   // BFD
   { what: 'BFD interval 5 ms', mutate: (c) => { c.bfd = { interval: 5 }; }, problem: /^bfd\.interval: must be an integer from 10/, schema: true },

@@ -57,6 +57,7 @@ test('a good config parses with defaults', () => {
   assert.deepEqual(c.bfd, { interval: 100, multiplier: 3, sessions: [], auth: { type: 'none', keys: [] }, ports: [] });
   assert.equal(c.rip, null);
   assert.equal(c.drainIdleTimeout, 5);
+  assert.equal(c.workerNice, -10);
 });
 
 test('a config with every field set parses, $schema included', () => {
@@ -102,6 +103,7 @@ test('a config with every field set parses, $schema included', () => {
   assert.deepEqual(c.policy.map((r) => [r.name, r.protocol, r.dstPorts]), [['web', 6, [80, 443]], ['gre', 47, null], ['dns', 17, [53, 53]]]);
   assert.deepEqual(c.virtualServices[0]!.backends.map((b) => b.sources.length), [2, 0]);
   assert.deepEqual(c.triggers.map((t) => [t.name, t.api, t.action]), [['cut', true, 'drain'], ['cut2', true, 'block']]);
+  assert.equal(c.workerNice, -5);
 });
 
 test('each bad config is refused with exactly its problem, on one line', async (t) => {
