@@ -87,7 +87,7 @@ test('FRR 8.4 and BIRD 2 refuse the options the README says they lack; they take
 for (const kind of ['bird', 'frr'] as const) {
   test(`a real ${kind === 'bird' ? 'BIRD' : 'FRR'} as R1 keeps only its best RIP route${kind === 'frr' ? ', sends its triggered update at once, and hears a link 1 s after it comes up' : ', and sends its triggered update 100 ms after the change'}`, { timeout: 60_000 }, async (t) => {
     // BIRD's lab sends periodic updates every 30 s, not 5: one from R1 or R3 inside BIRD's 100 ms wait would bring R3's
-    // route early (seen once with 5-s updates: 79 ms after the block), a 2 % chance a run with 5-s updates, 0.3 % now.
+    // route early (seen once with 5-s updates: 79 ms after the block): about a 4 % chance a run then, under 1 % now.
     const r1 = await RealR1Lab.up(kind, kind === 'bird' ? { updateTime: 30, timeoutTime: 180, garbageTime: 120 } : {});
     try {
       if (kind === 'frr') {
