@@ -11,7 +11,8 @@
  *     (`offload: false`),
  *   - tunroute with forwarding workers (64 B only): `workers: 1` and
  *     `workers: 2` on multi-queue TUNs, the sender spreading its packets
- *     over WORKER_FLOWS flows (one flow always takes one queue),
+ *     over WORKER_FLOWS flows (one flow always takes one queue), and one
+ *     worker without offloads (plain TUNs, as the plain C forwarder's),
  *   - and on Ethernet ports (veth ends, AF_PACKET), beside the C AF_PACKET
  *     forwarder of bench-ethernet (scripts/bench/ethfwd.c, vnet mode: what
  *     the addon does) as that attachment's ceiling.
@@ -61,9 +62,10 @@ export interface ForwardingRow {
   tunrouteEthPps: number;
   /** Sent by the generator per second in the tunroute run (offered load). */
   offeredPps: number;
-  /** TUN ports, forwarding workers (64 B only, else NaN): 1 and 2 workers. */
+  /** TUN ports, forwarding workers (64 B only, else NaN): 1 and 2 workers, and 1 worker with `offload: false`. */
   workers1Pps: number;
   workers2Pps: number;
+  workers1PlainPps: number;
   /** The router CPU's time per delivered packet, ns (medians): the C forwarder, tunroute, 1 worker (64 B only, else null). */
   cCpu: CpuPerPacket;
   tunrouteCpu: CpuPerPacket;
@@ -81,6 +83,8 @@ export interface ForwardingRow {
   /** Per configuration, its runs that were sender-limited (a ratio over such a baseline run is left out of the by-round figures). */
   senderLimitedRuns: Record<string, number>;
   workers1OverC: Spread | null;
+  /** 1 worker with `offload: false` over the plain C forwarder (64 B only, else null). */
+  workers1PlainOverC: Spread | null;
 }
 
 /** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq). */
@@ -181,7 +185,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
 
     const samples = sizes.map(() => ({
       kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
-      workers1: [] as number[], workers2: [] as number[],
+      workers1: [] as number[], workers2: [] as number[], workers1Plain: [] as number[],
       cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
       /** Per configuration, per round: whether the run delivered all the sender offered (senderLimited). */
       limited: {} as Record<string, boolean[]>,
@@ -256,10 +260,12 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           ];
           const [w1, w1Cpu] = await tunroute('workers1', `w1r${round}`, mqPorts, ms, md, mqout, size, 1);
           const [w2] = await tunroute('workers2', `w2r${round}`, mqPorts, ms, md, mqout, size, 2);
+          const [w1p] = await tunroute('workers1Plain', `w1p${round}`, mqPorts.map((p) => ({ ...p, offload: false })), ms, md, mqout, size, 1);
           samples[i]!.workers1.push(w1);
           samples[i]!.workers1Cpu.push(w1Cpu);
           samples[i]!.workers2.push(w2);
-          w = `, workers 1: ${shown.workers1}, workers 2: ${shown.workers2}`;
+          samples[i]!.workers1Plain.push(w1p);
+          w = `, workers 1: ${shown.workers1}, workers 2: ${shown.workers2}, 1 worker without offloads: ${shown.workers1Plain}`;
         }
         log(`  round ${round + 1}, ${size} B: kernel ${shown.kernel}, C ${shown.c}, C offload mode ${shown.cOffload}, tunroute ${shown.tunroute}, without offloads ${shown.tunroutePlain}${w}, ` +
           `C AF_PACKET ${shown.cEth}, tunroute Ethernet ${shown.tunrouteEth} pps (* sender-limited)`);
@@ -277,6 +283,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       offeredPps: median(samples[i]!.offered),
       workers1Pps: samples[i]!.workers1.length > 0 ? median(samples[i]!.workers1) : NaN,
       workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
+      workers1PlainPps: samples[i]!.workers1Plain.length > 0 ? median(samples[i]!.workers1Plain) : NaN,
       cCpu: medianCpu(samples[i]!.cCpu),
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
@@ -284,6 +291,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload, samples[i]!.limited.cOffload),
       plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute, samples[i]!.limited.tunroute),
       workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c, samples[i]!.limited.c) : null,
+      workers1PlainOverC: samples[i]!.workers1Plain.length > 0 ? overRound(samples[i]!.workers1Plain, samples[i]!.c, samples[i]!.limited.c) : null,
       senderLimitedRuns: Object.fromEntries(Object.entries(samples[i]!.limited).map(([what, runs]) => [what, runs.filter(Boolean).length])),
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
@@ -308,11 +316,13 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
     if (Number.isNaN(row.workers1Pps)) continue;
     lines.push(`  ${row.size} B on TUN ports with forwarding workers (multi-queue TUNs, ${WORKER_FLOWS} flows): in-thread ${fmt(row.tunroutePps)}, ` +
       `1 worker ${fmt(row.workers1Pps)} (${(row.workers1Pps / row.cPps).toFixed(2)}× C, ${(row.workers1Pps / row.tunroutePps).toFixed(2)}× in-thread), ` +
-      `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU)`);
+      `2 workers ${fmt(row.workers2Pps)} (${(row.workers2Pps / row.cPps).toFixed(2)}× C, ${(row.workers2Pps / row.workers1Pps).toFixed(2)}× 1 worker; not pinned: they share the sender's CPU), ` +
+      `1 worker without offloads ${fmt(row.workers1PlainPps)} (${(row.workers1PlainPps / row.cPps).toFixed(2)}× C)`);
   }
   lines.push(`  Over the C forwarder's run of the same round (median, range over the rounds; a round whose baseline was sender-limited left out); the C forwarder in offload mode (virtio-net headers, as tunroute's ports by default):`);
   for (const row of r.rows) {
     lines.push(`  ${String(row.size).padStart(4)} B   tunroute ${formatSpread(row.tunrouteOverC)}` + (row.workers1OverC ? `   1 worker ${formatSpread(row.workers1OverC)}` : '') +
+      (row.workers1PlainOverC ? `, without offloads ${formatSpread(row.workers1PlainOverC)}` : '') +
       `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}` +
       `   tunroute without offloads ${fmt(row.tunroutePlainPps)}, over tunroute with them ${formatSpread(row.plainOverOffload)}`);
   }
