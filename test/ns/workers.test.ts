@@ -128,9 +128,9 @@ for (const workers of [1, 2]) {
         return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of proc_pid_stat(5)
       };
       const nices = readdirSync(`/proc/${pid}/task`).map(niceOf);
-      const main = niceOf(String(pid)); // the process's own thread
-      assert.equal(nices.filter((n) => n === Math.max(-20, main - 10)).length, workers, `threads' nice: ${nices.join(' ')}`);
-      assert.equal(router.events().filter((e) => e.event === 'worker.priority' && e.nice === Math.max(-20, main - 10)).length, workers, 'each worker logged its nice');
+      const workerNice = Math.max(-20, niceOf(String(pid)) - 10); // the process's own thread, lowered by 10
+      assert.equal(nices.filter((n) => n === workerNice).length, workers, `threads' nice: ${nices.join(' ')}`);
+      assert.equal(router.events().filter((e) => e.event === 'worker.priority' && e.nice === workerNice).length, workers, 'each worker logged its nice');
       // Port b's link counters sum every thread's: each ARP request sent (by a worker resolving host b,
       // or by the control thread) is answered once, and a reply relayed to the other threads is counted once.
       await waitFor('every ARP request answered once, in the link counters', async () => {
