@@ -20,11 +20,12 @@
  * seconds; the receiver's interface counter tells how many got through.
  * Each configuration runs several rounds, interleaved, and the median is
  * reported (one run on a 2-core machine swings by tens of percent).
- * For the runs pinned to the router's CPU (the C TUN forwarder, tunroute,
- * one worker) the CPU's time over the blast (/proc/stat) is split per
- * delivered packet into user and kernel time: the kernel's share (the TUN
- * reads and writes, and the receiver's stack, which the router's writes
- * run) is what any TUN router pays; the user share is what tunroute adds.
+ * For the runs pinned to the router's CPU (the C TUN forwarders, tunroute,
+ * one worker; each with and without offload mode) the CPU's time over the
+ * blast (/proc/stat) is split per delivered packet into user and kernel
+ * time: the kernel's share (the TUN reads and writes, and the receiver's
+ * stack, which the router's writes run) is what any TUN router pays; the
+ * user share is what tunroute adds.
  * The kernel's router namespace gets RPS on its ingress veth: without it the
  * whole veth → forward → veth path runs in the sender's system call on the
  * sender's CPU, and the sender, not forwarding, is what gets measured; the
@@ -66,10 +67,19 @@ export interface ForwardingRow {
   workers1Pps: number;
   workers2Pps: number;
   workers1PlainPps: number;
-  /** The router CPU's time per delivered packet, ns (medians): the C forwarder, tunroute, 1 worker (64 B only, else null). */
+  /**
+   * The router CPU's time per delivered packet, ns (medians): the C
+   * forwarder and tunroute, each with and without offload mode, and 1
+   * worker with and without it (64 B only, else null). Side by side they
+   * split the gap to the plain C forwarder into what offload mode costs any
+   * TUN router and what tunroute's own path costs.
+   */
   cCpu: CpuPerPacket;
+  cOffloadCpu: CpuPerPacket;
   tunrouteCpu: CpuPerPacket;
+  tunroutePlainCpu: CpuPerPacket;
   workers1Cpu: CpuPerPacket | null;
+  workers1PlainCpu: CpuPerPacket | null;
   /**
    * Per round, the run over the C forwarder's run of the same round (the
    * machine's state drifts between rounds more than the runs of one round
@@ -186,7 +196,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     const samples = sizes.map(() => ({
       kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[], workers1Plain: [] as number[],
-      cCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], workers1Cpu: [] as CpuPerPacket[],
+      cCpu: [] as CpuPerPacket[], cOffloadCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], tunroutePlainCpu: [] as CpuPerPacket[],
+      workers1Cpu: [] as CpuPerPacket[], workers1PlainCpu: [] as CpuPerPacket[],
       /** Per configuration, per round: whether the run delivered all the sender offered (senderLimited). */
       limited: {} as Record<string, boolean[]>,
     }));
@@ -237,13 +248,15 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         const [cp, cCpu] = await cForwarder('c', ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, dout, size);
         samples[i]!.c.push(cp);
         samples[i]!.cCpu.push(cCpu);
-        const [cop] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
+        const [cop, coCpu] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
         samples[i]!.cOffload.push(cop);
+        samples[i]!.cOffloadCpu.push(coCpu);
         const [t, tCpu] = await tunroute('tunroute', `r${round}${size}`, tunPorts, ts, td, dout, size);
         samples[i]!.tunroute.push(t);
         samples[i]!.tunrouteCpu.push(tCpu);
-        const [tp] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
+        const [tp, tpCpu] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
         samples[i]!.tunroutePlain.push(tp);
+        samples[i]!.tunroutePlainCpu.push(tpCpu);
         const [cep] = await cForwarder('cEth', eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, 'e0', size);
         samples[i]!.cEth.push(cep);
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
@@ -260,11 +273,12 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           ];
           const [w1, w1Cpu] = await tunroute('workers1', `w1r${round}`, mqPorts, ms, md, mqout, size, 1);
           const [w2] = await tunroute('workers2', `w2r${round}`, mqPorts, ms, md, mqout, size, 2);
-          const [w1p] = await tunroute('workers1Plain', `w1p${round}`, mqPorts.map((p) => ({ ...p, offload: false })), ms, md, mqout, size, 1);
+          const [w1p, w1pCpu] = await tunroute('workers1Plain', `w1p${round}`, mqPorts.map((p) => ({ ...p, offload: false })), ms, md, mqout, size, 1);
           samples[i]!.workers1.push(w1);
           samples[i]!.workers1Cpu.push(w1Cpu);
           samples[i]!.workers2.push(w2);
           samples[i]!.workers1Plain.push(w1p);
+          samples[i]!.workers1PlainCpu.push(w1pCpu);
           w = `, workers 1: ${shown.workers1}, workers 2: ${shown.workers2}, 1 worker without offloads: ${shown.workers1Plain}`;
         }
         log(`  round ${round + 1}, ${size} B: kernel ${shown.kernel}, C ${shown.c}, C offload mode ${shown.cOffload}, tunroute ${shown.tunroute}, without offloads ${shown.tunroutePlain}${w}, ` +
@@ -285,8 +299,11 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
       workers1PlainPps: samples[i]!.workers1Plain.length > 0 ? median(samples[i]!.workers1Plain) : NaN,
       cCpu: medianCpu(samples[i]!.cCpu),
+      cOffloadCpu: medianCpu(samples[i]!.cOffloadCpu),
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
+      tunroutePlainCpu: medianCpu(samples[i]!.tunroutePlainCpu),
       workers1Cpu: samples[i]!.workers1Cpu.length > 0 ? medianCpu(samples[i]!.workers1Cpu) : null,
+      workers1PlainCpu: samples[i]!.workers1PlainCpu.length > 0 ? medianCpu(samples[i]!.workers1PlainCpu) : null,
       tunrouteOverC: overRound(samples[i]!.tunroute, samples[i]!.c, samples[i]!.limited.c),
       tunrouteOverCOffload: overRound(samples[i]!.tunroute, samples[i]!.cOffload, samples[i]!.limited.cOffload),
       plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute, samples[i]!.limited.tunroute),
@@ -330,6 +347,8 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
   for (const row of r.rows) {
     lines.push(`  ${String(row.size).padStart(4)} B   C TUN→TUN ${cpu(row.cCpu)}   tunroute ${cpu(row.tunrouteCpu)}` + (row.workers1Cpu ? `   1 worker ${cpu(row.workers1Cpu)}` : ''));
+    lines.push(`           offload mode: C ${cpu(row.cOffloadCpu)}; without it: tunroute ${cpu(row.tunroutePlainCpu)}` +
+      (row.workers1PlainCpu ? `, 1 worker ${cpu(row.workers1PlainCpu)}` : ''));
   }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
   const limited = r.rows.flatMap((x) => Object.entries(x.senderLimitedRuns).filter(([, n]) => n > 0).map(([what, n]) => `${x.size} B ${what} ${n}/${r.rounds}`));
