@@ -1,0 +1,95 @@
+// A real FRR's own account of a fall-back, from its debug log (`log stdout
+// debugging`, `debug rip events|packet|zebra`, `debug zebra kernel`): the
+// lines of ripd's and zebra's logs, the service's entries in the Responses
+// ripd received, and one block of R2's port laid out from them, beside the
+// kernel's route change (kernel-routes.ts). scripts/frr-timeline.ts runs it.
+import type { KernelRouteChange } from './kernel-routes.js';
+
+/** One block, in ms after R2's port.blocked (null: not seen). */
+export interface FrrBlockTimeline {
+  poison: number | null;
+  removed: number | null;
+  refresh: number | null;
+  installed: number | null;
+  zebraNew: number | null;
+  /** zebra wrote RTM_DELROUTE before its RTM_NEWROUTE (false: replaced in one step). */
+  zebraDeletedFirst: boolean;
+  kernel: number | null;
+}
+
+/** A line of an FRR daemon's log: its time (epoch ms, from FRR's local time) and text. */
+export interface FrrLine {
+  time: number;
+  text: string;
+}
+
+/** FRR's log lines ("2026/12/02 21:18:27.757966 RIP: [ID] text"), local time with microseconds. */
+export function parseFrrLog(text: string): FrrLine[] {
+  const out: FrrLine[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d(?:\.\d+)?) (.*)$/.exec(line);
+    if (!m) continue;
+    const time = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5])).getTime() + Number(m[6]) * 1000;
+    out.push({ time, text: m[7]! });
+  }
+  return out;
+}
+
+/** An entry for the service in a Response ripd received: when, from whom, on which interface, at what metric. */
+export interface ServiceEntry {
+  time: number;
+  sender: string;
+  dev: string;
+  metric: number;
+}
+
+/** ripd's received entries for `prefix` ("1.1.1.1/32"): each follows its packet's "RECV packet from" line. */
+export function serviceEntries(ripd: FrrLine[], prefix: string): ServiceEntry[] {
+  const entry = new RegExp(`^RIP: \\[[^\\]]+\\]\\s+${prefix.replace(/\./g, '\\.')} -> \\S+ .* metric (\\d+)`);
+  const out: ServiceEntry[] = [];
+  let sender = '';
+  let dev = '';
+  for (const l of ripd) {
+    const recv = /RECV packet from (\S+) port \d+ on (\S+)/.exec(l.text);
+    if (recv) {
+      sender = recv[1]!;
+      dev = recv[2]!;
+      continue;
+    }
+    const m = entry.exec(l.text);
+    if (m) out.push({ time: l.time, sender, dev, metric: Number(m[1]) });
+  }
+  return out;
+}
+
+/**
+ * The block at `t0` (epoch ms) laid out from ripd's and zebra's lines and
+ * the kernel's route changes: `from` is R2's address (the poison's
+ * sender), `to` R3's (the refresh's sender), `prefix` the service's
+ * ("1.1.1.1/32" as ripd prints it).
+ */
+export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelRouteChange[], t0: number, from: string, to: string, prefix: string): FrrBlockTimeline {
+  const after = (lines: FrrLine[]) => lines.filter((l) => l.time >= t0);
+  const rel = (t: number | undefined) => (t === undefined ? null : Math.round((t - t0) * 10) / 10);
+  let poison: number | undefined, refresh: number | undefined, removed: number | undefined, installed: number | undefined;
+  for (const e of serviceEntries(after(ripd), prefix)) {
+    if (e.sender === from && e.metric >= 16) poison ??= e.time;
+    if (e.sender === to && e.metric < 16 && poison !== undefined) refresh ??= e.time;
+  }
+  for (const l of after(ripd)) {
+    if (l.text.includes(`Delete from zebra: ${prefix}`)) removed ??= l.time;
+    if (l.text.includes(`Install into zebra: ${prefix}`) && removed !== undefined) installed ??= l.time;
+  }
+  let zebraNew: number | undefined;
+  let zebraDeletedFirst = false;
+  for (const l of after(zebra)) {
+    if (!l.text.includes(prefix)) continue;
+    if (/RTM_DELROUTE/.test(l.text) && zebraNew === undefined) zebraDeletedFirst = true;
+    if (/RTM_NEWROUTE/.test(l.text)) {
+      zebraNew = l.time;
+      break;
+    }
+  }
+  const moved = kernel.find((c) => c.time >= t0 && !c.deleted && c.via === to);
+  return { poison: rel(poison), removed: rel(removed), refresh: rel(refresh), installed: rel(installed), zebraNew: rel(zebraNew), zebraDeletedFirst, kernel: rel(moved?.time) };
+}

@@ -1,0 +1,65 @@
+// FRR's debug log read back (lines as ripd and zebra 8.4 write them): the
+// service's entries by sender and interface, and one block laid out —
+// poison, removal, R3's refresh, install, zebra's kernel write — beside the
+// kernel's own route change.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { blockTimeline, parseFrrLog, serviceEntries } from '../../src/testbed/frr-log.js';
+import { parseRouteMonitor } from '../../src/testbed/kernel-routes.js';
+
+const RIPD = `2026/12/02 21:18:27.740100 RIP: [ZSVDP-D63B3] RECV packet from 10.0.13.2 port 520 on eth4 (VRF default)
+2026/12/02 21:18:27.740110 RIP: [G4HZH-53B3V] RECV RESPONSE version 2 packet size 24
+2026/12/02 21:18:27.740120 RIP: [XHCQJ-PBD83]   1.1.1.1/32 -> 0.0.0.0 family 2 tag 0 metric 1
+2026/12/02 21:18:27.757966 RIP: [ZSVDP-D63B3] RECV packet from 10.0.12.2 port 520 on eth3 (VRF default)
+2026/12/02 21:18:27.757969 RIP: [G4HZH-53B3V] RECV RESPONSE version 2 packet size 104
+2026/12/02 21:18:27.757970 RIP: [XHCQJ-PBD83]   1.1.1.1/32 -> 0.0.0.0 family 2 tag 0 metric 16
+2026/12/02 21:18:27.757971 RIP: [XHCQJ-PBD83]   10.0.1.0/24 -> 0.0.0.0 family 2 tag 0 metric 16
+2026/12/02 21:18:27.758190 RIP: [HMK8E-NJBQY] Delete from zebra: 1.1.1.1/32
+2026/12/02 21:18:27.777062 RIP: [ZSVDP-D63B3] RECV packet from 10.0.13.2 port 520 on eth4 (VRF default)
+2026/12/02 21:18:27.777067 RIP: [G4HZH-53B3V] RECV RESPONSE version 2 packet size 24
+2026/12/02 21:18:27.777068 RIP: [XHCQJ-PBD83]   1.1.1.1/32 -> 0.0.0.0 family 2 tag 0 metric 1
+2026/12/02 21:18:27.777192 RIP: [HMK8E-NJBQY] Install into zebra: 1.1.1.1/32
+2026/12/02 21:18:27.786523 RIP: [VRVKC-PY6YG] turn off eth3
+not a log line
+`;
+
+const ZEBRA = `2026/12/02 21:18:24.273742 ZEBRA: [YXPF5-B2CE0] netlink_route_multipath_msg_encode: RTM_NEWROUTE 1.1.1.1/32 vrf 0(254)
+2026/12/02 21:18:27.768258 ZEBRA: [YXPF5-B2CE0] netlink_route_multipath_msg_encode: RTM_DELROUTE 1.1.1.1/32 vrf 0(254)
+2026/12/02 21:18:27.787711 ZEBRA: [YXPF5-B2CE0] netlink_route_multipath_msg_encode: RTM_NEWROUTE 1.1.1.1/32 vrf 0(254)
+`;
+
+const ROUTES = `[2026-12-02T21:18:24.274058] 1.1.1.1 nhid 13 via 10.0.12.2 dev eth3 proto rip metric 20
+[2026-12-02T21:18:27.768590] Deleted 1.1.1.1 nhid 13 via 10.0.12.2 dev eth3 proto rip metric 20
+[2026-12-02T21:18:27.787776] 1.1.1.1 nhid 15 via 10.0.13.2 dev eth4 proto rip metric 20
+`;
+
+/** The block: 21:18:27.755 local time. */
+const BLOCK = new Date(2026, 11, 2, 21, 18, 27, 755).getTime();
+
+test("FRR's lines: local time with microseconds; other lines left out", () => {
+  const lines = parseFrrLog(RIPD);
+  assert.equal(lines.length, 13);
+  assert.equal(lines[0]!.time, new Date(2026, 11, 2, 21, 18, 27, 740).getTime() + 0.1);
+  assert.match(lines[0]!.text, /^RIP: \[ZSVDP-D63B3\] RECV packet from 10\.0\.13\.2/);
+});
+
+test("the service's entries, each with its packet's sender and interface; other prefixes left out", () => {
+  const e = serviceEntries(parseFrrLog(RIPD), '1.1.1.1/32');
+  assert.deepEqual(e.map((x) => [x.sender, x.dev, x.metric]), [['10.0.13.2', 'eth4', 1], ['10.0.12.2', 'eth3', 16], ['10.0.13.2', 'eth4', 1]]);
+  assert.deepEqual(serviceEntries(parseFrrLog(RIPD), '10.0.1.0/24').map((x) => x.metric), [16]);
+});
+
+test('a block laid out: the refresh counts only after the poison; zebra deleted first', () => {
+  const t = blockTimeline(parseFrrLog(RIPD), parseFrrLog(ZEBRA), parseRouteMonitor(ROUTES, '1.1.1.1/32'), BLOCK, '10.0.12.2', '10.0.13.2', '1.1.1.1/32');
+  assert.deepEqual(t, { poison: 3, removed: 3.2, refresh: 22.1, installed: 22.2, zebraNew: 32.7, zebraDeletedFirst: true, kernel: 32.8 });
+});
+
+test('zebra replacing the route in one step, and a block with nothing after it', () => {
+  const oneStep = ZEBRA.split('\n').filter((l) => !l.includes('RTM_DELROUTE')).join('\n');
+  const t = blockTimeline(parseFrrLog(RIPD), parseFrrLog(oneStep), [], BLOCK, '10.0.12.2', '10.0.13.2', '1.1.1.1/32');
+  assert.equal(t.zebraDeletedFirst, false);
+  assert.equal(t.kernel, null);
+  const later = new Date(2026, 11, 2, 21, 18, 28).getTime();
+  assert.deepEqual(blockTimeline(parseFrrLog(RIPD), parseFrrLog(ZEBRA), [], later, '10.0.12.2', '10.0.13.2', '1.1.1.1/32'),
+    { poison: null, removed: null, refresh: null, installed: null, zebraNew: null, zebraDeletedFirst: false, kernel: null });
+});
