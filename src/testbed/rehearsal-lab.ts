@@ -12,7 +12,7 @@ import type { ContainerOptions } from './container-nodes.js';
 import { KernelRouteWatch } from './kernel-routes.js';
 import type { Lab, RouterProcess } from './lab.js';
 import { FLEET_PREFIX, MigrationTestbed, SERVICE, TEST_APPLIANCE, type CutoverMode, type Embodiment, type RoutingMode } from './migration.js';
-import { inNetns, ip, waitFor } from './shell.js';
+import { inNetns, ip, sleep, waitFor } from './shell.js';
 import { loadTopology } from './topology/index.js';
 import { TopologyLab } from './topology-lab.js';
 
@@ -106,6 +106,54 @@ function readConfig(name: string, file: string): ConfigFile {
   return { name, file, text: existsSync(file) ? readFileSync(file, 'utf8') : '' };
 }
 
+/** How long a topology lab waits for a standby refresh before it goes on without one. */
+const STANDBY_WAIT_MS = 30_000;
+/** Then this long for the routers' held-back triggered updates and answers (RFC 2453 §3.10.1: 1–5 s). */
+const SETTLE_MS = 5000;
+
+/** The longest standby refresh interval of this router's RIP ports (ms; 0: it refreshes none). */
+function standbyRefreshOf(configFile: string): number {
+  try {
+    const c = JSON.parse(readFileSync(configFile, 'utf8')) as { rip?: { ports?: { standbyRefresh?: number }[] } };
+    return Math.max(0, ...(c.rip?.ports ?? []).map((p) => p.standbyRefresh ?? 0));
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A real R1 keeps only its best route; its standby comes from the routers
+ * that refresh it (`standbyRefresh`). They refresh only what R1 advertises
+ * back to them at a finite metric, so not before R1's first update after
+ * BFD came up: a cut-over before then falls back only at a periodic
+ * update, seconds later. So the lab is up once one of them refreshes (R1's
+ * route goes via the other, which has nothing to refresh) and, SETTLE_MS
+ * later — past the 1–5 s for which FRR, BIRD and tunroute hold back a
+ * triggered update or answer after the last — still does; or, with a line
+ * saying so, after STANDBY_WAIT_MS without.
+ */
+async function standbyRefreshing(routers: RouterProcess[], log?: (line: string) => void): Promise<void> {
+  const refreshers = routers.filter((r) => standbyRefreshOf(r.configFile) > 0);
+  if (refreshers.length === 0) return;
+  // Two reads of the refresh counters one interval and a bit apart.
+  const sampleMs = Math.max(...refreshers.map((r) => standbyRefreshOf(r.configFile))) + 100;
+  const sent = async (r: RouterProcess) => (await r.api<{ counters: { standbyRefreshes: number } }>('GET', '/v1/rip')).counters.standbyRefreshes;
+  log?.(`waiting for a standby refresh from ${refreshers.map((r) => r.name).join(' or ')}`);
+  const refreshing = async (): Promise<boolean> => {
+    const before = await Promise.all(refreshers.map(sent));
+    await sleep(sampleMs);
+    const after = await Promise.all(refreshers.map(sent));
+    return after.some((n, i) => n > before[i]!);
+  };
+  try {
+    await waitFor('a standby refresh', refreshing, STANDBY_WAIT_MS, 0);
+    await sleep(SETTLE_MS);
+    await waitFor('a standby refresh, settled', refreshing, STANDBY_WAIT_MS, 0);
+  } catch {
+    log?.(`no standby refresh from ${refreshers.map((r) => r.name).join(' or ')} within ${STANDBY_WAIT_MS / 1000} s: the fall-back may wait for a periodic update`);
+  }
+}
+
 /** Bring the lab up, its cut-over trigger armed for `cutover`. */
 export async function openRehearsalLab(spec: LabSpec, opts: OpenLabOptions): Promise<RehearsalLab> {
   return spec.kind === 'built-in' ? openBuiltIn(spec, opts) : openTopology(spec.file, opts, spec.containers);
@@ -180,6 +228,7 @@ async function openTopology(file: string, opts: OpenLabOptions, containers?: Con
       const r = await inNetns(tl.ns(m.fleet.node), 'curl', ['-s', '--max-time', '1', '--interface', first, '-D', '-', '-o', '/dev/null', `http://${m.service}/`], { allowFail: true });
       return r.code === 0 && /^x-served-by: (\S+)/im.exec(r.stdout)?.[1] === m.servers.from;
     }, 30_000, 100);
+    await standbyRefreshing([...tl.routers.values()], opts.log);
     return {
       description: { kind: 'topology', name: containers ? `${topology.name} (routers in containers)` : topology.name, file: topology.file, configs },
       service: m.service,
