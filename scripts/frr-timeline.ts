@@ -13,8 +13,10 @@
  *   - kernel: the kernel's route change as `ip monitor route` saw it.
  * The lab is a copy of the shipped topology with `log stdout debugging`,
  * `debug rip events|packet|zebra` and `debug zebra kernel` added to R1's
- * frr.conf; no fleet runs. Between blocks the port is unblocked and R1
- * waits to be back on R2.
+ * frr.conf; no fleet runs. Each block is followed by an unblock, laid out
+ * the same way: ripd sees the interface up, drops what arrives there until
+ * it enables RIP on it, sends its own Request, installs R2's route; the
+ * kernel's route back via R2.
  *
  * Run (root, FRR installed as by scripts/setup.sh): node dist/scripts/frr-timeline.js [--runs 6]
  */
@@ -22,7 +24,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { blockTimeline, parseFrrLog, serviceEntries, type FrrBlockTimeline } from '../src/testbed/frr-log.js';
+import { blockTimeline, parseFrrLog, serviceEntries, unblockTimeline, type FrrBlockTimeline, type FrrUnblockTimeline } from '../src/testbed/frr-log.js';
 import { KernelRouteWatch } from '../src/testbed/kernel-routes.js';
 import { inNetns, sleep, waitFor } from '../src/testbed/shell.js';
 import { loadTopology } from '../src/testbed/topology/index.js';
@@ -49,7 +51,13 @@ function debugCopy(): { dir: string; file: string } {
   return { dir, file: join(dir, 'frr-r1.clab.yml') };
 }
 
-export async function runFrrTimeline(runs: number, log: (s: string) => void): Promise<FrrBlockTimeline[]> {
+/** Each block, and the unblock after it. */
+export interface FrrTimeline {
+  blocks: FrrBlockTimeline[];
+  unblocks: FrrUnblockTimeline[];
+}
+
+export async function runFrrTimeline(runs: number, log: (s: string) => void): Promise<FrrTimeline> {
   const copy = debugCopy();
   let tl: TopologyLab | null = null;
   try {
@@ -65,7 +73,7 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       return /\bdev eth3\b/.test(route) ? /\bvia (\S+)/.exec(route)?.[1] : undefined;
     }, 60_000, 100);
     const ripdLines = () => parseFrrLog(readFileSync(join(frrDir, 'ripd.log'), 'utf8'));
-    const out: FrrBlockTimeline[] = [];
+    const out: FrrTimeline = { blocks: [], unblocks: [] };
     for (let i = 0; i < runs; i++) {
       // R3 refreshes R1's standby route only while R1 advertises the service to it with a finite
       // metric (and BFD is Up): after R1's start, and after R1 came back from R3 (its last word
@@ -83,11 +91,16 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       await sleep(200);
       const t = blockTimeline(ripdLines(), parseFrrLog(readFileSync(join(frrDir, 'zebra.log'), 'utf8')),
         watch.changes(), blocked, onR2, onR3, SERVICE);
-      out.push(t);
+      out.blocks.push(t);
       log(`  block ${i + 1}: ${formatTimeline(t)}`);
-      const unblocked = Date.now();
+      const unblockSent = Date.now();
       await r2.api('POST', '/v1/ports/r1/unblock');
-      await waitFor('R1: back on R2', () => watch.changes().some((x) => x.time >= unblocked && !x.deleted && x.dev === 'eth3'), BACK_WAIT_MS, 50);
+      await waitFor('R1: back on R2', () => watch.changes().some((x) => x.time >= unblockSent && !x.deleted && x.dev === 'eth3'), BACK_WAIT_MS, 50);
+      const unblocked = r2.events().filter((e) => e.event === 'port.unblocked' && e.time >= unblockSent - 1).at(-1)?.time ?? unblockSent;
+      await sleep(200);
+      const u = unblockTimeline(ripdLines(), watch.changes(), unblocked, 'eth3', SERVICE);
+      out.unblocks.push(u);
+      log(`  unblock ${i + 1}: ripd sees eth3 up ${ms(u.linkUp)}, drops ${u.dropped} packet(s) there, sends its Request ${ms(u.request)}, installs the route ${ms(u.installed)}, kernel ${ms(u.kernel)} ms`);
       // R3's standby refreshes settle before the next block.
       await sleep(1000);
     }
@@ -105,20 +118,24 @@ function formatTimeline(t: FrrBlockTimeline): string {
     ` (${t.zebraDeletedFirst ? 'after RTM_DELROUTE' : 'replaced in one step'}), kernel ${ms(t.kernel)} ms`;
 }
 
-/** The spread of one column over the runs: "min–max" (ms), or "-" when no run saw it. */
-function spread(xs: (number | null)[]): string {
+/** The spread of one column over the runs: "min–max" (ms, or a count with 0 digits), or "-" when no run saw it. */
+function spread(xs: (number | null)[], digits = 1): string {
   const seen = xs.filter((x): x is number => x !== null);
   if (seen.length === 0) return '-';
-  return `${Math.min(...seen).toFixed(1)}–${Math.max(...seen).toFixed(1)}`;
+  return `${Math.min(...seen).toFixed(digits)}–${Math.max(...seen).toFixed(digits)}`;
 }
 
-export function formatFrrTimeline(ts: FrrBlockTimeline[]): string {
+export function formatFrrTimeline(all: FrrTimeline): string {
+  const ts = all.blocks, us = all.unblocks;
   const col = (k: keyof Omit<FrrBlockTimeline, 'zebraDeletedFirst'>) => spread(ts.map((t) => t[k]));
+  const ucol = (k: keyof Omit<FrrUnblockTimeline, 'dropped'>) => spread(us.map((u) => u[k]));
   return [
     `FRR as R1 (topologies/frr-r1, FRR's debug log), ${ts.length} blocks of R2's port toward R1, ms after the block (min–max):`,
     `  R2's poison at ripd ${col('poison')}; ripd removes the route ${col('removed')}; R3's refresh at ripd ${col('refresh')}; ripd installs it ${col('installed')};`,
     `  zebra's RTM_NEWROUTE ${col('zebraNew')}; the kernel's route via R3 ${col('kernel')}`,
     `  zebra replaced the route in one step (no RTM_DELROUTE first) in ${ts.filter((t) => !t.zebraDeletedFirst).length} of ${ts.length}`,
+    `${us.length} unblocks, ms after the unblock (min–max): ripd sees eth3 up ${ucol('linkUp')}, drops ${spread(us.map((u) => u.dropped), 0)} packets there before it enables RIP,`,
+    `  sends its own Request ${ucol('request')}; ripd installs R2's route ${ucol('installed')}; the kernel's route via R2 ${ucol('kernel')}`,
   ].join('\n');
 }
 

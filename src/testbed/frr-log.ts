@@ -62,6 +62,11 @@ export function serviceEntries(ripd: FrrLine[], prefix: string): ServiceEntry[] 
   return out;
 }
 
+/** `t` in ms after `t0`, to 0.1 ms (null: not seen). */
+function since(t0: number, t: number | undefined): number | null {
+  return t === undefined ? null : Math.round((t - t0) * 10) / 10;
+}
+
 /**
  * The block at `t0` (epoch ms) laid out from ripd's and zebra's lines and
  * the kernel's route changes: `from` is R2's address (the poison's
@@ -70,7 +75,7 @@ export function serviceEntries(ripd: FrrLine[], prefix: string): ServiceEntry[] 
  */
 export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelRouteChange[], t0: number, from: string, to: string, prefix: string): FrrBlockTimeline {
   const after = (lines: FrrLine[]) => lines.filter((l) => l.time >= t0);
-  const rel = (t: number | undefined) => (t === undefined ? null : Math.round((t - t0) * 10) / 10);
+  const rel = (t: number | undefined) => since(t0, t);
   let poison: number | undefined, refresh: number | undefined, removed: number | undefined, installed: number | undefined;
   for (const e of serviceEntries(after(ripd), prefix)) {
     if (e.sender === from && e.metric >= 16) poison ??= e.time;
@@ -92,4 +97,36 @@ export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelR
   }
   const moved = kernel.find((c) => c.time >= t0 && !c.deleted && c.via === to);
   return { poison: rel(poison), removed: rel(removed), refresh: rel(refresh), installed: rel(installed), zebraNew: rel(zebraNew), zebraDeletedFirst, kernel: rel(moved?.time) };
+}
+
+/** One unblock of R2's port, in ms after it (null: not seen). */
+export interface FrrUnblockTimeline {
+  /** ripd saw R1's interface toward R2 come up. */
+  linkUp: number | null;
+  /** Packets ripd dropped there before it enabled RIP on the interface ("RIP is not enabled on interface"). */
+  dropped: number;
+  /** ripd's own first Request on the interface (multicast). */
+  request: number | null;
+  /** ripd installed the service's route again. */
+  installed: number | null;
+  /** The kernel's route to the service back on the interface. */
+  kernel: number | null;
+}
+
+/**
+ * The unblock at `t0` (epoch ms) laid out from ripd's lines and the
+ * kernel's route changes: `dev` is R1's interface toward R2 ("eth3").
+ */
+export function unblockTimeline(ripd: FrrLine[], kernel: KernelRouteChange[], t0: number, dev: string, prefix: string): FrrUnblockTimeline {
+  let linkUp: number | undefined, request: number | undefined, installed: number | undefined;
+  let dropped = 0;
+  for (const l of ripd) {
+    if (l.time < t0) continue;
+    if (linkUp === undefined && l.text.includes(`interface ${dev} `) && l.text.endsWith(' is up')) linkUp = l.time;
+    if (request === undefined && l.text.includes(`RIP is not enabled on interface ${dev}.`)) dropped++;
+    if (l.text.includes(`multicast request on ${dev}`)) request ??= l.time;
+    if (l.text.includes(`Install into zebra: ${prefix}`)) installed ??= l.time;
+  }
+  const back = kernel.find((c) => c.time >= t0 && !c.deleted && c.dev === dev);
+  return { linkUp: since(t0, linkUp), dropped, request: since(t0, request), installed: since(t0, installed), kernel: since(t0, back?.time) };
 }

@@ -4,7 +4,7 @@
 // kernel's own route change.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { blockTimeline, parseFrrLog, serviceEntries } from '../../src/testbed/frr-log.js';
+import { blockTimeline, parseFrrLog, serviceEntries, unblockTimeline } from '../../src/testbed/frr-log.js';
 import { parseRouteMonitor } from '../../src/testbed/kernel-routes.js';
 
 const RIPD = `2026/12/02 21:18:27.740100 RIP: [ZSVDP-D63B3] RECV packet from 10.0.13.2 port 520 on eth4 (VRF default)
@@ -62,4 +62,28 @@ test('zebra replacing the route in one step, and a block with nothing after it',
   const later = new Date(2026, 11, 2, 21, 18, 28).getTime();
   assert.deepEqual(blockTimeline(parseFrrLog(RIPD), parseFrrLog(ZEBRA), [], later, '10.0.12.2', '10.0.13.2', '1.1.1.1/32'),
     { poison: null, removed: null, refresh: null, installed: null, zebraNew: null, zebraDeletedFirst: false, kernel: null });
+});
+
+const UNBLOCK = `2026/12/02 21:22:14.078649 RIP: [Y8TK7-J2AVW] interface eth3 vrf default(0) index 3807 flags 0x11043 metric 0 mtu 1500 is up
+2026/12/02 21:22:14.078725 RIP: [VRVKC-PY6YG] turn on eth3
+2026/12/02 21:22:14.081044 RIP: [ZSVDP-D63B3] RECV packet from 10.0.12.2 port 520 on eth3 (VRF default)
+2026/12/02 21:22:14.081050 RIP: [H9JMF-CJ3VB] RIP is not enabled on interface eth3.
+2026/12/02 21:22:14.081138 RIP: [ZSVDP-D63B3] RECV packet from 10.0.12.2 port 520 on eth3 (VRF default)
+2026/12/02 21:22:14.081141 RIP: [H9JMF-CJ3VB] RIP is not enabled on interface eth3.
+2026/12/02 21:22:15.079547 RIP: [X9Z5V-RGW7V] multicast join at eth3
+2026/12/02 21:22:15.079584 RIP: [JRXQ1-XTJQT] multicast request on eth3
+2026/12/02 21:22:15.081923 RIP: [ZSVDP-D63B3] RECV packet from 10.0.12.2 port 520 on eth3 (VRF default)
+2026/12/02 21:22:15.081928 RIP: [XHCQJ-PBD83]   1.1.1.1/32 -> 0.0.0.0 family 2 tag 0 metric 1
+2026/12/02 21:22:15.081973 RIP: [HMK8E-NJBQY] Install into zebra: 1.1.1.1/32
+2026/12/02 21:22:15.090000 RIP: [H9JMF-CJ3VB] RIP is not enabled on interface eth3.
+`;
+
+test('an unblock laid out: the interface up, what ripd dropped before it enabled RIP there, its Request, the install, the kernel', () => {
+  const routes = parseRouteMonitor('[2026-12-02T21:22:15.082300] 1.1.1.1 nhid 17 via 10.0.12.2 dev eth3 proto rip metric 20\n', '1.1.1.1/32');
+  const t0 = new Date(2026, 11, 2, 21, 22, 14, 77).getTime();
+  assert.deepEqual(unblockTimeline(parseFrrLog(UNBLOCK), routes, t0, 'eth3', '1.1.1.1/32'),
+    { linkUp: 1.6, dropped: 2, request: 1002.6, installed: 1005, kernel: 1005.3 });
+  // Another interface: nothing of it in the log.
+  assert.deepEqual(unblockTimeline(parseFrrLog(UNBLOCK), routes, t0, 'eth4', '1.1.1.1/32'),
+    { linkUp: null, dropped: 0, request: null, installed: 1005, kernel: null });
 });
