@@ -67,7 +67,7 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
     const r2 = tl.routers.get('r2')!;
     const frrDir = join(lab.dir, 'r1.frr');
     const watch = KernelRouteWatch.start(lab, r1, SERVICE, join(lab.dir, 'frr-timeline-routes.log'));
-    // R2's address: R1's route via it (the cheaper path) once RIP has converged; R3's from the first block.
+    // R2's address: R1's route via it (the cheaper path) once RIP has converged; R3's from its refreshes.
     const onR2 = await waitFor('R1: a kernel route to the service via R2 (eth3)', async () => {
       const route = (await inNetns(r1, 'ip', ['-4', 'route', 'show', SERVICE])).stdout;
       return /\bdev eth3\b/.test(route) ? /\bvia (\S+)/.exec(route)?.[1] : undefined;
@@ -101,8 +101,6 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       const u = unblockTimeline(ripdLines(), watch.changes(), unblocked, 'eth3', SERVICE);
       out.unblocks.push(u);
       log(`  unblock ${i + 1}: ripd sees eth3 up ${ms(u.linkUp)}, drops ${u.dropped} packet(s) there, sends its Request ${ms(u.request)}, installs the route ${ms(u.installed)}, kernel ${ms(u.kernel)} ms`);
-      // R3's standby refreshes settle before the next block.
-      await sleep(1000);
     }
     return out;
   } finally {

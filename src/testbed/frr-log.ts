@@ -1,8 +1,9 @@
 // A real FRR's own account of a fall-back, from its debug log (`log stdout
 // debugging`, `debug rip events|packet|zebra`, `debug zebra kernel`): the
 // lines of ripd's and zebra's logs, the service's entries in the Responses
-// ripd received, and one block of R2's port laid out from them, beside the
-// kernel's route change (kernel-routes.ts). scripts/frr-timeline.ts runs it.
+// ripd received, and one block of R2's port (or one unblock) laid out from
+// them, beside the kernel's route change (kernel-routes.ts).
+// scripts/frr-timeline.ts runs it.
 import type { KernelRouteChange } from './kernel-routes.js';
 
 /** One block, in ms after R2's port.blocked (null: not seen). */
@@ -75,7 +76,6 @@ function since(t0: number, t: number | undefined): number | null {
  */
 export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelRouteChange[], t0: number, from: string, to: string, prefix: string): FrrBlockTimeline {
   const after = (lines: FrrLine[]) => lines.filter((l) => l.time >= t0);
-  const rel = (t: number | undefined) => since(t0, t);
   let poison: number | undefined, refresh: number | undefined, removed: number | undefined, installed: number | undefined;
   for (const e of serviceEntries(after(ripd), prefix)) {
     if (e.sender === from && e.metric >= 16) poison ??= e.time;
@@ -96,7 +96,10 @@ export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelR
     }
   }
   const moved = kernel.find((c) => c.time >= t0 && !c.deleted && c.via === to);
-  return { poison: rel(poison), removed: rel(removed), refresh: rel(refresh), installed: rel(installed), zebraNew: rel(zebraNew), zebraDeletedFirst, kernel: rel(moved?.time) };
+  return {
+    poison: since(t0, poison), removed: since(t0, removed), refresh: since(t0, refresh), installed: since(t0, installed),
+    zebraNew: since(t0, zebraNew), zebraDeletedFirst, kernel: since(t0, moved?.time),
+  };
 }
 
 /** One unblock of R2's port, in ms after it (null: not seen). */
