@@ -215,7 +215,12 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     const deleted = await waitFor('BIRD\'s kernel route to 10.0.30.0/24 deleted', () => birdKernel.changes().find((c) => c.deleted && c.time >= blocked - 1), BIRD_TICK_MS + 5000, 10);
     console.log(`# block → BIRD's adjacency ${left.m[1]} at +${left.time - blocked} ms, its route to our LAN deleted at +${Math.round(deleted.time - blocked)} ms (its tick: ${BIRD_TICK_MS} ms)`);
     assert.ok(left.time - blocked <= PEER_DROPS_US_MS, `BIRD left Full ${left.time - blocked} ms after the block`);
-    assert.equal(left.m[1], 'Init', 'BIRD leaves Full for Init: 1-WayReceived, on our Hello that lists nobody');
+    // Our last Hello (it lists nobody: 1-WayReceived, Full → Init) and the carrier going off reach BIRD
+    // within microseconds; which one its loop takes first is its own. Seen both ways (2026-12-02: Down
+    // in 4 of 10 runs): the carrier first takes BIRD's interface out of PtP and the neighbour Down with it.
+    const linkDown = peerLogLines(birdLog, /Interface \S+ changed state from PtP to \S+/).find((x) => Math.abs(x.time - left.time) <= 1);
+    assert.ok(left.m[1] === 'Init' || (left.m[1] === 'Down' && linkDown !== undefined),
+      `BIRD leaves Full for Init (1-WayReceived, our Hello that lists nobody) or, its interface going down with the carrier, Down: ${left.m[1]}${linkDown ? '' : ', its interface not down'}`);
     assert.ok(deleted.time - blocked <= BIRD_TICK_MS + BIRD_TICK_SLACK_MS, `BIRD's route went ${Math.round(deleted.time - blocked)} ms after the block`);
     assert.doesNotMatch(await bird.cmd('show route protocol ospf1'), /10\.0\.30\.0\/24/);
     assert.equal(await ospfRoute(r, '192.168.51.0/24'), undefined, 'ours are gone too');
