@@ -216,7 +216,7 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     console.log(`# block → BIRD's adjacency ${left.m[1]} at +${left.time - blocked} ms, its route to our LAN deleted at +${Math.round(deleted.time - blocked)} ms (its tick: ${BIRD_TICK_MS} ms)`);
     assert.ok(left.time - blocked <= PEER_DROPS_US_MS, `BIRD left Full ${left.time - blocked} ms after the block`);
     // Our last Hello (it lists nobody: 1-WayReceived, Full → Init) and the carrier going off reach BIRD
-    // within microseconds; which one its loop takes first is its own. Seen both ways (2026-12-02: Down
+    // one right after the other; which one its loop takes first is its own. Seen both ways (2026-12-02: Down
     // in 4 of 10 runs): the carrier first takes BIRD's interface out of PtP and the neighbour Down with it.
     const linkDown = peerLogLines(birdLog, /Interface \S+ changed state from PtP to \S+/).find((x) => Math.abs(x.time - left.time) <= 1);
     assert.ok(left.m[1] === 'Init' || (left.m[1] === 'Down' && linkDown !== undefined),
