@@ -15,8 +15,8 @@
  * `debug rip events|packet|zebra` and `debug zebra kernel` added to R1's
  * frr.conf; no fleet runs. Each block is followed by an unblock, laid out
  * the same way: ripd sees the interface up, drops what arrives there until
- * it enables RIP on it, sends its own Request, installs R2's route; the
- * kernel's route back via R2.
+ * it enables RIP on it, sends its own Request, installs R2's route, sends
+ * its first multicast Response there; the kernel's route back via R2.
  *
  * Run (root, FRR installed as by scripts/setup.sh): node dist/scripts/frr-timeline.js [--runs 6]
  */
@@ -100,7 +100,7 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       await sleep(200);
       const u = unblockTimeline(ripdLines(), watch.changes(), unblocked, 'eth3', SERVICE);
       out.unblocks.push(u);
-      log(`  unblock ${i + 1}: ripd sees eth3 up ${ms(u.linkUp)}, drops ${u.dropped} packet(s) there, sends its Request ${ms(u.request)}, installs the route ${ms(u.installed)}, kernel ${ms(u.kernel)} ms`);
+      log(`  unblock ${i + 1}: ripd sees eth3 up ${ms(u.linkUp)}, drops ${u.dropped} packet(s) there, sends its Request ${ms(u.request)}, installs the route ${ms(u.installed)}, kernel ${ms(u.kernel)}, its first multicast Response ${ms(u.response)} ms`);
     }
     return out;
   } finally {
@@ -133,7 +133,8 @@ export function formatFrrTimeline(all: FrrTimeline): string {
     `  zebra's RTM_NEWROUTE ${col('zebraNew')}; the kernel's route via R3 ${col('kernel')}`,
     `  zebra replaced the route in one step (no RTM_DELROUTE first) in ${ts.filter((t) => !t.zebraDeletedFirst).length} of ${ts.length}`,
     `${us.length} unblocks, ms after the unblock (min–max): ripd sees eth3 up ${ucol('linkUp')}, drops ${spread(us.map((u) => u.dropped), 0)} packets there before it enables RIP,`,
-    `  sends its own Request ${ucol('request')}; ripd installs R2's route ${ucol('installed')}; the kernel's route via R2 ${ucol('kernel')}`,
+    `  sends its own Request ${ucol('request')}; ripd installs R2's route ${ucol('installed')}; the kernel's route via R2 ${ucol('kernel')};`,
+    `  ripd's first multicast Response there ${ucol('response')}`,
   ].join('\n');
 }
 

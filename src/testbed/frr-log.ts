@@ -102,6 +102,9 @@ export function blockTimeline(ripd: FrrLine[], zebra: FrrLine[], kernel: KernelR
   };
 }
 
+/** RIPv2's multicast group (RFC 2453 §4.5). */
+const RIP_GROUP = '224.0.0.9';
+
 /** One unblock of R2's port, in ms after it (null: not seen). */
 export interface FrrUnblockTimeline {
   /** ripd saw R1's interface toward R2 come up. */
@@ -110,6 +113,8 @@ export interface FrrUnblockTimeline {
   dropped: number;
   /** ripd's own first Request on the interface (multicast). */
   request: number | null;
+  /** ripd's first multicast Response on the interface (unsolicited: a periodic or triggered update). */
+  response: number | null;
   /** ripd installed the service's route again. */
   installed: number | null;
   /** The kernel's route to the service back on the interface. */
@@ -121,15 +126,20 @@ export interface FrrUnblockTimeline {
  * kernel's route changes: `dev` is R1's interface toward R2 ("eth3").
  */
 export function unblockTimeline(ripd: FrrLine[], kernel: KernelRouteChange[], t0: number, dev: string, prefix: string): FrrUnblockTimeline {
-  let linkUp: number | undefined, request: number | undefined, installed: number | undefined;
+  let linkUp: number | undefined, request: number | undefined, response: number | undefined, installed: number | undefined;
   let dropped = 0;
+  // What ripd sends is told in two lines: where ("rip_send_packet SRC > DST (IFACE)"), then what ("SEND RESPONSE …").
+  let multicastOnDev = false;
   for (const l of ripd) {
     if (l.time < t0) continue;
+    const send = /rip_send_packet \S+ > (\S+) \((\S+)\)/.exec(l.text);
+    if (send) multicastOnDev = send[1] === RIP_GROUP && send[2] === dev;
+    else if (multicastOnDev && /SEND RESPONSE version/.test(l.text)) response ??= l.time;
     if (linkUp === undefined && l.text.includes(`interface ${dev} `) && l.text.endsWith(' is up')) linkUp = l.time;
     if (request === undefined && l.text.includes(`RIP is not enabled on interface ${dev}.`)) dropped++;
     if (l.text.includes(`multicast request on ${dev}`)) request ??= l.time;
     if (l.text.includes(`Install into zebra: ${prefix}`)) installed ??= l.time;
   }
   const back = kernel.find((c) => c.time >= t0 && !c.deleted && c.dev === dev);
-  return { linkUp: since(t0, linkUp), dropped, request: since(t0, request), installed: since(t0, installed), kernel: since(t0, back?.time) };
+  return { linkUp: since(t0, linkUp), dropped, request: since(t0, request), response: since(t0, response), installed: since(t0, installed), kernel: since(t0, back?.time) };
 }

@@ -72,18 +72,28 @@ const UNBLOCK = `2026/12/02 21:22:14.078649 RIP: [Y8TK7-J2AVW] interface eth3 vr
 2026/12/02 21:22:14.081141 RIP: [H9JMF-CJ3VB] RIP is not enabled on interface eth3.
 2026/12/02 21:22:15.079547 RIP: [X9Z5V-RGW7V] multicast join at eth3
 2026/12/02 21:22:15.079584 RIP: [JRXQ1-XTJQT] multicast request on eth3
+2026/12/02 21:22:15.079592 RIP: [K2SQ1-XBQ3S] rip_send_packet 10.0.12.1 > 224.0.0.9 (eth3)
+2026/12/02 21:22:15.079720 RIP: [MXZQ9-5N2RY] SEND to 224.0.0.9520
+2026/12/02 21:22:15.079721 RIP: [G4HZH-53B3V] SEND REQUEST version 2 packet size 24
 2026/12/02 21:22:15.081923 RIP: [ZSVDP-D63B3] RECV packet from 10.0.12.2 port 520 on eth3 (VRF default)
 2026/12/02 21:22:15.081928 RIP: [XHCQJ-PBD83]   1.1.1.1/32 -> 0.0.0.0 family 2 tag 0 metric 1
 2026/12/02 21:22:15.081973 RIP: [HMK8E-NJBQY] Install into zebra: 1.1.1.1/32
+2026/12/02 21:22:15.082011 RIP: [K2SQ1-XBQ3S] rip_send_packet 10.0.12.1 > 10.0.12.2 (eth3)
+2026/12/02 21:22:15.082070 RIP: [MXZQ9-5N2RY] SEND to 10.0.12.2520
+2026/12/02 21:22:15.082070 RIP: [G4HZH-53B3V] SEND RESPONSE version 2 packet size 84
 2026/12/02 21:22:15.090000 RIP: [H9JMF-CJ3VB] RIP is not enabled on interface eth3.
+2026/12/02 21:22:16.500000 RIP: [K2SQ1-XBQ3S] rip_send_packet 10.0.13.1 > 224.0.0.9 (eth4)
+2026/12/02 21:22:16.500010 RIP: [G4HZH-53B3V] SEND RESPONSE version 2 packet size 44
+2026/12/02 21:22:17.200000 RIP: [K2SQ1-XBQ3S] rip_send_packet 10.0.12.1 > 224.0.0.9 (eth3)
+2026/12/02 21:22:17.200010 RIP: [G4HZH-53B3V] SEND RESPONSE version 2 packet size 44
 `;
 
-test('an unblock laid out: the interface up, what ripd dropped before it enabled RIP there, its Request, the install, the kernel', () => {
+test('an unblock laid out: the interface up, what ripd dropped before it enabled RIP there, its Request, the install, the kernel, its first multicast Response there (not an answer to a neighbour, not on another interface)', () => {
   const routes = parseRouteMonitor('[2026-12-02T21:22:15.082300] 1.1.1.1 nhid 17 via 10.0.12.2 dev eth3 proto rip metric 20\n', '1.1.1.1/32');
   const t0 = new Date(2026, 11, 2, 21, 22, 14, 77).getTime();
   assert.deepEqual(unblockTimeline(parseFrrLog(UNBLOCK), routes, t0, 'eth3', '1.1.1.1/32'),
-    { linkUp: 1.6, dropped: 2, request: 1002.6, installed: 1005, kernel: 1005.3 });
+    { linkUp: 1.6, dropped: 2, request: 1002.6, response: 3123, installed: 1005, kernel: 1005.3 });
   // Another interface: nothing of it in the log.
   assert.deepEqual(unblockTimeline(parseFrrLog(UNBLOCK), routes, t0, 'eth4', '1.1.1.1/32'),
-    { linkUp: null, dropped: 0, request: null, installed: 1005, kernel: null });
+    { linkUp: null, dropped: 0, request: null, response: 2423, installed: 1005, kernel: null });
 });
