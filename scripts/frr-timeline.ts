@@ -73,6 +73,10 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       return /\bdev eth3\b/.test(route) ? /\bvia (\S+)/.exec(route)?.[1] : undefined;
     }, 60_000, 100);
     const ripdLines = () => parseFrrLog(readFileSync(join(frrDir, 'ripd.log'), 'utf8'));
+    /** R1's kernel route went via `dev` at or after `t`. */
+    const movedTo = (dev: string, t: number) => watch.changes().some((x) => x.time >= t && !x.deleted && x.dev === dev);
+    /** When R2 logged `event` last, at or after `t` (else `t`: the API call's own time). */
+    const loggedAt = (event: string, t: number) => r2.events().filter((e) => e.event === event && e.time >= t - 1).at(-1)?.time ?? t;
     const out: FrrTimeline = { blocks: [], unblocks: [] };
     for (let i = 0; i < runs; i++) {
       // R3 refreshes R1's standby route only while R1 advertises the service to it with a finite
@@ -85,8 +89,8 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       }, 30_000, 50);
       const since = Date.now();
       await r2.api('POST', '/v1/ports/r1/block');
-      await waitFor('R1: the route via R3', () => watch.changes().some((x) => x.time >= since && !x.deleted && x.dev === 'eth4'), MOVE_WAIT_MS, 20);
-      const blocked = r2.events().filter((e) => e.event === 'port.blocked' && e.time >= since - 1).at(-1)?.time ?? since;
+      await waitFor('R1: the route via R3', () => movedTo('eth4', since), MOVE_WAIT_MS, 20);
+      const blocked = loggedAt('port.blocked', since);
       // FRR writes its log as it goes; a moment for the last lines.
       await sleep(200);
       const t = blockTimeline(ripdLines(), parseFrrLog(readFileSync(join(frrDir, 'zebra.log'), 'utf8')),
@@ -95,8 +99,8 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
       log(`  block ${i + 1}: ${formatTimeline(t)}`);
       const unblockSent = Date.now();
       await r2.api('POST', '/v1/ports/r1/unblock');
-      await waitFor('R1: back on R2', () => watch.changes().some((x) => x.time >= unblockSent && !x.deleted && x.dev === 'eth3'), BACK_WAIT_MS, 50);
-      const unblocked = r2.events().filter((e) => e.event === 'port.unblocked' && e.time >= unblockSent - 1).at(-1)?.time ?? unblockSent;
+      await waitFor('R1: back on R2', () => movedTo('eth3', unblockSent), BACK_WAIT_MS, 50);
+      const unblocked = loggedAt('port.unblocked', unblockSent);
       await sleep(200);
       const u = unblockTimeline(ripdLines(), watch.changes(), unblocked, 'eth3', SERVICE);
       out.unblocks.push(u);

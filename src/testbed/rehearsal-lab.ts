@@ -133,10 +133,11 @@ function standbyRefreshOf(configFile: string): number {
  * saying so, after STANDBY_WAIT_MS without.
  */
 async function standbyRefreshing(routers: RouterProcess[], log?: (line: string) => void): Promise<void> {
-  const refreshers = routers.filter((r) => standbyRefreshOf(r.configFile) > 0);
+  const intervals = routers.map((r) => standbyRefreshOf(r.configFile));
+  const refreshers = routers.filter((_, i) => intervals[i]! > 0);
   if (refreshers.length === 0) return;
   // Two reads of the refresh counters one interval and a bit apart.
-  const sampleMs = Math.max(...refreshers.map((r) => standbyRefreshOf(r.configFile))) + 100;
+  const sampleMs = Math.max(...intervals) + 100;
   const sent = async (r: RouterProcess) => (await r.api<{ counters: { standbyRefreshes: number } }>('GET', '/v1/rip')).counters.standbyRefreshes;
   log?.(`waiting for a standby refresh from ${refreshers.map((r) => r.name).join(' or ')}`);
   const refreshing = async (): Promise<boolean> => {
