@@ -17,7 +17,12 @@
  *     forwarder of bench-ethernet (scripts/bench/ethfwd.c, vnet mode: what
  *     the addon does) as that attachment's ceiling.
  * The sender (scripts/bench/udpflood.c) blasts UDP with sendmmsg for a few
- * seconds; the receiver's interface counter tells how many got through.
+ * seconds; the receiver's UDP counters tell how many datagrams got through
+ * (a socket bound to the port takes them and reads none: each is counted
+ * as the kernel drops it for a full buffer). Counted there, not at the
+ * interface, because tunroute writes the datagrams of one flow to an
+ * offload TUN as one UDP super-packet (USO), which the interface counts
+ * once and the receiving UDP layer cuts back into its datagrams.
  * Each configuration runs several rounds, interleaved, and the median is
  * reported (one run on a 2-core machine swings by tens of percent).
  * For the runs pinned to the router's CPU (the C TUN forwarders, tunroute,
@@ -40,7 +45,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Lab } from '../src/testbed/lab.js';
 import { tunHosts, vethChain } from './bench-ethernet.js';
-import { inNetns, ip, run, sleep } from '../src/testbed/shell.js';
+import { inNetns, ip, run, sleep, waitFor } from '../src/testbed/shell.js';
 import { formatSpread, median, overRound, senderLimited, type Spread } from './bench-stats.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -136,18 +141,25 @@ function cpuPerPacket(before: number[], after: number[], packets: number): CpuPe
   return { userNs: ns(d[0]! + d[1]!), kernelNs: ns(d[2]! + d[5]! + d[6]!) };
 }
 
-async function rxPackets(ns: string, dev: string): Promise<number> {
-  return Number((await inNetns(ns, 'cat', [`/sys/class/net/${dev}/statistics/rx_packets`])).stdout.trim());
+/** A UDP socket on the sender's port (9) that reads nothing, with the smallest buffer: every datagram that arrives is counted. */
+const UDP_SINK = 'import socket, signal; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); ' +
+  's.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 0); s.bind(("0.0.0.0", 9)); signal.pause()';
+
+/** Datagrams the UDP layer of namespace `ns` took for its sockets: read, or dropped for a full buffer or memory. */
+async function udpDatagrams(ns: string): Promise<number> {
+  const [names, values] = (await inNetns(ns, 'cat', ['/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Udp:')).map((l) => l.trim().split(/\s+/));
+  const field = (k: string): number => { const at = names!.indexOf(k); return at < 0 ? 0 : Number(values![at]); };
+  return field('InDatagrams') + field('RcvbufErrors') + field('MemErrors');
 }
 
 /** Blast for `seconds`; return [delivered pps, offered pps, the router CPU's time per delivered packet]. */
-async function measure(senderNs: string, receiverNs: string, receiverDev: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number, CpuPerPacket]> {
-  const before = await rxPackets(receiverNs, receiverDev);
+async function measure(senderNs: string, receiverNs: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number, CpuPerPacket]> {
+  const before = await udpDatagrams(receiverNs);
   const cpuBefore = routerCpuTicks();
   const sent = Number((await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, dst, String(size), String(seconds), '0', String(flows)], { timeoutMs: (seconds + 10) * 1000 })).stdout.trim());
   const cpuAfter = routerCpuTicks();
   await sleep(200); // let the queues drain
-  const after = await rxPackets(receiverNs, receiverDev);
+  const after = await udpDatagrams(receiverNs);
   return [(after - before) / seconds, sent / seconds, cpuPerPacket(cpuBefore, cpuAfter, after - before)];
 }
 
@@ -190,6 +202,11 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     // Ethernet chain: sender —veth— router —veth— receiver (the router's ends carry no addresses).
     const eth = await vethChain(lab, 'e', false);
 
+    for (const ns of [kd, td, md, eth.d]) {
+      lab.spawnIn(ns, 'python3', ['-c', UDP_SINK]);
+      await waitFor(`UDP sink in ${ns}`, async () => (await inNetns(ns, 'ss', ['-Huln', 'sport = :9'])).stdout.trim() !== '', 10_000, 50);
+    }
+
     const cpus = availableParallelism();
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
@@ -210,10 +227,10 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     const shown: Record<string, string> = {};
     let rss = 0;
     /** A C forwarder (`args`: its binary and arguments) in namespace `ns`, on the router's CPU; the pps delivered while it runs, and that CPU's time per packet. */
-    const cForwarder = async (what: string, ns: string, args: string[], senderNs: string, receiverNs: string, receiverDev: string, size: number): Promise<[number, CpuPerPacket]> => {
+    const cForwarder = async (what: string, ns: string, args: string[], senderNs: string, receiverNs: string, size: number): Promise<[number, CpuPerPacket]> => {
       const fwd = lab.spawnIn(ns, 'taskset', ['-c', ROUTER_CPU, ...args]);
       await sleep(300);
-      const [pps, offered, cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds);
+      const [pps, offered, cpu] = await measure(senderNs, receiverNs, '10.2.0.2', size, seconds);
       shown[what] = note(size, what, pps, offered);
       fwd.kill('SIGKILL');
       await new Promise((r) => fwd.once('exit', r));
@@ -224,13 +241,13 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
      * sender's included); returns the pps delivered while it runs, and
      * the router CPU's time per packet.
      */
-    const tunroute = async (what: string, name: string, ports: object[], senderNs: string, receiverNs: string, receiverDev: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
+    const tunroute = async (what: string, name: string, ports: object[], senderNs: string, receiverNs: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
       const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers });
       try {
         if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
-        const [t, offered, cpu] = await measure(senderNs, receiverNs, receiverDev, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
+        const [t, offered, cpu] = await measure(senderNs, receiverNs, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
         shown[what] = note(size, what, t, offered);
         if (receiverNs !== eth.d && workers === 0) samples[sizes.indexOf(size)]!.offered.push(offered);
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
@@ -242,28 +259,28 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     };
     for (let round = 0; round < rounds; round++) {
       for (const [i, size] of sizes.entries()) {
-        const [k, kOffered] = await measure(ks, kd, 'bkd0', '10.2.0.2', size, seconds);
+        const [k, kOffered] = await measure(ks, kd, '10.2.0.2', size, seconds);
         samples[i]!.kernel.push(k);
         shown.kernel = note(size, 'kernel', k, kOffered);
-        const [cp, cCpu] = await cForwarder('c', ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, dout, size);
+        const [cp, cCpu] = await cForwarder('c', ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, size);
         samples[i]!.c.push(cp);
         samples[i]!.cCpu.push(cCpu);
-        const [cop, coCpu] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, dout, size);
+        const [cop, coCpu] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, size);
         samples[i]!.cOffload.push(cop);
         samples[i]!.cOffloadCpu.push(coCpu);
-        const [t, tCpu] = await tunroute('tunroute', `r${round}${size}`, tunPorts, ts, td, dout, size);
+        const [t, tCpu] = await tunroute('tunroute', `r${round}${size}`, tunPorts, ts, td, size);
         samples[i]!.tunroute.push(t);
         samples[i]!.tunrouteCpu.push(tCpu);
-        const [tp, tpCpu] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, dout, size);
+        const [tp, tpCpu] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, size);
         samples[i]!.tunroutePlain.push(tp);
         samples[i]!.tunroutePlainCpu.push(tpCpu);
-        const [cep] = await cForwarder('cEth', eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, 'e0', size);
+        const [cep] = await cForwarder('cEth', eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, size);
         samples[i]!.cEth.push(cep);
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
         const [te] = await tunroute('tunrouteEth', 'er', [
           { name: 'in', type: 'ethernet', device: eth.inDev, address: '10.1.0.1/24' },
           { name: 'out', type: 'ethernet', device: eth.outDev, address: '10.2.0.1/24' },
-        ], eth.s, eth.d, 'e0', size);
+        ], eth.s, eth.d, size);
         samples[i]!.tunrouteEth.push(te);
         let w = '';
         if (size === 64) {
@@ -271,9 +288,9 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
             { name: 'in', device: mqin, netns: ms, address: '10.1.0.1/24' },
             { name: 'out', device: mqout, netns: md, address: '10.2.0.1/24' },
           ];
-          const [w1, w1Cpu] = await tunroute('workers1', `w1r${round}`, mqPorts, ms, md, mqout, size, 1);
-          const [w2] = await tunroute('workers2', `w2r${round}`, mqPorts, ms, md, mqout, size, 2);
-          const [w1p, w1pCpu] = await tunroute('workers1Plain', `w1p${round}`, mqPorts.map((p) => ({ ...p, offload: false })), ms, md, mqout, size, 1);
+          const [w1, w1Cpu] = await tunroute('workers1', `w1r${round}`, mqPorts, ms, md, size, 1);
+          const [w2] = await tunroute('workers2', `w2r${round}`, mqPorts, ms, md, size, 2);
+          const [w1p, w1pCpu] = await tunroute('workers1Plain', `w1p${round}`, mqPorts.map((p) => ({ ...p, offload: false })), ms, md, size, 1);
           samples[i]!.workers1.push(w1);
           samples[i]!.workers1Cpu.push(w1Cpu);
           samples[i]!.workers2.push(w2);

@@ -24,7 +24,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { TcpCoalescer } from '../../src/dataplane/gro.js';
+import { Coalescer } from '../../src/dataplane/gro.js';
 import {
   MtuVerdict, SegmentChecksum, gsoHeaderLength, mtuVerdict, segmentGso,
 } from '../../src/dataplane/gso.js';
@@ -99,7 +99,7 @@ export class OffloadRelay {
   private scratchNext: number;
   private readonly ip = new Ipv4View();
   private readonly hdr = new VirtioNetHdrView();
-  private readonly gro = new TcpCoalescer(SLOTS);
+  private readonly gro = new Coalescer(SLOTS);
   private readonly groOff = new Int32Array(SLOTS);
   private readonly groLen = new Int32Array(SLOTS);
   private readonly groTrusted = new Uint8Array(SLOTS);

@@ -1,17 +1,26 @@
 // Receive-side coalescing in software: the consecutive in-order TCP/IPv4
-// segments of one flow within one read batch become one super-packet with a
-// virtio-net header (GSO TCPV4, partial checksum), so a batch of 1,500-byte
-// segments read from a plain TUN leaves an offload TUN in a few writes and
-// the receiving kernel takes it as one GRO packet.
+// segments of one flow within one batch — and the UDP/IPv4 datagrams of one
+// flow, for an egress that takes UDP super-packets (USO) — become one
+// super-packet with a virtio-net header (GSO TCPV4 or UDP_L4, partial
+// checksum), so a batch of segments or datagrams leaves an offload TUN in a
+// few writes instead of one each, and the receiving kernel takes it whole
+// (and cuts it back into exactly the packets that came in).
 //
-// The rules follow the kernel's GRO (tcp_gro_receive) and wireguard-go:
+// The TCP rules follow the kernel's GRO (tcp_gro_receive) and wireguard-go:
 // only plain ACK or ACK|PSH segments with payload, no IP options, not
 // fragments; same addresses, ports and ACK number; sequence numbers
 // contiguous; same TCP header length and options, same window, TOS, TTL and
 // DF; nothing after a segment with PSH or after one shorter than the first;
-// at most 64 KB. A segment whose checksum does not verify (unless the
-// kernel vouched for it) is never merged: the merged packet gets a fresh
-// checksum, which would hide the corruption.
+// at most 64 KB.
+// UDP: no IP options, not fragments, a checksum (a datagram without one
+// passes: segmentation would give it one); same addresses, ports, TOS, TTL
+// and DF; IP identifications consecutive (the kernel's segmentation numbers
+// the datagrams on from the first one's, so each gets its own back); nothing
+// after a datagram shorter than the first; at most 64 KB and
+// MAX_UDP_SEGMENTS datagrams.
+// A packet whose checksum does not verify (unless the kernel vouched for
+// it) is never merged: the merged packet gets a fresh checksum, which would
+// hide the corruption.
 //
 // Two passes over the batch, no allocation: the first groups packets into
 // items (linked lists of packet indices) by headers only; the second copies
@@ -23,12 +32,22 @@ import { TcpFlag } from '../wire/tcp.js';
 import { VirtioGso, VirtioNetHdrView } from '../wire/virtio-net.js';
 
 const MAX_IP_LEN = 0xffff;
+/** Datagrams in one UDP super-packet, at most (the kernel's UDP_MAX_SEGMENTS was 64 before 6.x). */
+const MAX_UDP_SEGMENTS = 64;
 const ACK = TcpFlag.ACK;
 const ACK_PSH = TcpFlag.ACK | TcpFlag.PSH;
 /** A `trusted` value for coalesce(): pass this packet as it is. */
 export const PASS = 2;
+/** What coalesce() may merge (a bit set): what the egress takes whole. */
+export const Coalesce = { TCP: 1, UDP: 2 } as const;
 
-export class TcpCoalescer {
+// itState bits.
+const OPEN = 1;
+const PUSHED = 2;
+const SHORT = 4;
+const HEAD_VERIFIED = 8;
+
+export class Coalescer {
   /** Per output packet, in batch order: offset of the IP packet in buf. */
   readonly outOffsets: Int32Array;
   /** Per output packet: IP length. */
@@ -40,7 +59,8 @@ export class TcpCoalescer {
    */
   readonly outMerged: Uint8Array;
   readonly outInput: Int32Array;
-  /** Per merged output packet: its gso_size (the payload of its first segment). */
+  /** Per merged output packet: its gso_type (VirtioGso.TCPV4 or UDP_L4) and gso_size (the payload of its first segment). */
+  readonly outKind: Uint8Array;
   readonly outGso: Int32Array;
   outCount = 0;
   /** Input packets merged into another (so: writes saved) in the last batch. */
@@ -50,14 +70,16 @@ export class TcpCoalescer {
   private readonly itHead: Int32Array;
   private readonly itTail: Int32Array;
   private readonly itMembers: Int32Array;
+  private readonly itProto: Uint8Array;
   private readonly itSrc: Int32Array;
   private readonly itDst: Int32Array;
   private readonly itPorts: Int32Array;
   private readonly itAck: Int32Array;
+  /** TCP: the next sequence number; UDP: the next IP identification. */
   private readonly itNextSeq: Int32Array;
   private readonly itGso: Int32Array;
   private readonly itLen: Int32Array;
-  /** bit 0 open, 1 PSH seen, 2 short segment seen, 3 head checksum verified */
+  /** OPEN, PUSHED, SHORT, HEAD_VERIFIED */
   private readonly itState: Uint8Array;
   /** Where the head packet of each item is (its headers are what later members are compared with). */
   private readonly itHeadOff: Int32Array;
@@ -76,10 +98,12 @@ export class TcpCoalescer {
     this.outLengths = new Int32Array(n);
     this.outMerged = new Uint8Array(n);
     this.outInput = new Int32Array(n);
+    this.outKind = new Uint8Array(n);
     this.outGso = new Int32Array(n);
     this.itHead = new Int32Array(n);
     this.itTail = new Int32Array(n);
     this.itMembers = new Int32Array(n);
+    this.itProto = new Uint8Array(n);
     this.itSrc = new Int32Array(n);
     this.itDst = new Int32Array(n);
     this.itPorts = new Int32Array(n);
@@ -97,15 +121,16 @@ export class TcpCoalescer {
   /**
    * Coalesce packets buf[offsets[i], +lengths[i]) for i < count (IP packets;
    * `trusted[i]` = 1 when the kernel marked the checksum partial or valid,
-   * PASS when the packet must go as it is — a super-packet, a partial
-   * checksum — though what follows it of its flow still must not overtake it).
-   * Merged packets are written into buf[regionOff, regionEnd), each after
-   * `vnetHdrSize` bytes that receive its virtio-net header. Results in
-   * outOffsets/outLengths/outMerged/outInput[0, outCount). Returns outCount.
+   * PASS when the packet must go as it is — a super-packet — though what
+   * follows it of its flow still must not overtake it). `kinds` (Coalesce
+   * bits) says what may be merged. Merged packets are written into
+   * buf[regionOff, regionEnd), each after `vnetHdrSize` bytes that receive
+   * its virtio-net header. Results in outOffsets/outLengths/outMerged/
+   * outInput/outKind[0, outCount). Returns outCount.
    */
   coalesce(
     buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, trusted: Uint8Array | null,
-    regionOff: number, regionEnd: number, vnetHdrSize: number,
+    regionOff: number, regionEnd: number, vnetHdrSize: number, kinds: number = Coalesce.TCP,
   ): number {
     if (count > this.maxPackets) count = this.maxPackets;
     this.items = 0;
@@ -113,41 +138,53 @@ export class TcpCoalescer {
     this.merged = 0;
     for (let i = 0; i < count; i++) {
       const t = trusted === null ? 0 : trusted[i];
-      this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS);
+      this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS, kinds);
     }
     return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize);
   }
 
-  private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean, hold: boolean): void {
+  private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean, hold: boolean, kinds: number): void {
     this.next[i] = -1;
-    // Candidate: IPv4 without options, whole (not a fragment), TCP, ACK or ACK|PSH, with payload.
-    const tcp = len >= 40 && b[o] === 0x45 && b[o + 9] === IpProto.TCP;
-    if (!tcp) { this.pass(i); return; }
+    // Candidate: IPv4 without options, TCP (ACK or ACK|PSH) or UDP, whole (not a fragment), with payload.
+    const proto = len >= 28 && b[o] === 0x45 ? b[o + 9] : -1;
+    const tcp = proto === IpProto.TCP && (kinds & Coalesce.TCP) !== 0 && len >= 40;
+    if (!tcp && !(proto === IpProto.UDP && (kinds & Coalesce.UDP) !== 0)) { this.pass(i); return; }
     const src = (b[o + 12] << 24) | (b[o + 13] << 16) | (b[o + 14] << 8) | b[o + 15];
     const dst = (b[o + 16] << 24) | (b[o + 17] << 16) | (b[o + 18] << 8) | b[o + 19];
     const ports = (b[o + 20] << 24) | (b[o + 21] << 16) | (b[o + 22] << 8) | b[o + 23];
-    const it = this.findOpen(src, dst, ports);
-    const thl = (b[o + 32] >>> 4) << 2;
-    const flags = b[o + 33];
-    const payload = len - 20 - thl;
-    const candidate = !hold && ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0 &&
-      thl >= 20 && payload > 0 && (flags === ACK || flags === ACK_PSH);
+    const it = this.findOpen(proto, src, dst, ports);
+    const whole = !hold && ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0;
+    let hlen: number, candidate: boolean, seq: number, ack = 0, pushed = false;
+    if (tcp) {
+      const thl = (b[o + 32] >>> 4) << 2;
+      const flags = b[o + 33];
+      hlen = 20 + thl;
+      candidate = whole && thl >= 20 && len > hlen && (flags === ACK || flags === ACK_PSH);
+      ack = (b[o + 28] << 24) | (b[o + 29] << 16) | (b[o + 30] << 8) | b[o + 31];
+      seq = (b[o + 24] << 24) | (b[o + 25] << 16) | (b[o + 26] << 8) | b[o + 27];
+      pushed = flags === ACK_PSH;
+    } else {
+      hlen = 28;
+      candidate = whole && len > hlen && ((b[o + 24] << 8) | b[o + 25]) === len - 20 && (trusted || b[o + 26] !== 0 || b[o + 27] !== 0);
+      seq = (b[o + 4] << 8) | b[o + 5];
+    }
     if (!candidate) {
       // Anything else of this flow (a pure ACK, FIN, …) must not be overtaken by later data.
-      if (it >= 0) this.itState[it] &= ~1;
+      if (it >= 0) this.itState[it] &= ~OPEN;
       this.pass(i);
       return;
     }
-    const ack = (b[o + 28] << 24) | (b[o + 29] << 16) | (b[o + 30] << 8) | b[o + 31];
-    const seq = (b[o + 24] << 24) | (b[o + 25] << 16) | (b[o + 26] << 8) | b[o + 27];
+    const payload = len - hlen;
+    // TCP counts bytes; UDP counts datagrams (the IP identification).
+    const nextSeq = tcp ? (seq + payload) | 0 : (seq + 1) & 0xffff;
     if (it >= 0) {
-      if (this.canAppend(b, o, it, ack, seq, thl, payload)) {
+      if (this.canAppend(b, o, it, ack, seq, hlen, payload)) {
         const st = this.itState[it];
-        const headOk = (st & 8) !== 0 || this.checksumOk(b, this.itHeadOff[it], this.itHeadLen[it]);
+        const headOk = (st & HEAD_VERIFIED) !== 0 || this.checksumOk(b, this.itHeadOff[it], this.itHeadLen[it], proto);
         if (!headOk) {
           // The head cannot be merged into: it passes alone; this packet starts anew.
           this.itState[it] = 0;
-        } else if (!trusted && !this.checksumOk(b, o, len)) {
+        } else if (!trusted && !this.checksumOk(b, o, len, proto)) {
           this.itState[it] = 0;
           this.pass(i);
           return;
@@ -155,28 +192,29 @@ export class TcpCoalescer {
           this.next[this.itTail[it]] = i;
           this.itTail[it] = i;
           this.itMembers[it]++;
-          this.itNextSeq[it] = (seq + payload) | 0;
+          this.itNextSeq[it] = nextSeq;
           this.itLen[it] += payload;
-          this.itState[it] = st | 8 | (flags === ACK_PSH ? 2 : 0) | (payload < this.itGso[it] ? 4 : 0);
+          this.itState[it] = st | HEAD_VERIFIED | (pushed ? PUSHED : 0) | (payload < this.itGso[it] ? SHORT : 0);
           this.merged++;
           return;
         }
       } else {
-        this.itState[it] &= ~1;
+        this.itState[it] &= ~OPEN;
       }
     }
     const n = this.items++;
     this.itHead[n] = i;
     this.itTail[n] = i;
     this.itMembers[n] = 1;
+    this.itProto[n] = proto;
     this.itSrc[n] = src;
     this.itDst[n] = dst;
     this.itPorts[n] = ports;
     this.itAck[n] = ack;
-    this.itNextSeq[n] = (seq + payload) | 0;
+    this.itNextSeq[n] = nextSeq;
     this.itGso[n] = payload;
     this.itLen[n] = len;
-    this.itState[n] = 1 | (flags === ACK_PSH ? 2 : 0) | (trusted ? 8 : 0);
+    this.itState[n] = OPEN | (pushed ? PUSHED : 0) | (trusted ? HEAD_VERIFIED : 0);
     this.itHeadOff[n] = o;
     this.itHeadLen[n] = len;
     this.order[this.orderLen++] = n;
@@ -186,29 +224,29 @@ export class TcpCoalescer {
     this.order[this.orderLen++] = -(i + 1);
   }
 
-  private findOpen(src: number, dst: number, ports: number): number {
+  private findOpen(proto: number, src: number, dst: number, ports: number): number {
     for (let n = this.items - 1; n >= 0; n--) {
-      if ((this.itState[n] & 1) !== 0 && this.itSrc[n] === src && this.itDst[n] === dst && this.itPorts[n] === ports) return n;
+      if ((this.itState[n] & OPEN) !== 0 && this.itSrc[n] === src && this.itDst[n] === dst && this.itPorts[n] === ports && this.itProto[n] === proto) return n;
     }
     return -1;
   }
 
-  private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, thl: number, payload: number): boolean {
-    const st = this.itState[it];
-    if ((st & 6) !== 0) return false; // nothing after PSH or after a short segment
+  private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, hlen: number, payload: number): boolean {
+    if ((this.itState[it] & (PUSHED | SHORT)) !== 0) return false; // nothing after PSH or after a short segment
     if (ack !== this.itAck[it] || seq !== this.itNextSeq[it]) return false;
     if (payload > this.itGso[it] || this.itLen[it] + payload > MAX_IP_LEN) return false;
     const h = this.itHeadOff[it];
     if (b[h + 1] !== b[o + 1] || b[h + 8] !== b[o + 8] || (b[h + 6] & 0xe0) !== (b[o + 6] & 0xe0)) return false; // TOS, TTL, DF
+    if (this.itProto[it] === IpProto.UDP) return this.itMembers[it] < MAX_UDP_SEGMENTS;
     if (b[h + 32] !== b[o + 32]) return false; // TCP header length
     if (b[h + 34] !== b[o + 34] || b[h + 35] !== b[o + 35]) return false; // window
-    for (let k = 40; k < 20 + thl; k++) if (b[h + k] !== b[o + k]) return false; // options (timestamps too)
+    for (let k = 40; k < hlen; k++) if (b[h + k] !== b[o + k]) return false; // options (timestamps too)
     return true;
   }
 
-  private checksumOk(b: Uint8Array, o: number, len: number): boolean {
+  private checksumOk(b: Uint8Array, o: number, len: number, proto: number): boolean {
     const l4 = len - 20;
-    return fold16(sum16(b, o + 20, l4, pseudoHeaderSum(readU32(b, o + 12), readU32(b, o + 16), IpProto.TCP, l4))) === 0xffff;
+    return fold16(sum16(b, o + 20, l4, pseudoHeaderSum(readU32(b, o + 12), readU32(b, o + 16), proto, l4))) === 0xffff;
   }
 
   private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, vh: number): number {
@@ -228,10 +266,10 @@ export class TcpCoalescer {
         for (let i = head; i >= 0; i = this.next[i]) out = this.emit(out, offsets[i], lengths[i], i);
         continue;
       }
+      const tcp = this.itProto[e] === IpProto.TCP;
       const ho = offsets[head], hl = lengths[head];
       b.copyWithin(at, ho, ho + hl);
-      const thl = (b[at + 32] >>> 4) << 2;
-      const hlen = 20 + thl;
+      const hlen = tcp ? 20 + ((b[at + 32] >>> 4) << 2) : 28;
       let w = at + hl;
       for (let i = this.next[head]; i >= 0; i = this.next[i]) {
         const o = offsets[i];
@@ -246,16 +284,27 @@ export class TcpCoalescer {
       const ipc = ~fold16(sum16(b, at, 20)) & 0xffff;
       b[at + 10] = ipc >>> 8;
       b[at + 11] = ipc;
-      if ((this.itState[e] & 2) !== 0) b[at + 33] |= TcpFlag.PSH; // the last member's PSH
       // Partial checksum: the receiving kernel (or whoever segments) finishes it.
-      const pc = fold16(pseudoHeaderSum(readU32(b, at + 12), readU32(b, at + 16), IpProto.TCP, total - 20));
-      b[at + 36] = pc >>> 8;
-      b[at + 37] = pc;
-      this.hdr.attach(b, at - vh, vh).setGso(VirtioGso.TCPV4, hlen, this.itGso[e], 20, 16);
+      const pc = fold16(pseudoHeaderSum(readU32(b, at + 12), readU32(b, at + 16), this.itProto[e], total - 20));
+      const kind = tcp ? VirtioGso.TCPV4 : VirtioGso.UDP_L4;
+      if (tcp) {
+        if ((this.itState[e] & PUSHED) !== 0) b[at + 33] |= TcpFlag.PSH; // the last member's PSH
+        b[at + 36] = pc >>> 8;
+        b[at + 37] = pc;
+        this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 16);
+      } else {
+        // UDP: the length of the whole (the kernel's segmentation gives each datagram its own).
+        b[at + 24] = (total - 20) >>> 8;
+        b[at + 25] = total - 20;
+        b[at + 26] = pc >>> 8;
+        b[at + 27] = pc;
+        this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 6);
+      }
       this.outOffsets[out] = at;
       this.outLengths[out] = total;
       this.outMerged[out] = 1;
       this.outInput[out] = head;
+      this.outKind[out] = kind;
       this.outGso[out] = this.itGso[e];
       out++;
       p = at + total;

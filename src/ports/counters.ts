@@ -18,7 +18,7 @@ export const TX_SUPER = 6;
 /** Super-packets the router cut into segments for this egress, and the segments made. */
 export const SEGMENTED = 7;
 export const SEGMENTS = 8;
-/** Super-packets the router made by coalescing segments for this egress, and the segments merged. */
+/** Super-packets the router made by coalescing TCP segments or UDP datagrams for this egress, and the packets merged. */
 export const COALESCED = 9;
 export const COALESCED_SEGMENTS = 10;
 /** Partial checksums the router completed (for an egress or itself that needs them whole). */

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { TcpCoalescer } from '../../src/dataplane/gro.js';
+import { Coalesce, Coalescer } from '../../src/dataplane/gro.js';
 import { SegmentChecksum, segmentGso } from '../../src/dataplane/gso.js';
 import { VirtioFlag, VirtioGso, VirtioNetHdrView } from '../../src/wire/virtio-net.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
@@ -45,17 +45,43 @@ function seg(s: Seg): Uint8Array {
   return p;
 }
 
+interface Dgram {
+  id: number; payload: number; sport?: number; ttl?: number; tos?: number; df?: boolean; frag?: boolean;
+  noCsum?: boolean; badCsum?: boolean; fill?: number;
+}
+
+function dgram(d: Dgram): Uint8Array {
+  const len = 28 + d.payload;
+  const p = new Uint8Array(len);
+  const v = new DataView(p.buffer);
+  p[0] = 0x45; p[1] = d.tos ?? 0; v.setUint16(2, len); v.setUint16(4, d.id);
+  v.setUint16(6, (d.df ?? true ? 0x4000 : 0) | (d.frag ? 0x2000 : 0)); p[8] = d.ttl ?? 64; p[9] = 17;
+  v.setUint32(12, 0x0a010002); v.setUint32(16, 0x0a020002);
+  v.setUint16(10, ~naiveSum(p.subarray(0, 20)) & 0xffff);
+  v.setUint16(20, d.sport ?? 40000); v.setUint16(22, 9); v.setUint16(24, len - 20);
+  for (let i = 0; i < d.payload; i++) p[28 + i] = (d.fill ?? 0) + (d.id + i) * 13;
+  if (!d.noCsum) {
+    const ph = new Uint8Array(12 + len - 20); const pv = new DataView(ph.buffer);
+    pv.setUint32(0, 0x0a010002); pv.setUint32(4, 0x0a020002); ph[9] = 17; pv.setUint16(10, len - 20); ph.set(p.subarray(20), 12);
+    let c = ~naiveSum(ph) & 0xffff;
+    if (c === 0) c = 0xffff;
+    if (d.badCsum) c ^= 0x0101;
+    v.setUint16(26, c);
+  }
+  return p;
+}
+
 const SLOT = 2048;
 const REGION = 64 * SLOT + 64;
 
 /** Lay packets out in slots with 64 bytes of headroom, coalesce; return everything to look at. */
-function run(pkts: Uint8Array[], opts: { trusted?: boolean; regionSize?: number } = {}) {
+function run(pkts: Uint8Array[], opts: { trusted?: boolean; regionSize?: number; kinds?: number } = {}) {
   const buf = new Uint8Array(REGION + 70_000 * 2);
   const offs = new Int32Array(64), lens = new Int32Array(64);
   pkts.forEach((p, i) => { offs[i] = 64 + i * SLOT; lens[i] = p.length; buf.set(p, offs[i]!); });
   const trusted = opts.trusted ? new Uint8Array(64).fill(1) : null;
-  const g = new TcpCoalescer();
-  const n = g.coalesce(buf, offs, lens, pkts.length, trusted, REGION, REGION + (opts.regionSize ?? 140_000), 10);
+  const g = new Coalescer();
+  const n = g.coalesce(buf, offs, lens, pkts.length, trusted, REGION, REGION + (opts.regionSize ?? 140_000), 10, opts.kinds);
   const out = [];
   for (let k = 0; k < n; k++) {
     out.push({
@@ -68,10 +94,10 @@ function run(pkts: Uint8Array[], opts: { trusted?: boolean; regionSize?: number 
 }
 
 /** The segments a super-packet stands for (software GSO with full checksums). */
-function resegment(buf: Uint8Array, off: number, len: number, gso: number): Uint8Array[] {
+function resegment(buf: Uint8Array, off: number, len: number, gso: number, kind: number = VirtioGso.TCPV4): Uint8Array[] {
   const out = new Uint8Array(200_000);
   const o = new Int32Array(128), l = new Int32Array(128);
-  const n = segmentGso(buf, off, len, VirtioGso.TCPV4, gso, out, 0, out.length, 0, SegmentChecksum.FULL, o, l, 0, 128);
+  const n = segmentGso(buf, off, len, kind, gso, out, 0, out.length, 0, SegmentChecksum.FULL, o, l, 0, 128);
   assert.ok(n > 0, `resegment: ${n}`);
   return Array.from({ length: n }, (_, i) => out.slice(o[i]!, o[i]! + l[i]!));
 }
@@ -170,4 +196,79 @@ test('GRO: at most 64 KB per super-packet; without room in the region, packets p
   const small = run(pkts.slice(0, 5 + ((r() * 5) | 0)), { regionSize: 1000 });
   assert.ok(small.out.every((o) => !o.merged));
   assert.deepEqual(small.out.map((o) => o.input), small.out.map((_, i) => i));
+});
+
+const UDP_TOO = { kinds: Coalesce.TCP | Coalesce.UDP };
+
+test('GRO, UDP: the datagrams of one flow become one UDP super-packet that segments back to exactly them', () => {
+  const pkts = Array.from({ length: 12 }, (_, i) => dgram({ id: 65530 + i, payload: i === 11 ? 20 : 36 }));
+  const { out, g } = run(pkts, UDP_TOO);
+  assert.equal(out.length, 1);
+  assert.equal(g.merged, 11);
+  const m = out[0]!;
+  assert.equal(m.merged, true);
+  assert.equal(g.outKind[0], VirtioGso.UDP_L4);
+  assert.equal(m.len, 28 + 11 * 36 + 20);
+  assert.equal(m.hdr.flags, VirtioFlag.NEEDS_CSUM);
+  assert.equal(m.hdr.gsoType, VirtioGso.UDP_L4);
+  assert.equal(m.hdr.gsoSize, 36);
+  assert.equal(m.hdr.hdrLen, 28);
+  assert.equal(m.hdr.csumStart, 20);
+  assert.equal(m.hdr.csumOffset, 6);
+  const v = new DataView(m.bytes.buffer, m.bytes.byteOffset, m.len);
+  assert.equal(v.getUint16(2), m.len);
+  assert.equal(v.getUint16(24), m.len - 20, 'UDP length of the whole');
+  assert.equal(naiveSum(m.bytes.subarray(0, 20)), 0xffff, 'IP header checksum verifies');
+  const back = resegment(m.bytes, 0, m.len, 36, VirtioGso.UDP_L4);
+  assert.equal(back.length, 12);
+  back.forEach((b, i) => assert.deepEqual(b, pkts[i], `datagram ${i} (its IP identification wrapped past 65535)`));
+});
+
+test('GRO, UDP: only for an egress that takes UDP super-packets; never mixed with TCP of the same ports', () => {
+  const pkts = [dgram({ id: 1, payload: 100 }), dgram({ id: 2, payload: 100 })];
+  assert.ok(run(pkts).out.every((o) => !o.merged), 'TCP only: UDP passes');
+  const tcp = seg({ seq: 0, payload: 100, sport: 40000, dport: 9 });
+  const { out } = run([pkts[0]!, tcp, pkts[1]!], UDP_TOO);
+  assert.deepEqual(out.map((o) => [o.merged, o.input]), [[true, 0], [false, 1]]);
+});
+
+test('GRO, UDP: what must not be merged is not', () => {
+  const base: Dgram = { id: 7, payload: 200 };
+  const cases: Array<[string, Dgram, number]> = [
+    ['identification gap', { ...base, id: 9 }, 2],
+    ['same identification', { ...base, id: 7 }, 2],
+    ['different TTL', { ...base, id: 8, ttl: 63 }, 2],
+    ['different TOS', { ...base, id: 8, tos: 4 }, 2],
+    ['DF differs', { ...base, id: 8, df: false }, 2],
+    ['larger than the first', { ...base, id: 8, payload: 201 }, 2],
+    ['a fragment', { ...base, id: 8, frag: true }, 2],
+    ['no checksum', { ...base, id: 8, noCsum: true }, 2],
+    ['bad checksum', { ...base, id: 8, badCsum: true }, 2],
+    ['other source port', { ...base, id: 8, sport: 40001 }, 2],
+    ['mergeable (control)', { ...base, id: 8 }, 1],
+  ];
+  for (const [what, second, expect] of cases) {
+    const { out } = run([dgram(base), dgram(second)], UDP_TOO);
+    assert.equal(out.length, expect, what);
+    if (expect === 2) assert.ok(out.every((o) => !o.merged), what);
+  }
+  // Nothing after a short datagram; partial checksums (trusted) are not verified.
+  const short = run([dgram({ id: 1, payload: 100 }), dgram({ id: 2, payload: 50 }), dgram({ id: 3, payload: 50 })], UDP_TOO);
+  assert.deepEqual(short.out.map((o) => [o.merged, o.len - 28]), [[true, 150], [false, 50]]);
+  const trusted = run([dgram({ id: 1, payload: 100, badCsum: true }), dgram({ id: 2, payload: 100, badCsum: true })], { ...UDP_TOO, trusted: true });
+  assert.equal(trusted.out.length, 1);
+});
+
+test('GRO, UDP: at most 64 datagrams per super-packet', () => {
+  const pkts = Array.from({ length: 64 }, (_, i) => dgram({ id: i, payload: 8 }));
+  const g = new Coalescer(128);
+  const buf = new Uint8Array(128 * SLOT + 200_000);
+  const offs = new Int32Array(128), lens = new Int32Array(128);
+  // 64 datagrams, then 6 more of the same flow.
+  const all = [...pkts, ...Array.from({ length: 6 }, (_, i) => dgram({ id: 64 + i, payload: 8 }))];
+  all.forEach((p, i) => { offs[i] = 64 + i * SLOT; lens[i] = p.length; buf.set(p, offs[i]!); });
+  const region = 128 * SLOT;
+  const n = g.coalesce(buf, offs, lens, all.length, null, region, region + 100_000, 10, Coalesce.UDP);
+  assert.equal(n, 2);
+  assert.deepEqual([g.outLengths[0]! - 28, g.outLengths[1]! - 28], [64 * 8, 6 * 8]);
 });

@@ -491,6 +491,31 @@ test('coalescing: in-order TCP segments of a flow from a plain port leave an off
   assert.deepEqual(t.counters('b').offload, { txSuperPackets: 1, coalesced: 1, coalescedSegments: 5 });
 });
 
+test('coalescing: the UDP datagrams of a flow leave an offload port that takes USO as one super-packet that segments back to them', () => {
+  const t = setup();
+  // From a plain port: complete checksums, verified before merging.
+  const dgrams = [0, 1, 2, 3].map((i) => build({ proto: 'udp', src: '10.0.3.2', dst: '10.0.2.2', payload: i === 3 ? 300 : 1000, id: 0xfffe + i }));
+  t.inject('p', dgrams);
+  const [sp, ...rest] = t.sent('b');
+  assert.equal(rest.length, 0);
+  assert.equal(sp!.hdr!.gsoType, VirtioGso.UDP_L4);
+  assert.equal(sp!.hdr!.gsoSize, 1000);
+  assert.equal(sp!.hdr!.needsCsum, true);
+  const back = expectedSegments(finished(sp!.ip), 1000, 63);
+  assert.equal(back.length, 4);
+  back.forEach((d, i) => assert.deepEqual([...d], [...withTtl(dgrams[i]!, 63)], `datagram ${i}, its IP identification too`));
+  assert.deepEqual(t.counters('b').offload, { txSuperPackets: 1, coalesced: 1, coalescedSegments: 4 });
+  // From an offload port (a local sender's partial checksums): merged for 'b', not for 'n' (no USO): each goes as it came.
+  const partial = [0, 1, 2].map((i) => build({ proto: 'udp', dst: '10.0.2.2', payload: 64, id: 50 + i, partial: true }));
+  t.inject('a', partial, partial.map(() => partialHdr(true)));
+  assert.equal(t.sent('b').length, 1);
+  const toN = partial.map((_, i) => build({ proto: 'udp', dst: '10.0.5.2', payload: 64, id: 60 + i, partial: true }));
+  t.inject('a', toN, toN.map(() => partialHdr(true)));
+  const out = t.sent('n');
+  assert.equal(out.length, 3);
+  assert.ok(out.every((o) => o.hdr!.gsoType === 0 && o.hdr!.needsCsum));
+});
+
 test('coalescing never merges a segment whose checksum is wrong', () => {
   const t = setup();
   const segs = [0, 1, 2].map((i) => build({ src: '10.0.3.2', dst: '10.0.2.2', payload: 1448, seq: 5000 + i * 1448, flags: TcpFlag.ACK }));
