@@ -124,13 +124,15 @@ export class Coalescer {
    * PASS when the packet must go as it is — a super-packet — though what
    * follows it of its flow still must not overtake it). `kinds` (Coalesce
    * bits) says what may be merged. Merged packets are written into
-   * buf[regionOff, regionEnd), each after `vnetHdrSize` bytes that receive
-   * its virtio-net header. Results in outOffsets/outLengths/outMerged/
-   * outInput/outKind[0, outCount). Returns outCount.
+   * buf[regionOff, regionEnd), each after `front` bytes (at least
+   * `vnetHdrSize`) for the caller's headers; with `vnetHdrSize` > 0 the
+   * virtio-net header is written just before the packet. Results in
+   * outOffsets/outLengths/outMerged/outInput/outKind[0, outCount).
+   * Returns outCount.
    */
   coalesce(
     buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, trusted: Uint8Array | null,
-    regionOff: number, regionEnd: number, vnetHdrSize: number, kinds: number = Coalesce.TCP,
+    regionOff: number, regionEnd: number, vnetHdrSize: number, kinds: number = Coalesce.TCP, front = vnetHdrSize,
   ): number {
     if (count > this.maxPackets) count = this.maxPackets;
     this.items = 0;
@@ -140,7 +142,7 @@ export class Coalescer {
       const t = trusted === null ? 0 : trusted[i];
       this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS, kinds);
     }
-    return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize);
+    return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize, front);
   }
 
   private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean, hold: boolean, kinds: number): void {
@@ -249,7 +251,7 @@ export class Coalescer {
     return fold16(sum16(b, o + 20, l4, pseudoHeaderSum(readU32(b, o + 12), readU32(b, o + 16), proto, l4))) === 0xffff;
   }
 
-  private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, vh: number): number {
+  private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, vh: number, front: number): number {
     let out = 0;
     let p = regionOff;
     for (let k = 0; k < this.orderLen; k++) {
@@ -260,7 +262,7 @@ export class Coalescer {
       }
       const head = this.itHead[e];
       const total = this.itLen[e];
-      const at = ((p + 7) & ~7) + vh;
+      const at = ((p + 7) & ~7) + front;
       if (this.itMembers[e] < 2 || at + total > regionEnd) {
         // Alone, or no room: every member goes out as it came.
         for (let i = head; i >= 0; i = this.next[i]) out = this.emit(out, offsets[i], lengths[i], i);
@@ -291,14 +293,14 @@ export class Coalescer {
         if ((this.itState[e] & PUSHED) !== 0) b[at + 33] |= TcpFlag.PSH; // the last member's PSH
         b[at + 36] = pc >>> 8;
         b[at + 37] = pc;
-        this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 16);
+        if (vh > 0) this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 16);
       } else {
         // UDP: the length of the whole (the kernel's segmentation gives each datagram its own).
         b[at + 24] = (total - 20) >>> 8;
         b[at + 25] = total - 20;
         b[at + 26] = pc >>> 8;
         b[at + 27] = pc;
-        this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 6);
+        if (vh > 0) this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 6);
       }
       this.outOffsets[out] = at;
       this.outLengths[out] = total;

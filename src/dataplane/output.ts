@@ -10,10 +10,11 @@
 //     and a segment larger than the MTU (DF clear) is fragmented;
 //   - a partial checksum stays partial for a device that takes it, and is
 //     finished here for any other;
-//   - at the flush, in-order TCP segments of one flow queued for an offload
-//     TUN are coalesced into super-packets (gro.ts): the receiving kernel
-//     takes 64 KB in one write instead of 45; so are the UDP datagrams of
-//     one flow for an offload TUN that takes UDP super-packets (USO).
+//   - at the flush, in-order TCP segments of one flow queued for an egress
+//     that takes TCP super-packets (an offload TUN or Ethernet port) are
+//     coalesced into super-packets (gro.ts): the receiving kernel takes
+//     64 KB in one write instead of 45; so are the UDP datagrams of one
+//     flow for an egress that takes UDP super-packets (USO).
 import { HEADROOM, type PacketArena } from '../packet/arena.js';
 import { Drop } from '../packet/drops.js';
 import { fragmentIpv4 } from './fragment.js';
@@ -47,6 +48,7 @@ export class Output {
   private readonly qOff = new Int32Array(TX_QUEUE);
   private readonly qLen = new Int32Array(TX_QUEUE);
   private readonly qWord = new Int32Array(TX_QUEUE);
+  private readonly qVnet = new Int32Array(TX_QUEUE);
   /** Set by portFor(): the neighbour to send to (the route's gateway, or the destination itself). */
   nextHop = 0;
 
@@ -119,7 +121,7 @@ export class Output {
     const ports = this.ports;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if ((p.txTso4 || p.txUso4) && p.vnetHdrSize !== 0 && p.txCount > 1) this.coalesce(p);
+      if ((p.txTso4 || p.txUso4) && p.txCount > 1) this.coalesce(p);
       p.flush();
     }
     // Nothing queued refers to the scratch ring any more.
@@ -195,15 +197,15 @@ export class Output {
 
   /**
    * Coalesce the in-order TCP segments, and the UDP datagrams, of each flow
-   * in `port`'s queue (an offload TUN that takes such super-packets) into
-   * super-packets, in place. Ordinary packets and partial checksums take
-   * part (the kernel vouched for the latter's bytes); everything keeps its
-   * order within its flow.
+   * in `port`'s queue (an offload TUN or Ethernet port that takes such
+   * super-packets) into super-packets, in place. Ordinary packets and
+   * partial checksums take part (the kernel vouched for the latter's
+   * bytes); everything keeps its order within its flow.
    */
   private coalesce(port: Port): void {
     const n = port.txCount;
-    const vh = port.vnetHdrSize;
-    const offs = port.txOffsets, lens = port.txLengths, words = port.txWords;
+    const ipAt = port.txIpOffset;
+    const offs = port.txOffsets, lens = port.txLengths, words = port.txWords, vnet = port.txVnet;
     const b = this.arena.bytes;
     const kinds = (port.txTso4 ? Coalesce.TCP : 0) | (port.txUso4 ? Coalesce.UDP : 0);
     // First a look for two packets that could merge (a mix of other traffic: nothing to do).
@@ -211,18 +213,18 @@ export class Output {
     for (let i = 0; i < n && candidates < 2; i++) {
       const w = words[i]!;
       if (w !== 0 && w !== OFFLOAD_PARTIAL) continue;
-      const proto = b[offs[i]! + vh + 9];
+      const proto = b[offs[i]! + ipAt + 9];
       if ((proto === IpProto.TCP && (kinds & Coalesce.TCP) !== 0) || (proto === IpProto.UDP && (kinds & Coalesce.UDP) !== 0)) candidates++;
     }
     if (candidates < 2) return;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
       const w = words[i]!;
-      this.groOff[i] = offs[i]! + vh;
-      this.groLen[i] = lens[i]! - vh;
+      this.groOff[i] = offs[i]! + ipAt;
+      this.groLen[i] = lens[i]! - ipAt;
       if (w === 0 || w === OFFLOAD_PARTIAL) {
         this.groMark[i] = w === 0 ? 0 : 1;
-        bytes += lens[i]! + 16;
+        bytes += lens[i]! + 32;
       } else {
         this.groMark[i] = PASS;
       }
@@ -230,23 +232,24 @@ export class Output {
     const region = this.arena.scratch(bytes);
     if (region < 0) return;
     const gro = this.gro;
-    const out = gro.coalesce(b, this.groOff, this.groLen, n, this.groMark, region, region + bytes, vh, kinds);
+    // The port writes the headers of what is merged (requeueSuper): none from the coalescer.
+    const out = gro.coalesce(b, this.groOff, this.groLen, n, this.groMark, region, region + bytes, 0, kinds, port.txFront);
     if (gro.merged === 0) return;
     this.qOff.set(offs.subarray(0, n));
     this.qLen.set(lens.subarray(0, n));
     this.qWord.set(words.subarray(0, n));
+    this.qVnet.set(vnet.subarray(0, n));
     let made = 0;
     for (let k = 0; k < out; k++) {
+      const i = gro.outInput[k]!;
       if (gro.outMerged[k] === 1) {
-        offs[k] = gro.outOffsets[k]! - vh;
-        lens[k] = gro.outLengths[k]! + vh;
-        words[k] = offloadWord(gro.outKind[k]!, gro.outGso[k]!);
+        port.requeueSuper(k, gro.outOffsets[k]!, gro.outLengths[k]!, offloadWord(gro.outKind[k]!, gro.outGso[k]!), this.qOff[i]!);
         made++;
       } else {
-        const i = gro.outInput[k]!;
         offs[k] = this.qOff[i]!;
         lens[k] = this.qLen[i]!;
         words[k] = this.qWord[i]!;
+        vnet[k] = this.qVnet[i]!;
       }
     }
     port.txCount = out;

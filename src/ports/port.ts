@@ -271,6 +271,43 @@ export class Port implements PortView {
     this.txVnetCount++;
   }
 
+  /** Where the IP packet starts in a queued entry: after a TUN's virtio-net header, or an Ethernet frame's header. */
+  get txIpOffset(): number {
+    return this.link === null ? this.vnetHdrSize : ETHERNET_HEADER_LEN;
+  }
+
+  /** The room a super-packet built for this port (coalesced at the flush) needs in front of it for the headers. */
+  get txFront(): number {
+    return this.link === null ? this.vnetHdrSize : ETHERNET_HEADER_LEN + VIRTIO_NET_HDR_LEN;
+  }
+
+  /**
+   * Put the super-packet at (ip, len), built with txFront bytes free in
+   * front of it, in queue entry `i` with offload word `word`: its
+   * virtio-net header, and on an Ethernet port the frame header of the
+   * queued frame at `frameLike` (the first of the packets it merges: same
+   * flow, same neighbour).
+   */
+  requeueSuper(i: number, ip: number, len: number, word: number, frameLike: number): void {
+    const b = this.bytes;
+    if (this.link === null) {
+      const vh = this.vnetHdrSize;
+      writeVnetHeader(b, ip - vh, vh, ip, word, 0);
+      this.txOffsets[i] = ip - vh;
+      this.txLengths[i] = len + vh;
+      this.txVnet[i] = -1;
+    } else {
+      const f = ip - ETHERNET_HEADER_LEN;
+      b.copyWithin(f, frameLike, frameLike + ETHERNET_HEADER_LEN);
+      writeVnetHeader(b, f - VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_LEN, ip, word, ETHERNET_HEADER_LEN);
+      this.txOffsets[i] = f;
+      this.txLengths[i] = len + ETHERNET_HEADER_LEN;
+      this.txVnet[i] = f - VIRTIO_NET_HDR_LEN;
+      this.txVnetCount++;
+    }
+    this.txWords[i] = word;
+  }
+
   /**
    * Queue bytes in the arena (a packet, or an already framed frame) for the
    * device; flushed by flush(). `word`: its offload word, TX_NOT_IP for a

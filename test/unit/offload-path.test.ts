@@ -540,9 +540,11 @@ test('the router\'s own packets on an offload port carry an all-zero header (ech
   assert.deepEqual([...new Uint8Array(r!.hdr!.buf.buffer, r!.hdr!.buf.byteOffset, VH)], new Array(VH).fill(0));
 });
 
-test('a super-packet for an Ethernet neighbour not yet resolved is cut; its segments are held, then sent with complete checksums once ARP answers', () => {
-  const ours = Uint8Array.from([0x02, 0, 0, 0, 0, 0x0e]);
-  const peer = Uint8Array.from([0x02, 0, 0, 0, 0, 0x99]);
+const OURS = Uint8Array.from([0x02, 0, 0, 0, 0, 0x0e]);
+const PEER = Uint8Array.from([0x02, 0, 0, 0, 0, 0x99]);
+
+/** A router with an offload TUN port 'a' and an Ethernet port 'e' (10.0.6.1/24) in offload mode; its neighbour 10.0.6.2 is PEER. */
+function ethernetSetup() {
   const ethernetOffload: DeviceOffload = { vnetHdrSize: 0, csum: true, tso4: true, uso4: true, rxSuper: true };
   const devices = new Map<string, MemoryDevice>();
   const config = parseRouterConfig({
@@ -553,50 +555,84 @@ test('a super-packet for an Ethernet neighbour not yet resolved is cut; its segm
     ],
   });
   const router = new Router(config, silentLogger(), (pc) => {
-    const d = pc.type === 'ethernet' ? new MemoryDevice(pc.name, ours, ethernetOffload) : new MemoryDevice(pc.name, undefined, FULL);
+    const d = pc.type === 'ethernet' ? new MemoryDevice(pc.name, OURS, ethernetOffload) : new MemoryDevice(pc.name, undefined, FULL);
     devices.set(pc.name, d);
     return d;
   });
   router.start();
+  const a = router.portByName('a'), e = router.portByName('e');
+  const out = devices.get('e')!;
+  out.written.length = 0; // the start's announcement
+  /** Hand `pkts` (with virtio-net headers `hdrs`) to port 'a' as one read batch. */
+  const toA = (pkts: Uint8Array[], hdrs: number[][]) => {
+    pkts.forEach((pkt, i) => {
+      router.arena.bytes.set(pkt, a.slotPacket(i));
+      router.arena.bytes.set(hdrs[i]!, a.slotPacket(i) - VH);
+      a.rxLengths[i] = pkt.length + VH;
+    });
+    router.path.forwarder.receive(a, pkts.length);
+  };
+  /** The neighbour's ARP reply arrives on 'e'. */
+  const arpReply = () => {
+    const at = e.slotPacket(0) - 14;
+    writeEthernetHeader(router.arena.bytes, at, OURS, 0, PEER, 0, EtherType.ARP);
+    writeArp(router.arena.bytes, at + 14, ArpOp.REPLY, PEER, 0, A('10.0.6.2'), OURS, 0, A('10.0.6.1'));
+    router.arena.bytes.fill(0, e.slotPacket(0) - e.rxVnetBack, at);
+    e.rxLengths[0] = 42;
+    router.path.forwarder.receive(e, 1);
+  };
+  return { router, link: e.link!, out, toA, arpReply };
+}
+
+test('a super-packet for an Ethernet neighbour not yet resolved is cut; its segments are held, then sent with complete checksums once ARP answers', () => {
+  const { router, link, out, toA, arpReply } = ethernetSetup();
   try {
-    const a = router.portByName('a'), e = router.portByName('e');
-    const link = e.link!;
-    const out = devices.get('e')!.written;
-    out.length = 0; // the start's announcement
     const sp = build({ dst: '10.0.6.2', payload: 3 * 1448, partial: true });
-    const toA = (pkt: Uint8Array, hdr: number[]) => {
-      router.arena.bytes.set(pkt, a.slotPacket(0));
-      router.arena.bytes.set(hdr, a.slotPacket(0) - VH);
-      a.rxLengths[0] = pkt.length + VH;
-      router.path.forwarder.receive(a, 1);
-    };
-    toA(sp, tsoHdr(1448));
-    assert.equal(out.length, 1, 'only the ARP request goes out');
-    assert.equal(u16(out.splice(0)[0]!, 12), 0x0806);
+    toA([sp], [tsoHdr(1448)]);
+    assert.equal(out.written.length, 1, 'only the ARP request goes out');
+    assert.equal(u16(out.written.splice(0)[0]!, 12), 0x0806);
     assert.equal(link.counters.eventCount(L2Event.HELD), 3, 'the three segments are held');
     assert.equal(link.counters.dropCount(L2Drop.HOLD_TOO_BIG), 0);
 
     // The neighbour answers: the held segments go, oldest first, their checksums finished.
-    const at = e.slotPacket(0) - 14;
-    writeEthernetHeader(router.arena.bytes, at, ours, 0, peer, 0, EtherType.ARP);
-    writeArp(router.arena.bytes, at + 14, ArpOp.REPLY, peer, 0, A('10.0.6.2'), ours, 0, A('10.0.6.1'));
-    router.arena.bytes.fill(0, e.slotPacket(0) - e.rxVnetBack, at);
-    e.rxLengths[0] = 42;
-    router.path.forwarder.receive(e, 1);
+    arpReply();
     const want = expectedSegments(finished(sp), 1448, 63);
-    const released = out.splice(0);
+    const released = out.written.splice(0);
     assert.equal(released.length, 3);
     released.forEach((f, i) => {
-      assert.deepEqual([...f.subarray(0, 6)], [...peer], `segment ${i} to the neighbour's MAC`);
+      assert.deepEqual([...f.subarray(0, 6)], [...PEER], `segment ${i} to the neighbour's MAC`);
       assert.deepEqual(f.subarray(14), want[i], `segment ${i}`);
       assert.ok(l4ChecksumOk(f.subarray(14)), `segment ${i}'s checksum is complete`);
     });
 
     // Resolved now: the next super-packet leaves whole, beside its GSO header.
-    toA(sp, tsoHdr(1448));
-    const [whole] = out.splice(0);
+    toA([sp], [tsoHdr(1448)]);
+    const [whole] = out.written.splice(0);
     assert.equal(whole!.length, 14 + sp.length);
-    assert.equal(devices.get('e')!.headerOf.get(whole!)![1], VirtioGso.TCPV4);
+    assert.equal(out.headerOf.get(whole!)![1], VirtioGso.TCPV4);
+  } finally {
+    router.stop();
+  }
+});
+
+test('coalescing out of an Ethernet port: the datagrams of a flow leave as one super-frame, beside a GSO header that counts the frame header', () => {
+  const { router, out, toA, arpReply } = ethernetSetup();
+  try {
+    toA([build({ proto: 'udp', dst: '10.0.6.2', payload: 10, partial: true })], [partialHdr(true)]);
+    arpReply();
+    out.written.length = 0;
+    const dgrams = [0, 1, 2, 3, 4].map((i) => build({ proto: 'udp', dst: '10.0.6.2', payload: 1200, id: 300 + i, partial: true }));
+    toA(dgrams, dgrams.map(() => partialHdr(true)));
+    const [frame, ...rest] = out.written.splice(0);
+    assert.equal(rest.length, 0, 'one frame');
+    assert.deepEqual([...frame!.subarray(0, 6)], [...PEER]);
+    assert.equal(u16(frame!, 12), 0x0800);
+    const h = out.headerOf.get(frame!)!;
+    const le = (at: number) => h[at]! | (h[at + 1]! << 8);
+    assert.deepEqual([h[0], h[1], le(2), le(4), le(6), le(8)], [VirtioFlag.NEEDS_CSUM, VirtioGso.UDP_L4, 14 + 28, 1200, 14 + 20, 6]);
+    const back = expectedSegments(finished(frame!.subarray(14)), 1200, 63);
+    back.forEach((d, i) => assert.deepEqual([...d], [...withTtl(finished(dgrams[i]!), 63)], `datagram ${i}`));
+    assert.deepEqual(router.portByName('e').counters.snapshot().offload, { txSuperPackets: 1, coalesced: 1, coalescedSegments: 5 });
   } finally {
     router.stop();
   }
