@@ -90,6 +90,12 @@ export class Coalescer {
   /** Batch order: item id (≥ 0) or -(packet index + 1) for a packet that passes. */
   private readonly order: Int32Array;
   private orderLen = 0;
+  // Flow → its latest item, open addressing (only a flow's latest item can be open): a batch of many flows
+  // would otherwise compare each packet with every item. A slot is in use in this batch if its stamp is `batch`.
+  private readonly slotItem: Int32Array;
+  private readonly slotStamp: Int32Array;
+  private readonly slotMask: number;
+  private batch = 0;
   private readonly hdr = new VirtioNetHdrView();
 
   constructor(readonly maxPackets = 64) {
@@ -116,6 +122,11 @@ export class Coalescer {
     this.itHeadLen = new Int32Array(n);
     this.next = new Int32Array(n);
     this.order = new Int32Array(n);
+    let slots = 16;
+    while (slots < 2 * n) slots *= 2;
+    this.slotItem = new Int32Array(slots);
+    this.slotStamp = new Int32Array(slots);
+    this.slotMask = slots - 1;
   }
 
   /**
@@ -138,6 +149,8 @@ export class Coalescer {
     this.items = 0;
     this.orderLen = 0;
     this.merged = 0;
+    this.batch = (this.batch + 1) | 0;
+    if (this.batch === 0) { this.slotStamp.fill(0); this.batch = 1; }
     for (let i = 0; i < count; i++) {
       const t = trusted === null ? 0 : trusted[i];
       this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS, kinds);
@@ -220,17 +233,33 @@ export class Coalescer {
     this.itHeadOff[n] = o;
     this.itHeadLen[n] = len;
     this.order[this.orderLen++] = n;
+    const s = this.slotOf(proto, src, dst, ports);
+    this.slotStamp[s] = this.batch;
+    this.slotItem[s] = n;
   }
 
   private pass(i: number): void {
     this.order[this.orderLen++] = -(i + 1);
   }
 
-  private findOpen(proto: number, src: number, dst: number, ports: number): number {
-    for (let n = this.items - 1; n >= 0; n--) {
-      if ((this.itState[n] & OPEN) !== 0 && this.itSrc[n] === src && this.itDst[n] === dst && this.itPorts[n] === ports && this.itProto[n] === proto) return n;
+  /** The flow's slot in the table: where its latest item is, or the free slot it would take. */
+  private slotOf(proto: number, src: number, dst: number, ports: number): number {
+    const mask = this.slotMask;
+    let s = (Math.imul(src ^ Math.imul(dst, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b) ^ proto, 0xc2b2ae35) >>> 16) & mask;
+    for (;;) {
+      if (this.slotStamp[s] !== this.batch) return s;
+      const n = this.slotItem[s];
+      if (this.itSrc[n] === src && this.itDst[n] === dst && this.itPorts[n] === ports && this.itProto[n] === proto) return s;
+      s = (s + 1) & mask;
     }
-    return -1;
+  }
+
+  /** The flow's open item, or -1. */
+  private findOpen(proto: number, src: number, dst: number, ports: number): number {
+    const s = this.slotOf(proto, src, dst, ports);
+    if (this.slotStamp[s] !== this.batch) return -1;
+    const n = this.slotItem[s];
+    return (this.itState[n] & OPEN) !== 0 ? n : -1;
   }
 
   private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, hlen: number, payload: number): boolean {

@@ -272,3 +272,27 @@ test('GRO, UDP: at most 64 datagrams per super-packet', () => {
   assert.equal(n, 2);
   assert.deepEqual([g.outLengths[0]! - 28, g.outLengths[1]! - 28], [64 * 8, 6 * 8]);
 });
+
+test('GRO, UDP: 200 datagrams of 90 flows in random order: one super-packet per flow, in the order of their first datagrams', () => {
+  const r = rng(7);
+  const flows = 90, count = 200;
+  const order = Array.from({ length: count }, (_, i) => (i < flows ? i : (r() * flows) | 0)).sort(() => r() - 0.5);
+  const nextId = new Array<number>(flows).fill(0);
+  const pkts = order.map((f) => dgram({ id: 1000 * f + nextId[f]++, payload: 16, sport: 20000 + f, fill: f }));
+  const g = new Coalescer(256);
+  const buf = new Uint8Array(256 * 64 + 100_000);
+  const offs = new Int32Array(256), lens = new Int32Array(256);
+  pkts.forEach((p, i) => { offs[i] = 64 + i * 64; lens[i] = p.length; buf.set(p, offs[i]!); });
+  const region = 256 * 64;
+  const n = g.coalesce(buf, offs, lens, count, null, region, region + 90_000, 10, Coalesce.UDP);
+  const firsts = [...new Set(order)];
+  assert.equal(n, flows);
+  for (let k = 0; k < n; k++) {
+    const f = firsts[k]!;
+    const mine = pkts.filter((_, i) => order[i] === f);
+    assert.equal(g.outLengths[k], 28 + 16 * mine.length, `flow ${f}`);
+    if (mine.length === 1) { assert.equal(g.outMerged[k], 0); continue; }
+    const back = resegment(buf, g.outOffsets[k]!, g.outLengths[k]!, 16, VirtioGso.UDP_L4);
+    assert.deepEqual(back, mine, `flow ${f}: its datagrams, in order`);
+  }
+});
