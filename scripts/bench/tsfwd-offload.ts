@@ -33,7 +33,7 @@ import { finishPartialChecksum } from '../../src/wire/checksum.js';
 import { TunDevice, TunOffload } from '../../src/ports/tun-device.js';
 import { IcmpType, UnreachCode, buildIcmpError } from '../../src/wire/icmp.js';
 import { Ipv4Check, Ipv4View } from '../../src/wire/ipv4.js';
-import { VirtioCheck, VirtioGso, VirtioNetHdrView } from '../../src/wire/virtio-net.js';
+import { VirtioCheck, VirtioGso, VirtioNetHdrView, offloadWord, writeVnetHeader } from '../../src/wire/virtio-net.js';
 
 const HEADROOM = 64;
 const SLOTS = 64;
@@ -262,7 +262,8 @@ export class OffloadRelay {
     from.c.coalescedInto += this.gro.merged;
     for (let k = 0; k < n; k++) {
       const off = this.gro.outOffsets[k], len = this.gro.outLengths[k];
-      if (this.gro.outMerged[k] === 0) this.hdr.attach(this.u8, off - to.vh, to.vh).setNone();
+      const word = this.gro.outMerged[k] === 1 ? offloadWord(this.gro.outKind[k]!, this.gro.outGso[k]!) : 0;
+      writeVnetHeader(this.u8, off - to.vh, to.vh, off, word, 0);
       this.queue(to, off - to.vh, len + to.vh);
       if (this.gro.outMerged[k] === 1) this.scratchNext = off + len;
     }

@@ -1,10 +1,11 @@
 // Receive-side coalescing in software: the consecutive in-order TCP/IPv4
 // segments of one flow within one batch — and the UDP/IPv4 datagrams of one
 // flow, for an egress that takes UDP super-packets (USO) — become one
-// super-packet with a virtio-net header (GSO TCPV4 or UDP_L4, partial
-// checksum), so a batch of segments or datagrams leaves an offload TUN in a
-// few writes instead of one each, and the receiving kernel takes it whole
-// (and cuts it back into exactly the packets that came in).
+// super-packet (GSO TCPV4 or UDP_L4, partial checksum; the caller writes
+// the virtio-net header the kind and gso_size call for), so a batch of
+// segments or datagrams leaves an offload port in a few writes instead of
+// one each, and the receiving kernel takes it whole (and cuts it back into
+// exactly the packets that came in).
 //
 // The TCP rules follow the kernel's GRO (tcp_gro_receive) and wireguard-go:
 // only plain ACK or ACK|PSH segments with payload, no IP options, not
@@ -29,7 +30,7 @@
 import { fold16, pseudoHeaderSum, sum16 } from '../wire/checksum.js';
 import { IpProto, readU32 } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
-import { VirtioGso, VirtioNetHdrView } from '../wire/virtio-net.js';
+import { VirtioGso } from '../wire/virtio-net.js';
 
 const MAX_IP_LEN = 0xffff;
 /** Datagrams in one UDP super-packet, at most (the kernel's UDP_MAX_SEGMENTS was 64 before 6.x). */
@@ -96,7 +97,6 @@ export class Coalescer {
   private readonly slotStamp: Int32Array;
   private readonly slotMask: number;
   private batch = 0;
-  private readonly hdr = new VirtioNetHdrView();
 
   constructor(readonly maxPackets = 64) {
     const n = maxPackets;
@@ -135,15 +135,14 @@ export class Coalescer {
    * PASS when the packet must go as it is — a super-packet — though what
    * follows it of its flow still must not overtake it). `kinds` (Coalesce
    * bits) says what may be merged. Merged packets are written into
-   * buf[regionOff, regionEnd), each after `front` bytes (at least
-   * `vnetHdrSize`) for the caller's headers; with `vnetHdrSize` > 0 the
-   * virtio-net header is written just before the packet. Results in
-   * outOffsets/outLengths/outMerged/outInput/outKind[0, outCount).
+   * buf[regionOff, regionEnd), each after `front` free bytes for the
+   * caller's headers (a virtio-net header, a link header). Results in
+   * outOffsets/outLengths/outMerged/outInput/outKind/outGso[0, outCount).
    * Returns outCount.
    */
   coalesce(
     buf: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, trusted: Uint8Array | null,
-    regionOff: number, regionEnd: number, vnetHdrSize: number, kinds: number = Coalesce.TCP, front = vnetHdrSize,
+    regionOff: number, regionEnd: number, front: number, kinds: number = Coalesce.TCP,
   ): number {
     if (count > this.maxPackets) count = this.maxPackets;
     this.items = 0;
@@ -155,7 +154,7 @@ export class Coalescer {
       const t = trusted === null ? 0 : trusted[i];
       this.group(buf, offsets[i], lengths[i], i, t === 1, t === PASS, kinds);
     }
-    return this.build(buf, offsets, lengths, regionOff, regionEnd, vnetHdrSize, front);
+    return this.build(buf, offsets, lengths, regionOff, regionEnd, front);
   }
 
   private group(b: Uint8Array, o: number, len: number, i: number, trusted: boolean, hold: boolean, kinds: number): void {
@@ -280,7 +279,7 @@ export class Coalescer {
     return fold16(sum16(b, o + 20, l4, pseudoHeaderSum(readU32(b, o + 12), readU32(b, o + 16), proto, l4))) === 0xffff;
   }
 
-  private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, vh: number, front: number): number {
+  private build(b: Uint8Array, offsets: Int32Array, lengths: Int32Array, regionOff: number, regionEnd: number, front: number): number {
     let out = 0;
     let p = regionOff;
     for (let k = 0; k < this.orderLen; k++) {
@@ -317,25 +316,22 @@ export class Coalescer {
       b[at + 11] = ipc;
       // Partial checksum: the receiving kernel (or whoever segments) finishes it.
       const pc = fold16(pseudoHeaderSum(readU32(b, at + 12), readU32(b, at + 16), this.itProto[e], total - 20));
-      const kind = tcp ? VirtioGso.TCPV4 : VirtioGso.UDP_L4;
       if (tcp) {
         if ((this.itState[e] & PUSHED) !== 0) b[at + 33] |= TcpFlag.PSH; // the last member's PSH
         b[at + 36] = pc >>> 8;
         b[at + 37] = pc;
-        if (vh > 0) this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 16);
       } else {
         // UDP: the length of the whole (the kernel's segmentation gives each datagram its own).
         b[at + 24] = (total - 20) >>> 8;
         b[at + 25] = total - 20;
         b[at + 26] = pc >>> 8;
         b[at + 27] = pc;
-        if (vh > 0) this.hdr.attach(b, at - vh, vh).setGso(kind, hlen, this.itGso[e], 20, 6);
       }
       this.outOffsets[out] = at;
       this.outLengths[out] = total;
       this.outMerged[out] = 1;
       this.outInput[out] = head;
-      this.outKind[out] = kind;
+      this.outKind[out] = tcp ? VirtioGso.TCPV4 : VirtioGso.UDP_L4;
       this.outGso[out] = this.itGso[e];
       out++;
       p = at + total;

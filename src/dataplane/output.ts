@@ -232,8 +232,7 @@ export class Output {
     const region = this.arena.scratch(bytes);
     if (region < 0) return;
     const gro = this.gro;
-    // The port writes the headers of what is merged (requeueSuper): none from the coalescer.
-    const out = gro.coalesce(b, this.groOff, this.groLen, n, this.groMark, region, region + bytes, 0, kinds, port.txFront);
+    const out = gro.coalesce(b, this.groOff, this.groLen, n, this.groMark, region, region + bytes, port.txFront, kinds);
     if (gro.merged === 0) return;
     this.qOff.set(offs.subarray(0, n));
     this.qLen.set(lens.subarray(0, n));

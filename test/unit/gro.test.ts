@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Coalesce, Coalescer } from '../../src/dataplane/gro.js';
 import { SegmentChecksum, segmentGso } from '../../src/dataplane/gso.js';
-import { VirtioFlag, VirtioGso, VirtioNetHdrView } from '../../src/wire/virtio-net.js';
+import { VirtioFlag, VirtioGso, VirtioNetHdrView, offloadWord, writeVnetHeader } from '../../src/wire/virtio-net.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { seededRandom as rng } from '../../src/testbed/random.js';
 
@@ -84,6 +84,8 @@ function run(pkts: Uint8Array[], opts: { trusted?: boolean; regionSize?: number;
   const n = g.coalesce(buf, offs, lens, pkts.length, trusted, REGION, REGION + (opts.regionSize ?? 140_000), 10, opts.kinds);
   const out = [];
   for (let k = 0; k < n; k++) {
+    // The header the ports write for what comes out (Port.requeueSuper).
+    if (g.outMerged[k] === 1) writeVnetHeader(buf, g.outOffsets[k]! - 10, 10, g.outOffsets[k]!, offloadWord(g.outKind[k]!, g.outGso[k]!), 0);
     out.push({
       off: g.outOffsets[k]!, len: g.outLengths[k]!, merged: g.outMerged[k] === 1, input: g.outInput[k]!,
       bytes: buf.subarray(g.outOffsets[k]!, g.outOffsets[k]! + g.outLengths[k]!),
