@@ -76,7 +76,7 @@ export async function runFrrTimeline(runs: number, log: (s: string) => void): Pr
     /** R1's kernel route went via `dev` at or after `t`. */
     const movedTo = (dev: string, t: number) => watch.changes().some((x) => x.time >= t && !x.deleted && x.dev === dev);
     /** When R2 logged `event` last, at or after `t` (else `t`: the API call's own time). */
-    const loggedAt = (event: string, t: number) => r2.events().filter((e) => e.event === event && e.time >= t - 1).at(-1)?.time ?? t;
+    const loggedAt = (event: string, t: number) => r2.lastEvent(event, {}, t - 1)?.time ?? t;
     const out: FrrTimeline = { blocks: [], unblocks: [] };
     for (let i = 0; i < runs; i++) {
       // R3 refreshes R1's standby route only while R1 advertises the service to it with a finite

@@ -29,6 +29,12 @@ export interface LogEvent {
   [k: string]: unknown;
 }
 
+function isEvent(e: LogEvent, event: string, fields: Record<string, unknown>, since: number): boolean {
+  if (e.event !== event || e.time < since) return false;
+  for (const k in fields) if (e[k] !== fields[k]) return false;
+  return true;
+}
+
 export class RouterProcess {
   proc: ChildProcess | undefined;
   constructor(
@@ -58,6 +64,16 @@ export class RouterProcess {
   /** Every JSON line the daemon has logged so far. */
   events(): LogEvent[] {
     return readJsonLines<LogEvent>(this.logFile);
+  }
+
+  /** The first log line of `event` with these field values, at or after `since` (ms since the epoch), or undefined. */
+  firstEvent(event: string, fields: Record<string, unknown> = {}, since = 0): LogEvent | undefined {
+    return this.events().find((e) => isEvent(e, event, fields, since));
+  }
+
+  /** The last such line, or undefined. */
+  lastEvent(event: string, fields: Record<string, unknown> = {}, since = 0): LogEvent | undefined {
+    return this.events().filter((e) => isEvent(e, event, fields, since)).at(-1);
   }
 
   async start(timeoutMs = 10_000): Promise<void> {

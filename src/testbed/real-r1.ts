@@ -129,20 +129,20 @@ export class RealR1Lab {
     // reset by server 2) keeps server 1 retransmitting for a while: 3 s is enough for the rest.
     await r2.cli('port', mode, 'r1', ...(mode === 'drain' ? ['--max-wait', '3000'] : []));
     const startEvent = mode === 'block' ? 'port.blocked' : 'port.draining';
-    const start = await waitFor(`R2 ${startEvent}`, () => r2.events().find((e) => e.event === startEvent && e.port === 'r1' && e.time >= t0), 5000, 5);
+    const start = await waitFor(`R2 ${startEvent}`, () => r2.firstEvent(startEvent, { port: 'r1' }, t0), 5000, 5);
     const at = start.time;
     const answeredBy = (server: string, since: number) => () =>
       readPollRecords(polls).find((r) => r.t >= since && isAnswered(r) && r.server === server);
     await waitFor('a poll answered by server 2', answeredBy('server2', at), bound, 10);
     let drainedAt: number | null = null;
     if (mode === 'drain') {
-      const blocked = await waitFor('R2\'s drain to end in a block', () => r2.events().find((e) => e.event === 'port.blocked' && e.port === 'r1' && e.time >= at), bound, 20);
+      const blocked = await waitFor('R2\'s drain to end in a block', () => r2.firstEvent('port.blocked', { port: 'r1' }, at), bound, 20);
       drainedAt = blocked.time;
     }
     await sleep(settle);
     const t1 = Date.now();
     await r2.cli('port', 'unblock', 'r1');
-    const up = await waitFor('R2 port.unblocked', () => r2.events().find((e) => e.event === 'port.unblocked' && e.port === 'r1' && e.time >= t1), 5000, 5);
+    const up = await waitFor('R2 port.unblocked', () => r2.firstEvent('port.unblocked', { port: 'r1' }, t1), 5000, 5);
     const backAt = up.time;
     const back = await waitFor('a poll answered by server 1 again', answeredBy('server1', backAt), bound, 10).then(() => true, () => false);
     await sleep(settle);

@@ -309,7 +309,7 @@ async function rehearseOnLab(opts: RehearsalOptions, pr: Progressing): Promise<R
     const { router: cutRouter, port: cutPort } = lab.cutover;
     log(`waiting for ${cutRouter.name}'s trigger to ${opts.cutover} port ${cutPort}`);
     await waitFor(`port ${cutPort} of ${cutRouter.name} blocked`, async () => {
-      if (findEvent(cutRouter, 'port.blocked', cutPort)) return true;
+      if (cutRouter.firstEvent('port.blocked', { port: cutPort })) return true;
       if (probe.exitCode !== null && probe.exitCode !== 0) {
         const last = existsSync(probeFile) ? readPollRecords(probeFile).slice(-2) : [];
         throw new FatalError(`test appliance did not reach ${lab.servers.to} (probe exit ${probe.exitCode}); last polls: ${JSON.stringify(last)}; ${await dropsReport(lab.routers)}`);
@@ -362,10 +362,6 @@ async function dropsReport(routers: RouterProcess[]): Promise<string> {
     parts.push(`${r.name}: ${Object.entries(s.ports).map(([p, c]) => `${p} rx ${c.rxPackets} tx ${c.txPackets}${Object.keys(c.drops).length ? ` drops ${JSON.stringify(c.drops)}` : ''}`).join(', ')}`);
   }
   return parts.join('; ');
-}
-
-function findEvent(r: RouterProcess, event: string, port?: string): LogEvent | undefined {
-  return r.events().find((e) => e.event === event && (port === undefined || e.port === port));
 }
 
 function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {

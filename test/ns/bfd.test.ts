@@ -102,7 +102,7 @@ describe('tunroute ↔ tunroute', () => {
     const tracked = await route(r1, '10.0.2.0/24');
     assert.equal(tracked.state, 'unusable');
     assert.equal(tracked.unusable, 'bfd-down');
-    const fib = r1.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '10.0.2.0/24' && e.cause === 'bfd-down');
+    const fib = r1.firstEvent('route.withdrawn', { prefix: '10.0.2.0/24', cause: 'bfd-down' });
     assert.ok(fib, 'the FIB change names BFD as the cause');
 
     await r2.cli('port', 'unblock', 'r1');

@@ -151,7 +151,7 @@ describe('OSPF on Ethernet ports: two tunroutes and BIRD on a bridge (broadcast 
     await bird.cmd('disable ospf1');
     await waitFor('r1 DR, r2 BDR', segIs(r1, { state: 'DR', dr: '10.0.90.1', bdr: '10.0.90.2' }), 10_000, 50);
     await waitFor('r2 BDR', segIs(r2, { state: 'Backup', dr: '10.0.90.1', bdr: '10.0.90.2' }), 10_000, 50);
-    const drEvent = r1.events().find((e) => e.event === 'ospf.dr' && e.port === 'seg' && e.dr === '10.0.90.1' && e.time >= t0);
+    const drEvent = r1.firstEvent('ospf.dr', { port: 'seg', dr: '10.0.90.1' }, t0);
     assert.ok(drEvent, 'r1 logged its election');
     console.log(`# BIRD's OSPF disabled: r1 DR after ${drEvent.time - t0} ms`);
     await waitFor('r1 and r2 still Full', fullWith(r1, ['10.255.9.2']), 10_000, 50);

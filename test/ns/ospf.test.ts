@@ -147,7 +147,7 @@ function peerLogLines(file: string, re: RegExp): { time: number; m: RegExpExecAr
 
 /** The time our router logged the block of `port` (requested at or after `since`). */
 async function blockedAt(r: RouterProcess, port: string, since: number): Promise<number> {
-  return (await waitFor(`${port} blocked`, () => r.events().find((e) => e.event === 'port.blocked' && e.port === port && e.time >= since), 2000, 5)).time;
+  return (await waitFor(`${port} blocked`, () => r.firstEvent('port.blocked', { port }, since), 2000, 5)).time;
 }
 
 describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
@@ -242,8 +242,8 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     const td = Date.now();
     await bird.cmd('disable ospf1');
     const disabled = Date.now();
-    const oneWay = await waitFor('our adjacency with BIRD ends', () => r.events().find((e) => e.event === 'ospf.neighbour' && e.neighbour === '10.255.0.2' && e.from === 'Full' && e.time >= td), 3000, 5);
-    const withdrawn = await waitFor('we withdraw 192.168.51.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.51.0/24' && e.time >= td), 3000, 5);
+    const oneWay = await waitFor('our adjacency with BIRD ends', () => r.firstEvent('ospf.neighbour', { neighbour: '10.255.0.2', from: 'Full' }, td), 3000, 5);
+    const withdrawn = await waitFor('we withdraw 192.168.51.0/24', () => r.firstEvent('route.withdrawn', { prefix: '192.168.51.0/24' }, td), 3000, 5);
     console.log(`# birdc disable ospf1 (${disabled - td} ms): our adjacency ${String(oneWay.to)} (${String(oneWay.cause)}) at +${oneWay.time - td} ms, ` +
       `192.168.51.0/24 withdrawn at +${withdrawn.time - td} ms (${withdrawn.time - disabled} ms after birdc returned)`);
     assert.equal(oneWay.cause, '1-way-received');
@@ -258,8 +258,8 @@ describe('tunroute ↔ BIRD 2 (OSPF point-to-point, BFD)', () => {
     // A silent peer: BIRD killed; BFD (100 ms × 3) finds it and the adjacency goes at once.
     const killedAt = Date.now();
     killPidFile(`${lab.dir}/bird-ospf.pid`);
-    const gone = await waitFor('we withdraw 192.168.51.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.51.0/24' && e.time >= killedAt), 5000, 10);
-    const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
+    const gone = await waitFor('we withdraw 192.168.51.0/24', () => r.firstEvent('route.withdrawn', { prefix: '192.168.51.0/24' }, killedAt), 5000, 10);
+    const down = r.firstEvent('ospf.neighbour', { to: 'Down' }, killedAt);
     console.log(`# BIRD killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
     assert.equal(down?.cause, 'bfd-down');
     assert.ok(gone.time - killedAt < SILENT_MS, `withdrawn ${gone.time - killedAt} ms after the kill`);
@@ -341,8 +341,8 @@ describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
     const tn = Date.now();
     await inNetns(ns, 'vtysh', ['--vty_socket', frr.dir, '-c', 'configure terminal', '-c', 'no router ospf']);
     const removed = Date.now();
-    const withdrawn = await waitFor('we withdraw 192.168.60.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.60.0/24' && e.time >= tn), 3000, 5);
-    const adjEnd = await waitFor('our adjacency with FRR ends', () => r.events().find((e) => e.event === 'ospf.neighbour' && e.neighbour === '10.255.0.3' && e.from === 'Full' && e.time >= tn), 5000, 10);
+    const withdrawn = await waitFor('we withdraw 192.168.60.0/24', () => r.firstEvent('route.withdrawn', { prefix: '192.168.60.0/24' }, tn), 3000, 5);
+    const adjEnd = await waitFor('our adjacency with FRR ends', () => r.firstEvent('ospf.neighbour', { neighbour: '10.255.0.3', from: 'Full' }, tn), 5000, 10);
     console.log(`# no router ospf (vtysh ${removed - tn} ms): 192.168.60.0/24 withdrawn at +${withdrawn.time - tn} ms (${withdrawn.time - removed} ms after vtysh returned, ${String(withdrawn.cause)}); ` +
       `our adjacency ${String(adjEnd.to)} (${String(adjEnd.cause)}) at +${adjEnd.time - tn} ms`);
     assert.ok(withdrawn.time - removed <= NOTIFIED_MS, `withdrawn ${withdrawn.time - removed} ms after vtysh returned`);
@@ -362,8 +362,8 @@ describe('tunroute ↔ FRR ospfd (point-to-point, BFD)', () => {
     const killedAt = Date.now();
     killPidFile(`${frr.dir}/ospfd.pid`);
     killPidFile(`${frr.dir}/bfdd.pid`);
-    const gone = await waitFor('we withdraw 192.168.60.0/24', () => r.events().find((e) => e.event === 'route.withdrawn' && e.prefix === '192.168.60.0/24' && e.time >= killedAt), 5000, 10);
-    const down = r.events().find((e) => e.event === 'ospf.neighbour' && e.to === 'Down' && e.time >= killedAt);
+    const gone = await waitFor('we withdraw 192.168.60.0/24', () => r.firstEvent('route.withdrawn', { prefix: '192.168.60.0/24' }, killedAt), 5000, 10);
+    const down = r.firstEvent('ospf.neighbour', { to: 'Down' }, killedAt);
     console.log(`# FRR killed → adjacency Down (${String(down?.cause)}) after ${down ? down.time - killedAt : '?'} ms, route withdrawn after ${gone.time - killedAt} ms`);
     assert.equal(down?.cause, 'bfd-down');
     assert.ok(gone.time - killedAt < SILENT_MS, `withdrawn ${gone.time - killedAt} ms after the kill`);
