@@ -95,6 +95,18 @@ function run(pkts: Uint8Array[], opts: { trusted?: boolean; regionSize?: number;
   return { buf, out, g };
 }
 
+/** Coalesce `first` with each case's second packet: `expect` 1 (merged) or 2 (both pass as they came). */
+function expectPairs(first: Uint8Array, cases: Array<[string, Uint8Array, number]>, opts: { kinds?: number } = {}) {
+  for (const [what, second, expect] of cases) {
+    const { out } = run([first, second], opts);
+    assert.equal(out.length, expect, what);
+    if (expect === 2) assert.ok(out.every((o) => !o.merged), what);
+  }
+}
+
+/** A virtio-net header's flags, gso_type, gso_size, hdr_len, csum_start, csum_offset. */
+const headerFields = (h: VirtioNetHdrView) => [h.flags, h.gsoType, h.gsoSize, h.hdrLen, h.csumStart, h.csumOffset];
+
 /** The segments a super-packet stands for (software GSO with full checksums). */
 function resegment(buf: Uint8Array, off: number, len: number, gso: number, kind: number = VirtioGso.TCPV4): Uint8Array[] {
   const out = new Uint8Array(200_000);
@@ -115,12 +127,7 @@ test('GRO: in-order segments of one flow become one super-packet that segments b
   assert.equal(m.merged, true);
   assert.equal(m.input, 0);
   assert.equal(m.len, 20 + 32 + 19 * 1448 + 700);
-  assert.equal(m.hdr.flags, VirtioFlag.NEEDS_CSUM);
-  assert.equal(m.hdr.gsoType, VirtioGso.TCPV4);
-  assert.equal(m.hdr.gsoSize, 1448);
-  assert.equal(m.hdr.hdrLen, 52);
-  assert.equal(m.hdr.csumStart, 20);
-  assert.equal(m.hdr.csumOffset, 16);
+  assert.deepEqual(headerFields(m.hdr), [VirtioFlag.NEEDS_CSUM, VirtioGso.TCPV4, 1448, 52, 20, 16]);
   const v = new DataView(m.bytes.buffer, m.bytes.byteOffset, m.len);
   assert.equal(v.getUint16(2), m.len);
   assert.equal(naiveSum(m.bytes.subarray(0, 20)), 0xffff, 'IP header checksum verifies');
@@ -162,11 +169,7 @@ test('GRO: what must not be merged is not', () => {
     ['other destination', { ...base, seq: 1000, dst: 0x0a020003 }, 2],
     ['mergeable (control)', { ...base, seq: 1000 }, 1],
   ];
-  for (const [what, second, expect] of cases) {
-    const { out } = run([seg(base), seg(second)]);
-    assert.equal(out.length, expect, what);
-    if (expect === 2) assert.ok(out.every((o) => !o.merged), what);
-  }
+  expectPairs(seg(base), cases.map(([what, second, expect]) => [what, seg(second), expect]));
 });
 
 test('GRO: nothing after PSH or after a short segment; a pure ACK closes the flow', () => {
@@ -211,12 +214,7 @@ test('GRO, UDP: the datagrams of one flow become one UDP super-packet that segme
   assert.equal(m.merged, true);
   assert.equal(g.outKind[0], VirtioGso.UDP_L4);
   assert.equal(m.len, 28 + 11 * 36 + 20);
-  assert.equal(m.hdr.flags, VirtioFlag.NEEDS_CSUM);
-  assert.equal(m.hdr.gsoType, VirtioGso.UDP_L4);
-  assert.equal(m.hdr.gsoSize, 36);
-  assert.equal(m.hdr.hdrLen, 28);
-  assert.equal(m.hdr.csumStart, 20);
-  assert.equal(m.hdr.csumOffset, 6);
+  assert.deepEqual(headerFields(m.hdr), [VirtioFlag.NEEDS_CSUM, VirtioGso.UDP_L4, 36, 28, 20, 6]);
   const v = new DataView(m.bytes.buffer, m.bytes.byteOffset, m.len);
   assert.equal(v.getUint16(2), m.len);
   assert.equal(v.getUint16(24), m.len - 20, 'UDP length of the whole');
@@ -249,11 +247,7 @@ test('GRO, UDP: what must not be merged is not', () => {
     ['other source port', { ...base, id: 8, sport: 40001 }, 2],
     ['mergeable (control)', { ...base, id: 8 }, 1],
   ];
-  for (const [what, second, expect] of cases) {
-    const { out } = run([dgram(base), dgram(second)], UDP_TOO);
-    assert.equal(out.length, expect, what);
-    if (expect === 2) assert.ok(out.every((o) => !o.merged), what);
-  }
+  expectPairs(dgram(base), cases.map(([what, second, expect]) => [what, dgram(second), expect]), UDP_TOO);
   // Nothing after a short datagram; partial checksums (trusted) are not verified.
   const short = run([dgram({ id: 1, payload: 100 }), dgram({ id: 2, payload: 50 }), dgram({ id: 3, payload: 50 })], UDP_TOO);
   assert.deepEqual(short.out.map((o) => [o.merged, o.len - 28]), [[true, 150], [false, 50]]);
