@@ -263,11 +263,15 @@ export class Port implements PortView {
       this.enqueue(f, frame, 0);
       return;
     }
-    // The frame's virtio-net header goes in the headroom before it; the device sends it beside the frame.
-    const h = f - VIRTIO_NET_HDR_LEN;
-    writeVnetHeader(this.bytes, h, VIRTIO_NET_HDR_LEN, off, word, ETHERNET_HEADER_LEN);
     this.enqueue(f, frame, word);
-    this.txVnet[this.txCount - 1] = h;
+    this.vnetBeside(this.txCount - 1, f, off, word);
+  }
+
+  /** Queue entry i's frame at f (its IP packet at ip) gets its virtio-net header in the headroom before it; the device sends it beside the frame. */
+  private vnetBeside(i: number, f: number, ip: number, word: number): void {
+    const h = f - VIRTIO_NET_HDR_LEN;
+    writeVnetHeader(this.bytes, h, VIRTIO_NET_HDR_LEN, ip, word, ETHERNET_HEADER_LEN);
+    this.txVnet[i] = h;
     this.txVnetCount++;
   }
 
@@ -299,11 +303,9 @@ export class Port implements PortView {
     } else {
       const f = ip - ETHERNET_HEADER_LEN;
       b.copyWithin(f, frameLike, frameLike + ETHERNET_HEADER_LEN);
-      writeVnetHeader(b, f - VIRTIO_NET_HDR_LEN, VIRTIO_NET_HDR_LEN, ip, word, ETHERNET_HEADER_LEN);
       this.txOffsets[i] = f;
       this.txLengths[i] = len + ETHERNET_HEADER_LEN;
-      this.txVnet[i] = f - VIRTIO_NET_HDR_LEN;
-      this.txVnetCount++;
+      this.vnetBeside(i, f, ip, word);
     }
     this.txWords[i] = word;
   }
