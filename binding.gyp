@@ -2,8 +2,9 @@
   "targets": [
     {
       "target_name": "tun",
-      "sources": ["native/tun.c", "native/ether.c", "native/reader.c", "native/netns-job.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+      "sources": ["native/tun.c", "native/ether.c", "native/reader.c", "native/netns-job.c", "native/uring-batch.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-l:liburing.a"]
     }
   ]
 }

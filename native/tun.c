@@ -31,6 +31,7 @@
 
 #include "addon.h"
 #include "reader.h"
+#include "uring-batch.h"
 
 napi_value throw_errno(napi_env env, int err, const char *what) {
   char msg[320];
@@ -383,7 +384,18 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   write_args a;
   if (!write_parse(env, argv, "writeBatch", &a)) return NULL;
-  int ok = 0;
+  int bad = 0;
+  for (int i = 0; i < a.count; i++) {
+    int32_t o = a.offs[i], l = a.lens[i];
+    if (o < 0 || l <= 0 || (size_t)o + (size_t)l > a.data_len) bad = 1;
+  }
+  int ok = bad ? -1 : uring_write_batch(a.fd, a.data, a.offs, a.lens, a.count);
+  if (ok >= 0) {
+    napi_value out;
+    CHECK(napi_create_int32(env, ok, &out));
+    return out;
+  }
+  ok = 0;
   for (int i = 0; i < a.count; i++) {
     int32_t o = a.offs[i], l = a.lens[i];
     if (o < 0 || l <= 0 || (size_t)o + (size_t)l > a.data_len) { a.lens[i] = -EINVAL; continue; }
@@ -398,9 +410,18 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
 
 // ---- batched reads on the event loop (reader.c) ---------------------------------
 
-// A TUN's batch: read() until EAGAIN or the batch is full.
-static int tun_fill(batch_reader *r, int *err) {
-  int n = 0;
+// A TUN's reader: how many reads to ask io_uring for at once. Twice the last
+// batch (at least MIN_AHEAD): a full batch under load, a few when packets
+// come one by one — each read that finds the queue empty still costs a trip
+// through the TUN code.
+#define MIN_AHEAD 4
+typedef struct {
+  batch_reader r;
+  int ahead;
+} tun_reader;
+
+// read() until EAGAIN or the batch is full.
+static int fill_by_read(batch_reader *r, int n, int *err) {
   while (n < r->slots) {
     ssize_t got = packet_read(r->fd, r->base + (size_t)n * r->slot_size, r->slot_size);
     if (got < 0) {
@@ -413,6 +434,23 @@ static int tun_fill(batch_reader *r, int *err) {
   return n;
 }
 
+// A TUN's batch: io_uring submissions of `ahead` reads (uring-batch.c) until
+// one comes back short or the batch is full; without a ring, read().
+static int tun_fill(batch_reader *r, int *err) {
+  tun_reader *t = (tun_reader *)r;
+  int n = 0;
+  while (n < r->slots) {
+    int want = r->slots - n < t->ahead ? r->slots - n : t->ahead;
+    int got = uring_read_batch(r->fd, r->base + (size_t)n * r->slot_size, r->slot_size, want, r->lengths + n, err);
+    if (got < 0) return fill_by_read(r, n, err);
+    n += got;
+    if (got < want || *err) break;
+    if (t->ahead < r->slots) t->ahead *= 2;
+  }
+  t->ahead = 2 * n < MIN_AHEAD ? MIN_AHEAD : 2 * n > r->slots ? r->slots : 2 * n;
+  return n;
+}
+
 // startReader(fd, buf: ArrayBuffer, offset, slotSize, slots, lengths: Int32Array,
 //             callback(count, errno)) -> handle (external)
 static napi_value StartReader(napi_env env, napi_callback_info info) {
@@ -421,10 +459,35 @@ static napi_value StartReader(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   reader_args a;
   if (!reader_parse(env, argv, "startReader", &a)) return NULL;
-  batch_reader *r = reader_alloc(sizeof *r, &a);
+  batch_reader *r = reader_alloc(sizeof(tun_reader), &a);
   if (!r) return throw_errno(env, ENOMEM, "startReader");
+  ((tun_reader *)r)->ahead = MIN_AHEAD;
   r->fill = tun_fill;
   return reader_start(env, r, argv, "tunroute:tun-read");
+}
+
+// setIoUring(on): batches through io_uring (default) or one read()/write() a packet; set before the first batch.
+static napi_value SetIoUring(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool on;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_bool(env, argv[0], &on) != napi_ok) {
+    napi_throw_type_error(env, "EINVAL", "setIoUring(boolean)");
+    return NULL;
+  }
+  uring_batch_enable(on);
+  return NULL;
+}
+
+// ioUring() -> 0 when this thread's batches go through io_uring; else the
+// errno the kernel refused a ring with, or -1 when switched off.
+static napi_value IoUring(napi_env env, napi_callback_info info) {
+  int why;
+  int active = uring_batch_active(&why);
+  napi_value out;
+  CHECK(napi_create_int32(env, active ? 0 : why == 0 ? -1 : why, &out));
+  return out;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -439,6 +502,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"startReader", NULL, StartReader, NULL, NULL, NULL, napi_default, NULL},
     {"stopReader", NULL, StopReader, NULL, NULL, NULL, napi_default, NULL},  // both port kinds' readers (reader.c)
     {"refReader", NULL, RefReader, NULL, NULL, NULL, napi_default, NULL},
+    {"setIoUring", NULL, SetIoUring, NULL, NULL, NULL, napi_default, NULL},
+    {"ioUring", NULL, IoUring, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return ether_init(env, exports);

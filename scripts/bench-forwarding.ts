@@ -58,6 +58,8 @@ export interface ForwardingRow {
   size: number;
   kernelPps: number;
   cPps: number;
+  /** The C forwarder with its reads and writes batched through io_uring (tunfwd-uring.c), plain TUNs. */
+  cUringPps: number;
   /** The C forwarder in offload mode (virtio-net headers), as tunroute's ports are by default. */
   cOffloadPps: number;
   tunroutePps: number;
@@ -72,6 +74,8 @@ export interface ForwardingRow {
   workers1Pps: number;
   workers2Pps: number;
   workers1PlainPps: number;
+  /** tunroute with `ioUring: false` (one read()/write() a packet), its default offloads (64 B only, else NaN). */
+  tunrouteNoUringPps: number;
   /**
    * The router CPU's time per delivered packet, ns (medians): the C
    * forwarder and tunroute, each with and without offload mode, and 1
@@ -80,6 +84,7 @@ export interface ForwardingRow {
    * TUN router and what tunroute's own path costs.
    */
   cCpu: CpuPerPacket;
+  cUringCpu: CpuPerPacket;
   cOffloadCpu: CpuPerPacket;
   tunrouteCpu: CpuPerPacket;
   tunroutePlainCpu: CpuPerPacket;
@@ -100,6 +105,11 @@ export interface ForwardingRow {
   workers1OverC: Spread | null;
   /** 1 worker with `offload: false` over the plain C forwarder (64 B only, else null). */
   workers1PlainOverC: Spread | null;
+  /** Over the io_uring C forwarder, like for like (plain TUNs): tunroute and 1 worker without offloads (1 worker: 64 B only). */
+  tunroutePlainOverCUring: Spread;
+  workers1PlainOverCUring: Spread | null;
+  /** tunroute with `ioUring: false` over tunroute (64 B only). */
+  noUringOverUring: Spread | null;
 }
 
 /** A CPU's time per delivered packet, ns: user (and nice), kernel (system, irq, softirq). */
@@ -120,8 +130,9 @@ export interface ForwardingBenchResult {
 
 function buildTools(): void {
   mkdirSync(BIN_DIR, { recursive: true });
-  for (const tool of ['udpflood', 'tunfwd', 'tunfwd-offload', 'ethfwd']) {
-    execFileSync('cc', ['-O2', '-Wall', '-o', `${BIN_DIR}/${tool}`, `${ROOT}scripts/bench/${tool}.c`], { stdio: 'inherit' });
+  for (const tool of ['udpflood', 'tunfwd', 'tunfwd-offload', 'tunfwd-uring', 'ethfwd']) {
+    const libs = tool === 'tunfwd-uring' ? ['-l:liburing.a'] : [];
+    execFileSync('cc', ['-O2', '-Wall', '-o', `${BIN_DIR}/${tool}`, `${ROOT}scripts/bench/${tool}.c`, ...libs], { stdio: 'inherit' });
   }
 }
 
@@ -211,9 +222,9 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
     const samples = sizes.map(() => ({
-      kernel: [] as number[], c: [] as number[], cOffload: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
+      kernel: [] as number[], c: [] as number[], cUring: [] as number[], cOffload: [] as number[], tunrouteNoUring: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
       workers1: [] as number[], workers2: [] as number[], workers1Plain: [] as number[],
-      cCpu: [] as CpuPerPacket[], cOffloadCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], tunroutePlainCpu: [] as CpuPerPacket[],
+      cCpu: [] as CpuPerPacket[], cUringCpu: [] as CpuPerPacket[], cOffloadCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], tunroutePlainCpu: [] as CpuPerPacket[],
       workers1Cpu: [] as CpuPerPacket[], workers1PlainCpu: [] as CpuPerPacket[],
       /** Per configuration, per round: whether the run delivered all the sender offered (senderLimited). */
       limited: {} as Record<string, boolean[]>,
@@ -241,15 +252,15 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
      * sender's included); returns the pps delivered while it runs, and
      * the router CPU's time per packet.
      */
-    const tunroute = async (what: string, name: string, ports: object[], senderNs: string, receiverNs: string, size: number, workers = 0): Promise<[number, CpuPerPacket]> => {
-      const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers });
+    const tunroute = async (what: string, name: string, ports: object[], senderNs: string, receiverNs: string, size: number, workers = 0, more: object = {}): Promise<[number, CpuPerPacket]> => {
+      const router = await lab.startRouter(name, { logLevel: 'warn', ports, workers, ...more });
       try {
         if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
         const [t, offered, cpu] = await measure(senderNs, receiverNs, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
         shown[what] = note(size, what, t, offered);
-        if (receiverNs !== eth.d && workers === 0) samples[sizes.indexOf(size)]!.offered.push(offered);
+        if (receiverNs !== eth.d && workers === 0 && what === 'tunroute') samples[sizes.indexOf(size)]!.offered.push(offered);
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
         rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
         return [t, cpu];
@@ -265,6 +276,9 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         const [cp, cCpu] = await cForwarder('c', ts, [`${BIN_DIR}/tunfwd`, ts, din, td, dout], ts, td, size);
         samples[i]!.c.push(cp);
         samples[i]!.cCpu.push(cCpu);
+        const [cup, cuCpu] = await cForwarder('cUring', ts, [`${BIN_DIR}/tunfwd-uring`, ts, din, td, dout], ts, td, size);
+        samples[i]!.cUring.push(cup);
+        samples[i]!.cUringCpu.push(cuCpu);
         const [cop, coCpu] = await cForwarder('cOffload', ts, [`${BIN_DIR}/tunfwd-offload`, '--offload', ts, din, td, dout], ts, td, size);
         samples[i]!.cOffload.push(cop);
         samples[i]!.cOffloadCpu.push(coCpu);
@@ -274,6 +288,10 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         const [tp, tpCpu] = await tunroute('tunroutePlain', `p${round}${size}`, tunPorts.map((p) => ({ ...p, offload: false })), ts, td, size);
         samples[i]!.tunroutePlain.push(tp);
         samples[i]!.tunroutePlainCpu.push(tpCpu);
+        if (size === 64) {
+          const [tn] = await tunroute('tunrouteNoUring', `n${round}${size}`, tunPorts, ts, td, size, 0, { ioUring: false });
+          samples[i]!.tunrouteNoUring.push(tn);
+        }
         const [cep] = await cForwarder('cEth', eth.r, [`${BIN_DIR}/ethfwd`, 'vnet', eth.inDev, eth.outDev, eth.dstMac], eth.s, eth.d, size);
         samples[i]!.cEth.push(cep);
         // The daemon in the chain's router namespace; it resolves the receiver by ARP before the blast.
@@ -298,7 +316,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
           samples[i]!.workers1PlainCpu.push(w1pCpu);
           w = `, workers 1: ${shown.workers1}, workers 2: ${shown.workers2}, 1 worker without offloads: ${shown.workers1Plain}`;
         }
-        log(`  round ${round + 1}, ${size} B: kernel ${shown.kernel}, C ${shown.c}, C offload mode ${shown.cOffload}, tunroute ${shown.tunroute}, without offloads ${shown.tunroutePlain}${w}, ` +
+        const n = size === 64 ? `, without io_uring ${shown.tunrouteNoUring}` : '';
+        log(`  round ${round + 1}, ${size} B: kernel ${shown.kernel}, C ${shown.c}, C io_uring ${shown.cUring}, C offload mode ${shown.cOffload}, tunroute ${shown.tunroute}, without offloads ${shown.tunroutePlain}${n}${w}, ` +
           `C AF_PACKET ${shown.cEth}, tunroute Ethernet ${shown.tunrouteEth} pps (* sender-limited)`);
       }
     }
@@ -306,6 +325,8 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       size,
       kernelPps: median(samples[i]!.kernel),
       cPps: median(samples[i]!.c),
+      cUringPps: median(samples[i]!.cUring),
+      tunrouteNoUringPps: samples[i]!.tunrouteNoUring.length > 0 ? median(samples[i]!.tunrouteNoUring) : NaN,
       cOffloadPps: median(samples[i]!.cOffload),
       tunroutePps: median(samples[i]!.tunroute),
       tunroutePlainPps: median(samples[i]!.tunroutePlain),
@@ -316,6 +337,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
       workers1PlainPps: samples[i]!.workers1Plain.length > 0 ? median(samples[i]!.workers1Plain) : NaN,
       cCpu: medianCpu(samples[i]!.cCpu),
+      cUringCpu: medianCpu(samples[i]!.cUringCpu),
       cOffloadCpu: medianCpu(samples[i]!.cOffloadCpu),
       tunrouteCpu: medianCpu(samples[i]!.tunrouteCpu),
       tunroutePlainCpu: medianCpu(samples[i]!.tunroutePlainCpu),
@@ -326,6 +348,9 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       plainOverOffload: overRound(samples[i]!.tunroutePlain, samples[i]!.tunroute, samples[i]!.limited.tunroute),
       workers1OverC: samples[i]!.workers1.length > 0 ? overRound(samples[i]!.workers1, samples[i]!.c, samples[i]!.limited.c) : null,
       workers1PlainOverC: samples[i]!.workers1Plain.length > 0 ? overRound(samples[i]!.workers1Plain, samples[i]!.c, samples[i]!.limited.c) : null,
+      tunroutePlainOverCUring: overRound(samples[i]!.tunroutePlain, samples[i]!.cUring, samples[i]!.limited.cUring),
+      workers1PlainOverCUring: samples[i]!.workers1Plain.length > 0 ? overRound(samples[i]!.workers1Plain, samples[i]!.cUring, samples[i]!.limited.cUring) : null,
+      noUringOverUring: samples[i]!.tunrouteNoUring.length > 0 ? overRound(samples[i]!.tunrouteNoUring, samples[i]!.tunroute, samples[i]!.limited.tunroute) : null,
       senderLimitedRuns: Object.fromEntries(Object.entries(samples[i]!.limited).map(([what, runs]) => [what, runs.filter(Boolean).length])),
     }));
     return { seconds, rounds, rows, tunrouteRssMB: rss };
@@ -360,10 +385,16 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       `   C in offload mode ${fmt(row.cOffloadPps)} (${(row.cOffloadPps / row.cPps).toFixed(2)}× C), tunroute over it ${formatSpread(row.tunrouteOverCOffload)}` +
       `   tunroute without offloads ${fmt(row.tunroutePlainPps)}, over tunroute with them ${formatSpread(row.plainOverOffload)}`);
   }
+  lines.push(`  Batched system calls (io_uring: one for a batch's reads, one for its writes; tunroute's default) — the C forwarder with io_uring on plain TUNs, and over it, like for like, tunroute without offloads:`);
+  for (const row of r.rows) {
+    lines.push(`  ${String(row.size).padStart(4)} B   C io_uring ${fmt(row.cUringPps)} (${(row.cUringPps / row.cPps).toFixed(2)}× the plain C loop)   tunroute without offloads over it ${formatSpread(row.tunroutePlainOverCUring)}` +
+      (row.workers1PlainOverCUring ? `, 1 worker ${formatSpread(row.workers1PlainOverCUring)}` : '') +
+      (row.noUringOverUring ? `   tunroute with ioUring: false ${fmt(row.tunrouteNoUringPps)}, over tunroute ${formatSpread(row.noUringOverUring)}` : ''));
+  }
   const cpu = (c: CpuPerPacket) => `${fmt(c.userNs)} + ${fmt(c.kernelNs)} ns`;
   lines.push(`  The router's CPU per delivered packet, user + kernel (/proc/stat, medians; kernel: the TUN reads and writes, and the receiver's stack its writes run):`);
   for (const row of r.rows) {
-    lines.push(`  ${String(row.size).padStart(4)} B   C TUN→TUN ${cpu(row.cCpu)}   tunroute ${cpu(row.tunrouteCpu)}` + (row.workers1Cpu ? `   1 worker ${cpu(row.workers1Cpu)}` : ''));
+    lines.push(`  ${String(row.size).padStart(4)} B   C TUN→TUN ${cpu(row.cCpu)}, with io_uring ${cpu(row.cUringCpu)}   tunroute ${cpu(row.tunrouteCpu)}` + (row.workers1Cpu ? `   1 worker ${cpu(row.workers1Cpu)}` : ''));
     lines.push(`           offload mode: C ${cpu(row.cOffloadCpu)}; without it: tunroute ${cpu(row.tunroutePlainCpu)}` +
       (row.workers1PlainCpu ? `, 1 worker ${cpu(row.workers1PlainCpu)}` : ''));
   }

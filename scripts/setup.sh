@@ -2,7 +2,7 @@
 # tunroute set-up, as root, doing only what is still missing: the Debian
 # packages the router, its tests and the demo use (iproute2, ping,
 # traceroute, curl, ethtool for the topology labs' links, BIRD and FRR as
-# real peers, a compiler for the TUN addon, iperf3 for the bulk TCP bench); `npm install` (which builds the addon with node-gyp and compiles
+# real peers, a compiler and liburing (io_uring) for the TUN addon, iperf3 for the bulk TCP bench); `npm install` (which builds the addon with node-gyp and compiles
 # the TypeScript) when node_modules is missing or older than the lock file;
 # the addon alone if it is missing; the TypeScript alone if a source file
 # is newer than the last build. A second run finds everything done and
@@ -39,7 +39,7 @@ if ! command -v npm >/dev/null 2>&1 || [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-PACKAGES="iproute2 iputils-ping traceroute curl ethtool bird2 frr make g++ python3 iperf3"
+PACKAGES="iproute2 iputils-ping traceroute curl ethtool bird2 frr make g++ liburing-dev python3 iperf3"
 if $containers; then
   PACKAGES="$PACKAGES mmdebstrap"
   # Docker CE's packages conflict with docker.io: an engine already there is kept.

@@ -49,6 +49,7 @@ export function configJson(c: RouterConfig): Record<string, unknown> {
     drainIdleTimeout: c.drainIdleTimeout,
     ...(c.metricsListen ? { metricsListen: `${c.metricsListen.address}:${c.metricsListen.port}` } : {}),
     ...(c.offload ? {} : { offload: false }),
+    ...(c.ioUring ? {} : { ioUring: false }),
     ...(c.workers ? { workers: c.workers } : {}),
     ...(c.workerNice !== DEFAULT_WORKER_NICE ? { workerNice: c.workerNice } : {}),
   };

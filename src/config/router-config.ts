@@ -188,6 +188,8 @@ export interface RouterConfig {
   workerNice: number;
   /** The default of every port's `offload` (default true). */
   offload: boolean;
+  /** TUN batches through io_uring (default true) or one read()/write() a packet; read at start. */
+  ioUring: boolean;
   /** Serve GET /metrics (Prometheus) on this TCP address too, or null (it is always on the API socket). */
   metricsListen: { address: string; port: number } | null;
 }
@@ -199,7 +201,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Top-level fields; `$schema` lets editors find the JSON Schema (config/tunroute.schema.json). */
 export const CONFIG_FIELDS = [
   '$schema', 'router', 'socket', 'logLevel', 'icmpRateLimit', 'replyRateLimit', 'ports', 'routes', 'bfd', 'rip', 'ospf', 'policy', 'virtualServices', 'triggers', 'drainIdleTimeout',
-  'metricsListen', 'offload', 'workers', 'workerNice',
+  'metricsListen', 'offload', 'ioUring', 'workers', 'workerNice',
 ] as const;
 
 /** The most forwarding workers a router may have. */
@@ -277,9 +279,10 @@ export function parseRouterConfig(json: unknown, file = '<config>'): RouterConfi
     const metricsListen = p.check(() => parseListen(root, 'metricsListen'));
     const workers = p.check(() => integer(root, 'workers', '', 0, MAX_WORKERS, 0));
     const workerNice = p.check(() => integer(root, 'workerNice', '', -20, 19, DEFAULT_WORKER_NICE));
+    const ioUring = p.check(() => boolean(root, 'ioUring', '', true));
     return complete<RouterConfig>({
       file, router, socket, logLevel, icmpRateLimit, replyRateLimit, ports, routes, bfd, rip, ospf, policy, virtualServices, triggers, drainIdleTimeout, metricsListen, offload, workers,
-      workerNice,
+      workerNice, ioUring,
     });
   });
 }

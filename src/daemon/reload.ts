@@ -43,6 +43,7 @@ export function reloadDaemon(daemon: Daemon, file: string, opts: { keepLogLevel?
   next.socket = prev.socket; // may come from the command line; never changes while running
   next.workers = prev.workers; // the same: forwarding workers start with the daemon
   next.workerNice = prev.workerNice;
+  next.ioUring = prev.ioUring; // how the TUNs' batches go: chosen at start
   if (JSON.stringify(next.metricsListen) !== JSON.stringify(prev.metricsListen)) throw new ReloadRefused(`${file}: metricsListen: cannot change while running: restart instead`);
   if (next.router !== prev.router) throw new ReloadRefused(`${file}: router: the name cannot change while running ("${prev.router}" → "${next.router}"): restart instead`);
   if (!!next.rip !== !!prev.rip && !rip) throw new ReloadRefused(`${file}: rip: RIP cannot be turned on by a reload: restart instead`);

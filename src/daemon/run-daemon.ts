@@ -11,6 +11,7 @@ import { registerConfigApi } from '../api/config-api.js';
 import { serveMetrics } from '../api/metrics.js';
 import { assembleDaemon, type Daemon } from './assemble.js';
 import { ReloadRefused, asOperationError, reloadDaemon } from './reload.js';
+import { chooseTunIo } from '../router/port-devices.js';
 import { LogSink, createLogger } from './log.js';
 
 export interface RunOptions {
@@ -57,6 +58,11 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     throw new ExitError(1, `${config.router}: cannot open the log ${opts.logFile}: ${(e as Error).message}`);
   }
   const log = createLogger(config.router, opts.logLevel ?? config.logLevel, sink);
+  const io = chooseTunIo(config.ioUring);
+  if (config.ports.some((p) => p.type === 'tun')) {
+    if (io.ioUring) log.info({ event: 'tun.io', ioUring: true }, 'TUN ports read and write their batches through io_uring');
+    else log[config.ioUring ? 'warn' : 'info']({ event: 'tun.io', ioUring: false, reason: io.reason }, `TUN ports read and write one packet a system call: ${io.reason}`);
+  }
   const api = new ApiServer();
   let daemon: Daemon;
   try {

@@ -3,6 +3,7 @@
 // loop; reads arrive in batches into fixed slots of a caller-owned buffer.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { getSystemErrorName } from 'node:util';
 import { stillThere, type DeviceCounts, type DeviceOffload, type PacketDevice } from './device.js';
 
 interface TunAddon {
@@ -19,6 +20,8 @@ interface TunAddon {
   ): object;
   stopReader(handle: object): void;
   refReader(handle: object, ref: boolean): void;
+  setIoUring(on: boolean): void;
+  ioUring(): number;
 }
 
 let addon: TunAddon | undefined;
@@ -103,7 +106,26 @@ function offloadOf(vnetHdrSize: number, offloads: number): DeviceOffload {
   return { vnetHdrSize, csum, tso4: csum && (offloads & TunOffload.TSO4) !== 0, uso4: csum && (offloads & TunOffload.USO4) !== 0, rxSuper: true };
 }
 
+/** How a thread's TUN batches go: through io_uring, or one read()/write() a packet and why. */
+export type TunIo = { ioUring: true } | { ioUring: false; reason: string };
+
 export class TunDevice implements PacketDevice {
+  /**
+   * Every TUN batch of this process through io_uring (default: one system
+   * call for a batch's reads, one for its writes; native/uring-batch.c), or
+   * (false) one read()/write() a packet. Set before any device reads.
+   */
+  static setIoUring(on: boolean): void {
+    load().setIoUring(on);
+  }
+
+  /** How this thread's batches go (it makes the thread's ring if it has none yet). */
+  static io(): TunIo {
+    const why = load().ioUring();
+    if (why === 0) return { ioUring: true };
+    return { ioUring: false, reason: why < 0 ? 'switched off (ioUring: false)' : `the kernel refused a ring (${getSystemErrorName(-why)})` };
+  }
+
   readonly name: string;
   readonly netns: string | undefined;
   readonly fd: number;

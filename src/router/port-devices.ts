@@ -9,10 +9,16 @@ import type { PacketDevice } from '../ports/device.js';
 import { EthernetDevice, type EthernetQueueHandle } from '../ports/ethernet/ethernet-device.js';
 import { EthernetLink } from '../ports/ethernet/ethernet-link.js';
 import { Port } from '../ports/port.js';
-import { TunDevice, type TunQueueHandle } from '../ports/tun-device.js';
+import { TunDevice, type TunIo, type TunQueueHandle } from '../ports/tun-device.js';
 import { parseMac } from '../wire/ethernet.js';
 
 export type DeviceOpener = (port: PortConfig) => PacketDevice;
+
+/** How every TUN port of this process batches its reads and writes (config `ioUring`), as this thread finds it. */
+export function chooseTunIo(ioUring: boolean): TunIo {
+  TunDevice.setIoUring(ioUring);
+  return TunDevice.io();
+}
 
 /**
  * Open the device a port config names (in its namespace), in offload mode
