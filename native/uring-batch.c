@@ -31,6 +31,7 @@
 typedef struct {
   struct io_uring ring;
   int error;  // errno of a failed setup (0: the ring is there)
+  int refused;  // the kernel refused a TUN request (EOPNOTSUPP: a TUN without RWF_NOWAIT): read()/write() from then on
 } thread_ring;
 
 static int enabled = 1;
@@ -62,7 +63,17 @@ static struct io_uring *thread_ring_get(void) {
     t->error = rc < 0 ? -rc : 0;
     pthread_setspecific(ring_key, t);
   }
-  return t->error == 0 ? &t->ring : NULL;
+  return t->error == 0 && !t->refused ? &t->ring : NULL;
+}
+
+// Whether all `n` results say the ring cannot do TUN requests at all (a
+// kernel whose TUN has no RWF_NOWAIT): then this thread goes back to
+// read()/write(), and none of them was carried out.
+static int refused(const int32_t *res, int n) {
+  for (int i = 0; i < n; i++) if (res[i] != -EOPNOTSUPP) return 0;
+  thread_ring *t = pthread_getspecific(ring_key);
+  if (t) t->refused = 1;
+  return 1;
 }
 
 int uring_batch_active(int *why) {
@@ -70,7 +81,7 @@ int uring_batch_active(int *why) {
   if (!enabled) return 0;
   if (thread_ring_get()) return 1;
   thread_ring *t = pthread_getspecific(ring_key);
-  *why = t ? t->error : ENOMEM;
+  *why = !t ? ENOMEM : t->refused ? EOPNOTSUPP : t->error;
   return 0;
 }
 
@@ -109,6 +120,7 @@ int uring_read_batch(int fd, uint8_t *base, size_t slot_size, int slots, int32_t
     *err = -rc;
     return 0;
   }
+  if (refused(lengths, slots)) return -1;
   // In arrival order, without gaps: a packet queued while the batch ran may
   // land in a slot after one that found the queue empty (EAGAIN).
   int n = 0;
@@ -138,6 +150,7 @@ int uring_write_batch(int fd, const uint8_t *data, const int32_t *offs, int32_t 
     }
     int32_t res[RING_ENTRIES];
     int rc = submit_and_reap(ring, n, res);
+    if (start == 0 && rc == 0 && refused(res, n)) return -1;  // the caller writes them all
     for (int i = 0; i < n; i++) {
       if (rc < 0) lens[start + i] = rc;
       else if (res[i] < 0) lens[start + i] = res[i];
