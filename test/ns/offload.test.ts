@@ -12,7 +12,8 @@
 // Needed and the server's kernel lowers its path MTU; out of an Ethernet
 // port (passed whole to the kernel, or cut with offloads off) and into one
 // (super-frames read whole); UDP
-// segmentation offload; plain mode on TUNs an offload reader used before.
+// segmentation offload; UDP bursts merged or not by their IP
+// identifications; plain mode on TUNs an offload reader used before.
 // Also the C offload forwarder the benchmark uses as the ceiling, and what
 // the kernel keeps of a persistent TUN's offloads once its reader closes.
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { StatsJson } from '../../src/api/types.js';
@@ -58,6 +60,35 @@ try:
 except socket.timeout:
     pass
 print(n, ok, flush=True)
+`;
+// A burst of 40 datagrams of one flow: from a connected socket, or from an unconnected one with IP_PMTUDISC_DO (sendto).
+const BURST_SEND = `
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+connected = sys.argv[1] == 'connected'
+if connected:
+    s.connect(('10.2.0.2', 9001))
+else:
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER, IP_PMTUDISC_DO
+for i in range(40):
+    s.send(b'x' * 200) if connected else s.sendto(b'x' * 200, ('10.2.0.2', 9001))
+`;
+const BURST_RECV = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.2.0.2', 9001))
+print('ready', flush=True)
+s.settimeout(2)
+n = 0
+try:
+    while True:
+        s.recv(2048)
+        n += 1
+        if n == 40:
+            s.settimeout(0.3)
+except socket.timeout:
+    pass
+print(n, flush=True)
 `;
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -183,6 +214,14 @@ test('one router, offloads on by default: 8 MB arrive whole; the server\'s super
   const st = await through([clientPort(), serverPort()], async (r) => {
     await fetchAndCheck('one router');
     metrics = (await inNetns(r.netns, 'curl', ['-sS', '--unix-socket', r.socket, 'http://x/metrics'])).stdout;
+    // The kernel took the offloads the daemon asked for on both TUNs (TSO4/6, TSO-ECN; USO4 and USO6 together show
+    // as tx-udp-segmentation): a kernel without one reports it off.
+    for (const [ns, dev] of [[c, devC], [s, devS]] as const) {
+      const features = (await inNetns(ns, 'ethtool', ['-k', dev])).stdout;
+      for (const f of ['tx-tcp-segmentation', 'tx-tcp6-segmentation', 'tx-tcp-ecn-segmentation', 'tx-udp-segmentation']) {
+        assert.match(features, new RegExp(`^\\s*${f}: on`, 'm'), `${dev}: ${f} on Linux ${release()}`);
+      }
+    }
   });
   assert.match(metrics, /^tunroute_port_offload_total\{port="s",kind="rxSuperPackets"\} [1-9]\d*$/m);
   const sIn = st.s!, cOut = st.c!;
@@ -289,6 +328,30 @@ test('UDP segmentation offload: 8000 datagrams intact, passed whole, cut in the 
       assert.ok(st.s!.txPackets < 4000, `${way}: ${JSON.stringify(st.s)}`);
     }
   }
+});
+
+test('UDP bursts through a plain ingress into an offload egress: merged when their IP identifications count up, not when the kernel gives them all 0', { timeout: 60_000 }, async () => {
+  // Linux numbers a connected socket's datagrams from the socket's own counter; an unconnected socket's DF datagrams
+  // get 0 only if it asked IP_PMTUDISC_DO (by default they come from a counter shared per destination: not asserted).
+  const modes = ['connected', 'pmtudisc-do'] as const;
+  const coalesced: Partial<Record<(typeof modes)[number], number>> = {};
+  await through([clientPort({ offload: false }), serverPort()], async (r) => {
+    const merged = async () => (await r.api<StatsJson>('GET', '/v1/stats')).ports.s!.offload.coalesced ?? 0;
+    await waitFor('router up', async () => { await inNetns(c, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']); return true; }, 10_000, 100);
+    for (const mode of modes) {
+      const got = join(lab.dir, `burst-recv-${mode}.txt`);
+      const recv = lab.spawnIn(s, 'python3', ['-c', BURST_RECV], { stdout: got });
+      const exited = new Promise((res) => recv.once('exit', res));
+      await waitFor('receiver bound', () => readFileSync(got, 'utf8').includes('ready'), 10_000, 50);
+      const before = await merged();
+      await inNetns(c, 'python3', ['-c', BURST_SEND, mode], { timeoutMs: 10_000 });
+      await exited;
+      assert.equal(readFileSync(got, 'utf8').trim().split('\n').pop(), '40', `${mode}: every datagram arrives, once`);
+      coalesced[mode] = (await merged()) - before;
+    }
+  });
+  assert.ok(coalesced.connected! > 0, JSON.stringify(coalesced));
+  assert.equal(coalesced['pmtudisc-do'], 0, JSON.stringify(coalesced));
 });
 
 test('offloads off on TUNs an offload reader used before: switched off again, ordinary packets only', { timeout: 90_000 }, async () => {

@@ -75,7 +75,9 @@ test('testbed up --topology builds the lab and leaves it running; down removes a
 
   // Across the router: the fleet host pings server 1's link address and polls the service, answered by server 1.
   const fleet = `${ID}-fleet`;
-  await inNetns(fleet, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.1.1.2'], { timeoutMs: 10_000 });
+  const ping = await inNetns(fleet, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.1.1.2'], { timeoutMs: 10_000 });
+  // Server 1's replies (sent with TTL 64) lose two in r1: tunroute's forwarding, then its kernel's out of the veth.
+  assert.deepEqual(ping.stdout.match(/ttl=\d+/g), ['ttl=62', 'ttl=62'], ping.stdout);
   const http = await inNetns(fleet, 'curl', ['-sf', '--max-time', '3', '--interface', '10.64.0.1', '-D', '-', '-o', '/dev/null', 'http://1.1.1.1/'], { timeoutMs: 10_000 });
   assert.match(http.stdout, /^x-served-by: server1\r?$/im);
 

@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { parseRouterConfig } from '../../src/config/router-config.js';
 import { pino } from 'pino';
 import { SPARE_PORTS } from '../../src/dataplane/packet-path.js';
+import { TunDevice, TunError } from '../../src/ports/tun-device.js';
 import { Router, deviceKey } from '../../src/router/router.js';
 import { FLOW_INSERTED, FLOW_CAPACITY, STATUS_TICKS, statusBytes, statusLive, statusOpen, statusViews } from '../../src/router/worker-protocol.js';
 import { Lab } from '../../src/testbed/lab.js';
@@ -272,6 +273,14 @@ test('a port changed 20 times (more changes than the arena keeps spare ports for
   } finally {
     router.onFatal = onFatal;
   }
+});
+
+test('a TUN made beforehand without multi_queue: the kernel refuses a multi-queue open, and the error says why', { skip: !root && 'needs root' }, async () => {
+  const dev = lab.dev('sq');
+  // In the lab's namespace: its cleanup removes it.
+  await ip('-n', ns, 'tuntap', 'add', 'dev', dev, 'mode', 'tun');
+  assert.throws(() => new TunDevice({ name: dev, netns: ns, multiQueue: true }),
+    (e: unknown) => e instanceof TunError && /exists as a single-queue device/.test(e.message));
 });
 
 // Last: it ends worker 0.
