@@ -4,30 +4,11 @@
 //   tunfwd NETNS_A DEV_A NETNS_B DEV_B
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-static int open_tun(const char *ns, const char *dev) {
-  char path[256];
-  snprintf(path, sizeof path, "/run/netns/%s", ns);
-  int nsfd = open(path, O_RDONLY);
-  if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) { perror(path); return -1; }
-  close(nsfd);
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-  strncpy(ifr.ifr_name, dev, IFNAMSIZ - 1);
-  if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0) { perror(dev); return -1; }
-  return fd;
-}
+#include "plain-tun.h"
 
 int main(int argc, char **argv) {
   if (argc != 5) { fprintf(stderr, "usage: tunfwd NS_A DEV_A NS_B DEV_B\n"); return 2; }
