@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { RipAuth } from '../../src/protocols/rip/auth.js';
 import { Bird } from '../../src/testbed/bird.js';
 import { Frr } from '../../src/testbed/frr.js';
 import { Lab } from '../../src/testbed/lab.js';
 import { RealR1Lab, SERVICE, VIA_R2, VIA_R3 } from '../../src/testbed/real-r1.js';
 import { ip, run, sleep, waitFor } from '../../src/testbed/shell.js';
+import { RIP_ENTRY_LEN, RIP_MAX_AUTH_LEN, RipCommand, RipView, writeRipHeader } from '../../src/wire/rip.js';
 
 test('BIRD and FRR run inside lab namespaces', { timeout: 30_000 }, async () => {
   const lab = await Lab.create('peers');
@@ -138,13 +140,15 @@ for (const kind of ['bird', 'frr'] as const) {
  * sends to argv[3] one Response per [b, n] of argv[5] (JSON, default
  * [[77, 1]]), advertising 10.b.0.0/24 … 10.b.(n−1).0/24 metric 1 (so the
  * peer learns routes from us); after argv[4] ms prints what it got as JSON:
- * [{ to: 'multicast' | 'unicast', bytes, entries: [[prefix, metric], …] }, …].
+ * [{ to: 'multicast' | 'unicast', bytes, entries: [[prefix, metric], …], auth }, …],
+ * auth being a cryptographic auth entry's [Auth Data Len, the trailer's
+ * digest length] (RFC 4822), else null.
  * Messages are read and written with the project's RIP wire module (argv[1]).
  */
 const RIP_LISTEN = `
 const dgram = require('node:dgram');
 const [wire, me, peer, ms, sends = '[[77, 1]]'] = process.argv.slice(1);
-import(wire).then(({ RipView, RipCommand, RipCheck, AFI_INET, RIP_HEADER_LEN, RIP_ENTRY_LEN, maskLength, writeRipHeader, writeRipEntry }) => {
+import(wire).then(({ RipView, RipCommand, RipCheck, RipAuthType, AFI_INET, RIP_HEADER_LEN, RIP_ENTRY_LEN, maskLength, writeRipHeader, writeRipEntry }) => {
   const got = [];
   const view = new RipView();
   const dotted = (a) => [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
@@ -155,7 +159,7 @@ import(wire).then(({ RipView, RipCommand, RipCheck, AFI_INET, RIP_HEADER_LEN, RI
     for (let i = rip.firstRoute; i < rip.entryCount; i++) {
       if (rip.afi(i) === AFI_INET) entries.push([dotted(rip.address(i)) + '/' + maskLength(rip.mask(i)), rip.metric(i)]);
     }
-    got.push({ to, bytes: b.length, entries });
+    got.push({ to, bytes: b.length, entries, auth: rip.authType === RipAuthType.CRYPTO ? [rip.authDataLen, rip.digestLength] : null });
   };
   const mc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   const uc = dgram.createSocket({ type: 'udp4', reuseAddr: true });
@@ -256,6 +260,71 @@ test('BIRD 2 takes a 524-byte RIP Response, not a 544-byte one; it sends 504-byt
     const count = async (net: string) => Number(/(\d+) of \d+ routes/.exec(await bird.cmd(`show route count protocol rip1 where net ~ ${net}`))?.[1]);
     assert.deepEqual([await count('10.77.0.0/16'), await count('10.78.0.0/16')], [26, 0], 'BIRD learned the 524-byte Response and not the 544-byte one');
     assert.ok(got.length >= 4 && got.every((g) => g.bytes <= 504) && got.some((g) => g.bytes === 504), `BIRD's datagrams: ${JSON.stringify(got.map((g) => g.bytes))}`);
+  } finally {
+    await lab.cleanup();
+  }
+});
+
+/** The Auth Data Len tunroute writes for `type` (its RipAuth signing a Response). */
+function ourAuthDataLen(type: 'md5' | 'hmac-sha256'): number {
+  const auth = new RipAuth({ type, keys: [{ id: 1, secret: 'k', from: null, until: null, acceptFrom: null, acceptUntil: null }] });
+  const buf = new Uint8Array(RIP_MAX_AUTH_LEN);
+  const len = auth.sign(buf, 0, writeRipHeader(buf, 0, RipCommand.RESPONSE) + RIP_ENTRY_LEN, Date.now());
+  return new RipView().attach(buf, 0, len).authDataLen;
+}
+
+/**
+ * README "RIP authentication": "Auth Data Len" is sent as BIRD and FRR send
+ * it — keyed MD5: the digest + 4 (BIRD; FRR's default `auth-length
+ * old-ripd`), HMAC: the digest's length (BIRD); FRR's `auth-length rfc`
+ * sends MD5's 16 — and tunroute sends what they send. One BIRD and one FRR,
+ * each with two interfaces authenticated differently, a listener on each.
+ */
+test('BIRD and FRR send RIP\'s Auth Data Len as tunroute does: 20 for keyed MD5 (16 with FRR\'s `auth-length rfc`), 32 for HMAC-SHA-256', { timeout: 30_000 }, async (t) => {
+  const md5 = ourAuthDataLen('md5');
+  const sha = ourAuthDataLen('hmac-sha256');
+  assert.deepEqual([md5, sha], [20, 32], 'what tunroute sends');
+  const lab = await Lab.create('ripadl');
+  try {
+    const b = await lab.addNamespace('b');
+    const f = await lab.addNamespace('f');
+    // Per link: the peer's side, what it authenticates with, the [Auth Data Len, digest length] it must send.
+    const links = [
+      { ns: b, what: 'BIRD keyed MD5', want: [md5, 16] },
+      { ns: b, what: 'BIRD HMAC-SHA-256', want: [sha, 32] },
+      { ns: f, what: 'FRR MD5 auth-length old-ripd', want: [md5, 16] },
+      { ns: f, what: 'FRR MD5 auth-length rfc', want: [16, 16] },
+    ].map((l, i) => ({ ...l, dev: lab.dev(`adp${i}`), me: `10.0.${i}.1`, peer: `10.0.${i}.2`, listener: '' }));
+    for (const [i, l] of links.entries()) {
+      l.listener = await lab.addNamespace(`o${i}`);
+      await listenerLink(lab, l.ns, l.dev, l.listener, lab.dev(`ado${i}`), `10.0.${i}`);
+    }
+    const dev = (i: number) => links[i]!.dev;
+    await Bird.start(lab, b, [
+      'router id 10.0.0.2;', 'protocol device { scan time 1; }', 'protocol static { ipv4; route 192.168.1.0/24 blackhole; }',
+      'protocol rip {', '  ipv4 { import all; export all; };',
+      `  interface "${dev(0)}" { update time 5; authentication cryptographic; password "m" { id 1; algorithm keyed md5; }; };`,
+      `  interface "${dev(1)}" { update time 5; authentication cryptographic; password "s" { id 2; algorithm hmac sha256; }; };`,
+      '}', '',
+    ].join('\n'));
+    await ip('-n', f, 'addr', 'add', '192.168.3.1/24', 'dev', 'lo');
+    await Frr.start(lab, f, {
+      ripd: [
+        'hostname frr-adl', '!', 'key chain k', ' key 1', '  key-string m', '!',
+        `interface ${dev(2)}`, ' ip rip authentication mode md5 auth-length old-ripd', ' ip rip authentication key-chain k', '!',
+        `interface ${dev(3)}`, ' ip rip authentication mode md5 auth-length rfc', ' ip rip authentication key-chain k', '!',
+        'router rip', ' version 2', ` network ${dev(2)}`, ` network ${dev(3)}`, ' timers basic 5 30 20', ' redistribute connected', '!', '',
+      ].join('\n'),
+    });
+    // Listen only (the peers would refuse our unauthenticated Responses): each sends an update every 5 s (FRR ± 1 s).
+    const heard = await Promise.all(links.map(async (l) => {
+      const out = await run('ip', ['netns', 'exec', l.listener, process.execPath, '-e', RIP_LISTEN, RIP_WIRE, l.me, l.peer, '7000', '[]']);
+      return (JSON.parse(out.stdout) as { auth: [number, number] | null }[]).map((g) => g.auth);
+    }));
+    t.diagnostic(`[Auth Data Len, digest length] heard: ${links.map((l, i) => `${l.what} ${JSON.stringify(heard[i])}`).join(', ')}`);
+    for (const [i, l] of links.entries()) {
+      assert.ok(heard[i]!.length >= 1 && heard[i]!.every((a) => JSON.stringify(a) === JSON.stringify(l.want)), `${l.what}: ${JSON.stringify(heard[i])}`);
+    }
   } finally {
     await lab.cleanup();
   }
