@@ -375,6 +375,12 @@ int write_parse(napi_env env, napi_value *argv, const char *name, write_args *w)
   return 1;
 }
 
+// Whether packet i of a write is a non-empty range inside the buffer.
+static int in_buffer(const write_args *a, int i) {
+  int32_t o = a->offs[i], l = a->lens[i];
+  return o >= 0 && l > 0 && (size_t)o + (size_t)l <= a->data_len;
+}
+
 // writeBatch(fd, buf: ArrayBuffer|Uint8Array, offsets: Int32Array, lengths: Int32Array, count)
 //   -> number of packets written; a packet the kernel refuses is skipped (its
 //   negative errno goes in lengths[i] so the caller can count it as a drop).
@@ -385,10 +391,7 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
   write_args a;
   if (!write_parse(env, argv, "writeBatch", &a)) return NULL;
   int bad = 0;
-  for (int i = 0; i < a.count; i++) {
-    int32_t o = a.offs[i], l = a.lens[i];
-    if (o < 0 || l <= 0 || (size_t)o + (size_t)l > a.data_len) bad = 1;
-  }
+  for (int i = 0; i < a.count && !bad; i++) bad = !in_buffer(&a, i);
   int ok = bad ? -1 : uring_write_batch(a.fd, a.data, a.offs, a.lens, a.count);
   if (ok >= 0) {
     napi_value out;
@@ -397,8 +400,8 @@ static napi_value WriteBatch(napi_env env, napi_callback_info info) {
   }
   ok = 0;
   for (int i = 0; i < a.count; i++) {
+    if (!in_buffer(&a, i)) { a.lens[i] = -EINVAL; continue; }
     int32_t o = a.offs[i], l = a.lens[i];
-    if (o < 0 || l <= 0 || (size_t)o + (size_t)l > a.data_len) { a.lens[i] = -EINVAL; continue; }
     ssize_t w;
     do { w = packet_write(a.fd, a.data + o, (size_t)l); } while (w < 0 && errno == EINTR);
     if (w < 0) a.lens[i] = -errno; else ok++;
