@@ -44,6 +44,8 @@ export class RouterProcess {
     readonly configFile: string,
     readonly socket: string,
     readonly logFile: string,
+    /** A command the daemon runs under (e.g. `setpriv …` to drop a capability); none by default. */
+    readonly under: readonly string[] = [],
   ) {}
 
   /** Call the daemon's API. */
@@ -77,7 +79,8 @@ export class RouterProcess {
   }
 
   async start(timeoutMs = 10_000): Promise<void> {
-    const proc = this.lab.spawnIn(this.netns, process.execPath, [TUNROUTE_BIN, 'run', '--config', this.configFile, '--log-file', this.logFile, '--socket', this.socket], { stderr: `${this.logFile}.stderr` });
+    const [cmd, ...args] = [...this.under, process.execPath, TUNROUTE_BIN, 'run', '--config', this.configFile, '--log-file', this.logFile, '--socket', this.socket];
+    const proc = this.lab.spawnIn(this.netns, cmd!, args, { stderr: `${this.logFile}.stderr` });
     this.proc = proc;
     const exited = new Promise<never>((_, reject) => {
       proc.once('exit', (code, sig) => reject(new Error(`router ${this.name} exited (${sig ?? `status ${code}`}): ${readTail(`${this.logFile}.stderr`)}`)));
@@ -276,12 +279,12 @@ export class Lab {
     }
   }
 
-  /** Write a router config and start its daemon inside its own namespace. */
-  async startRouter(name: string, config: Record<string, unknown>): Promise<RouterProcess> {
+  /** Write a router config and start its daemon inside its own namespace (under `opts.under`, a command prefix, if given). */
+  async startRouter(name: string, config: Record<string, unknown>, opts: { under?: string[] } = {}): Promise<RouterProcess> {
     const ns = this.namespaces.includes(this.ns(name)) ? this.ns(name) : await this.addNamespace(name);
     const configFile = join(this.dir, `${name}.json`);
     writeFileSync(configFile, JSON.stringify({ router: `${this.id}-${name}`, ...config }, null, 2));
-    const r = new RouterProcess(this, name, ns, configFile, join(this.dir, `${name}.sock`), join(this.dir, `${name}.log`));
+    const r = new RouterProcess(this, name, ns, configFile, join(this.dir, `${name}.sock`), join(this.dir, `${name}.log`), opts.under);
     this.routers.push(r);
     await r.start();
     return r;

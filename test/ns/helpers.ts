@@ -1,5 +1,6 @@
 // Shared pieces of the namespace tests.
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Lab, RouterProcess } from '../../src/testbed/lab.js';
 import { spawnInfoServer } from '../../src/testbed/servers.js';
 import { inNetns, run, waitFor, sleep } from '../../src/testbed/shell.js';
@@ -121,4 +122,14 @@ export function metricSample(text: string, name: string, labels = ''): number {
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const m = new RegExp(`^${esc(name)}${labels ? esc(`{${labels}}`) : ''} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : NaN;
+}
+
+/** The nice of each thread of process `pid` (field 19 of proc_pid_stat(5)), the process's own thread first. */
+export function threadNices(pid: number): number[] {
+  const niceOf = (tid: string) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  };
+  const tids = readdirSync(`/proc/${pid}/task`).filter((t) => t !== String(pid));
+  return [niceOf(String(pid)), ...tids.map(niceOf)];
 }

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import type { NeighbourPortJson, PolicyRuleJson, StatsJson } from '../../src/api/types.js';
 import { Lab, type RouterProcess } from '../../src/testbed/lab.js';
 import { inNetns, ip, sleep, waitFor, within } from '../../src/testbed/shell.js';
-import { metricSample, scrapeMetrics, startHttpEcho, TUN_DROPS_LAG_MS } from './helpers.js';
+import { metricSample, scrapeMetrics, startHttpEcho, threadNices, TUN_DROPS_LAG_MS } from './helpers.js';
 import { FLOWS, sendUdpFlows, settled } from '../support/udp-flows.js';
 
 /** A TCP client that keeps its connection busy: one byte of a request header every 50 ms. */
@@ -122,13 +122,8 @@ for (const workers of [1, 2]) {
       }
       assert.ok(router.events().some((e) => e.event === 'workers.started' && e.workers === workers), 'workers.started logged');
       // workerNice's default (-10): the workers' threads, and only they, run 10 below the daemon's nice.
-      const pid = router.pid()!;
-      const niceOf = (tid: string) => {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of proc_pid_stat(5)
-      };
-      const nices = readdirSync(`/proc/${pid}/task`).map(niceOf);
-      const workerNice = Math.max(-20, niceOf(String(pid)) - 10); // the process's own thread, lowered by 10
+      const nices = threadNices(router.pid()!);
+      const workerNice = Math.max(-20, nices[0]! - 10); // the process's own thread, lowered by 10
       assert.equal(nices.filter((n) => n === workerNice).length, workers, `threads' nice: ${nices.join(' ')}`);
       assert.equal(router.events().filter((e) => e.event === 'worker.priority' && e.nice === workerNice).length, workers, 'each worker logged its nice');
       // Port b's link counters sum every thread's: each ARP request sent (by a worker resolving host b,
