@@ -70,6 +70,12 @@ export interface ForwardingRow {
   tunrouteEthPps: number;
   /** Sent by the generator per second in the tunroute run (offered load). */
   offeredPps: number;
+  /**
+   * Packets per second the receiver's interface counted in the tunroute run
+   * (rx_packets): a UDP super-packet tunroute wrote whole counts once there,
+   * its datagrams each at the UDP layer (the delivered count).
+   */
+  receiverRxPps: number;
   /** TUN ports, forwarding workers (64 B only, else NaN): 1 and 2 workers, and 1 worker with `offload: false`. */
   workers1Pps: number;
   workers2Pps: number;
@@ -163,15 +169,23 @@ async function udpDatagrams(ns: string): Promise<number> {
   return field('InDatagrams') + field('RcvbufErrors') + field('MemErrors');
 }
 
-/** Blast for `seconds`; return [delivered pps, offered pps, the router CPU's time per delivered packet]. */
-async function measure(senderNs: string, receiverNs: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number, CpuPerPacket]> {
+/** Packets the interfaces of namespace `ns` (lo aside) received: rx_packets of /proc/net/dev. */
+async function interfaceRxPackets(ns: string): Promise<number> {
+  return (await inNetns(ns, 'cat', ['/proc/net/dev'])).stdout.split('\n').slice(2)
+    .map((l) => l.trim().split(/[:\s]+/)).filter((f) => f.length > 2 && f[0] !== 'lo').reduce((n, f) => n + Number(f[2]), 0);
+}
+
+/** Blast for `seconds`; return [delivered pps, offered pps, the router CPU's time per delivered packet, the receiver's interface rx pps]. */
+async function measure(senderNs: string, receiverNs: string, dst: string, size: number, seconds: number, flows = 1): Promise<[number, number, CpuPerPacket, number]> {
   const before = await udpDatagrams(receiverNs);
+  const rxBefore = await interfaceRxPackets(receiverNs);
   const cpuBefore = routerCpuTicks();
   const sent = Number((await inNetns(senderNs, 'taskset', ['-c', SENDER_CPU, `${BIN_DIR}/udpflood`, dst, String(size), String(seconds), '0', String(flows)], { timeoutMs: (seconds + 10) * 1000 })).stdout.trim());
   const cpuAfter = routerCpuTicks();
   await sleep(200); // let the queues drain
   const after = await udpDatagrams(receiverNs);
-  return [(after - before) / seconds, sent / seconds, cpuPerPacket(cpuBefore, cpuAfter, after - before)];
+  const rx = (await interfaceRxPackets(receiverNs)) - rxBefore;
+  return [(after - before) / seconds, sent / seconds, cpuPerPacket(cpuBefore, cpuAfter, after - before), rx / seconds];
 }
 
 const medianCpu = (xs: CpuPerPacket[]): CpuPerPacket => ({ userNs: median(xs.map((x) => x.userNs)), kernelNs: median(xs.map((x) => x.kernelNs)) });
@@ -222,7 +236,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
     if (cpus > 1) await inNetns(kr, 'sh', ['-c', 'echo 2 > /sys/class/net/bkr0/queues/rx-0/rps_cpus']);
 
     const samples = sizes.map(() => ({
-      kernel: [] as number[], c: [] as number[], cUring: [] as number[], cOffload: [] as number[], tunrouteNoUring: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[],
+      kernel: [] as number[], c: [] as number[], cUring: [] as number[], cOffload: [] as number[], tunrouteNoUring: [] as number[], tunroute: [] as number[], tunroutePlain: [] as number[], cEth: [] as number[], tunrouteEth: [] as number[], offered: [] as number[], receiverRx: [] as number[],
       workers1: [] as number[], workers2: [] as number[], workers1Plain: [] as number[],
       cCpu: [] as CpuPerPacket[], cUringCpu: [] as CpuPerPacket[], cOffloadCpu: [] as CpuPerPacket[], tunrouteCpu: [] as CpuPerPacket[], tunroutePlainCpu: [] as CpuPerPacket[],
       workers1Cpu: [] as CpuPerPacket[], workers1PlainCpu: [] as CpuPerPacket[],
@@ -258,9 +272,12 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
         if (workers < 2) await run('taskset', ['-a', '-p', '-c', ROUTER_CPU, String(router.proc!.pid)]);
         // Resolve the receiver's MAC (an Ethernet port's ARP) before the blast.
         await inNetns(senderNs, 'ping', ['-c', '1', '-W', '1', '10.2.0.2']).catch(() => undefined);
-        const [t, offered, cpu] = await measure(senderNs, receiverNs, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
+        const [t, offered, cpu, rx] = await measure(senderNs, receiverNs, '10.2.0.2', size, seconds, workers > 0 ? WORKER_FLOWS : 1);
         shown[what] = note(size, what, t, offered);
-        if (receiverNs !== eth.d && workers === 0 && what === 'tunroute') samples[sizes.indexOf(size)]!.offered.push(offered);
+        if (receiverNs !== eth.d && workers === 0 && what === 'tunroute') {
+          samples[sizes.indexOf(size)]!.offered.push(offered);
+          samples[sizes.indexOf(size)]!.receiverRx.push(rx);
+        }
         const status = readFileSync(`/proc/${router.proc!.pid}/status`, 'utf8');
         rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
         return [t, cpu];
@@ -333,6 +350,7 @@ export async function runForwardingBench(opts: { seconds?: number; rounds?: numb
       cEthPps: median(samples[i]!.cEth),
       tunrouteEthPps: median(samples[i]!.tunrouteEth),
       offeredPps: median(samples[i]!.offered),
+      receiverRxPps: median(samples[i]!.receiverRx),
       workers1Pps: samples[i]!.workers1.length > 0 ? median(samples[i]!.workers1) : NaN,
       workers2Pps: samples[i]!.workers2.length > 0 ? median(samples[i]!.workers2) : NaN,
       workers1PlainPps: samples[i]!.workers1Plain.length > 0 ? median(samples[i]!.workers1Plain) : NaN,
@@ -399,6 +417,7 @@ export function formatForwardingBench(r: ForwardingBenchResult): string {
       (row.workers1PlainCpu ? `, 1 worker ${cpu(row.workers1PlainCpu)}` : ''));
   }
   lines.push(`  (offered by the sender in the tunroute runs: ${r.rows.map((x) => `${x.size} B ${fmt(x.offeredPps)}/s`).join(', ')}; tunroute daemon RSS ≤ ${r.tunrouteRssMB.toFixed(1)} MB)`);
+  lines.push(`  (the receiver's TUN counted in the tunroute runs, rx_packets: ${r.rows.map((x) => `${x.size} B ${fmt(x.receiverRxPps)}/s, ${(x.tunroutePps / x.receiverRxPps).toFixed(2)} datagrams each`).join('; ')} — a UDP super-packet counts once there; the UDP layer's count of datagrams is the one above)`);
   const limited = r.rows.flatMap((x) => Object.entries(x.senderLimitedRuns).filter(([, n]) => n > 0).map(([what, n]) => `${x.size} B ${what} ${n}/${r.rounds}`));
   lines.push(limited.length === 0 ? '  No run was sender-limited.'
     : `  Sender-limited runs (delivered ≥ 98 % of what the sender offered: the router kept up, its ceiling not seen): ${limited.join(', ')}`);
