@@ -16,8 +16,12 @@
 // UDP: no IP options, not fragments, a checksum (a datagram without one
 // passes: segmentation would give it one); same addresses, ports, TOS, TTL
 // and DF; IP identifications consecutive (the kernel's segmentation numbers
-// the datagrams on from the first one's, so each gets its own back); nothing
-// after a datagram shorter than the first; at most 64 KB and
+// the datagrams on from the first one's, so each gets its own back) — or,
+// for atomic datagrams (DF set, not fragments), all the same, as Linux gives
+// an unconnected IP_PMTUDISC_DO socket's (0) and as the kernel's own GRO
+// takes them (inet_gro_flush's fixed ID). Those leave numbered on from the
+// first one's: an atomic datagram's ID has no meaning (RFC 6864 §4.1).
+// Nothing after a datagram shorter than the first; at most 64 KB and
 // MAX_UDP_SEGMENTS datagrams.
 // A packet whose checksum does not verify (unless the kernel vouched for
 // it) is never merged: the merged packet gets a fresh checksum, which would
@@ -47,6 +51,8 @@ const OPEN = 1;
 const PUSHED = 2;
 const SHORT = 4;
 const HEAD_VERIFIED = 8;
+/** UDP: atomic datagrams that all carry the head's IP identification. */
+const FIXED_ID = 16;
 
 export class Coalescer {
   /** Per output packet, in batch order: offset of the IP packet in buf. */
@@ -203,12 +209,14 @@ export class Coalescer {
           this.pass(i);
           return;
         } else {
+          // UDP, a second datagram with the head's ID: a fixed-ID run (canAppend checked it may be one).
+          const fixed = !tcp && seq !== this.itNextSeq[it];
           this.next[this.itTail[it]] = i;
           this.itTail[it] = i;
           this.itMembers[it]++;
-          this.itNextSeq[it] = nextSeq;
+          this.itNextSeq[it] = fixed || (st & FIXED_ID) !== 0 ? seq : nextSeq;
           this.itLen[it] += payload;
-          this.itState[it] = st | HEAD_VERIFIED | (pushed ? PUSHED : 0) | (payload < this.itGso[it] ? SHORT : 0);
+          this.itState[it] = st | HEAD_VERIFIED | (pushed ? PUSHED : 0) | (payload < this.itGso[it] ? SHORT : 0) | (fixed ? FIXED_ID : 0);
           this.merged++;
           return;
         }
@@ -263,9 +271,11 @@ export class Coalescer {
 
   private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, hlen: number, payload: number): boolean {
     if ((this.itState[it] & (PUSHED | SHORT)) !== 0) return false; // nothing after PSH or after a short segment
-    if (ack !== this.itAck[it] || seq !== this.itNextSeq[it]) return false;
-    if (payload > this.itGso[it] || this.itLen[it] + payload > MAX_IP_LEN) return false;
     const h = this.itHeadOff[it];
+    if (ack !== this.itAck[it]) return false;
+    // The next number in the run, or (UDP, atomic) the head's again for the run's second: then the run's ID is fixed.
+    if (seq !== this.itNextSeq[it] && !(this.itMembers[it] === 1 && this.itProto[it] === IpProto.UDP && (b[o + 6] & 0x40) !== 0 && seq === ((b[h + 4] << 8) | b[h + 5]))) return false;
+    if (payload > this.itGso[it] || this.itLen[it] + payload > MAX_IP_LEN) return false;
     if (b[h + 1] !== b[o + 1] || b[h + 8] !== b[o + 8] || (b[h + 6] & 0xe0) !== (b[o + 6] & 0xe0)) return false; // TOS, TTL, DF
     if (this.itProto[it] === IpProto.UDP) return this.itMembers[it] < MAX_UDP_SEGMENTS;
     if (b[h + 32] !== b[o + 32]) return false; // TCP header length

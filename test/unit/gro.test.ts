@@ -236,7 +236,7 @@ test('GRO, UDP: what must not be merged is not', () => {
   const base: Dgram = { id: 7, payload: 200 };
   const cases: Array<[string, Dgram, number]> = [
     ['identification gap', { ...base, id: 9 }, 2],
-    ['same identification', { ...base, id: 7 }, 2],
+    ['identification one back', { ...base, id: 6 }, 2],
     ['different TTL', { ...base, id: 8, ttl: 63 }, 2],
     ['different TOS', { ...base, id: 8, tos: 4 }, 2],
     ['DF differs', { ...base, id: 8, df: false }, 2],
@@ -253,6 +253,35 @@ test('GRO, UDP: what must not be merged is not', () => {
   assert.deepEqual(short.out.map((o) => [o.merged, o.len - 28]), [[true, 150], [false, 50]]);
   const trusted = run([dgram({ id: 1, payload: 100, badCsum: true }), dgram({ id: 2, payload: 100, badCsum: true })], { ...UDP_TOO, trusted: true });
   assert.equal(trusted.out.length, 1);
+});
+
+test('GRO, UDP: atomic datagrams (DF) that all carry one IP identification merge; they come back numbered on from it', () => {
+  // An unconnected IP_PMTUDISC_DO socket's datagrams: DF, identification 0 each.
+  const pkts = Array.from({ length: 5 }, (_, i) => dgram({ id: 0, payload: 40, fill: i * 7 }));
+  const { out, g } = run(pkts, UDP_TOO);
+  assert.equal(out.length, 1);
+  assert.equal(g.merged, 4);
+  const back = resegment(out[0]!.bytes, 0, out[0]!.len, 40, VirtioGso.UDP_L4);
+  assert.equal(back.length, 5);
+  back.forEach((b, i) => {
+    const v = new DataView(b.buffer, b.byteOffset, b.length);
+    assert.equal(v.getUint16(4), i, `datagram ${i}: the segmentation numbers it on from the first`);
+    // Everything else as it came: restore the identification (and the header checksum it feeds) and compare.
+    const orig = pkts[i]!.slice();
+    new DataView(orig.buffer).setUint16(4, i);
+    new DataView(orig.buffer).setUint16(10, 0);
+    new DataView(orig.buffer).setUint16(10, ~naiveSum(orig.subarray(0, 20)) & 0xffff);
+    assert.deepEqual(b, orig, `datagram ${i}`);
+  });
+  // Without DF the identification matters (fragments are reassembled by it): never merged on the same one.
+  assert.ok(run([dgram({ id: 3, payload: 40, df: false }), dgram({ id: 3, payload: 40, df: false })], UDP_TOO).out.every((o) => !o.merged));
+  // The second datagram decides the run: fixed stays fixed, counting up stays counting up.
+  const fixedThenNext = run([dgram({ id: 5, payload: 40 }), dgram({ id: 5, payload: 40 }), dgram({ id: 6, payload: 40 })], UDP_TOO);
+  assert.deepEqual(fixedThenNext.out.map((o) => [o.merged, o.input, o.len - 28]), [[true, 0, 80], [false, 2, 40]]);
+  const nextThenFixed = run([dgram({ id: 5, payload: 40 }), dgram({ id: 6, payload: 40 }), dgram({ id: 6, payload: 40 })], UDP_TOO);
+  assert.deepEqual(nextThenFixed.out.map((o) => [o.merged, o.input, o.len - 28]), [[true, 0, 80], [false, 2, 40]]);
+  const threeFixed = run([dgram({ id: 9, payload: 40 }), dgram({ id: 9, payload: 40 }), dgram({ id: 9, payload: 40 })], UDP_TOO);
+  assert.deepEqual(threeFixed.out.map((o) => [o.merged, o.len - 28]), [[true, 120]]);
 });
 
 test('GRO, UDP: at most 64 datagrams per super-packet', () => {
