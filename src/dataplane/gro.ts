@@ -15,14 +15,15 @@
 // at most 64 KB.
 // UDP: no IP options, not fragments, a checksum (a datagram without one
 // passes: segmentation would give it one); same addresses, ports, TOS, TTL
-// and DF; IP identifications consecutive (the kernel's segmentation numbers
-// the datagrams on from the first one's, so each gets its own back) — or,
-// for atomic datagrams (DF set, not fragments), all the same, as Linux gives
-// an unconnected IP_PMTUDISC_DO socket's (0) and as the kernel's own GRO
-// takes them (inet_gro_flush's fixed ID). Those leave numbered on from the
-// first one's: an atomic datagram's ID has no meaning (RFC 6864 §4.1).
-// Nothing after a datagram shorter than the first; at most 64 KB and
+// and DF; nothing after a datagram shorter than the first; at most 64 KB and
 // MAX_UDP_SEGMENTS datagrams.
+// Both: IP identifications consecutive (the kernel's segmentation numbers
+// the packets on from the first one's, so each gets its own back) — or, for
+// atomic packets (DF set, not fragments), all the same, as Linux gives an
+// unconnected IP_PMTUDISC_DO socket's datagrams (0), and as the kernel's own
+// GRO takes them (inet_gro_flush's fixed ID). Those leave numbered on from
+// the first one's: an atomic datagram's ID has no meaning (RFC 6864 §4.1).
+// A fragmentable packet's does: one out of turn is never merged.
 // A packet whose checksum does not verify (unless the kernel vouched for
 // it) is never merged: the merged packet gets a fresh checksum, which would
 // hide the corruption.
@@ -51,7 +52,7 @@ const OPEN = 1;
 const PUSHED = 2;
 const SHORT = 4;
 const HEAD_VERIFIED = 8;
-/** UDP: atomic datagrams that all carry the head's IP identification. */
+/** Atomic packets that all carry the head's IP identification. */
 const FIXED_ID = 16;
 
 export class Coalescer {
@@ -82,8 +83,10 @@ export class Coalescer {
   private readonly itDst: Int32Array;
   private readonly itPorts: Int32Array;
   private readonly itAck: Int32Array;
-  /** TCP: the next sequence number; UDP: the next IP identification. */
+  /** TCP: the next sequence number; UDP: 0. */
   private readonly itNextSeq: Int32Array;
+  /** The IP identification the next member must carry (the head's in a FIXED_ID run). */
+  private readonly itNextId: Int32Array;
   private readonly itGso: Int32Array;
   private readonly itLen: Int32Array;
   /** OPEN, PUSHED, SHORT, HEAD_VERIFIED */
@@ -121,6 +124,7 @@ export class Coalescer {
     this.itPorts = new Int32Array(n);
     this.itAck = new Int32Array(n);
     this.itNextSeq = new Int32Array(n);
+    this.itNextId = new Int32Array(n);
     this.itGso = new Int32Array(n);
     this.itLen = new Int32Array(n);
     this.itState = new Uint8Array(n);
@@ -174,7 +178,8 @@ export class Coalescer {
     const ports = (b[o + 20] << 24) | (b[o + 21] << 16) | (b[o + 22] << 8) | b[o + 23];
     const it = this.findOpen(proto, src, dst, ports);
     const whole = !hold && ((b[o + 2] << 8) | b[o + 3]) === len && (((b[o + 6] << 8) | b[o + 7]) & 0x3fff) === 0;
-    let hlen: number, candidate: boolean, seq: number, ack = 0, pushed = false;
+    const id = (b[o + 4] << 8) | b[o + 5];
+    let hlen: number, candidate: boolean, seq = 0, ack = 0, pushed = false;
     if (tcp) {
       const thl = (b[o + 32] >>> 4) << 2;
       const flags = b[o + 33];
@@ -186,7 +191,6 @@ export class Coalescer {
     } else {
       hlen = 28;
       candidate = whole && len > hlen && ((b[o + 24] << 8) | b[o + 25]) === len - 20 && (trusted || b[o + 26] !== 0 || b[o + 27] !== 0);
-      seq = (b[o + 4] << 8) | b[o + 5];
     }
     if (!candidate) {
       // Anything else of this flow (a pure ACK, FIN, …) must not be overtaken by later data.
@@ -195,10 +199,10 @@ export class Coalescer {
       return;
     }
     const payload = len - hlen;
-    // TCP counts bytes; UDP counts datagrams (the IP identification).
-    const nextSeq = tcp ? (seq + payload) | 0 : (seq + 1) & 0xffff;
+    // TCP counts bytes; UDP has no sequence (0): its datagrams are ordered by the IP identification alone.
+    const nextSeq = tcp ? (seq + payload) | 0 : 0;
     if (it >= 0) {
-      if (this.canAppend(b, o, it, ack, seq, hlen, payload)) {
+      if (this.canAppend(b, o, it, ack, seq, id, hlen, payload)) {
         const st = this.itState[it];
         const headOk = (st & HEAD_VERIFIED) !== 0 || this.checksumOk(b, this.itHeadOff[it], this.itHeadLen[it], proto);
         if (!headOk) {
@@ -209,12 +213,13 @@ export class Coalescer {
           this.pass(i);
           return;
         } else {
-          // UDP, a second datagram with the head's ID: a fixed-ID run (canAppend checked it may be one).
-          const fixed = !tcp && seq !== this.itNextSeq[it];
+          // A second packet with the head's ID: a fixed-ID run (canAppend checked it may be one).
+          const fixed = id !== this.itNextId[it];
           this.next[this.itTail[it]] = i;
           this.itTail[it] = i;
           this.itMembers[it]++;
-          this.itNextSeq[it] = fixed || (st & FIXED_ID) !== 0 ? seq : nextSeq;
+          this.itNextSeq[it] = nextSeq;
+          this.itNextId[it] = fixed || (st & FIXED_ID) !== 0 ? id : (id + 1) & 0xffff;
           this.itLen[it] += payload;
           this.itState[it] = st | HEAD_VERIFIED | (pushed ? PUSHED : 0) | (payload < this.itGso[it] ? SHORT : 0) | (fixed ? FIXED_ID : 0);
           this.merged++;
@@ -234,6 +239,7 @@ export class Coalescer {
     this.itPorts[n] = ports;
     this.itAck[n] = ack;
     this.itNextSeq[n] = nextSeq;
+    this.itNextId[n] = (id + 1) & 0xffff;
     this.itGso[n] = payload;
     this.itLen[n] = len;
     this.itState[n] = OPEN | (pushed ? PUSHED : 0) | (trusted ? HEAD_VERIFIED : 0);
@@ -269,12 +275,12 @@ export class Coalescer {
     return (this.itState[n] & OPEN) !== 0 ? n : -1;
   }
 
-  private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, hlen: number, payload: number): boolean {
+  private canAppend(b: Uint8Array, o: number, it: number, ack: number, seq: number, id: number, hlen: number, payload: number): boolean {
     if ((this.itState[it] & (PUSHED | SHORT)) !== 0) return false; // nothing after PSH or after a short segment
     const h = this.itHeadOff[it];
-    if (ack !== this.itAck[it]) return false;
-    // The next number in the run, or (UDP, atomic) the head's again for the run's second: then the run's ID is fixed.
-    if (seq !== this.itNextSeq[it] && !(this.itMembers[it] === 1 && this.itProto[it] === IpProto.UDP && (b[o + 6] & 0x40) !== 0 && seq === ((b[h + 4] << 8) | b[h + 5]))) return false;
+    if (ack !== this.itAck[it] || seq !== this.itNextSeq[it]) return false;
+    // The next identification in the run, or (atomic) the head's again for the run's second: then the run's ID is fixed.
+    if (id !== this.itNextId[it] && !(this.itMembers[it] === 1 && (b[o + 6] & 0x40) !== 0 && id === ((b[h + 4] << 8) | b[h + 5]))) return false;
     if (payload > this.itGso[it] || this.itLen[it] + payload > MAX_IP_LEN) return false;
     if (b[h + 1] !== b[o + 1] || b[h + 8] !== b[o + 8] || (b[h + 6] & 0xe0) !== (b[o + 6] & 0xe0)) return false; // TOS, TTL, DF
     if (this.itProto[it] === IpProto.UDP) return this.itMembers[it] < MAX_UDP_SEGMENTS;

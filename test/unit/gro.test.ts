@@ -18,7 +18,7 @@ function naiveSum(bytes: Uint8Array): number {
 interface Seg {
   src?: number; dst?: number; sport?: number; dport?: number; seq: number; ack?: number; flags?: number;
   payload: number; id?: number; ttl?: number; tos?: number; window?: number; opts?: number[]; badCsum?: boolean;
-  ipOpts?: boolean; frag?: boolean; fill?: number;
+  ipOpts?: boolean; frag?: boolean; df?: boolean; fill?: number;
 }
 
 function seg(s: Seg): Uint8Array {
@@ -30,7 +30,7 @@ function seg(s: Seg): Uint8Array {
   const v = new DataView(p.buffer);
   const src = s.src ?? 0x0a010002, dst = s.dst ?? 0x0a020002;
   p[0] = 0x40 | (hl >> 2); p[1] = s.tos ?? 0; v.setUint16(2, len); v.setUint16(4, s.id ?? 100);
-  v.setUint16(6, s.frag ? 0x2000 : 0x4000); p[8] = s.ttl ?? 64; p[9] = 6; v.setUint32(12, src); v.setUint32(16, dst);
+  v.setUint16(6, s.frag ? 0x2000 : s.df ?? true ? 0x4000 : 0); p[8] = s.ttl ?? 64; p[9] = 6; v.setUint32(12, src); v.setUint32(16, dst);
   v.setUint16(10, ~naiveSum(p.subarray(0, hl)) & 0xffff);
   v.setUint16(hl, s.sport ?? 40000); v.setUint16(hl + 2, s.dport ?? 5201);
   v.setUint32(hl + 4, s.seq >>> 0); v.setUint32(hl + 8, s.ack ?? 777); p[hl + 12] = (thl / 4) << 4;
@@ -167,9 +167,18 @@ test('GRO: what must not be merged is not', () => {
     ['a fragment', { ...base, seq: 1000, frag: true }, 2],
     ['bad checksum', { ...base, seq: 1000, badCsum: true }, 2],
     ['other destination', { ...base, seq: 1000, dst: 0x0a020003 }, 2],
-    ['mergeable (control)', { ...base, seq: 1000 }, 1],
+    ['identification gap', { ...base, seq: 1000, id: 102 }, 2],
+    ['identification one back', { ...base, seq: 1000, id: 99 }, 2],
+    ['mergeable (control): the same identification, DF', { ...base, seq: 1000 }, 1],
+    ['mergeable (control): the next identification', { ...base, seq: 1000, id: 101 }, 1],
   ];
   expectPairs(seg(base), cases.map(([what, second, expect]) => [what, seg(second), expect]));
+  // Without DF a packet's identification is its fragments' key: only the next one merges.
+  const noDf = { ...base, df: false };
+  expectPairs(seg(noDf), [
+    ['no DF, the same identification', seg({ ...noDf, seq: 1000 }), 2],
+    ['no DF, the next identification (control)', seg({ ...noDf, seq: 1000, id: 101 }), 1],
+  ]);
 });
 
 test('GRO: nothing after PSH or after a short segment; a pure ACK closes the flow', () => {
