@@ -89,7 +89,7 @@ export class Coalescer {
   private readonly itNextId: Int32Array;
   private readonly itGso: Int32Array;
   private readonly itLen: Int32Array;
-  /** OPEN, PUSHED, SHORT, HEAD_VERIFIED */
+  /** OPEN, PUSHED, SHORT, HEAD_VERIFIED, FIXED_ID */
   private readonly itState: Uint8Array;
   /** Where the head packet of each item is (its headers are what later members are compared with). */
   private readonly itHeadOff: Int32Array;
