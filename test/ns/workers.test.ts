@@ -60,6 +60,26 @@ s.on('data', (d) => { const now = Date.now(); gap = Math.max(gap, now - last); l
 s.on('error', (e) => { process.stdout.write('error ' + e.message); process.exit(1); });
 `;
 
+/**
+ * Where a lost ping went: on interface argv[1] of its namespace, every echo
+ * request or reply between 10.0.1.2 and 10.0.2.2 seen, one line each
+ * ("request|reply SEQ in|out"), into argv[2]; "ready" first.
+ */
+const ICMP_TAP = `
+import socket, struct, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(3))  # ETH_P_ALL: what leaves too
+s.bind((sys.argv[1], 0))
+out = open(sys.argv[2], 'w', buffering=1)
+print('ready', file=out)
+pair = {socket.inet_aton('10.0.1.2'), socket.inet_aton('10.0.2.2')}
+while True:
+    d, addr = s.recvfrom(65535)
+    h = (d[0] & 15) * 4
+    if addr[1] != 0x0800 or len(d) < h + 8 or d[9] != 1 or d[h] not in (0, 8) or {d[12:16], d[16:20]} != pair:
+        continue
+    print('request' if d[h] == 8 else 'reply', struct.unpack('!H', d[h + 6:h + 8])[0], 'out' if addr[2] == 4 else 'in', file=out)
+`;
+
 interface Stats { ports: Record<string, { rxBytes: number; txBytes: number; drops: Record<string, number>; link?: { drops: Record<string, number> } }> }
 
 /** Pings a → b held through the reloads (one every 50 ms: as long as the held connection). */
@@ -313,6 +333,10 @@ for (const workers of [1, 2]) {
         await waitFor('the echo server', async () => (await inNetns(b, 'ss', ['-Hltn', 'sport = :9000'])).stdout.includes('9000'), 5000, 50);
         const held = lab.spawnIn(a, process.execPath, ['-e', ECHO_CLIENT, '10.0.2.2', '9000', '15000'], { stdout: join(dir, 'held') });
         const heldDone = new Promise<void>((r) => held.once('exit', () => r()));
+        // Where each echo was seen: leaving host a, reaching host b, b's reply leaving, reaching a (for a failure's message).
+        const taps = [[a, lab.dev('a'), 'tap-a'], [b, lab.dev('hb'), 'tap-b']] as const;
+        const tappers = taps.map(([ns, dev, file]) => lab.spawnIn(ns, 'python3', ['-c', ICMP_TAP, dev, join(dir, file)]));
+        await waitFor('the ICMP taps', () => taps.every(([, , f]) => { try { return readFileSync(join(dir, f), 'utf8').startsWith('ready'); } catch { return false; } }), 5000, 50);
         // A count, not a SIGINT at the end: an echo still in flight at a SIGINT would count as lost.
         const ping = lab.spawnIn(a, 'ping', ['-O', '-c', String(PINGS), '-i', '0.05', '-W', '5', '10.0.2.2'], { stdout: join(dir, 'ping') });
         const pingDone = new Promise<void>((r) => ping.once('exit', () => r()));
@@ -383,12 +407,19 @@ for (const workers of [1, 2]) {
           const pinged = readFileSync(join(dir, 'ping'), 'utf8');
           const sent = /(\d+) packets transmitted, (\d+) received/.exec(pinged);
           assert.ok(sent && Number(sent[1]) === PINGS, `ping a → b: ${sent?.[0]}`);
-          const unanswered = [...pinged.matchAll(/no answer yet for icmp_seq=(\d+)/g)].map((m) => m[1]).join(',');
-          assert.equal(sent[2], sent[1], `no ping a → b lost: ${sent[0]} (unanswered in time: ${unanswered}); ${seen}`);
+          const unanswered = [...pinged.matchAll(/no answer yet for icmp_seq=(\d+)/g)].map((m) => m[1]!);
+          // Each unanswered echo at the four points (ping's icmp_seq is the ICMP sequence number).
+          const tapped = (file: string) => readFileSync(join(dir, file), 'utf8');
+          const trail = unanswered.map((q) => {
+            const at = (file: string, kind: string, way: string) => (new RegExp(`^${kind} ${q} ${way}$`, 'm').test(tapped(file)) ? 'yes' : 'no');
+            return `seq ${q}: left a ${at('tap-a', 'request', 'out')}, reached b ${at('tap-b', 'request', 'in')}, b answered ${at('tap-b', 'reply', 'out')}, reply reached a ${at('tap-a', 'reply', 'in')}`;
+          }).join('; ');
+          assert.equal(sent[2], sent[1], `no ping a → b lost: ${sent[0]} (unanswered in time: ${unanswered.join(',')}: ${trail}); ${seen}`);
         } finally {
           held.kill('SIGKILL');
           echo.kill('SIGKILL');
           ping.kill('SIGKILL');
+          for (const t of tappers) t.kill('SIGKILL');
           server.kill('SIGKILL');
           rmSync(dir, { recursive: true, force: true });
         }
